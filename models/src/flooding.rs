@@ -1,0 +1,381 @@
+//! Flooding and its probabilistic variants.
+//!
+//! The source sends the message to every neighbour. A node that receives the message for the first time
+//! decides whether to forward it, and if so sends it to every neighbour except the one it came from; later
+//! copies are dropped (counted as duplicates). The forwarding decision:
+//!
+//! * full flooding (`p_flood = 1`, no degree rule): always forward;
+//! * probabilistic flooding: forward with probability `p_flood`;
+//! * `degree_rule = "own"`: forward with probability `min(1, p_flood · d_ref / deg(v))`, so that well-connected
+//!   nodes, whose neighbours have many other chances, forward less often;
+//! * `degree_rule = "neighbors"`: decide per neighbour `u`, sending with probability
+//!   `min(1, p_flood · d_ref / deg(u))`, so that poorly connected neighbours are reached more surely;
+//! * GOSSIP1(p, k) (Haas, Halpern, Li): a node that received the message over `h < k` hops forwards with
+//!   probability 1, otherwise with probability `p = p_flood`.
+//!
+//! `d_ref` is `degree_reference`, by default the graph's mean degree. The source always sends.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sim_core::engine::{Context, Limits, Protocol, Simulation};
+use sim_core::network::{Counters, Latency, Network};
+use sim_core::paths::ShortestPaths;
+use sim_core::rng::chance;
+use sim_core::topology::Topology;
+use sim_core::{NodeId, Time};
+
+use crate::{Check, ModelError, Outcome, check_probability};
+
+/// How the forwarding probability depends on degrees.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DegreeRule {
+    /// `p_flood` for every node.
+    #[default]
+    None,
+    /// `min(1, p_flood · d_ref / deg(v))` at the forwarding node v.
+    Own,
+    /// `min(1, p_flood · d_ref / deg(u))` for each neighbour u separately.
+    Neighbors,
+}
+
+/// Parameters of a flood.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FloodingParams {
+    /// Node that starts the flood.
+    #[serde(default)]
+    pub source: u32,
+    /// Forwarding probability (1 = full flooding).
+    #[serde(default = "one")]
+    pub p_flood: f64,
+    #[serde(default)]
+    pub degree_rule: DegreeRule,
+    /// Reference degree `d_ref` of the degree rules; default: the mean degree of the graph.
+    #[serde(default)]
+    pub degree_reference: Option<f64>,
+    /// GOSSIP1(p_flood, k): nodes fewer than k hops from the source forward with probability 1.
+    #[serde(default)]
+    pub gossip_k: Option<u32>,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl Default for FloodingParams {
+    fn default() -> Self {
+        FloodingParams {
+            source: 0,
+            p_flood: 1.0,
+            degree_rule: DegreeRule::None,
+            degree_reference: None,
+            gossip_k: None,
+        }
+    }
+}
+
+impl FloodingParams {
+    /// Whether every node always forwards (the exact formulas apply).
+    pub fn is_full(&self) -> bool {
+        self.p_flood >= 1.0 && self.degree_rule == DegreeRule::None
+    }
+
+    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
+    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
+        check_probability(&format!("{prefix}.p_flood"), self.p_flood)?;
+        if self.source >= topology.node_count() {
+            return Err(ModelError::new(
+                format!("{prefix}.source"),
+                format!(
+                    "node {} does not exist; the topology has nodes 0..{}",
+                    self.source,
+                    topology.node_count() - 1
+                ),
+            ));
+        }
+        if let Some(d) = self.degree_reference
+            && !(d.is_finite() && d > 0.0)
+        {
+            return Err(ModelError::new(
+                format!("{prefix}.degree_reference"),
+                format!("must be a positive number, got {d}"),
+            ));
+        }
+        if let Some(g) = topology.as_graph() {
+            let sizes = g.component_sizes();
+            if sizes.len() > 1 {
+                return Err(ModelError::new(
+                    "topology",
+                    format!(
+                        "the graph is disconnected ({} components, the largest has {} of {} nodes); flooding needs a \
+                         connected graph",
+                        sizes.len(),
+                        sizes[0],
+                        g.node_count()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Flood<'t> {
+    topology: &'t Topology,
+    params: &'t FloodingParams,
+    d_ref: f64,
+    hops: Vec<u32>,
+    reached: u32,
+    last_first_receipt: Time,
+    hop_sum: u64,
+    max_hops: u32,
+}
+
+const UNREACHED: u32 = u32::MAX;
+
+impl Flood<'_> {
+    fn forwards(&self, ctx: &mut Context<'_, u32, ()>, v: NodeId, hop: u32) -> bool {
+        let p = match (self.params.gossip_k, self.params.degree_rule) {
+            (Some(k), _) if hop < k => return true,
+            (_, DegreeRule::Own) => {
+                self.params.p_flood * self.d_ref / f64::from(self.topology.degree(v))
+            }
+            _ => self.params.p_flood,
+        };
+        chance(ctx.rng(), p)
+    }
+
+    fn forward(&self, ctx: &mut Context<'_, u32, ()>, v: NodeId, sender: Option<NodeId>, hop: u32) {
+        let per_neighbor = self.params.degree_rule == DegreeRule::Neighbors;
+        match self.topology {
+            Topology::Graph(g) => {
+                for a in g.arcs(v) {
+                    let u = g.arc_target(a);
+                    if Some(u) == sender {
+                        continue;
+                    }
+                    if per_neighbor
+                        && !chance(
+                            ctx.rng(),
+                            self.params.p_flood * self.d_ref / f64::from(g.degree(u)),
+                        )
+                    {
+                        continue;
+                    }
+                    ctx.send_arc(v, a, hop + 1);
+                }
+            }
+            Topology::Complete { nodes } => {
+                // Every other node has degree N - 1, so the per-neighbour rule is one probability.
+                let p = self.params.p_flood * self.d_ref / f64::from(nodes - 1);
+                for u in (0..*nodes).filter(|&u| u != v && Some(u) != sender) {
+                    if per_neighbor && !chance(ctx.rng(), p) {
+                        continue;
+                    }
+                    ctx.send(v, u, hop + 1);
+                }
+            }
+        }
+    }
+}
+
+impl Protocol for Flood<'_> {
+    type Msg = u32;
+    type Timer = ();
+
+    fn start(&mut self, ctx: &mut Context<'_, u32, ()>) {
+        let s = self.params.source;
+        self.hops[s as usize] = 0;
+        self.reached = 1;
+        self.forward(ctx, s, None, 0);
+    }
+
+    fn on_message(&mut self, ctx: &mut Context<'_, u32, ()>, from: NodeId, to: NodeId, hop: u32) {
+        if self.hops[to as usize] != UNREACHED {
+            return;
+        }
+        self.hops[to as usize] = hop;
+        self.reached += 1;
+        self.last_first_receipt = ctx.now();
+        self.hop_sum += u64::from(hop);
+        self.max_hops = self.max_hops.max(hop);
+        if self.forwards(ctx, to, hop) {
+            self.forward(ctx, to, Some(from), hop);
+        }
+    }
+
+    fn on_timer(&mut self, _: &mut Context<'_, u32, ()>, _: NodeId, _: ()) {}
+}
+
+/// Runs one flood: run `run` of `seed` on `topology` under `network`.
+pub fn run(
+    params: &FloodingParams,
+    topology: &Topology,
+    network: Network,
+    seed: u64,
+    run: u64,
+) -> Outcome {
+    let n = topology.node_count();
+    let d_ref = params
+        .degree_reference
+        .unwrap_or(2.0 * topology.edge_count() as f64 / f64::from(n));
+    let mut flood = Flood {
+        topology,
+        params,
+        d_ref,
+        hops: vec![UNREACHED; n as usize],
+        reached: 0,
+        last_first_receipt: 0,
+        hop_sum: 0,
+        max_hops: 0,
+    };
+    let mut sim = Simulation::with_run(seed, run)
+        .network(network)
+        .counters(Counters::default());
+    if let Topology::Graph(g) = topology {
+        sim = sim.graph(g);
+    }
+    sim.run(&mut flood, Limits::default());
+    let counters = sim.counters_ref();
+
+    let mut out = Outcome::default();
+    let others = f64::from(flood.reached - 1).max(1.0);
+    out.metric("coverage", f64::from(flood.reached) / f64::from(n))
+        .metric("messages", counters.sent as f64)
+        .metric(
+            "duplicates",
+            (counters.delivered - u64::from(flood.reached - 1)) as f64,
+        )
+        .metric("completion_time", flood.last_first_receipt as f64)
+        .metric("mean_hops", flood.hop_sum as f64 / others)
+        .metric("max_hops", f64::from(flood.max_hops))
+        .metric(
+            "reached_90pct",
+            f64::from(u8::from(flood.reached as f64 >= 0.9 * f64::from(n))),
+        );
+
+    let full_messages = 2.0 * topology.edge_count() as f64 - f64::from(n - 1);
+    let lossless = network.loss == 0.0;
+    if params.is_full() && lossless {
+        out.analytic(
+            "messages",
+            "messages",
+            "2|E| - (N - 1)",
+            full_messages,
+            Check::Exact,
+        );
+        out.analytic(
+            "coverage",
+            "coverage",
+            "1 (connected graph)",
+            1.0,
+            Check::Exact,
+        );
+        if let Some(ecc) = completion_time(topology, params.source, network.latency) {
+            out.analytic(
+                "completion_time",
+                "completion_time",
+                "eccentricity of the source",
+                ecc as f64,
+                Check::Exact,
+            );
+        }
+    } else {
+        out.metric(
+            "reduction_vs_full",
+            full_messages / (counters.sent as f64).max(1.0),
+        );
+        out.analytic(
+            "messages_full_flooding",
+            "messages",
+            "2|E| - (N - 1) (full flooding)",
+            full_messages,
+            Check::Reference,
+        );
+    }
+    out.analytic(
+        "messages_edge_estimate",
+        "messages",
+        "|E| (lecture estimate: ½N(N-1)·p_edge on G(N, p_edge))",
+        topology.edge_count() as f64,
+        Check::Reference,
+    );
+    out
+}
+
+/// Completion time of full flooding where it is determined: the (weighted) eccentricity of the source.
+fn completion_time(topology: &Topology, source: NodeId, latency: Latency) -> Option<Time> {
+    match (topology, latency) {
+        (Topology::Complete { .. }, Latency::Constant(c)) => Some(c),
+        (Topology::Complete { .. }, Latency::EdgeWeight) => Some(1),
+        (Topology::Graph(g), Latency::Constant(c)) => {
+            // Unit weights for the hop eccentricity, whatever weights the graph carries.
+            let hops = ShortestPaths::hops_from(g, source);
+            Some(c * hops.eccentricity())
+        }
+        (Topology::Graph(g), Latency::EdgeWeight) => {
+            Some(ShortestPaths::from(g, source).eccentricity())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::topology::GraphBuilder;
+
+    fn ring(n: u32) -> Topology {
+        let mut b = GraphBuilder::new(n);
+        for v in 0..n {
+            b.edge(v, (v + 1) % n);
+        }
+        Topology::Graph(b.build().unwrap())
+    }
+
+    #[test]
+    fn full_flooding_on_a_ring_matches_the_formulas() {
+        let t = ring(10);
+        let out = run(&FloodingParams::default(), &t, Network::default(), 1, 0);
+        assert_eq!(out.get("messages"), Some(2.0 * 10.0 - 9.0));
+        assert_eq!(out.get("coverage"), Some(1.0));
+        assert_eq!(out.get("completion_time"), Some(5.0));
+        assert_eq!(out.get("max_hops"), Some(5.0));
+        // Both neighbours of the antipode deliver to it, and every other node receives one copy back.
+        assert_eq!(out.get("duplicates"), Some(2.0));
+    }
+
+    #[test]
+    fn complete_graph_flood_sends_n_minus_one_squared() {
+        let t = Topology::complete(50).unwrap();
+        let out = run(&FloodingParams::default(), &t, Network::default(), 1, 0);
+        assert_eq!(out.get("messages"), Some(49.0 * 49.0));
+        assert_eq!(out.get("completion_time"), Some(1.0));
+    }
+
+    #[test]
+    fn p_flood_zero_reaches_only_the_neighbours() {
+        let t = ring(10);
+        let p = FloodingParams {
+            p_flood: 0.0,
+            ..FloodingParams::default()
+        };
+        let out = run(&p, &t, Network::default(), 1, 0);
+        assert_eq!(out.get("messages"), Some(2.0));
+        assert_eq!(out.get("coverage"), Some(0.3));
+    }
+
+    #[test]
+    fn gossip_k_floods_the_first_hops_surely() {
+        let t = ring(10);
+        let p = FloodingParams {
+            p_flood: 0.0,
+            gossip_k: Some(3),
+            ..FloodingParams::default()
+        };
+        let out = run(&p, &t, Network::default(), 1, 0);
+        // Hops 1 and 2 forward surely, hop 3 never: nodes within 3 hops are reached.
+        assert_eq!(out.get("coverage"), Some(0.7));
+    }
+}

@@ -1,0 +1,23 @@
+//! models: the dissemination protocols dissem simulates, each with its metrics and analytic formulas.
+//!
+//! Owns flooding (full, probabilistic, degree-dependent, GOSSIP1), and the protocol parameter types
+//! (serde-derivable so that scenario files can name them). Runs on top of sim-core's engine, rounds,
+//! topologies and random streams. It must not depend on scenario files, JSON text, the file system,
+//! reports or plotting; it never prints.
+
+pub mod flooding;
+pub mod outcome;
+
+pub use outcome::{Analytic, Check, ModelError, Outcome};
+
+/// Checks that a probability parameter lies in [0, 1] (and is not NaN).
+pub fn check_probability(field: &str, p: f64) -> Result<(), ModelError> {
+    if (0.0..=1.0).contains(&p) {
+        Ok(())
+    } else {
+        Err(ModelError::new(
+            field,
+            format!("must be a probability in [0, 1], got {p}"),
+        ))
+    }
+}

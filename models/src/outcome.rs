@@ -1,0 +1,90 @@
+//! What one run of a model reports: scalar metrics, per-round or per-time series, and the analytic
+//! predictions that go beside them.
+
+/// How a simulated mean is compared with an analytic value.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Check {
+    /// The formula is exact for every run: each run must equal it.
+    Exact,
+    /// The mean over runs must lie within its 95% interval of the value, widened by
+    /// `rel_slack · |value|` for the formula's known approximation (finite N, rounding).
+    WithinCi { rel_slack: f64 },
+    /// Shown beside the metric for comparison, not checked (an estimate the lecture makes, a bound).
+    Reference,
+}
+
+/// An analytic prediction of one metric.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Analytic {
+    /// Identifier of the prediction (unique within an outcome).
+    pub name: String,
+    /// The metric it predicts.
+    pub metric: String,
+    /// The formula in plain text, e.g. `2|E| - (N - 1)`.
+    pub formula: String,
+    pub value: f64,
+    pub check: Check,
+}
+
+/// The result of one run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outcome {
+    pub metrics: Vec<(String, f64)>,
+    pub series: Vec<(String, Vec<f64>)>,
+    pub analytic: Vec<Analytic>,
+}
+
+impl Outcome {
+    pub fn metric(&mut self, name: &str, value: f64) -> &mut Self {
+        self.metrics.push((name.to_owned(), value));
+        self
+    }
+
+    pub fn series(&mut self, name: &str, values: Vec<f64>) -> &mut Self {
+        self.series.push((name.to_owned(), values));
+        self
+    }
+
+    pub fn analytic(
+        &mut self,
+        name: &str,
+        metric: &str,
+        formula: &str,
+        value: f64,
+        check: Check,
+    ) -> &mut Self {
+        self.analytic.push(Analytic {
+            name: name.to_owned(),
+            metric: metric.to_owned(),
+            formula: formula.to_owned(),
+            value,
+            check,
+        });
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, v)| v)
+    }
+}
+
+/// Why a model could not run with the given parameters and topology.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct ModelError {
+    /// Dotted path of the offending scenario field, relative to the scenario root.
+    pub field: String,
+    pub message: String,
+}
+
+impl ModelError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ModelError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,301 @@
+//! The discrete-event engine: a clock, an event queue ordered by (time, insertion sequence), one random
+//! stream, the network model and counters. Handlers see all of it only through a [`Context`].
+
+use crate::network::{Counters, Network, survives};
+use crate::queue::EventQueue;
+use crate::rng::{Lane, SimRng, stream};
+use crate::topology::{ArcId, Graph};
+use crate::{NodeId, Time};
+
+/// A protocol run by the engine: reacts to message deliveries and timers.
+pub trait Protocol {
+    type Msg;
+    type Timer;
+
+    /// Called once at time 0 before any event.
+    fn start(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>);
+    fn on_message(
+        &mut self,
+        ctx: &mut Context<'_, Self::Msg, Self::Timer>,
+        from: NodeId,
+        to: NodeId,
+        msg: Self::Msg,
+    );
+    fn on_timer(
+        &mut self,
+        ctx: &mut Context<'_, Self::Msg, Self::Timer>,
+        node: NodeId,
+        timer: Self::Timer,
+    );
+}
+
+enum Event<M, T> {
+    Deliver { from: NodeId, to: NodeId, msg: M },
+    Timer { node: NodeId, timer: T },
+}
+
+/// What a handler may touch while it runs.
+pub struct Context<'a, M, T> {
+    now: Time,
+    rng: &'a mut SimRng,
+    queue: &'a mut EventQueue<Event<M, T>>,
+    network: &'a Network,
+    graph: Option<&'a Graph>,
+    counters: &'a mut Counters,
+    stop: &'a mut bool,
+}
+
+impl<M, T> Context<'_, M, T> {
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    pub fn rng(&mut self) -> &mut SimRng {
+        self.rng
+    }
+
+    /// Sends `msg` from `from` to `to` outside any topology link (e.g. over an implicit complete graph).
+    /// Per-edge latency counts as 1 here.
+    pub fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
+        self.counters.on_send(from, None);
+        self.transmit(from, to, 1, msg);
+    }
+
+    /// Sends `msg` along arc `arc` of the simulation's graph, counting it on that link.
+    pub fn send_arc(&mut self, from: NodeId, arc: ArcId, msg: M) {
+        let graph = self
+            .graph
+            .expect("send_arc needs a simulation built with a graph");
+        let edge = graph.arc_edge(arc);
+        self.counters.on_send(from, Some(edge));
+        self.transmit(from, graph.arc_target(arc), graph.weight(edge), msg);
+    }
+
+    #[inline]
+    fn transmit(&mut self, from: NodeId, to: NodeId, weight: u32, msg: M) {
+        if !survives(self.network, self.rng) {
+            self.counters.dropped += 1;
+            return;
+        }
+        let delay = self.network.latency.sample(self.rng, weight);
+        self.queue
+            .push(self.now + delay, Event::Deliver { from, to, msg });
+    }
+
+    /// Fires `timer` at `node` after `delay`.
+    pub fn set_timer(&mut self, node: NodeId, delay: Time, timer: T) {
+        self.queue
+            .push(self.now + delay, Event::Timer { node, timer });
+    }
+
+    /// Ends the run after the current handler returns.
+    pub fn stop(&mut self) {
+        *self.stop = true;
+    }
+
+    pub fn counters(&self) -> &Counters {
+        self.counters
+    }
+}
+
+/// Bounds on a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Limits {
+    /// Events later than this are not processed.
+    pub max_time: Option<Time>,
+    pub max_events: Option<u64>,
+}
+
+/// Why a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    Drained,
+    Stopped,
+    TimeLimit,
+    EventLimit,
+}
+
+/// One simulation: clock, queue, random stream, network and counters.
+pub struct Simulation<'g, M, T> {
+    rng: SimRng,
+    queue: EventQueue<Event<M, T>>,
+    network: Network,
+    graph: Option<&'g Graph>,
+    counters: Counters,
+    events: u64,
+    now: Time,
+}
+
+impl<'g, M, T> Simulation<'g, M, T> {
+    /// Run 0 of `seed`, default network (constant latency 1, no loss).
+    pub fn new(seed: u64) -> Self {
+        Self::with_run(seed, 0)
+    }
+
+    /// Run `run` of `seed`: draws come from the protocol lane of stream (seed, run).
+    pub fn with_run(seed: u64, run: u64) -> Self {
+        let network = Network::default();
+        Simulation {
+            rng: stream(seed, run, Lane::Protocol),
+            queue: EventQueue::new(network.latency.horizon()),
+            network,
+            graph: None,
+            counters: Counters::default(),
+            events: 0,
+            now: 0,
+        }
+    }
+
+    pub fn network(mut self, network: Network) -> Self {
+        self.network = network;
+        self.queue = EventQueue::new(network.latency.horizon());
+        self
+    }
+
+    /// The graph that `send_arc` uses for targets, weights and per-link counters.
+    pub fn graph(mut self, graph: &'g Graph) -> Self {
+        self.graph = Some(graph);
+        self
+    }
+
+    pub fn counters(mut self, counters: Counters) -> Self {
+        self.counters = counters;
+        self
+    }
+
+    pub fn now(&self) -> Time {
+        self.now
+    }
+
+    pub fn events_processed(&self) -> u64 {
+        self.events
+    }
+
+    pub fn counters_ref(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn into_counters(self) -> Counters {
+        self.counters
+    }
+
+    /// Runs `protocol` from time 0 until the queue drains, a limit is hit, or a handler calls `stop`.
+    pub fn run<P: Protocol<Msg = M, Timer = T>>(
+        &mut self,
+        protocol: &mut P,
+        limits: Limits,
+    ) -> RunEnd {
+        let mut stop = false;
+        protocol.start(&mut Context {
+            now: self.now,
+            rng: &mut self.rng,
+            queue: &mut self.queue,
+            network: &self.network,
+            graph: self.graph,
+            counters: &mut self.counters,
+            stop: &mut stop,
+        });
+        loop {
+            if stop {
+                return RunEnd::Stopped;
+            }
+            if limits.max_events.is_some_and(|m| self.events >= m) {
+                return RunEnd::EventLimit;
+            }
+            match (self.queue.peek_time(), limits.max_time) {
+                (None, _) => return RunEnd::Drained,
+                (Some(t), Some(max)) if t > max => return RunEnd::TimeLimit,
+                _ => {}
+            }
+            let (time, event) = self.queue.pop().expect("peeked");
+            self.now = time;
+            self.events += 1;
+            let mut ctx = Context {
+                now: time,
+                rng: &mut self.rng,
+                queue: &mut self.queue,
+                network: &self.network,
+                graph: self.graph,
+                counters: &mut self.counters,
+                stop: &mut stop,
+            };
+            match event {
+                Event::Deliver { from, to, msg } => {
+                    ctx.counters.on_deliver(to);
+                    protocol.on_message(&mut ctx, from, to, msg);
+                }
+                Event::Timer { node, timer } => protocol.on_timer(&mut ctx, node, timer),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::Latency;
+
+    /// Records the order in which it sees events.
+    struct Recorder {
+        seen: Vec<(Time, u32)>,
+    }
+
+    impl Protocol for Recorder {
+        type Msg = u32;
+        type Timer = u32;
+        fn start(&mut self, ctx: &mut Context<'_, u32, u32>) {
+            for i in 0..3 {
+                ctx.set_timer(0, 10, i);
+            }
+            ctx.send(0, 1, 100);
+            ctx.set_timer(0, 10, 3);
+        }
+        fn on_message(
+            &mut self,
+            ctx: &mut Context<'_, u32, u32>,
+            _from: NodeId,
+            _to: NodeId,
+            msg: u32,
+        ) {
+            self.seen.push((ctx.now(), msg));
+        }
+        fn on_timer(&mut self, ctx: &mut Context<'_, u32, u32>, _node: NodeId, timer: u32) {
+            self.seen.push((ctx.now(), timer));
+            if timer == 3 {
+                ctx.stop();
+            }
+        }
+    }
+
+    #[test]
+    fn equal_times_run_in_insertion_order_and_stop_works() {
+        let mut sim = Simulation::new(1).network(Network {
+            latency: Latency::Constant(10),
+            loss: 0.0,
+        });
+        let mut p = Recorder { seen: vec![] };
+        assert_eq!(sim.run(&mut p, Limits::default()), RunEnd::Stopped);
+        assert_eq!(p.seen, vec![(10, 0), (10, 1), (10, 2), (10, 100), (10, 3)]);
+    }
+
+    #[test]
+    fn time_limit_and_loss() {
+        let mut sim = Simulation::new(1).network(Network {
+            latency: Latency::Constant(10),
+            loss: 1.0,
+        });
+        let mut p = Recorder { seen: vec![] };
+        assert_eq!(
+            sim.run(
+                &mut p,
+                Limits {
+                    max_time: Some(5),
+                    max_events: None
+                }
+            ),
+            RunEnd::TimeLimit
+        );
+        assert!(p.seen.is_empty());
+        assert_eq!(sim.counters_ref().dropped, 1);
+    }
+}

@@ -1,0 +1,146 @@
+//! Link model: latency distributions, message loss, and message counters.
+
+use crate::rng::{SimRng, below, chance, unit};
+use crate::topology::EdgeId;
+use crate::{NodeId, Time};
+
+/// How long a message takes on a link, in integer time units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Latency {
+    Constant(Time),
+    /// Uniform on the integers `min..=max`.
+    Uniform {
+        min: Time,
+        max: Time,
+    },
+    /// Exponential with the given mean, rounded up to an integer.
+    Exponential {
+        mean: f64,
+    },
+    /// The weight of the edge the message crosses.
+    EdgeWeight,
+}
+
+impl Latency {
+    /// A delay bound that covers most samples; sizes the event queue's wheel.
+    pub fn horizon(&self) -> u64 {
+        match *self {
+            Latency::Constant(t) => t + 1,
+            Latency::Uniform { max, .. } => max + 1,
+            Latency::Exponential { mean } => (mean * 8.0).ceil() as u64 + 1,
+            Latency::EdgeWeight => 1 << 12,
+        }
+    }
+
+    #[inline]
+    pub fn sample(&self, rng: &mut SimRng, edge_weight: u32) -> Time {
+        match *self {
+            Latency::Constant(t) => t,
+            Latency::Uniform { min, max } => {
+                let span = max - min + 1;
+                if span <= u64::from(u32::MAX) {
+                    min + u64::from(below(rng, span as u32))
+                } else {
+                    min + rng_u64(rng) % span
+                }
+            }
+            Latency::Exponential { mean } => (-(1.0 - unit(rng)).ln() * mean).ceil() as Time,
+            Latency::EdgeWeight => Time::from(edge_weight),
+        }
+    }
+}
+
+fn rng_u64(rng: &mut SimRng) -> u64 {
+    use rand::Rng;
+    rng.next_u64()
+}
+
+/// Latency and loss applied to every message.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Network {
+    pub latency: Latency,
+    /// Probability that a message is lost in transit.
+    pub loss: f64,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network {
+            latency: Latency::Constant(1),
+            loss: 0.0,
+        }
+    }
+}
+
+/// Message counters. Per-node and per-link arrays are allocated only when asked for, so that hot
+/// loops that do not need them do not pay for them.
+#[derive(Clone, Debug, Default)]
+pub struct Counters {
+    pub sent: u64,
+    pub delivered: u64,
+    pub dropped: u64,
+    pub sent_by_node: Vec<u32>,
+    pub received_by_node: Vec<u32>,
+    /// Messages per undirected edge (both directions together).
+    pub per_link: Vec<u32>,
+}
+
+impl Counters {
+    pub fn with_nodes(mut self, nodes: u32) -> Self {
+        self.sent_by_node = vec![0; nodes as usize];
+        self.received_by_node = vec![0; nodes as usize];
+        self
+    }
+
+    pub fn with_links(mut self, edges: usize) -> Self {
+        self.per_link = vec![0; edges];
+        self
+    }
+
+    #[inline]
+    pub(crate) fn on_send(&mut self, from: NodeId, edge: Option<EdgeId>) {
+        self.sent += 1;
+        if let Some(c) = self.sent_by_node.get_mut(from as usize) {
+            *c += 1;
+        }
+        if let Some(c) = edge.and_then(|e| self.per_link.get_mut(e as usize)) {
+            *c += 1;
+        }
+    }
+
+    #[inline]
+    pub(crate) fn on_deliver(&mut self, to: NodeId) {
+        self.delivered += 1;
+        if let Some(c) = self.received_by_node.get_mut(to as usize) {
+            *c += 1;
+        }
+    }
+}
+
+/// Whether a message survives the link.
+#[inline]
+pub(crate) fn survives(network: &Network, rng: &mut SimRng) -> bool {
+    network.loss <= 0.0 || !chance(rng, network.loss)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Lane, stream};
+
+    #[test]
+    fn uniform_latency_stays_in_bounds_and_exponential_mean_is_close() {
+        let mut rng = stream(3, 0, Lane::Network);
+        let u = Latency::Uniform { min: 5, max: 9 };
+        assert!(
+            (0..1000)
+                .map(|_| u.sample(&mut rng, 1))
+                .all(|t| (5..=9).contains(&t))
+        );
+        let e = Latency::Exponential { mean: 20.0 };
+        let n = 20_000;
+        let mean = (0..n).map(|_| e.sample(&mut rng, 1) as f64).sum::<f64>() / n as f64;
+        // ceil adds 0.5 on average; sd of the mean is 20/sqrt(20000) ≈ 0.14, so ±0.7 is 5 sd.
+        assert!((mean - 20.5).abs() < 0.7, "{mean}");
+    }
+}

@@ -1,0 +1,73 @@
+//! Topologies: an implicit complete graph, or an undirected graph stored as compressed adjacency (CSR).
+//!
+//! Nodes are `u32` indices. Every undirected edge `e = {u, v}` appears as two arcs, one in the adjacency of
+//! `u` and one in that of `v`; both arcs know `e`, so per-link counters and weights are indexed by edge.
+
+mod graph;
+
+pub use graph::{ArcId, EdgeId, Graph, GraphBuilder};
+
+use crate::rng::{SimRng, below};
+use crate::{NodeId, TopologyError};
+
+/// The network's shape. `Complete` never materialises its N(N-1)/2 edges.
+#[derive(Clone, Debug)]
+pub enum Topology {
+    Complete { nodes: u32 },
+    Graph(Graph),
+}
+
+impl Topology {
+    pub fn complete(nodes: u32) -> Result<Self, TopologyError> {
+        if nodes < 2 {
+            return Err(TopologyError::TooFewNodes {
+                nodes: nodes as u64,
+            });
+        }
+        Ok(Topology::Complete { nodes })
+    }
+
+    pub fn node_count(&self) -> u32 {
+        match self {
+            Topology::Complete { nodes } => *nodes,
+            Topology::Graph(g) => g.node_count(),
+        }
+    }
+
+    /// Number of undirected edges.
+    pub fn edge_count(&self) -> u64 {
+        match self {
+            Topology::Complete { nodes } => u64::from(*nodes) * u64::from(nodes - 1) / 2,
+            Topology::Graph(g) => g.edge_count() as u64,
+        }
+    }
+
+    pub fn degree(&self, v: NodeId) -> u32 {
+        match self {
+            Topology::Complete { nodes } => nodes - 1,
+            Topology::Graph(g) => g.degree(v),
+        }
+    }
+
+    /// A neighbour of `v` chosen uniformly, or `None` for an isolated node.
+    #[inline]
+    pub fn random_neighbor(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
+        match self {
+            Topology::Complete { nodes } => {
+                let u = below(rng, nodes - 1);
+                Some(if u >= v { u + 1 } else { u })
+            }
+            Topology::Graph(g) => {
+                let ns = g.neighbors(v);
+                (!ns.is_empty()).then(|| ns[below(rng, ns.len() as u32) as usize])
+            }
+        }
+    }
+
+    pub fn as_graph(&self) -> Option<&Graph> {
+        match self {
+            Topology::Graph(g) => Some(g),
+            Topology::Complete { .. } => None,
+        }
+    }
+}
