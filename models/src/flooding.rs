@@ -87,11 +87,7 @@ impl FloodingParams {
         if self.source >= topology.node_count() {
             return Err(ModelError::new(
                 format!("{prefix}.source"),
-                format!(
-                    "node {} does not exist; the topology has nodes 0..{}",
-                    self.source,
-                    topology.node_count() - 1
-                ),
+                format!("node {} does not exist; the topology has nodes 0..{}", self.source, topology.node_count() - 1),
             ));
         }
         if let Some(d) = self.degree_reference
@@ -138,9 +134,7 @@ impl Flood<'_> {
     fn forwards(&self, ctx: &mut Context<'_, u32, ()>, v: NodeId, hop: u32) -> bool {
         let p = match (self.params.gossip_k, self.params.degree_rule) {
             (Some(k), _) if hop < k => return true,
-            (_, DegreeRule::Own) => {
-                self.params.p_flood * self.d_ref / f64::from(self.topology.degree(v))
-            }
+            (_, DegreeRule::Own) => self.params.p_flood * self.d_ref / f64::from(self.topology.degree(v)),
             _ => self.params.p_flood,
         };
         chance(ctx.rng(), p)
@@ -155,12 +149,7 @@ impl Flood<'_> {
                     if Some(u) == sender {
                         continue;
                     }
-                    if per_neighbor
-                        && !chance(
-                            ctx.rng(),
-                            self.params.p_flood * self.d_ref / f64::from(g.degree(u)),
-                        )
-                    {
+                    if per_neighbor && !chance(ctx.rng(), self.params.p_flood * self.d_ref / f64::from(g.degree(u))) {
                         continue;
                     }
                     ctx.send_arc(v, a, hop + 1);
@@ -209,17 +198,9 @@ impl Protocol for Flood<'_> {
 }
 
 /// Runs one flood: run `run` of `seed` on `topology` under `network`.
-pub fn run(
-    params: &FloodingParams,
-    topology: &Topology,
-    network: Network,
-    seed: u64,
-    run: u64,
-) -> Outcome {
+pub fn run(params: &FloodingParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
     let n = topology.node_count();
-    let d_ref = params
-        .degree_reference
-        .unwrap_or(2.0 * topology.edge_count() as f64 / f64::from(n));
+    let d_ref = params.degree_reference.unwrap_or(2.0 * topology.edge_count() as f64 / f64::from(n));
     let mut flood = Flood {
         topology,
         params,
@@ -230,9 +211,7 @@ pub fn run(
         hop_sum: 0,
         max_hops: 0,
     };
-    let mut sim = Simulation::with_run(seed, run)
-        .network(network)
-        .counters(Counters::default());
+    let mut sim = Simulation::with_run(seed, run).network(network).counters(Counters::default());
     if let Topology::Graph(g) = topology {
         sim = sim.graph(g);
     }
@@ -243,49 +222,22 @@ pub fn run(
     let others = f64::from(flood.reached - 1).max(1.0);
     out.metric("coverage", f64::from(flood.reached) / f64::from(n))
         .metric("messages", counters.sent as f64)
-        .metric(
-            "duplicates",
-            (counters.delivered - u64::from(flood.reached - 1)) as f64,
-        )
+        .metric("duplicates", (counters.delivered - u64::from(flood.reached - 1)) as f64)
         .metric("completion_time", flood.last_first_receipt as f64)
         .metric("mean_hops", flood.hop_sum as f64 / others)
         .metric("max_hops", f64::from(flood.max_hops))
-        .metric(
-            "reached_90pct",
-            f64::from(u8::from(flood.reached as f64 >= 0.9 * f64::from(n))),
-        );
+        .metric("reached_90pct", f64::from(u8::from(flood.reached as f64 >= 0.9 * f64::from(n))));
 
     let full_messages = 2.0 * topology.edge_count() as f64 - f64::from(n - 1);
     let lossless = network.loss == 0.0;
     if params.is_full() && lossless {
-        out.analytic(
-            "messages",
-            "messages",
-            "2|E| - (N - 1)",
-            full_messages,
-            Check::Exact,
-        );
-        out.analytic(
-            "coverage",
-            "coverage",
-            "1 (connected graph)",
-            1.0,
-            Check::Exact,
-        );
+        out.analytic("messages", "messages", "2|E| - (N - 1)", full_messages, Check::Exact);
+        out.analytic("coverage", "coverage", "1 (connected graph)", 1.0, Check::Exact);
         if let Some(ecc) = completion_time(topology, params.source, network.latency) {
-            out.analytic(
-                "completion_time",
-                "completion_time",
-                "eccentricity of the source",
-                ecc as f64,
-                Check::Exact,
-            );
+            out.analytic("completion_time", "completion_time", "eccentricity of the source", ecc as f64, Check::Exact);
         }
     } else {
-        out.metric(
-            "reduction_vs_full",
-            full_messages / (counters.sent as f64).max(1.0),
-        );
+        out.metric("reduction_vs_full", full_messages / (counters.sent as f64).max(1.0));
         out.analytic(
             "messages_full_flooding",
             "messages",
@@ -314,9 +266,7 @@ fn completion_time(topology: &Topology, source: NodeId, latency: Latency) -> Opt
             let hops = ShortestPaths::hops_from(g, source);
             Some(c * hops.eccentricity())
         }
-        (Topology::Graph(g), Latency::EdgeWeight) => {
-            Some(ShortestPaths::from(g, source).eccentricity())
-        }
+        (Topology::Graph(g), Latency::EdgeWeight) => Some(ShortestPaths::from(g, source).eccentricity()),
         _ => None,
     }
 }
@@ -357,10 +307,7 @@ mod tests {
     #[test]
     fn p_flood_zero_reaches_only_the_neighbours() {
         let t = ring(10);
-        let p = FloodingParams {
-            p_flood: 0.0,
-            ..FloodingParams::default()
-        };
+        let p = FloodingParams { p_flood: 0.0, ..FloodingParams::default() };
         let out = run(&p, &t, Network::default(), 1, 0);
         assert_eq!(out.get("messages"), Some(2.0));
         assert_eq!(out.get("coverage"), Some(0.3));
@@ -369,11 +316,7 @@ mod tests {
     #[test]
     fn gossip_k_floods_the_first_hops_surely() {
         let t = ring(10);
-        let p = FloodingParams {
-            p_flood: 0.0,
-            gossip_k: Some(3),
-            ..FloodingParams::default()
-        };
+        let p = FloodingParams { p_flood: 0.0, gossip_k: Some(3), ..FloodingParams::default() };
         let out = run(&p, &t, Network::default(), 1, 0);
         // Hops 1 and 2 forward surely, hop 3 never: nodes within 3 hops are reached.
         assert_eq!(out.get("coverage"), Some(0.7));

@@ -15,9 +15,6 @@ pub fn check_probability(field: &str, p: f64) -> Result<(), ModelError> {
     if (0.0..=1.0).contains(&p) {
         Ok(())
     } else {
-        Err(ModelError::new(
-            field,
-            format!("must be a probability in [0, 1], got {p}"),
-        ))
+        Err(ModelError::new(field, format!("must be a probability in [0, 1], got {p}")))
     }
 }

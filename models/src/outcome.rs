@@ -45,14 +45,7 @@ impl Outcome {
         self
     }
 
-    pub fn analytic(
-        &mut self,
-        name: &str,
-        metric: &str,
-        formula: &str,
-        value: f64,
-        check: Check,
-    ) -> &mut Self {
+    pub fn analytic(&mut self, name: &str, metric: &str, formula: &str, value: f64, check: Check) -> &mut Self {
         self.analytic.push(Analytic {
             name: name.to_owned(),
             metric: metric.to_owned(),
@@ -64,10 +57,7 @@ impl Outcome {
     }
 
     pub fn get(&self, name: &str) -> Option<f64> {
-        self.metrics
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|&(_, v)| v)
+        self.metrics.iter().find(|(n, _)| n == name).map(|&(_, v)| v)
     }
 }
 
@@ -82,9 +72,6 @@ pub struct ModelError {
 
 impl ModelError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ModelError {
-            field: field.into(),
-            message: message.into(),
-        }
+        ModelError { field: field.into(), message: message.into() }
     }
 }

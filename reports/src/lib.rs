@@ -1,1 +1,31 @@
-//! placeholder
+//! reports: everything a person or a program reads after a run.
+//!
+//! Owns the exporters, one per output format: the readable summary table and check lines (text), the
+//! `--json` document, CSV files. Exporters return text or bytes and never write files; the binary
+//! decides where output goes. Depends on scenarios, models and sim-core; must not depend on the binary.
+
+pub mod csv;
+pub mod json;
+pub mod number;
+pub mod text;
+
+/// A file to write, relative to an output directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Artifact {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The files `dissem run --out DIR` writes.
+pub fn run_artifacts(report: &scenarios::RunReport) -> Vec<Artifact> {
+    let text = |path: &str, s: String| Artifact { path: path.to_owned(), bytes: s.into_bytes() };
+    let mut files = vec![
+        text("result.json", json::to_text(&json::run_document(report))),
+        text("metrics.csv", csv::metrics(report)),
+        text("runs.csv", csv::runs(report)),
+    ];
+    if let Some(series) = csv::series(report) {
+        files.push(text("series.csv", series));
+    }
+    files
+}

@@ -1,1 +1,27 @@
-//! placeholder
+//! scenarios: what a user writes down and how it is run.
+//!
+//! Owns the scenario format (serde types, JSON Schema), `--set` overrides by dotted path, validation with
+//! errors that name the origin, the field and what is allowed, the memory guard, building topologies from
+//! their specs, running replicates (in parallel, results in replicate order) and comparing simulated
+//! metrics with their formulas. It depends on sim-core and models; it must not depend on reports or the
+//! binary, and it does no I/O of its own: files a scenario names are read through [`Inputs`].
+
+mod error;
+mod load;
+mod overrides;
+mod report;
+mod run;
+mod spec;
+mod tagged;
+
+pub use error::ScenarioError;
+pub use load::parse;
+pub use overrides::{parse_assignment, set_path};
+pub use report::{AnalyticSummary, CheckResult, RunReport};
+pub use run::{Inputs, MEMORY_BUDGET_BYTES, NoInputs, Prepared};
+pub use spec::*;
+
+/// The JSON Schema of scenario files, for editors.
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(Scenario)
+}

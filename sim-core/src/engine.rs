@@ -14,19 +14,8 @@ pub trait Protocol {
 
     /// Called once at time 0 before any event.
     fn start(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>);
-    fn on_message(
-        &mut self,
-        ctx: &mut Context<'_, Self::Msg, Self::Timer>,
-        from: NodeId,
-        to: NodeId,
-        msg: Self::Msg,
-    );
-    fn on_timer(
-        &mut self,
-        ctx: &mut Context<'_, Self::Msg, Self::Timer>,
-        node: NodeId,
-        timer: Self::Timer,
-    );
+    fn on_message(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>, from: NodeId, to: NodeId, msg: Self::Msg);
+    fn on_timer(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>, node: NodeId, timer: Self::Timer);
 }
 
 enum Event<M, T> {
@@ -63,9 +52,7 @@ impl<M, T> Context<'_, M, T> {
 
     /// Sends `msg` along arc `arc` of the simulation's graph, counting it on that link.
     pub fn send_arc(&mut self, from: NodeId, arc: ArcId, msg: M) {
-        let graph = self
-            .graph
-            .expect("send_arc needs a simulation built with a graph");
+        let graph = self.graph.expect("send_arc needs a simulation built with a graph");
         let edge = graph.arc_edge(arc);
         self.counters.on_send(from, Some(edge));
         self.transmit(from, graph.arc_target(arc), graph.weight(edge), msg);
@@ -78,14 +65,12 @@ impl<M, T> Context<'_, M, T> {
             return;
         }
         let delay = self.network.latency.sample(self.rng, weight);
-        self.queue
-            .push(self.now + delay, Event::Deliver { from, to, msg });
+        self.queue.push(self.now + delay, Event::Deliver { from, to, msg });
     }
 
     /// Fires `timer` at `node` after `delay`.
     pub fn set_timer(&mut self, node: NodeId, delay: Time, timer: T) {
-        self.queue
-            .push(self.now + delay, Event::Timer { node, timer });
+        self.queue.push(self.now + delay, Event::Timer { node, timer });
     }
 
     /// Ends the run after the current handler returns.
@@ -180,11 +165,7 @@ impl<'g, M, T> Simulation<'g, M, T> {
     }
 
     /// Runs `protocol` from time 0 until the queue drains, a limit is hit, or a handler calls `stop`.
-    pub fn run<P: Protocol<Msg = M, Timer = T>>(
-        &mut self,
-        protocol: &mut P,
-        limits: Limits,
-    ) -> RunEnd {
+    pub fn run<P: Protocol<Msg = M, Timer = T>>(&mut self, protocol: &mut P, limits: Limits) -> RunEnd {
         let mut stop = false;
         protocol.start(&mut Context {
             now: self.now,
@@ -250,13 +231,7 @@ mod tests {
             ctx.send(0, 1, 100);
             ctx.set_timer(0, 10, 3);
         }
-        fn on_message(
-            &mut self,
-            ctx: &mut Context<'_, u32, u32>,
-            _from: NodeId,
-            _to: NodeId,
-            msg: u32,
-        ) {
+        fn on_message(&mut self, ctx: &mut Context<'_, u32, u32>, _from: NodeId, _to: NodeId, msg: u32) {
             self.seen.push((ctx.now(), msg));
         }
         fn on_timer(&mut self, ctx: &mut Context<'_, u32, u32>, _node: NodeId, timer: u32) {
@@ -269,10 +244,7 @@ mod tests {
 
     #[test]
     fn equal_times_run_in_insertion_order_and_stop_works() {
-        let mut sim = Simulation::new(1).network(Network {
-            latency: Latency::Constant(10),
-            loss: 0.0,
-        });
+        let mut sim = Simulation::new(1).network(Network { latency: Latency::Constant(10), loss: 0.0 });
         let mut p = Recorder { seen: vec![] };
         assert_eq!(sim.run(&mut p, Limits::default()), RunEnd::Stopped);
         assert_eq!(p.seen, vec![(10, 0), (10, 1), (10, 2), (10, 100), (10, 3)]);
@@ -280,21 +252,9 @@ mod tests {
 
     #[test]
     fn time_limit_and_loss() {
-        let mut sim = Simulation::new(1).network(Network {
-            latency: Latency::Constant(10),
-            loss: 1.0,
-        });
+        let mut sim = Simulation::new(1).network(Network { latency: Latency::Constant(10), loss: 1.0 });
         let mut p = Recorder { seen: vec![] };
-        assert_eq!(
-            sim.run(
-                &mut p,
-                Limits {
-                    max_time: Some(5),
-                    max_events: None
-                }
-            ),
-            RunEnd::TimeLimit
-        );
+        assert_eq!(sim.run(&mut p, Limits { max_time: Some(5), max_events: None }), RunEnd::TimeLimit);
         assert!(p.seen.is_empty());
         assert_eq!(sim.counters_ref().dropped, 1);
     }

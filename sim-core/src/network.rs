@@ -65,10 +65,7 @@ pub struct Network {
 
 impl Default for Network {
     fn default() -> Self {
-        Network {
-            latency: Latency::Constant(1),
-            loss: 0.0,
-        }
+        Network { latency: Latency::Constant(1), loss: 0.0 }
     }
 }
 
@@ -132,11 +129,7 @@ mod tests {
     fn uniform_latency_stays_in_bounds_and_exponential_mean_is_close() {
         let mut rng = stream(3, 0, Lane::Network);
         let u = Latency::Uniform { min: 5, max: 9 };
-        assert!(
-            (0..1000)
-                .map(|_| u.sample(&mut rng, 1))
-                .all(|t| (5..=9).contains(&t))
-        );
+        assert!((0..1000).map(|_| u.sample(&mut rng, 1)).all(|t| (5..=9).contains(&t)));
         let e = Latency::Exponential { mean: 20.0 };
         let n = 20_000;
         let mean = (0..n).map(|_| e.sample(&mut rng, 1) as f64).sum::<f64>() / n as f64;

@@ -80,12 +80,7 @@ impl ShortestPaths {
 
     /// Largest finite distance (the weighted eccentricity of the source within its component).
     pub fn eccentricity(&self) -> u64 {
-        self.dist
-            .iter()
-            .copied()
-            .filter(|&d| d != UNREACHABLE)
-            .max()
-            .unwrap_or(0)
+        self.dist.iter().copied().filter(|&d| d != UNREACHABLE).max().unwrap_or(0)
     }
 
     /// Edges on the path from the source to `target`, in order from the source; `None` if unreachable.
@@ -128,10 +123,7 @@ mod tests {
     fn dijkstra_finds_weighted_shortest_path() {
         // 0 -1- 1 -1- 2, and a direct 0 -5- 2.
         let mut b = GraphBuilder::new(4);
-        b.weighted_edge(0, 1, 1)
-            .weighted_edge(1, 2, 1)
-            .weighted_edge(0, 2, 5)
-            .weighted_edge(2, 3, 2);
+        b.weighted_edge(0, 1, 1).weighted_edge(1, 2, 1).weighted_edge(0, 2, 5).weighted_edge(2, 3, 2);
         let g = b.build().unwrap();
         let sp = ShortestPaths::from(&g, 0);
         assert_eq!(sp.dist(2), 2);

@@ -81,11 +81,7 @@ impl<E> EventQueue<E> {
             self.put_near(time, event);
         } else {
             self.seq += 1;
-            self.far.push(Far {
-                time,
-                seq: self.seq,
-                event,
-            });
+            self.far.push(Far { time, seq: self.seq, event });
         }
     }
 
@@ -120,11 +116,7 @@ impl<E> EventQueue<E> {
             (1..=words)
                 .map(|k| (w0 + k) % words)
                 .find_map(|w| {
-                    let bits = if w == w0 {
-                        self.occupied[w] & !(!0u64 << b0)
-                    } else {
-                        self.occupied[w]
-                    };
+                    let bits = if w == w0 { self.occupied[w] & !(!0u64 << b0) } else { self.occupied[w] };
                     (bits != 0).then(|| w * 64 + bits.trailing_zeros() as usize)
                 })
                 .expect("near events exist")
@@ -154,11 +146,7 @@ impl<E> EventQueue<E> {
 
     /// Time of the earliest event without removing it.
     pub fn peek_time(&self) -> Option<Time> {
-        if self.near > 0 {
-            Some(self.next_near_time())
-        } else {
-            self.far.peek().map(|f| f.time)
-        }
+        if self.near > 0 { Some(self.next_near_time()) } else { self.far.peek().map(|f| f.time) }
     }
 }
 

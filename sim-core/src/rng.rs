@@ -39,8 +39,7 @@ pub fn mix64(mut z: u64) -> u64 {
 
 /// Derives a child seed from a parent seed and a sequence of indices, e.g. (sweep seed, point, replicate).
 pub fn derive_seed(seed: u64, path: &[u64]) -> u64 {
-    path.iter()
-        .fold(mix64(seed), |acc, &i| mix64(acc ^ mix64(i)))
+    path.iter().fold(mix64(seed), |acc, &i| mix64(acc ^ mix64(i)))
 }
 
 /// The stream for `(seed, run)` in the given lane.

@@ -26,21 +26,11 @@ pub struct RoundsEnd {
 }
 
 /// Runs rounds 1, 2, … until the protocol is done or `max_rounds` have run.
-pub fn run_rounds<P: RoundProtocol + ?Sized>(
-    protocol: &mut P,
-    rng: &mut SimRng,
-    max_rounds: u32,
-) -> RoundsEnd {
+pub fn run_rounds<P: RoundProtocol + ?Sized>(protocol: &mut P, rng: &mut SimRng, max_rounds: u32) -> RoundsEnd {
     for round in 1..=max_rounds {
         if protocol.round(round, rng) == Flow::Done {
-            return RoundsEnd {
-                rounds: round,
-                finished: true,
-            };
+            return RoundsEnd { rounds: round, finished: true };
         }
     }
-    RoundsEnd {
-        rounds: max_rounds,
-        finished: max_rounds == 0,
-    }
+    RoundsEnd { rounds: max_rounds, finished: max_rounds == 0 }
 }

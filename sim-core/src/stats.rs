@@ -14,31 +14,16 @@ impl Summary {
     pub fn of(xs: &[f64]) -> Summary {
         let n = xs.len();
         if n == 0 {
-            return Summary {
-                n,
-                mean: f64::NAN,
-                sd: f64::NAN,
-                ci95: (f64::NAN, f64::NAN),
-            };
+            return Summary { n, mean: f64::NAN, sd: f64::NAN, ci95: (f64::NAN, f64::NAN) };
         }
         let mean = xs.iter().sum::<f64>() / n as f64;
         if n == 1 {
-            return Summary {
-                n,
-                mean,
-                sd: 0.0,
-                ci95: (mean, mean),
-            };
+            return Summary { n, mean, sd: 0.0, ci95: (mean, mean) };
         }
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
         let sd = var.sqrt();
         let half = t_quantile_975(n - 1) * sd / (n as f64).sqrt();
-        Summary {
-            n,
-            mean,
-            sd,
-            ci95: (mean - half, mean + half),
-        }
+        Summary { n, mean, sd, ci95: (mean - half, mean + half) }
     }
 
     /// Half-width of the 95% interval.
@@ -51,9 +36,8 @@ impl Summary {
 /// Cornish-Fisher expansion around the normal quantile, accurate to 1e-4 there).
 pub fn t_quantile_975(df: usize) -> f64 {
     const TABLE: [f64; 30] = [
-        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
-        2.052, 2.048, 2.045, 2.042,
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+        2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
     ];
     if df == 0 {
         return f64::INFINITY;

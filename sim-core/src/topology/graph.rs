@@ -107,8 +107,7 @@ impl Graph {
 
     /// Converts to a petgraph graph (node weights: index; edge weights: weight).
     pub fn to_petgraph(&self) -> petgraph::graph::UnGraph<NodeId, u32> {
-        let mut g =
-            petgraph::graph::UnGraph::with_capacity(self.node_count() as usize, self.edge_count());
+        let mut g = petgraph::graph::UnGraph::with_capacity(self.node_count() as usize, self.edge_count());
         for v in 0..self.node_count() {
             g.add_node(v);
         }
@@ -130,19 +129,11 @@ pub struct GraphBuilder {
 
 impl GraphBuilder {
     pub fn new(nodes: u32) -> Self {
-        GraphBuilder {
-            nodes,
-            endpoints: Vec::new(),
-            weights: None,
-            labels: None,
-        }
+        GraphBuilder { nodes, endpoints: Vec::new(), weights: None, labels: None }
     }
 
     pub fn with_capacity(nodes: u32, edges: usize) -> Self {
-        GraphBuilder {
-            endpoints: Vec::with_capacity(edges),
-            ..Self::new(nodes)
-        }
+        GraphBuilder { endpoints: Vec::with_capacity(edges), ..Self::new(nodes) }
     }
 
     pub fn node_count(&self) -> u32 {
@@ -165,9 +156,7 @@ impl GraphBuilder {
     /// Adds the undirected edge {u, v} with the given weight; the graph becomes weighted.
     pub fn weighted_edge(&mut self, u: NodeId, v: NodeId, weight: u32) -> &mut Self {
         let existing = self.endpoints.len();
-        self.weights
-            .get_or_insert_with(|| vec![1; existing])
-            .push(weight);
+        self.weights.get_or_insert_with(|| vec![1; existing]).push(weight);
         self.endpoints.push((u, v));
         self
     }
@@ -185,20 +174,13 @@ impl GraphBuilder {
         if let Some(labels) = &self.labels
             && labels.len() != n
         {
-            return Err(TopologyError::Invalid(format!(
-                "{} labels for {} nodes",
-                labels.len(),
-                n
-            )));
+            return Err(TopologyError::Invalid(format!("{} labels for {} nodes", labels.len(), n)));
         }
         let mut degree = vec![0usize; n + 1];
         for &(u, v) in &self.endpoints {
             for w in [u, v] {
                 if w as usize >= n {
-                    return Err(TopologyError::NodeOutOfRange {
-                        node: w as u64,
-                        nodes: n as u64,
-                    });
+                    return Err(TopologyError::NodeOutOfRange { node: w as u64, nodes: n as u64 });
                 }
             }
             if u == v {
@@ -225,14 +207,7 @@ impl GraphBuilder {
                 *slot += 1;
             }
         }
-        Ok(Graph {
-            offsets,
-            targets,
-            arc_edges,
-            endpoints: self.endpoints,
-            weights: self.weights,
-            labels: self.labels,
-        })
+        Ok(Graph { offsets, targets, arc_edges, endpoints: self.endpoints, weights: self.weights, labels: self.labels })
     }
 }
 
@@ -265,9 +240,6 @@ mod tests {
         assert!(b.build().is_err());
         let mut b = GraphBuilder::new(3);
         b.edge(0, 3);
-        assert!(matches!(
-            b.build(),
-            Err(TopologyError::NodeOutOfRange { .. })
-        ));
+        assert!(matches!(b.build(), Err(TopologyError::NodeOutOfRange { .. })));
     }
 }

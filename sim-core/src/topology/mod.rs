@@ -20,9 +20,7 @@ pub enum Topology {
 impl Topology {
     pub fn complete(nodes: u32) -> Result<Self, TopologyError> {
         if nodes < 2 {
-            return Err(TopologyError::TooFewNodes {
-                nodes: nodes as u64,
-            });
+            return Err(TopologyError::TooFewNodes { nodes: nodes as u64 });
         }
         Ok(Topology::Complete { nodes })
     }

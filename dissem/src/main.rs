@@ -1,0 +1,130 @@
+//! The `dissem` command line: the edge of the program. It reads files, writes files, prints and sets
+//! the exit code (0 success, 1 a run or a check failed, 2 bad input or usage); everything else is in the
+//! library crates.
+
+mod cli;
+mod files;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use scenarios::{Prepared, RunReport};
+
+use crate::cli::{Cli, Command, ScenarioArgs};
+use crate::files::{FsInputs, read_text, write_artifacts};
+
+/// Why the program stops early.
+enum Failure {
+    /// Bad input or usage: exit code 2.
+    Input(String),
+    /// A run or a check failed: exit code 1.
+    Run(String),
+}
+
+impl From<scenarios::ScenarioError> for Failure {
+    fn from(e: scenarios::ScenarioError) -> Self {
+        Failure::Input(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(threads) = cli.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()
+    {
+        eprintln!("error: --threads: {e}");
+        return ExitCode::from(2);
+    }
+    match dispatch(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Run { scenario, json, out } => {
+            let prepared = prepare(&scenario)?;
+            let report = run_with_progress(&prepared)?;
+            if let Some(dir) = out {
+                write_artifacts(&dir, &reports::run_artifacts(&report)).map_err(Failure::Input)?;
+            }
+            if json {
+                print!("{}", reports::json::to_text(&reports::json::run_document(&report)));
+            } else {
+                print!("{}", reports::text::run_summary(&report));
+            }
+            Ok(())
+        }
+        Command::Validate { scenario } => {
+            let prepared = prepare(&scenario)?;
+            println!(
+                "{}: ok ({} model, {} replicate(s), seed {})",
+                prepared.origin,
+                prepared.scenario.model.kind(),
+                prepared.scenario.replicates,
+                prepared.scenario.seed
+            );
+            Ok(())
+        }
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&scenarios::schema()).expect("schema serialises"));
+            Ok(())
+        }
+        Command::Check { paths } => check(&paths),
+    }
+}
+
+fn prepare(args: &ScenarioArgs) -> Result<Prepared, Failure> {
+    let origin = args.file.display().to_string();
+    let text = read_text(&args.file).map_err(Failure::Input)?;
+    let scenario = scenarios::parse(&text, &origin, &args.overrides().map_err(Failure::Input)?)?;
+    Ok(Prepared::new(scenario, &origin, &FsInputs::beside(&args.file))?)
+}
+
+fn progress_bar(len: u64, label: &str) -> ProgressBar {
+    if len < 2 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} {bar:40} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}")
+            .expect("valid template"),
+    );
+    bar.set_prefix(label.to_owned());
+    bar
+}
+
+fn run_with_progress(prepared: &Prepared) -> Result<RunReport, Failure> {
+    let bar = progress_bar(u64::from(prepared.scenario.replicates), &prepared.scenario.name);
+    let report = prepared.run_all(&|| bar.inc(1));
+    bar.finish_and_clear();
+    Ok(report?)
+}
+
+/// Runs every scenario under `paths` that has analytic counterparts and prints one line per comparison.
+fn check(paths: &[std::path::PathBuf]) -> Result<(), Failure> {
+    let files = files::scenario_files(paths).map_err(Failure::Input)?;
+    let mut results = Vec::new();
+    for file in &files {
+        let args = ScenarioArgs::of(file);
+        let report = run_with_progress(&prepare(&args)?)?;
+        results.extend(report.checks());
+    }
+    print!("{}", reports::text::check_lines(&results));
+    let failed = results.iter().filter(|c| !c.pass).count();
+    println!("{} passed, {} failed", results.len() - failed, failed);
+    if failed > 0 {
+        return Err(Failure::Run(format!("{failed} comparison(s) outside their tolerance")));
+    }
+    Ok(())
+}

@@ -1,0 +1,54 @@
+//! The `--json` document: metrics with CI, analytic values, series, checks.
+
+use models::Check;
+use scenarios::RunReport;
+use serde_json::{Map, Value, json};
+
+/// One JSON document describing a run; key order is fixed, so equal runs give equal bytes.
+pub fn run_document(report: &RunReport) -> Value {
+    let mut metrics = Map::new();
+    for (name, s) in report.metrics() {
+        metrics.insert(name, json!({"mean": s.mean, "sd": s.sd, "ci95": [s.ci95.0, s.ci95.1], "n": s.n}));
+    }
+    let mut analytic = Map::new();
+    let mut formulas = Map::new();
+    for a in report.analytic() {
+        analytic.insert(a.name.clone(), json!(a.value));
+        let check = match a.check {
+            Check::Exact => json!("exact"),
+            Check::WithinCi { rel_slack } => json!({"within_ci": {"rel_slack": rel_slack}}),
+            Check::Reference => json!("reference"),
+        };
+        formulas.insert(a.name, json!({"metric": a.metric, "formula": a.formula, "check": check}));
+    }
+    let series: Map<String, Value> = report.series().into_iter().map(|(n, v)| (n, json!(v))).collect();
+    let checks: Vec<Value> = report
+        .checks()
+        .into_iter()
+        .map(|c| {
+            json!({
+                "analytic": c.analytic, "metric": c.metric, "formula": c.formula,
+                "simulated_mean": c.simulated.mean, "expected": c.expected, "tolerance": c.tolerance, "pass": c.pass,
+            })
+        })
+        .collect();
+    json!({
+        "scenario": report.name,
+        "model": report.model,
+        "seed": report.seed,
+        "replicates": report.runs.len(),
+        "metrics": metrics,
+        "analytic": analytic,
+        "formulas": formulas,
+        "series": series,
+        "checks": checks,
+        "notes": report.notes,
+    })
+}
+
+/// Pretty JSON text with a final newline.
+pub fn to_text(value: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("a Value always serialises");
+    s.push('\n');
+    s
+}

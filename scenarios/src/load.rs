@@ -1,0 +1,112 @@
+//! From text to a checked `Scenario`: JSON syntax, --set overrides, types and unknown fields, value ranges.
+
+use serde_json::Value;
+
+use crate::error::ScenarioError;
+use crate::overrides::set_path;
+use crate::spec::{LatencySpec, Scenario, TopologySpec};
+
+/// Parses a scenario from JSON text, applies `overrides` (dotted path, value) and checks value ranges
+/// that do not need the topology. `origin` names the source in errors (usually the file path).
+pub fn parse(text: &str, origin: &str, overrides: &[(String, Value)]) -> Result<Scenario, ScenarioError> {
+    let mut doc: Value =
+        serde_json::from_str(text).map_err(|e| ScenarioError::new(origin, "", format!("not valid JSON: {e}")))?;
+    for (path, value) in overrides {
+        set_path(&mut doc, path, value.clone())
+            .map_err(|m| ScenarioError::new(origin, path.as_str(), format!("--set: {m}")))?;
+    }
+    let mut scenario: Scenario = serde_path_to_error::deserialize(doc).map_err(|e| {
+        let path = e.path().to_string();
+        ScenarioError::from_serde(origin, &path, &e.into_inner().to_string())
+    })?;
+    if scenario.name.is_empty() {
+        scenario.name = default_name(origin);
+    }
+    check_ranges(&scenario, origin)?;
+    Ok(scenario)
+}
+
+fn default_name(origin: &str) -> String {
+    let file = origin.rsplit(['/', '\\']).next().unwrap_or(origin);
+    file.strip_suffix(".json").unwrap_or(file).to_owned()
+}
+
+fn check_ranges(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
+    let err = |field: &str, msg: String| Err(ScenarioError::new(origin, field, msg));
+    if s.replicates == 0 {
+        return err("replicates", "must be at least 1".into());
+    }
+    match &s.topology {
+        TopologySpec::Complete(n) | TopologySpec::Ring(n) if n.nodes < 2 => {
+            return err("topology.nodes", format!("needs at least 2 nodes, got {}", n.nodes));
+        }
+        _ => {}
+    }
+    if !(0.0..=1.0).contains(&s.network.loss) {
+        return err("network.loss", format!("must be a probability in [0, 1], got {}", s.network.loss));
+    }
+    match &s.network.latency {
+        LatencySpec::Uniform(u) if u.min > u.max => {
+            return err("network.latency", format!("min ({}) must not exceed max ({})", u.min, u.max));
+        }
+        LatencySpec::Exponential(e) if !(e.mean.is_finite() && e.mean > 0.0) => {
+            return err("network.latency.mean", format!("must be a positive number, got {}", e.mean));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const RING: &str = r#"{"topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding"}}"#;
+
+    fn error_of(text: &str) -> ScenarioError {
+        parse(text, "s.json", &[]).unwrap_err()
+    }
+
+    #[test]
+    fn parses_with_defaults_and_overrides() {
+        let s =
+            parse(RING, "dir/ring.json", &[("topology.nodes".into(), json!(20)), ("seed".into(), json!(9))]).unwrap();
+        assert_eq!(s.name, "ring");
+        assert_eq!(s.seed, 9);
+        assert_eq!(s.topology, TopologySpec::Ring(crate::spec::NodesSpec { nodes: 20 }));
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        let e = error_of(r#"{"topology": {"kind": "ring", "nodes": "ten"}, "model": {"kind": "flooding"}}"#);
+        assert_eq!(e.field, "topology.nodes", "{e}");
+        assert!(e.message.contains("invalid type"), "{e}");
+
+        let e =
+            error_of(r#"{"topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding", "p_flood": "x"}}"#);
+        assert_eq!(e.field, "model.p_flood", "{e}");
+
+        let e = error_of(r#"{"topology": {"kind": "ring", "nodes": 10, "nods": 1}, "model": {"kind": "flooding"}}"#);
+        assert!(e.message.contains("unknown field `nods`"), "{e}");
+
+        let e = error_of(r#"{"topology": {"kind": "rung", "nodes": 10}, "model": {"kind": "flooding"}}"#);
+        assert_eq!(e.field, "topology.kind", "{e}");
+        assert!(e.message.contains("\"ring\""), "{e}");
+
+        let e = error_of(r#"{"topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding"}, "extra": 1}"#);
+        assert!(e.message.contains("unknown field `extra`"), "{e}");
+
+        let e = error_of(r#"{"topology": {"kind": "ring", "nodes": 1}, "model": {"kind": "flooding"}}"#);
+        assert_eq!(e.field, "topology.nodes");
+
+        let e = error_of(
+            r#"{"topology": {"kind": "ring", "nodes": 5}, "network": {"loss": 1.5}, "model": {"kind": "flooding"}}"#,
+        );
+        assert_eq!(e.field, "network.loss");
+
+        let e = error_of("{not json");
+        assert!(e.message.contains("not valid JSON"), "{e}");
+        assert!(e.to_string().starts_with("s.json: "), "{e}");
+    }
+}

@@ -1,0 +1,154 @@
+//! The result of running a scenario: every replicate's outcome, and their summaries and checks.
+
+use models::{Check, Outcome};
+use sim_core::stats::Summary;
+
+use crate::spec::Scenario;
+
+/// All replicates of one scenario.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub name: String,
+    pub model: &'static str,
+    pub seed: u64,
+    pub runs: Vec<Outcome>,
+    pub notes: Vec<String>,
+}
+
+/// An analytic value averaged over replicates (it varies when the topology is random).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnalyticSummary {
+    pub name: String,
+    pub metric: String,
+    pub formula: String,
+    pub value: f64,
+    pub check: Check,
+}
+
+/// One comparison of a simulated metric with its formula.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CheckResult {
+    pub scenario: String,
+    pub analytic: String,
+    pub metric: String,
+    pub formula: String,
+    pub simulated: Summary,
+    pub expected: f64,
+    /// Largest allowed |mean - expected| (0 for exact checks, which compare every run).
+    pub tolerance: f64,
+    pub pass: bool,
+}
+
+impl RunReport {
+    pub fn new(scenario: &Scenario, runs: Vec<Outcome>, notes: Vec<String>) -> Self {
+        RunReport { name: scenario.name.clone(), model: scenario.model.kind(), seed: scenario.seed, runs, notes }
+    }
+
+    /// Values of `metric` over the replicates that report it.
+    pub fn values(&self, metric: &str) -> Vec<f64> {
+        self.runs.iter().filter_map(|o| o.get(metric)).filter(|v| !v.is_nan()).collect()
+    }
+
+    /// Metric names in the order the first replicate reports them.
+    pub fn metric_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for run in &self.runs {
+            for (n, _) in &run.metrics {
+                if !names.contains(n) {
+                    names.push(n.clone());
+                }
+            }
+        }
+        names
+    }
+
+    pub fn metrics(&self) -> Vec<(String, Summary)> {
+        self.metric_names().into_iter().map(|n| (n.clone(), Summary::of(&self.values(&n)))).collect()
+    }
+
+    pub fn analytic(&self) -> Vec<AnalyticSummary> {
+        let mut out: Vec<AnalyticSummary> = Vec::new();
+        for a in self.runs.iter().flat_map(|r| &r.analytic) {
+            if out.iter().any(|x| x.name == a.name) {
+                continue;
+            }
+            let values: Vec<f64> = self
+                .runs
+                .iter()
+                .filter_map(|r| r.analytic.iter().find(|x| x.name == a.name))
+                .map(|x| x.value)
+                .collect();
+            out.push(AnalyticSummary {
+                name: a.name.clone(),
+                metric: a.metric.clone(),
+                formula: a.formula.clone(),
+                value: values.iter().sum::<f64>() / values.len() as f64,
+                check: a.check,
+            });
+        }
+        out
+    }
+
+    /// Series averaged over replicates index by index; a shorter series counts with its last value
+    /// (a run that converged early stays converged).
+    pub fn series(&self) -> Vec<(String, Vec<f64>)> {
+        let mut names: Vec<&str> = Vec::new();
+        for (n, _) in self.runs.iter().flat_map(|r| &r.series) {
+            if !names.contains(&n.as_str()) {
+                names.push(n);
+            }
+        }
+        names
+            .into_iter()
+            .map(|name| {
+                let all: Vec<&Vec<f64>> =
+                    self.runs.iter().filter_map(|r| r.series.iter().find(|(n, _)| n == name).map(|(_, v)| v)).collect();
+                let len = all.iter().map(|v| v.len()).max().unwrap_or(0);
+                let mean = (0..len)
+                    .map(|i| {
+                        let vals: Vec<f64> = all.iter().filter_map(|v| v.get(i).or(v.last()).copied()).collect();
+                        vals.iter().sum::<f64>() / vals.len() as f64
+                    })
+                    .collect();
+                (name.to_owned(), mean)
+            })
+            .collect()
+    }
+
+    /// Compares every checked analytic value with its simulated metric.
+    pub fn checks(&self) -> Vec<CheckResult> {
+        self.analytic()
+            .into_iter()
+            .filter(|a| a.check != Check::Reference)
+            .map(|a| {
+                let simulated = Summary::of(&self.values(&a.metric));
+                let (tolerance, pass) = match a.check {
+                    Check::Exact => {
+                        let every_run_equal = self.runs.iter().all(|r| {
+                            match (r.get(&a.metric), r.analytic.iter().find(|x| x.name == a.name)) {
+                                (Some(m), Some(x)) => (m - x.value).abs() <= 1e-9 * x.value.abs().max(1.0),
+                                _ => true,
+                            }
+                        });
+                        (0.0, every_run_equal)
+                    }
+                    Check::WithinCi { rel_slack } => {
+                        let tol = simulated.half_width() + rel_slack * a.value.abs();
+                        (tol, (simulated.mean - a.value).abs() <= tol)
+                    }
+                    Check::Reference => unreachable!("filtered above"),
+                };
+                CheckResult {
+                    scenario: self.name.clone(),
+                    analytic: a.name,
+                    metric: a.metric,
+                    formula: a.formula,
+                    simulated,
+                    expected: a.value,
+                    tolerance,
+                    pass,
+                }
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,193 @@
+//! Preparing a scenario (topology, memory guard, model checks) and running its replicates.
+
+use std::sync::Arc;
+
+use models::{ModelError, Outcome};
+use rayon::prelude::*;
+use sim_core::network::{Latency, Network};
+use sim_core::rng::{Lane, SimRng, stream};
+use sim_core::topology::{GraphBuilder, Topology};
+
+use crate::error::ScenarioError;
+use crate::report::RunReport;
+use crate::spec::{LatencySpec, ModelSpec, Scenario, TopologySpec};
+
+/// Reads the files a scenario refers to (edge lists, GraphML). The binary reads from disk relative to
+/// the scenario file; tests can serve text from memory.
+pub trait Inputs: Sync {
+    fn read(&self, path: &str) -> Result<String, String>;
+}
+
+/// No files available.
+pub struct NoInputs;
+
+impl Inputs for NoInputs {
+    fn read(&self, path: &str) -> Result<String, String> {
+        Err(format!("cannot read `{path}`: no file access here"))
+    }
+}
+
+/// Scenarios whose estimated memory exceeds this are refused before anything is allocated.
+pub const MEMORY_BUDGET_BYTES: u64 = 20 << 30;
+
+/// A scenario ready to run: checked, with its fixed topology built (random ones are built per replicate).
+pub struct Prepared {
+    pub scenario: Scenario,
+    pub origin: String,
+    fixed: Option<Arc<Topology>>,
+    pub notes: Vec<String>,
+    estimated_bytes: u64,
+}
+
+impl Prepared {
+    /// Checks everything that can be checked without running, and builds deterministic topologies.
+    pub fn new(scenario: Scenario, origin: &str, _inputs: &dyn Inputs) -> Result<Prepared, ScenarioError> {
+        let estimated_bytes = estimate_bytes(&scenario);
+        if estimated_bytes > MEMORY_BUDGET_BYTES {
+            return Err(ScenarioError::new(
+                origin,
+                "topology",
+                format!(
+                    "this scenario needs about {} of memory, more than the {} budget; reduce topology.nodes or the \
+                     edge density",
+                    human_bytes(estimated_bytes),
+                    human_bytes(MEMORY_BUDGET_BYTES)
+                ),
+            ));
+        }
+        let fixed = if is_random(&scenario.topology) {
+            None
+        } else {
+            let mut rng = stream(scenario.seed, 0, Lane::Topology);
+            Some(Arc::new(
+                build_topology(&scenario.topology, &mut rng).map_err(|m| ScenarioError::new(origin, "topology", m))?,
+            ))
+        };
+        let prepared = Prepared { scenario, origin: origin.to_owned(), fixed, notes: Vec::new(), estimated_bytes };
+        // Check the model against the first replicate's topology, so bad parameters fail before any run.
+        let topology = prepared.topology(0)?;
+        prepared.validate_model(&topology)?;
+        check_latency(&prepared, &topology)?;
+        Ok(prepared)
+    }
+
+    fn topology(&self, replicate: u32) -> Result<Arc<Topology>, ScenarioError> {
+        match &self.fixed {
+            Some(t) => Ok(Arc::clone(t)),
+            None => {
+                let mut rng = stream(self.scenario.seed, u64::from(replicate), Lane::Topology);
+                build_topology(&self.scenario.topology, &mut rng)
+                    .map(Arc::new)
+                    .map_err(|m| ScenarioError::new(&self.origin, "topology", m))
+            }
+        }
+    }
+
+    fn validate_model(&self, topology: &Topology) -> Result<(), ScenarioError> {
+        let to_err = |e: ModelError| ScenarioError::new(&self.origin, e.field, e.message);
+        match &self.scenario.model {
+            ModelSpec::Flooding(p) => p.validate("model", topology).map_err(to_err),
+        }
+    }
+
+    fn network(&self) -> Network {
+        let latency = match &self.scenario.network.latency {
+            LatencySpec::Constant(c) => Latency::Constant(c.value),
+            LatencySpec::Uniform(u) => Latency::Uniform { min: u.min, max: u.max },
+            LatencySpec::Exponential(e) => Latency::Exponential { mean: e.mean },
+            LatencySpec::EdgeWeight(_) => Latency::EdgeWeight,
+        };
+        Network { latency, loss: self.scenario.network.loss }
+    }
+
+    /// Runs replicate `replicate` (draws from stream (seed, replicate)).
+    pub fn run_replicate(&self, replicate: u32) -> Result<Outcome, ScenarioError> {
+        let topology = self.topology(replicate)?;
+        if replicate > 0 && self.fixed.is_none() {
+            self.validate_model(&topology)
+                .map_err(|e| ScenarioError { message: format!("{} (replicate {replicate})", e.message), ..e })?;
+        }
+        let (seed, run) = (self.scenario.seed, u64::from(replicate));
+        Ok(match &self.scenario.model {
+            ModelSpec::Flooding(p) => models::flooding::run(p, &topology, self.network(), seed, run),
+        })
+    }
+
+    /// Runs every replicate, in parallel when memory allows; results are in replicate order whatever
+    /// the number of threads. `on_done` is called once per finished replicate (for progress bars).
+    pub fn run_all(&self, on_done: &(dyn Fn() + Sync)) -> Result<RunReport, ScenarioError> {
+        let replicates: Vec<u32> = (0..self.scenario.replicates).collect();
+        let one = |&r: &u32| {
+            let out = self.run_replicate(r);
+            on_done();
+            out
+        };
+        let parallel_fits =
+            self.estimated_bytes.saturating_mul(rayon::current_num_threads() as u64) <= MEMORY_BUDGET_BYTES;
+        let runs: Result<Vec<Outcome>, ScenarioError> =
+            if parallel_fits { replicates.par_iter().map(one).collect() } else { replicates.iter().map(one).collect() };
+        Ok(RunReport::new(&self.scenario, runs?, self.notes.clone()))
+    }
+}
+
+fn check_latency(p: &Prepared, topology: &Topology) -> Result<(), ScenarioError> {
+    let weighted = topology.as_graph().is_some_and(|g| g.is_weighted());
+    if matches!(p.scenario.network.latency, LatencySpec::EdgeWeight(_)) && !weighted {
+        return Err(ScenarioError::new(
+            &p.origin,
+            "network.latency.kind",
+            "\"edge_weight\" needs a topology with edge weights (an edge list with weights, GraphML with distances, \
+             or transit_stub); use \"constant\", \"uniform\" or \"exponential\" here",
+        ));
+    }
+    Ok(())
+}
+
+fn is_random(spec: &TopologySpec) -> bool {
+    match spec {
+        TopologySpec::Complete(_) | TopologySpec::Ring(_) => false,
+    }
+}
+
+fn build_topology(spec: &TopologySpec, _rng: &mut SimRng) -> Result<Topology, String> {
+    match spec {
+        TopologySpec::Complete(n) => Topology::complete(n.nodes).map_err(|e| e.to_string()),
+        TopologySpec::Ring(n) => {
+            let mut b = GraphBuilder::with_capacity(n.nodes, n.nodes as usize);
+            for v in 0..n.nodes {
+                b.edge(v, (v + 1) % n.nodes);
+            }
+            b.build().map(Topology::Graph).map_err(|e| e.to_string())
+        }
+    }
+}
+
+/// Memory a run needs: the topology's arrays plus the model's per-node state and in-flight messages.
+fn estimate_bytes(s: &Scenario) -> u64 {
+    // Stored edges, and the edges a protocol may use (a complete graph stores none but has them all).
+    let (nodes, edges, logical_edges) = match &s.topology {
+        TopologySpec::Complete(n) => {
+            let n = u64::from(n.nodes);
+            (n, 0, n * (n - 1) / 2)
+        }
+        TopologySpec::Ring(n) => (u64::from(n.nodes), u64::from(n.nodes), u64::from(n.nodes)),
+    };
+    // CSR: offsets (8/node), targets and arc-to-edge maps (2 arcs × 8), endpoints and weights (12/edge).
+    let graph = 8 * nodes + 28 * edges;
+    let model = match &s.model {
+        // Hop per node, plus up to one queued 16-byte event per arc.
+        ModelSpec::Flooding(_) => 4 * nodes + 32 * logical_edges,
+    };
+    graph + model
+}
+
+pub(crate) fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{v:.1} {}", UNITS[i])
+}

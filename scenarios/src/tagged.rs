@@ -1,0 +1,48 @@
+//! Deserialisation of `{"kind": ..., ...}` objects that keeps the path of an error inside the variant.
+//!
+//! serde's internally tagged enums buffer their content and lose the field path, so a wrong type deep in
+//! `topology` would be reported at `topology`. Here the variant body is deserialised on its own through
+//! serde_path_to_error and its inner path travels as an "at `path`: " message prefix.
+
+use serde::de::{DeserializeOwned, Error};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+/// One variant: its tag and how to build the enum from the remaining fields.
+pub(crate) type Variant<T> = (&'static str, fn(Map<String, Value>) -> Result<T, String>);
+
+pub(crate) fn tagged<'de, D: Deserializer<'de>, T>(d: D, variants: &[Variant<T>]) -> Result<T, D::Error> {
+    let value = Value::deserialize(d)?;
+    let Value::Object(mut map) = value else {
+        return Err(D::Error::custom(format!("expected an object with a \"kind\" field, got {}", kind_of(&value))));
+    };
+    let tags = || variants.iter().map(|(t, _)| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
+    let kind = match map.remove("kind") {
+        Some(Value::String(s)) => s,
+        Some(other) => return Err(D::Error::custom(format!("at `kind`: expected a string, got {}", kind_of(&other)))),
+        None => return Err(D::Error::custom(format!("missing field `kind`; expected one of {}", tags()))),
+    };
+    let Some((_, build)) = variants.iter().find(|(t, _)| *t == kind) else {
+        return Err(D::Error::custom(format!("at `kind`: unknown kind \"{kind}\"; expected one of {}", tags())));
+    };
+    build(map).map_err(D::Error::custom)
+}
+
+/// Deserialises a variant body, prefixing errors with their path inside it.
+pub(crate) fn body<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, String> {
+    serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+        let path = e.path().to_string();
+        format!("at `{path}`: {}", e.into_inner())
+    })
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
