@@ -176,7 +176,7 @@ fn estimate_bytes(s: &Scenario) -> u64 {
     let graph = nodes.saturating_mul(8).saturating_add(edges.saturating_mul(28));
     let model = match &s.model {
         // Hop per node, plus up to one queued 16-byte event per arc.
-        ModelSpec::Flooding(_) => nodes.saturating_mul(4).saturating_add(logical_edges.saturating_mul(32)),
+        ModelSpec::Flooding(_) => (nodes / 8).saturating_add(logical_edges.saturating_mul(32)),
     };
     graph.saturating_add(model)
 }
