@@ -105,6 +105,20 @@ impl Graph {
         self.component_sizes().len() <= 1
     }
 
+    /// Heap bytes held by the CSR arrays, counted by capacity (labels excluded); see
+    /// `generators::estimated_bytes` for the estimate made before building.
+    pub fn heap_bytes(&self) -> u64 {
+        let bytes = |cap: usize, item: usize| (cap * item) as u64;
+        bytes(self.offsets.capacity(), size_of::<usize>())
+            + bytes(self.targets.capacity(), size_of::<NodeId>())
+            + bytes(self.arc_edges.capacity(), size_of::<u32>())
+            + bytes(self.endpoints.capacity(), size_of::<(NodeId, NodeId)>())
+            + self
+                .weights
+                .as_ref()
+                .map_or(0, |w| bytes(w.capacity(), size_of::<u32>()))
+    }
+
     /// Converts to a petgraph graph (node weights: index; edge weights: weight).
     pub fn to_petgraph(&self) -> petgraph::graph::UnGraph<NodeId, u32> {
         let mut g =
@@ -166,7 +180,12 @@ impl GraphBuilder {
     pub fn weighted_edge(&mut self, u: NodeId, v: NodeId, weight: u32) -> &mut Self {
         let existing = self.endpoints.len();
         self.weights
-            .get_or_insert_with(|| vec![1; existing])
+            .get_or_insert_with(|| {
+                // Sized like the edge list, so a builder made `with_capacity` never reallocates its weights.
+                let mut w = Vec::with_capacity(self.endpoints.capacity());
+                w.resize(existing, 1);
+                w
+            })
             .push(weight);
         self.endpoints.push((u, v));
         self
@@ -189,6 +208,13 @@ impl GraphBuilder {
                 "{} labels for {} nodes",
                 labels.len(),
                 n
+            )));
+        }
+        if self.endpoints.len() > EdgeId::MAX as usize {
+            return Err(TopologyError::Invalid(format!(
+                "{} edges exceed the limit of {} (edge ids are u32)",
+                self.endpoints.len(),
+                EdgeId::MAX
             )));
         }
         let mut degree = vec![0usize; n + 1];
