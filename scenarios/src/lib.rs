@@ -13,6 +13,7 @@ mod report;
 mod run;
 mod spec;
 mod tagged;
+mod topology;
 
 pub use error::ScenarioError;
 pub use load::parse;
@@ -20,6 +21,7 @@ pub use overrides::{parse_assignment, set_path};
 pub use report::{AnalyticSummary, CheckResult, RunReport};
 pub use run::{Inputs, MEMORY_BUDGET_BYTES, NoInputs, Prepared};
 pub use spec::*;
+pub use topology::Built;
 
 /// The JSON Schema of scenario files, for editors.
 pub fn schema() -> schemars::Schema {
