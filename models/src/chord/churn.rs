@@ -474,4 +474,79 @@ mod tests {
         }
         assert_eq!(nodes.correct_successors(), 1.0);
     }
+
+    fn churn_series(params: ChurnParams, n: u32) -> Outcome {
+        params.validate("churn").unwrap();
+        let space = IdSpace::new(32);
+        let ids = random_ids(space, n, &mut stream(9, 0, Lane::Placement));
+        let mut out = Outcome::default();
+        run(&params, space, &ids, 9, 0, &mut out);
+        out
+    }
+
+    fn series<'o>(out: &'o Outcome, name: &str) -> &'o [f64] {
+        &out.series.iter().find(|(n, _)| n == name).unwrap().1
+    }
+
+    #[test]
+    fn a_join_burst_breaks_lookups_until_stabilisation_catches_up() {
+        let out = churn_series(
+            ChurnParams {
+                rounds: 15,
+                initially_alive: 0.5,
+                events: vec![ChurnEvent { round: 3, fail: 0.0, join: 1.0 }],
+                successors: 4,
+                lookups: 400,
+                ..ChurnParams::default()
+            },
+            400,
+        );
+        let (alive, success) = (series(&out, "churn.alive"), series(&out, "churn.lookup_success"));
+        assert_eq!(alive[2], 0.5);
+        assert_eq!(alive[3], 1.0);
+        assert!(success[..3].iter().all(|&s| s == 1.0), "{success:?}");
+        // Half the keys now belong to new nodes nobody points to yet: about half the lookups fail.
+        assert!(success[3] < 0.75, "{success:?}");
+        assert_eq!(success[15], 1.0, "{success:?}");
+        assert_eq!(series(&out, "churn.correct_successors")[15], 1.0);
+        assert_eq!(out.get("churn.lookup_success_min"), Some(success[3]));
+    }
+
+    #[test]
+    fn successor_lists_survive_mass_failure_and_single_successors_do_not() {
+        let failure = |successors| {
+            churn_series(
+                ChurnParams {
+                    rounds: 8,
+                    events: vec![ChurnEvent { round: 2, fail: 0.3, join: 0.0 }],
+                    successors,
+                    lookups: 300,
+                    ..ChurnParams::default()
+                },
+                300,
+            )
+        };
+        let listed = failure(6);
+        assert_eq!(series(&listed, "churn.alive")[2], 0.7);
+        // 0.3^6 ≈ 7e-4 of the nodes lose their whole list; the timeouts show the damage instead.
+        assert!(series(&listed, "churn.lookup_success").iter().all(|&s| s >= 0.97));
+        assert!(series(&listed, "churn.timeouts_per_lookup")[2] > 1.0);
+        assert_eq!(series(&listed, "churn.timeouts_per_lookup")[1], 0.0);
+        // With one successor, 30% of the nodes lose theirs and the ring falls apart.
+        let single = failure(1);
+        assert!(series(&single, "churn.lookup_success")[2] < 0.5);
+        // About 30% of the live nodes lost their only successor (sd ≈ 0.03 at 210 nodes).
+        assert!(series(&single, "churn.correct_successors")[2] < 0.8);
+        // Stabilisation restarts from the closest live finger and walks back one node per round.
+        let mean = |o: &Outcome| series(o, "churn.lookup_success")[2..].iter().sum::<f64>();
+        assert!(mean(&single) < mean(&listed));
+    }
+
+    #[test]
+    fn invalid_churn_parameters_name_their_field() {
+        let bad = ChurnParams { events: vec![ChurnEvent { round: 0, fail: 0.1, join: 0.0 }], ..ChurnParams::default() };
+        assert_eq!(bad.validate("c").unwrap_err().field, "c.events[0].round");
+        let bad = ChurnParams { fail_rate: 1.5, ..ChurnParams::default() };
+        assert_eq!(bad.validate("c").unwrap_err().field, "c.fail_rate");
+    }
 }
