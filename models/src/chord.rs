@@ -36,8 +36,15 @@ pub struct IdSpace {
 impl IdSpace {
     /// The circle of `bits`-bit identifiers; `bits` must be in 1..=64.
     pub fn new(bits: u32) -> Self {
-        assert!((1..=MAX_BITS).contains(&bits), "identifier bits must be in 1..=64, got {bits}");
-        let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        assert!(
+            (1..=MAX_BITS).contains(&bits),
+            "identifier bits must be in 1..=64, got {bits}"
+        );
+        let mask = if bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
         IdSpace { bits, mask }
     }
 
@@ -127,7 +134,10 @@ fn default_bits() -> u32 {
 
 impl Default for RingParams {
     fn default() -> Self {
-        RingParams { bits: default_bits(), ids: IdAssignment::Random }
+        RingParams {
+            bits: default_bits(),
+            ids: IdAssignment::Random,
+        }
     }
 }
 
@@ -158,11 +168,20 @@ impl RingParams {
     }
 
     /// Node identifiers, one per overlay node. Random ids come from the placement stream of (seed, run).
-    pub fn node_ids(&self, overlay: Overlay<'_>, seed: u64, run: u64) -> Result<Vec<u64>, ModelError> {
+    pub fn node_ids(
+        &self,
+        overlay: Overlay<'_>,
+        seed: u64,
+        run: u64,
+    ) -> Result<Vec<u64>, ModelError> {
         match self.ids {
             IdAssignment::Random => {
                 let mut rng = stream(seed, run, Lane::Placement);
-                Ok(random_ids(IdSpace::new(self.bits), overlay.nodes(), &mut rng))
+                Ok(random_ids(
+                    IdSpace::new(self.bits),
+                    overlay.nodes(),
+                    &mut rng,
+                ))
             }
             IdAssignment::Hashed => self.hashed_ids("ring", overlay),
         }
@@ -170,7 +189,9 @@ impl RingParams {
 
     fn hashed_ids(&self, prefix: &str, overlay: Overlay<'_>) -> Result<Vec<u64>, ModelError> {
         let space = IdSpace::new(self.bits);
-        let ids: Vec<u64> = (0..overlay.nodes()).map(|v| space.hash(&overlay.name(v))).collect();
+        let ids: Vec<u64> = (0..overlay.nodes())
+            .map(|v| space.hash(&overlay.name(v)))
+            .collect();
         let mut sorted: Vec<(u64, u32)> = ids.iter().zip(0..).map(|(&id, v)| (id, v)).collect();
         sorted.sort_unstable();
         if let Some(w) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {
@@ -190,15 +211,19 @@ impl RingParams {
 }
 
 /// `n` distinct uniform identifiers in draw order (so node v's id is independent of the others' order).
-/// Dense circles (2^m ≤ 4n) take a partial Fisher–Yates shuffle of the whole circle; sparse ones redraw
+/// Dense circles (2^m ≤ 4n, 2^m < 2^32) take a partial Fisher–Yates shuffle of the whole circle; sparse ones redraw
 /// duplicates, which costs fewer than n/3 extra draws.
 pub fn random_ids(space: IdSpace, n: u32, rng: &mut SimRng) -> Vec<u64> {
     let size = space.size();
-    assert!(u128::from(n) <= size, "{n} ids do not fit in 2^{}", space.bits());
-    if size <= 4 * u128::from(n) {
+    assert!(
+        u128::from(n) <= size,
+        "{n} ids do not fit in 2^{}",
+        space.bits()
+    );
+    if size <= 4 * u128::from(n) && size <= u128::from(u32::MAX) {
         let mut all: Vec<u64> = (0..size as u64).collect();
         for i in 0..n as usize {
-            let j = i + (u64::from(rng.next_u32()) * (all.len() - i) as u64 >> 32) as usize;
+            let j = i + below(rng, (all.len() - i) as u32) as usize;
             all.swap(i, j);
         }
         all.truncate(n as usize);
@@ -206,10 +231,12 @@ pub fn random_ids(space: IdSpace, n: u32, rng: &mut SimRng) -> Vec<u64> {
     }
     let mut seen = HashSet::with_capacity(n as usize);
     (0..n)
-        .map(|_| loop {
-            let id = space.random(rng);
-            if seen.insert(id) {
-                break id;
+        .map(|_| {
+            loop {
+                let id = space.random(rng);
+                if seen.insert(id) {
+                    break id;
+                }
             }
         })
         .collect()
@@ -265,8 +292,14 @@ impl Ring {
     pub fn new(space: IdSpace, ids: &[u64]) -> Ring {
         let mut order: Vec<(u64, u32)> = ids.iter().zip(0..).map(|(&id, v)| (id, v)).collect();
         order.sort_unstable();
-        assert!(order.windows(2).all(|w| w[0].0 != w[1].0), "node ids must be distinct");
-        assert!(order.last().is_none_or(|&(id, _)| id == id & space.mask), "ids must be below 2^m");
+        assert!(
+            order.windows(2).all(|w| w[0].0 != w[1].0),
+            "node ids must be distinct"
+        );
+        assert!(
+            order.last().is_none_or(|&(id, _)| id == id & space.mask),
+            "ids must be below 2^m"
+        );
         let ids: Vec<u64> = order.iter().map(|&(id, _)| id).collect();
         let nodes: Vec<u32> = order.iter().map(|&(_, v)| v).collect();
         let mut positions = vec![0; nodes.len()];
@@ -275,20 +308,29 @@ impl Ring {
         }
         let m = space.bits as usize;
         let mut fingers = vec![0u32; ids.len() * m];
-        fingers.par_chunks_mut(m.max(1)).enumerate().for_each(|(p, table)| {
-            let n = ids[p];
-            let succ = (p + 1) % ids.len();
-            let gap = space.distance(n, ids[succ]);
-            for (i, f) in table.iter_mut().enumerate() {
-                // Fingers that start within the gap to the successor are the successor: no search needed.
-                *f = if gap == 0 || (1u64 << i) <= gap {
-                    succ as u32
-                } else {
-                    successor_in(&ids, space.add(n, 1u64 << i))
-                };
-            }
-        });
-        Ring { space, ids, nodes, positions, fingers }
+        fingers
+            .par_chunks_mut(m.max(1))
+            .enumerate()
+            .for_each(|(p, table)| {
+                let n = ids[p];
+                let succ = (p + 1) % ids.len();
+                let gap = space.distance(n, ids[succ]);
+                for (i, f) in table.iter_mut().enumerate() {
+                    // Fingers that start within the gap to the successor are the successor: no search needed.
+                    *f = if gap == 0 || (1u64 << i) <= gap {
+                        succ as u32
+                    } else {
+                        successor_in(&ids, space.add(n, 1u64 << i))
+                    };
+                }
+            });
+        Ring {
+            space,
+            ids,
+            nodes,
+            positions,
+            fingers,
+        }
     }
 
     pub fn space(&self) -> IdSpace {
@@ -351,7 +393,8 @@ impl Ring {
     /// Whether `pos` is responsible for `key`: key ∈ (pred, pos].
     #[inline]
     pub fn owns(&self, pos: u32, key: u64) -> bool {
-        self.space.in_half_open(self.id(self.predecessor(pos)), self.id(pos), key)
+        self.space
+            .in_half_open(self.id(self.predecessor(pos)), self.id(pos), key)
     }
 
     /// Where `pos`, which does not own `key`, forwards a request for it: its successor if
@@ -414,7 +457,11 @@ fn default_lookups() -> u32 {
 
 impl Default for ChordParams {
     fn default() -> Self {
-        ChordParams { ring: RingParams::default(), lookups: default_lookups(), churn: None }
+        ChordParams {
+            ring: RingParams::default(),
+            lookups: default_lookups(),
+            churn: None,
+        }
     }
 }
 
@@ -441,13 +488,23 @@ pub fn predicted_path_length(nodes: u32) -> f64 {
 /// `delay_stretch` (their ratio).
 /// Series: `hops_distribution` (fraction of lookups taking h hops, h = 0, 1, …), plus the churn series.
 pub fn run(params: &ChordParams, overlay: Overlay<'_>, seed: u64, run: u64) -> Outcome {
-    let ids = params.ring.node_ids(overlay, seed, run).expect("validated ring parameters");
+    let ids = params
+        .ring
+        .node_ids(overlay, seed, run)
+        .expect("validated ring parameters");
     let space = IdSpace::new(params.ring.bits);
     let mut out = Outcome::default();
     let n = overlay.nodes();
     out.metric("nodes", f64::from(n));
     if params.lookups > 0 {
-        lookups(&Ring::new(space, &ids), overlay.underlay(), params.lookups, seed, run, &mut out);
+        lookups(
+            &Ring::new(space, &ids),
+            overlay.underlay(),
+            params.lookups,
+            seed,
+            run,
+            &mut out,
+        );
     }
     if let Some(churn) = &params.churn {
         churn::run(churn, space, &ids, seed, run, &mut out);
@@ -455,7 +512,14 @@ pub fn run(params: &ChordParams, overlay: Overlay<'_>, seed: u64, run: u64) -> O
     out
 }
 
-fn lookups(ring: &Ring, underlay: Option<&Underlay<'_>>, count: u32, seed: u64, run: u64, out: &mut Outcome) {
+fn lookups(
+    ring: &Ring,
+    underlay: Option<&Underlay<'_>>,
+    count: u32,
+    seed: u64,
+    run: u64,
+    out: &mut Outcome,
+) {
     let mut rng = stream(seed, run, Lane::Protocol);
     let mut histogram: Vec<u64> = Vec::new();
     let (mut delay, mut direct) = (0u64, 0u64);
@@ -470,12 +534,20 @@ fn lookups(ring: &Ring, underlay: Option<&Underlay<'_>>, count: u32, seed: u64, 
         }
         histogram[hops] += 1;
         if let Some(u) = underlay {
-            delay += path.windows(2).map(|w| u.delay(ring.node(w[0]), ring.node(w[1]))).sum::<u64>();
+            delay += path
+                .windows(2)
+                .map(|w| u.delay(ring.node(w[0]), ring.node(w[1])))
+                .sum::<u64>();
             direct += u.delay(ring.node(from), ring.node(path[hops]));
         }
     }
     let total = f64::from(count);
-    let mean = histogram.iter().zip(0..).map(|(&c, h)| c as f64 * f64::from(h)).sum::<f64>() / total;
+    let mean = histogram
+        .iter()
+        .zip(0..)
+        .map(|(&c, h)| c as f64 * f64::from(h))
+        .sum::<f64>()
+        / total;
     // Stoica et al. count the fingers followed until the predecessor of k, which returns its successor:
     // one hop fewer than the messages that reach succ(k), for every lookup that leaves its initiator.
     let path_length = mean - (1.0 - histogram[0] as f64 / total);
@@ -489,7 +561,10 @@ fn lookups(ring: &Ring, underlay: Option<&Underlay<'_>>, count: u32, seed: u64, 
             .metric("mean_direct_delay", direct as f64 / total)
             .metric("delay_stretch", delay as f64 / direct.max(1) as f64);
     }
-    out.series("hops_distribution", histogram.iter().map(|&c| c as f64 / total).collect());
+    out.series(
+        "hops_distribution",
+        histogram.iter().map(|&c| c as f64 / total).collect(),
+    );
     let n = ring.len();
     let predicted = predicted_path_length(n);
     out.analytic(
@@ -513,7 +588,9 @@ fn lookups(ring: &Ring, underlay: Option<&Underlay<'_>>, count: u32, seed: u64, 
 /// An absolute slack of 0.3 hops covers that offset for N ≥ 16; below, the estimate is only shown.
 fn path_length_check(n: u32) -> Check {
     if n >= 16 {
-        Check::WithinCi { rel_slack: 0.3 / predicted_path_length(n) }
+        Check::WithinCi {
+            rel_slack: 0.3 / predicted_path_length(n),
+        }
     } else {
         Check::Reference
     }
@@ -540,12 +617,19 @@ mod tests {
 
     /// Brute force: the first id ≥ key, else the smallest id.
     fn brute_succ(ids: &[u64], key: u64) -> u64 {
-        ids.iter().copied().filter(|&id| id >= key).min().unwrap_or_else(|| *ids.iter().min().unwrap())
+        ids.iter()
+            .copied()
+            .filter(|&id| id >= key)
+            .min()
+            .unwrap_or_else(|| *ids.iter().min().unwrap())
     }
 
     fn ring_of(bits: u32, n: u32, seed: u64) -> Ring {
         let space = IdSpace::new(bits);
-        Ring::new(space, &random_ids(space, n, &mut stream(seed, 0, Lane::Placement)))
+        Ring::new(
+            space,
+            &random_ids(space, n, &mut stream(seed, 0, Lane::Placement)),
+        )
     }
 
     #[test]
@@ -566,7 +650,12 @@ mod tests {
     fn paper_example_fingers() {
         // Stoica et al. Fig. 3(b): m = 3, nodes 0, 1, 3; finger tables 1 3 0 / 3 3 0 / 0 0 0.
         let ring = Ring::new(IdSpace::new(3), &[0, 1, 3]);
-        let ids = |p: u32| ring.fingers(p).iter().map(|&f| ring.id(f)).collect::<Vec<_>>();
+        let ids = |p: u32| {
+            ring.fingers(p)
+                .iter()
+                .map(|&f| ring.id(f))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(ids(ring.position(0)), vec![1, 3, 0]);
         assert_eq!(ids(ring.position(1)), vec![3, 3, 0]);
         assert_eq!(ids(ring.position(2)), vec![0, 0, 0]);
@@ -602,16 +691,39 @@ mod tests {
     fn mean_path_length_is_half_log2_n() {
         // 12 rings of N = 1024, 4000 lookups each; the replicate means must lie within their 95% interval of
         // ½·log2 N = 5, widened by the check's slack of 0.3 hops (the estimate's offset is about −0.15).
-        let params = ChordParams { lookups: 4_000, ..ChordParams::default() };
-        let outs: Vec<Outcome> = (0..12).map(|r| run(&params, Overlay::Nodes(1024), 42, r)).collect();
-        let means: Vec<f64> = outs.iter().map(|o| o.get("mean_path_length").unwrap()).collect();
+        let params = ChordParams {
+            lookups: 4_000,
+            ..ChordParams::default()
+        };
+        let outs: Vec<Outcome> = (0..12)
+            .map(|r| run(&params, Overlay::Nodes(1024), 42, r))
+            .collect();
+        let means: Vec<f64> = outs
+            .iter()
+            .map(|o| o.get("mean_path_length").unwrap())
+            .collect();
         let s = sim_core::stats::Summary::of(&means);
-        let a = outs[0].analytic.iter().find(|a| a.name == "mean_path_length").unwrap();
-        let Check::WithinCi { rel_slack } = a.check else { panic!("{:?}", a.check) };
-        assert!((s.mean - a.value).abs() <= s.half_width() + rel_slack * a.value, "{s:?} vs {}", a.value);
+        let a = outs[0]
+            .analytic
+            .iter()
+            .find(|a| a.name == "mean_path_length")
+            .unwrap();
+        let Check::WithinCi { rel_slack } = a.check else {
+            panic!("{:?}", a.check)
+        };
+        assert!(
+            (s.mean - a.value).abs() <= s.half_width() + rel_slack * a.value,
+            "{s:?} vs {}",
+            a.value
+        );
         // Without the slack the estimate is off by more than the interval: the slack is needed, and honest.
         assert!((s.mean - a.value).abs() > s.half_width(), "{s:?}");
-        let hist = &outs[0].series.iter().find(|(n, _)| n == "hops_distribution").unwrap().1;
+        let hist = &outs[0]
+            .series
+            .iter()
+            .find(|(n, _)| n == "hops_distribution")
+            .unwrap()
+            .1;
         assert!((hist.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         let extra = outs[0].get("mean_hops").unwrap() - outs[0].get("mean_path_length").unwrap();
         assert!((extra - (1.0 - hist[0])).abs() < 1e-9);
@@ -622,14 +734,19 @@ mod tests {
         use sim_core::topology::GraphBuilder;
         // A star of 3 routers (delays 10) with 40 hosts on access links of delay 1.
         let mut b = GraphBuilder::new(44);
-        b.weighted_edge(0, 1, 10).weighted_edge(0, 2, 10).weighted_edge(0, 3, 10);
+        b.weighted_edge(0, 1, 10)
+            .weighted_edge(0, 2, 10)
+            .weighted_edge(0, 3, 10);
         for h in 4..44 {
             b.weighted_edge(h, 1 + h % 3, 1);
         }
         let g = b.build().unwrap();
         let u = Underlay::new(&g, (4..44).collect()).unwrap();
         let params = ChordParams {
-            ring: RingParams { bits: 64, ids: IdAssignment::Hashed },
+            ring: RingParams {
+                bits: 64,
+                ids: IdAssignment::Hashed,
+            },
             lookups: 500,
             churn: None,
         };
@@ -637,14 +754,29 @@ mod tests {
         let a = run(&params, Overlay::Hosts(&u), 1, 0);
         let b = run(&params, Overlay::Hosts(&u), 2, 0);
         // Hashed ids do not depend on the seed; the lookups do.
-        assert_eq!(params.ring.node_ids(Overlay::Hosts(&u), 1, 0), params.ring.node_ids(Overlay::Hosts(&u), 2, 0));
-        assert_eq!(params.ring.node_ids(Overlay::Hosts(&u), 1, 0).unwrap()[0], IdSpace::new(64).hash("4"));
+        assert_eq!(
+            params.ring.node_ids(Overlay::Hosts(&u), 1, 0),
+            params.ring.node_ids(Overlay::Hosts(&u), 2, 0)
+        );
+        assert_eq!(
+            params.ring.node_ids(Overlay::Hosts(&u), 1, 0).unwrap()[0],
+            IdSpace::new(64).hash("4")
+        );
         assert_ne!(a.get("mean_delay"), b.get("mean_delay"));
         // Every overlay hop costs at least the direct path, so the overlay delay is at least the direct one.
         assert!(a.get("delay_stretch").unwrap() >= 1.0);
         assert!(a.get("mean_direct_delay").unwrap() > 0.0);
-        let short = RingParams { bits: 6, ids: IdAssignment::Hashed };
-        assert!(short.validate("ring", Overlay::Hosts(&u)).unwrap_err().message.contains("same 6-bit identifier"));
+        let short = RingParams {
+            bits: 6,
+            ids: IdAssignment::Hashed,
+        };
+        assert!(
+            short
+                .validate("ring", Overlay::Hosts(&u))
+                .unwrap_err()
+                .message
+                .contains("same 6-bit identifier")
+        );
     }
 
     proptest! {

@@ -31,12 +31,17 @@ impl LinkLoad {
 
     /// Stress of link `e` (0 if unused).
     pub fn of(&self, e: EdgeId) -> u32 {
-        self.loads.binary_search_by_key(&e, |&(l, _)| l).map_or(0, |i| self.loads[i].1)
+        self.loads
+            .binary_search_by_key(&e, |&(l, _)| l)
+            .map_or(0, |i| self.loads[i].1)
     }
 
     /// Network usage: Σ over links of delay × stress.
     pub fn usage(&self, graph: &Graph) -> u64 {
-        self.loads.iter().map(|&(e, s)| u64::from(graph.weight(e)) * u64::from(s)).sum()
+        self.loads
+            .iter()
+            .map(|&(e, s)| u64::from(graph.weight(e)) * u64::from(s))
+            .sum()
     }
 
     /// Number of used links with stress 1, 2, …, `bins - 1`, and with stress ≥ `bins` in the last entry;
@@ -119,7 +124,12 @@ pub struct GroupCosts {
 impl GroupCosts {
     /// Tree index of overlay node `v`, if it is in the tree.
     pub fn index_of(&self, v: u32) -> Option<u32> {
-        self.dissemination.tree.nodes.iter().position(|&u| u == v).map(|i| i as u32)
+        self.dissemination
+            .tree
+            .nodes
+            .iter()
+            .position(|&u| u == v)
+            .map(|i| i as u32)
     }
 
     /// Overlay nodes the message passes from the source to tree index `i`, both included.
@@ -152,7 +162,10 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     pub fn new(underlay: &Underlay<'_>) -> Self {
-        let (edges, nodes) = (underlay.graph().edge_count(), underlay.graph().node_count() as usize);
+        let (edges, nodes) = (
+            underlay.graph().edge_count(),
+            underlay.graph().node_count() as usize,
+        );
         Scratch {
             slot: vec![NONE; underlay.len() as usize],
             count: vec![0; edges],
@@ -174,7 +187,11 @@ impl Scratch {
 
     fn take(&mut self) -> LinkLoad {
         self.touched.sort_unstable();
-        let loads = self.touched.iter().map(|&e| (e, std::mem::take(&mut self.count[e as usize]))).collect();
+        let loads = self
+            .touched
+            .iter()
+            .map(|&e| (e, std::mem::take(&mut self.count[e as usize])))
+            .collect();
         self.touched.clear();
         LinkLoad { loads }
     }
@@ -226,7 +243,12 @@ impl Scratch {
 /// the unicast path between its end hosts), of IP multicast (the source's shortest-path tree to the
 /// receivers) and of unicast to every receiver; delays, stretch, node stress, depth and tree costs. The MST is
 /// computed when the source and members number at most `mst_limit` (Prim, quadratic).
-pub(crate) fn measure(u: &Underlay<'_>, d: Dissemination, mst_limit: u32, scratch: &mut Scratch) -> GroupCosts {
+pub(crate) fn measure(
+    u: &Underlay<'_>,
+    d: Dissemination,
+    mst_limit: u32,
+    scratch: &mut Scratch,
+) -> GroupCosts {
     let tree = &d.tree;
     let k = tree.len();
     let adjacency = tree.adjacency();
@@ -251,29 +273,45 @@ pub(crate) fn measure(u: &Underlay<'_>, d: Dissemination, mst_limit: u32, scratc
     let alm = scratch.take();
 
     // Depth counts hops from the root, whatever the entry.
-    let root_order = if d.entry == 0 { order } else { tree.bfs(0, &adjacency).0 };
+    let root_order = if d.entry == 0 {
+        order
+    } else {
+        tree.bfs(0, &adjacency).0
+    };
     let mut hops = vec![0u32; k];
     for &v in &root_order[1..] {
         hops[v as usize] = hops[tree.parent[v as usize] as usize] + 1;
     }
     let members: Vec<u32> = (0..k as u32).filter(|&i| tree.member[i as usize]).collect();
     let depth = members.iter().map(|&i| hops[i as usize]).max().unwrap_or(0);
-    let depth_mean = members.iter().map(|&i| f64::from(hops[i as usize])).sum::<f64>() / members.len().max(1) as f64;
+    let depth_mean = members
+        .iter()
+        .map(|&i| f64::from(hops[i as usize]))
+        .sum::<f64>()
+        / members.len().max(1) as f64;
 
     let mut child_count = vec![0u32; k];
     for &p in &tree.parent[1..] {
         child_count[p as usize] += 1;
     }
-    let children: Vec<(u32, u32)> =
-        (0..k).filter(|&i| child_count[i] > 0).map(|i| (tree.nodes[i], child_count[i])).collect();
+    let children: Vec<(u32, u32)> = (0..k)
+        .filter(|&i| child_count[i] > 0)
+        .map(|i| (tree.nodes[i], child_count[i]))
+        .collect();
     let node_stress_max = child_count.iter().copied().max().unwrap_or(0);
     let node_stress_mean = (k - 1) as f64 / children.len().max(1) as f64;
 
     let graph = u.graph();
     let source_host = u.host(d.source);
-    let (mut colocated, mut delay_sum, mut delay_max, mut unicast_sum, mut unicast_max) = (0, 0, 0, 0, 0);
+    let (mut colocated, mut delay_sum, mut delay_max, mut unicast_sum, mut unicast_max) =
+        (0, 0, 0, 0, 0);
     let mut stretch = Vec::with_capacity(members.len());
-    let receivers: Vec<u32> = members.iter().copied().filter(|&i| tree.nodes[i as usize] != d.source).collect();
+    let from_source = u.delays_from(d.source);
+    let receivers: Vec<u32> = members
+        .iter()
+        .copied()
+        .filter(|&i| tree.nodes[i as usize] != d.source)
+        .collect();
     for &i in &receivers {
         let m = tree.nodes[i as usize];
         delay_sum += arrival[i as usize];
@@ -282,7 +320,7 @@ pub(crate) fn measure(u: &Underlay<'_>, d: Dissemination, mst_limit: u32, scratc
             colocated += 1;
             continue;
         }
-        let direct = u.delay(d.source, m);
+        let direct = from_source.to(m);
         unicast_sum += direct;
         unicast_max = unicast_max.max(direct);
         stretch.push(arrival[i as usize] as f64 / direct as f64);
@@ -339,17 +377,22 @@ pub(crate) fn measure(u: &Underlay<'_>, d: Dissemination, mst_limit: u32, scratc
 
 /// Weight of the minimum spanning tree of the complete graph on `nodes` with unicast delays (Prim, O(k²)).
 pub fn mst(u: &Underlay<'_>, nodes: &[u32]) -> u64 {
-    let mut best: Vec<u64> = nodes.iter().map(|&v| u.delay(nodes[0], v)).collect();
+    let from_first = u.delays_from(nodes[0]);
+    let mut best: Vec<u64> = nodes.iter().map(|&v| from_first.to(v)).collect();
     let mut done = vec![false; nodes.len()];
     done[0] = true;
     let mut total = 0;
     for _ in 1..nodes.len() {
-        let next = (0..nodes.len()).filter(|&i| !done[i]).min_by_key(|&i| best[i]).expect("a node is left");
+        let next = (0..nodes.len())
+            .filter(|&i| !done[i])
+            .min_by_key(|&i| best[i])
+            .expect("a node is left");
         done[next] = true;
         total += best[next];
+        let from_next = u.delays_from(nodes[next]);
         for i in 0..nodes.len() {
             if !done[i] {
-                best[i] = best[i].min(u.delay(nodes[next], nodes[i]));
+                best[i] = best[i].min(from_next.to(nodes[i]));
             }
         }
     }
@@ -362,8 +405,13 @@ mod tests {
 
     #[test]
     fn histogram_caps_the_last_bin() {
-        let load = LinkLoad { loads: vec![(0, 1), (1, 3), (2, 1), (3, 9)] };
-        assert_eq!(load.histogram(100), vec![2.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+        let load = LinkLoad {
+            loads: vec![(0, 1), (1, 3), (2, 1), (3, 9)],
+        };
+        assert_eq!(
+            load.histogram(100),
+            vec![2.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+        );
         assert_eq!(load.histogram(3), vec![2.0, 0.0, 2.0]);
         assert_eq!(load.max(), 9);
         assert_eq!(load.mean(), 3.5);

@@ -29,7 +29,7 @@ use crate::{Check, ModelError, Outcome};
 pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
 use metrics::{Scratch, quantile};
 pub use tree::{Tree, TreeError, chord_tree, explicit_tree};
-pub use underlay::Underlay;
+pub use underlay::{DelaysFrom, Underlay};
 
 /// Who belongs to a group.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -127,7 +127,11 @@ impl Stated {
         match self {
             Stated::Number(x) => Ok(*x),
             Stated::Text(t) => {
-                let parse = |s: &str| s.trim().parse::<f64>().map_err(|_| format!("`{t}` is not a number or a/b"));
+                let parse = |s: &str| {
+                    s.trim()
+                        .parse::<f64>()
+                        .map_err(|_| format!("`{t}` is not a number or a/b"))
+                };
                 match t.split_once('/') {
                     Some((a, b)) => Ok(parse(a)? / parse(b)?),
                     None => parse(t),
@@ -193,8 +197,15 @@ impl Default for AlmParams {
 /// How a group's tree is made.
 #[derive(Clone, Debug)]
 enum Build {
-    Chord { mid: u64, members: Vec<u32> },
-    Explicit { root: u32, edges: Vec<(u32, u32)>, members: Option<Vec<u32>> },
+    Chord {
+        mid: u64,
+        members: Vec<u32>,
+    },
+    Explicit {
+        root: u32,
+        edges: Vec<(u32, u32)>,
+        members: Option<Vec<u32>>,
+    },
 }
 
 /// A group with every name resolved and every random choice made.
@@ -227,16 +238,25 @@ impl AlmParams {
 
     pub fn validate(&self, prefix: &str, underlay: &Underlay<'_>) -> Result<(), ModelError> {
         if self.uses_chord() {
-            self.ring.validate(&format!("{prefix}.ring"), Overlay::Hosts(underlay))?;
+            self.ring
+                .validate(&format!("{prefix}.ring"), Overlay::Hosts(underlay))?;
         }
         if self.groups.is_empty() && self.zipf_groups.is_none() {
-            return Err(ModelError::new(format!("{prefix}.groups"), "no groups: give groups or zipf_groups"));
+            return Err(ModelError::new(
+                format!("{prefix}.groups"),
+                "no groups: give groups or zipf_groups",
+            ));
         }
         if self.histogram_bins == 0 {
-            return Err(ModelError::new(format!("{prefix}.histogram_bins"), "must be at least 1"));
+            return Err(ModelError::new(
+                format!("{prefix}.histogram_bins"),
+                "must be at least 1",
+            ));
         }
         for (i, e) in self.expect.iter().enumerate() {
-            e.value.value().map_err(|m| ModelError::new(format!("{prefix}.expect[{i}].value"), m))?;
+            e.value
+                .value()
+                .map_err(|m| ModelError::new(format!("{prefix}.expect[{i}].value"), m))?;
         }
         if let Some(z) = &self.zipf_groups {
             let at = |f: &str| format!("{prefix}.zipf_groups.{f}");
@@ -244,25 +264,38 @@ impl AlmParams {
                 return Err(ModelError::new(at("count"), "must be at least 1"));
             }
             if !(z.exponent.is_finite() && z.exponent > 0.0) {
-                return Err(ModelError::new(at("exponent"), format!("must be positive, got {}", z.exponent)));
+                return Err(ModelError::new(
+                    at("exponent"),
+                    format!("must be positive, got {}", z.exponent),
+                ));
             }
             if let Some(l) = z.largest
                 && !(1..=underlay.len()).contains(&l)
             {
-                return Err(ModelError::new(at("largest"), format!("must be in 1..={}, got {l}", underlay.len())));
-            }
-            if let Source::Node(name) = &z.source {
-                resolve(&underlay.names(), name, &at("source"))?;
+                return Err(ModelError::new(
+                    at("largest"),
+                    format!("must be in 1..={}, got {l}", underlay.len()),
+                ));
             }
         }
         self.plans(prefix, underlay, 0, 0).map(|_| ())
     }
 
     /// Resolves names and draws mids, members and random sources (protocol stream of (seed, run)).
-    fn plans(&self, prefix: &str, underlay: &Underlay<'_>, seed: u64, run: u64) -> Result<Vec<Plan>, ModelError> {
+    fn plans(
+        &self,
+        prefix: &str,
+        underlay: &Underlay<'_>,
+        seed: u64,
+        run: u64,
+    ) -> Result<Vec<Plan>, ModelError> {
         let names = underlay.names();
         let n = underlay.len();
-        let mask = if self.ring.bits >= 64 { u64::MAX } else { (1u64 << self.ring.bits) - 1 };
+        let mask = if self.ring.bits >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.ring.bits) - 1
+        };
         let mut rng = stream(seed, run, Lane::Protocol);
         let mut permutation: Vec<u32> = (0..n).collect();
         let mut sample = |rng: &mut _, k: u32| {
@@ -281,10 +314,16 @@ impl AlmParams {
             let at = |f: &str| format!("{prefix}.groups[{g}].{f}");
             let name = group.name.clone().unwrap_or_else(|| format!("g{g}"));
             if !seen_names.insert(name.clone()) {
-                return Err(ModelError::new(at("name"), format!("`{name}` is used twice (or is reserved)")));
+                return Err(ModelError::new(
+                    at("name"),
+                    format!("`{name}` is used twice (or is reserved)"),
+                ));
             }
             let listed = |list: &[String]| -> Result<Vec<u32>, ModelError> {
-                let mut v = list.iter().map(|m| resolve(&names, m, &at("members"))).collect::<Result<Vec<_>, _>>()?;
+                let mut v = list
+                    .iter()
+                    .map(|m| resolve(&names, m, &at("members")))
+                    .collect::<Result<Vec<_>, _>>()?;
                 v.sort_unstable();
                 v.dedup();
                 if v.is_empty() {
@@ -314,17 +353,21 @@ impl AlmParams {
                             ));
                         }
                     };
-                    let tree = explicit_tree(root, &edges, &mut vec![tree::NONE; n as usize]).map_err(|e| {
-                        ModelError::new(
-                            at("tree.edges"),
-                            match e {
-                                TreeError::Cycle(i) => format!("edge {i} closes a cycle"),
-                                TreeError::Disconnected(v) => {
-                                    format!("{} is not connected to the root", underlay.node_name(v))
-                                }
-                            },
-                        )
-                    })?;
+                    let tree = explicit_tree(root, &edges, &mut vec![tree::NONE; n as usize])
+                        .map_err(|e| {
+                            ModelError::new(
+                                at("tree.edges"),
+                                match e {
+                                    TreeError::Cycle(i) => format!("edge {i} closes a cycle"),
+                                    TreeError::Disconnected(v) => {
+                                        format!(
+                                            "{} is not connected to the root",
+                                            underlay.node_name(v)
+                                        )
+                                    }
+                                },
+                            )
+                        })?;
                     let in_tree = |v: &u32| tree.nodes.contains(v);
                     if let Some(v) = members.iter().flatten().find(|v| !in_tree(v)) {
                         return Err(ModelError::new(
@@ -335,14 +378,24 @@ impl AlmParams {
                     if let Source::Node(s) = &group.source
                         && !in_tree(&resolve(&names, s, &at("source"))?)
                     {
-                        return Err(ModelError::new(at("source"), format!("{s} is not a node of the tree")));
+                        return Err(ModelError::new(
+                            at("source"),
+                            format!("{s} is not a node of the tree"),
+                        ));
                     }
-                    Build::Explicit { root, edges, members }
+                    Build::Explicit {
+                        root,
+                        edges,
+                        members,
+                    }
                 }
                 None => {
                     let mid = match group.mid {
                         Some(mid) if mid & !mask != 0 => {
-                            return Err(ModelError::new(at("mid"), format!("{mid} is not below 2^{}", self.ring.bits)));
+                            return Err(ModelError::new(
+                                at("mid"),
+                                format!("{mid} is not below 2^{}", self.ring.bits),
+                            ));
                         }
                         Some(mid) => mid,
                         None => rng.next_u64() & mask,
@@ -351,13 +404,19 @@ impl AlmParams {
                         Members::All => (0..n).collect(),
                         &Members::Count(k) if (1..=n).contains(&k) => sample(&mut rng, k),
                         Members::Count(k) => {
-                            return Err(ModelError::new(at("members"), format!("count must be in 1..={n}, got {k}")));
+                            return Err(ModelError::new(
+                                at("members"),
+                                format!("count must be in 1..={n}, got {k}"),
+                            ));
                         }
                         &Members::Fraction(f) if f > 0.0 && f <= 1.0 => {
                             sample(&mut rng, ((f * f64::from(n)).round() as u32).max(1))
                         }
                         Members::Fraction(f) => {
-                            return Err(ModelError::new(at("members"), format!("fraction must be in (0, 1], got {f}")));
+                            return Err(ModelError::new(
+                                at("members"),
+                                format!("fraction must be in (0, 1], got {f}"),
+                            ));
                         }
                         Members::List(list) => listed(list)?,
                     };
@@ -373,9 +432,15 @@ impl AlmParams {
                 .report_links
                 .iter()
                 .map(|[a, b]| {
-                    underlay.link(a, b).map(|e| (underlay.link_name(e), e)).ok_or_else(|| {
-                        ModelError::new(at("report_links"), format!("no link between {a} and {b}"))
-                    })
+                    underlay
+                        .link(a, b)
+                        .map(|e| (underlay.link_name(e), e))
+                        .ok_or_else(|| {
+                            ModelError::new(
+                                at("report_links"),
+                                format!("no link between {a} and {b}"),
+                            )
+                        })
                 })
                 .collect::<Result<_, _>>()?;
             let report_members = group
@@ -384,19 +449,35 @@ impl AlmParams {
                 .map(|m| Ok((m.clone(), resolve(&names, m, &at("report_members"))?)))
                 .collect::<Result<Vec<_>, ModelError>>()?;
             if let Some((m, _)) = report_members.iter().find(|(_, v)| !is_member(&build, *v)) {
-                return Err(ModelError::new(at("report_members"), format!("{m} is not a member")));
+                return Err(ModelError::new(
+                    at("report_members"),
+                    format!("{m} is not a member"),
+                ));
             }
-            plans.push(Plan { name, detailed: true, build, source, report_links, report_members });
+            plans.push(Plan {
+                name,
+                detailed: true,
+                build,
+                source,
+                report_links,
+                report_members,
+            });
         }
         if let Some(z) = &self.zipf_groups {
             let largest = f64::from(z.largest.unwrap_or(n));
             for r in 1..=z.count {
-                let size = ((largest * f64::from(r).powf(-z.exponent) + 0.5).floor() as u32).clamp(1, n);
+                let size =
+                    ((largest * f64::from(r).powf(-z.exponent) + 0.5).floor() as u32).clamp(1, n);
                 let mid = rng.next_u64() & mask;
-                let build = Build::Chord { mid, members: sample(&mut rng, size) };
+                let build = Build::Chord {
+                    mid,
+                    members: sample(&mut rng, size),
+                };
                 let source = match &z.source {
                     Source::Root => None,
-                    Source::Node(s) => Some(names[s]),
+                    Source::Node(s) => {
+                        Some(resolve(&names, s, &format!("{prefix}.zipf_groups.source"))?)
+                    }
                     Source::RandomMember => Some(random_member(&build, &mut rng)),
                 };
                 plans.push(Plan {
@@ -414,15 +495,24 @@ impl AlmParams {
 }
 
 fn resolve(names: &BTreeMap<String, u32>, name: &str, field: &str) -> Result<u32, ModelError> {
-    names.get(name).copied().ok_or_else(|| ModelError::new(field, format!("no overlay node is named `{name}`")))
+    names
+        .get(name)
+        .copied()
+        .ok_or_else(|| ModelError::new(field, format!("no overlay node is named `{name}`")))
 }
 
 fn random_member(build: &Build, rng: &mut sim_core::rng::SimRng) -> u32 {
     match build {
-        Build::Chord { members, .. } | Build::Explicit { members: Some(members), .. } => {
-            members[below(rng, members.len() as u32) as usize]
-        }
-        Build::Explicit { root, edges, members: None } => {
+        Build::Chord { members, .. }
+        | Build::Explicit {
+            members: Some(members),
+            ..
+        } => members[below(rng, members.len() as u32) as usize],
+        Build::Explicit {
+            root,
+            edges,
+            members: None,
+        } => {
             let k = edges.len() as u32 + 1;
             match below(rng, k) {
                 0 => *root,
@@ -434,18 +524,34 @@ fn random_member(build: &Build, rng: &mut sim_core::rng::SimRng) -> u32 {
 
 fn is_member(build: &Build, v: u32) -> bool {
     match build {
-        Build::Chord { members, .. } | Build::Explicit { members: Some(members), .. } => {
-            members.binary_search(&v).is_ok()
-        }
-        Build::Explicit { root, edges, members: None } => *root == v || edges.iter().any(|&(a, b)| a == v || b == v),
+        Build::Chord { members, .. }
+        | Build::Explicit {
+            members: Some(members),
+            ..
+        } => members.binary_search(&v).is_ok(),
+        Build::Explicit {
+            root,
+            edges,
+            members: None,
+        } => *root == v || edges.iter().any(|&(a, b)| a == v || b == v),
     }
 }
 
 /// Builds every group's tree and measures one message per group. Parameters must have been validated.
-pub fn analyse(params: &AlmParams, underlay: &Underlay<'_>, seed: u64, run: u64) -> Vec<GroupReport> {
-    let plans = params.plans("alm", underlay, seed, run).expect("validated ALM parameters");
+pub fn analyse(
+    params: &AlmParams,
+    underlay: &Underlay<'_>,
+    seed: u64,
+    run: u64,
+) -> Vec<GroupReport> {
+    let plans = params
+        .plans("alm", underlay, seed, run)
+        .expect("validated ALM parameters");
     let ring = params.uses_chord().then(|| {
-        let ids = params.ring.node_ids(Overlay::Hosts(underlay), seed, run).expect("validated ring parameters");
+        let ids = params
+            .ring
+            .node_ids(Overlay::Hosts(underlay), seed, run)
+            .expect("validated ring parameters");
         Ring::new(crate::chord::IdSpace::new(params.ring.bits), &ids)
     });
     plans
@@ -477,9 +583,18 @@ fn disseminate(plan: &Plan, ring: Option<&Ring>, scratch: &mut Scratch) -> Disse
                 ring.route(ring.position(source), *mid, &mut lead_in);
                 lead_in.iter_mut().for_each(|p| *p = ring.node(*p));
             }
-            Dissemination { tree, source, entry: 0, lead_in }
+            Dissemination {
+                tree,
+                source,
+                entry: 0,
+                lead_in,
+            }
         }
-        Build::Explicit { root, edges, members } => {
+        Build::Explicit {
+            root,
+            edges,
+            members,
+        } => {
             let mut tree = explicit_tree(*root, edges, &mut scratch.slot).expect("validated tree");
             if let Some(members) = members {
                 for (m, v) in tree.member.iter_mut().zip(&tree.nodes) {
@@ -487,8 +602,17 @@ fn disseminate(plan: &Plan, ring: Option<&Ring>, scratch: &mut Scratch) -> Disse
                 }
             }
             let source = plan.source.unwrap_or(*root);
-            let entry = tree.nodes.iter().position(|&v| v == source).expect("validated source") as u32;
-            Dissemination { tree, source, entry, lead_in: Vec::new() }
+            let entry = tree
+                .nodes
+                .iter()
+                .position(|&v| v == source)
+                .expect("validated source") as u32;
+            Dissemination {
+                tree,
+                source,
+                entry,
+                lead_in: Vec::new(),
+            }
         }
     }
 }
@@ -531,12 +655,24 @@ pub fn run(params: &AlmParams, underlay: &Underlay<'_>, seed: u64, run: u64) -> 
     out
 }
 
-fn loads_outcome(prefix: &str, load: &LinkLoad, underlay: &Underlay<'_>, bins: u32, out: &mut Outcome) {
+fn loads_outcome(
+    prefix: &str,
+    load: &LinkLoad,
+    underlay: &Underlay<'_>,
+    bins: u32,
+    out: &mut Outcome,
+) {
     out.metric(&format!("{prefix}link_stress_max"), f64::from(load.max()))
         .metric(&format!("{prefix}link_stress_mean"), load.mean())
         .metric(&format!("{prefix}links_used"), load.links() as f64)
-        .metric(&format!("{prefix}network_usage"), load.usage(underlay.graph()) as f64)
-        .series(&format!("{prefix}link_stress_histogram"), load.histogram(bins));
+        .metric(
+            &format!("{prefix}network_usage"),
+            load.usage(underlay.graph()) as f64,
+        )
+        .series(
+            &format!("{prefix}link_stress_histogram"),
+            load.histogram(bins),
+        );
 }
 
 fn group_outcome(r: &GroupReport, underlay: &Underlay<'_>, bins: u32, out: &mut Outcome) {
@@ -549,13 +685,19 @@ fn group_outcome(r: &GroupReport, underlay: &Underlay<'_>, bins: u32, out: &mut 
         .metric(&format!("{g}.forwarders"), f64::from(c.forwarders))
         .metric(&format!("{g}.depth"), f64::from(c.depth))
         .metric(&format!("{g}.depth_mean"), c.depth_mean)
-        .metric(&format!("{g}.node_stress_max"), f64::from(c.node_stress_max))
+        .metric(
+            &format!("{g}.node_stress_max"),
+            f64::from(c.node_stress_max),
+        )
         .metric(&format!("{g}.node_stress_mean"), c.node_stress_mean);
     loads_outcome(&format!("{g}."), &c.alm, underlay, bins, out);
     let usage = c.alm.usage(underlay.graph());
     let ip_usage = c.ip.usage(underlay.graph());
     out.metric(&format!("{g}.tree_cost"), c.tree_cost as f64)
-        .metric(&format!("{g}.usage_ratio_ip"), usage as f64 / ip_usage.max(1) as f64)
+        .metric(
+            &format!("{g}.usage_ratio_ip"),
+            usage as f64 / ip_usage.max(1) as f64,
+        )
         .metric(&format!("{g}.delay_mean"), c.delay_mean)
         .metric(&format!("{g}.delay_max"), c.delay_max as f64);
     if let Some(mst) = c.mst_cost {
@@ -567,7 +709,10 @@ fn group_outcome(r: &GroupReport, underlay: &Underlay<'_>, bins: u32, out: &mut 
         .metric(&format!("{g}.ip.network_usage"), ip_usage as f64);
     loads_outcome(&format!("{g}.unicast."), &c.unicast, underlay, bins, out);
     out.metric(&format!("{g}.unicast.delay_mean"), c.unicast_delay_mean)
-        .metric(&format!("{g}.unicast.delay_max"), c.unicast_delay_max as f64);
+        .metric(
+            &format!("{g}.unicast.delay_max"),
+            c.unicast_delay_max as f64,
+        );
 
     out.analytic(
         &format!("{g}.network_usage"),
@@ -586,7 +731,10 @@ fn group_outcome(r: &GroupReport, underlay: &Underlay<'_>, bins: u32, out: &mut 
         );
     }
     if let Some(e) = underlay.access_edge(d.source) {
-        out.metric(&format!("{g}.unicast.source_link_stress"), f64::from(c.unicast.of(e)));
+        out.metric(
+            &format!("{g}.unicast.source_link_stress"),
+            f64::from(c.unicast.of(e)),
+        );
         out.analytic(
             &format!("{g}.unicast.source_link_stress"),
             &format!("{g}.unicast.source_link_stress"),
@@ -605,7 +753,13 @@ fn group_outcome(r: &GroupReport, underlay: &Underlay<'_>, bins: u32, out: &mut 
 
 /// Delays and stretch of one member, with independent checks: Dijkstra on the full graph (sim-core) for the
 /// unicast delay and for every overlay hop on the member's path.
-fn reported_member(r: &GroupReport, name: &str, v: u32, underlay: &Underlay<'_>, out: &mut Outcome) {
+fn reported_member(
+    r: &GroupReport,
+    name: &str,
+    v: u32,
+    underlay: &Underlay<'_>,
+    out: &mut Outcome,
+) {
     let (c, g) = (&r.costs, &r.name);
     let i = c.index_of(v).expect("members are in the tree");
     let overlay = c.arrival[i as usize];
@@ -613,9 +767,15 @@ fn reported_member(r: &GroupReport, name: &str, v: u32, underlay: &Underlay<'_>,
     let graph = underlay.graph();
     let unicast = underlay.delay(source, v);
     out.metric(&format!("{g}.overlay_delay.{name}"), overlay as f64)
-        .metric(&format!("{g}.unicast_delay.{name}"), unicast as f64)
-        .metric(&format!("{g}.stretch.{name}"), overlay as f64 / unicast as f64);
-    let dijkstra = |a: u32, b: u32| ShortestPaths::from(graph, underlay.host(a)).dist(underlay.host(b)) as f64;
+        .metric(&format!("{g}.unicast_delay.{name}"), unicast as f64);
+    if unicast > 0 {
+        out.metric(
+            &format!("{g}.stretch.{name}"),
+            overlay as f64 / unicast as f64,
+        );
+    }
+    let dijkstra =
+        |a: u32, b: u32| ShortestPaths::from(graph, underlay.host(a)).dist(underlay.host(b)) as f64;
     out.analytic(
         &format!("{g}.unicast_delay.{name}"),
         &format!("{g}.unicast_delay.{name}"),
@@ -632,10 +792,14 @@ fn reported_member(r: &GroupReport, name: &str, v: u32, underlay: &Underlay<'_>,
     );
 }
 
+/// Stretch statistics, left out when no receiver has a network path from the source.
 fn stretch_outcome(prefix: &str, sorted: &[f64], out: &mut Outcome) {
+    if sorted.is_empty() {
+        return;
+    }
     let mean = sorted.iter().sum::<f64>() / sorted.len() as f64;
     out.metric(&format!("{prefix}.stretch_mean"), mean)
-        .metric(&format!("{prefix}.stretch_max"), sorted.last().copied().unwrap_or(f64::NAN))
+        .metric(&format!("{prefix}.stretch_max"), sorted[sorted.len() - 1])
         .metric(&format!("{prefix}.stretch_p50"), quantile(sorted, 0.5))
         .metric(&format!("{prefix}.stretch_p90"), quantile(sorted, 0.9))
         .metric(&format!("{prefix}.stretch_p99"), quantile(sorted, 0.99));
@@ -651,7 +815,9 @@ fn totals(reports: &[GroupReport], underlay: &Underlay<'_>, bins: u32, out: &mut
                 sum[e as usize] += s;
             }
         }
-        LinkLoad { loads: (0..).zip(sum).filter(|&(_, s)| s > 0).collect() }
+        LinkLoad {
+            loads: (0..).zip(sum).filter(|&(_, s)| s > 0).collect(),
+        }
     };
     let mut children = vec![0u32; underlay.len() as usize];
     for r in reports {
@@ -660,21 +826,61 @@ fn totals(reports: &[GroupReport], underlay: &Underlay<'_>, bins: u32, out: &mut
         }
     }
     let forwarding: Vec<u32> = children.into_iter().filter(|&k| k > 0).collect();
-    let mut stretch: Vec<f64> = reports.iter().flat_map(|r| r.costs.stretch.iter().copied()).collect();
+    let mut stretch: Vec<f64> = reports
+        .iter()
+        .flat_map(|r| r.costs.stretch.iter().copied())
+        .collect();
     stretch.sort_unstable_by(f64::total_cmp);
     let groups = reports.len() as f64;
     let receivers: u32 = reports.iter().map(|r| r.costs.receivers).sum();
     out.metric("all.groups", groups)
-        .metric("all.members", reports.iter().map(|r| r.costs.dissemination.tree.member.iter().filter(|&&m| m).count()).sum::<usize>() as f64)
-        .metric("all.forwarders", reports.iter().map(|r| f64::from(r.costs.forwarders)).sum())
-        .metric("all.depth_max", reports.iter().map(|r| r.costs.depth).max().map_or(0.0, f64::from))
-        .metric("all.depth_mean", reports.iter().map(|r| f64::from(r.costs.depth)).sum::<f64>() / groups)
+        .metric(
+            "all.members",
+            reports
+                .iter()
+                .map(|r| {
+                    r.costs
+                        .dissemination
+                        .tree
+                        .member
+                        .iter()
+                        .filter(|&&m| m)
+                        .count()
+                })
+                .sum::<usize>() as f64,
+        )
+        .metric(
+            "all.forwarders",
+            reports.iter().map(|r| f64::from(r.costs.forwarders)).sum(),
+        )
+        .metric(
+            "all.depth_max",
+            reports
+                .iter()
+                .map(|r| r.costs.depth)
+                .max()
+                .map_or(0.0, f64::from),
+        )
+        .metric(
+            "all.depth_mean",
+            reports
+                .iter()
+                .map(|r| f64::from(r.costs.depth))
+                .sum::<f64>()
+                / groups,
+        )
         .metric(
             "all.delay_mean",
-            reports.iter().map(|r| r.costs.delay_mean * f64::from(r.costs.receivers)).sum::<f64>()
+            reports
+                .iter()
+                .map(|r| r.costs.delay_mean * f64::from(r.costs.receivers))
+                .sum::<f64>()
                 / f64::from(receivers.max(1)),
         )
-        .metric("all.node_stress_max", f64::from(forwarding.iter().copied().max().unwrap_or(0)))
+        .metric(
+            "all.node_stress_max",
+            f64::from(forwarding.iter().copied().max().unwrap_or(0)),
+        )
         .metric(
             "all.node_stress_mean",
             forwarding.iter().map(|&k| f64::from(k)).sum::<f64>() / forwarding.len().max(1) as f64,
@@ -684,6 +890,18 @@ fn totals(reports: &[GroupReport], underlay: &Underlay<'_>, bins: u32, out: &mut
     let ip = combine(|c| &c.ip);
     loads_outcome("all.", &alm, underlay, bins, out);
     loads_outcome("all.ip.", &ip, underlay, bins, out);
-    loads_outcome("all.unicast.", &combine(|c| &c.unicast), underlay, bins, out);
-    out.metric("all.usage_ratio_ip", alm.usage(graph) as f64 / ip.usage(graph).max(1) as f64);
+    loads_outcome(
+        "all.unicast.",
+        &combine(|c| &c.unicast),
+        underlay,
+        bins,
+        out,
+    );
+    out.metric(
+        "all.usage_ratio_ip",
+        alm.usage(graph) as f64 / ip.usage(graph).max(1) as f64,
+    );
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,7 +15,11 @@ pub struct Tree {
 
 impl Tree {
     fn with_root(root: u32, member: bool) -> Tree {
-        Tree { nodes: vec![root], parent: vec![NONE], member: vec![member] }
+        Tree {
+            nodes: vec![root],
+            parent: vec![NONE],
+            member: vec![member],
+        }
     }
 
     fn push(&mut self, node: u32, member: bool, slot: &mut [u32]) -> u32 {
@@ -41,7 +45,10 @@ impl Tree {
 
     /// Adjacency of the tree as an undirected graph over indices into `nodes` (CSR: offsets, neighbours).
     pub fn adjacency(&self) -> (Vec<u32>, Vec<u32>) {
-        csr(self.len(), (1..self.len() as u32).map(|c| (c, self.parent[c as usize])))
+        csr(
+            self.len(),
+            (1..self.len() as u32).map(|c| (c, self.parent[c as usize])),
+        )
     }
 
     /// Breadth-first order from tree index `start` over the undirected tree, with the index each node is
@@ -124,7 +131,10 @@ pub fn explicit_tree(root: u32, edges: &[(u32, u32)], slot: &mut [u32]) -> Resul
             }
         }
     }
-    let indexed: Vec<(u32, u32)> = edges.iter().map(|&(a, b)| (slot[a as usize], slot[b as usize])).collect();
+    let indexed: Vec<(u32, u32)> = edges
+        .iter()
+        .map(|&(a, b)| (slot[a as usize], slot[b as usize]))
+        .collect();
     for &v in &tree.nodes {
         slot[v as usize] = NONE;
     }
@@ -186,15 +196,26 @@ mod tests {
         assert_eq!(t.nodes, vec![0, 1, 4, 3, 2]);
         assert_eq!(t.parent, vec![NONE, 0, 1, 2, 3]);
         assert!(slot.iter().all(|&s| s == NONE));
-        assert_eq!(explicit_tree(0, &[(0, 1), (1, 2), (2, 0)], &mut slot), Err(TreeError::Cycle(2)));
-        assert_eq!(explicit_tree(0, &[(0, 1), (2, 3)], &mut slot), Err(TreeError::Disconnected(2)));
-        assert_eq!(explicit_tree(0, &[(0, 1), (1, 0), (2, 3)], &mut slot), Err(TreeError::Cycle(1)));
+        assert_eq!(
+            explicit_tree(0, &[(0, 1), (1, 2), (2, 0)], &mut slot),
+            Err(TreeError::Cycle(2))
+        );
+        assert_eq!(
+            explicit_tree(0, &[(0, 1), (2, 3)], &mut slot),
+            Err(TreeError::Disconnected(2))
+        );
+        assert_eq!(
+            explicit_tree(0, &[(0, 1), (1, 0), (2, 3)], &mut slot),
+            Err(TreeError::Cycle(1))
+        );
     }
 
     #[test]
     fn chord_tree_is_the_union_of_join_routes() {
         let space = IdSpace::new(16);
-        let ids: Vec<u64> = (0..64u64).map(|v| sim_core::rng::mix64(v) & 0xffff).collect();
+        let ids: Vec<u64> = (0..64u64)
+            .map(|v| sim_core::rng::mix64(v) & 0xffff)
+            .collect();
         let ring = Ring::new(space, &ids);
         let mut slot = vec![NONE; 64];
         let members: Vec<u32> = (0..64).step_by(3).collect();
@@ -217,8 +238,9 @@ mod tests {
         reversed.reverse();
         let r = chord_tree(&ring, mid, &reversed, &mut slot);
         let edges = |t: &Tree| {
-            let mut e: Vec<(u32, u32)> =
-                (1..t.len()).map(|i| (t.nodes[i], t.nodes[t.parent[i] as usize])).collect();
+            let mut e: Vec<(u32, u32)> = (1..t.len())
+                .map(|i| (t.nodes[i], t.nodes[t.parent[i] as usize]))
+                .collect();
             e.sort_unstable();
             e
         };

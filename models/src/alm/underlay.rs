@@ -52,16 +52,26 @@ impl<'g> Underlay<'g> {
     pub fn new(graph: &'g Graph, hosts: Vec<NodeId>) -> Result<Self, ModelError> {
         let n = graph.node_count();
         if hosts.is_empty() {
-            return Err(ModelError::new("hosts", "no hosts to place overlay nodes on"));
+            return Err(ModelError::new(
+                "hosts",
+                "no hosts to place overlay nodes on",
+            ));
         }
         if let Some(&h) = hosts.iter().find(|&&h| h >= n) {
-            return Err(ModelError::new("hosts", format!("host {h} is not a node of the {n}-node graph")));
+            return Err(ModelError::new(
+                "hosts",
+                format!("host {h} is not a node of the {n}-node graph"),
+            ));
         }
         if let Some(e) = (0..graph.edge_count() as EdgeId).find(|&e| graph.weight(e) == 0) {
             let (u, v) = graph.endpoints(e);
             return Err(ModelError::new(
                 "topology",
-                format!("link {}-{} has delay 0; delays must be ≥ 1", node_name(graph, u), node_name(graph, v)),
+                format!(
+                    "link {}-{} has delay 0; delays must be ≥ 1",
+                    node_name(graph, u),
+                    node_name(graph, v)
+                ),
             ));
         }
         let mut is_host = vec![0u32; n as usize];
@@ -73,14 +83,17 @@ impl<'g> Underlay<'g> {
             })
             .collect();
         let stub = |v: NodeId| {
-            is_host[v as usize] > 0 && graph.degree(v) == 1 && graph.degree(graph.neighbors(v)[0]) > 1
+            is_host[v as usize] > 0
+                && graph.degree(v) == 1
+                && graph.degree(graph.neighbors(v)[0]) > 1
         };
         let mut core_index = vec![NONE; n as usize];
         let core_nodes: Vec<NodeId> = (0..n).filter(|&v| !stub(v)).collect();
         for (i, &v) in core_nodes.iter().enumerate() {
             core_index[v as usize] = i as u32;
         }
-        let (mut offsets, mut targets, mut arc_edge, mut arc_weight) = (vec![0u32], vec![], vec![], vec![]);
+        let (mut offsets, mut targets, mut arc_edge, mut arc_weight) =
+            (vec![0u32], vec![], vec![], vec![]);
         let mut total_weight = 0u64;
         for &v in &core_nodes {
             for a in graph.arcs(v) {
@@ -96,7 +109,10 @@ impl<'g> Underlay<'g> {
             offsets.push(targets.len() as u32);
         }
         if total_weight / 2 >= u64::from(NONE) {
-            return Err(ModelError::new("topology", "link delays sum to 2^32 or more; use smaller delay units"));
+            return Err(ModelError::new(
+                "topology",
+                "link delays sum to 2^32 or more; use smaller delay units",
+            ));
         }
         let mut anchor = Vec::with_capacity(hosts.len());
         let mut access = Vec::with_capacity(hosts.len());
@@ -154,7 +170,9 @@ impl<'g> Underlay<'g> {
             dist: vec![NONE; sources.len() * width],
         };
         let mut dist = std::mem::take(&mut underlay.dist);
-        dist.par_chunks_mut(width).zip(&sources).for_each(|(row, &s)| underlay.dijkstra(s, row));
+        dist.par_chunks_mut(width)
+            .zip(&sources)
+            .for_each(|(row, &s)| underlay.dijkstra(s, row));
         underlay.dist = dist;
         let first = underlay.row_of(sources[0]);
         if let Some(&s) = sources.iter().find(|&&s| first[s as usize] == NONE) {
@@ -246,9 +264,13 @@ impl<'g> Underlay<'g> {
 
     /// The link between the graph nodes named `a` and `b` (labels, or node numbers in an unlabelled graph).
     pub fn link(&self, a: &str, b: &str) -> Option<EdgeId> {
-        let find = |name: &str| (0..self.graph.node_count()).find(|&v| node_name(self.graph, v) == name);
+        let find =
+            |name: &str| (0..self.graph.node_count()).find(|&v| node_name(self.graph, v) == name);
         let (a, b) = (find(a)?, find(b)?);
-        self.graph.arcs(a).find(|&arc| self.graph.arc_target(arc) == b).map(|arc| self.graph.arc_edge(arc))
+        self.graph
+            .arcs(a)
+            .find(|&arc| self.graph.arc_target(arc) == b)
+            .map(|arc| self.graph.arc_edge(arc))
     }
 
     /// `a-b` for the link `e`.
@@ -260,11 +282,18 @@ impl<'g> Underlay<'g> {
     /// Unicast (shortest-path) delay between overlay nodes `a` and `b`; 0 when they share a host.
     #[inline]
     pub fn delay(&self, a: u32, b: u32) -> u64 {
-        if self.hosts[a as usize] == self.hosts[b as usize] {
-            return 0;
+        self.delays_from(a).to(b)
+    }
+
+    /// Unicast delays from overlay node `a`, with its row of the distance table looked up once.
+    #[inline]
+    pub fn delays_from(&self, a: u32) -> DelaysFrom<'_> {
+        DelaysFrom {
+            underlay: self,
+            host: self.hosts[a as usize],
+            access: self.access[a as usize],
+            row: self.row_of(self.anchor[a as usize]),
         }
-        let core = self.row_of(self.anchor[a as usize])[self.anchor[b as usize] as usize];
-        u64::from(self.access[a as usize]) + u64::from(core) + u64::from(self.access[b as usize])
     }
 
     /// Calls `f` on every link of the unicast path from `a` to `b` (no particular order).
@@ -304,6 +333,28 @@ impl<'g> Underlay<'g> {
             }
             t = self.targets[arc];
         }
+    }
+}
+
+/// Unicast delays from one overlay node (see [`Underlay::delays_from`]).
+#[derive(Clone, Copy, Debug)]
+pub struct DelaysFrom<'u> {
+    underlay: &'u Underlay<'u>,
+    host: NodeId,
+    access: u32,
+    row: &'u [u32],
+}
+
+impl DelaysFrom<'_> {
+    /// Delay to overlay node `b`; 0 when it shares the host.
+    #[inline]
+    pub fn to(&self, b: u32) -> u64 {
+        let u = self.underlay;
+        if u.hosts[b as usize] == self.host {
+            return 0;
+        }
+        let core = self.row[u.anchor[b as usize] as usize];
+        u64::from(self.access) + u64::from(core) + u64::from(u.access[b as usize])
     }
 }
 
@@ -363,7 +414,9 @@ mod tests {
     #[test]
     fn stubs_are_cut_off_and_names_repeat() {
         let mut b = GraphBuilder::new(4);
-        b.weighted_edge(0, 1, 5).weighted_edge(1, 2, 2).weighted_edge(1, 3, 7);
+        b.weighted_edge(0, 1, 5)
+            .weighted_edge(1, 2, 2)
+            .weighted_edge(1, 3, 7);
         b.labels(["R0", "R1", "H2", "H3"].map(String::from).to_vec());
         let g = b.build().unwrap();
         // R0 is a leaf but not a host, so it stays in the core; H2 and H3 are stubs of R1, itself a host.
@@ -387,7 +440,12 @@ mod tests {
         let mut b = GraphBuilder::new(4);
         b.weighted_edge(0, 1, 1).weighted_edge(2, 3, 1);
         let g = b.build().unwrap();
-        assert!(Underlay::new(&g, vec![0, 3]).unwrap_err().message.contains("not connected"));
+        assert!(
+            Underlay::new(&g, vec![0, 3])
+                .unwrap_err()
+                .message
+                .contains("not connected")
+        );
         let mut b = GraphBuilder::new(3);
         b.weighted_edge(0, 1, 0).weighted_edge(1, 2, 1);
         let g = b.build().unwrap();

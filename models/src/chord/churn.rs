@@ -124,7 +124,10 @@ impl ChurnParams {
             ("lookups", self.lookups),
         ] {
             if v == 0 {
-                return Err(ModelError::new(format!("{prefix}.{field}"), "must be at least 1"));
+                return Err(ModelError::new(
+                    format!("{prefix}.{field}"),
+                    "must be at least 1",
+                ));
             }
         }
         for (i, e) in self.events.iter().enumerate() {
@@ -200,7 +203,10 @@ impl<'a> Nodes<'a> {
     }
 
     fn refresh_live(&mut self) {
-        self.live = (0..self.ids.len() as u32).filter(|&v| self.alive[v as usize]).map(|v| (self.ids[v as usize], v)).collect();
+        self.live = (0..self.ids.len() as u32)
+            .filter(|&v| self.alive[v as usize])
+            .map(|v| (self.ids[v as usize], v))
+            .collect();
         self.live.sort_unstable();
     }
 
@@ -218,7 +224,10 @@ impl<'a> Nodes<'a> {
     /// First live entry of v's successor list, dropping the dead ones before it (one timeout each).
     fn live_successor(&mut self, v: u32, timeouts: &mut u32) -> Option<u32> {
         let list = &mut self.successors[v as usize * self.r..(v as usize + 1) * self.r];
-        let dead = list.iter().take_while(|&&s| s != NONE && !self.alive[s as usize]).count();
+        let dead = list
+            .iter()
+            .take_while(|&&s| s != NONE && !self.alive[s as usize])
+            .count();
         *timeouts += dead as u32;
         list.copy_within(dead.., 0);
         list[self.r - dead..].fill(NONE);
@@ -247,9 +256,16 @@ impl<'a> Nodes<'a> {
     /// forward to the live successor if key ∈ (n, successor], else to the closest live preceding finger or,
     /// failing that, the successor. Every hop moves clockwise towards the key, so the walk ends.
     pub fn lookup(&mut self, from: u32, key: u64) -> Lookup {
-        let mut out = Lookup { result: None, hops: 0, timeouts: 0 };
+        let mut out = Lookup {
+            result: None,
+            hops: 0,
+            timeouts: 0,
+        };
         let p = self.predecessor[from as usize];
-        if p != NONE && self.alive[p as usize] && self.space.in_half_open(self.id(p), self.id(from), key) {
+        if p != NONE
+            && self.alive[p as usize]
+            && self.space.in_half_open(self.id(p), self.id(from), key)
+        {
             out.result = Some(from);
             return out;
         }
@@ -263,7 +279,9 @@ impl<'a> Nodes<'a> {
                 out.result = Some(s);
                 return out;
             }
-            cur = self.closest_preceding(cur, key, &mut out.timeouts).unwrap_or(s);
+            cur = self
+                .closest_preceding(cur, key, &mut out.timeouts)
+                .unwrap_or(s);
         }
     }
 
@@ -285,7 +303,10 @@ impl<'a> Nodes<'a> {
             return;
         }
         let x = self.predecessor[s as usize];
-        let s = if x != NONE && x != v && self.alive[x as usize] && self.space.in_open(self.id(v), self.id(s), self.id(x))
+        let s = if x != NONE
+            && x != v
+            && self.alive[x as usize]
+            && self.space.in_open(self.id(v), self.id(s), self.id(x))
         {
             x
         } else {
@@ -294,11 +315,20 @@ impl<'a> Nodes<'a> {
         let r = self.r;
         let mut list = Vec::with_capacity(r);
         list.push(s);
-        list.extend(self.successors[s as usize * r..(s as usize + 1) * r].iter().copied().filter(|&u| u != NONE && u != v).take(r - 1));
+        list.extend(
+            self.successors[s as usize * r..(s as usize + 1) * r]
+                .iter()
+                .copied()
+                .filter(|&u| u != NONE && u != v)
+                .take(r - 1),
+        );
         list.resize(r, NONE);
         self.successors[v as usize * r..(v as usize + 1) * r].copy_from_slice(&list);
         let p = self.predecessor[s as usize];
-        if p == NONE || !self.alive[p as usize] || self.space.in_open(self.id(p), self.id(s), self.id(v)) {
+        if p == NONE
+            || !self.alive[p as usize]
+            || self.space.in_open(self.id(p), self.id(s), self.id(v))
+        {
             self.predecessor[s as usize] = v;
         }
     }
@@ -336,7 +366,10 @@ impl<'a> Nodes<'a> {
             .filter(|&(p, &(_, v))| {
                 let truth = self.live[(p + 1) % self.live.len()].1;
                 let list = &self.successors[v as usize * self.r..(v as usize + 1) * self.r];
-                list.iter().copied().find(|&s| s != NONE && self.alive[s as usize]) == Some(truth)
+                list.iter()
+                    .copied()
+                    .find(|&s| s != NONE && self.alive[s as usize])
+                    == Some(truth)
             })
             .count();
         correct as f64 / self.live.len() as f64
@@ -356,7 +389,14 @@ fn pick(pool: &mut [u32], k: usize, rng: &mut SimRng) -> Vec<u32> {
 /// series `churn.alive` (fraction of nodes up), `churn.lookup_success`, `churn.mean_hops` (successful lookups),
 /// `churn.timeouts_per_lookup`, `churn.correct_successors`, one entry per round 0..=rounds; metrics
 /// `churn.lookup_success_mean`, `churn.lookup_success_min`, `churn.lookup_success_final`, `churn.mean_hops_final`.
-pub fn run(params: &ChurnParams, space: IdSpace, ids: &[u64], seed: u64, run: u64, out: &mut Outcome) {
+pub fn run(
+    params: &ChurnParams,
+    space: IdSpace,
+    ids: &[u64],
+    seed: u64,
+    run: u64,
+    out: &mut Outcome,
+) {
     let mut rng = stream(derive_seed(seed, &[CHURN_STREAM]), run, Lane::Protocol);
     let n = ids.len() as u32;
     let mut alive = vec![true; n as usize];
@@ -388,7 +428,11 @@ pub fn run(params: &ChurnParams, space: IdSpace, ids: &[u64], seed: u64, run: u6
         let lookups = f64::from(params.lookups);
         series[0].push(nodes.live.len() as f64 / f64::from(n));
         series[1].push(f64::from(ok) / lookups);
-        series[2].push(if ok > 0 { hops as f64 / f64::from(ok) } else { f64::NAN });
+        series[2].push(if ok > 0 {
+            hops as f64 / f64::from(ok)
+        } else {
+            f64::NAN
+        });
         series[3].push(timeouts as f64 / lookups);
         series[4].push(nodes.correct_successors());
         if round > 0 && round % params.stabilize_every == 0 {
@@ -407,10 +451,16 @@ pub fn run(params: &ChurnParams, space: IdSpace, ids: &[u64], seed: u64, run: u6
         }
     }
     let success = &series[1];
-    out.metric("churn.lookup_success_mean", success.iter().sum::<f64>() / success.len() as f64)
-        .metric("churn.lookup_success_min", success.iter().copied().fold(f64::INFINITY, f64::min))
-        .metric("churn.lookup_success_final", success[success.len() - 1])
-        .metric("churn.mean_hops_final", series[2][series[2].len() - 1]);
+    out.metric(
+        "churn.lookup_success_mean",
+        success.iter().sum::<f64>() / success.len() as f64,
+    )
+    .metric(
+        "churn.lookup_success_min",
+        success.iter().copied().fold(f64::INFINITY, f64::min),
+    )
+    .metric("churn.lookup_success_final", success[success.len() - 1])
+    .metric("churn.mean_hops_final", series[2][series[2].len() - 1]);
     let [alive, success, hops, timeouts, correct] = series;
     out.series("churn.alive", alive)
         .series("churn.lookup_success", success)
@@ -425,10 +475,21 @@ fn churn(params: &ChurnParams, round: u32, nodes: &mut Nodes<'_>, rng: &mut SimR
     let n = nodes.ids.len() as u32;
     let mut down: Vec<u32> = (0..n).filter(|&v| !nodes.alive[v as usize]).collect();
     let mut live: Vec<u32> = nodes.live.iter().map(|&(_, v)| v).collect();
-    let mut failing: Vec<u32> = live.iter().copied().filter(|_| chance(rng, params.fail_rate)).collect();
-    let mut joining: Vec<u32> = down.iter().copied().filter(|_| chance(rng, params.join_rate)).collect();
+    let mut failing: Vec<u32> = live
+        .iter()
+        .copied()
+        .filter(|_| chance(rng, params.fail_rate))
+        .collect();
+    let mut joining: Vec<u32> = down
+        .iter()
+        .copied()
+        .filter(|_| chance(rng, params.join_rate))
+        .collect();
     for e in params.events.iter().filter(|e| e.round == round) {
-        let (fail, join) = ((e.fail * live.len() as f64).round(), (e.join * down.len() as f64).round());
+        let (fail, join) = (
+            (e.fail * live.len() as f64).round(),
+            (e.join * down.len() as f64).round(),
+        );
         failing.extend(pick(&mut live, fail as usize, rng));
         joining.extend(pick(&mut down, join as usize, rng));
     }
@@ -494,14 +555,21 @@ mod tests {
             ChurnParams {
                 rounds: 15,
                 initially_alive: 0.5,
-                events: vec![ChurnEvent { round: 3, fail: 0.0, join: 1.0 }],
+                events: vec![ChurnEvent {
+                    round: 3,
+                    fail: 0.0,
+                    join: 1.0,
+                }],
                 successors: 4,
                 lookups: 400,
                 ..ChurnParams::default()
             },
             400,
         );
-        let (alive, success) = (series(&out, "churn.alive"), series(&out, "churn.lookup_success"));
+        let (alive, success) = (
+            series(&out, "churn.alive"),
+            series(&out, "churn.lookup_success"),
+        );
         assert_eq!(alive[2], 0.5);
         assert_eq!(alive[3], 1.0);
         assert!(success[..3].iter().all(|&s| s == 1.0), "{success:?}");
@@ -518,7 +586,11 @@ mod tests {
             churn_series(
                 ChurnParams {
                     rounds: 8,
-                    events: vec![ChurnEvent { round: 2, fail: 0.3, join: 0.0 }],
+                    events: vec![ChurnEvent {
+                        round: 2,
+                        fail: 0.3,
+                        join: 0.0,
+                    }],
                     successors,
                     lookups: 300,
                     ..ChurnParams::default()
@@ -529,7 +601,11 @@ mod tests {
         let listed = failure(6);
         assert_eq!(series(&listed, "churn.alive")[2], 0.7);
         // 0.3^6 ≈ 7e-4 of the nodes lose their whole list; the timeouts show the damage instead.
-        assert!(series(&listed, "churn.lookup_success").iter().all(|&s| s >= 0.97));
+        assert!(
+            series(&listed, "churn.lookup_success")
+                .iter()
+                .all(|&s| s >= 0.97)
+        );
         assert!(series(&listed, "churn.timeouts_per_lookup")[2] > 1.0);
         assert_eq!(series(&listed, "churn.timeouts_per_lookup")[1], 0.0);
         // With one successor, 30% of the nodes lose theirs and the ring falls apart.
@@ -544,9 +620,19 @@ mod tests {
 
     #[test]
     fn invalid_churn_parameters_name_their_field() {
-        let bad = ChurnParams { events: vec![ChurnEvent { round: 0, fail: 0.1, join: 0.0 }], ..ChurnParams::default() };
+        let bad = ChurnParams {
+            events: vec![ChurnEvent {
+                round: 0,
+                fail: 0.1,
+                join: 0.0,
+            }],
+            ..ChurnParams::default()
+        };
         assert_eq!(bad.validate("c").unwrap_err().field, "c.events[0].round");
-        let bad = ChurnParams { fail_rate: 1.5, ..ChurnParams::default() };
+        let bad = ChurnParams {
+            fail_rate: 1.5,
+            ..ChurnParams::default()
+        };
         assert_eq!(bad.validate("c").unwrap_err().field, "c.fail_rate");
     }
 }
