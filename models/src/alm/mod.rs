@@ -21,10 +21,10 @@ use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::paths::ShortestPaths;
-use sim_core::rng::{Lane, Rng, below, stream};
+use sim_core::rng::{Lane, below, stream};
 use sim_core::topology::EdgeId;
 
-use crate::chord::{Overlay, Ring, RingParams};
+use crate::chord::{IdSpace, MAX_BITS, Overlay, Ring, RingParams};
 use crate::{Check, ModelError, Outcome};
 pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
 use metrics::{Scratch, quantile};
@@ -204,8 +204,17 @@ enum Build {
     Explicit {
         root: u32,
         edges: Vec<(u32, u32)>,
-        members: Option<Vec<u32>>,
+        members: Vec<u32>,
     },
+}
+
+impl Build {
+    /// Members, sorted.
+    fn members(&self) -> &[u32] {
+        match self {
+            Build::Chord { members, .. } | Build::Explicit { members, .. } => members,
+        }
+    }
 }
 
 /// A group with every name resolved and every random choice made.
@@ -291,11 +300,8 @@ impl AlmParams {
     ) -> Result<Vec<Plan>, ModelError> {
         let names = underlay.names();
         let n = underlay.len();
-        let mask = if self.ring.bits >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << self.ring.bits) - 1
-        };
+        // Only Chord groups draw mids, and then the ring's bits have been validated.
+        let space = IdSpace::new(self.ring.bits.clamp(1, MAX_BITS));
         let mut rng = stream(seed, run, Lane::Protocol);
         let mut permutation: Vec<u32> = (0..n).collect();
         let mut sample = |rng: &mut _, k: u32| {
@@ -346,7 +352,7 @@ impl AlmParams {
                     let members = match &group.members {
                         Members::All => None,
                         Members::List(list) => Some(listed(list)?),
-                        _ => {
+                        Members::Count(_) | Members::Fraction(_) => {
                             return Err(ModelError::new(
                                 at("members"),
                                 "with an explicit tree, members must be `all` or a list of tree nodes",
@@ -383,6 +389,11 @@ impl AlmParams {
                             format!("{s} is not a node of the tree"),
                         ));
                     }
+                    let members = members.unwrap_or_else(|| {
+                        let mut all = tree.nodes.clone();
+                        all.sort_unstable();
+                        all
+                    });
                     Build::Explicit {
                         root,
                         edges,
@@ -391,14 +402,14 @@ impl AlmParams {
                 }
                 None => {
                     let mid = match group.mid {
-                        Some(mid) if mid & !mask != 0 => {
+                        Some(mid) if u128::from(mid) >= space.size() => {
                             return Err(ModelError::new(
                                 at("mid"),
                                 format!("{mid} is not below 2^{}", self.ring.bits),
                             ));
                         }
                         Some(mid) => mid,
-                        None => rng.next_u64() & mask,
+                        None => space.random(&mut rng),
                     };
                     let members = match &group.members {
                         Members::All => (0..n).collect(),
@@ -448,7 +459,10 @@ impl AlmParams {
                 .iter()
                 .map(|m| Ok((m.clone(), resolve(&names, m, &at("report_members"))?)))
                 .collect::<Result<Vec<_>, ModelError>>()?;
-            if let Some((m, _)) = report_members.iter().find(|(_, v)| !is_member(&build, *v)) {
+            if let Some((m, _)) = report_members
+                .iter()
+                .find(|(_, v)| build.members().binary_search(v).is_err())
+            {
                 return Err(ModelError::new(
                     at("report_members"),
                     format!("{m} is not a member"),
@@ -468,7 +482,7 @@ impl AlmParams {
             for r in 1..=z.count {
                 let size =
                     ((largest * f64::from(r).powf(-z.exponent) + 0.5).floor() as u32).clamp(1, n);
-                let mid = rng.next_u64() & mask;
+                let mid = space.random(&mut rng);
                 let build = Build::Chord {
                     mid,
                     members: sample(&mut rng, size),
@@ -502,39 +516,8 @@ fn resolve(names: &BTreeMap<String, u32>, name: &str, field: &str) -> Result<u32
 }
 
 fn random_member(build: &Build, rng: &mut sim_core::rng::SimRng) -> u32 {
-    match build {
-        Build::Chord { members, .. }
-        | Build::Explicit {
-            members: Some(members),
-            ..
-        } => members[below(rng, members.len() as u32) as usize],
-        Build::Explicit {
-            root,
-            edges,
-            members: None,
-        } => {
-            let k = edges.len() as u32 + 1;
-            match below(rng, k) {
-                0 => *root,
-                i => edges[i as usize - 1].1,
-            }
-        }
-    }
-}
-
-fn is_member(build: &Build, v: u32) -> bool {
-    match build {
-        Build::Chord { members, .. }
-        | Build::Explicit {
-            members: Some(members),
-            ..
-        } => members.binary_search(&v).is_ok(),
-        Build::Explicit {
-            root,
-            edges,
-            members: None,
-        } => *root == v || edges.iter().any(|&(a, b)| a == v || b == v),
-    }
+    let members = build.members();
+    members[below(rng, members.len() as u32) as usize]
 }
 
 /// Builds every group's tree and measures one message per group. Parameters must have been validated.
@@ -552,7 +535,7 @@ pub fn analyse(
             .ring
             .node_ids(Overlay::Hosts(underlay), seed, run)
             .expect("validated ring parameters");
-        Ring::new(crate::chord::IdSpace::new(params.ring.bits), &ids)
+        Ring::new(IdSpace::new(params.ring.bits), &ids)
     });
     plans
         .into_par_iter()
@@ -596,10 +579,8 @@ fn disseminate(plan: &Plan, ring: Option<&Ring>, scratch: &mut Scratch) -> Disse
             members,
         } => {
             let mut tree = explicit_tree(*root, edges, &mut scratch.slot).expect("validated tree");
-            if let Some(members) = members {
-                for (m, v) in tree.member.iter_mut().zip(&tree.nodes) {
-                    *m = members.binary_search(v).is_ok();
-                }
+            for (m, v) in tree.member.iter_mut().zip(&tree.nodes) {
+                *m = members.binary_search(v).is_ok();
             }
             let source = plan.source.unwrap_or(*root);
             let entry = tree

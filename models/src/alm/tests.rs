@@ -140,6 +140,45 @@ fn lecture_example_costs() {
 }
 
 #[test]
+fn lecture_example_reads_from_json() {
+    let json = r#"{
+        "groups": [
+            {
+                "name": "from_a",
+                "tree": {"root": "A", "edges": [["A", "B"], ["B", "E"], ["E", "D"], ["D", "C"]]},
+                "report_links": [["Ra", "Rb"]],
+                "report_members": ["D"]
+            },
+            {
+                "name": "from_b",
+                "tree": {"root": "A", "edges": [["A", "B"], ["B", "E"], ["E", "D"], ["D", "C"]]},
+                "source": {"node": "B"},
+                "report_members": ["C"]
+            }
+        ],
+        "expect": [
+            {"metric": "from_a.link_stress.Ra-Rb", "value": 2, "note": "lecture, ALM: some costs"},
+            {"metric": "from_b.overlay_delay.C", "value": 73, "note": "lecture, ALM: some costs"},
+            {"metric": "from_b.unicast_delay.C", "value": 47, "note": "lecture, ALM: some costs"},
+            {"metric": "from_b.stretch.C", "value": "73/47", "note": "lecture, ALM: some costs"},
+            {"metric": "from_a.tree_cost", "value": 82, "note": "lecture, ALM: some costs"},
+            {"metric": "from_a.mst_cost", "value": 70, "note": "lecture, ALM: some costs"}
+        ]
+    }"#;
+    let parsed: AlmParams = serde_json::from_str(json).unwrap();
+    assert_eq!(parsed, lecture_params());
+    let chord: AlmParams = serde_json::from_str(
+        r#"{"ring": {"bits": 64, "ids": "hashed"}, "groups": [{"members": {"fraction": 0.1}, "source": "random_member"},
+            {"members": "all"}, {"members": {"count": 3}}, {"members": {"list": ["A", "B"]}}],
+            "zipf_groups": {"count": 1000}}"#,
+    )
+    .unwrap();
+    assert_eq!(chord.groups[0].members, Members::Fraction(0.1));
+    assert_eq!(chord.zipf_groups.unwrap().exponent, 1.25);
+    assert!(serde_json::from_str::<AlmParams>(r#"{"group": []}"#).is_err());
+}
+
+#[test]
 fn lecture_example_errors_name_the_field() {
     let (g, hosts) = lecture_network();
     let u = Underlay::new(&g, hosts).unwrap();

@@ -18,6 +18,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::rng::{Lane, SimRng, below, chance, derive_seed, stream};
+use sim_core::rounds::{Flow, RoundProtocol, run_rounds};
 
 use super::IdSpace;
 use crate::{ModelError, Outcome, check_probability};
@@ -407,49 +408,14 @@ pub fn run(
             alive[v as usize] = true;
         }
     }
-    let mut nodes = Nodes::converged(space, ids, alive, params.successors);
-    let rounds = params.rounds as usize + 1;
-    let mut series: [Vec<f64>; 5] = std::array::from_fn(|_| Vec::with_capacity(rounds));
-    for round in 0..=params.rounds {
-        if round > 0 {
-            churn(params, round, &mut nodes, &mut rng);
-        }
-        let (mut ok, mut hops, mut timeouts) = (0u32, 0u64, 0u64);
-        for _ in 0..params.lookups {
-            let from = nodes.live[below(&mut rng, nodes.live.len() as u32) as usize].1;
-            let key = space.random(&mut rng);
-            let l = nodes.lookup(from, key);
-            timeouts += u64::from(l.timeouts);
-            if l.result == Some(nodes.true_successor(key)) {
-                ok += 1;
-                hops += u64::from(l.hops);
-            }
-        }
-        let lookups = f64::from(params.lookups);
-        series[0].push(nodes.live.len() as f64 / f64::from(n));
-        series[1].push(f64::from(ok) / lookups);
-        series[2].push(if ok > 0 {
-            hops as f64 / f64::from(ok)
-        } else {
-            f64::NAN
-        });
-        series[3].push(timeouts as f64 / lookups);
-        series[4].push(nodes.correct_successors());
-        if round > 0 && round % params.stabilize_every == 0 {
-            for v in 0..n {
-                if nodes.alive[v as usize] {
-                    nodes.stabilize(v);
-                }
-            }
-            for v in 0..n {
-                if nodes.alive[v as usize] {
-                    for _ in 0..params.fix_fingers {
-                        nodes.fix_finger(v);
-                    }
-                }
-            }
-        }
-    }
+    let mut experiment = Experiment {
+        params,
+        nodes: Nodes::converged(space, ids, alive, params.successors),
+        series: std::array::from_fn(|_| Vec::with_capacity(params.rounds as usize + 1)),
+    };
+    experiment.measure(&mut rng);
+    run_rounds(&mut experiment, &mut rng, params.rounds);
+    let series = experiment.series;
     let success = &series[1];
     out.metric(
         "churn.lookup_success_mean",
@@ -467,6 +433,69 @@ pub fn run(
         .series("churn.mean_hops", hops)
         .series("churn.timeouts_per_lookup", timeouts)
         .series("churn.correct_successors", correct);
+}
+
+/// The churn experiment as a round protocol: series index r is measured in round r, after its churn and
+/// before its stabilisation; index 0 is the converged ring.
+struct Experiment<'a> {
+    params: &'a ChurnParams,
+    nodes: Nodes<'a>,
+    /// Alive fraction, lookup success, mean hops, timeouts per lookup, correct successors.
+    series: [Vec<f64>; 5],
+}
+
+impl Experiment<'_> {
+    fn measure(&mut self, rng: &mut SimRng) {
+        let nodes = &mut self.nodes;
+        let (mut ok, mut hops, mut timeouts) = (0u32, 0u64, 0u64);
+        for _ in 0..self.params.lookups {
+            let from = nodes.live[below(rng, nodes.live.len() as u32) as usize].1;
+            let key = nodes.space.random(rng);
+            let l = nodes.lookup(from, key);
+            timeouts += u64::from(l.timeouts);
+            if l.result == Some(nodes.true_successor(key)) {
+                ok += 1;
+                hops += u64::from(l.hops);
+            }
+        }
+        let lookups = f64::from(self.params.lookups);
+        let s = &mut self.series;
+        s[0].push(nodes.live.len() as f64 / nodes.ids.len() as f64);
+        s[1].push(f64::from(ok) / lookups);
+        s[2].push(if ok > 0 {
+            hops as f64 / f64::from(ok)
+        } else {
+            f64::NAN
+        });
+        s[3].push(timeouts as f64 / lookups);
+        s[4].push(nodes.correct_successors());
+    }
+}
+
+impl RoundProtocol for Experiment<'_> {
+    fn round(&mut self, round: u32, rng: &mut SimRng) -> Flow {
+        churn(self.params, round, &mut self.nodes, rng);
+        self.measure(rng);
+        if round.is_multiple_of(self.params.stabilize_every) {
+            let nodes = &mut self.nodes;
+            let live: Vec<u32> = (0..nodes.ids.len() as u32)
+                .filter(|&v| nodes.alive[v as usize])
+                .collect();
+            for &v in &live {
+                nodes.stabilize(v);
+            }
+            for &v in &live {
+                for _ in 0..self.params.fix_fingers {
+                    nodes.fix_finger(v);
+                }
+            }
+        }
+        if round == self.params.rounds {
+            Flow::Done
+        } else {
+            Flow::Continue
+        }
+    }
 }
 
 /// Failures, then joins of the nodes that were down when the round began. If every live node would fail, the
