@@ -779,6 +779,33 @@ mod tests {
         );
     }
 
+    #[test]
+    fn chord_parameters_read_from_json_and_run_churn() {
+        let params: ChordParams = serde_json::from_str(
+            r#"{"ring": {"bits": 64, "ids": "random"}, "lookups": 200,
+                "churn": {"rounds": 6, "lookups": 100, "events": [{"round": 2, "fail": 0.2}]}}"#,
+        )
+        .unwrap();
+        params.validate("chord", Overlay::Nodes(128)).unwrap();
+        let out = run(&params, Overlay::Nodes(128), 3, 1);
+        assert_eq!(out, run(&params, Overlay::Nodes(128), 3, 1));
+        let alive = &out
+            .series
+            .iter()
+            .find(|(n, _)| n == "churn.alive")
+            .unwrap()
+            .1;
+        assert_eq!(alive.len(), 7);
+        assert_eq!(alive[2], 102.0 / 128.0);
+        assert!(out.get("mean_hops").is_some() && out.get("churn.lookup_success_final").is_some());
+        let bad: ChordParams = serde_json::from_str(r#"{"ring": {"bits": 0}}"#).unwrap();
+        assert_eq!(
+            bad.validate("chord", Overlay::Nodes(8)).unwrap_err().field,
+            "chord.ring.bits"
+        );
+        assert!(serde_json::from_str::<ChordParams>(r#"{"lookup": 3}"#).is_err());
+    }
+
     proptest! {
         #[test]
         fn every_lookup_ends_at_the_brute_force_successor(

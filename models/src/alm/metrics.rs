@@ -332,7 +332,6 @@ pub(crate) fn measure(
         u.walk_back(d.source, m, |e, to| {
             scratch.add(e, 1);
             scratch.arc(graph, e, to);
-            true
         });
         if let Some(e) = u.access_edge(m) {
             scratch.add(e, 1);
@@ -418,6 +417,29 @@ mod tests {
         assert_eq!(load.of(1), 3);
         assert_eq!(load.of(7), 0);
         assert!(LinkLoad::default().histogram(10).is_empty());
+    }
+
+    #[test]
+    fn ip_copies_multiply_where_recorded_paths_merge() {
+        use sim_core::topology::GraphBuilder;
+        // Diamond s–a–t, s–b–t, then t–x: if both branches were recorded (not a tree), t receives two copies
+        // and forwards both, so the "one copy per link" identity would fail.
+        let mut b = GraphBuilder::new(5);
+        let (s, a, bb, t, x) = (0, 1, 2, 3, 4);
+        b.edge(s, a).edge(s, bb).edge(a, t).edge(bb, t).edge(t, x);
+        let g = b.build().unwrap();
+        let u = Underlay::new(&g, vec![s, x]).unwrap();
+        let mut scratch = Scratch::new(&u);
+        for (e, to) in [(0, a), (1, bb), (2, t), (3, t), (4, x)] {
+            scratch.arc(&g, e, to);
+        }
+        let load = scratch.ip_loads(s);
+        assert_eq!(load.loads, vec![(0, 1), (1, 1), (2, 1), (3, 1), (4, 2)]);
+        // Scratch is clean again: a tree gives one copy per link.
+        for (e, to) in [(0, a), (2, t), (4, x)] {
+            scratch.arc(&g, e, to);
+        }
+        assert_eq!(scratch.ip_loads(s).loads, vec![(0, 1), (2, 1), (4, 1)]);
     }
 
     #[test]

@@ -307,17 +307,13 @@ impl<'g> Underlay<'g> {
                 f(e);
             }
         }
-        self.walk_back(a, b, |e, _| {
-            f(e);
-            true
-        });
+        self.walk_back(a, b, |e, _| f(e));
     }
 
     /// Walks the core part of the path from `a` to `b` backwards, from b's anchor towards a's, calling `f` on
-    /// each link and its end nearer b until `f` returns false. The links walked from any b form a's
-    /// shortest-path tree.
+    /// each link and its end nearer b. The links walked from any b form a's shortest-path tree.
     #[inline]
-    pub fn walk_back(&self, a: u32, b: u32, mut f: impl FnMut(EdgeId, NodeId) -> bool) {
+    pub fn walk_back(&self, a: u32, b: u32, mut f: impl FnMut(EdgeId, NodeId)) {
         let (s, mut t) = (self.anchor[a as usize], self.anchor[b as usize]);
         let d = self.row_of(s);
         while t != s {
@@ -328,9 +324,7 @@ impl<'g> Underlay<'g> {
                     d[p] != NONE && d[p] + self.arc_weight[arc] == want
                 })
                 .expect("a node at finite distance has a predecessor");
-            if !f(self.arc_edge[arc], self.core_nodes[t as usize]) {
-                return;
-            }
+            f(self.arc_edge[arc], self.core_nodes[t as usize]);
             t = self.targets[arc];
         }
     }
