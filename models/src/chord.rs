@@ -487,7 +487,7 @@ fn lookups(ring: &Ring, underlay: Option<&Underlay<'_>>, count: u32, seed: u64, 
             .metric("mean_direct_delay", direct as f64 / total)
             .metric("delay_stretch", delay as f64 / direct.max(1) as f64);
     }
-    out.series("hops_distribution", histogram.iter().map(|&c| c as f64 / total).collect());
+    out.distribution("hops_distribution", histogram.iter().map(|&c| c as f64 / total).collect());
     let n = ring.len();
     let predicted = predicted_path_length(n);
     out.analytic(
@@ -605,7 +605,7 @@ mod tests {
         assert!((s.mean - a.value).abs() <= s.half_width() + rel_slack * a.value, "{s:?} vs {}", a.value);
         // Without the slack the estimate is off by more than the interval: the slack is needed, and honest.
         assert!((s.mean - a.value).abs() > s.half_width(), "{s:?}");
-        let hist = &outs[0].series.iter().find(|(n, _)| n == "hops_distribution").unwrap().1;
+        let hist = &outs[0].distributions.iter().find(|(n, _)| n == "hops_distribution").unwrap().1;
         assert!((hist.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         let extra = outs[0].get("mean_hops").unwrap() - outs[0].get("mean_path_length").unwrap();
         assert!((extra - (1.0 - hist[0])).abs() < 1e-9);

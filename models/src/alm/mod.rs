@@ -528,7 +528,7 @@ fn loads_outcome(prefix: &str, load: &LinkLoad, underlay: &Underlay<'_>, bins: u
         .metric(&format!("{prefix}link_stress_mean"), load.mean())
         .metric(&format!("{prefix}links_used"), load.links() as f64)
         .metric(&format!("{prefix}network_usage"), load.usage(underlay.graph()) as f64)
-        .series(&format!("{prefix}link_stress_histogram"), load.histogram(bins));
+        .distribution(&format!("{prefix}link_stress_histogram"), load.histogram(bins));
 }
 
 fn group_outcome(r: &GroupReport, underlay: &Underlay<'_>, bins: u32, out: &mut Outcome) {

@@ -94,7 +94,7 @@ fn lecture_example_costs() {
     assert_eq!(m("from_a.link_stress_max"), 2.0);
     assert_eq!(m("from_a.links_used"), 9.0);
     assert_eq!(m("from_a.link_stress_mean"), 14.0 / 9.0);
-    assert_eq!(out.series.iter().find(|(n, _)| n == "from_a.link_stress_histogram").unwrap().1, vec![4.0, 5.0]);
+    assert_eq!(out.distributions.iter().find(|(n, _)| n == "from_a.link_stress_histogram").unwrap().1, vec![4.0, 5.0]);
     assert_eq!(m("from_a.members"), 5.0);
     assert_eq!(m("from_a.forwarders"), 0.0);
     assert_eq!(m("from_a.depth"), 4.0);
