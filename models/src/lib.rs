@@ -1,10 +1,12 @@
 //! models: the dissemination protocols dissem simulates, each with its metrics and analytic formulas.
 //!
-//! Owns flooding (full, probabilistic, degree-dependent, GOSSIP1), and the protocol parameter types
-//! (serde-derivable so that scenario files can name them). Runs on top of sim-core's engine, rounds,
+//! Owns flooding (full, probabilistic, degree-dependent, GOSSIP1), the epidemic protocols (anti-entropy,
+//! rumor spreading, death certificates, gossip aggregation) with their analytic formulas as pure functions,
+//! and the protocol parameter types (serde-derivable so that scenario files can name them). Runs on top of sim-core's engine, rounds,
 //! topologies and random streams. It must not depend on scenario files, JSON text, the file system,
 //! reports or plotting; it never prints.
 
+pub mod epidemic;
 pub mod flooding;
 pub mod outcome;
 
