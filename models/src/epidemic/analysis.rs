@@ -158,7 +158,7 @@ mod tests {
             // It is a root, and not the trivial one.
             let a = k + 1.0;
             assert!((got - (-a * (1.0 - got)).exp()).abs() < 1e-15);
-            assert_eq!(infective_of_susceptible(got, 1.0 / k).abs() < 1e-12, true);
+            assert!(infective_of_susceptible(got, 1.0 / k).abs() < 1e-12);
         }
         assert_eq!(solve_residual(0.0), 0.0);
         // Large k: s ≈ e^{-(k+1)}.

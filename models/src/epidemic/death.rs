@@ -127,7 +127,10 @@ impl DeathParams {
         let err = |field: &str, msg: String| Err(ModelError::new(format!("{prefix}.{field}"), msg));
         check_probability(&format!("{prefix}.offline_fraction"), self.offline_fraction)?;
         if self.offline_fraction >= 1.0 {
-            return err("offline_fraction", "some node must stay online to delete".into());
+            return err(
+                "offline_fraction",
+                "some node must stay online to delete".into(),
+            );
         }
         if self.keys == 0 {
             return err("keys", "must be at least 1".into());
@@ -139,11 +142,16 @@ impl DeathParams {
         if u64::from(self.rounds) <= last_delete {
             return err(
                 "rounds",
-                format!("must exceed delete_round + delete_spread ({last_delete}) to see the deletions spread"),
+                format!(
+                    "must exceed delete_round + delete_spread ({last_delete}) to see the deletions spread"
+                ),
             );
         }
         if u64::from(topology.node_count()) * u64::from(self.keys) > MAX_ENTRIES {
-            return err("keys", format!("nodes × keys must stay below {MAX_ENTRIES} entries"));
+            return err(
+                "keys",
+                format!("nodes × keys must stay below {MAX_ENTRIES} entries"),
+            );
         }
         check_connected(topology, "anti-entropy")
     }
@@ -153,7 +161,13 @@ impl DeathParams {
 const MAX_ENTRIES: u64 = 1 << 24;
 
 /// Runs the scenario: run `run` of `seed` on `topology`; `network.loss` applies to every message.
-pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
+pub fn run(
+    params: &DeathParams,
+    topology: &Topology,
+    network: Network,
+    seed: u64,
+    run: u64,
+) -> Outcome {
     let n = topology.node_count();
     let keys = params.keys;
     let mut place = stream(seed, run, Lane::Placement);
@@ -165,7 +179,8 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
     for i in 0..offline_count {
         let j = i + below(&mut place, n - i);
         order.swap(i as usize, j as usize);
-        back[order[i as usize] as usize] = params.offline_round + 1 + below(&mut place, params.outage);
+        back[order[i as usize] as usize] =
+            params.offline_round + 1 + below(&mut place, params.outage);
     }
     // Node v takes part in round r unless it is away: offline_round < r ≤ back[v].
     let online = |v: u32, r: u32| r <= params.offline_round || r > back[v as usize];
@@ -214,7 +229,16 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
     let mut series = Series::default();
     series.record(&cur, n, keys, &mut saw_certificate);
     for r in 1..=params.rounds {
-        sync_round(topology, params.mode, &mut prev, &mut cur, &mut rng, network.loss, |v| online(v, r), &mut traffic);
+        sync_round(
+            topology,
+            params.mode,
+            &mut prev,
+            &mut cur,
+            &mut rng,
+            network.loss,
+            |v| online(v, r),
+            &mut traffic,
+        );
         for u in updates.iter().filter(|u| u.at == u64::from(r)) {
             cur.inject(u);
         }
@@ -238,9 +262,18 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
     out.metric("resurrected_values", values_alive)
         .metric("resurrected_fraction", values_alive / f64::from(keys))
         .metric("resurrected_copies", series.resurrected[end])
-        .metric("deleted_everywhere_round", gone.map_or(f64::NAN, |r| r as f64))
-        .metric("certificate_peak", series.certificates.iter().copied().fold(0.0, f64::max))
-        .metric("certificate_peak_bytes", series.certificates.iter().copied().fold(0.0, f64::max) * ENTRY_BYTES as f64)
+        .metric(
+            "deleted_everywhere_round",
+            gone.map_or(f64::NAN, |r| r as f64),
+        )
+        .metric(
+            "certificate_peak",
+            series.certificates.iter().copied().fold(0.0, f64::max),
+        )
+        .metric(
+            "certificate_peak_bytes",
+            series.certificates.iter().copied().fold(0.0, f64::max) * ENTRY_BYTES as f64,
+        )
         .metric("certificate_entry_rounds", series.certificates.iter().sum())
         .metric("certificates_end", series.certificates[end])
         .metric("messages", traffic.messages as f64)
@@ -276,10 +309,14 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
 /// + outage, and the certificates of a key deleted after round d are gone from round d + L + 1 on.
 fn resurrection_estimate(p: &DeathParams, offline: u32, lifetime: u32) -> f64 {
     let returned_before = |x: u32| {
-        (f64::from(x) - f64::from(p.offline_round) - 1.0).clamp(0.0, f64::from(p.outage)) / f64::from(p.outage)
+        (f64::from(x) - f64::from(p.offline_round) - 1.0).clamp(0.0, f64::from(p.outage))
+            / f64::from(p.outage)
     };
     let deletions = p.delete_round..=p.delete_round + p.delete_spread;
-    let sum: f64 = deletions.clone().map(|d| 1.0 - returned_before(d + lifetime).powf(f64::from(offline))).sum();
+    let sum: f64 = deletions
+        .clone()
+        .map(|d| 1.0 - returned_before(d + lifetime).powf(f64::from(offline)))
+        .sum();
     sum / deletions.count() as f64
 }
 
@@ -367,7 +404,11 @@ mod tests {
             assert_eq!(out.get("resurrected_values"), Some(0.0), "{c:?}");
             assert_eq!(out.get("resurrected_copies"), Some(0.0));
             assert!(out.get("deleted_everywhere_round").unwrap() > 20.0);
-            let exact = out.analytic.iter().find(|a| a.name == "resurrected_values").unwrap();
+            let exact = out
+                .analytic
+                .iter()
+                .find(|a| a.name == "resurrected_values")
+                .unwrap();
             assert_eq!(exact.check, Check::Exact);
         }
         // Never keeps one certificate per node and key; global ends with none, after every node came back.
@@ -380,10 +421,24 @@ mod tests {
     #[test]
     fn values_spread_then_vanish_with_long_lifetimes() {
         let t = Topology::complete(400).unwrap();
-        let out = run(&params(Collection::Lifetime { rounds: 100 }), &t, Network::default(), 2, 0);
-        let copies = &out.series.iter().find(|(n, _)| n == "value_copies").unwrap().1;
+        let out = run(
+            &params(Collection::Lifetime { rounds: 100 }),
+            &t,
+            Network::default(),
+            2,
+            0,
+        );
+        let copies = &out
+            .series
+            .iter()
+            .find(|(n, _)| n == "value_copies")
+            .unwrap()
+            .1;
         assert_eq!(copies[0], 10.0);
-        assert_eq!(copies[15], 4000.0, "all values everywhere before the outage");
+        assert_eq!(
+            copies[15], 4000.0,
+            "all values everywhere before the outage"
+        );
         assert_eq!(out.get("resurrected_values"), Some(0.0));
         // The last deletion is after round 40 at the latest: every certificate is gone by round 140.
         assert_eq!(out.get("certificates_end"), Some(0.0));
@@ -399,7 +454,17 @@ mod tests {
         let t = Topology::complete(300).unwrap();
         let mean = |rounds: u32| {
             let xs: Vec<f64> = (0..12)
-                .map(|r| run(&params(Collection::Lifetime { rounds }), &t, Network::default(), 3, r).get("resurrected_fraction").unwrap())
+                .map(|r| {
+                    run(
+                        &params(Collection::Lifetime { rounds }),
+                        &t,
+                        Network::default(),
+                        3,
+                        r,
+                    )
+                    .get("resurrected_fraction")
+                    .unwrap()
+                })
                 .collect();
             Summary::of(&xs).mean
         };
@@ -415,10 +480,29 @@ mod tests {
     #[test]
     fn resurrection_estimate_is_close() {
         let t = Topology::complete(300).unwrap();
-        let outs: Vec<Outcome> =
-            (0..30).map(|r| run(&params(Collection::Lifetime { rounds: 25 }), &t, Network::default(), 4, r)).collect();
-        let s = Summary::of(&outs.iter().map(|o| o.get("resurrected_fraction").unwrap()).collect::<Vec<_>>());
-        let e = outs[0].analytic.iter().find(|a| a.name == "resurrected_fraction_estimate").unwrap().value;
+        let outs: Vec<Outcome> = (0..30)
+            .map(|r| {
+                run(
+                    &params(Collection::Lifetime { rounds: 25 }),
+                    &t,
+                    Network::default(),
+                    4,
+                    r,
+                )
+            })
+            .collect();
+        let s = Summary::of(
+            &outs
+                .iter()
+                .map(|o| o.get("resurrected_fraction").unwrap())
+                .collect::<Vec<_>>(),
+        );
+        let e = outs[0]
+            .analytic
+            .iter()
+            .find(|a| a.name == "resurrected_fraction_estimate")
+            .unwrap()
+            .value;
         assert!(e > 0.3 && e < 0.7, "{e}");
         assert!((s.mean - e).abs() <= s.half_width() + 0.1, "{s:?} vs {e}");
     }
@@ -426,10 +510,19 @@ mod tests {
     #[test]
     fn validation() {
         let t = Topology::complete(10).unwrap();
-        let bad = DeathParams { rounds: 20, ..DeathParams::default() };
+        let bad = DeathParams {
+            rounds: 20,
+            ..DeathParams::default()
+        };
         assert_eq!(bad.validate("m", &t).unwrap_err().field, "m.rounds");
-        let bad = DeathParams { offline_fraction: 1.0, ..DeathParams::default() };
-        assert_eq!(bad.validate("m", &t).unwrap_err().field, "m.offline_fraction");
+        let bad = DeathParams {
+            offline_fraction: 1.0,
+            ..DeathParams::default()
+        };
+        assert_eq!(
+            bad.validate("m", &t).unwrap_err().field,
+            "m.offline_fraction"
+        );
         assert!(DeathParams::default().validate("m", &t).is_ok());
     }
 }

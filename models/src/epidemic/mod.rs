@@ -128,7 +128,10 @@ impl Timing {
 
 fn check_period(prefix: &str, period: Time) -> Result<(), ModelError> {
     if period == 0 {
-        Err(ModelError::new(format!("{prefix}.period"), "must be at least 1"))
+        Err(ModelError::new(
+            format!("{prefix}.period"),
+            "must be at least 1",
+        ))
     } else {
         Ok(())
     }
@@ -145,7 +148,9 @@ impl Clock {
     /// Delay of a node's first initiative: uniform in `1..=period`, so that nodes are out of phase.
     fn first(self, rng: &mut SimRng) -> Time {
         match self {
-            Clock::Periodic { period, .. } => 1 + Time::from(below(rng, period.min(u64::from(u32::MAX)) as u32)),
+            Clock::Periodic { period, .. } => {
+                1 + Time::from(below(rng, period.min(u64::from(u32::MAX)) as u32))
+            }
             Clock::Poisson { .. } => self.gap(rng),
         }
     }
@@ -154,7 +159,8 @@ impl Clock {
         match self {
             Clock::Periodic { period, spread: 0 } => period,
             Clock::Periodic { period, spread } => {
-                period - spread + Time::from(below(rng, (2 * spread + 1).min(u64::from(u32::MAX)) as u32))
+                period - spread
+                    + Time::from(below(rng, (2 * spread + 1).min(u64::from(u32::MAX)) as u32))
             }
             Clock::Poisson { mean } => ((-(1.0 - unit(rng)).ln() * mean).ceil() as Time).max(1),
         }
@@ -203,7 +209,10 @@ impl<'t> Links<'t> {
     #[inline]
     fn pick(&self, v: NodeId, rng: &mut SimRng) -> Option<(NodeId, Link)> {
         match self.topology {
-            Topology::Complete { .. } => self.topology.random_neighbor(v, rng).map(|q| (q, Link { arc: None })),
+            Topology::Complete { .. } => self
+                .topology
+                .random_neighbor(v, rng)
+                .map(|q| (q, Link { arc: None })),
             Topology::Graph(g) => {
                 let arcs = g.arcs(v);
                 let d = arcs.len() as u32;
