@@ -37,7 +37,7 @@ use sim_core::{NodeId, Time};
 
 use super::analysis::{Recursion, push_pull_rounds_estimate, push_rounds_estimate};
 use super::replicas::{
-    Bitset, ENTRY_BYTES, Replicas, Store, Traffic, Update, UpdateSpec, resolve, sync_round,
+    Bitset, ENTRY_BYTES, Replicas, Store, Traffic, Update, UpdateSpec, View, resolve, sync_round,
 };
 use super::{Clock, Link, Links, Mode, Timing, check_connected, check_node};
 use crate::{Check, ModelError, Outcome};
@@ -202,7 +202,6 @@ fn spread_rounds<R: Replicas>(
     };
     write_until(0, &mut cur, &mut missing);
     let mut ignorant = vec![missing as f64 / total as f64];
-    let mut prev = cur.clone();
     let mut traffic = Traffic::default();
     let mut round = 0;
     // Unwritten updates count as missing, so missing == 0 means all are written and held everywhere.
@@ -211,7 +210,6 @@ fn spread_rounds<R: Replicas>(
         missing -= sync_round(
             at.topology,
             at.mode,
-            &mut prev,
             &mut cur,
             rng,
             at.network.loss,
@@ -281,7 +279,7 @@ impl<R: Replicas> EventAe<'_, R> {
         link: Link,
         digest: &R::Snapshot,
     ) {
-        let reply = self.replicas.newer(q, digest);
+        let reply = self.replicas.newer(View::Now, q, digest);
         self.entries += u64::from(R::len(&reply));
         Links::send(ctx, q, p, self.links.back(link), Msg::Reply(reply));
     }
@@ -335,7 +333,7 @@ impl<R: Replicas> Protocol for EventAe<'_, R> {
         match tick {
             Tick::Exchange => {
                 if let Some((q, link)) = self.links.pick(p, ctx.rng()) {
-                    let mine = self.replicas.snapshot(p);
+                    let mine = self.replicas.snapshot(View::Now, p);
                     let msg = match self.mode {
                         Mode::Push => Msg::Push(mine),
                         Mode::Pull => Msg::Digest(mine, link),

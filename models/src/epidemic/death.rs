@@ -30,7 +30,9 @@ use sim_core::network::Network;
 use sim_core::rng::{Lane, below, stream};
 use sim_core::topology::Topology;
 
-use super::replicas::{Bitset, ENTRY_BYTES, Entry, Replicas, Store, Traffic, Update, sync_round};
+use super::replicas::{
+    Bitset, ENTRY_BYTES, Entry, Replicas, Store, Traffic, Update, View, sync_round,
+};
 use super::{Mode, check_connected};
 use crate::{Check, ModelError, Outcome, check_probability};
 
@@ -221,7 +223,6 @@ pub fn run(
     for u in updates.iter().filter(|u| u.at == 0) {
         cur.inject(u);
     }
-    let mut prev = cur.clone();
     // (node, key) pairs whose node has held the key's certificate.
     let mut saw_certificate = Bitset::new(n * keys);
     let mut rng = stream(seed, run, Lane::Protocol);
@@ -232,7 +233,6 @@ pub fn run(
         sync_round(
             topology,
             params.mode,
-            &mut prev,
             &mut cur,
             &mut rng,
             network.loss,
@@ -373,7 +373,7 @@ impl Series {
                     }
                     (_, Some(_)) => {
                         copies += 1;
-                        back += u64::from(saw_certificate.get(pair));
+                        back += u64::from(saw_certificate.get(View::Now, pair));
                     }
                 }
             }

@@ -16,15 +16,25 @@ use super::Mode;
 /// Bytes one entry occupies in a message: key (8) + value (8) + version (8).
 pub const ENTRY_BYTES: u64 = 24;
 
-/// The state of all replicas.
-pub(crate) trait Replicas: Clone {
+/// Which state reads see: the current one, or the one frozen at the start of a synchronous round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum View {
+    Now = 0,
+    RoundStart = 1,
+}
+
+/// The state of all replicas. Writes always go to the current state; synchronous rounds read the state
+/// [`Replicas::freeze`] kept at the start of the round.
+pub(crate) trait Replicas {
     /// A node's entries, or a subset of them, as one message carries them; doubles as a digest.
     type Snapshot;
 
     /// Every entry `node` holds.
-    fn snapshot(&self, node: NodeId) -> Self::Snapshot;
+    fn snapshot(&self, view: View, node: NodeId) -> Self::Snapshot;
     /// The entries of `node` that are newer than those in `digest` (what a reply to `digest` carries).
-    fn newer(&self, node: NodeId, digest: &Self::Snapshot) -> Self::Snapshot;
+    fn newer(&self, view: View, node: NodeId, digest: &Self::Snapshot) -> Self::Snapshot;
+    /// Keeps the current state as [`View::RoundStart`].
+    fn freeze(&mut self);
     /// Number of entries in a snapshot.
     fn len(s: &Self::Snapshot) -> u32;
     /// Merges `s` into `node`, keeping the newer version of each key. Returns how many (node, update) pairs
@@ -32,6 +42,60 @@ pub(crate) trait Replicas: Clone {
     fn merge(&mut self, node: NodeId, s: &Self::Snapshot) -> u64;
     /// Writes update `u` at its node; returns the (node, update) pairs this adds.
     fn inject(&mut self, u: &Update) -> u64;
+
+    /// The exchanges of one synchronous round, after [`Replicas::freeze`] (see [`sync_round`]). The provided
+    /// body works for any representation; [`Bitset`] replaces it with a word-at-a-time form of the same
+    /// steps and draws (the tests check that both give identical results).
+    #[inline(always)]
+    fn exchanges<const PUSH: bool, const PULL: bool>(
+        &mut self,
+        topology: &Topology,
+        rng: &mut SimRng,
+        loss: f64,
+        online: impl Fn(NodeId) -> bool,
+        traffic: &mut Traffic,
+    ) -> u64
+    where
+        Self: Sized,
+    {
+        // Counters in locals, so that they stay in registers.
+        let mut t = *traffic;
+        let mut gained = 0;
+        let lost = |rng: &mut SimRng| loss > 0.0 && chance(rng, loss);
+        for p in 0..topology.node_count() {
+            if !online(p) {
+                continue;
+            }
+            let Some(q) = super::peer(topology, p, rng) else {
+                continue;
+            };
+            t.messages += 1;
+            let mine = self.snapshot(View::RoundStart, p);
+            if PUSH {
+                t.entries += u64::from(Self::len(&mine));
+            }
+            if !online(q) {
+                t.failed += 1;
+                continue;
+            }
+            if lost(rng) {
+                continue;
+            }
+            if PUSH {
+                gained += self.merge(q, &mine);
+            }
+            if PULL {
+                let reply = self.newer(View::RoundStart, q, &mine);
+                t.messages += 1;
+                t.entries += u64::from(Self::len(&reply));
+                if !lost(rng) {
+                    gained += self.merge(p, &reply);
+                }
+            }
+        }
+        *traffic = t;
+        gained
+    }
 }
 
 /// An update placed in the system by a client: in synchronous rounds `at` is the round after which the node
@@ -118,28 +182,30 @@ pub(crate) fn resolve(specs: &[UpdateSpec], nodes: u32, rng: &mut SimRng) -> (Ve
     (updates, keys.len())
 }
 
-/// One bit per node: whether it holds the single update.
+/// One bit per node: whether it holds the single update, now and at the start of the round. The two words
+/// of a node sit side by side, so that an exchange with a random peer touches one cache line.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Bitset {
-    words: Vec<u64>,
+    /// `[now, round start]` per 64 nodes.
+    words: Vec<[u64; 2]>,
 }
 
 impl Bitset {
     pub fn new(n: u32) -> Self {
         Bitset {
-            words: vec![0; (n as usize).div_ceil(64)],
+            words: vec![[0; 2]; (n as usize).div_ceil(64)],
         }
     }
 
     #[inline]
-    pub fn get(&self, i: NodeId) -> bool {
-        self.words[(i / 64) as usize] >> (i % 64) & 1 == 1
+    pub fn get(&self, view: View, i: NodeId) -> bool {
+        self.words[(i / 64) as usize][view as usize] >> (i % 64) & 1 == 1
     }
 
-    /// Sets bit `i`; returns whether it was clear.
+    /// Sets bit `i` now; returns whether it was clear.
     #[inline]
     pub fn set(&mut self, i: NodeId) -> bool {
-        let w = &mut self.words[(i / 64) as usize];
+        let w = &mut self.words[(i / 64) as usize][0];
         let bit = 1u64 << (i % 64);
         let was_clear = *w & bit == 0;
         *w |= bit;
@@ -152,14 +218,20 @@ impl Replicas for Bitset {
     type Snapshot = bool;
 
     #[inline]
-    fn snapshot(&self, node: NodeId) -> bool {
-        self.get(node)
+    fn snapshot(&self, view: View, node: NodeId) -> bool {
+        self.get(view, node)
     }
 
     // Branch-free (`&`, `|=`): in the middle rounds these bits are coin flips a branch predictor cannot learn.
     #[inline]
-    fn newer(&self, node: NodeId, digest: &bool) -> bool {
-        !*digest & self.get(node)
+    fn newer(&self, view: View, node: NodeId, digest: &bool) -> bool {
+        !*digest & self.get(view, node)
+    }
+
+    fn freeze(&mut self) {
+        for w in &mut self.words {
+            w[1] = w[0];
+        }
     }
 
     #[inline]
@@ -169,7 +241,7 @@ impl Replicas for Bitset {
 
     #[inline]
     fn merge(&mut self, node: NodeId, s: &bool) -> u64 {
-        let w = &mut self.words[(node / 64) as usize];
+        let w = &mut self.words[(node / 64) as usize][0];
         let before = *w;
         *w |= u64::from(*s) << (node % 64);
         u64::from(*w != before)
@@ -178,6 +250,69 @@ impl Replicas for Bitset {
     fn inject(&mut self, u: &Update) -> u64 {
         u64::from(self.set(u.node))
     }
+
+    /// The provided loop, 64 initiators at a time: their round-start bits come from one word, and what
+    /// they pull is gathered in a register and stored once. Gains are counted at the end by popcount.
+    fn exchanges<const PUSH: bool, const PULL: bool>(
+        &mut self,
+        topology: &Topology,
+        rng: &mut SimRng,
+        loss: f64,
+        online: impl Fn(NodeId) -> bool,
+        traffic: &mut Traffic,
+    ) -> u64 {
+        let count = |words: &[[u64; 2]], view: View| -> u64 {
+            words
+                .iter()
+                .map(|w| u64::from(w[view as usize].count_ones()))
+                .sum()
+        };
+        let before = count(&self.words, View::RoundStart);
+        let mut t = *traffic;
+        let lost = |rng: &mut SimRng| loss > 0.0 && chance(rng, loss);
+        let n = topology.node_count();
+        for wi in 0..self.words.len() {
+            let start = self.words[wi][1];
+            let mut pulled = 0u64;
+            let first = wi as u32 * 64;
+            for b in 0..(n - first).min(64) {
+                let p = first + b;
+                if !online(p) {
+                    continue;
+                }
+                let Some(q) = super::peer(topology, p, rng) else {
+                    continue;
+                };
+                t.messages += 1;
+                let mine = start >> b & 1;
+                if PUSH {
+                    t.entries += mine;
+                }
+                if !online(q) {
+                    t.failed += 1;
+                    continue;
+                }
+                if lost(rng) {
+                    continue;
+                }
+                let peer_words = &mut self.words[(q / 64) as usize];
+                if PUSH {
+                    peer_words[0] |= mine << (q % 64);
+                }
+                if PULL {
+                    let reply = peer_words[1] >> (q % 64) & 1 & !mine;
+                    t.messages += 1;
+                    t.entries += reply;
+                    if !lost(rng) {
+                        pulled |= reply << b;
+                    }
+                }
+            }
+            self.words[wi][0] |= pulled;
+        }
+        *traffic = t;
+        count(&self.words, View::Now) - before
+    }
 }
 
 /// Per node, one entry slot per key.
@@ -185,6 +320,8 @@ impl Replicas for Bitset {
 pub(crate) struct Store {
     slots: usize,
     entries: Vec<Entry>,
+    /// The entries at the start of the round (empty until the first [`Replicas::freeze`]).
+    round_start: Vec<Entry>,
     /// Versions of all updates of each slot, ascending, to count the updates an entry covers.
     versions: Vec<Vec<u32>>,
 }
@@ -198,12 +335,21 @@ impl Store {
         Store {
             slots,
             entries: vec![Entry::default(); n as usize * slots],
+            round_start: Vec::new(),
             versions,
         }
     }
 
     pub fn row(&self, node: NodeId) -> &[Entry] {
-        &self.entries[node as usize * self.slots..][..self.slots]
+        self.row_of(View::Now, node)
+    }
+
+    fn row_of(&self, view: View, node: NodeId) -> &[Entry] {
+        let entries = match view {
+            View::Now => &self.entries,
+            View::RoundStart => &self.round_start,
+        };
+        &entries[node as usize * self.slots..][..self.slots]
     }
 
     pub fn row_mut(&mut self, node: NodeId) -> &mut [Entry] {
@@ -229,8 +375,8 @@ impl Replicas for Store {
     /// (slot, entry) pairs.
     type Snapshot = Vec<(u32, Entry)>;
 
-    fn snapshot(&self, node: NodeId) -> Self::Snapshot {
-        self.row(node)
+    fn snapshot(&self, view: View, node: NodeId) -> Self::Snapshot {
+        self.row_of(view, node)
             .iter()
             .enumerate()
             .filter(|(_, e)| e.version > 0)
@@ -238,12 +384,12 @@ impl Replicas for Store {
             .collect()
     }
 
-    fn newer(&self, node: NodeId, digest: &Self::Snapshot) -> Self::Snapshot {
+    fn newer(&self, view: View, node: NodeId, digest: &Self::Snapshot) -> Self::Snapshot {
         // A digest lists a node's held slots in ascending order; walk both in step.
         let mut theirs = digest.iter().peekable();
         let mut out = Vec::new();
         for (s, e) in self
-            .row(node)
+            .row_of(view, node)
             .iter()
             .enumerate()
             .filter(|(_, e)| e.version > 0)
@@ -258,6 +404,10 @@ impl Replicas for Store {
             }
         }
         out
+    }
+
+    fn freeze(&mut self) {
+        self.round_start.clone_from(&self.entries);
     }
 
     fn len(s: &Self::Snapshot) -> u32 {
@@ -285,9 +435,9 @@ pub(crate) struct Traffic {
     pub failed: u64,
 }
 
-/// One synchronous anti-entropy round: every online node P picks a peer Q and exchanges with it. Reads come
-/// from `prev`, the state at the end of the previous round (overwritten here with `cur`), writes go to
-/// `cur`. Each message is lost with probability `loss`. Returns the (node, update) pairs gained.
+/// One synchronous anti-entropy round: every online node P picks a peer Q and exchanges with it. Reads see
+/// the state at the end of the previous round, writes go to the current state. Each message is lost with
+/// probability `loss`. Returns the (node, update) pairs gained.
 ///
 /// Messages: push sends P's entries (1 message); pull sends P's digest and Q replies with the entries newer
 /// than it (2); push-pull sends P's entries and Q replies with its newer ones (2). Digests carry no entries.
@@ -295,51 +445,19 @@ pub(crate) struct Traffic {
 pub(crate) fn sync_round<R: Replicas>(
     topology: &Topology,
     mode: Mode,
-    prev: &mut R,
-    cur: &mut R,
+    state: &mut R,
     rng: &mut SimRng,
     loss: f64,
     online: impl Fn(NodeId) -> bool,
     traffic: &mut Traffic,
 ) -> u64 {
-    prev.clone_from(cur);
-    // Counters in locals, so that they stay in registers in this hot loop.
-    let mut t = *traffic;
-    let mut gained = 0;
-    let lost = |rng: &mut SimRng| loss > 0.0 && chance(rng, loss);
-    for p in 0..topology.node_count() {
-        if !online(p) {
-            continue;
-        }
-        let Some(q) = topology.random_neighbor(p, rng) else {
-            continue;
-        };
-        t.messages += 1;
-        let mine = prev.snapshot(p);
-        if mode.pushes() {
-            t.entries += u64::from(R::len(&mine));
-        }
-        if !online(q) {
-            t.failed += 1;
-            continue;
-        }
-        if lost(rng) {
-            continue;
-        }
-        if mode.pushes() {
-            gained += cur.merge(q, &mine);
-        }
-        if mode.pulls() {
-            let reply = prev.newer(q, &mine);
-            t.messages += 1;
-            t.entries += u64::from(R::len(&reply));
-            if !lost(rng) {
-                gained += cur.merge(p, &reply);
-            }
-        }
+    state.freeze();
+    // One loop per mode, so that the hot loop carries no mode tests.
+    match mode {
+        Mode::Push => state.exchanges::<true, false>(topology, rng, loss, online, traffic),
+        Mode::Pull => state.exchanges::<false, true>(topology, rng, loss, online, traffic),
+        Mode::PushPull => state.exchanges::<true, true>(topology, rng, loss, online, traffic),
     }
-    *traffic = t;
-    gained
 }
 
 #[cfg(test)]
@@ -378,14 +496,15 @@ mod tests {
         assert_eq!(s.inject(&u[1]), 1); // u[1] is key 1 at node 1
         assert_eq!(s.inject(&u[2]), 1); // key 0, version 3 at node 0 (covers version 1 already held)
         // Node 2 learns both keys from node 0 and 1: key 0 at version 3 covers two updates.
-        assert_eq!(s.merge(2, &s.snapshot(0)), 2);
-        assert_eq!(s.merge(2, &s.snapshot(1)), 1);
-        assert_eq!(s.merge(2, &s.snapshot(0)), 0);
+        let now = View::Now;
+        assert_eq!(s.merge(2, &s.snapshot(now, 0)), 2);
+        assert_eq!(s.merge(2, &s.snapshot(now, 1)), 1);
+        assert_eq!(s.merge(2, &s.snapshot(now, 0)), 0);
         // Node 1 holds only key 1; node 0 is newer on key 0 only.
-        let reply = s.newer(0, &s.snapshot(1));
+        let reply = s.newer(now, 0, &s.snapshot(now, 1));
         assert_eq!(reply.len(), 1);
         assert_eq!(reply[0].0, 0);
-        assert!(s.newer(0, &s.snapshot(2)).is_empty());
+        assert!(s.newer(now, 0, &s.snapshot(now, 2)).is_empty());
         let versions: Vec<u32> = s.row(2).iter().map(|e| e.version).collect();
         assert_eq!(versions, vec![3, 2]);
     }
@@ -400,12 +519,10 @@ mod tests {
         for x in &u {
             cur.inject(x);
         }
-        let mut prev = cur.clone();
         let mut traffic = Traffic::default();
         let gained = sync_round(
             &t,
             Mode::PushPull,
-            &mut prev,
             &mut cur,
             &mut rng,
             0.0,
@@ -426,11 +543,35 @@ mod tests {
     }
 
     #[test]
-    fn bitset_set_get_count() {
+    fn bitset_set_get_freeze() {
         let mut b = Bitset::new(130);
         assert!(b.set(129));
         assert!(!b.set(129));
-        assert!(b.get(129) && !b.get(128));
-        assert_eq!(b.words, vec![0, 0, 2]);
+        assert!(b.get(View::Now, 129) && !b.get(View::Now, 128));
+        assert!(!b.get(View::RoundStart, 129));
+        b.freeze();
+        assert_eq!(b.words, vec![[0; 2], [0; 2], [2, 2]]);
+    }
+
+    /// The bitset and the store are two representations of one update: on the same draws, the same rounds
+    /// give the same gains and traffic, in every mode and with loss.
+    #[test]
+    fn bitset_and_store_agree_on_one_update() {
+        let t = Topology::complete(300).unwrap();
+        let (u, slots) = resolve(&[spec(5, 17, 0)], 300, &mut stream(1, 0, Lane::Placement));
+        for mode in [Mode::Push, Mode::Pull, Mode::PushPull] {
+            let mut bits = Bitset::new(300);
+            let mut store = Store::new(300, slots, &u);
+            assert_eq!(bits.inject(&u[0]), store.inject(&u[0]));
+            let (mut rb, mut rs) = (stream(2, 0, Lane::Protocol), stream(2, 0, Lane::Protocol));
+            let (mut tb, mut ts) = (Traffic::default(), Traffic::default());
+            for _ in 0..12 {
+                let gb = sync_round(&t, mode, &mut bits, &mut rb, 0.1, |_| true, &mut tb);
+                let gs = sync_round(&t, mode, &mut store, &mut rs, 0.1, |_| true, &mut ts);
+                assert_eq!(gb, gs, "{mode:?}");
+            }
+            assert_eq!(tb, ts);
+            assert!((0..300).all(|v| bits.get(View::Now, v) == (store.row(v)[0].version == 1)));
+        }
     }
 }
