@@ -30,10 +30,8 @@ use sim_core::network::Network;
 use sim_core::rng::{Lane, below, stream};
 use sim_core::topology::Topology;
 
-use super::replicas::{
-    Bitset, ENTRY_BYTES, Entry, Replicas, Store, Traffic, Update, View, sync_round,
-};
-use super::{Mode, check_connected};
+use super::replicas::{ENTRY_BYTES, Entry, Replicas, Store, Traffic, Update, sync_round};
+use super::{Bits, Mode, check_connected};
 use crate::{Check, ModelError, Outcome, check_probability};
 
 /// When certificates are dropped.
@@ -224,7 +222,7 @@ pub fn run(
         cur.inject(u);
     }
     // (node, key) pairs whose node has held the key's certificate.
-    let mut saw_certificate = Bitset::new(n * keys);
+    let mut saw_certificate = Bits::new(n * keys);
     let mut rng = stream(seed, run, Lane::Protocol);
     let mut traffic = Traffic::default();
     let mut series = Series::default();
@@ -360,7 +358,7 @@ struct Series {
 }
 
 impl Series {
-    fn record(&mut self, store: &Store, n: u32, keys: u32, saw_certificate: &mut Bitset) {
+    fn record(&mut self, store: &Store, n: u32, keys: u32, saw_certificate: &mut Bits) {
         let (mut certs, mut copies, mut back) = (0u64, 0u64, 0u64);
         for v in 0..n {
             for (k, e) in store.row(v).iter().enumerate() {
@@ -373,7 +371,7 @@ impl Series {
                     }
                     (_, Some(_)) => {
                         copies += 1;
-                        back += u64::from(saw_certificate.get(View::Now, pair));
+                        back += u64::from(saw_certificate.get(pair));
                     }
                 }
             }

@@ -167,18 +167,26 @@ impl Clock {
     }
 }
 
-/// A message's way from sender to receiver: the graph arc it took (none on the implicit complete graph),
-/// so that the receiver can answer along the same link.
+/// A message's way from sender to receiver: the graph arc it took ([`Link::NONE`] on the implicit complete
+/// graph), so that the receiver can answer along the same link. 4 bytes, to keep queued events small.
 #[derive(Clone, Copy, Debug)]
 struct Link {
-    arc: Option<ArcId>,
+    arc: u32,
+}
+
+impl Link {
+    const NONE: Link = Link { arc: u32::MAX };
+
+    fn arc(self) -> Option<ArcId> {
+        (self.arc != Link::NONE.arc).then_some(self.arc as ArcId)
+    }
 }
 
 /// Peer choice and sending for the event-driven models.
 struct Links<'t> {
     topology: &'t Topology,
     /// On a graph, the arc in the opposite direction of each arc.
-    reverse: Vec<ArcId>,
+    reverse: Vec<u32>,
 }
 
 impl<'t> Links<'t> {
@@ -189,14 +197,19 @@ impl<'t> Links<'t> {
                 // The two arcs of an edge, found through the edge: first seen arc per edge, then pair them.
                 let mut first = vec![ArcId::MAX; g.edge_count()];
                 let arcs = (0..g.node_count()).flat_map(|v| g.arcs(v));
-                let mut reverse = vec![0; arcs.clone().count()];
+                let count = arcs.clone().count();
+                assert!(
+                    count < u32::MAX as usize,
+                    "{count} arcs do not fit the 32-bit links of the epidemic models"
+                );
+                let mut reverse = vec![0; count];
                 for a in arcs {
                     let e = g.arc_edge(a) as usize;
                     if first[e] == ArcId::MAX {
                         first[e] = a;
                     } else {
-                        reverse[a] = first[e];
-                        reverse[first[e]] = a;
+                        reverse[a] = first[e] as u32;
+                        reverse[first[e]] = a as u32;
                     }
                 }
                 reverse
@@ -209,15 +222,13 @@ impl<'t> Links<'t> {
     #[inline]
     fn pick(&self, v: NodeId, rng: &mut SimRng) -> Option<(NodeId, Link)> {
         match self.topology {
-            Topology::Complete { .. } => {
-                peer(self.topology, v, rng).map(|q| (q, Link { arc: None }))
-            }
+            Topology::Complete { .. } => peer(self.topology, v, rng).map(|q| (q, Link::NONE)),
             Topology::Graph(g) => {
                 let arcs = g.arcs(v);
                 let d = arcs.len() as u32;
                 (d > 0).then(|| {
                     let a = arcs.start + below(rng, d) as ArcId;
-                    (g.arc_target(a), Link { arc: Some(a) })
+                    (g.arc_target(a), Link { arc: a as u32 })
                 })
             }
         }
@@ -225,7 +236,7 @@ impl<'t> Links<'t> {
 
     #[inline]
     fn send<M, T>(ctx: &mut Context<'_, M, T>, from: NodeId, to: NodeId, link: Link, msg: M) {
-        match link.arc {
+        match link.arc() {
             Some(a) => ctx.send_arc(from, a, msg),
             None => ctx.send(from, to, msg),
         }
@@ -234,9 +245,9 @@ impl<'t> Links<'t> {
     /// The link back from the receiver of a message that came over `link`.
     #[inline]
     fn back(&self, link: Link) -> Link {
-        Link {
-            arc: link.arc.map(|a| self.reverse[a]),
-        }
+        link.arc().map_or(Link::NONE, |a| Link {
+            arc: self.reverse[a],
+        })
     }
 }
 
@@ -251,6 +262,40 @@ fn peer(topology: &Topology, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
             Some(u + u32::from(u >= v))
         }
         Topology::Graph(_) => topology.random_neighbor(v, rng),
+    }
+}
+
+/// One bit per node (or per (node, key) pair).
+#[derive(Clone, Debug, PartialEq)]
+struct Bits {
+    words: Vec<u64>,
+}
+
+impl Bits {
+    fn new(n: u32) -> Self {
+        Bits {
+            words: vec![0; (n as usize).div_ceil(64)],
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: u32) -> bool {
+        self.words[(i / 64) as usize] >> (i % 64) & 1 == 1
+    }
+
+    /// Sets bit `i`; returns whether it was clear.
+    #[inline]
+    fn set(&mut self, i: u32) -> bool {
+        let w = &mut self.words[(i / 64) as usize];
+        let bit = 1u64 << (i % 64);
+        let was_clear = *w & bit == 0;
+        *w |= bit;
+        was_clear
+    }
+
+    #[inline]
+    fn clear(&mut self, i: u32) {
+        self.words[(i / 64) as usize] &= !(1u64 << (i % 64));
     }
 }
 
@@ -308,7 +353,7 @@ mod tests {
         let g = t.as_graph().unwrap();
         for v in 0..4 {
             for a in g.arcs(v) {
-                let r = links.reverse[a];
+                let r = links.reverse[a] as ArcId;
                 assert_eq!(g.arc_edge(r), g.arc_edge(a));
                 assert_eq!(g.arc_target(r), v);
             }

@@ -53,7 +53,7 @@ use sim_core::{NodeId, Time};
 use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::{Setting, spread};
 use super::replicas::{Bitset, ENTRY_BYTES};
-use super::{Clock, Link, Links, Mode, Timing, check_node, peer};
+use super::{Bits, Clock, Link, Links, Mode, Timing, check_node, peer};
 use crate::{Check, ModelError, Outcome};
 
 /// When an infective loses interest.
@@ -158,23 +158,21 @@ impl RumorParams {
     }
 }
 
-const SUSCEPTIBLE: u8 = 0;
-/// Infected in the current synchronous round; spreads from the next.
-const NEW: u8 = 1;
-const ACTIVE: u8 = 2;
-/// Lost interest in the current synchronous round; removed when it ends.
-const LEAVING: u8 = 3;
-const REMOVED: u8 = 4;
-
-/// Node states and counts shared by both timing models.
+/// Node states and counts shared by both timing models. A node is susceptible until `informed`, infective
+/// while `active`, removed after. Bits rather than bytes: the event-driven run touches a random node's state
+/// per event, and N/4 bytes stay in cache where N bytes do not.
 struct Nodes {
-    state: Vec<u8>,
+    informed: Bits,
+    /// Infective (synchronous rounds: at the start of the round).
+    active: Bits,
+    /// Synchronous rounds: infectives that lost interest in this round, removed when it ends.
+    leaving: Bits,
     /// Counted contacts per node (counter rule only).
     count: Vec<u8>,
     stop: StopRule,
     k: u32,
     feedback: bool,
-    informed: u64,
+    informed_count: u64,
     /// Sum and maximum of the times at which nodes other than the source were informed.
     t_sum: f64,
     t_last: f64,
@@ -185,10 +183,13 @@ struct Nodes {
 
 impl Nodes {
     fn new(n: u32, source: NodeId, p: &RumorParams) -> Self {
-        let mut state = vec![SUSCEPTIBLE; n as usize];
-        state[source as usize] = ACTIVE;
+        let (mut informed, mut active) = (Bits::new(n), Bits::new(n));
+        informed.set(source);
+        active.set(source);
         Nodes {
-            state,
+            informed,
+            active,
+            leaving: Bits::new(n),
             count: if p.stop == StopRule::Counter {
                 vec![0; n as usize]
             } else {
@@ -197,7 +198,7 @@ impl Nodes {
             stop: p.stop,
             k: p.k,
             feedback: p.feedback,
-            informed: 1,
+            informed_count: 1,
             t_sum: 0.0,
             t_last: 0.0,
             rumors: 0,
@@ -207,12 +208,11 @@ impl Nodes {
     }
 
     /// Informs a susceptible node at time `t`; returns whether it was susceptible.
-    fn infect(&mut self, b: NodeId, t: f64, as_state: u8) -> bool {
-        if self.state[b as usize] != SUSCEPTIBLE {
+    fn infect(&mut self, b: NodeId, t: f64) -> bool {
+        if !self.informed.set(b) {
             return false;
         }
-        self.state[b as usize] = as_state;
-        self.informed += 1;
+        self.informed_count += 1;
         self.t_sum += t;
         self.t_last = self.t_last.max(t);
         true
@@ -231,7 +231,7 @@ impl Nodes {
     }
 
     fn susceptible(&self, n: u32) -> f64 {
-        (u64::from(n) - self.informed) as f64 / f64::from(n)
+        (u64::from(n) - self.informed_count) as f64 / f64::from(n)
     }
 }
 
@@ -265,7 +265,7 @@ fn rumor_rounds(p: &RumorParams, topology: &Topology, loss: f64, rng: &mut SimRn
         let counted = if lost(rng) {
             !nodes.feedback
         } else {
-            let knew = !nodes.infect(b, f64::from(r), NEW);
+            let knew = !nodes.infect(b, f64::from(r));
             if !knew {
                 fresh.push(b);
             }
@@ -278,8 +278,8 @@ fn rumor_rounds(p: &RumorParams, topology: &Topology, loss: f64, rng: &mut SimRn
                 true
             }
         };
-        if counted && nodes.state[a as usize] == ACTIVE && nodes.loses_interest(a, rng) {
-            nodes.state[a as usize] = LEAVING;
+        if counted && !nodes.leaving.get(a) && nodes.loses_interest(a, rng) {
+            nodes.leaving.set(a);
         }
     };
     while !active.is_empty() && round < p.max_rounds {
@@ -295,26 +295,26 @@ fn rumor_rounds(p: &RumorParams, topology: &Topology, loss: f64, rng: &mut SimRn
                 let Some(b) = peer(topology, a, rng) else {
                     continue;
                 };
-                let spreading = |s: u8| s == ACTIVE || s == LEAVING;
-                if p.mode == Mode::PushPull && spreading(nodes.state[a as usize]) {
+                if p.mode == Mode::PushPull && nodes.active.get(a) {
                     contact(&mut nodes, &mut fresh, a, b, round, rng);
                 } else {
                     nodes.requests += 1;
-                    if spreading(nodes.state[b as usize]) && !lost(rng) {
+                    if nodes.active.get(b) && !lost(rng) {
                         contact(&mut nodes, &mut fresh, b, a, round, rng);
                     }
                 }
             }
         }
         active.retain(|&a| {
-            let leaving = nodes.state[a as usize] == LEAVING;
+            let leaving = nodes.leaving.get(a);
             if leaving {
-                nodes.state[a as usize] = REMOVED;
+                nodes.leaving.clear(a);
+                nodes.active.clear(a);
             }
             !leaving
         });
         for &b in &fresh {
-            nodes.state[b as usize] = ACTIVE;
+            nodes.active.set(b);
         }
         active.append(&mut fresh);
         susceptible.push(nodes.susceptible(n));
@@ -384,8 +384,8 @@ impl EventRumor<'_> {
     }
 
     fn counted_contact(&mut self, ctx: &mut Ctx<'_>, a: NodeId) {
-        if self.nodes.state[a as usize] == ACTIVE && self.nodes.loses_interest(a, ctx.rng()) {
-            self.nodes.state[a as usize] = REMOVED;
+        if self.nodes.active.get(a) && self.nodes.loses_interest(a, ctx.rng()) {
+            self.nodes.active.clear(a);
             self.active -= 1;
             self.last_removal = ctx.now();
         }
@@ -425,7 +425,8 @@ impl Protocol for EventRumor<'_> {
         match msg {
             Msg::Rumor(link) => {
                 self.rumors_in_flight -= 1;
-                if self.nodes.infect(to, ctx.now() as f64, ACTIVE) {
+                if self.nodes.infect(to, ctx.now() as f64) {
+                    self.nodes.active.set(to);
                     self.active += 1;
                     if self.mode == Mode::Push {
                         self.tick_later(ctx, to);
@@ -436,7 +437,7 @@ impl Protocol for EventRumor<'_> {
                 }
             }
             Msg::Request(link) => {
-                if self.nodes.state[to as usize] == ACTIVE {
+                if self.nodes.active.get(to) {
                     self.send_rumor(ctx, to, from, self.links.back(link));
                 }
             }
@@ -452,7 +453,7 @@ impl Protocol for EventRumor<'_> {
                 ctx.set_timer(0, self.period, Tick::Sample);
             }
             Tick::Contact => {
-                let spreading = self.nodes.state[a as usize] == ACTIVE;
+                let spreading = self.nodes.active.get(a);
                 if self.mode == Mode::Push && !spreading {
                     return; // lost interest since this timer was set
                 }
@@ -464,7 +465,7 @@ impl Protocol for EventRumor<'_> {
                         Links::send(ctx, a, b, link, Msg::Request(link));
                     }
                 }
-                if self.mode != Mode::Push || self.nodes.state[a as usize] == ACTIVE {
+                if self.mode != Mode::Push || self.nodes.active.get(a) {
                     self.tick_later(ctx, a);
                 }
                 self.done(ctx);
@@ -545,10 +546,10 @@ pub fn run(
     let nodes = &phase.nodes;
     let s = nodes.susceptible(n);
     let m = nodes.rumors as f64 / nf;
-    let others = nodes.informed - 1;
+    let others = nodes.informed_count - 1;
     let mut out = Outcome::default();
     out.metric("residual", s)
-        .metric("residual_nodes", nf - nodes.informed as f64)
+        .metric("residual_nodes", nf - nodes.informed_count as f64)
         .metric("traffic", m)
         .metric(
             "t_ave",
@@ -569,7 +570,7 @@ pub fn run(
 
     if let Some(ae_mode) = params.then_anti_entropy {
         let mut have = Bitset::new(n);
-        for v in (0..n).filter(|&v| nodes.state[v as usize] != SUSCEPTIBLE) {
+        for v in (0..n).filter(|&v| nodes.informed.get(v)) {
             have.set(v);
         }
         let setting = Setting {
@@ -582,7 +583,7 @@ pub fn run(
             run,
             max_rounds: params.max_rounds,
         };
-        let missing = u64::from(n) - nodes.informed;
+        let missing = u64::from(n) - nodes.informed_count;
         let ae = spread(have, missing, u64::from(n), &[], &setting);
         out.metric("ae_rounds", ae.converged.unwrap_or(f64::NAN))
             .metric("ae_messages", ae.traffic.messages as f64)
