@@ -17,9 +17,9 @@
 //! held by anyone (for a single update: the fraction of nodes without it). **Rounds to convergence**: the
 //! first round after which every node holds every update.
 //!
-//! With a single update the state is a bitset (one bit per node, two bitsets for the synchronous double
-//! buffer: N/4 bytes); with several, a dense store of N × keys entries. Both run through the same exchange
-//! code ([`super::replicas`]).
+//! With a single update the state is a bitset: two bits per node (now, and at the start of the round),
+//! N/4 bytes in all. With several it is a dense store of N × keys entries of 32 bytes (kept twice in
+//! synchronous rounds). Both go through the same exchange code ([`super::replicas`]).
 //!
 //! Analytic predictions (single update written before round 1, synchronous rounds): the ignorant fraction
 //! per round from the recursions of [`super::analysis`] (the simulation follows the combined push-pull form;
@@ -399,7 +399,7 @@ pub fn run(
             "final_ignorant_fraction",
             *s.ignorant.last().expect("sampled at start"),
         );
-    if s.converged_time.is_some() || params.timing != Timing::Rounds {
+    if params.timing != Timing::Rounds {
         out.metric(
             "convergence_time",
             s.converged_time.map_or(f64::NAN, |t| t as f64),

@@ -369,6 +369,64 @@ mod tests {
         }
     }
 
+    /// Scenario files name these parameters: empty objects give the defaults, variants parse, typos fail.
+    #[test]
+    fn parameters_parse_from_json() {
+        use super::aggregation::AggregationParams;
+        use super::anti_entropy::AntiEntropyParams;
+        use super::death::{Collection, DeathParams};
+        use super::rumor::RumorParams;
+        assert_eq!(
+            serde_json::from_str::<AntiEntropyParams>("{}").unwrap(),
+            AntiEntropyParams::default()
+        );
+        assert_eq!(
+            serde_json::from_str::<RumorParams>("{}").unwrap(),
+            RumorParams::default()
+        );
+        assert_eq!(
+            serde_json::from_str::<DeathParams>("{}").unwrap(),
+            DeathParams::default()
+        );
+        assert_eq!(
+            serde_json::from_str::<AggregationParams>("{}").unwrap(),
+            AggregationParams::default()
+        );
+        let p: AntiEntropyParams = serde_json::from_str(
+            r#"{"mode": "push", "timing": {"kind": "periodic", "period": 20, "jitter": 0.1},
+                "updates": [{"key": 1, "node": 3, "at": 2}, {"key": 2}]}"#,
+        )
+        .unwrap();
+        assert_eq!(p.mode, Mode::Push);
+        assert_eq!(
+            p.timing,
+            Timing::Periodic {
+                period: 20,
+                jitter: 0.1
+            }
+        );
+        assert_eq!(p.updates[1].node, None, "no node: a random one");
+        let r: RumorParams = serde_json::from_str(
+            r#"{"stop": "counter", "feedback": false, "then_anti_entropy": "pull"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.then_anti_entropy, Some(Mode::Pull));
+        let d: DeathParams = serde_json::from_str(r#"{"collection": {"kind": "global"}}"#).unwrap();
+        assert_eq!(d.collection, Collection::Global);
+        assert!(serde_json::from_str::<RumorParams>(r#"{"mod": "push"}"#).is_err());
+        assert!(
+            serde_json::from_str::<AntiEntropyParams>(
+                r#"{"timing": {"kind": "poisson", "jitter": 0.1}}"#
+            )
+            .is_err()
+        );
+        assert!(
+            serde_json::from_str::<DeathParams>(r#"{"collection": {"kind": "lifetime"}}"#).is_err()
+        );
+        let schema = serde_json::to_string(&schemars::schema_for!(AntiEntropyParams)).unwrap();
+        assert!(schema.contains("push_pull") && schema.contains("periodic"));
+    }
+
     #[test]
     fn clock_gaps_respect_their_bounds() {
         let mut rng = stream(1, 0, Lane::Protocol);
