@@ -19,7 +19,7 @@
 //!
 //! With a single update the state is a bitset: two bits per node (now, and at the start of the round),
 //! N/4 bytes in all. With several it is a dense store of N × keys entries of 32 bytes (kept twice in
-//! synchronous rounds). Both go through the same exchange code ([`super::replicas`]).
+//! synchronous rounds). Both go through the same exchange code (module `replicas`).
 //!
 //! Analytic predictions (single update written before round 1, synchronous rounds): the ignorant fraction
 //! per round from the recursions of [`super::analysis`] (the simulation follows the combined push-pull form;
