@@ -554,7 +554,7 @@ mod tests {
     }
 
     /// The bitset and the store are two representations of one update: on the same draws, the same rounds
-    /// give the same gains and traffic, in every mode and with loss.
+    /// give the same gains and traffic, in every mode, with loss and offline nodes.
     #[test]
     fn bitset_and_store_agree_on_one_update() {
         let t = Topology::complete(300).unwrap();
@@ -566,8 +566,9 @@ mod tests {
             let (mut rb, mut rs) = (stream(2, 0, Lane::Protocol), stream(2, 0, Lane::Protocol));
             let (mut tb, mut ts) = (Traffic::default(), Traffic::default());
             for _ in 0..12 {
-                let gb = sync_round(&t, mode, &mut bits, &mut rb, 0.1, |_| true, &mut tb);
-                let gs = sync_round(&t, mode, &mut store, &mut rs, 0.1, |_| true, &mut ts);
+                let online = |v: u32| v % 7 != 5;
+                let gb = sync_round(&t, mode, &mut bits, &mut rb, 0.1, online, &mut tb);
+                let gs = sync_round(&t, mode, &mut store, &mut rs, 0.1, online, &mut ts);
                 assert_eq!(gb, gs, "{mode:?}");
             }
             assert_eq!(tb, ts);
