@@ -1,0 +1,293 @@
+//! Aggregation by gossip: push-pull averaging and size estimation.
+//!
+//! Every node i holds a value x_i. In each cycle every node, in index order, picks a random peer j and both
+//! set `x_i, x_j ← (x_i + x_j)/2`; exchanges within a cycle are sequential (each sees the values the previous
+//! ones left), as in Jelasity, Montresor and Babaoglu (2005). The sum is conserved, so every value converges
+//! to the average. Starting from one node at 1 and the rest at 0 (`initial = "peak"`) the average is 1/N and
+//! every node estimates the network size as 1/x_i.
+//!
+//! With uniform random peers the variance shrinks per cycle by about `1/(2√e) ≈ 0.303` in expectation: a node
+//! takes part in 1 + Poisson(1) exchanges per cycle, and treating the values it meets as independent,
+//! `E[σ²_{i+1}] ≈ E[2^{-(1 + Poisson(1))}] σ²_i = σ²_i / (2√e)`. Measured (geometric mean over 30 cycles, 40
+//! runs): 0.2938 ± 0.0003 at N = 10^4 from uniform values (the first cycle gives 0.304, later ones about
+//! 0.293, once the values have become correlated), 0.2885 ± 0.0013 from the peak (its first cycle ≈ 0.22),
+//! 0.280 at N = 100. The check allows `0.06 + 4/N` relative for this.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sim_core::NodeId;
+use sim_core::network::Network;
+use sim_core::rng::{Lane, stream, unit};
+use sim_core::topology::Topology;
+
+use super::analysis::averaging_factor;
+use super::{check_node, peer};
+use crate::{Check, ModelError, Outcome};
+
+/// The values nodes start with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Initial {
+    /// `peak_node` holds 1, every other node 0: size estimation.
+    #[default]
+    Peak,
+    /// Independent uniform values in [0, 1).
+    Uniform,
+}
+
+/// Parameters of a gossip-averaging run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AggregationParams {
+    #[serde(default)]
+    pub initial: Initial,
+    /// The node holding 1 when `initial` is `peak`.
+    #[serde(default)]
+    pub peak_node: NodeId,
+    /// Number of cycles.
+    #[serde(default = "default_cycles")]
+    pub cycles: u32,
+}
+
+fn default_cycles() -> u32 {
+    30
+}
+
+impl Default for AggregationParams {
+    fn default() -> Self {
+        AggregationParams {
+            initial: Initial::Peak,
+            peak_node: 0,
+            cycles: default_cycles(),
+        }
+    }
+}
+
+impl AggregationParams {
+    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
+    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
+        check_node(&format!("{prefix}.peak_node"), self.peak_node, topology)?;
+        if self.cycles == 0 {
+            return Err(ModelError::new(
+                format!("{prefix}.cycles"),
+                "must be at least 1",
+            ));
+        }
+        super::check_connected(topology, "averaging")
+    }
+}
+
+/// Population variance and mean.
+fn variance(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    (
+        x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n,
+        mean,
+    )
+}
+
+/// Variance ratios below this fraction of the start are rounding noise, not averaging.
+const VARIANCE_FLOOR: f64 = 1e-24;
+
+/// Runs averaging: run `run` of `seed` on `topology` (the network's latency and loss do not apply: exchanges
+/// are atomic).
+pub fn run(
+    params: &AggregationParams,
+    topology: &Topology,
+    _network: Network,
+    seed: u64,
+    run: u64,
+) -> Outcome {
+    let n = topology.node_count();
+    let nf = f64::from(n);
+    let mut x = vec![0.0; n as usize];
+    match params.initial {
+        Initial::Peak => x[params.peak_node as usize] = 1.0,
+        Initial::Uniform => {
+            let mut place = stream(seed, run, Lane::Placement);
+            x.iter_mut().for_each(|v| *v = unit(&mut place));
+        }
+    }
+    let (var0, mean0) = variance(&x);
+    let mut rng = stream(seed, run, Lane::Protocol);
+    let mut var = vec![var0];
+    for _ in 0..params.cycles {
+        for p in 0..n {
+            if let Some(q) = peer(topology, p, &mut rng) {
+                let m = (x[p as usize] + x[q as usize]) / 2.0;
+                x[p as usize] = m;
+                x[q as usize] = m;
+            }
+        }
+        var.push(variance(&x).0);
+    }
+    let factors: Vec<f64> = var.windows(2).map(|w| w[1] / w[0]).collect();
+    // Geometric mean of the per-cycle factors while the variance is above rounding noise.
+    let useful = var
+        .iter()
+        .skip(1)
+        .take_while(|&&v| v > VARIANCE_FLOOR * var0)
+        .count();
+    let factor = if useful > 0 {
+        (var[useful] / var0).powf(1.0 / useful as f64)
+    } else {
+        f64::NAN
+    };
+    let (var_end, mean_end) = variance(&x);
+
+    let mut out = Outcome::default();
+    out.metric("variance_final", var_end)
+        .metric("reduction_factor", factor)
+        .metric("mean", mean_end);
+    let rho = averaging_factor();
+    out.series("variance", var)
+        .series("reduction_factor", factors)
+        .series(
+            "variance_predicted",
+            (0..=params.cycles)
+                .map(|i| var0 * rho.powi(i as i32))
+                .collect(),
+        );
+    out.analytic(
+        "mean",
+        "mean",
+        "mean of the initial values (the sum is conserved)",
+        mean0,
+        Check::WithinCi { rel_slack: 1e-9 },
+    );
+    if matches!(topology, Topology::Complete { .. }) {
+        out.analytic(
+            "reduction_factor",
+            "reduction_factor",
+            "1/(2√e) per cycle",
+            rho,
+            Check::WithinCi {
+                rel_slack: 0.06 + 4.0 / nf,
+            },
+        );
+    }
+    if params.initial == Initial::Peak {
+        let reached: Vec<f64> = x.iter().filter(|&&v| v > 0.0).map(|v| 1.0 / v).collect();
+        let estimate = reached.iter().sum::<f64>() / reached.len() as f64;
+        out.metric("size_estimate", estimate)
+            .metric(
+                "size_estimate_min",
+                reached.iter().copied().fold(f64::INFINITY, f64::min),
+            )
+            .metric(
+                "size_estimate_max",
+                reached.iter().copied().fold(0.0, f64::max),
+            )
+            .metric("unreached", nf - reached.len() as f64);
+        if matches!(topology, Topology::Complete { .. }) {
+            // Mean of 1/x_i over nodes: the first-order deviations cancel (Σ(x_i - 1/N) = 0), leaving a bias
+            // of about the squared coefficient of variation N²σ²_C ≈ N ρ^C (σ²_0 ≈ 1/N).
+            let cv2 = nf * rho.powi(params.cycles as i32);
+            out.analytic(
+                "size_estimate",
+                "size_estimate",
+                "N (each node estimates 1/x_i)",
+                nf,
+                Check::WithinCi {
+                    rel_slack: 5.0 * cv2 + 1e-9,
+                },
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::stats::Summary;
+    use sim_core::topology::GraphBuilder;
+
+    fn check(outs: &[Outcome], name: &str) -> (f64, f64, f64) {
+        let a = outs[0].analytic.iter().find(|a| a.name == name).unwrap();
+        let Check::WithinCi { rel_slack } = a.check else {
+            panic!()
+        };
+        let s = Summary::of(
+            &outs
+                .iter()
+                .map(|o| o.get(&a.metric).unwrap())
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            (s.mean - a.value).abs() <= s.half_width() + rel_slack * a.value.abs(),
+            "{name}: {s:?} vs {}",
+            a.value
+        );
+        (s.mean, s.half_width(), a.value)
+    }
+
+    /// Variance factor per cycle against 1/(2√e) through the outcome's own check (N = 1000, 20 runs per start),
+    /// and far from 1/e, the factor of averaging N random pairs per cycle instead.
+    #[test]
+    fn variance_shrinks_by_about_one_over_two_root_e() {
+        let t = Topology::complete(1000).unwrap();
+        for initial in [Initial::Peak, Initial::Uniform] {
+            let p = AggregationParams {
+                initial,
+                ..AggregationParams::default()
+            };
+            let outs: Vec<Outcome> = (0..20)
+                .map(|r| run(&p, &t, Network::default(), 5, r))
+                .collect();
+            let (mean, half, _) = check(&outs, "reduction_factor");
+            assert!(mean + half < 0.9 * (-1.0f64).exp(), "{mean}");
+            check(&outs, "mean");
+        }
+    }
+
+    #[test]
+    fn peak_start_estimates_the_size() {
+        let t = Topology::complete(2000).unwrap();
+        let outs: Vec<Outcome> = (0..5)
+            .map(|r| run(&AggregationParams::default(), &t, Network::default(), 6, r))
+            .collect();
+        let (mean, ..) = check(&outs, "size_estimate");
+        assert!((mean - 2000.0).abs() < 1e-3);
+        assert!(outs.iter().all(|o| o.get("unreached") == Some(0.0)));
+        // Few cycles: the estimates are still spread out, and some nodes may still hold 0.
+        let few = run(
+            &AggregationParams {
+                cycles: 3,
+                ..AggregationParams::default()
+            },
+            &t,
+            Network::default(),
+            6,
+            0,
+        );
+        assert!(
+            few.get("size_estimate_max").unwrap() > 2.0 * few.get("size_estimate_min").unwrap()
+        );
+    }
+
+    #[test]
+    fn averaging_on_a_ring_converges_slowly_but_conserves_the_mean() {
+        let mut b = GraphBuilder::new(100);
+        for v in 0..100 {
+            b.edge(v, (v + 1) % 100);
+        }
+        let t = Topology::Graph(b.build().unwrap());
+        let p = AggregationParams {
+            initial: Initial::Uniform,
+            ..AggregationParams::default()
+        };
+        let out = run(&p, &t, Network::default(), 1, 0);
+        assert!(
+            out.get("reduction_factor").unwrap() > 0.5,
+            "a ring mixes slowly"
+        );
+        assert!(
+            out.analytic.iter().all(|a| a.name == "mean"),
+            "the 1/(2√e) factor is for random peers"
+        );
+        let a = &out.analytic[0];
+        assert!((out.get("mean").unwrap() - a.value).abs() < 1e-12);
+    }
+}
