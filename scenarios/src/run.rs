@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use models::alm::Underlay;
 use models::chord::Overlay;
-use models::{ModelError, Outcome};
+use models::{ModelError, Outcome, epidemic};
 use rayon::prelude::*;
 use sim_core::network::{Latency, Network};
 use sim_core::rng::{Lane, stream};
@@ -88,6 +88,10 @@ impl Prepared {
         let to_err = |e: ModelError| ScenarioError::new(&self.origin, e.field, e.message);
         match &self.scenario.model {
             ModelSpec::Flooding(p) => p.validate("model", &built.topology),
+            ModelSpec::AntiEntropy(p) => p.validate("model", &built.topology),
+            ModelSpec::Rumor(p) => p.validate("model", &built.topology),
+            ModelSpec::DeathCertificates(p) => p.validate("model", &built.topology),
+            ModelSpec::Aggregation(p) => p.validate("model", &built.topology),
             ModelSpec::Chord(p) => with_overlay(built, |overlay| p.validate("model", overlay)),
             ModelSpec::Alm(p) => underlay(built).and_then(|u| p.validate("model", &u)),
         }
@@ -114,6 +118,10 @@ impl Prepared {
         let (seed, run) = (self.scenario.seed, u64::from(replicate));
         Ok(match &self.scenario.model {
             ModelSpec::Flooding(p) => models::flooding::run(p, &built.topology, self.network(), seed, run),
+            ModelSpec::AntiEntropy(p) => epidemic::anti_entropy::run(p, &built.topology, self.network(), seed, run),
+            ModelSpec::Rumor(p) => epidemic::rumor::run(p, &built.topology, self.network(), seed, run),
+            ModelSpec::DeathCertificates(p) => epidemic::death::run(p, &built.topology, self.network(), seed, run),
+            ModelSpec::Aggregation(p) => epidemic::aggregation::run(p, &built.topology, self.network(), seed, run),
             ModelSpec::Chord(p) => with_overlay(&built, |overlay| Ok(models::chord::run(p, overlay, seed, run)))
                 .map_err(|e| ScenarioError::new(&self.origin, e.field, e.message))?,
             ModelSpec::Alm(p) => models::alm::run(
@@ -198,6 +206,12 @@ fn estimate_bytes(s: &Scenario) -> u64 {
     let model = match &s.model {
         // A reached bit per node, plus up to one queued 16-byte event per arc.
         ModelSpec::Flooding(_) => (nodes / 8).saturating_add(logical_edges.saturating_mul(32)),
+        // Packed replica state: a few bits per node in rounds, a byte or two with event timers.
+        ModelSpec::AntiEntropy(_) | ModelSpec::Rumor(_) => nodes.saturating_mul(2).saturating_add(edges * 16),
+        // Per-node stores of keys, versions and certificates.
+        ModelSpec::DeathCertificates(_) => nodes.saturating_mul(64),
+        // One f64 estimate per node.
+        ModelSpec::Aggregation(_) => nodes.saturating_mul(16),
         // Finger tables (one u32 per bit) and ids.
         ModelSpec::Chord(p) => nodes.saturating_mul(u64::from(p.ring.bits) * 4 + 16),
         // The underlay's distance table between access routers, 4 bytes per pair, dominates.

@@ -2,6 +2,10 @@
 
 use models::alm::AlmParams;
 use models::chord::ChordParams;
+use models::epidemic::aggregation::AggregationParams;
+use models::epidemic::anti_entropy::AntiEntropyParams;
+use models::epidemic::death::DeathParams;
+use models::epidemic::rumor::RumorParams;
 use models::flooding::FloodingParams;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -282,6 +286,15 @@ pub struct Empty {}
 pub enum ModelSpec {
     /// Flooding: full, probabilistic, degree-dependent or GOSSIP1(p, k).
     Flooding(FloodingParams),
+    /// Anti-entropy: push, pull or push-pull, in synchronous rounds or event-driven.
+    AntiEntropy(AntiEntropyParams),
+    /// Rumor spreading (the lecture model and the Demers et al. variants), optionally followed by
+    /// anti-entropy until every node is updated.
+    Rumor(RumorParams),
+    /// Deletion by death certificates: lifetime-limited or collected once every node holds them.
+    DeathCertificates(DeathParams),
+    /// Push-pull gossip averaging and size estimation.
+    Aggregation(AggregationParams),
     /// Chord lookups (and churn with stabilisation) on the topology's hosts, or on `complete.nodes`
     /// overlay nodes without an underlay.
     Chord(ChordParams),
@@ -289,12 +302,24 @@ pub enum ModelSpec {
     Alm(AlmParams),
 }
 
-kind_tagged!(ModelSpec { "flooding" => Flooding, "chord" => Chord, "alm" => Alm });
+kind_tagged!(ModelSpec {
+    "flooding" => Flooding,
+    "anti_entropy" => AntiEntropy,
+    "rumor" => Rumor,
+    "death_certificates" => DeathCertificates,
+    "aggregation" => Aggregation,
+    "chord" => Chord,
+    "alm" => Alm,
+});
 
 impl ModelSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             ModelSpec::Flooding(_) => "flooding",
+            ModelSpec::AntiEntropy(_) => "anti_entropy",
+            ModelSpec::Rumor(_) => "rumor",
+            ModelSpec::DeathCertificates(_) => "death_certificates",
+            ModelSpec::Aggregation(_) => "aggregation",
             ModelSpec::Chord(_) => "chord",
             ModelSpec::Alm(_) => "alm",
         }
@@ -324,7 +349,17 @@ mod tests {
         }
         let chord: ChordParams = serde_json::from_value(serde_json::json!({})).unwrap();
         let alm: AlmParams = serde_json::from_value(serde_json::json!({"groups": [{"members": "all"}]})).unwrap();
-        for m in [ModelSpec::Flooding(FloodingParams::default()), ModelSpec::Chord(chord), ModelSpec::Alm(alm)] {
+        let empty = || serde_json::json!({});
+        let models = [
+            ModelSpec::Flooding(FloodingParams::default()),
+            ModelSpec::AntiEntropy(serde_json::from_value(empty()).unwrap()),
+            ModelSpec::Rumor(serde_json::from_value(empty()).unwrap()),
+            ModelSpec::DeathCertificates(serde_json::from_value(empty()).unwrap()),
+            ModelSpec::Aggregation(serde_json::from_value(empty()).unwrap()),
+            ModelSpec::Chord(chord),
+            ModelSpec::Alm(alm),
+        ];
+        for m in models {
             let v = serde_json::to_value(&m).unwrap();
             assert_eq!(serde_json::from_value::<ModelSpec>(v).unwrap(), m);
         }

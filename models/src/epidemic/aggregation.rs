@@ -55,11 +55,7 @@ fn default_cycles() -> u32 {
 
 impl Default for AggregationParams {
     fn default() -> Self {
-        AggregationParams {
-            initial: Initial::Peak,
-            peak_node: 0,
-            cycles: default_cycles(),
-        }
+        AggregationParams { initial: Initial::Peak, peak_node: 0, cycles: default_cycles() }
     }
 }
 
@@ -68,10 +64,7 @@ impl AggregationParams {
     pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
         check_node(&format!("{prefix}.peak_node"), self.peak_node, topology)?;
         if self.cycles == 0 {
-            return Err(ModelError::new(
-                format!("{prefix}.cycles"),
-                "must be at least 1",
-            ));
+            return Err(ModelError::new(format!("{prefix}.cycles"), "must be at least 1"));
         }
         super::check_connected(topology, "averaging")
     }
@@ -81,10 +74,7 @@ impl AggregationParams {
 fn variance(x: &[f64]) -> (f64, f64) {
     let n = x.len() as f64;
     let mean = x.iter().sum::<f64>() / n;
-    (
-        x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n,
-        mean,
-    )
+    (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n, mean)
 }
 
 /// Variance ratios below this fraction of the start are rounding noise, not averaging.
@@ -92,13 +82,7 @@ const VARIANCE_FLOOR: f64 = 1e-24;
 
 /// Runs averaging: run `run` of `seed` on `topology` (the network's latency and loss do not apply: exchanges
 /// are atomic).
-pub fn run(
-    params: &AggregationParams,
-    topology: &Topology,
-    _network: Network,
-    seed: u64,
-    run: u64,
-) -> Outcome {
+pub fn run(params: &AggregationParams, topology: &Topology, _network: Network, seed: u64, run: u64) -> Outcome {
     let n = topology.node_count();
     let nf = f64::from(n);
     let mut x = vec![0.0; n as usize];
@@ -124,31 +108,16 @@ pub fn run(
     }
     let factors: Vec<f64> = var.windows(2).map(|w| w[1] / w[0]).collect();
     // Geometric mean of the per-cycle factors while the variance is above rounding noise.
-    let useful = var
-        .iter()
-        .skip(1)
-        .take_while(|&&v| v > VARIANCE_FLOOR * var0)
-        .count();
-    let factor = if useful > 0 {
-        (var[useful] / var0).powf(1.0 / useful as f64)
-    } else {
-        f64::NAN
-    };
+    let useful = var.iter().skip(1).take_while(|&&v| v > VARIANCE_FLOOR * var0).count();
+    let factor = if useful > 0 { (var[useful] / var0).powf(1.0 / useful as f64) } else { f64::NAN };
     let (var_end, mean_end) = variance(&x);
 
     let mut out = Outcome::default();
-    out.metric("variance_final", var_end)
-        .metric("reduction_factor", factor)
-        .metric("mean", mean_end);
+    out.metric("variance_final", var_end).metric("reduction_factor", factor).metric("mean", mean_end);
     let rho = averaging_factor();
     out.series("variance", var)
         .series("reduction_factor", factors)
-        .series(
-            "variance_predicted",
-            (0..=params.cycles)
-                .map(|i| var0 * rho.powi(i as i32))
-                .collect(),
-        );
+        .series("variance_predicted", (0..=params.cycles).map(|i| var0 * rho.powi(i as i32)).collect());
     out.analytic(
         "mean",
         "mean",
@@ -162,23 +131,15 @@ pub fn run(
             "reduction_factor",
             "1/(2√e) per cycle",
             rho,
-            Check::WithinCi {
-                rel_slack: 0.06 + 4.0 / nf,
-            },
+            Check::WithinCi { rel_slack: 0.06 + 4.0 / nf },
         );
     }
     if params.initial == Initial::Peak {
         let reached: Vec<f64> = x.iter().filter(|&&v| v > 0.0).map(|v| 1.0 / v).collect();
         let estimate = reached.iter().sum::<f64>() / reached.len() as f64;
         out.metric("size_estimate", estimate)
-            .metric(
-                "size_estimate_min",
-                reached.iter().copied().fold(f64::INFINITY, f64::min),
-            )
-            .metric(
-                "size_estimate_max",
-                reached.iter().copied().fold(0.0, f64::max),
-            )
+            .metric("size_estimate_min", reached.iter().copied().fold(f64::INFINITY, f64::min))
+            .metric("size_estimate_max", reached.iter().copied().fold(0.0, f64::max))
             .metric("unreached", nf - reached.len() as f64);
         if matches!(topology, Topology::Complete { .. }) {
             // Mean of 1/x_i over nodes: the first-order deviations cancel (Σ(x_i - 1/N) = 0), leaving a bias
@@ -189,9 +150,7 @@ pub fn run(
                 "size_estimate",
                 "N (each node estimates 1/x_i)",
                 nf,
-                Check::WithinCi {
-                    rel_slack: 5.0 * cv2 + 1e-9,
-                },
+                Check::WithinCi { rel_slack: 5.0 * cv2 + 1e-9 },
             );
         }
     }
@@ -206,20 +165,9 @@ mod tests {
 
     fn check(outs: &[Outcome], name: &str) -> (f64, f64, f64) {
         let a = outs[0].analytic.iter().find(|a| a.name == name).unwrap();
-        let Check::WithinCi { rel_slack } = a.check else {
-            panic!()
-        };
-        let s = Summary::of(
-            &outs
-                .iter()
-                .map(|o| o.get(&a.metric).unwrap())
-                .collect::<Vec<_>>(),
-        );
-        assert!(
-            (s.mean - a.value).abs() <= s.half_width() + rel_slack * a.value.abs(),
-            "{name}: {s:?} vs {}",
-            a.value
-        );
+        let Check::WithinCi { rel_slack } = a.check else { panic!() };
+        let s = Summary::of(&outs.iter().map(|o| o.get(&a.metric).unwrap()).collect::<Vec<_>>());
+        assert!((s.mean - a.value).abs() <= s.half_width() + rel_slack * a.value.abs(), "{name}: {s:?} vs {}", a.value);
         (s.mean, s.half_width(), a.value)
     }
 
@@ -229,13 +177,8 @@ mod tests {
     fn variance_shrinks_by_about_one_over_two_root_e() {
         let t = Topology::complete(1000).unwrap();
         for initial in [Initial::Peak, Initial::Uniform] {
-            let p = AggregationParams {
-                initial,
-                ..AggregationParams::default()
-            };
-            let outs: Vec<Outcome> = (0..20)
-                .map(|r| run(&p, &t, Network::default(), 5, r))
-                .collect();
+            let p = AggregationParams { initial, ..AggregationParams::default() };
+            let outs: Vec<Outcome> = (0..20).map(|r| run(&p, &t, Network::default(), 5, r)).collect();
             let (mean, half, _) = check(&outs, "reduction_factor");
             assert!(mean + half < 0.9 * (-1.0f64).exp(), "{mean}");
             check(&outs, "mean");
@@ -245,26 +188,14 @@ mod tests {
     #[test]
     fn peak_start_estimates_the_size() {
         let t = Topology::complete(2000).unwrap();
-        let outs: Vec<Outcome> = (0..5)
-            .map(|r| run(&AggregationParams::default(), &t, Network::default(), 6, r))
-            .collect();
+        let outs: Vec<Outcome> =
+            (0..5).map(|r| run(&AggregationParams::default(), &t, Network::default(), 6, r)).collect();
         let (mean, ..) = check(&outs, "size_estimate");
         assert!((mean - 2000.0).abs() < 1e-3);
         assert!(outs.iter().all(|o| o.get("unreached") == Some(0.0)));
         // Few cycles: the estimates are still spread out, and some nodes may still hold 0.
-        let few = run(
-            &AggregationParams {
-                cycles: 3,
-                ..AggregationParams::default()
-            },
-            &t,
-            Network::default(),
-            6,
-            0,
-        );
-        assert!(
-            few.get("size_estimate_max").unwrap() > 2.0 * few.get("size_estimate_min").unwrap()
-        );
+        let few = run(&AggregationParams { cycles: 3, ..AggregationParams::default() }, &t, Network::default(), 6, 0);
+        assert!(few.get("size_estimate_max").unwrap() > 2.0 * few.get("size_estimate_min").unwrap());
     }
 
     #[test]
@@ -274,19 +205,10 @@ mod tests {
             b.edge(v, (v + 1) % 100);
         }
         let t = Topology::Graph(b.build().unwrap());
-        let p = AggregationParams {
-            initial: Initial::Uniform,
-            ..AggregationParams::default()
-        };
+        let p = AggregationParams { initial: Initial::Uniform, ..AggregationParams::default() };
         let out = run(&p, &t, Network::default(), 1, 0);
-        assert!(
-            out.get("reduction_factor").unwrap() > 0.5,
-            "a ring mixes slowly"
-        );
-        assert!(
-            out.analytic.iter().all(|a| a.name == "mean"),
-            "the 1/(2√e) factor is for random peers"
-        );
+        assert!(out.get("reduction_factor").unwrap() > 0.5, "a ring mixes slowly");
+        assert!(out.analytic.iter().all(|a| a.name == "mean"), "the 1/(2√e) factor is for random peers");
         let a = &out.analytic[0];
         assert!((out.get("mean").unwrap() - a.value).abs() < 1e-12);
     }

@@ -169,12 +169,7 @@ mod tests {
     #[test]
     fn recursions_start_at_one_source_and_order_as_expected() {
         let n = 10_000;
-        for r in [
-            Recursion::Push,
-            Recursion::Pull,
-            Recursion::PushPull,
-            Recursion::PushPullLecture,
-        ] {
+        for r in [Recursion::Push, Recursion::Pull, Recursion::PushPull, Recursion::PushPullLecture] {
             let s = r.series(n, 1000);
             assert_eq!(s[0], 1.0 - 1e-4);
             assert!(s.windows(2).all(|w| w[1] < w[0]), "{r:?} decreases");

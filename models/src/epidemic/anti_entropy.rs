@@ -36,9 +36,7 @@ use sim_core::topology::Topology;
 use sim_core::{NodeId, Time};
 
 use super::analysis::{Recursion, push_pull_rounds_estimate, push_rounds_estimate};
-use super::replicas::{
-    Bitset, ENTRY_BYTES, Replicas, Store, Traffic, Update, UpdateSpec, View, resolve, sync_round,
-};
+use super::replicas::{Bitset, ENTRY_BYTES, Replicas, Store, Traffic, Update, UpdateSpec, View, resolve, sync_round};
 use super::{Clock, Link, Links, Mode, Timing, check_connected, check_node};
 use crate::{Check, ModelError, Outcome};
 
@@ -82,10 +80,7 @@ impl AntiEntropyParams {
     pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
         self.timing.validate(&format!("{prefix}.timing"))?;
         if self.updates.is_empty() {
-            return Err(ModelError::new(
-                format!("{prefix}.updates"),
-                "needs at least one update",
-            ));
+            return Err(ModelError::new(format!("{prefix}.updates"), "needs at least one update"));
         }
         for (i, u) in self.updates.iter().enumerate() {
             if let Some(v) = u.node {
@@ -93,10 +88,7 @@ impl AntiEntropyParams {
             }
         }
         if self.max_rounds == 0 {
-            return Err(ModelError::new(
-                format!("{prefix}.max_rounds"),
-                "must be at least 1",
-            ));
+            return Err(ModelError::new(format!("{prefix}.max_rounds"), "must be at least 1"));
         }
         check_connected(topology, "anti-entropy")
     }
@@ -130,22 +122,9 @@ pub(crate) struct Setting<'t> {
 
 /// Spreads until every node holds every update or `max_rounds` pass. `missing` is the number of (node,
 /// update) pairs not held in `replicas` out of `total`; `updates` (sorted by `at`) are written on the way.
-pub(crate) fn spread<R: Replicas>(
-    replicas: R,
-    missing: u64,
-    total: u64,
-    updates: &[Update],
-    at: &Setting,
-) -> Spread {
+pub(crate) fn spread<R: Replicas>(replicas: R, missing: u64, total: u64, updates: &[Update], at: &Setting) -> Spread {
     match at.timing.clock() {
-        None => spread_rounds(
-            replicas,
-            missing,
-            total,
-            updates,
-            at,
-            &mut stream(at.seed, at.run, Lane::Protocol),
-        ),
+        None => spread_rounds(replicas, missing, total, updates, at, &mut stream(at.seed, at.run, Lane::Protocol)),
         Some(clock) => {
             let period = at.timing.period();
             let mut ae = EventAe {
@@ -165,10 +144,7 @@ pub(crate) fn spread<R: Replicas>(
             if let Topology::Graph(g) = at.topology {
                 sim = sim.graph(g);
             }
-            let limits = Limits {
-                max_time: Some(u64::from(at.max_rounds) * period),
-                max_events: None,
-            };
+            let limits = Limits { max_time: Some(u64::from(at.max_rounds) * period), max_events: None };
             sim.run(&mut ae, limits);
             let end = ae.converged.unwrap_or(sim.now());
             Spread {
@@ -176,11 +152,7 @@ pub(crate) fn spread<R: Replicas>(
                 converged: ae.converged.map(|t| t as f64 / period as f64),
                 converged_time: ae.converged,
                 ignorant: ae.ignorant,
-                traffic: Traffic {
-                    messages: sim.counters_ref().sent,
-                    entries: ae.entries,
-                    failed: 0,
-                },
+                traffic: Traffic { messages: sim.counters_ref().sent, entries: ae.entries, failed: 0 },
             }
         }
     }
@@ -207,15 +179,7 @@ fn spread_rounds<R: Replicas>(
     // Unwritten updates count as missing, so missing == 0 means all are written and held everywhere.
     while missing > 0 && round < at.max_rounds {
         round += 1;
-        missing -= sync_round(
-            at.topology,
-            at.mode,
-            &mut cur,
-            rng,
-            at.network.loss,
-            |_| true,
-            &mut traffic,
-        );
+        missing -= sync_round(at.topology, at.mode, &mut cur, rng, at.network.loss, |_| true, &mut traffic);
         write_until(u64::from(round), &mut cur, &mut missing);
         ignorant.push(missing as f64 / total as f64);
     }
@@ -298,8 +262,7 @@ impl<R: Replicas> Protocol for EventAe<'_, R> {
                 ctx.set_timer(u.node, u.at, Tick::Write(i));
             }
         }
-        self.ignorant
-            .push((self.missing - gained) as f64 / self.total);
+        self.ignorant.push((self.missing - gained) as f64 / self.total);
         ctx.set_timer(0, self.period, Tick::Sample);
         for v in 0..self.links.topology.node_count() {
             let first = self.clock.first(ctx.rng());
@@ -308,13 +271,7 @@ impl<R: Replicas> Protocol for EventAe<'_, R> {
         self.gained(ctx, gained);
     }
 
-    fn on_message(
-        &mut self,
-        ctx: &mut Context<'_, Self::Msg, Tick>,
-        from: NodeId,
-        to: NodeId,
-        msg: Self::Msg,
-    ) {
+    fn on_message(&mut self, ctx: &mut Context<'_, Self::Msg, Tick>, from: NodeId, to: NodeId, msg: Self::Msg) {
         match msg {
             Msg::Push(s) | Msg::Reply(s) => {
                 let g = self.replicas.merge(to, &s);
@@ -361,13 +318,7 @@ impl<R: Replicas> Protocol for EventAe<'_, R> {
 
 /// Runs anti-entropy: run `run` of `seed` on `topology` under `network` (latency and loss apply to
 /// event-driven runs; loss also to synchronous rounds).
-pub fn run(
-    params: &AntiEntropyParams,
-    topology: &Topology,
-    network: Network,
-    seed: u64,
-    run: u64,
-) -> Outcome {
+pub fn run(params: &AntiEntropyParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
     let n = topology.node_count();
     let (updates, slots) = resolve(&params.updates, n, &mut stream(seed, run, Lane::Placement));
     let total = u64::from(n) * updates.len() as u64;
@@ -395,15 +346,9 @@ pub fn run(
         .metric("messages", s.traffic.messages as f64)
         .metric("messages_per_node", s.traffic.messages as f64 / nf)
         .metric("state_bytes", (s.traffic.entries * ENTRY_BYTES) as f64)
-        .metric(
-            "final_ignorant_fraction",
-            *s.ignorant.last().expect("sampled at start"),
-        );
+        .metric("final_ignorant_fraction", *s.ignorant.last().expect("sampled at start"));
     if params.timing != Timing::Rounds {
-        out.metric(
-            "convergence_time",
-            s.converged_time.map_or(f64::NAN, |t| t as f64),
-        );
+        out.metric("convergence_time", s.converged_time.map_or(f64::NAN, |t| t as f64));
     }
     out.series("ignorant_fraction", s.ignorant);
 
@@ -419,13 +364,7 @@ pub fn run(
         );
     }
     if matches!(topology, Topology::Complete { .. }) && updates.len() == 1 && updates[0].at == 0 {
-        analytic(
-            &mut out,
-            params.mode,
-            n,
-            params.max_rounds,
-            sync && network.loss == 0.0,
-        );
+        analytic(&mut out, params.mode, n, params.max_rounds, sync && network.loss == 0.0);
     }
     out
 }
@@ -442,20 +381,8 @@ fn analytic(out: &mut Outcome, mode: Mode, n: u32, max_rounds: u32, checked: boo
     };
     // The recursion is mean-field: the spread of the early phase (a few informed nodes) shifts the whole
     // run by a random number of rounds, which the recursion's mean matches only to about this fraction.
-    let check = if checked {
-        Check::WithinCi {
-            rel_slack: ROUNDS_SLACK,
-        }
-    } else {
-        Check::Reference
-    };
-    out.analytic(
-        "rounds_recursion",
-        "rounds_to_convergence",
-        formula,
-        rec.expected_rounds(n),
-        check,
-    );
+    let check = if checked { Check::WithinCi { rel_slack: ROUNDS_SLACK } } else { Check::Reference };
+    out.analytic("rounds_recursion", "rounds_to_convergence", formula, rec.expected_rounds(n), check);
     match mode {
         Mode::Push => {
             out.analytic(
@@ -467,10 +394,7 @@ fn analytic(out: &mut Outcome, mode: Mode, n: u32, max_rounds: u32, checked: boo
             );
         }
         Mode::PushPull => {
-            out.series(
-                "ignorant_fraction_lecture",
-                Recursion::PushPullLecture.series(n, max_rounds),
-            );
+            out.series("ignorant_fraction_lecture", Recursion::PushPullLecture.series(n, max_rounds));
             out.analytic(
                 "rounds_push_pull_estimate",
                 "rounds_to_convergence",
@@ -501,10 +425,7 @@ mod tests {
     use sim_core::topology::GraphBuilder;
 
     fn params(mode: Mode) -> AntiEntropyParams {
-        AntiEntropyParams {
-            mode,
-            ..AntiEntropyParams::default()
-        }
+        AntiEntropyParams { mode, ..AntiEntropyParams::default() }
     }
 
     #[test]
@@ -515,12 +436,7 @@ mod tests {
             assert_eq!(out.get("converged"), Some(1.0), "{mode:?}");
             let exact = out.analytic.iter().find(|a| a.name == "messages").unwrap();
             assert_eq!(out.get("messages"), Some(exact.value));
-            let ign = &out
-                .series
-                .iter()
-                .find(|(n, _)| n == "ignorant_fraction")
-                .unwrap()
-                .1;
+            let ign = &out.series.iter().find(|(n, _)| n == "ignorant_fraction").unwrap().1;
             assert_eq!(ign[0], 0.999);
             assert_eq!(*ign.last().unwrap(), 0.0);
             assert_eq!(ign.len() as f64, out.get("rounds").unwrap() + 1.0);
@@ -530,18 +446,9 @@ mod tests {
     #[test]
     fn same_seed_same_outcome() {
         let t = Topology::complete(500).unwrap();
-        let p = AntiEntropyParams {
-            timing: Timing::Poisson { period: 10 },
-            ..AntiEntropyParams::default()
-        };
-        assert_eq!(
-            run(&p, &t, Network::default(), 9, 2),
-            run(&p, &t, Network::default(), 9, 2)
-        );
-        assert_ne!(
-            run(&p, &t, Network::default(), 9, 2),
-            run(&p, &t, Network::default(), 9, 3)
-        );
+        let p = AntiEntropyParams { timing: Timing::Poisson { period: 10 }, ..AntiEntropyParams::default() };
+        assert_eq!(run(&p, &t, Network::default(), 9, 2), run(&p, &t, Network::default(), 9, 2));
+        assert_ne!(run(&p, &t, Network::default(), 9, 2), run(&p, &t, Network::default(), 9, 3));
     }
 
     #[test]
@@ -559,24 +466,9 @@ mod tests {
         let t = Topology::complete(300).unwrap();
         let p = AntiEntropyParams {
             updates: vec![
-                UpdateSpec {
-                    key: 1,
-                    node: Some(3),
-                    at: 0,
-                    value: Some(10),
-                },
-                UpdateSpec {
-                    key: 2,
-                    node: None,
-                    at: 4,
-                    value: None,
-                },
-                UpdateSpec {
-                    key: 1,
-                    node: Some(7),
-                    at: 6,
-                    value: Some(11),
-                },
+                UpdateSpec { key: 1, node: Some(3), at: 0, value: Some(10) },
+                UpdateSpec { key: 2, node: None, at: 4, value: None },
+                UpdateSpec { key: 1, node: Some(7), at: 6, value: Some(11) },
             ],
             ..AntiEntropyParams::default()
         };
@@ -587,11 +479,7 @@ mod tests {
         assert!((ign[0] - (1.0 - 1.0 / 900.0)).abs() < 1e-12);
         assert!(out.get("rounds_to_convergence").unwrap() > 6.0);
         // Multi-update runs have no single-source recursion.
-        assert!(
-            out.series
-                .iter()
-                .all(|(n, _)| n != "ignorant_fraction_recursion")
-        );
+        assert!(out.series.iter().all(|(n, _)| n != "ignorant_fraction_recursion"));
     }
 
     #[test]
@@ -602,26 +490,12 @@ mod tests {
             b.weighted_edge(v, (v + 7) % 40, 2);
         }
         let t = Topology::Graph(b.build().unwrap());
-        let net = Network {
-            latency: Latency::EdgeWeight,
-            loss: 0.0,
-        };
+        let net = Network { latency: Latency::EdgeWeight, loss: 0.0 };
         for mode in [Mode::Push, Mode::Pull, Mode::PushPull] {
             let p = AntiEntropyParams {
                 mode,
-                timing: Timing::Periodic {
-                    period: 10,
-                    jitter: 0.2,
-                },
-                updates: vec![
-                    UpdateSpec::default(),
-                    UpdateSpec {
-                        key: 1,
-                        node: Some(20),
-                        at: 15,
-                        value: None,
-                    },
-                ],
+                timing: Timing::Periodic { period: 10, jitter: 0.2 },
+                updates: vec![UpdateSpec::default(), UpdateSpec { key: 1, node: Some(20), at: 15, value: None }],
                 ..AntiEntropyParams::default()
             };
             let out = run(&p, &t, net, 2, 0);
@@ -638,16 +512,7 @@ mod tests {
     fn lossy_pull_still_converges_and_sends_more() {
         let t = Topology::complete(500).unwrap();
         let lossless = run(&params(Mode::Pull), &t, Network::default(), 4, 0);
-        let lossy = run(
-            &params(Mode::Pull),
-            &t,
-            Network {
-                loss: 0.5,
-                ..Network::default()
-            },
-            4,
-            0,
-        );
+        let lossy = run(&params(Mode::Pull), &t, Network { loss: 0.5, ..Network::default() }, 4, 0);
         assert_eq!(lossy.get("converged"), Some(1.0));
         assert!(lossy.get("rounds").unwrap() > lossless.get("rounds").unwrap());
         assert!(lossy.analytic.iter().all(|a| a.name != "messages"));
@@ -666,10 +531,7 @@ mod tests {
         let residuals = |mode: Mode, rec: Recursion| {
             let mut r = Vec::new();
             for run_ix in 0..12 {
-                let ign = run(&params(mode), &t, Network::default(), 11, run_ix)
-                    .series
-                    .swap_remove(0)
-                    .1;
+                let ign = run(&params(mode), &t, Network::default(), 11, run_ix).series.swap_remove(0).1;
                 for w in ign.windows(2).filter(|w| (0.01..0.99).contains(&w[0])) {
                     r.push(w[1] - rec.step(w[0], f64::from(n)));
                 }
@@ -690,25 +552,12 @@ mod tests {
     fn push_mean_curve_follows_the_recursion() {
         let n = 10_000;
         let t = Topology::complete(n).unwrap();
-        let outs: Vec<Vec<f64>> = (0..10)
-            .map(|r| {
-                run(&params(Mode::Push), &t, Network::default(), 12, r)
-                    .series
-                    .swap_remove(0)
-                    .1
-            })
-            .collect();
+        let outs: Vec<Vec<f64>> =
+            (0..10).map(|r| run(&params(Mode::Push), &t, Network::default(), 12, r).series.swap_remove(0).1).collect();
         for (i, p) in Recursion::Push.series(n, 1000).into_iter().enumerate() {
-            let xs: Vec<f64> = outs
-                .iter()
-                .map(|s| s.get(i).copied().unwrap_or(0.0))
-                .collect();
+            let xs: Vec<f64> = outs.iter().map(|s| s.get(i).copied().unwrap_or(0.0)).collect();
             let m = Summary::of(&xs);
-            assert!(
-                (m.mean - p).abs() <= m.half_width() + 0.005,
-                "round {i}: {} vs {p}",
-                m.mean
-            );
+            assert!((m.mean - p).abs() <= m.half_width() + 0.005, "round {i}: {} vs {p}", m.mean);
         }
     }
 
@@ -720,18 +569,11 @@ mod tests {
         let t = Topology::complete(n).unwrap();
         for mode in [Mode::Push, Mode::Pull, Mode::PushPull] {
             let xs: Vec<f64> = (0..40)
-                .map(|r| {
-                    run(&params(mode), &t, Network::default(), 13, r)
-                        .get("rounds_to_convergence")
-                        .unwrap()
-                })
+                .map(|r| run(&params(mode), &t, Network::default(), 13, r).get("rounds_to_convergence").unwrap())
                 .collect();
             let s = Summary::of(&xs);
             let e = Recursion::from(mode).expected_rounds(n);
-            assert!(
-                (s.mean - e).abs() <= s.half_width() + ROUNDS_SLACK * e,
-                "{mode:?}: {s:?} vs {e}"
-            );
+            assert!((s.mean - e).abs() <= s.half_width() + ROUNDS_SLACK * e, "{mode:?}: {s:?} vs {e}");
         }
     }
 }

@@ -127,10 +127,7 @@ impl DeathParams {
         let err = |field: &str, msg: String| Err(ModelError::new(format!("{prefix}.{field}"), msg));
         check_probability(&format!("{prefix}.offline_fraction"), self.offline_fraction)?;
         if self.offline_fraction >= 1.0 {
-            return err(
-                "offline_fraction",
-                "some node must stay online to delete".into(),
-            );
+            return err("offline_fraction", "some node must stay online to delete".into());
         }
         if self.keys == 0 {
             return err("keys", "must be at least 1".into());
@@ -142,16 +139,11 @@ impl DeathParams {
         if u64::from(self.rounds) <= last_delete {
             return err(
                 "rounds",
-                format!(
-                    "must exceed delete_round + delete_spread ({last_delete}) to see the deletions spread"
-                ),
+                format!("must exceed delete_round + delete_spread ({last_delete}) to see the deletions spread"),
             );
         }
         if u64::from(topology.node_count()) * u64::from(self.keys) > MAX_ENTRIES {
-            return err(
-                "keys",
-                format!("nodes × keys must stay below {MAX_ENTRIES} entries"),
-            );
+            return err("keys", format!("nodes × keys must stay below {MAX_ENTRIES} entries"));
         }
         check_connected(topology, "anti-entropy")
     }
@@ -161,13 +153,7 @@ impl DeathParams {
 const MAX_ENTRIES: u64 = 1 << 24;
 
 /// Runs the scenario: run `run` of `seed` on `topology`; `network.loss` applies to every message.
-pub fn run(
-    params: &DeathParams,
-    topology: &Topology,
-    network: Network,
-    seed: u64,
-    run: u64,
-) -> Outcome {
+pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
     let n = topology.node_count();
     let keys = params.keys;
     let mut place = stream(seed, run, Lane::Placement);
@@ -179,8 +165,7 @@ pub fn run(
     for i in 0..offline_count {
         let j = i + below(&mut place, n - i);
         order.swap(i as usize, j as usize);
-        back[order[i as usize] as usize] =
-            params.offline_round + 1 + below(&mut place, params.outage);
+        back[order[i as usize] as usize] = params.offline_round + 1 + below(&mut place, params.outage);
     }
     // Node v takes part in round r unless it is away: offline_round < r ≤ back[v].
     let online = |v: u32, r: u32| r <= params.offline_round || r > back[v as usize];
@@ -190,11 +175,7 @@ pub fn run(
         node: below(&mut place, n),
         at: 0,
         slot: k,
-        entry: Entry {
-            version: 1,
-            stamp: 0,
-            value: Some(u64::from(k)),
-        },
+        entry: Entry { version: 1, stamp: 0, value: Some(u64::from(k)) },
     });
     let mut updates: Vec<Update> = writes.collect();
     for k in 0..keys {
@@ -209,11 +190,7 @@ pub fn run(
             node,
             at: u64::from(at),
             slot: k,
-            entry: Entry {
-                version: 2,
-                stamp: u64::from(at),
-                value: None,
-            },
+            entry: Entry { version: 2, stamp: u64::from(at), value: None },
         });
     }
 
@@ -228,15 +205,7 @@ pub fn run(
     let mut series = Series::default();
     series.record(&cur, n, keys, &mut saw_certificate);
     for r in 1..=params.rounds {
-        sync_round(
-            topology,
-            params.mode,
-            &mut cur,
-            &mut rng,
-            network.loss,
-            |v| online(v, r),
-            &mut traffic,
-        );
+        sync_round(topology, params.mode, &mut cur, &mut rng, network.loss, |v| online(v, r), &mut traffic);
         for u in updates.iter().filter(|u| u.at == u64::from(r)) {
             cur.inject(u);
         }
@@ -246,32 +215,21 @@ pub fn run(
 
     let mut out = Outcome::default();
     let end = params.rounds as usize;
-    let values_alive = (0..keys)
-        .filter(|&k| (0..n).any(|v| cur.row(v)[k as usize].value.is_some()))
-        .count() as f64;
+    let values_alive = (0..keys).filter(|&k| (0..n).any(|v| cur.row(v)[k as usize].value.is_some())).count() as f64;
     // The first round after which no copy of a deleted value exists any more, for good.
-    let gone = series.value_copies[params.delete_round as usize..]
-        .iter()
-        .rposition(|&c| c > 0.0)
-        .map_or(Some(params.delete_round as usize), |i| {
+    let gone = series.value_copies[params.delete_round as usize..].iter().rposition(|&c| c > 0.0).map_or(
+        Some(params.delete_round as usize),
+        |i| {
             let last = params.delete_round as usize + i;
             (last < end).then_some(last + 1)
-        });
+        },
+    );
     out.metric("resurrected_values", values_alive)
         .metric("resurrected_fraction", values_alive / f64::from(keys))
         .metric("resurrected_copies", series.resurrected[end])
-        .metric(
-            "deleted_everywhere_round",
-            gone.map_or(f64::NAN, |r| r as f64),
-        )
-        .metric(
-            "certificate_peak",
-            series.certificates.iter().copied().fold(0.0, f64::max),
-        )
-        .metric(
-            "certificate_peak_bytes",
-            series.certificates.iter().copied().fold(0.0, f64::max) * ENTRY_BYTES as f64,
-        )
+        .metric("deleted_everywhere_round", gone.map_or(f64::NAN, |r| r as f64))
+        .metric("certificate_peak", series.certificates.iter().copied().fold(0.0, f64::max))
+        .metric("certificate_peak_bytes", series.certificates.iter().copied().fold(0.0, f64::max) * ENTRY_BYTES as f64)
         .metric("certificate_entry_rounds", series.certificates.iter().sum())
         .metric("certificates_end", series.certificates[end])
         .metric("messages", traffic.messages as f64)
@@ -307,14 +265,10 @@ pub fn run(
 /// + outage, and the certificates of a key deleted after round d are gone from round d + L + 1 on.
 fn resurrection_estimate(p: &DeathParams, offline: u32, lifetime: u32) -> f64 {
     let returned_before = |x: u32| {
-        (f64::from(x) - f64::from(p.offline_round) - 1.0).clamp(0.0, f64::from(p.outage))
-            / f64::from(p.outage)
+        (f64::from(x) - f64::from(p.offline_round) - 1.0).clamp(0.0, f64::from(p.outage)) / f64::from(p.outage)
     };
     let deletions = p.delete_round..=p.delete_round + p.delete_spread;
-    let sum: f64 = deletions
-        .clone()
-        .map(|d| 1.0 - returned_before(d + lifetime).powf(f64::from(offline)))
-        .sum();
+    let sum: f64 = deletions.clone().map(|d| 1.0 - returned_before(d + lifetime).powf(f64::from(offline))).sum();
     sum / deletions.count() as f64
 }
 
@@ -388,10 +342,7 @@ mod tests {
     use sim_core::stats::Summary;
 
     fn params(collection: Collection) -> DeathParams {
-        DeathParams {
-            collection,
-            ..DeathParams::default()
-        }
+        DeathParams { collection, ..DeathParams::default() }
     }
 
     #[test]
@@ -402,11 +353,7 @@ mod tests {
             assert_eq!(out.get("resurrected_values"), Some(0.0), "{c:?}");
             assert_eq!(out.get("resurrected_copies"), Some(0.0));
             assert!(out.get("deleted_everywhere_round").unwrap() > 20.0);
-            let exact = out
-                .analytic
-                .iter()
-                .find(|a| a.name == "resurrected_values")
-                .unwrap();
+            let exact = out.analytic.iter().find(|a| a.name == "resurrected_values").unwrap();
             assert_eq!(exact.check, Check::Exact);
         }
         // Never keeps one certificate per node and key; global ends with none, after every node came back.
@@ -419,24 +366,10 @@ mod tests {
     #[test]
     fn values_spread_then_vanish_with_long_lifetimes() {
         let t = Topology::complete(400).unwrap();
-        let out = run(
-            &params(Collection::Lifetime { rounds: 100 }),
-            &t,
-            Network::default(),
-            2,
-            0,
-        );
-        let copies = &out
-            .series
-            .iter()
-            .find(|(n, _)| n == "value_copies")
-            .unwrap()
-            .1;
+        let out = run(&params(Collection::Lifetime { rounds: 100 }), &t, Network::default(), 2, 0);
+        let copies = &out.series.iter().find(|(n, _)| n == "value_copies").unwrap().1;
         assert_eq!(copies[0], 10.0);
-        assert_eq!(
-            copies[15], 4000.0,
-            "all values everywhere before the outage"
-        );
+        assert_eq!(copies[15], 4000.0, "all values everywhere before the outage");
         assert_eq!(out.get("resurrected_values"), Some(0.0));
         // The last deletion is after round 40 at the latest: every certificate is gone by round 140.
         assert_eq!(out.get("certificates_end"), Some(0.0));
@@ -453,15 +386,9 @@ mod tests {
         let mean = |rounds: u32| {
             let xs: Vec<f64> = (0..12)
                 .map(|r| {
-                    run(
-                        &params(Collection::Lifetime { rounds }),
-                        &t,
-                        Network::default(),
-                        3,
-                        r,
-                    )
-                    .get("resurrected_fraction")
-                    .unwrap()
+                    run(&params(Collection::Lifetime { rounds }), &t, Network::default(), 3, r)
+                        .get("resurrected_fraction")
+                        .unwrap()
                 })
                 .collect();
             Summary::of(&xs).mean
@@ -478,29 +405,10 @@ mod tests {
     #[test]
     fn resurrection_estimate_is_close() {
         let t = Topology::complete(300).unwrap();
-        let outs: Vec<Outcome> = (0..30)
-            .map(|r| {
-                run(
-                    &params(Collection::Lifetime { rounds: 25 }),
-                    &t,
-                    Network::default(),
-                    4,
-                    r,
-                )
-            })
-            .collect();
-        let s = Summary::of(
-            &outs
-                .iter()
-                .map(|o| o.get("resurrected_fraction").unwrap())
-                .collect::<Vec<_>>(),
-        );
-        let e = outs[0]
-            .analytic
-            .iter()
-            .find(|a| a.name == "resurrected_fraction_estimate")
-            .unwrap()
-            .value;
+        let outs: Vec<Outcome> =
+            (0..30).map(|r| run(&params(Collection::Lifetime { rounds: 25 }), &t, Network::default(), 4, r)).collect();
+        let s = Summary::of(&outs.iter().map(|o| o.get("resurrected_fraction").unwrap()).collect::<Vec<_>>());
+        let e = outs[0].analytic.iter().find(|a| a.name == "resurrected_fraction_estimate").unwrap().value;
         assert!(e > 0.3 && e < 0.7, "{e}");
         assert!((s.mean - e).abs() <= s.half_width() + 0.1, "{s:?} vs {e}");
     }
@@ -508,19 +416,10 @@ mod tests {
     #[test]
     fn validation() {
         let t = Topology::complete(10).unwrap();
-        let bad = DeathParams {
-            rounds: 20,
-            ..DeathParams::default()
-        };
+        let bad = DeathParams { rounds: 20, ..DeathParams::default() };
         assert_eq!(bad.validate("m", &t).unwrap_err().field, "m.rounds");
-        let bad = DeathParams {
-            offline_fraction: 1.0,
-            ..DeathParams::default()
-        };
-        assert_eq!(
-            bad.validate("m", &t).unwrap_err().field,
-            "m.offline_fraction"
-        );
+        let bad = DeathParams { offline_fraction: 1.0, ..DeathParams::default() };
+        assert_eq!(bad.validate("m", &t).unwrap_err().field, "m.offline_fraction");
         assert!(DeathParams::default().validate("m", &t).is_ok());
     }
 }

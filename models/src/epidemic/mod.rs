@@ -101,10 +101,7 @@ impl Timing {
                 if (0.0..1.0).contains(&jitter) {
                     Ok(())
                 } else {
-                    Err(ModelError::new(
-                        format!("{prefix}.jitter"),
-                        format!("must lie in [0, 1), got {jitter}"),
-                    ))
+                    Err(ModelError::new(format!("{prefix}.jitter"), format!("must lie in [0, 1), got {jitter}")))
                 }
             }
             Timing::Poisson { period } => check_period(prefix, period),
@@ -115,26 +112,16 @@ impl Timing {
     fn clock(&self) -> Option<Clock> {
         match *self {
             Timing::Rounds => None,
-            Timing::Periodic { period, jitter } => Some(Clock::Periodic {
-                period,
-                spread: (jitter * period as f64).floor() as Time,
-            }),
-            Timing::Poisson { period } => Some(Clock::Poisson {
-                mean: period as f64,
-            }),
+            Timing::Periodic { period, jitter } => {
+                Some(Clock::Periodic { period, spread: (jitter * period as f64).floor() as Time })
+            }
+            Timing::Poisson { period } => Some(Clock::Poisson { mean: period as f64 }),
         }
     }
 }
 
 fn check_period(prefix: &str, period: Time) -> Result<(), ModelError> {
-    if period == 0 {
-        Err(ModelError::new(
-            format!("{prefix}.period"),
-            "must be at least 1",
-        ))
-    } else {
-        Ok(())
-    }
+    if period == 0 { Err(ModelError::new(format!("{prefix}.period"), "must be at least 1")) } else { Ok(()) }
 }
 
 /// Gaps between a node's initiatives in the event-driven models.
@@ -148,9 +135,7 @@ impl Clock {
     /// Delay of a node's first initiative: uniform in `1..=period`, so that nodes are out of phase.
     fn first(self, rng: &mut SimRng) -> Time {
         match self {
-            Clock::Periodic { period, .. } => {
-                1 + Time::from(below(rng, period.min(u64::from(u32::MAX)) as u32))
-            }
+            Clock::Periodic { period, .. } => 1 + Time::from(below(rng, period.min(u64::from(u32::MAX)) as u32)),
             Clock::Poisson { .. } => self.gap(rng),
         }
     }
@@ -159,8 +144,7 @@ impl Clock {
         match self {
             Clock::Periodic { period, spread: 0 } => period,
             Clock::Periodic { period, spread } => {
-                period - spread
-                    + Time::from(below(rng, (2 * spread + 1).min(u64::from(u32::MAX)) as u32))
+                period - spread + Time::from(below(rng, (2 * spread + 1).min(u64::from(u32::MAX)) as u32))
             }
             Clock::Poisson { mean } => ((-(1.0 - unit(rng)).ln() * mean).ceil() as Time).max(1),
         }
@@ -198,10 +182,7 @@ impl<'t> Links<'t> {
                 let mut first = vec![ArcId::MAX; g.edge_count()];
                 let arcs = (0..g.node_count()).flat_map(|v| g.arcs(v));
                 let count = arcs.clone().count();
-                assert!(
-                    count < u32::MAX as usize,
-                    "{count} arcs do not fit the 32-bit links of the epidemic models"
-                );
+                assert!(count < u32::MAX as usize, "{count} arcs do not fit the 32-bit links of the epidemic models");
                 let mut reverse = vec![0; count];
                 for a in arcs {
                     let e = g.arc_edge(a) as usize;
@@ -245,9 +226,7 @@ impl<'t> Links<'t> {
     /// The link back from the receiver of a message that came over `link`.
     #[inline]
     fn back(&self, link: Link) -> Link {
-        link.arc().map_or(Link::NONE, |a| Link {
-            arc: self.reverse[a],
-        })
+        link.arc().map_or(Link::NONE, |a| Link { arc: self.reverse[a] })
     }
 }
 
@@ -273,9 +252,7 @@ struct Bits {
 
 impl Bits {
     fn new(n: u32) -> Self {
-        Bits {
-            words: vec![0; (n as usize).div_ceil(64)],
-        }
+        Bits { words: vec![0; (n as usize).div_ceil(64)] }
     }
 
     #[inline]
@@ -306,10 +283,7 @@ fn check_node(field: &str, node: NodeId, topology: &Topology) -> Result<(), Mode
     } else {
         Err(ModelError::new(
             field,
-            format!(
-                "node {node} does not exist; the topology has nodes 0..{}",
-                topology.node_count() - 1
-            ),
+            format!("node {node} does not exist; the topology has nodes 0..{}", topology.node_count() - 1),
         ))
     }
 }
@@ -376,53 +350,28 @@ mod tests {
         use super::anti_entropy::AntiEntropyParams;
         use super::death::{Collection, DeathParams};
         use super::rumor::RumorParams;
-        assert_eq!(
-            serde_json::from_str::<AntiEntropyParams>("{}").unwrap(),
-            AntiEntropyParams::default()
-        );
-        assert_eq!(
-            serde_json::from_str::<RumorParams>("{}").unwrap(),
-            RumorParams::default()
-        );
-        assert_eq!(
-            serde_json::from_str::<DeathParams>("{}").unwrap(),
-            DeathParams::default()
-        );
-        assert_eq!(
-            serde_json::from_str::<AggregationParams>("{}").unwrap(),
-            AggregationParams::default()
-        );
+        assert_eq!(serde_json::from_str::<AntiEntropyParams>("{}").unwrap(), AntiEntropyParams::default());
+        assert_eq!(serde_json::from_str::<RumorParams>("{}").unwrap(), RumorParams::default());
+        assert_eq!(serde_json::from_str::<DeathParams>("{}").unwrap(), DeathParams::default());
+        assert_eq!(serde_json::from_str::<AggregationParams>("{}").unwrap(), AggregationParams::default());
         let p: AntiEntropyParams = serde_json::from_str(
             r#"{"mode": "push", "timing": {"kind": "periodic", "period": 20, "jitter": 0.1},
                 "updates": [{"key": 1, "node": 3, "at": 2}, {"key": 2}]}"#,
         )
         .unwrap();
         assert_eq!(p.mode, Mode::Push);
-        assert_eq!(
-            p.timing,
-            Timing::Periodic {
-                period: 20,
-                jitter: 0.1
-            }
-        );
+        assert_eq!(p.timing, Timing::Periodic { period: 20, jitter: 0.1 });
         assert_eq!(p.updates[1].node, None, "no node: a random one");
-        let r: RumorParams = serde_json::from_str(
-            r#"{"stop": "counter", "feedback": false, "then_anti_entropy": "pull"}"#,
-        )
-        .unwrap();
+        let r: RumorParams =
+            serde_json::from_str(r#"{"stop": "counter", "feedback": false, "then_anti_entropy": "pull"}"#).unwrap();
         assert_eq!(r.then_anti_entropy, Some(Mode::Pull));
         let d: DeathParams = serde_json::from_str(r#"{"collection": {"kind": "global"}}"#).unwrap();
         assert_eq!(d.collection, Collection::Global);
         assert!(serde_json::from_str::<RumorParams>(r#"{"mod": "push"}"#).is_err());
         assert!(
-            serde_json::from_str::<AntiEntropyParams>(
-                r#"{"timing": {"kind": "poisson", "jitter": 0.1}}"#
-            )
-            .is_err()
+            serde_json::from_str::<AntiEntropyParams>(r#"{"timing": {"kind": "poisson", "jitter": 0.1}}"#).is_err()
         );
-        assert!(
-            serde_json::from_str::<DeathParams>(r#"{"collection": {"kind": "lifetime"}}"#).is_err()
-        );
+        assert!(serde_json::from_str::<DeathParams>(r#"{"collection": {"kind": "lifetime"}}"#).is_err());
         let schema = serde_json::to_string(&schemars::schema_for!(AntiEntropyParams)).unwrap();
         assert!(schema.contains("push_pull") && schema.contains("periodic"));
     }
@@ -430,12 +379,7 @@ mod tests {
     #[test]
     fn clock_gaps_respect_their_bounds() {
         let mut rng = stream(1, 0, Lane::Protocol);
-        let c = Timing::Periodic {
-            period: 10,
-            jitter: 0.35,
-        }
-        .clock()
-        .unwrap();
+        let c = Timing::Periodic { period: 10, jitter: 0.35 }.clock().unwrap();
         for _ in 0..1000 {
             assert!((7..=13).contains(&c.gap(&mut rng)));
             assert!((1..=10).contains(&c.first(&mut rng)));

@@ -141,12 +141,7 @@ pub struct UpdateSpec {
 
 impl Default for UpdateSpec {
     fn default() -> Self {
-        UpdateSpec {
-            key: 0,
-            node: Some(0),
-            at: 0,
-            value: None,
-        }
+        UpdateSpec { key: 0, node: Some(0), at: 0, value: None }
     }
 }
 
@@ -167,11 +162,7 @@ pub(crate) fn resolve(specs: &[UpdateSpec], nodes: u32, rng: &mut SimRng) -> (Ve
                 node: s.node.unwrap_or_else(|| sim_core::rng::below(rng, nodes)),
                 at: s.at,
                 slot: slot as u32,
-                entry: Entry {
-                    version: 0,
-                    stamp: s.at,
-                    value: Some(s.value.unwrap_or(i as u64)),
-                },
+                entry: Entry { version: 0, stamp: s.at, value: Some(s.value.unwrap_or(i as u64)) },
             }
         })
         .collect();
@@ -192,9 +183,7 @@ pub(crate) struct Bitset {
 
 impl Bitset {
     pub fn new(n: u32) -> Self {
-        Bitset {
-            words: vec![[0; 2]; (n as usize).div_ceil(64)],
-        }
+        Bitset { words: vec![[0; 2]; (n as usize).div_ceil(64)] }
     }
 
     #[inline]
@@ -262,10 +251,7 @@ impl Replicas for Bitset {
         traffic: &mut Traffic,
     ) -> u64 {
         let count = |words: &[[u64; 2]], view: View| -> u64 {
-            words
-                .iter()
-                .map(|w| u64::from(w[view as usize].count_ones()))
-                .sum()
+            words.iter().map(|w| u64::from(w[view as usize].count_ones())).sum()
         };
         let before = count(&self.words, View::RoundStart);
         let mut t = *traffic;
@@ -332,12 +318,7 @@ impl Store {
         for u in updates {
             versions[u.slot as usize].push(u.entry.version);
         }
-        Store {
-            slots,
-            entries: vec![Entry::default(); n as usize * slots],
-            round_start: Vec::new(),
-            versions,
-        }
+        Store { slots, entries: vec![Entry::default(); n as usize * slots], round_start: Vec::new(), versions }
     }
 
     pub fn row(&self, node: NodeId) -> &[Entry] {
@@ -376,29 +357,16 @@ impl Replicas for Store {
     type Snapshot = Vec<(u32, Entry)>;
 
     fn snapshot(&self, view: View, node: NodeId) -> Self::Snapshot {
-        self.row_of(view, node)
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.version > 0)
-            .map(|(s, e)| (s as u32, *e))
-            .collect()
+        self.row_of(view, node).iter().enumerate().filter(|(_, e)| e.version > 0).map(|(s, e)| (s as u32, *e)).collect()
     }
 
     fn newer(&self, view: View, node: NodeId, digest: &Self::Snapshot) -> Self::Snapshot {
         // A digest lists a node's held slots in ascending order; walk both in step.
         let mut theirs = digest.iter().peekable();
         let mut out = Vec::new();
-        for (s, e) in self
-            .row_of(view, node)
-            .iter()
-            .enumerate()
-            .filter(|(_, e)| e.version > 0)
-        {
+        for (s, e) in self.row_of(view, node).iter().enumerate().filter(|(_, e)| e.version > 0) {
             while theirs.next_if(|(t, _)| (*t as usize) < s).is_some() {}
-            let known = theirs
-                .peek()
-                .filter(|(t, _)| *t as usize == s)
-                .map_or(0, |(_, d)| d.version);
+            let known = theirs.peek().filter(|(t, _)| *t as usize == s).map_or(0, |(_, d)| d.version);
             if e.version > known {
                 out.push((s as u32, *e));
             }
@@ -415,9 +383,7 @@ impl Replicas for Store {
     }
 
     fn merge(&mut self, node: NodeId, s: &Self::Snapshot) -> u64 {
-        s.iter()
-            .map(|&(slot, e)| self.put(node, slot as usize, e))
-            .sum()
+        s.iter().map(|&(slot, e)| self.put(node, slot as usize, e)).sum()
     }
 
     fn inject(&mut self, u: &Update) -> u64 {
@@ -466,12 +432,7 @@ mod tests {
     use sim_core::rng::{Lane, stream};
 
     fn spec(key: u64, node: u32, at: u64) -> UpdateSpec {
-        UpdateSpec {
-            key,
-            node: Some(node),
-            at,
-            value: None,
-        }
+        UpdateSpec { key, node: Some(node), at, value: None }
     }
 
     #[test]
@@ -479,10 +440,7 @@ mod tests {
         let mut rng = stream(1, 0, Lane::Placement);
         let (u, slots) = resolve(&[spec(7, 0, 5), spec(3, 1, 0), spec(7, 2, 0)], 4, &mut rng);
         assert_eq!(slots, 2);
-        let order: Vec<(u32, u32, u32)> = u
-            .iter()
-            .map(|u| (u.node, u.slot, u.entry.version))
-            .collect();
+        let order: Vec<(u32, u32, u32)> = u.iter().map(|u| (u.node, u.slot, u.entry.version)).collect();
         assert_eq!(order, vec![(1, 1, 1), (2, 0, 2), (0, 0, 3)]);
         assert_eq!(u[2].entry.value, Some(0));
     }
@@ -520,26 +478,11 @@ mod tests {
             cur.inject(x);
         }
         let mut traffic = Traffic::default();
-        let gained = sync_round(
-            &t,
-            Mode::PushPull,
-            &mut cur,
-            &mut rng,
-            0.0,
-            |_| true,
-            &mut traffic,
-        );
+        let gained = sync_round(&t, Mode::PushPull, &mut cur, &mut rng, 0.0, |_| true, &mut traffic);
         assert_eq!(gained, 2);
         assert_eq!(cur.row(0), cur.row(1));
         // Node 0 sends 1 entry, gets 1 back; node 1 then sends 1 and gets 1 back (from the previous state).
-        assert_eq!(
-            traffic,
-            Traffic {
-                messages: 4,
-                entries: 4,
-                failed: 0
-            }
-        );
+        assert_eq!(traffic, Traffic { messages: 4, entries: 4, failed: 0 });
     }
 
     #[test]

@@ -135,16 +135,10 @@ impl RumorParams {
             StopRule::Counter => u32::from(u8::MAX),
         };
         if !(1..=k_max).contains(&self.k) {
-            return Err(ModelError::new(
-                format!("{prefix}.k"),
-                format!("must lie in 1..={k_max}, got {}", self.k),
-            ));
+            return Err(ModelError::new(format!("{prefix}.k"), format!("must lie in 1..={k_max}, got {}", self.k)));
         }
         if self.max_rounds == 0 {
-            return Err(ModelError::new(
-                format!("{prefix}.max_rounds"),
-                "must be at least 1",
-            ));
+            return Err(ModelError::new(format!("{prefix}.max_rounds"), "must be at least 1"));
         }
         if self.then_anti_entropy.is_some() {
             super::check_connected(topology, "anti-entropy after the rumor")?;
@@ -190,11 +184,7 @@ impl Nodes {
             informed,
             active,
             leaving: Bits::new(n),
-            count: if p.stop == StopRule::Counter {
-                vec![0; n as usize]
-            } else {
-                Vec::new()
-            },
+            count: if p.stop == StopRule::Counter { vec![0; n as usize] } else { Vec::new() },
             stop: p.stop,
             k: p.k,
             feedback: p.feedback,
@@ -255,12 +245,7 @@ fn rumor_rounds(p: &RumorParams, topology: &Topology, loss: f64, rng: &mut SimRn
     let lost = |rng: &mut SimRng| loss > 0.0 && chance(rng, loss);
     let mut round = 0;
     // A contact from infective `a` to `b` in round r, as the module docs define it.
-    let contact = |nodes: &mut Nodes,
-                   fresh: &mut Vec<NodeId>,
-                   a: NodeId,
-                   b: NodeId,
-                   r: u32,
-                   rng: &mut SimRng| {
+    let contact = |nodes: &mut Nodes, fresh: &mut Vec<NodeId>, a: NodeId, b: NodeId, r: u32, rng: &mut SimRng| {
         nodes.rumors += 1;
         let counted = if lost(rng) {
             !nodes.feedback
@@ -321,14 +306,7 @@ fn rumor_rounds(p: &RumorParams, topology: &Topology, loss: f64, rng: &mut SimRn
         infective.push(active.len() as f64 / f64::from(n));
     }
     let messages = nodes.rumors + nodes.requests + nodes.nacks;
-    Phase {
-        nodes,
-        rounds: f64::from(round),
-        finished: active.is_empty(),
-        susceptible,
-        infective,
-        messages,
-    }
+    Phase { nodes, rounds: f64::from(round), finished: active.is_empty(), susceptible, infective, messages }
 }
 
 #[derive(Clone, Copy)]
@@ -367,8 +345,7 @@ impl EventRumor<'_> {
 
     fn sample(&mut self) {
         self.susceptible.push(self.nodes.susceptible(self.n()));
-        self.infective
-            .push(self.active as f64 / f64::from(self.n()));
+        self.infective.push(self.active as f64 / f64::from(self.n()));
     }
 
     fn send_rumor(&mut self, ctx: &mut Ctx<'_>, a: NodeId, b: NodeId, link: Link) {
@@ -474,14 +451,7 @@ impl Protocol for EventRumor<'_> {
     }
 }
 
-fn rumor_events(
-    p: &RumorParams,
-    topology: &Topology,
-    network: Network,
-    clock: Clock,
-    seed: u64,
-    run: u64,
-) -> Phase {
+fn rumor_events(p: &RumorParams, topology: &Topology, network: Network, clock: Clock, seed: u64, run: u64) -> Phase {
     let period = p.timing.period();
     let mut r = EventRumor {
         links: Links::new(topology),
@@ -500,13 +470,7 @@ fn rumor_events(
     if let Topology::Graph(g) = topology {
         sim = sim.graph(g);
     }
-    sim.run(
-        &mut r,
-        Limits {
-            max_time: Some(u64::from(p.max_rounds) * period),
-            max_events: None,
-        },
-    );
+    sim.run(&mut r, Limits { max_time: Some(u64::from(p.max_rounds) * period), max_events: None });
     let finished = r.active == 0;
     // The state every later sample would see.
     r.sample();
@@ -525,22 +489,11 @@ fn rumor_events(
 
 /// Runs rumor spreading (and, if asked, anti-entropy after it): run `run` of `seed` on `topology` under
 /// `network`.
-pub fn run(
-    params: &RumorParams,
-    topology: &Topology,
-    network: Network,
-    seed: u64,
-    run: u64,
-) -> Outcome {
+pub fn run(params: &RumorParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
     let n = topology.node_count();
     let nf = f64::from(n);
     let phase = match params.timing.clock() {
-        None => rumor_rounds(
-            params,
-            topology,
-            network.loss,
-            &mut stream(seed, run, Lane::Protocol),
-        ),
+        None => rumor_rounds(params, topology, network.loss, &mut stream(seed, run, Lane::Protocol)),
         Some(clock) => rumor_events(params, topology, network, clock, seed, run),
     };
     let nodes = &phase.nodes;
@@ -551,22 +504,14 @@ pub fn run(
     out.metric("residual", s)
         .metric("residual_nodes", nf - nodes.informed_count as f64)
         .metric("traffic", m)
-        .metric(
-            "t_ave",
-            if others > 0 {
-                nodes.t_sum / others as f64
-            } else {
-                f64::NAN
-            },
-        )
+        .metric("t_ave", if others > 0 { nodes.t_sum / others as f64 } else { f64::NAN })
         .metric("t_last", nodes.t_last)
         .metric("rounds", phase.rounds)
         .metric("died_out", f64::from(u8::from(phase.finished)))
         .metric("messages", phase.messages as f64)
         .metric("requests", nodes.requests as f64)
         .metric("feedback_messages", nodes.nacks as f64);
-    out.series("susceptible_fraction", phase.susceptible)
-        .series("infective_fraction", phase.infective);
+    out.series("susceptible_fraction", phase.susceptible).series("infective_fraction", phase.infective);
 
     if let Some(ae_mode) = params.then_anti_entropy {
         let mut have = Bitset::new(n);
@@ -588,14 +533,8 @@ pub fn run(
         out.metric("ae_rounds", ae.converged.unwrap_or(f64::NAN))
             .metric("ae_messages", ae.traffic.messages as f64)
             .metric("ae_state_bytes", (ae.traffic.entries * ENTRY_BYTES) as f64)
-            .metric(
-                "total_rounds",
-                phase.rounds + ae.converged.unwrap_or(f64::NAN),
-            )
-            .metric(
-                "total_messages",
-                (phase.messages + ae.traffic.messages) as f64,
-            );
+            .metric("total_rounds", phase.rounds + ae.converged.unwrap_or(f64::NAN))
+            .metric("total_messages", (phase.messages + ae.traffic.messages) as f64);
         out.series("ae_ignorant_fraction", ae.ignorant);
     }
 
@@ -611,9 +550,7 @@ pub fn run(
                     rel_slack: if sync {
                         LECTURE_SLACK
                     } else {
-                        LECTURE_SLACK
-                            + 2.0 * 2.0 * mean_latency(network.latency)
-                                / params.timing.period() as f64
+                        LECTURE_SLACK + 2.0 * 2.0 * mean_latency(network.latency) / params.timing.period() as f64
                     },
                 },
             );
@@ -624,9 +561,7 @@ pub fn run(
                 "residual",
                 "s = e^{-m} (m: this run's traffic)",
                 push_residual_of_traffic(m),
-                Check::WithinCi {
-                    rel_slack: TRAFFIC_SLACK,
-                },
+                Check::WithinCi { rel_slack: TRAFFIC_SLACK },
             );
         }
     }
@@ -660,27 +595,16 @@ mod tests {
     use sim_core::topology::GraphBuilder;
 
     fn runs(p: &RumorParams, t: &Topology, count: u64, seed: u64) -> Vec<Outcome> {
-        (0..count)
-            .map(|r| run(p, t, Network::default(), seed, r))
-            .collect()
+        (0..count).map(|r| run(p, t, Network::default(), seed, r)).collect()
     }
 
     /// What `dissem check` does with a WithinCi prediction: the mean of the metric over runs lies within its
     /// 95% CI, widened by rel_slack·|value|, of the (mean) predicted value.
     fn assert_within_ci(outs: &[Outcome], name: &str) {
-        let a = outs[0]
-            .analytic
-            .iter()
-            .find(|a| a.name == name)
-            .expect("prediction present");
-        let Check::WithinCi { rel_slack } = a.check else {
-            panic!("{name} is not WithinCi")
-        };
+        let a = outs[0].analytic.iter().find(|a| a.name == name).expect("prediction present");
+        let Check::WithinCi { rel_slack } = a.check else { panic!("{name} is not WithinCi") };
         let xs: Vec<f64> = outs.iter().map(|o| o.get(&a.metric).unwrap()).collect();
-        let predicted = outs
-            .iter()
-            .map(|o| o.analytic.iter().find(|b| b.name == name).unwrap().value)
-            .sum::<f64>()
+        let predicted = outs.iter().map(|o| o.analytic.iter().find(|b| b.name == name).unwrap().value).sum::<f64>()
             / outs.len() as f64;
         let s = Summary::of(&xs);
         assert!(
@@ -699,17 +623,10 @@ mod tests {
     fn residue_matches_the_lecture_formula() {
         let t = Topology::complete(10_000).unwrap();
         for k in [1, 2, 4] {
-            let p = RumorParams {
-                k,
-                ..RumorParams::default()
-            };
+            let p = RumorParams { k, ..RumorParams::default() };
             assert_within_ci(&runs(&p, &t, 60, 21), "residual_lecture");
         }
-        let p = RumorParams {
-            k: 2,
-            timing: Timing::Poisson { period: 100 },
-            ..RumorParams::default()
-        };
+        let p = RumorParams { k: 2, timing: Timing::Poisson { period: 100 }, ..RumorParams::default() };
         assert_within_ci(&runs(&p, &t, 40, 22), "residual_lecture");
     }
 
@@ -717,18 +634,10 @@ mod tests {
     #[test]
     fn push_variants_follow_s_equals_e_to_minus_m() {
         let t = Topology::complete(10_000).unwrap();
-        for (feedback, stop) in [
-            (true, StopRule::Coin),
-            (false, StopRule::Coin),
-            (true, StopRule::Counter),
-            (false, StopRule::Counter),
-        ] {
-            let p = RumorParams {
-                k: 2,
-                feedback,
-                stop,
-                ..RumorParams::default()
-            };
+        for (feedback, stop) in
+            [(true, StopRule::Coin), (false, StopRule::Coin), (true, StopRule::Counter), (false, StopRule::Counter)]
+        {
+            let p = RumorParams { k: 2, feedback, stop, ..RumorParams::default() };
             assert_within_ci(&runs(&p, &t, 40, 23), "residual_traffic");
         }
     }
@@ -737,20 +646,12 @@ mod tests {
     fn counters_are_exact_in_synchronous_push() {
         let t = Topology::complete(2000).unwrap();
         for feedback in [true, false] {
-            let p = RumorParams {
-                k: 3,
-                feedback,
-                stop: StopRule::Counter,
-                ..RumorParams::default()
-            };
+            let p = RumorParams { k: 3, feedback, stop: StopRule::Counter, ..RumorParams::default() };
             let out = run(&p, &t, Network::default(), 4, 0);
             let informed = 2000.0 - out.get("residual_nodes").unwrap();
             // Every informed node stops at exactly its 3rd counted contact: a NACK (feedback) or a send (blind).
-            let counted = if feedback {
-                out.get("feedback_messages")
-            } else {
-                Some(out.get("traffic").unwrap() * 2000.0)
-            };
+            let counted =
+                if feedback { out.get("feedback_messages") } else { Some(out.get("traffic").unwrap() * 2000.0) };
             assert_eq!(counted, Some(3.0 * informed), "feedback = {feedback}");
             assert_eq!(out.get("died_out"), Some(1.0));
         }
@@ -760,18 +661,12 @@ mod tests {
     fn pull_and_push_pull_count_requests_and_die_out() {
         let t = Topology::complete(3000).unwrap();
         for mode in [Mode::Pull, Mode::PushPull] {
-            let p = RumorParams {
-                mode,
-                ..RumorParams::default()
-            };
+            let p = RumorParams { mode, ..RumorParams::default() };
             let out = run(&p, &t, Network::default(), 6, 0);
             assert_eq!(out.get("died_out"), Some(1.0));
             let rounds = out.get("rounds").unwrap();
             let rumors = out.get("traffic").unwrap() * 3000.0;
-            let (req, nacks) = (
-                out.get("requests").unwrap(),
-                out.get("feedback_messages").unwrap(),
-            );
+            let (req, nacks) = (out.get("requests").unwrap(), out.get("feedback_messages").unwrap());
             assert_eq!(out.get("messages"), Some(rumors + req + nacks));
             if mode == Mode::Pull {
                 assert_eq!(req, 3000.0 * rounds);
@@ -779,12 +674,7 @@ mod tests {
                 // Every node initiates once per round: a push if spreading, a request otherwise.
                 assert!(req < 3000.0 * rounds && req + rumors >= 3000.0 * rounds);
             }
-            let s = &out
-                .series
-                .iter()
-                .find(|(n, _)| n == "susceptible_fraction")
-                .unwrap()
-                .1;
+            let s = &out.series.iter().find(|(n, _)| n == "susceptible_fraction").unwrap().1;
             assert_eq!(*s.last().unwrap(), out.get("residual").unwrap());
             assert_eq!(s.len() as f64, rounds + 1.0);
             assert!(out.analytic.is_empty(), "the formulas are for push");
@@ -803,16 +693,10 @@ mod tests {
                 let p = RumorParams {
                     mode,
                     feedback,
-                    timing: Timing::Periodic {
-                        period: 5,
-                        jitter: 0.4,
-                    },
+                    timing: Timing::Periodic { period: 5, jitter: 0.4 },
                     ..RumorParams::default()
                 };
-                let net = Network {
-                    latency: sim_core::network::Latency::Uniform { min: 1, max: 3 },
-                    loss: 0.0,
-                };
+                let net = Network { latency: sim_core::network::Latency::Uniform { min: 1, max: 3 }, loss: 0.0 };
                 let out = run(&p, &t, net, 8, 1);
                 assert_eq!(out.get("died_out"), Some(1.0), "{mode:?} {feedback}");
                 assert!(out.get("t_last").unwrap() <= out.get("rounds").unwrap());
@@ -825,27 +709,14 @@ mod tests {
     fn anti_entropy_after_the_rumor_reaches_everyone() {
         let t = Topology::complete(5000).unwrap();
         for timing in [Timing::Rounds, Timing::Poisson { period: 10 }] {
-            let p = RumorParams {
-                k: 1,
-                timing,
-                then_anti_entropy: Some(Mode::PushPull),
-                ..RumorParams::default()
-            };
+            let p = RumorParams { k: 1, timing, then_anti_entropy: Some(Mode::PushPull), ..RumorParams::default() };
             let out = run(&p, &t, Network::default(), 3, 0);
-            assert!(
-                out.get("residual").unwrap() > 0.1,
-                "k = 1 leaves about 20% ignorant"
-            );
+            assert!(out.get("residual").unwrap() > 0.1, "k = 1 leaves about 20% ignorant");
             let ae = out.get("ae_rounds").unwrap();
             assert!(ae > 0.0 && ae < 10.0, "{ae}");
             let total = out.get("messages").unwrap() + out.get("ae_messages").unwrap();
             assert_eq!(out.get("total_messages"), Some(total));
-            let ign = &out
-                .series
-                .iter()
-                .find(|(n, _)| n == "ae_ignorant_fraction")
-                .unwrap()
-                .1;
+            let ign = &out.series.iter().find(|(n, _)| n == "ae_ignorant_fraction").unwrap().1;
             assert_eq!(ign[0], out.get("residual").unwrap());
             assert_eq!(*ign.last().unwrap(), 0.0);
         }
@@ -854,16 +725,9 @@ mod tests {
     #[test]
     fn validation() {
         let t = Topology::complete(10).unwrap();
-        let bad = RumorParams {
-            stop: StopRule::Counter,
-            k: 300,
-            ..RumorParams::default()
-        };
+        let bad = RumorParams { stop: StopRule::Counter, k: 300, ..RumorParams::default() };
         assert_eq!(bad.validate("model", &t).unwrap_err().field, "model.k");
-        let bad = RumorParams {
-            source: 10,
-            ..RumorParams::default()
-        };
+        let bad = RumorParams { source: 10, ..RumorParams::default() };
         assert_eq!(bad.validate("model", &t).unwrap_err().field, "model.source");
         assert!(RumorParams::default().validate("model", &t).is_ok());
     }
