@@ -45,6 +45,34 @@ pub enum Command {
         #[arg(value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Run a sweep file: a base scenario with parameters varied, every point × replicate in parallel.
+    /// Writes DIR/sweep.json, DIR/runs.jsonl (one row per run, in run order) and DIR/summary.csv.
+    Sweep {
+        /// Sweep file (JSON): {"scenario": "base.json", "parameters": {"model.p_flood": [0.1, 0.5, 1]}, ...}.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Finish an interrupted sweep in DIR without redoing its finished runs.
+        #[arg(long)]
+        resume: bool,
+        /// Run only slice I of N (0 <= I < N): runs I, I+N, I+2N, ...; combine slices with `dissem merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Run even if the sweep has more than 100,000 runs.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Combine the output directories of all shards of a sweep into what one unsharded run writes.
+    Merge {
+        /// Shard output directories (each written by `dissem sweep --shard I/N`).
+        #[arg(value_name = "DIR", required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory for sweep.json, runs.jsonl and summary.csv.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]

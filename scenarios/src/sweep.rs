@@ -594,7 +594,10 @@ impl Sweep {
         }
         lines.sort_by_key(|&(run, _)| run);
         if let Some(missing) = (0..self.total_runs()).zip(&lines).find(|(want, (got, _))| want != got) {
-            return Err(format!("run {} is missing or given twice", missing.0));
+            return Err(format!(
+                "run {} is missing or given twice; give each shard 0..N-1 of one sweep once",
+                missing.0
+            ));
         }
         if lines.len() as u64 != self.total_runs() {
             return Err(format!("{} of {} runs present; some shards are missing", lines.len(), self.total_runs()));
