@@ -121,16 +121,24 @@ struct Flood<'t> {
     topology: &'t Topology,
     params: &'t FloodingParams,
     d_ref: f64,
-    hops: Vec<u32>,
+    /// One bit per node: the duplicate test on every delivery stays in cache even for 10^7 nodes.
+    reached_bits: Vec<u64>,
     reached: u32,
     last_first_receipt: Time,
     hop_sum: u64,
     max_hops: u32,
 }
 
-const UNREACHED: u32 = u32::MAX;
-
 impl Flood<'_> {
+    /// Marks `v` reached; false if it already was.
+    #[inline]
+    fn mark(&mut self, v: NodeId) -> bool {
+        let (word, bit) = (v as usize / 64, 1u64 << (v % 64));
+        let fresh = self.reached_bits[word] & bit == 0;
+        self.reached_bits[word] |= bit;
+        fresh
+    }
+
     fn forwards(&self, ctx: &mut Context<'_, u32, ()>, v: NodeId, hop: u32) -> bool {
         let p = match (self.params.gossip_k, self.params.degree_rule) {
             (Some(k), _) if hop < k => return true,
@@ -175,16 +183,15 @@ impl Protocol for Flood<'_> {
 
     fn start(&mut self, ctx: &mut Context<'_, u32, ()>) {
         let s = self.params.source;
-        self.hops[s as usize] = 0;
+        self.mark(s);
         self.reached = 1;
         self.forward(ctx, s, None, 0);
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, u32, ()>, from: NodeId, to: NodeId, hop: u32) {
-        if self.hops[to as usize] != UNREACHED {
+        if !self.mark(to) {
             return;
         }
-        self.hops[to as usize] = hop;
         self.reached += 1;
         self.last_first_receipt = ctx.now();
         self.hop_sum += u64::from(hop);
@@ -205,7 +212,7 @@ pub fn run(params: &FloodingParams, topology: &Topology, network: Network, seed:
         topology,
         params,
         d_ref,
-        hops: vec![UNREACHED; n as usize],
+        reached_bits: vec![0; (n as usize).div_ceil(64)],
         reached: 0,
         last_first_receipt: 0,
         hop_sum: 0,

@@ -173,17 +173,17 @@ fn estimate_bytes(s: &Scenario) -> u64 {
     let (nodes, edges, logical_edges) = match &s.topology {
         TopologySpec::Complete(n) => {
             let n = u64::from(n.nodes);
-            (n, 0, n * (n - 1) / 2)
+            (n, 0, n.saturating_mul(n - 1) / 2)
         }
         TopologySpec::Ring(n) => (u64::from(n.nodes), u64::from(n.nodes), u64::from(n.nodes)),
     };
     // CSR: offsets (8/node), targets and arc-to-edge maps (2 arcs × 8), endpoints and weights (12/edge).
-    let graph = 8 * nodes + 28 * edges;
+    let graph = nodes.saturating_mul(8).saturating_add(edges.saturating_mul(28));
     let model = match &s.model {
         // Hop per node, plus up to one queued 16-byte event per arc.
-        ModelSpec::Flooding(_) => 4 * nodes + 32 * logical_edges,
+        ModelSpec::Flooding(_) => (nodes / 8).saturating_add(logical_edges.saturating_mul(32)),
     };
-    graph + model
+    graph.saturating_add(model)
 }
 
 pub(crate) fn human_bytes(b: u64) -> String {

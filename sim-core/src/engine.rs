@@ -1,7 +1,7 @@
 //! The discrete-event engine: a clock, an event queue ordered by (time, insertion sequence), one random
 //! stream, the network model and counters. Handlers see all of it only through a [`Context`].
 
-use crate::network::{Counters, Network, survives};
+use crate::network::{Counters, Latency, Network, survives};
 use crate::queue::EventQueue;
 use crate::rng::{Lane, SimRng, stream};
 use crate::topology::{ArcId, Graph};
@@ -53,9 +53,11 @@ impl<M, T> Context<'_, M, T> {
     /// Sends `msg` along arc `arc` of the simulation's graph, counting it on that link.
     pub fn send_arc(&mut self, from: NodeId, arc: ArcId, msg: M) {
         let graph = self.graph.expect("send_arc needs a simulation built with a graph");
-        let edge = graph.arc_edge(arc);
-        self.counters.on_send(from, Some(edge));
-        self.transmit(from, graph.arc_target(arc), graph.weight(edge), msg);
+        // The arc → edge lookup is a cache miss on large graphs: pay it only when something uses the edge.
+        let needs_edge = self.counters.counts_links() || self.network.latency == Latency::EdgeWeight;
+        let edge = needs_edge.then(|| graph.arc_edge(arc));
+        self.counters.on_send(from, edge);
+        self.transmit(from, graph.arc_target(arc), edge.map_or(1, |e| graph.weight(e)), msg);
     }
 
     #[inline]

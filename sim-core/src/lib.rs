@@ -29,6 +29,9 @@ pub enum TopologyError {
     NodeOutOfRange { node: u64, nodes: u64 },
     #[error("{0}")]
     Invalid(String),
+    /// A generator parameter outside its allowed range; `message` names the parameter and the range.
+    #[error("{generator}: {message}")]
+    Parameter { generator: &'static str, parameter: &'static str, message: String },
     #[error("line {line}: {message}")]
     Parse { line: usize, message: String },
 }

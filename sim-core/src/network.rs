@@ -94,6 +94,10 @@ impl Counters {
         self
     }
 
+    pub fn counts_links(&self) -> bool {
+        !self.per_link.is_empty()
+    }
+
     #[inline]
     pub(crate) fn on_send(&mut self, from: NodeId, edge: Option<EdgeId>) {
         self.sent += 1;

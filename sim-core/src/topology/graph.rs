@@ -105,6 +105,17 @@ impl Graph {
         self.component_sizes().len() <= 1
     }
 
+    /// Heap bytes held by the CSR arrays, counted by capacity (labels excluded); see
+    /// `generators::estimated_bytes` for the estimate made before building.
+    pub fn heap_bytes(&self) -> u64 {
+        let bytes = |cap: usize, item: usize| (cap * item) as u64;
+        bytes(self.offsets.capacity(), size_of::<usize>())
+            + bytes(self.targets.capacity(), size_of::<NodeId>())
+            + bytes(self.arc_edges.capacity(), size_of::<u32>())
+            + bytes(self.endpoints.capacity(), size_of::<(NodeId, NodeId)>())
+            + self.weights.as_ref().map_or(0, |w| bytes(w.capacity(), size_of::<u32>()))
+    }
+
     /// Converts to a petgraph graph (node weights: index; edge weights: weight).
     pub fn to_petgraph(&self) -> petgraph::graph::UnGraph<NodeId, u32> {
         let mut g = petgraph::graph::UnGraph::with_capacity(self.node_count() as usize, self.edge_count());
@@ -156,7 +167,14 @@ impl GraphBuilder {
     /// Adds the undirected edge {u, v} with the given weight; the graph becomes weighted.
     pub fn weighted_edge(&mut self, u: NodeId, v: NodeId, weight: u32) -> &mut Self {
         let existing = self.endpoints.len();
-        self.weights.get_or_insert_with(|| vec![1; existing]).push(weight);
+        self.weights
+            .get_or_insert_with(|| {
+                // Sized like the edge list, so a builder made `with_capacity` never reallocates its weights.
+                let mut w = Vec::with_capacity(self.endpoints.capacity());
+                w.resize(existing, 1);
+                w
+            })
+            .push(weight);
         self.endpoints.push((u, v));
         self
     }
@@ -175,6 +193,13 @@ impl GraphBuilder {
             && labels.len() != n
         {
             return Err(TopologyError::Invalid(format!("{} labels for {} nodes", labels.len(), n)));
+        }
+        if self.endpoints.len() > EdgeId::MAX as usize {
+            return Err(TopologyError::Invalid(format!(
+                "{} edges exceed the limit of {} (edge ids are u32)",
+                self.endpoints.len(),
+                EdgeId::MAX
+            )));
         }
         let mut degree = vec![0usize; n + 1];
         for &(u, v) in &self.endpoints {

@@ -2,8 +2,11 @@
 //!
 //! Nodes are `u32` indices. Every undirected edge `e = {u, v}` appears as two arcs, one in the adjacency of
 //! `u` and one in that of `v`; both arcs know `e`, so per-link counters and weights are indexed by edge.
+//! `generators` makes graphs from parameters and a random stream; `parse` reads edge lists and GraphML text.
 
+pub mod generators;
 mod graph;
+pub mod parse;
 
 pub use graph::{ArcId, EdgeId, Graph, GraphBuilder};
 

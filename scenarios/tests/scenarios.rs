@@ -1,0 +1,69 @@
+//! Integration tests of the scenarios crate: parse → prepare → run, determinism, checks.
+
+use scenarios::{NoInputs, Prepared, parse};
+use serde_json::json;
+
+const RING: &str = r#"{
+  "seed": 11, "replicates": 6,
+  "topology": {"kind": "ring", "nodes": 200},
+  "network": {"latency": {"kind": "uniform", "min": 1, "max": 20}},
+  "model": {"kind": "flooding"}
+}"#;
+
+fn prepared(text: &str, overrides: &[(String, serde_json::Value)]) -> Prepared {
+    Prepared::new(parse(text, "test.json", overrides).unwrap(), "test.json", &NoInputs).unwrap()
+}
+
+fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+}
+
+#[test]
+fn results_do_not_depend_on_threads() {
+    let p = prepared(RING, &[]);
+    let one = in_pool(1, || p.run_all(&|| ()).unwrap());
+    let two = in_pool(2, || p.run_all(&|| ()).unwrap());
+    assert_eq!(one.runs, two.runs);
+    // Random latencies make replicates differ from each other.
+    assert_ne!(one.runs[0].get("completion_time"), one.runs[1].get("completion_time"));
+}
+
+#[test]
+fn seeds_change_results_and_replicates_are_streams_of_one_seed() {
+    let a = prepared(RING, &[]).run_all(&|| ()).unwrap();
+    let b = prepared(RING, &[("seed".into(), json!(12))]).run_all(&|| ()).unwrap();
+    assert_ne!(a.runs, b.runs);
+    let first_two = prepared(RING, &[("replicates".into(), json!(2))]).run_all(&|| ()).unwrap();
+    assert_eq!(first_two.runs[..], a.runs[..2]);
+}
+
+#[test]
+fn full_flooding_checks_pass_and_a_wrong_expectation_fails() {
+    let report = prepared(RING, &[]).run_all(&|| ()).unwrap();
+    let checks = report.checks();
+    assert!(checks.iter().any(|c| c.metric == "messages" && c.expected == 2.0 * 200.0 - 199.0));
+    assert!(checks.iter().all(|c| c.pass), "{checks:?}");
+
+    // Loss breaks the exact formula, so no exact check may be claimed.
+    let lossy = prepared(RING, &[("network.loss".into(), json!(0.1))]).run_all(&|| ()).unwrap();
+    assert!(lossy.checks().is_empty());
+}
+
+#[test]
+fn oversized_scenarios_are_refused_before_allocating() {
+    let text = r#"{"topology": {"kind": "complete", "nodes": 4000000000}, "model": {"kind": "flooding"}}"#;
+    let err = Prepared::new(parse(text, "big.json", &[]).unwrap(), "big.json", &NoInputs).err().unwrap();
+    assert_eq!(err.field, "topology");
+    assert!(err.message.contains("memory"), "{err}");
+}
+
+#[test]
+fn model_errors_name_the_field() {
+    let text = r#"{"topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding", "source": 10}}"#;
+    let err = Prepared::new(parse(text, "s.json", &[]).unwrap(), "s.json", &NoInputs).err().unwrap();
+    assert_eq!(err.field, "model.source");
+    let text = r#"{"topology": {"kind": "ring", "nodes": 10}, "network": {"latency": {"kind": "edge_weight"}},
+                   "model": {"kind": "flooding"}}"#;
+    let err = Prepared::new(parse(text, "s.json", &[]).unwrap(), "s.json", &NoInputs).err().unwrap();
+    assert_eq!(err.field, "network.latency.kind");
+}

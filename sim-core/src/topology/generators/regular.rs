@@ -1,0 +1,223 @@
+//! Random d-regular simple graphs: the pairing (configuration) model, then random degree-preserving switches that
+//! remove its few self-loops and multi-edges. Restarting until the pairing happens to be simple would take about
+//! e^((d²-1)/4) pairings, hopeless beyond small d.
+
+use super::param;
+use crate::rng::{SimRng, below};
+use crate::topology::{Graph, GraphBuilder};
+use crate::{NodeId, TopologyError};
+
+const NAME: &str = "random_regular";
+/// Pairings tried before giving up; only graphs of a handful of nodes can get stuck and need another one.
+const PAIRINGS: u32 = 100;
+
+/// A simple d-regular graph on `n` nodes (n·d even, 1 <= d < n). The result is close to, not exactly, uniform over
+/// d-regular graphs: the pairing model is uniform over pairings, and only the ≈ (d-1)/2 + (d-1)²/4 defective
+/// pairs (expected, for d² ≪ n) are switched with uniformly chosen edges. For d > (n-1)/2 it returns the
+/// complement of an (n-1-d)-regular graph, where switches always find room.
+pub fn random_regular(n: u32, d: u32, rng: &mut SimRng) -> Result<Graph, TopologyError> {
+    if d == 0 || d >= n {
+        return Err(param(NAME, "d", format!("d must be in 1..n (1..={}), got d={d} for n={n}", n.saturating_sub(1))));
+    }
+    let ends = u64::from(n) * u64::from(d);
+    if ends % 2 == 1 {
+        return Err(param(NAME, "d", format!("n*d must be even (every link has two ends), got n={n} d={d}")));
+    }
+    if ends > u64::from(u32::MAX) {
+        return Err(param(NAME, "n", format!("n*d must be at most 4294967295, got n={n} d={d}")));
+    }
+    let dense = 2 * d > n - 1;
+    let sparse_d = if dense { n - 1 - d } else { d };
+    let slots = switched_pairing(n, sparse_d, rng)?;
+    let neighbours = |u: NodeId| row(&slots, sparse_d as usize, u);
+    let mut b = GraphBuilder::with_capacity(n, (ends / 2) as usize);
+    if dense {
+        // linked[v] == u: v is a neighbour of u in the sparse graph.
+        let mut linked = vec![NodeId::MAX; n as usize];
+        for u in 0..n {
+            for &v in neighbours(u) {
+                linked[v as usize] = u;
+            }
+            for v in u + 1..n {
+                if linked[v as usize] != u {
+                    b.edge(u, v);
+                }
+            }
+        }
+    } else {
+        for u in 0..n {
+            for &v in neighbours(u) {
+                if u < v {
+                    b.edge(u, v);
+                }
+            }
+        }
+    }
+    b.build()
+}
+
+/// Adjacency of a simple d-regular graph as `n·d` slots: slot `u·d + i` holds the i-th neighbour of u.
+fn switched_pairing(n: u32, d: u32, rng: &mut SimRng) -> Result<Vec<NodeId>, TopologyError> {
+    for _ in 0..PAIRINGS {
+        let mut slots = pairing(n, d as usize, rng);
+        if remove_defects(&mut slots, d as usize, rng) {
+            return Ok(slots);
+        }
+    }
+    Err(TopologyError::Invalid(format!("{NAME}: no simple graph found from {PAIRINGS} pairings (n={n}, d={d})")))
+}
+
+/// The configuration model: d stubs per node, shuffled (Fisher–Yates) and paired consecutively. A loop {u, u}
+/// shows as two slots of u holding u.
+fn pairing(n: u32, d: usize, rng: &mut SimRng) -> Vec<NodeId> {
+    let mut stubs: Vec<NodeId> = (0..n).flat_map(|u| std::iter::repeat_n(u, d)).collect();
+    for i in (1..stubs.len()).rev() {
+        let j = below(rng, i as u32 + 1) as usize;
+        stubs.swap(i, j);
+    }
+    let mut slots = vec![0; stubs.len()];
+    let mut filled = vec![0usize; n as usize];
+    for pair in stubs.chunks_exact(2) {
+        for (a, b) in [(pair[0], pair[1]), (pair[1], pair[0])] {
+            let f = &mut filled[a as usize];
+            slots[a as usize * d + *f] = b;
+            *f += 1;
+        }
+    }
+    slots
+}
+
+fn row(slots: &[NodeId], d: usize, u: NodeId) -> &[NodeId] {
+    &slots[u as usize * d..][..d]
+}
+
+/// True if u and v are linked (v = u: u has a loop).
+fn linked(slots: &[NodeId], d: usize, u: NodeId, v: NodeId) -> bool {
+    row(slots, d, u).contains(&v)
+}
+
+/// True if {u, v} is still a defect: a loop (u = v, two slots), or a link with a second copy.
+fn is_defect(slots: &[NodeId], d: usize, u: NodeId, v: NodeId) -> bool {
+    row(slots, d, u).iter().filter(|&&w| w == v).count() >= 2
+}
+
+/// Replaces one occurrence of `old` among u's neighbours by `new`.
+fn relink(slots: &mut [NodeId], d: usize, u: NodeId, old: NodeId, new: NodeId) {
+    let row = &mut slots[u as usize * d..][..d];
+    let i = row.iter().position(|&w| w == old).expect("switched links exist");
+    row[i] = new;
+}
+
+/// Switches every self-loop and every extra copy of a multi-edge {u, v} with a uniformly chosen arc (x, y):
+/// {u, v} and {x, y} become {u, x} and {v, y}, accepted only if neither is a loop or an existing link, so no
+/// switch creates a defect and degrees never change. Returns false if a defect finds no valid switch in many
+/// tries (possible only on graphs of a handful of nodes, e.g. when every other edge is a loop too).
+fn remove_defects(slots: &mut [NodeId], d: usize, rng: &mut SimRng) -> bool {
+    if slots.is_empty() {
+        return true;
+    }
+    let n = (slots.len() / d) as NodeId;
+    let mut defects = Vec::new();
+    let mut sorted = Vec::with_capacity(d);
+    for u in 0..n {
+        sorted.clear();
+        sorted.extend_from_slice(row(slots, d, u));
+        sorted.sort_unstable();
+        for run in sorted.chunk_by(|a, b| a == b) {
+            // k loops at u fill 2k slots of u; a link {u, v} with k copies fills k slots of u and of v,
+            // counted once, at the smaller end.
+            let extra = match run[0] {
+                v if v == u => run.len() / 2,
+                v if v > u => run.len() - 1,
+                _ => 0,
+            };
+            defects.extend(std::iter::repeat_n((u, run[0]), extra));
+        }
+    }
+    let arcs = slots.len() as u32;
+    let tries = 64 * u64::from(arcs);
+    for (u, v) in defects {
+        // An earlier switch may have used this copy as its (x, y).
+        if !is_defect(slots, d, u, v) {
+            continue;
+        }
+        let mut tried = 0;
+        loop {
+            if tried == tries {
+                return false;
+            }
+            tried += 1;
+            let s = below(rng, arcs) as usize;
+            let (x, y) = ((s / d) as NodeId, slots[s]);
+            // {u, x} = {v, y} only for a loop switched with a loop (x = v would already fail `linked(u, x)`).
+            let same_new_link = u == v && x == y;
+            if x != u && y != v && !same_new_link && !linked(slots, d, u, x) && !linked(slots, d, v, y) {
+                relink(slots, d, u, v, x);
+                relink(slots, d, v, u, y);
+                relink(slots, d, x, y, u);
+                relink(slots, d, y, x, v);
+                break;
+            }
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{assert_simple, edges, rng};
+    use super::*;
+    use proptest::prelude::*;
+
+    fn assert_regular(g: &Graph, d: u32) {
+        assert_simple(g);
+        assert!((0..g.node_count()).all(|v| g.degree(v) == d));
+    }
+
+    #[test]
+    fn sparse_and_dense_graphs_are_simple_and_regular() {
+        for (n, d) in [(1_000, 8), (500, 3), (10, 9), (11, 6), (12, 5), (40, 39), (2, 1)] {
+            for seed in 0..3 {
+                let g = random_regular(n, d, &mut rng(seed)).unwrap();
+                assert_regular(&g, d);
+                assert_eq!(g.edge_count() as u32, n * d / 2);
+            }
+        }
+    }
+
+    #[test]
+    fn switches_remove_loops_and_multi_edges() {
+        // 6 nodes, d = 2, nothing but defects: loops at 0 and 3, double links 1-2 and 4-5.
+        let d = 2;
+        let mut slots = vec![0, 0, 2, 2, 1, 1, 3, 3, 5, 5, 4, 4];
+        assert!(remove_defects(&mut slots, d, &mut rng(3)));
+        let mut b = GraphBuilder::new(6);
+        for u in 0..6u32 {
+            for &v in row(&slots, d, u).iter().filter(|&&v| u < v) {
+                b.edge(u, v);
+            }
+        }
+        assert_regular(&b.build().unwrap(), 2);
+    }
+
+    #[test]
+    fn parameters_are_checked_and_graphs_repeat_per_seed() {
+        let message = random_regular(5, 3, &mut rng(1)).unwrap_err().to_string();
+        assert_eq!(message, "random_regular: n*d must be even (every link has two ends), got n=5 d=3");
+        assert!(random_regular(5, 5, &mut rng(1)).is_err());
+        assert!(random_regular(5, 0, &mut rng(1)).is_err());
+        let a = random_regular(200, 4, &mut rng(7)).unwrap();
+        assert_eq!(edges(&a), edges(&random_regular(200, 4, &mut rng(7)).unwrap()));
+        assert_ne!(edges(&a), edges(&random_regular(200, 4, &mut rng(8)).unwrap()));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn any_valid_parameters_give_a_regular_simple_graph(seed: u64, n in 2u32..70, d in 1u32..70) {
+            prop_assume!(d < n && n * d % 2 == 0);
+            assert_regular(&random_regular(n, d, &mut rng(seed)).unwrap(), d);
+        }
+    }
+}
