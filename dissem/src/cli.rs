@@ -64,6 +64,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Plot a run (`dissem run --out DIR`) or a sweep (`dissem sweep --out DIR`) as SVG and PNG.
+    Plot(PlotArgs),
     /// Combine the output directories of all shards of a sweep into what one unsharded run writes.
     Merge {
         /// Shard output directories (each written by `dissem sweep --shard I/N`).
@@ -73,6 +75,37 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// Output directory of `dissem run --out` (plots its series) or `dissem sweep` (plots metrics against a
+    /// parameter with 95% CI error bars and the analytic values).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Sweep parameter on the x axis (default: the first one).
+    #[arg(long, value_name = "PARAM")]
+    pub x: Option<String>,
+    /// Metrics (sweep) or series (run) on the y axis, comma-separated (default: the first metric; all series).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub y: Vec<String>,
+    /// Sweep parameter drawn as one line per value (default: the other parameter of a two-parameter sweep).
+    #[arg(long, value_name = "PARAM")]
+    pub group: Option<String>,
+    /// Histogram of a metric over runs (per point of a sweep) instead of a line plot.
+    #[arg(long, value_name = "METRIC", conflicts_with = "cdf")]
+    pub hist: Option<String>,
+    /// Empirical CDF of a metric over runs (per point of a sweep).
+    #[arg(long, value_name = "METRIC")]
+    pub cdf: Option<String>,
+    /// Logarithmic axes: auto (when values span decades), none, x, y or xy.
+    #[arg(long, value_name = "AXES", default_value = "auto")]
+    pub log: String,
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Path of the plot without extension; writes PATH.svg and PATH.png (default: DIR/plots/<what>).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

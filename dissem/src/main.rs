@@ -4,6 +4,7 @@
 
 mod cli;
 mod files;
+mod plot;
 mod sweep;
 
 use std::io::IsTerminal;
@@ -84,6 +85,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Check { paths } => check(&paths),
         Command::Sweep { file, out, resume, shard, force } => sweep::run(&file, &out, resume, shard.as_deref(), force),
         Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
+        Command::Plot(args) => plot::plot(&args),
     }
 }
 
