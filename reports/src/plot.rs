@@ -435,7 +435,7 @@ pub fn sweep_lines(sweep: &Sweep, reports: &[RunReport], plot: &SweepPlot) -> Re
     let groups = group_points(sweep, plot.group.as_deref())?;
     let mut measured = Vec::new();
     // (label of the measured line, formula, points) for every analytic value.
-    let mut formulas: Vec<(String, String, Vec<(f64, f64)>)> = Vec::new();
+    let mut formulas: Vec<(String, String, Points)> = Vec::new();
     for metric in &plot.metrics {
         for (group, points) in &groups {
             let label = match (plot.metrics.len(), group.is_empty()) {
@@ -477,7 +477,7 @@ pub fn sweep_lines(sweep: &Sweep, reports: &[RunReport], plot: &SweepPlot) -> Re
     }
     let mut series = measured.clone();
     // Distinct curves, with the measured lines they belong to.
-    let mut curves: Vec<(String, Vec<(f64, f64)>, Vec<String>)> = Vec::new();
+    let mut curves: Vec<(String, Points, Vec<String>)> = Vec::new();
     for (owner, formula, points) in formulas {
         match curves.iter_mut().find(|(_, p, _)| same_curve(p, &points)) {
             Some((_, _, owners)) => owners.push(owner),
@@ -509,6 +509,8 @@ pub fn sweep_lines(sweep: &Sweep, reports: &[RunReport], plot: &SweepPlot) -> Re
         content: Content::Lines(series),
     })
 }
+
+type Points = Vec<(f64, f64)>;
 
 fn same_curve(a: &[(f64, f64)], b: &[(f64, f64)]) -> bool {
     let close = |u: f64, v: f64| (u - v).abs() <= 1e-9 * u.abs().max(v.abs()).max(1.0);
