@@ -1,6 +1,6 @@
 //! `dissem plot`: reads a run or sweep output directory and writes SVG and PNG plots.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use reports::plot::{self, Figure, SweepPlot};
 use serde_json::Value;
@@ -124,7 +124,7 @@ fn run_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
 }
 
 /// One numeric column of a CSV file written by dissem (no quoted numbers).
-fn csv_column(path: &PathBuf, column: &str) -> Result<Vec<f64>, Failure> {
+fn csv_column(path: &Path, column: &str) -> Result<Vec<f64>, Failure> {
     let text = read_text(path).map_err(Failure::Input)?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
