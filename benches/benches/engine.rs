@@ -1,9 +1,14 @@
-//! Event-queue throughput: a steady state of `pending` events, each pop scheduling one new event
-//! at a random delay, as a message-passing protocol does.
+//! Engine speed. Event-queue throughput: a steady state of `pending` events, each pop scheduling one new
+//! event at a random delay, as a message-passing protocol does. Flooding: full flooding on a random
+//! 8-regular graph with N = 10^6 and uniform random latencies; throughput counts delivered messages
+//! (target: at least 10 million per second, single-threaded).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use models::flooding::{self, FloodingParams};
+use sim_core::network::{Latency, Network};
 use sim_core::queue::EventQueue;
 use sim_core::rng::{Lane, below, stream};
+use sim_core::topology::{Topology, generators};
 
 fn queue_hold(c: &mut Criterion) {
     let mut group = c.benchmark_group("event_queue_hold");
@@ -35,9 +40,24 @@ fn queue_hold(c: &mut Criterion) {
     group.finish();
 }
 
+fn flooding_regular(c: &mut Criterion) {
+    let n = 1_000_000;
+    let graph = generators::random_regular(n, 8, &mut stream(1, 0, Lane::Topology)).expect("valid parameters");
+    let topology = Topology::Graph(graph);
+    let network = Network { latency: Latency::Uniform { min: 1, max: 100 }, loss: 0.0 };
+    let params = FloodingParams::default();
+    let delivered = 2 * topology.edge_count() - u64::from(n - 1);
+    let mut group = c.benchmark_group("flooding");
+    group.throughput(Throughput::Elements(delivered));
+    group.bench_function("random_regular_n1e6_d8_uniform_latency", |b| {
+        b.iter(|| flooding::run(&params, &topology, network, 1, 0))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = queue_hold
+    targets = queue_hold, flooding_regular
 }
 criterion_main!(benches);

@@ -14,6 +14,7 @@ mod run;
 mod spec;
 pub mod sweep;
 mod tagged;
+mod topology;
 
 pub use error::ScenarioError;
 pub use load::parse;
@@ -21,6 +22,7 @@ pub use overrides::{parse_assignment, set_path};
 pub use report::{AnalyticSummary, CheckResult, RunReport};
 pub use run::{Inputs, MEMORY_BUDGET_BYTES, NoInputs, Prepared};
 pub use spec::*;
+pub use topology::Built;
 
 /// The JSON Schema of scenario files, for editors.
 pub fn schema() -> schemars::Schema {

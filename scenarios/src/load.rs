@@ -36,11 +36,10 @@ fn check_ranges(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
     if s.replicates == 0 {
         return err("replicates", "must be at least 1".into());
     }
-    match &s.topology {
-        TopologySpec::Complete(n) | TopologySpec::Ring(n) if n.nodes < 2 => {
-            return err("topology.nodes", format!("needs at least 2 nodes, got {}", n.nodes));
-        }
-        _ => {}
+    if let (nodes @ 0..2, _, _) = s.topology.size_estimate()
+        && !matches!(s.topology, TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Edges(_))
+    {
+        return err("topology.nodes", format!("needs at least 2 nodes, got {nodes}"));
     }
     if !(0.0..=1.0).contains(&s.network.loss) {
         return err("network.loss", format!("must be a probability in [0, 1], got {}", s.network.loss));

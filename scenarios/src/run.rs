@@ -5,12 +5,13 @@ use std::sync::Arc;
 use models::{ModelError, Outcome};
 use rayon::prelude::*;
 use sim_core::network::{Latency, Network};
-use sim_core::rng::{Lane, SimRng, stream};
-use sim_core::topology::{GraphBuilder, Topology};
+use sim_core::rng::{Lane, stream};
+use sim_core::topology::{Topology, generators};
 
 use crate::error::ScenarioError;
 use crate::report::RunReport;
-use crate::spec::{LatencySpec, ModelSpec, Scenario, TopologySpec};
+use crate::spec::{LatencySpec, ModelSpec, Scenario};
+use crate::topology::Built;
 
 /// Reads the files a scenario refers to (edge lists, GraphML). The binary reads from disk relative to
 /// the scenario file; tests can serve text from memory.
@@ -34,14 +35,14 @@ pub const MEMORY_BUDGET_BYTES: u64 = 20 << 30;
 pub struct Prepared {
     pub scenario: Scenario,
     pub origin: String,
-    fixed: Option<Arc<Topology>>,
+    fixed: Option<Arc<Built>>,
     pub notes: Vec<String>,
     estimated_bytes: u64,
 }
 
 impl Prepared {
     /// Checks everything that can be checked without running, and builds deterministic topologies.
-    pub fn new(scenario: Scenario, origin: &str, _inputs: &dyn Inputs) -> Result<Prepared, ScenarioError> {
+    pub fn new(scenario: Scenario, origin: &str, inputs: &dyn Inputs) -> Result<Prepared, ScenarioError> {
         let estimated_bytes = estimate_bytes(&scenario);
         if estimated_bytes > MEMORY_BUDGET_BYTES {
             return Err(ScenarioError::new(
@@ -55,30 +56,28 @@ impl Prepared {
                 ),
             ));
         }
-        let fixed = if is_random(&scenario.topology) {
+        let fixed = if scenario.topology.is_random() {
             None
         } else {
             let mut rng = stream(scenario.seed, 0, Lane::Topology);
-            Some(Arc::new(
-                build_topology(&scenario.topology, &mut rng).map_err(|m| ScenarioError::new(origin, "topology", m))?,
-            ))
+            Some(Arc::new(build(&scenario, origin, &mut rng, inputs)?))
         };
-        let prepared = Prepared { scenario, origin: origin.to_owned(), fixed, notes: Vec::new(), estimated_bytes };
+        let notes = fixed.as_ref().map(|b| b.notes.clone()).unwrap_or_default();
+        let prepared = Prepared { scenario, origin: origin.to_owned(), fixed, notes, estimated_bytes };
         // Check the model against the first replicate's topology, so bad parameters fail before any run.
-        let topology = prepared.topology(0)?;
-        prepared.validate_model(&topology)?;
-        check_latency(&prepared, &topology)?;
+        let built = prepared.topology(0)?;
+        prepared.validate_model(&built.topology)?;
+        check_latency(&prepared, &built.topology)?;
         Ok(prepared)
     }
 
-    fn topology(&self, replicate: u32) -> Result<Arc<Topology>, ScenarioError> {
+    fn topology(&self, replicate: u32) -> Result<Arc<Built>, ScenarioError> {
         match &self.fixed {
             Some(t) => Ok(Arc::clone(t)),
             None => {
+                // Random kinds never read files.
                 let mut rng = stream(self.scenario.seed, u64::from(replicate), Lane::Topology);
-                build_topology(&self.scenario.topology, &mut rng)
-                    .map(Arc::new)
-                    .map_err(|m| ScenarioError::new(&self.origin, "topology", m))
+                build(&self.scenario, &self.origin, &mut rng, &NoInputs).map(Arc::new)
             }
         }
     }
@@ -107,14 +106,15 @@ impl Prepared {
 
     /// Runs replicate `replicate` (draws from stream (seed, replicate)).
     pub fn run_replicate(&self, replicate: u32) -> Result<Outcome, ScenarioError> {
-        let topology = self.topology(replicate)?;
+        let built = self.topology(replicate)?;
+        let topology = &built.topology;
         if replicate > 0 && self.fixed.is_none() {
-            self.validate_model(&topology)
+            self.validate_model(topology)
                 .map_err(|e| ScenarioError { message: format!("{} (replicate {replicate})", e.message), ..e })?;
         }
         let (seed, run) = (self.scenario.seed, u64::from(replicate));
         Ok(match &self.scenario.model {
-            ModelSpec::Flooding(p) => models::flooding::run(p, &topology, self.network(), seed, run),
+            ModelSpec::Flooding(p) => models::flooding::run(p, topology, self.network(), seed, run),
         })
     }
 
@@ -135,6 +135,18 @@ impl Prepared {
     }
 }
 
+fn build(
+    scenario: &Scenario,
+    origin: &str,
+    rng: &mut sim_core::rng::SimRng,
+    inputs: &dyn Inputs,
+) -> Result<Built, ScenarioError> {
+    scenario.topology.build(rng, inputs).map_err(|e| {
+        let field = if e.field.is_empty() { "topology".to_owned() } else { format!("topology.{}", e.field) };
+        ScenarioError::new(origin, field, e.message)
+    })
+}
+
 fn check_latency(p: &Prepared, topology: &Topology) -> Result<(), ScenarioError> {
     let weighted = topology.as_graph().is_some_and(|g| g.is_weighted());
     if matches!(p.scenario.network.latency, LatencySpec::EdgeWeight(_)) && !weighted {
@@ -148,39 +160,12 @@ fn check_latency(p: &Prepared, topology: &Topology) -> Result<(), ScenarioError>
     Ok(())
 }
 
-fn is_random(spec: &TopologySpec) -> bool {
-    match spec {
-        TopologySpec::Complete(_) | TopologySpec::Ring(_) => false,
-    }
-}
-
-fn build_topology(spec: &TopologySpec, _rng: &mut SimRng) -> Result<Topology, String> {
-    match spec {
-        TopologySpec::Complete(n) => Topology::complete(n.nodes).map_err(|e| e.to_string()),
-        TopologySpec::Ring(n) => {
-            let mut b = GraphBuilder::with_capacity(n.nodes, n.nodes as usize);
-            for v in 0..n.nodes {
-                b.edge(v, (v + 1) % n.nodes);
-            }
-            b.build().map(Topology::Graph).map_err(|e| e.to_string())
-        }
-    }
-}
-
 /// Memory a run needs: the topology's arrays plus the model's per-node state and in-flight messages.
 fn estimate_bytes(s: &Scenario) -> u64 {
-    // Stored edges, and the edges a protocol may use (a complete graph stores none but has them all).
-    let (nodes, edges, logical_edges) = match &s.topology {
-        TopologySpec::Complete(n) => {
-            let n = u64::from(n.nodes);
-            (n, 0, n.saturating_mul(n - 1) / 2)
-        }
-        TopologySpec::Ring(n) => (u64::from(n.nodes), u64::from(n.nodes), u64::from(n.nodes)),
-    };
-    // CSR: offsets (8/node), targets and arc-to-edge maps (2 arcs × 8), endpoints and weights (12/edge).
-    let graph = nodes.saturating_mul(8).saturating_add(edges.saturating_mul(28));
+    let (nodes, edges, logical_edges) = s.topology.size_estimate();
+    let graph = generators::estimated_bytes(nodes, edges);
     let model = match &s.model {
-        // Hop per node, plus up to one queued 16-byte event per arc.
+        // A reached bit per node, plus up to one queued 16-byte event per arc.
         ModelSpec::Flooding(_) => (nodes / 8).saturating_add(logical_edges.saturating_mul(32)),
     };
     graph.saturating_add(model)

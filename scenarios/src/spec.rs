@@ -56,14 +56,155 @@ pub enum TopologySpec {
     Complete(NodesSpec),
     /// A cycle 0-1-…-(N-1)-0.
     Ring(NodesSpec),
+    /// rows × cols lattice; node r·cols + c; `torus` wraps both dimensions.
+    Grid(GridSpec),
+    /// G(N, p): every pair linked independently with probability p (new graph per replicate).
+    ErdosRenyi(ErdosRenyiSpec),
+    /// A uniformly chosen simple graph with every degree equal to `degree` (new graph per replicate).
+    RandomRegular(RandomRegularSpec),
+    /// Preferential attachment: each new node links to m existing nodes (new graph per replicate).
+    BarabasiAlbert(BarabasiAlbertSpec),
+    /// Ring lattice of degree k with each edge rewired with probability beta (new graph per replicate).
+    WattsStrogatz(WattsStrogatzSpec),
+    /// GT-ITM-style router-level network (transit and stub domains) with end hosts on stub routers;
+    /// edge weights are link delays.
+    TransitStub(TransitStubSpec),
+    /// An edge-list file: lines `u v [weight]`, `#` comments; path relative to the scenario file.
+    EdgeList(EdgeListSpec),
+    /// A GraphML file as the Internet Topology Zoo publishes it; path relative to the scenario file.
+    Graphml(GraphmlSpec),
+    /// An edge list written inline: one `u v [weight]` string per edge.
+    Edges(EdgesSpec),
 }
 
-kind_tagged!(TopologySpec { "complete" => Complete, "ring" => Ring });
+kind_tagged!(TopologySpec {
+    "complete" => Complete,
+    "ring" => Ring,
+    "grid" => Grid,
+    "erdos_renyi" => ErdosRenyi,
+    "random_regular" => RandomRegular,
+    "barabasi_albert" => BarabasiAlbert,
+    "watts_strogatz" => WattsStrogatz,
+    "transit_stub" => TransitStub,
+    "edge_list" => EdgeList,
+    "graphml" => Graphml,
+    "edges" => Edges,
+});
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodesSpec {
     pub nodes: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GridSpec {
+    pub rows: u32,
+    pub cols: u32,
+    #[serde(default)]
+    pub torus: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErdosRenyiSpec {
+    pub nodes: u32,
+    /// Edge probability p_edge.
+    pub p: f64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomRegularSpec {
+    pub nodes: u32,
+    pub degree: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BarabasiAlbertSpec {
+    pub nodes: u32,
+    pub m: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WattsStrogatzSpec {
+    pub nodes: u32,
+    /// Lattice degree (even).
+    pub k: u32,
+    /// Rewiring probability.
+    pub beta: f64,
+}
+
+/// Transit-stub parameters; the defaults give 5,020 routers (4 transit domains of 5 routers, 10 stub
+/// domains of 25 routers per transit router), the size of the Scribe experiments.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct TransitStubSpec {
+    pub transit_domains: u32,
+    pub transit_per_domain: u32,
+    pub stubs_per_transit: u32,
+    pub stub_size: u32,
+    /// End hosts, each attached to a uniformly chosen stub router.
+    pub hosts: u32,
+    /// Probability of each extra intra-domain link beyond a spanning tree.
+    pub edge_probability: f64,
+    /// Uniform integer delay ranges [min, max] per link class.
+    pub transit_transit_delay: [u32; 2],
+    pub transit_stub_delay: [u32; 2],
+    pub stub_stub_delay: [u32; 2],
+    pub host_delay: [u32; 2],
+}
+
+impl Default for TransitStubSpec {
+    fn default() -> Self {
+        TransitStubSpec {
+            transit_domains: 4,
+            transit_per_domain: 5,
+            stubs_per_transit: 10,
+            stub_size: 25,
+            hosts: 1000,
+            edge_probability: 0.1,
+            transit_transit_delay: [20, 80],
+            transit_stub_delay: [5, 20],
+            stub_stub_delay: [1, 10],
+            host_delay: [1, 3],
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeListSpec {
+    pub path: String,
+}
+
+/// Edge weights of a GraphML topology.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum GraphmlWeightsSpec {
+    /// Every link has weight 1.
+    #[default]
+    Hops,
+    /// Propagation delay in microseconds from the nodes' Latitude/Longitude (files must carry them).
+    Distance,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GraphmlSpec {
+    pub path: String,
+    #[serde(default)]
+    pub weights: GraphmlWeightsSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EdgesSpec {
+    /// One `u v [weight]` per entry; node names are labels.
+    pub edges: Vec<String>,
 }
 
 /// Link latency and loss.

@@ -1,0 +1,86 @@
+//! Integration tests of the models crate against sim-core topologies.
+
+use models::flooding::{self, FloodingParams};
+use proptest::prelude::*;
+use sim_core::network::{Latency, Network};
+use sim_core::paths::ShortestPaths;
+use sim_core::rng::{Lane, stream};
+use sim_core::topology::{Topology, generators};
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Full flooding on any connected graph sends exactly 2|E| - (N - 1) messages whatever the latencies,
+    /// and with unit latency completes at the source's eccentricity.
+    #[test]
+    fn full_flooding_message_count_is_exact(seed in 0u64..1000, n in 20u32..400, which in 0usize..4) {
+        let mut rng = stream(seed, 0, Lane::Topology);
+        let graph = match which {
+            0 => generators::random_regular(n - n % 2, 4, &mut rng).unwrap(),
+            1 => generators::barabasi_albert(n, 2, &mut rng).unwrap(),
+            2 => generators::watts_strogatz(n, 4, 0.2, &mut rng).unwrap(),
+            _ => generators::grid(n / 10 + 3, 7, true).unwrap(),
+        };
+        prop_assume!(graph.is_connected());
+        let source = (seed % u64::from(graph.node_count())) as u32;
+        let ecc = ShortestPaths::hops_from(&graph, source).eccentricity();
+        let (nodes, edges) = (graph.node_count(), graph.edge_count() as f64);
+        let topology = Topology::Graph(graph);
+        let params = FloodingParams { source, ..FloodingParams::default() };
+
+        let random = Network { latency: Latency::Uniform { min: 1, max: 30 }, loss: 0.0 };
+        let out = flooding::run(&params, &topology, random, seed, 0);
+        prop_assert_eq!(out.get("messages"), Some(2.0 * edges - f64::from(nodes - 1)));
+        prop_assert_eq!(out.get("coverage"), Some(1.0));
+
+        let unit = flooding::run(&params, &topology, Network::default(), seed, 0);
+        prop_assert_eq!(unit.get("completion_time"), Some(ecc as f64));
+        prop_assert_eq!(unit.get("max_hops"), Some(ecc as f64));
+    }
+}
+
+#[test]
+fn weighted_flooding_completes_at_the_weighted_eccentricity() {
+    let params = generators::TransitStubParams {
+        transit_domains: 2,
+        transit_per_domain: 3,
+        stubs_per_transit: 2,
+        stub_size: 5,
+        hosts: 40,
+        edge_probability: 0.2,
+        transit_transit_delay: (10, 40),
+        transit_stub_delay: (3, 9),
+        stub_stub_delay: (1, 5),
+        host_delay: (1, 2),
+    };
+    for seed in 0..5 {
+        let topology =
+            Topology::Graph(generators::transit_stub(&params, &mut stream(seed, 0, Lane::Topology)).unwrap().graph);
+        let g = topology.as_graph().unwrap();
+        let ecc = ShortestPaths::from(g, 0).eccentricity();
+        let network = Network { latency: Latency::EdgeWeight, loss: 0.0 };
+        let out = flooding::run(&FloodingParams::default(), &topology, network, seed, 0);
+        assert_eq!(out.get("completion_time"), Some(ecc as f64));
+        assert!(out.analytic.iter().any(|a| a.name == "completion_time" && a.value == ecc as f64));
+    }
+}
+
+/// Probabilistic flooding with p_flood forwards at about a fraction p_flood of reached non-source
+/// nodes. On a d-regular graph a forwarder sends d - 1 messages, so
+/// E[messages] = d + p_flood·(d - 1)·(reached - 1). The mean ratio over 40 runs must lie within 1.7 CI
+/// half-widths of p_flood (t-quantile 3.3 instead of 2.02: a 99.8% interval).
+#[test]
+fn probabilistic_flooding_sends_what_its_forwarders_imply() {
+    let (n, d, p) = (4000u32, 10u32, 0.3);
+    let mut ratios = Vec::new();
+    for seed in 0..40 {
+        let topology = Topology::Graph(generators::random_regular(n, d, &mut stream(seed, 0, Lane::Topology)).unwrap());
+        let params = FloodingParams { p_flood: p, ..FloodingParams::default() };
+        let out = flooding::run(&params, &topology, Network::default(), seed, 0);
+        let reached = out.get("coverage").unwrap() * f64::from(n);
+        let forwards = (out.get("messages").unwrap() - f64::from(d)) / f64::from(d - 1);
+        ratios.push(forwards / (reached - 1.0));
+    }
+    let s = sim_core::stats::Summary::of(&ratios);
+    assert!((s.mean - p).abs() < 1.7 * s.half_width(), "{s:?}");
+}
