@@ -66,6 +66,21 @@ pub enum Command {
     },
     /// Plot a run (`dissem run --out DIR`) or a sweep (`dissem sweep --out DIR`) as SVG and PNG.
     Plot(PlotArgs),
+    /// Regenerate the lecture's tables and figures (items in sweeps/reproduce/) into reports/.
+    Reproduce {
+        /// Only this item (default: all).
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// List the items and exit.
+        #[arg(long)]
+        list: bool,
+        /// Output directory.
+        #[arg(long, value_name = "DIR", default_value = "reports")]
+        out: PathBuf,
+        /// Directory of item files.
+        #[arg(long, value_name = "DIR", default_value = "sweeps/reproduce")]
+        items: PathBuf,
+    },
     /// Combine the output directories of all shards of a sweep into what one unsharded run writes.
     Merge {
         /// Shard output directories (each written by `dissem sweep --shard I/N`).

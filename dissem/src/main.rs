@@ -5,6 +5,7 @@
 mod cli;
 mod files;
 mod plot;
+mod reproduce;
 mod sweep;
 
 use std::io::IsTerminal;
@@ -86,6 +87,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
         Command::Sweep { file, out, resume, shard, force } => sweep::run(&file, &out, resume, shard.as_deref(), force),
         Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
         Command::Plot(args) => plot::plot(&args),
+        Command::Reproduce { name, list, out, items } => reproduce::reproduce(name.as_deref(), list, &out, &items),
     }
 }
 

@@ -11,14 +11,7 @@ use crate::files::{read_text, write_artifacts};
 
 /// `--log`: (x, y), None where the plot decides.
 fn log_axes(text: &str) -> Result<(Option<bool>, Option<bool>), Failure> {
-    Ok(match text {
-        "auto" => (None, None),
-        "none" => (Some(false), Some(false)),
-        "x" => (Some(true), Some(false)),
-        "y" => (Some(false), Some(true)),
-        "xy" => (Some(true), Some(true)),
-        other => return Err(Failure::Input(format!("--log: `{other}`; expected auto, none, x, y or xy"))),
-    })
+    plot::log_axes(text).map_err(|m| Failure::Input(format!("--log: {m}")))
 }
 
 pub fn plot(args: &PlotArgs) -> Result<(), Failure> {

@@ -198,7 +198,18 @@ fn emptiest_corner(f: &Figure, x: (f64, f64), y: (f64, f64)) -> SeriesLabelPosit
                 along
             })
             .collect(),
-        Content::Histogram(_) => return SeriesLabelPosition::UpperRight,
+        // Each bar as a column of points from its base to its top.
+        Content::Histogram(samples) => {
+            let bins = histogram_bins(&samples.iter().flat_map(|(_, v)| v.iter().copied()).collect::<Vec<_>>());
+            let mut pts = Vec::new();
+            for (_, values) in samples {
+                for (k, c) in counts(values, &bins).into_iter().enumerate().filter(|&(_, c)| c > 0) {
+                    let center = unit((bins[k] + bins[k + 1]) / 2.0, x, false);
+                    pts.extend((0..=10).map(|t| (center, unit(c as f64 * f64::from(t) / 10.0, y, false))));
+                }
+            }
+            pts
+        }
     };
     let corners = [
         (SeriesLabelPosition::UpperRight, 0.55, 0.6),
@@ -271,8 +282,8 @@ where
         .y_label_area_size(130)
         .build_cartesian_2d(xs, ys)
         .map_err(err)?;
-    let tick = |v: &f64| fmt_num(if v.abs() < 1e-12 { 0.0 } else { *v });
-    let counts_tick = |v: &f64| if v.fract() == 0.0 { fmt_num(*v) } else { String::new() };
+    let tick = |v: &f64| tick_label(*v);
+    let counts_tick = |v: &f64| if v.fract() == 0.0 { tick_label(*v) } else { String::new() };
     let histogram = matches!(f.content, Content::Histogram(_));
     chart
         .configure_mesh()
@@ -348,22 +359,27 @@ where
             }
         }
         Content::Histogram(samples) => {
+            // Several samples share each bin side by side, so that none hides another.
+            let n = samples.len() as f64;
             for (i, (label, values)) in samples.iter().enumerate() {
                 let color = PALETTE[i % PALETTE.len()];
-                let bars = counts(values, &b.bins).into_iter().enumerate().filter(|&(_, c)| c > 0).map(|(k, c)| {
-                    let (x0, x1) = (b.bins[k], b.bins[k + 1]);
-                    Rectangle::new([(x0, 0.0), (x1, c as f64)], color.mix(0.45).filled())
-                });
+                let fill = color.mix(0.7).filled();
+                let rects: Vec<[(f64, f64); 2]> = counts(values, &b.bins)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|&(_, c)| c > 0)
+                    .map(|(k, c)| {
+                        let w = (b.bins[k + 1] - b.bins[k]) / n;
+                        let x0 = b.bins[k] + w * i as f64;
+                        [(x0, 0.0), (x0 + w, c as f64)]
+                    })
+                    .collect();
                 chart
-                    .draw_series(bars)
+                    .draw_series(rects.iter().map(|&r| Rectangle::new(r, fill)))
                     .map_err(err)?
                     .label(label)
-                    .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], color.mix(0.45).filled()));
-                let outlines =
-                    counts(values, &b.bins).into_iter().enumerate().filter(|&(_, c)| c > 0).map(|(k, c)| {
-                        Rectangle::new([(b.bins[k], 0.0), (b.bins[k + 1], c as f64)], color.stroke_width(2))
-                    });
-                chart.draw_series(outlines).map_err(err)?;
+                    .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 24, y + 8)], fill));
+                chart.draw_series(rects.iter().map(|&r| Rectangle::new(r, color.stroke_width(1)))).map_err(err)?;
             }
         }
     }
@@ -378,6 +394,38 @@ where
         .draw()
         .map_err(err)?;
     Ok(())
+}
+
+/// Axis numbers: plain between 0.001 and 100,000, powers of ten written out beyond (10⁷, 2.5×10⁻⁴).
+fn tick_label(v: f64) -> String {
+    if v == 0.0 || v.abs() < 1e-12 {
+        return "0".into();
+    }
+    if (1e-3..1e5).contains(&v.abs()) {
+        return fmt_num(v);
+    }
+    const SUPERSCRIPT: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let k = v.abs().log10().floor() as i32;
+    let mantissa = v / 10f64.powi(k);
+    let exponent: String = (if k < 0 { "⁻" } else { "" })
+        .chars()
+        .chain(k.unsigned_abs().to_string().chars().map(|d| SUPERSCRIPT[d.to_digit(10).unwrap_or(0) as usize]))
+        .collect();
+    // Three significant digits are plenty for an axis.
+    let m = (mantissa * 100.0).round() / 100.0;
+    if m == 1.0 { format!("10{exponent}") } else { format!("{}×10{exponent}", fmt_num(m)) }
+}
+
+/// `auto`, `none`, `x`, `y` or `xy`: which axes are logarithmic (None: the plot decides).
+pub fn log_axes(text: &str) -> Result<(Option<bool>, Option<bool>), String> {
+    Ok(match text {
+        "auto" => (None, None),
+        "none" => (Some(false), Some(false)),
+        "x" => (Some(true), Some(false)),
+        "y" => (Some(false), Some(true)),
+        "xy" => (Some(true), Some(true)),
+        other => return Err(format!("`{other}`; expected auto, none, x, y or xy")),
+    })
 }
 
 /// Whether values spread over enough orders of magnitude that a log axis shows them better.
@@ -490,7 +538,8 @@ pub fn sweep_lines(sweep: &Sweep, reports: &[RunReport], plot: &SweepPlot) -> Re
             shared += 1;
             (formula, PALETTE.len() - shared)
         } else if measured.len() == 1 {
-            (formula, 0)
+            // The measured line has colour 0; each formula gets its own.
+            (formula, series.len())
         } else {
             let color = measured.iter().position(|m| m.label == owners[0]).unwrap_or(0);
             (format!("{formula} ({})", owners.join("; ")), color)
@@ -662,6 +711,16 @@ mod tests {
         let spread = [0.0, 0.5, 1.0];
         let bins = histogram_bins(&spread);
         assert_eq!(counts(&spread, &bins).iter().sum::<usize>(), 3, "the maximum falls in the last bin");
+    }
+
+    #[test]
+    fn ticks_use_powers_of_ten_for_large_and_small_numbers() {
+        assert_eq!(tick_label(10_000_000.0), "10⁷");
+        assert_eq!(tick_label(5e6), "5×10⁶");
+        assert_eq!(tick_label(0.0002), "2×10⁻⁴");
+        assert_eq!(tick_label(1000.0), "1000");
+        assert_eq!(tick_label(0.25), "0.25");
+        assert_eq!(tick_label(0.0), "0");
     }
 
     #[test]

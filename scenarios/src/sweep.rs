@@ -202,10 +202,16 @@ fn point_origin(origin: &str, point: usize, parameters: &Map<String, Value>) -> 
     format!("{origin}: point {point} ({})", values.join(", "))
 }
 
-/// A parameter value as a table cell: strings without quotes, everything else as JSON.
+/// A parameter value as a table cell: strings without quotes, `{"kind": "ring", "nodes": 10}` as
+/// `ring(nodes=10)`, everything else as JSON.
 pub fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
+        Value::Object(map) if map.get("kind").is_some_and(Value::is_string) => {
+            let fields: Vec<String> =
+                map.iter().filter(|(k, _)| *k != "kind").map(|(k, x)| format!("{k}={}", value_text(x))).collect();
+            format!("{}({})", value_text(&map["kind"]), fields.join(", "))
+        }
         other => other.to_string(),
     }
 }
@@ -702,6 +708,14 @@ mod tests {
         assert_eq!(s.points[1].scenario.seed, derive_seed(5, &[1]));
         assert_ne!(s.points[0].scenario.seed, s.points[1].scenario.seed);
         assert_eq!(s.locate(4), (1, 1));
+    }
+
+    #[test]
+    fn values_read_as_table_cells() {
+        assert_eq!(value_text(&json!("push")), "push");
+        assert_eq!(value_text(&json!(0.5)), "0.5");
+        assert_eq!(value_text(&json!({"kind": "grid", "rows": 3, "torus": true})), "grid(rows=3, torus=true)");
+        assert_eq!(value_text(&json!([1, 2])), "[1,2]");
     }
 
     #[test]
