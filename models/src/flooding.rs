@@ -17,7 +17,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sim_core::engine::{Context, Limits, Protocol, Simulation};
+use sim_core::engine::{Context, Limits, PREFETCH_DISTANCES, Protocol, Simulation};
 use sim_core::network::{Counters, Latency, Network};
 use sim_core::paths::ShortestPaths;
 use sim_core::rng::chance;
@@ -202,6 +202,16 @@ impl Protocol for Flood<'_> {
     }
 
     fn on_timer(&mut self, _: &mut Context<'_, u32, ()>, _: NodeId, _: ()) {}
+
+    /// Only a first receipt reads the adjacency, and the reached bit (in cache) says whether it will be one.
+    #[inline]
+    fn prefetch(&self, to: NodeId, distance: usize) {
+        if let Topology::Graph(g) = self.topology
+            && self.reached_bits[to as usize / 64] & (1 << (to % 64)) == 0
+        {
+            if distance == PREFETCH_DISTANCES[0] { g.prefetch_index(to) } else { g.prefetch_neighbors(to) }
+        }
+    }
 }
 
 /// Runs one flood: run `run` of `seed` on `topology` under `network`.

@@ -30,7 +30,10 @@ pub struct Analytic {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outcome {
     pub metrics: Vec<(String, f64)>,
+    /// Curves over rounds or time; a run that ended early stays at its last value.
     pub series: Vec<(String, Vec<f64>)>,
+    /// Histograms (count or fraction per bin); a bin a run does not reach holds 0.
+    pub distributions: Vec<(String, Vec<f64>)>,
     pub analytic: Vec<Analytic>,
 }
 
@@ -42,6 +45,11 @@ impl Outcome {
 
     pub fn series(&mut self, name: &str, values: Vec<f64>) -> &mut Self {
         self.series.push((name.to_owned(), values));
+        self
+    }
+
+    pub fn distribution(&mut self, name: &str, values: Vec<f64>) -> &mut Self {
+        self.distributions.push((name.to_owned(), values));
         self
     }
 

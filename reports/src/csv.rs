@@ -35,9 +35,17 @@ pub fn runs(report: &RunReport) -> String {
     out
 }
 
-/// index followed by one column per series (mean over replicates); empty when there are no series.
+/// index followed by one column per series (mean over replicates); None when there are no series.
 pub fn series(report: &RunReport) -> Option<String> {
-    let series = report.series();
+    columns(&report.series())
+}
+
+/// bin followed by one column per distribution (mean over replicates); None when there are none.
+pub fn distributions(report: &RunReport) -> Option<String> {
+    columns(&report.distributions())
+}
+
+fn columns(series: &[(String, Vec<f64>)]) -> Option<String> {
     let len = series.iter().map(|(_, v)| v.len()).max()?;
     let mut header = vec!["index".to_owned()];
     header.extend(series.iter().map(|(n, _)| n.clone()));

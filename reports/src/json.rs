@@ -22,6 +22,7 @@ pub fn run_document(report: &RunReport) -> Value {
         formulas.insert(a.name, json!({"metric": a.metric, "formula": a.formula, "check": check}));
     }
     let series: Map<String, Value> = report.series().into_iter().map(|(n, v)| (n, json!(v))).collect();
+    let distributions: Map<String, Value> = report.distributions().into_iter().map(|(n, v)| (n, json!(v))).collect();
     let checks: Vec<Value> = report
         .checks()
         .into_iter()
@@ -41,6 +42,7 @@ pub fn run_document(report: &RunReport) -> Value {
         "analytic": analytic,
         "formulas": formulas,
         "series": series,
+        "distributions": distributions,
         "checks": checks,
         "notes": report.notes,
     })

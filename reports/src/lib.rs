@@ -31,5 +31,8 @@ pub fn run_artifacts(report: &scenarios::RunReport) -> Vec<Artifact> {
     if let Some(series) = csv::series(report) {
         files.push(text("series.csv", series));
     }
+    if let Some(d) = csv::distributions(report) {
+        files.push(text("distributions.csv", d));
+    }
     files
 }

@@ -92,27 +92,12 @@ impl RunReport {
     /// Series averaged over replicates index by index; a shorter series counts with its last value
     /// (a run that converged early stays converged).
     pub fn series(&self) -> Vec<(String, Vec<f64>)> {
-        let mut names: Vec<&str> = Vec::new();
-        for (n, _) in self.runs.iter().flat_map(|r| &r.series) {
-            if !names.contains(&n.as_str()) {
-                names.push(n);
-            }
-        }
-        names
-            .into_iter()
-            .map(|name| {
-                let all: Vec<&Vec<f64>> =
-                    self.runs.iter().filter_map(|r| r.series.iter().find(|(n, _)| n == name).map(|(_, v)| v)).collect();
-                let len = all.iter().map(|v| v.len()).max().unwrap_or(0);
-                let mean = (0..len)
-                    .map(|i| {
-                        let vals: Vec<f64> = all.iter().filter_map(|v| v.get(i).or(v.last()).copied()).collect();
-                        vals.iter().sum::<f64>() / vals.len() as f64
-                    })
-                    .collect();
-                (name.to_owned(), mean)
-            })
-            .collect()
+        average(self.runs.iter().map(|r| &r.series), |v, i| v.get(i).or(v.last()).copied())
+    }
+
+    /// Distributions averaged over replicates bin by bin; a bin beyond a run's histogram counts as 0.
+    pub fn distributions(&self) -> Vec<(String, Vec<f64>)> {
+        average(self.runs.iter().map(|r| &r.distributions), |v, i| Some(v.get(i).copied().unwrap_or(0.0)))
     }
 
     /// Compares every checked analytic value with its simulated metric.
@@ -151,4 +136,33 @@ impl RunReport {
             })
             .collect()
     }
+}
+
+/// Averages named vectors over runs, index by index, in order of first appearance; `at` says what a
+/// run contributes at an index past its end (None: nothing).
+fn average<'a>(
+    runs: impl Iterator<Item = &'a Vec<(String, Vec<f64>)>> + Clone,
+    at: impl Fn(&Vec<f64>, usize) -> Option<f64>,
+) -> Vec<(String, Vec<f64>)> {
+    let mut names: Vec<&str> = Vec::new();
+    for (n, _) in runs.clone().flatten() {
+        if !names.contains(&n.as_str()) {
+            names.push(n);
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let all: Vec<&Vec<f64>> =
+                runs.clone().filter_map(|r| r.iter().find(|(n, _)| n == name).map(|(_, v)| v)).collect();
+            let len = all.iter().map(|v| v.len()).max().unwrap_or(0);
+            let mean = (0..len)
+                .map(|i| {
+                    let vals: Vec<f64> = all.iter().filter_map(|v| at(v, i)).collect();
+                    vals.iter().sum::<f64>() / vals.len() as f64
+                })
+                .collect();
+            (name.to_owned(), mean)
+        })
+        .collect()
 }

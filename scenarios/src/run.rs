@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use models::alm::Underlay;
+use models::chord::Overlay;
 use models::{ModelError, Outcome};
 use rayon::prelude::*;
 use sim_core::network::{Latency, Network};
@@ -10,7 +12,7 @@ use sim_core::topology::{Topology, generators};
 
 use crate::error::ScenarioError;
 use crate::report::RunReport;
-use crate::spec::{LatencySpec, ModelSpec, Scenario};
+use crate::spec::{LatencySpec, ModelSpec, Scenario, TopologySpec};
 use crate::topology::Built;
 
 /// Reads the files a scenario refers to (edge lists, GraphML). The binary reads from disk relative to
@@ -66,7 +68,7 @@ impl Prepared {
         let prepared = Prepared { scenario, origin: origin.to_owned(), fixed, notes, estimated_bytes };
         // Check the model against the first replicate's topology, so bad parameters fail before any run.
         let built = prepared.topology(0)?;
-        prepared.validate_model(&built.topology)?;
+        prepared.validate_model(&built)?;
         check_latency(&prepared, &built.topology)?;
         Ok(prepared)
     }
@@ -87,11 +89,14 @@ impl Prepared {
         self.estimated_bytes
     }
 
-    fn validate_model(&self, topology: &Topology) -> Result<(), ScenarioError> {
+    fn validate_model(&self, built: &Built) -> Result<(), ScenarioError> {
         let to_err = |e: ModelError| ScenarioError::new(&self.origin, e.field, e.message);
         match &self.scenario.model {
-            ModelSpec::Flooding(p) => p.validate("model", topology).map_err(to_err),
+            ModelSpec::Flooding(p) => p.validate("model", &built.topology),
+            ModelSpec::Chord(p) => with_overlay(built, |overlay| p.validate("model", overlay)),
+            ModelSpec::Alm(p) => underlay(built).and_then(|u| p.validate("model", &u)),
         }
+        .map_err(to_err)
     }
 
     fn network(&self) -> Network {
@@ -107,14 +112,21 @@ impl Prepared {
     /// Runs replicate `replicate` (draws from stream (seed, replicate)).
     pub fn run_replicate(&self, replicate: u32) -> Result<Outcome, ScenarioError> {
         let built = self.topology(replicate)?;
-        let topology = &built.topology;
         if replicate > 0 && self.fixed.is_none() {
-            self.validate_model(topology)
+            self.validate_model(&built)
                 .map_err(|e| ScenarioError { message: format!("{} (replicate {replicate})", e.message), ..e })?;
         }
         let (seed, run) = (self.scenario.seed, u64::from(replicate));
         Ok(match &self.scenario.model {
-            ModelSpec::Flooding(p) => models::flooding::run(p, topology, self.network(), seed, run),
+            ModelSpec::Flooding(p) => models::flooding::run(p, &built.topology, self.network(), seed, run),
+            ModelSpec::Chord(p) => with_overlay(&built, |overlay| Ok(models::chord::run(p, overlay, seed, run)))
+                .map_err(|e| ScenarioError::new(&self.origin, e.field, e.message))?,
+            ModelSpec::Alm(p) => models::alm::run(
+                p,
+                &underlay(&built).map_err(|e| ScenarioError::new(&self.origin, e.field, e.message))?,
+                seed,
+                run,
+            ),
         })
     }
 
@@ -132,6 +144,30 @@ impl Prepared {
         let runs: Result<Vec<Outcome>, ScenarioError> =
             if parallel_fits { replicates.par_iter().map(one).collect() } else { replicates.iter().map(one).collect() };
         Ok(RunReport::new(&self.scenario, runs?, self.notes.clone()))
+    }
+}
+
+/// The underlay of Chord and ALM: the topology's graph with its hosts (every node when none are named).
+fn underlay(built: &Built) -> Result<Underlay<'_>, ModelError> {
+    let graph = built.topology.as_graph().ok_or_else(|| {
+        ModelError::new(
+            "topology.kind",
+            "this model needs a router-level graph (transit_stub, edge_list, graphml, edges, ...), not an implicit \
+             complete graph",
+        )
+    })?;
+    let hosts = if built.hosts.is_empty() { (0..graph.node_count()).collect() } else { built.hosts.clone() };
+    Underlay::new(graph, hosts).map_err(|e| {
+        let field = if e.field.starts_with("topology") { e.field } else { format!("topology.{}", e.field) };
+        ModelError { field, ..e }
+    })
+}
+
+/// Chord runs on bare overlay nodes over a complete topology, and on the hosts of an underlay otherwise.
+fn with_overlay<T>(built: &Built, f: impl FnOnce(Overlay<'_>) -> Result<T, ModelError>) -> Result<T, ModelError> {
+    match &built.topology {
+        Topology::Complete { nodes } => f(Overlay::Nodes(*nodes)),
+        Topology::Graph(_) => f(Overlay::Hosts(&underlay(built)?)),
     }
 }
 
@@ -167,6 +203,16 @@ fn estimate_bytes(s: &Scenario) -> u64 {
     let model = match &s.model {
         // A reached bit per node, plus up to one queued 16-byte event per arc.
         ModelSpec::Flooding(_) => (nodes / 8).saturating_add(logical_edges.saturating_mul(32)),
+        // Finger tables (one u32 per bit) and ids.
+        ModelSpec::Chord(p) => nodes.saturating_mul(u64::from(p.ring.bits) * 4 + 16),
+        // The underlay's distance table between access routers, 4 bytes per pair, dominates.
+        ModelSpec::Alm(_) => {
+            let routers = match &s.topology {
+                TopologySpec::TransitStub(t) => nodes.saturating_sub(u64::from(t.hosts)),
+                _ => nodes,
+            };
+            routers.saturating_mul(routers).saturating_mul(4)
+        }
     };
     graph.saturating_add(model)
 }

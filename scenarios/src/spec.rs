@@ -1,5 +1,7 @@
 //! The scenario file format: what to simulate, on which topology and network, how often, with which seed.
 
+use models::alm::AlmParams;
+use models::chord::ChordParams;
 use models::flooding::FloodingParams;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -179,6 +181,9 @@ impl Default for TransitStubSpec {
 #[serde(deny_unknown_fields)]
 pub struct EdgeListSpec {
     pub path: String,
+    /// End hosts of the underlay by node name (for Chord and ALM); default: every node.
+    #[serde(default)]
+    pub hosts: Vec<String>,
 }
 
 /// Edge weights of a GraphML topology.
@@ -205,6 +210,9 @@ pub struct GraphmlSpec {
 pub struct EdgesSpec {
     /// One `u v [weight]` per entry; node names are labels.
     pub edges: Vec<String>,
+    /// End hosts of the underlay by node name (for Chord and ALM); default: every node.
+    #[serde(default)]
+    pub hosts: Vec<String>,
 }
 
 /// Link latency and loss.
@@ -274,14 +282,21 @@ pub struct Empty {}
 pub enum ModelSpec {
     /// Flooding: full, probabilistic, degree-dependent or GOSSIP1(p, k).
     Flooding(FloodingParams),
+    /// Chord lookups (and churn with stabilisation) on the topology's hosts, or on `complete.nodes`
+    /// overlay nodes without an underlay.
+    Chord(ChordParams),
+    /// Application-level multicast over Chord-built or explicit trees on a router-level underlay.
+    Alm(AlmParams),
 }
 
-kind_tagged!(ModelSpec { "flooding" => Flooding });
+kind_tagged!(ModelSpec { "flooding" => Flooding, "chord" => Chord, "alm" => Alm });
 
 impl ModelSpec {
     pub fn kind(&self) -> &'static str {
         match self {
             ModelSpec::Flooding(_) => "flooding",
+            ModelSpec::Chord(_) => "chord",
+            ModelSpec::Alm(_) => "alm",
         }
     }
 }
@@ -307,8 +322,11 @@ mod tests {
             let v = serde_json::to_value(&s).unwrap();
             assert_eq!(serde_json::from_value::<LatencySpec>(v).unwrap(), s);
         }
-        let m = ModelSpec::Flooding(FloodingParams::default());
-        let v = serde_json::to_value(&m).unwrap();
-        assert_eq!(serde_json::from_value::<ModelSpec>(v).unwrap(), m);
+        let chord: ChordParams = serde_json::from_value(serde_json::json!({})).unwrap();
+        let alm: AlmParams = serde_json::from_value(serde_json::json!({"groups": [{"members": "all"}]})).unwrap();
+        for m in [ModelSpec::Flooding(FloodingParams::default()), ModelSpec::Chord(chord), ModelSpec::Alm(alm)] {
+            let v = serde_json::to_value(&m).unwrap();
+            assert_eq!(serde_json::from_value::<ModelSpec>(v).unwrap(), m);
+        }
     }
 }

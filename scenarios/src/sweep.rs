@@ -404,7 +404,7 @@ impl RunRow {
             replicate: u32::try_from(int("replicate")?).map_err(|e| e.to_string())?,
             seed: int("seed")?,
             parameters: object("parameters")?.clone(),
-            outcome: Outcome { metrics, series: Vec::new(), analytic },
+            outcome: Outcome { metrics, analytic, ..Outcome::default() },
         })
     }
 }

@@ -85,7 +85,7 @@ impl TopologySpec {
             }
             TopologySpec::EdgeList(s) => {
                 let text = inputs.read(&s.path).map_err(|m| BuildError { field: "path".into(), message: m })?;
-                loaded(parse::edge_list(&text), &s.path)
+                loaded(parse::edge_list(&text), &s.path)?.with_hosts(&s.hosts)
             }
             TopologySpec::Graphml(s) => {
                 let text = inputs.read(&s.path).map_err(|m| BuildError { field: "path".into(), message: m })?;
@@ -99,11 +99,31 @@ impl TopologySpec {
                 .map(|l| Built { topology: Topology::Graph(l.graph), hosts: Vec::new(), notes: l.report.notes })
                 .map_err(|e| match e {
                     TopologyError::Parse { line, message } => {
-                        BuildError { field: format!("edges.{}", line - 1), message }
+                        BuildError { field: format!("edges[{}]", line - 1), message }
                     }
                     other => BuildError { field: "edges".into(), message: other.to_string() },
-                }),
+                })?
+                .with_hosts(&s.hosts),
         }
+    }
+}
+
+impl Built {
+    /// Sets the hosts named in the scenario (node labels), in the order given.
+    fn with_hosts(mut self, names: &[String]) -> Result<Built, BuildError> {
+        let Some(graph) = self.topology.as_graph() else { return Ok(self) };
+        let hosts = names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                (0..graph.node_count()).find(|&v| graph.label(v) == Some(name.as_str())).ok_or_else(|| BuildError {
+                    field: format!("hosts[{i}]"),
+                    message: format!("no node is named \"{name}\""),
+                })
+            })
+            .collect::<Result<Vec<NodeId>, BuildError>>()?;
+        self.hosts = hosts;
+        Ok(self)
     }
 }
 

@@ -16,7 +16,16 @@ pub trait Protocol {
     fn start(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>);
     fn on_message(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>, from: NodeId, to: NodeId, msg: Self::Msg);
     fn on_timer(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>, node: NodeId, timer: Self::Timer);
+
+    /// A hint that a message to `to` will be delivered in a few events: a protocol whose per-node state
+    /// is large may start loading it (see [`crate::prefetch`]). It must not change any state.
+    #[inline]
+    fn prefetch(&self, _to: NodeId, _distance: usize) {}
 }
+
+/// How many events ahead the engine announces deliveries to [`Protocol::prefetch`]; the protocol is told
+/// at both distances, so it can load a node's index first and what the index points to next.
+pub const PREFETCH_DISTANCES: [usize; 2] = [16, 8];
 
 enum Event<M, T> {
     Deliver { from: NodeId, to: NodeId, msg: M },
@@ -191,6 +200,11 @@ impl<'g, M, T> Simulation<'g, M, T> {
                 _ => {}
             }
             let (time, event) = self.queue.pop().expect("peeked");
+            for d in PREFETCH_DISTANCES {
+                if let Some(Event::Deliver { to, .. }) = self.queue.peek_same_time(d) {
+                    protocol.prefetch(*to, d);
+                }
+            }
             self.now = time;
             self.events += 1;
             let mut ctx = Context {

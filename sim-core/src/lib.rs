@@ -9,6 +9,7 @@
 pub mod engine;
 pub mod network;
 pub mod paths;
+pub mod prefetch;
 pub mod queue;
 pub mod rng;
 pub mod rounds;

@@ -144,6 +144,12 @@ impl<E> EventQueue<E> {
         Some((time, event))
     }
 
+    /// The event `k` places behind the next one, if it is due at the same time (for prefetching).
+    #[inline]
+    pub fn peek_same_time(&self, k: usize) -> Option<&E> {
+        self.slots[(self.now & self.mask) as usize].get(k)
+    }
+
     /// Time of the earliest event without removing it.
     pub fn peek_time(&self) -> Option<Time> {
         if self.near > 0 { Some(self.next_near_time()) } else { self.far.peek().map(|f| f.time) }

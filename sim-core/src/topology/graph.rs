@@ -35,6 +35,20 @@ impl Graph {
         &self.targets[self.offsets[v as usize]..self.offsets[v as usize + 1]]
     }
 
+    /// Prefetches the adjacency index of `v` (step 1 of 2: the index says where the neighbours are).
+    #[inline]
+    pub fn prefetch_index(&self, v: NodeId) {
+        crate::prefetch::read(&self.offsets[v as usize]);
+    }
+
+    /// Prefetches the first neighbours of `v` (step 2: reads the index, loaded by step 1).
+    #[inline]
+    pub fn prefetch_neighbors(&self, v: NodeId) {
+        if let Some(first) = self.targets.get(self.offsets[v as usize]) {
+            crate::prefetch::read(first);
+        }
+    }
+
     /// Arc ids leaving `v`, parallel to `neighbors(v)`.
     #[inline]
     pub fn arcs(&self, v: NodeId) -> std::ops::Range<ArcId> {

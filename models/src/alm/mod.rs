@@ -1,0 +1,694 @@
+//! Application-level multicast (ALM) in Chord, following the lecture's five steps: a group has a multicast
+//! identifier `mid`; its root is succ(mid); members route join requests towards the root, and the first time a
+//! node sees a join for the group it becomes a forwarder and passes the join on, while a node already in the
+//! tree adopts the requester as a child and stops the join (see [`chord_tree`]). A message from the root goes
+//! down the tree; a message from any other node is first routed by Chord to the root. Instead of building the
+//! tree by Chord, a group may state its overlay tree (edges between named hosts and a root); the message then
+//! spreads over the tree's edges from its source.
+//!
+//! Every overlay hop follows the unicast (shortest-delay) path between its end hosts in the [`Underlay`]. For
+//! each group the model measures link stress, stretch, node stress, forwarders, depth, network usage and tree
+//! cost, and the same costs for IP multicast (the source's shortest-path tree) and for unicast from the source
+//! to every member. Groups are measured in parallel and reported in group order.
+
+mod metrics;
+mod tree;
+mod underlay;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sim_core::paths::ShortestPaths;
+use sim_core::rng::{Lane, below, stream};
+use sim_core::topology::EdgeId;
+
+use crate::chord::{IdSpace, MAX_BITS, Overlay, Ring, RingParams};
+use crate::{Check, ModelError, Outcome};
+pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
+use metrics::{Scratch, quantile};
+pub use tree::{Tree, TreeError, chord_tree, explicit_tree};
+pub use underlay::{DelaysFrom, Underlay};
+
+/// Who belongs to a group.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Members {
+    /// Every overlay node (for an explicit tree: every node of the tree).
+    #[default]
+    All,
+    /// This many distinct overlay nodes, uniformly at random.
+    Count(u32),
+    /// round(fraction · N) distinct overlay nodes (at least one), uniformly at random.
+    Fraction(f64),
+    /// These overlay nodes, by name (host label, `#k` for the k-th repeat of a host).
+    List(Vec<String>),
+}
+
+/// Who sends the group's message.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The root of the tree.
+    #[default]
+    Root,
+    /// A member chosen uniformly at random.
+    RandomMember,
+    /// This overlay node, by name.
+    Node(String),
+}
+
+/// An overlay tree stated in the scenario instead of built by Chord.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExplicitTree {
+    /// Name of the root node.
+    pub root: String,
+    /// Undirected overlay edges between named nodes; together they must form a tree containing the root.
+    pub edges: Vec<[String; 2]>,
+}
+
+/// One multicast group.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupParams {
+    /// Prefix of the group's metrics; default `g<index>`.
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub members: Members,
+    /// The overlay tree, if not built by Chord. Members must then be `all` or a list of tree nodes.
+    #[serde(default)]
+    pub tree: Option<ExplicitTree>,
+    #[serde(default)]
+    pub source: Source,
+    /// Multicast identifier (below 2^m); default: uniform random.
+    #[serde(default)]
+    pub mid: Option<u64>,
+    /// Links whose stress is reported as `<group>.link_stress.<a>-<b>`, as pairs of graph node names.
+    #[serde(default)]
+    pub report_links: Vec<[String; 2]>,
+    /// Members whose overlay delay, unicast delay and stretch are reported (`<group>.stretch.<name>`, …).
+    #[serde(default)]
+    pub report_members: Vec<String>,
+}
+
+/// Many Chord-built groups with Zipf-distributed sizes, as in the Scribe evaluation (Castro et al. 2002):
+/// the group of rank r has `max(1, floor(largest · r^-exponent + 0.5))` members, uniformly at random.
+/// They enter the `all.*` totals only.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ZipfGroups {
+    pub count: u32,
+    #[serde(default = "default_exponent")]
+    pub exponent: f64,
+    /// Size of the largest group; default: every overlay node.
+    #[serde(default)]
+    pub largest: Option<u32>,
+    #[serde(default)]
+    pub source: Source,
+}
+
+fn default_exponent() -> f64 {
+    1.25
+}
+
+/// A value stated in the scenario (e.g. a figure from the lecture): a number or a ratio `"a/b"`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Stated {
+    Number(f64),
+    Text(String),
+}
+
+impl Stated {
+    pub fn value(&self) -> Result<f64, String> {
+        match self {
+            Stated::Number(x) => Ok(*x),
+            Stated::Text(t) => {
+                let parse = |s: &str| s.trim().parse::<f64>().map_err(|_| format!("`{t}` is not a number or a/b"));
+                match t.split_once('/') {
+                    Some((a, b)) => Ok(parse(a)? / parse(b)?),
+                    None => parse(t),
+                }
+            }
+        }
+    }
+}
+
+/// A metric value the run must reproduce exactly (reported as an `Exact` analytic value).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expectation {
+    pub metric: String,
+    pub value: Stated,
+    /// Where the value comes from, shown as its formula.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Parameters of an ALM run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlmParams {
+    /// The Chord ring the trees are built on (unused when every group states its tree).
+    #[serde(default)]
+    pub ring: RingParams,
+    #[serde(default)]
+    pub groups: Vec<GroupParams>,
+    #[serde(default)]
+    pub zipf_groups: Option<ZipfGroups>,
+    /// Link-stress histograms count stress 1, 2, …, and put stress ≥ this in the last bin.
+    #[serde(default = "default_bins")]
+    pub histogram_bins: u32,
+    /// The cheapest overlay tree (quadratic) is computed for groups of at most this many nodes.
+    #[serde(default = "default_mst_limit")]
+    pub mst_limit: u32,
+    #[serde(default)]
+    pub expect: Vec<Expectation>,
+}
+
+fn default_bins() -> u32 {
+    100
+}
+
+fn default_mst_limit() -> u32 {
+    2_000
+}
+
+impl Default for AlmParams {
+    fn default() -> Self {
+        AlmParams {
+            ring: RingParams::default(),
+            groups: vec![GroupParams::default()],
+            zipf_groups: None,
+            histogram_bins: default_bins(),
+            mst_limit: default_mst_limit(),
+            expect: Vec::new(),
+        }
+    }
+}
+
+/// How a group's tree is made.
+#[derive(Clone, Debug)]
+enum Build {
+    Chord { mid: u64, members: Vec<u32> },
+    Explicit { root: u32, edges: Vec<(u32, u32)>, members: Vec<u32> },
+}
+
+impl Build {
+    /// Members, sorted.
+    fn members(&self) -> &[u32] {
+        match self {
+            Build::Chord { members, .. } | Build::Explicit { members, .. } => members,
+        }
+    }
+}
+
+/// A group with every name resolved and every random choice made.
+#[derive(Clone, Debug)]
+struct Plan {
+    name: String,
+    detailed: bool,
+    build: Build,
+    /// `None`: the root sends.
+    source: Option<u32>,
+    report_links: Vec<(String, EdgeId)>,
+    report_members: Vec<(String, u32)>,
+}
+
+/// One measured group.
+#[derive(Clone, Debug)]
+pub struct GroupReport {
+    pub name: String,
+    /// Whether the group's own metrics are reported (explicitly listed groups), or only its share of `all.*`.
+    pub detailed: bool,
+    pub costs: GroupCosts,
+    pub report_links: Vec<(String, EdgeId)>,
+    pub report_members: Vec<(String, u32)>,
+}
+
+impl AlmParams {
+    fn uses_chord(&self) -> bool {
+        self.zipf_groups.is_some() || self.groups.iter().any(|g| g.tree.is_none())
+    }
+
+    pub fn validate(&self, prefix: &str, underlay: &Underlay<'_>) -> Result<(), ModelError> {
+        if self.uses_chord() {
+            self.ring.validate(&format!("{prefix}.ring"), Overlay::Hosts(underlay))?;
+        }
+        if self.groups.is_empty() && self.zipf_groups.is_none() {
+            return Err(ModelError::new(format!("{prefix}.groups"), "no groups: give groups or zipf_groups"));
+        }
+        if self.histogram_bins == 0 {
+            return Err(ModelError::new(format!("{prefix}.histogram_bins"), "must be at least 1"));
+        }
+        for (i, e) in self.expect.iter().enumerate() {
+            e.value.value().map_err(|m| ModelError::new(format!("{prefix}.expect[{i}].value"), m))?;
+        }
+        if let Some(z) = &self.zipf_groups {
+            let at = |f: &str| format!("{prefix}.zipf_groups.{f}");
+            if z.count == 0 {
+                return Err(ModelError::new(at("count"), "must be at least 1"));
+            }
+            if !(z.exponent.is_finite() && z.exponent > 0.0) {
+                return Err(ModelError::new(at("exponent"), format!("must be positive, got {}", z.exponent)));
+            }
+            if let Some(l) = z.largest
+                && !(1..=underlay.len()).contains(&l)
+            {
+                return Err(ModelError::new(at("largest"), format!("must be in 1..={}, got {l}", underlay.len())));
+            }
+        }
+        self.plans(prefix, underlay, 0, 0).map(|_| ())
+    }
+
+    /// Resolves names and draws mids, members and random sources (protocol stream of (seed, run)).
+    fn plans(&self, prefix: &str, underlay: &Underlay<'_>, seed: u64, run: u64) -> Result<Vec<Plan>, ModelError> {
+        let names = underlay.names();
+        let n = underlay.len();
+        // Only Chord groups draw mids, and then the ring's bits have been validated.
+        let space = IdSpace::new(self.ring.bits.clamp(1, MAX_BITS));
+        let mut rng = stream(seed, run, Lane::Protocol);
+        let mut permutation: Vec<u32> = (0..n).collect();
+        let mut sample = |rng: &mut _, k: u32| {
+            // Partial Fisher–Yates; starting from any permutation it draws a uniform k-subset.
+            for i in 0..k {
+                let j = i + below(rng, n - i);
+                permutation.swap(i as usize, j as usize);
+            }
+            let mut chosen = permutation[..k as usize].to_vec();
+            chosen.sort_unstable();
+            chosen
+        };
+        let mut plans = Vec::new();
+        let mut seen_names = BTreeSet::from(["all".to_owned()]);
+        for (g, group) in self.groups.iter().enumerate() {
+            let at = |f: &str| format!("{prefix}.groups[{g}].{f}");
+            let name = group.name.clone().unwrap_or_else(|| format!("g{g}"));
+            if !seen_names.insert(name.clone()) {
+                return Err(ModelError::new(at("name"), format!("`{name}` is used twice (or is reserved)")));
+            }
+            let listed = |list: &[String]| -> Result<Vec<u32>, ModelError> {
+                let mut v = list.iter().map(|m| resolve(&names, m, &at("members"))).collect::<Result<Vec<_>, _>>()?;
+                v.sort_unstable();
+                v.dedup();
+                if v.is_empty() {
+                    return Err(ModelError::new(at("members"), "the list is empty"));
+                }
+                Ok(v)
+            };
+            let build = match &group.tree {
+                Some(t) => {
+                    let root = resolve(&names, &t.root, &at("tree.root"))?;
+                    let edges = t
+                        .edges
+                        .iter()
+                        .enumerate()
+                        .map(|(i, [a, b])| {
+                            let f = at(&format!("tree.edges[{i}]"));
+                            Ok((resolve(&names, a, &f)?, resolve(&names, b, &f)?))
+                        })
+                        .collect::<Result<Vec<_>, ModelError>>()?;
+                    let members = match &group.members {
+                        Members::All => None,
+                        Members::List(list) => Some(listed(list)?),
+                        Members::Count(_) | Members::Fraction(_) => {
+                            return Err(ModelError::new(
+                                at("members"),
+                                "with an explicit tree, members must be `all` or a list of tree nodes",
+                            ));
+                        }
+                    };
+                    let tree = explicit_tree(root, &edges, &mut vec![tree::NONE; n as usize]).map_err(|e| {
+                        ModelError::new(
+                            at("tree.edges"),
+                            match e {
+                                TreeError::Cycle(i) => format!("edge {i} closes a cycle"),
+                                TreeError::Disconnected(v) => {
+                                    format!("{} is not connected to the root", underlay.node_name(v))
+                                }
+                            },
+                        )
+                    })?;
+                    let in_tree = |v: &u32| tree.nodes.contains(v);
+                    if let Some(v) = members.iter().flatten().find(|v| !in_tree(v)) {
+                        return Err(ModelError::new(
+                            at("members"),
+                            format!("{} is not a node of the tree", underlay.node_name(*v)),
+                        ));
+                    }
+                    if let Source::Node(s) = &group.source
+                        && !in_tree(&resolve(&names, s, &at("source"))?)
+                    {
+                        return Err(ModelError::new(at("source"), format!("{s} is not a node of the tree")));
+                    }
+                    let members = members.unwrap_or_else(|| {
+                        let mut all = tree.nodes.clone();
+                        all.sort_unstable();
+                        all
+                    });
+                    Build::Explicit { root, edges, members }
+                }
+                None => {
+                    let mid = match group.mid {
+                        Some(mid) if u128::from(mid) >= space.size() => {
+                            return Err(ModelError::new(at("mid"), format!("{mid} is not below 2^{}", self.ring.bits)));
+                        }
+                        Some(mid) => mid,
+                        None => space.random(&mut rng),
+                    };
+                    let members = match &group.members {
+                        Members::All => (0..n).collect(),
+                        &Members::Count(k) if (1..=n).contains(&k) => sample(&mut rng, k),
+                        Members::Count(k) => {
+                            return Err(ModelError::new(at("members"), format!("count must be in 1..={n}, got {k}")));
+                        }
+                        &Members::Fraction(f) if f > 0.0 && f <= 1.0 => {
+                            sample(&mut rng, ((f * f64::from(n)).round() as u32).max(1))
+                        }
+                        Members::Fraction(f) => {
+                            return Err(ModelError::new(at("members"), format!("fraction must be in (0, 1], got {f}")));
+                        }
+                        Members::List(list) => listed(list)?,
+                    };
+                    Build::Chord { mid, members }
+                }
+            };
+            let source = match &group.source {
+                Source::Root => None,
+                Source::Node(s) => Some(resolve(&names, s, &at("source"))?),
+                Source::RandomMember => Some(random_member(&build, &mut rng)),
+            };
+            let report_links = group
+                .report_links
+                .iter()
+                .map(|[a, b]| {
+                    underlay
+                        .link(a, b)
+                        .map(|e| (underlay.link_name(e), e))
+                        .ok_or_else(|| ModelError::new(at("report_links"), format!("no link between {a} and {b}")))
+                })
+                .collect::<Result<_, _>>()?;
+            let report_members = group
+                .report_members
+                .iter()
+                .map(|m| Ok((m.clone(), resolve(&names, m, &at("report_members"))?)))
+                .collect::<Result<Vec<_>, ModelError>>()?;
+            if let Some((m, _)) = report_members.iter().find(|(_, v)| build.members().binary_search(v).is_err()) {
+                return Err(ModelError::new(at("report_members"), format!("{m} is not a member")));
+            }
+            plans.push(Plan { name, detailed: true, build, source, report_links, report_members });
+        }
+        if let Some(z) = &self.zipf_groups {
+            let largest = f64::from(z.largest.unwrap_or(n));
+            for r in 1..=z.count {
+                let size = ((largest * f64::from(r).powf(-z.exponent) + 0.5).floor() as u32).clamp(1, n);
+                let mid = space.random(&mut rng);
+                let build = Build::Chord { mid, members: sample(&mut rng, size) };
+                let source = match &z.source {
+                    Source::Root => None,
+                    Source::Node(s) => Some(resolve(&names, s, &format!("{prefix}.zipf_groups.source"))?),
+                    Source::RandomMember => Some(random_member(&build, &mut rng)),
+                };
+                plans.push(Plan {
+                    name: format!("zipf{r}"),
+                    detailed: false,
+                    build,
+                    source,
+                    report_links: Vec::new(),
+                    report_members: Vec::new(),
+                });
+            }
+        }
+        Ok(plans)
+    }
+}
+
+fn resolve(names: &BTreeMap<String, u32>, name: &str, field: &str) -> Result<u32, ModelError> {
+    names.get(name).copied().ok_or_else(|| ModelError::new(field, format!("no overlay node is named `{name}`")))
+}
+
+fn random_member(build: &Build, rng: &mut sim_core::rng::SimRng) -> u32 {
+    let members = build.members();
+    members[below(rng, members.len() as u32) as usize]
+}
+
+/// Builds every group's tree and measures one message per group. Parameters must have been validated.
+pub fn analyse(params: &AlmParams, underlay: &Underlay<'_>, seed: u64, run: u64) -> Vec<GroupReport> {
+    let plans = params.plans("alm", underlay, seed, run).expect("validated ALM parameters");
+    let ring = params.uses_chord().then(|| {
+        let ids = params.ring.node_ids(Overlay::Hosts(underlay), seed, run).expect("validated ring parameters");
+        Ring::new(IdSpace::new(params.ring.bits), &ids)
+    });
+    plans
+        .into_par_iter()
+        .map_init(
+            || Scratch::new(underlay),
+            |scratch, plan| {
+                let dissemination = disseminate(&plan, ring.as_ref(), scratch);
+                GroupReport {
+                    name: plan.name,
+                    detailed: plan.detailed,
+                    costs: metrics::measure(underlay, dissemination, params.mst_limit, scratch),
+                    report_links: plan.report_links,
+                    report_members: plan.report_members,
+                }
+            },
+        )
+        .collect()
+}
+
+fn disseminate(plan: &Plan, ring: Option<&Ring>, scratch: &mut Scratch) -> Dissemination {
+    match &plan.build {
+        Build::Chord { mid, members } => {
+            let ring = ring.expect("a ring for Chord groups");
+            let tree = chord_tree(ring, *mid, members, &mut scratch.slot);
+            let source = plan.source.unwrap_or(tree.root());
+            let mut lead_in = Vec::new();
+            if source != tree.root() {
+                ring.route(ring.position(source), *mid, &mut lead_in);
+                lead_in.iter_mut().for_each(|p| *p = ring.node(*p));
+            }
+            Dissemination { tree, source, entry: 0, lead_in }
+        }
+        Build::Explicit { root, edges, members } => {
+            let mut tree = explicit_tree(*root, edges, &mut scratch.slot).expect("validated tree");
+            for (m, v) in tree.member.iter_mut().zip(&tree.nodes) {
+                *m = members.binary_search(v).is_ok();
+            }
+            let source = plan.source.unwrap_or(*root);
+            let entry = tree.nodes.iter().position(|&v| v == source).expect("validated source") as u32;
+            Dissemination { tree, source, entry, lead_in: Vec::new() }
+        }
+    }
+}
+
+/// Runs the groups and reports, for every listed group `<g>`:
+///
+/// * `<g>.members`, `<g>.tree_nodes`, `<g>.forwarders` (non-member tree nodes), `<g>.depth`, `<g>.depth_mean`
+///   (overlay hops root → member), `<g>.node_stress_max`, `<g>.node_stress_mean` (children per forwarding node);
+/// * `<g>.link_stress_max`, `<g>.link_stress_mean` (over used links), `<g>.links_used`, `<g>.network_usage`
+///   (Σ delay × stress), `<g>.tree_cost` (Σ overlay edge delays), `<g>.mst_cost` (cheapest overlay tree),
+///   `<g>.usage_ratio_ip`;
+/// * `<g>.delay_mean`, `<g>.delay_max` (overlay delay source → receivers), `<g>.stretch_mean`, `_max`, `_p50`,
+///   `_p90`, `_p99` (overlay / unicast delay, receivers not on the source's host);
+/// * `<g>.ip.links_used`, `<g>.ip.link_stress_max`, `<g>.ip.network_usage`; `<g>.unicast.link_stress_max`,
+///   `_mean`, `<g>.unicast.links_used`, `<g>.unicast.network_usage`, `<g>.unicast.delay_mean`, `_max`,
+///   `<g>.unicast.source_link_stress` (when the source host has an access link);
+/// * `<g>.link_stress.<a>-<b>`, `<g>.overlay_delay.<m>`, `<g>.unicast_delay.<m>`, `<g>.stretch.<m>` as asked;
+/// * series `<g>.link_stress_histogram`, `<g>.unicast.link_stress_histogram`.
+///
+/// Over all groups (listed and Zipf), with one message per group: `all.groups`, `all.members`,
+/// `all.forwarders`, `all.depth_max`, `all.depth_mean`, pooled `all.stretch_*`, and the combined link loads
+/// `all.link_stress_max`, `_mean`, `all.links_used`, `all.network_usage`, `all.ip.*`, `all.unicast.*`
+/// (with histograms), `all.node_stress_max`, `_mean` (children summed over groups per node).
+pub fn run(params: &AlmParams, underlay: &Underlay<'_>, seed: u64, run: u64) -> Outcome {
+    let reports = analyse(params, underlay, seed, run);
+    let mut out = Outcome::default();
+    for r in reports.iter().filter(|r| r.detailed) {
+        group_outcome(r, underlay, params.histogram_bins, &mut out);
+    }
+    totals(&reports, underlay, params.histogram_bins, &mut out);
+    for e in &params.expect {
+        out.analytic(
+            &format!("expect.{}", e.metric),
+            &e.metric,
+            e.note.as_deref().unwrap_or("stated in the scenario"),
+            e.value.value().expect("validated"),
+            Check::Exact,
+        );
+    }
+    out
+}
+
+fn loads_outcome(prefix: &str, load: &LinkLoad, underlay: &Underlay<'_>, bins: u32, out: &mut Outcome) {
+    out.metric(&format!("{prefix}link_stress_max"), f64::from(load.max()))
+        .metric(&format!("{prefix}link_stress_mean"), load.mean())
+        .metric(&format!("{prefix}links_used"), load.links() as f64)
+        .metric(&format!("{prefix}network_usage"), load.usage(underlay.graph()) as f64)
+        .distribution(&format!("{prefix}link_stress_histogram"), load.histogram(bins));
+}
+
+fn group_outcome(r: &GroupReport, underlay: &Underlay<'_>, bins: u32, out: &mut Outcome) {
+    let c = &r.costs;
+    let d = &c.dissemination;
+    let g = &r.name;
+    let members = d.tree.member.iter().filter(|&&m| m).count();
+    out.metric(&format!("{g}.members"), members as f64)
+        .metric(&format!("{g}.tree_nodes"), d.tree.len() as f64)
+        .metric(&format!("{g}.forwarders"), f64::from(c.forwarders))
+        .metric(&format!("{g}.depth"), f64::from(c.depth))
+        .metric(&format!("{g}.depth_mean"), c.depth_mean)
+        .metric(&format!("{g}.node_stress_max"), f64::from(c.node_stress_max))
+        .metric(&format!("{g}.node_stress_mean"), c.node_stress_mean);
+    loads_outcome(&format!("{g}."), &c.alm, underlay, bins, out);
+    let usage = c.alm.usage(underlay.graph());
+    let ip_usage = c.ip.usage(underlay.graph());
+    out.metric(&format!("{g}.tree_cost"), c.tree_cost as f64)
+        .metric(&format!("{g}.usage_ratio_ip"), usage as f64 / ip_usage.max(1) as f64)
+        .metric(&format!("{g}.delay_mean"), c.delay_mean)
+        .metric(&format!("{g}.delay_max"), c.delay_max as f64);
+    if let Some(mst) = c.mst_cost {
+        out.metric(&format!("{g}.mst_cost"), mst as f64);
+    }
+    stretch_outcome(g, &c.stretch, out);
+    out.metric(&format!("{g}.ip.links_used"), c.ip.links() as f64)
+        .metric(&format!("{g}.ip.link_stress_max"), f64::from(c.ip.max()))
+        .metric(&format!("{g}.ip.network_usage"), ip_usage as f64);
+    loads_outcome(&format!("{g}.unicast."), &c.unicast, underlay, bins, out);
+    out.metric(&format!("{g}.unicast.delay_mean"), c.unicast_delay_mean)
+        .metric(&format!("{g}.unicast.delay_max"), c.unicast_delay_max as f64);
+
+    out.analytic(
+        &format!("{g}.network_usage"),
+        &format!("{g}.network_usage"),
+        "Σ over overlay hops of their unicast delay (tree cost + source→root leg)",
+        (c.tree_cost + c.lead_in_delay) as f64,
+        Check::Exact,
+    );
+    if c.ip.links() > 0 {
+        out.analytic(
+            &format!("{g}.ip.link_stress_max"),
+            &format!("{g}.ip.link_stress_max"),
+            "1: IP multicast sends one copy over each link of the source's shortest-path tree",
+            1.0,
+            Check::Exact,
+        );
+    }
+    if let Some(e) = underlay.access_edge(d.source) {
+        out.metric(&format!("{g}.unicast.source_link_stress"), f64::from(c.unicast.of(e)));
+        out.analytic(
+            &format!("{g}.unicast.source_link_stress"),
+            &format!("{g}.unicast.source_link_stress"),
+            "members not on the source's host: every unicast copy leaves through the access link",
+            f64::from(c.receivers - c.colocated),
+            Check::Exact,
+        );
+    }
+    for (name, e) in &r.report_links {
+        out.metric(&format!("{g}.link_stress.{name}"), f64::from(c.alm.of(*e)));
+    }
+    for (name, v) in &r.report_members {
+        reported_member(r, name, *v, underlay, out);
+    }
+}
+
+/// Delays and stretch of one member, with independent checks: Dijkstra on the full graph (sim-core) for the
+/// unicast delay and for every overlay hop on the member's path.
+fn reported_member(r: &GroupReport, name: &str, v: u32, underlay: &Underlay<'_>, out: &mut Outcome) {
+    let (c, g) = (&r.costs, &r.name);
+    let i = c.index_of(v).expect("members are in the tree");
+    let overlay = c.arrival[i as usize];
+    let source = c.dissemination.source;
+    let graph = underlay.graph();
+    let unicast = underlay.delay(source, v);
+    out.metric(&format!("{g}.overlay_delay.{name}"), overlay as f64)
+        .metric(&format!("{g}.unicast_delay.{name}"), unicast as f64);
+    if unicast > 0 {
+        out.metric(&format!("{g}.stretch.{name}"), overlay as f64 / unicast as f64);
+    }
+    let dijkstra = |a: u32, b: u32| ShortestPaths::from(graph, underlay.host(a)).dist(underlay.host(b)) as f64;
+    out.analytic(
+        &format!("{g}.unicast_delay.{name}"),
+        &format!("{g}.unicast_delay.{name}"),
+        "shortest-path delay (Dijkstra on the full graph)",
+        dijkstra(source, v),
+        Check::Exact,
+    );
+    out.analytic(
+        &format!("{g}.overlay_delay.{name}"),
+        &format!("{g}.overlay_delay.{name}"),
+        "Σ over the overlay path of each hop's shortest-path delay (Dijkstra on the full graph)",
+        c.path_to(i).windows(2).map(|w| dijkstra(w[0], w[1])).sum(),
+        Check::Exact,
+    );
+}
+
+/// Stretch statistics, left out when no receiver has a network path from the source.
+fn stretch_outcome(prefix: &str, sorted: &[f64], out: &mut Outcome) {
+    if sorted.is_empty() {
+        return;
+    }
+    let mean = sorted.iter().sum::<f64>() / sorted.len() as f64;
+    out.metric(&format!("{prefix}.stretch_mean"), mean)
+        .metric(&format!("{prefix}.stretch_max"), sorted[sorted.len() - 1])
+        .metric(&format!("{prefix}.stretch_p50"), quantile(sorted, 0.5))
+        .metric(&format!("{prefix}.stretch_p90"), quantile(sorted, 0.9))
+        .metric(&format!("{prefix}.stretch_p99"), quantile(sorted, 0.99));
+}
+
+/// Totals over all groups, each sending one message (the Scribe paper's combined link stress).
+fn totals(reports: &[GroupReport], underlay: &Underlay<'_>, bins: u32, out: &mut Outcome) {
+    let graph = underlay.graph();
+    let combine = |pick: fn(&GroupCosts) -> &LinkLoad| {
+        let mut sum = vec![0u32; graph.edge_count()];
+        for r in reports {
+            for &(e, s) in &pick(&r.costs).loads {
+                sum[e as usize] += s;
+            }
+        }
+        LinkLoad { loads: (0..).zip(sum).filter(|&(_, s)| s > 0).collect() }
+    };
+    let mut children = vec![0u32; underlay.len() as usize];
+    for r in reports {
+        for &(v, k) in &r.costs.children {
+            children[v as usize] += k;
+        }
+    }
+    let forwarding: Vec<u32> = children.into_iter().filter(|&k| k > 0).collect();
+    let mut stretch: Vec<f64> = reports.iter().flat_map(|r| r.costs.stretch.iter().copied()).collect();
+    stretch.sort_unstable_by(f64::total_cmp);
+    let groups = reports.len() as f64;
+    let receivers: u32 = reports.iter().map(|r| r.costs.receivers).sum();
+    out.metric("all.groups", groups)
+        .metric(
+            "all.members",
+            reports.iter().map(|r| r.costs.dissemination.tree.member.iter().filter(|&&m| m).count()).sum::<usize>()
+                as f64,
+        )
+        .metric("all.forwarders", reports.iter().map(|r| f64::from(r.costs.forwarders)).sum())
+        .metric("all.depth_max", reports.iter().map(|r| r.costs.depth).max().map_or(0.0, f64::from))
+        .metric("all.depth_mean", reports.iter().map(|r| f64::from(r.costs.depth)).sum::<f64>() / groups)
+        .metric(
+            "all.delay_mean",
+            reports.iter().map(|r| r.costs.delay_mean * f64::from(r.costs.receivers)).sum::<f64>()
+                / f64::from(receivers.max(1)),
+        )
+        .metric("all.node_stress_max", f64::from(forwarding.iter().copied().max().unwrap_or(0)))
+        .metric(
+            "all.node_stress_mean",
+            forwarding.iter().map(|&k| f64::from(k)).sum::<f64>() / forwarding.len().max(1) as f64,
+        );
+    stretch_outcome("all", &stretch, out);
+    let alm = combine(|c| &c.alm);
+    let ip = combine(|c| &c.ip);
+    loads_outcome("all.", &alm, underlay, bins, out);
+    loads_outcome("all.ip.", &ip, underlay, bins, out);
+    loads_outcome("all.unicast.", &combine(|c| &c.unicast), underlay, bins, out);
+    out.metric("all.usage_ratio_ip", alm.usage(graph) as f64 / ip.usage(graph).max(1) as f64);
+}
+
+#[cfg(test)]
+mod tests;

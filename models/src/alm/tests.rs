@@ -1,0 +1,252 @@
+use sim_core::topology::{Graph, GraphBuilder};
+
+use super::*;
+use crate::chord::IdAssignment;
+
+/// Every `Exact` prediction must equal its metric (as `dissem check` requires).
+fn assert_exact(out: &Outcome) {
+    for a in out.analytic.iter().filter(|a| a.check == Check::Exact) {
+        let got = out.get(&a.metric).unwrap_or_else(|| panic!("no metric {}", a.metric));
+        assert!(
+            (got - a.value).abs() <= 1e-9 * a.value.abs().max(1.0),
+            "{}: {got} vs {} ({})",
+            a.name,
+            a.value,
+            a.formula
+        );
+    }
+}
+
+/// The lecture's "ALM: some costs" network: hosts A–E on routers Ra–Re (access delay 1).
+fn lecture_network() -> (Graph, Vec<u32>) {
+    let names = ["Ra", "Rb", "Rc", "Rd", "Re", "A", "B", "C", "D", "E"];
+    let mut b = GraphBuilder::new(10);
+    for (u, v, w) in [(0, 1, 7), (0, 4, 30), (4, 2, 20), (2, 3, 5), (1, 3, 40)] {
+        b.weighted_edge(u, v, w);
+    }
+    for h in 0..5 {
+        b.weighted_edge(5 + h, h, 1);
+    }
+    b.labels(names.map(String::from).to_vec());
+    (b.build().unwrap(), (5..10).collect())
+}
+
+fn lecture_tree() -> ExplicitTree {
+    let edge = |a: &str, b: &str| [a.to_owned(), b.to_owned()];
+    ExplicitTree { root: "A".into(), edges: vec![edge("A", "B"), edge("B", "E"), edge("E", "D"), edge("D", "C")] }
+}
+
+fn lecture_params() -> AlmParams {
+    let stated = |metric: &str, value: Stated| Expectation {
+        metric: metric.into(),
+        value,
+        note: Some("lecture, ALM: some costs".into()),
+    };
+    AlmParams {
+        groups: vec![
+            GroupParams {
+                name: Some("from_a".into()),
+                tree: Some(lecture_tree()),
+                report_links: vec![["Ra".into(), "Rb".into()]],
+                report_members: vec!["D".into()],
+                ..GroupParams::default()
+            },
+            GroupParams {
+                name: Some("from_b".into()),
+                tree: Some(lecture_tree()),
+                source: Source::Node("B".into()),
+                report_members: vec!["C".into()],
+                ..GroupParams::default()
+            },
+        ],
+        expect: vec![
+            stated("from_a.link_stress.Ra-Rb", Stated::Number(2.0)),
+            stated("from_b.overlay_delay.C", Stated::Number(73.0)),
+            stated("from_b.unicast_delay.C", Stated::Number(47.0)),
+            stated("from_b.stretch.C", Stated::Text("73/47".into())),
+            stated("from_a.tree_cost", Stated::Number(82.0)),
+            stated("from_a.mst_cost", Stated::Number(70.0)),
+        ],
+        ..AlmParams::default()
+    }
+}
+
+#[test]
+fn lecture_example_costs() {
+    let (g, hosts) = lecture_network();
+    let u = Underlay::new(&g, hosts).unwrap();
+    let params = lecture_params();
+    params.validate("alm", &u).unwrap();
+    let out = run(&params, &u, 1, 0);
+    let m = |name: &str| out.get(name).unwrap_or_else(|| panic!("no metric {name}"));
+    // The message from A to D crosses ⟨Ra, Rb⟩ twice (A→B, then B→E).
+    assert_eq!(m("from_a.link_stress.Ra-Rb"), 2.0);
+    assert_eq!(m("from_a.overlay_delay.D"), 9.0 + 39.0 + 27.0);
+    // B to C: B-Rb-Ra-Re-E-Re-Rc-Rd-D-Rd-Rc-C = 73 over the overlay, B-Rb-Rd-Rc-C = 47 in the network.
+    assert_eq!(m("from_b.overlay_delay.C"), 73.0);
+    assert_eq!(m("from_b.unicast_delay.C"), 47.0);
+    assert_eq!(m("from_b.stretch.C"), 73.0 / 47.0);
+    // Tree cost 9 + 39 + 27 + 7; the MST of the unicast delays is A–B, A–E, E–C, C–D = 9 + 32 + 22 + 7.
+    assert_eq!(m("from_a.tree_cost"), 82.0);
+    assert_eq!(m("from_a.mst_cost"), 70.0);
+    assert_eq!(m("from_a.network_usage"), 82.0);
+    // Disseminating from A: stress 2 on Ra-Rb, Rb-B, Re-E, Rc-Rd, Rd-D; 1 on A-Ra, Ra-Re, Re-Rc, Rc-C.
+    assert_eq!(m("from_a.link_stress_max"), 2.0);
+    assert_eq!(m("from_a.links_used"), 9.0);
+    assert_eq!(m("from_a.link_stress_mean"), 14.0 / 9.0);
+    assert_eq!(out.distributions.iter().find(|(n, _)| n == "from_a.link_stress_histogram").unwrap().1, vec![4.0, 5.0]);
+    assert_eq!(m("from_a.members"), 5.0);
+    assert_eq!(m("from_a.forwarders"), 0.0);
+    assert_eq!(m("from_a.depth"), 4.0);
+    assert_eq!(m("from_a.node_stress_max"), 1.0);
+    // IP multicast from A: its shortest-path tree reaches D over Ra-Rb-Rd (49 < 57), 9 links, one copy each.
+    assert_eq!(m("from_a.ip.links_used"), 9.0);
+    assert_eq!(m("from_a.ip.link_stress_max"), 1.0);
+    assert_eq!(m("from_a.ip.network_usage"), 1.0 + 7.0 + 1.0 + 30.0 + 1.0 + 20.0 + 1.0 + 40.0 + 1.0);
+    // Unicast from A sends 4 copies through A's access link; B and D are reached over Ra-Rb, C and E over Ra-Re.
+    assert_eq!(m("from_a.unicast.source_link_stress"), 4.0);
+    assert_eq!(m("from_a.unicast.link_stress_max"), 4.0);
+    assert_eq!(m("from_a.unicast.network_usage"), 9.0 + 52.0 + 49.0 + 32.0);
+    // From B the message crosses the same tree edges, so the tree cost is the same.
+    assert_eq!(m("from_b.network_usage"), 82.0);
+    assert_exact(&out);
+    assert_eq!(out.analytic.iter().filter(|a| a.name.starts_with("expect.")).count(), 6);
+}
+
+#[test]
+fn lecture_example_reads_from_json() {
+    let json = r#"{
+        "groups": [
+            {
+                "name": "from_a",
+                "tree": {"root": "A", "edges": [["A", "B"], ["B", "E"], ["E", "D"], ["D", "C"]]},
+                "report_links": [["Ra", "Rb"]],
+                "report_members": ["D"]
+            },
+            {
+                "name": "from_b",
+                "tree": {"root": "A", "edges": [["A", "B"], ["B", "E"], ["E", "D"], ["D", "C"]]},
+                "source": {"node": "B"},
+                "report_members": ["C"]
+            }
+        ],
+        "expect": [
+            {"metric": "from_a.link_stress.Ra-Rb", "value": 2, "note": "lecture, ALM: some costs"},
+            {"metric": "from_b.overlay_delay.C", "value": 73, "note": "lecture, ALM: some costs"},
+            {"metric": "from_b.unicast_delay.C", "value": 47, "note": "lecture, ALM: some costs"},
+            {"metric": "from_b.stretch.C", "value": "73/47", "note": "lecture, ALM: some costs"},
+            {"metric": "from_a.tree_cost", "value": 82, "note": "lecture, ALM: some costs"},
+            {"metric": "from_a.mst_cost", "value": 70, "note": "lecture, ALM: some costs"}
+        ]
+    }"#;
+    let parsed: AlmParams = serde_json::from_str(json).unwrap();
+    assert_eq!(parsed, lecture_params());
+    let chord: AlmParams = serde_json::from_str(
+        r#"{"ring": {"bits": 64, "ids": "hashed"}, "groups": [{"members": {"fraction": 0.1}, "source": "random_member"},
+            {"members": "all"}, {"members": {"count": 3}}, {"members": {"list": ["A", "B"]}}],
+            "zipf_groups": {"count": 1000}}"#,
+    )
+    .unwrap();
+    assert_eq!(chord.groups[0].members, Members::Fraction(0.1));
+    assert_eq!(chord.zipf_groups.unwrap().exponent, 1.25);
+    assert!(serde_json::from_str::<AlmParams>(r#"{"group": []}"#).is_err());
+}
+
+#[test]
+fn lecture_example_errors_name_the_field() {
+    let (g, hosts) = lecture_network();
+    let u = Underlay::new(&g, hosts).unwrap();
+    let mut p = lecture_params();
+    p.groups[0].tree.as_mut().unwrap().edges.push(["C".into(), "A".into()]);
+    let e = p.validate("alm", &u).unwrap_err();
+    assert_eq!((e.field.as_str(), e.message.as_str()), ("alm.groups[0].tree.edges", "edge 4 closes a cycle"));
+    let mut p = lecture_params();
+    p.groups[1].report_members = vec!["F".into()];
+    assert_eq!(p.validate("alm", &u).unwrap_err().field, "alm.groups[1].report_members");
+    let mut p = lecture_params();
+    p.groups[0].report_links = vec![["Ra".into(), "Rc".into()]];
+    assert!(p.validate("alm", &u).unwrap_err().message.contains("no link between Ra and Rc"));
+    let mut p = lecture_params();
+    p.groups[1].name = Some("from_a".into());
+    assert_eq!(p.validate("alm", &u).unwrap_err().field, "alm.groups[1].name");
+    let mut p = lecture_params();
+    p.expect[0].value = Stated::Text("7/x".into());
+    assert_eq!(p.validate("alm", &u).unwrap_err().field, "alm.expect[0].value");
+}
+
+/// Routers in a ring with random chords, hosts attached to random routers (several per router).
+fn random_network(routers: u32, hosts: u32, seed: u64) -> (Graph, Vec<u32>) {
+    let mut rng = sim_core::rng::stream(seed, 0, Lane::Topology);
+    let mut b = GraphBuilder::new(routers + hosts);
+    for v in 0..routers {
+        b.weighted_edge(v, (v + 1) % routers, 1 + below(&mut rng, 30));
+        let w = below(&mut rng, routers);
+        if w != v {
+            b.weighted_edge(v, w, 5 + below(&mut rng, 60));
+        }
+    }
+    for h in 0..hosts {
+        b.weighted_edge(routers + h, below(&mut rng, routers), 1 + below(&mut rng, 3));
+    }
+    (b.build().unwrap(), (routers..routers + hosts).collect())
+}
+
+#[test]
+fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
+    let (g, mut hosts) = random_network(60, 400, 3);
+    // Two overlay nodes share a host, so one receiver can sit on the source's host.
+    hosts.push(hosts[0]);
+    let u = Underlay::new(&g, hosts).unwrap();
+    let params = AlmParams {
+        ring: RingParams { bits: 24, ids: IdAssignment::Random },
+        groups: vec![
+            GroupParams { name: Some("everyone".into()), ..GroupParams::default() },
+            GroupParams {
+                name: Some("some".into()),
+                members: Members::Fraction(0.1),
+                source: Source::RandomMember,
+                ..GroupParams::default()
+            },
+            GroupParams {
+                name: Some("pair".into()),
+                members: Members::List(vec![u.node_name(0), u.node_name(400)]),
+                source: Source::Node(u.node_name(0)),
+                report_members: vec![u.node_name(400)],
+                ..GroupParams::default()
+            },
+        ],
+        zipf_groups: Some(ZipfGroups { count: 20, exponent: 1.25, largest: None, source: Source::Root }),
+        ..AlmParams::default()
+    };
+    params.validate("alm", &u).unwrap();
+    let out = run(&params, &u, 7, 0);
+    assert_exact(&out);
+    let m = |name: &str| out.get(name).unwrap_or_else(|| panic!("no metric {name}"));
+    assert_eq!(m("everyone.members"), 401.0);
+    // With every node a member, nobody only forwards.
+    assert_eq!(m("everyone.forwarders"), 0.0);
+    assert_eq!(m("everyone.tree_nodes"), 401.0);
+    assert_eq!(m("some.members"), 40.0);
+    assert!(m("some.tree_nodes") >= 40.0);
+    assert_eq!(m("some.forwarders"), m("some.tree_nodes") - 40.0);
+    // The pair's receiver shares the source's host: no network path, no stretch, no unicast copy.
+    assert_eq!(m("pair.unicast.source_link_stress"), 0.0);
+    assert_eq!(m(&format!("pair.unicast_delay.{}", u.node_name(400))), 0.0);
+    assert_eq!(out.get(&format!("pair.stretch.{}", u.node_name(400))), None);
+    assert_eq!(out.get("pair.stretch_mean"), None);
+    assert!(m("everyone.stretch_p50") >= 1.0 && m("everyone.stretch_p99") >= m("everyone.stretch_p90"));
+    assert!(m("everyone.stretch_max") >= m("everyone.stretch_p99"));
+    assert!(m("everyone.link_stress_max") > 1.0);
+    assert_eq!(m("all.groups"), 23.0);
+    // Zipf sizes: round(401 · r^-1.25), at least 1.
+    let zipf: f64 = (1..=20).map(|r| ((401.0 * f64::from(r).powf(-1.25) + 0.5).floor()).max(1.0)).sum();
+    assert_eq!(m("all.members"), 401.0 + 40.0 + 2.0 + zipf);
+    // The combined load adds up the groups' loads.
+    let analysed = analyse(&params, &u, 7, 0);
+    let usage: u64 = analysed.iter().map(|r| r.costs.alm.usage(&g)).sum();
+    assert_eq!(m("all.network_usage"), usage as f64);
+    // Same seed, same outcome, whatever the number of threads.
+    let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| run(&params, &u, 7, 0));
+    assert_eq!(single, out);
+    assert_ne!(run(&params, &u, 8, 0), out);
+}

@@ -1,0 +1,227 @@
+//! Multicast trees over overlay nodes: built by Chord joins (the lecture's five steps) or stated explicitly.
+
+use crate::chord::Ring;
+
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// A rooted tree of overlay nodes. Index 0 is the root; `parent[i]` indexes `nodes` (`NONE` for the root).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Tree {
+    pub nodes: Vec<u32>,
+    pub parent: Vec<u32>,
+    /// Whether `nodes[i]` is a group member (the others only forward).
+    pub member: Vec<bool>,
+}
+
+impl Tree {
+    fn with_root(root: u32, member: bool) -> Tree {
+        Tree { nodes: vec![root], parent: vec![NONE], member: vec![member] }
+    }
+
+    fn push(&mut self, node: u32, member: bool, slot: &mut [u32]) -> u32 {
+        let i = self.nodes.len() as u32;
+        slot[node as usize] = i;
+        self.nodes.push(node);
+        self.parent.push(NONE);
+        self.member.push(member);
+        i
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn root(&self) -> u32 {
+        self.nodes[0]
+    }
+
+    /// Adjacency of the tree as an undirected graph over indices into `nodes` (CSR: offsets, neighbours).
+    pub fn adjacency(&self) -> (Vec<u32>, Vec<u32>) {
+        csr(self.len(), (1..self.len() as u32).map(|c| (c, self.parent[c as usize])))
+    }
+
+    /// Breadth-first order from tree index `start` over the undirected tree, with the index each node is
+    /// reached from (`NONE` for `start`).
+    pub fn bfs(&self, start: u32, adjacency: &(Vec<u32>, Vec<u32>)) -> (Vec<u32>, Vec<u32>) {
+        let (offsets, targets) = adjacency;
+        let mut from = vec![NONE; self.len()];
+        let mut order = Vec::with_capacity(self.len());
+        order.push(start);
+        from[start as usize] = start;
+        let mut head = 0;
+        while head < order.len() {
+            let v = order[head];
+            head += 1;
+            for &u in &targets[offsets[v as usize] as usize..offsets[v as usize + 1] as usize] {
+                if from[u as usize] == NONE {
+                    from[u as usize] = v;
+                    order.push(u);
+                }
+            }
+        }
+        from[start as usize] = NONE;
+        (order, from)
+    }
+}
+
+/// Builds the tree of group `mid` by Chord joins: the root is succ(mid); each member P (in the given order)
+/// routes a join towards the root. At each node Q on the way: if Q is not yet in the tree it becomes a
+/// forwarder, the previous node becomes its child and the join goes on; if Q is in the tree, the previous node
+/// becomes its child and the join stops. A member that already forwards for the group just becomes a member.
+///
+/// `slot` is scratch space with one `NONE` entry per overlay node; it is left as it was found.
+pub fn chord_tree(ring: &Ring, mid: u64, members: &[u32], slot: &mut [u32]) -> Tree {
+    let root = ring.node(ring.successor_of(mid));
+    let mut tree = Tree::with_root(root, false);
+    slot[root as usize] = 0;
+    for &p in members {
+        if slot[p as usize] != NONE {
+            tree.member[slot[p as usize] as usize] = true;
+            continue;
+        }
+        let mut child = tree.push(p, true, slot);
+        let mut pos = ring.position(p);
+        loop {
+            pos = ring.next_hop(pos, mid);
+            let q = ring.node(pos);
+            if slot[q as usize] != NONE {
+                tree.parent[child as usize] = slot[q as usize];
+                break;
+            }
+            let forwarder = tree.push(q, false, slot);
+            tree.parent[child as usize] = forwarder;
+            child = forwarder;
+        }
+    }
+    for &v in &tree.nodes {
+        slot[v as usize] = NONE;
+    }
+    tree
+}
+
+/// Why an explicit tree is not a tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TreeError {
+    /// The edge at this index would close a cycle or repeats an edge.
+    Cycle(usize),
+    /// This node is not connected to the root.
+    Disconnected(u32),
+}
+
+/// The tree with the given root and undirected edges between overlay nodes. Its nodes are the root and the
+/// edges' endpoints in order of appearance, all marked as members.
+pub fn explicit_tree(root: u32, edges: &[(u32, u32)], slot: &mut [u32]) -> Result<Tree, TreeError> {
+    let mut tree = Tree::with_root(root, true);
+    slot[root as usize] = 0;
+    for &(a, b) in edges {
+        for v in [a, b] {
+            if slot[v as usize] == NONE {
+                tree.push(v, true, slot);
+            }
+        }
+    }
+    let indexed: Vec<(u32, u32)> = edges.iter().map(|&(a, b)| (slot[a as usize], slot[b as usize])).collect();
+    for &v in &tree.nodes {
+        slot[v as usize] = NONE;
+    }
+    // Union-find: an edge joining two nodes already connected closes a cycle.
+    let mut set: Vec<u32> = (0..tree.len() as u32).collect();
+    let find = |set: &mut Vec<u32>, mut v: u32| {
+        while set[v as usize] != v {
+            set[v as usize] = set[set[v as usize] as usize];
+            v = set[v as usize];
+        }
+        v
+    };
+    for (i, &(a, b)) in indexed.iter().enumerate() {
+        let (ra, rb) = (find(&mut set, a), find(&mut set, b));
+        if ra == rb {
+            return Err(TreeError::Cycle(i));
+        }
+        set[ra as usize] = rb;
+    }
+    let root_set = find(&mut set, 0);
+    if let Some(i) = (1..tree.len() as u32).find(|&i| find(&mut set, i) != root_set) {
+        return Err(TreeError::Disconnected(tree.nodes[i as usize]));
+    }
+    let (_, parent) = tree.bfs(0, &csr(tree.len(), indexed.into_iter()));
+    tree.parent = parent;
+    Ok(tree)
+}
+
+/// Undirected adjacency in CSR form of `n` nodes and the given edges.
+fn csr(n: usize, edges: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<u32>, Vec<u32>) {
+    let mut offsets = vec![0u32; n + 1];
+    for (a, b) in edges.clone() {
+        offsets[a as usize + 1] += 1;
+        offsets[b as usize + 1] += 1;
+    }
+    for i in 0..n {
+        offsets[i + 1] += offsets[i];
+    }
+    let mut fill = offsets.clone();
+    let mut targets = vec![0; offsets[n] as usize];
+    for (a, b) in edges {
+        for (x, y) in [(a, b), (b, a)] {
+            targets[fill[x as usize] as usize] = y;
+            fill[x as usize] += 1;
+        }
+    }
+    (offsets, targets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chord::IdSpace;
+
+    #[test]
+    fn explicit_trees_are_checked() {
+        let mut slot = vec![NONE; 6];
+        let t = explicit_tree(0, &[(0, 1), (1, 4), (4, 3), (3, 2)], &mut slot).unwrap();
+        assert_eq!(t.nodes, vec![0, 1, 4, 3, 2]);
+        assert_eq!(t.parent, vec![NONE, 0, 1, 2, 3]);
+        assert!(slot.iter().all(|&s| s == NONE));
+        assert_eq!(explicit_tree(0, &[(0, 1), (1, 2), (2, 0)], &mut slot), Err(TreeError::Cycle(2)));
+        assert_eq!(explicit_tree(0, &[(0, 1), (2, 3)], &mut slot), Err(TreeError::Disconnected(2)));
+        assert_eq!(explicit_tree(0, &[(0, 1), (1, 0), (2, 3)], &mut slot), Err(TreeError::Cycle(1)));
+    }
+
+    #[test]
+    fn chord_tree_is_the_union_of_join_routes() {
+        let space = IdSpace::new(16);
+        let ids: Vec<u64> = (0..64u64).map(|v| sim_core::rng::mix64(v) & 0xffff).collect();
+        let ring = Ring::new(space, &ids);
+        let mut slot = vec![NONE; 64];
+        let members: Vec<u32> = (0..64).step_by(3).collect();
+        let mid = 0x1234;
+        let t = chord_tree(&ring, mid, &members, &mut slot);
+        assert_eq!(t.root(), ring.node(ring.successor_of(mid)));
+        // Every member's parent chain is its Chord route to the root.
+        let mut path = Vec::new();
+        for &m in &members {
+            ring.route(ring.position(m), mid, &mut path);
+            let mut i = t.nodes.iter().position(|&v| v == m).unwrap();
+            for &p in &path {
+                assert_eq!(t.nodes[i], ring.node(p));
+                i = t.parent[i] as usize;
+            }
+            assert!(t.member[t.nodes.iter().position(|&v| v == m).unwrap()]);
+        }
+        // The same tree whatever the join order.
+        let mut reversed = members.clone();
+        reversed.reverse();
+        let r = chord_tree(&ring, mid, &reversed, &mut slot);
+        let edges = |t: &Tree| {
+            let mut e: Vec<(u32, u32)> = (1..t.len()).map(|i| (t.nodes[i], t.nodes[t.parent[i] as usize])).collect();
+            e.sort_unstable();
+            e
+        };
+        assert_eq!(edges(&t), edges(&r));
+        assert!(slot.iter().all(|&s| s == NONE));
+    }
+}

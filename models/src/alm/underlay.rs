@@ -1,0 +1,418 @@
+//! The underlay: a weighted graph (edge weight = link delay) with overlay nodes placed on some of its nodes
+//! (hosts), and the unicast delays and shortest paths between them.
+//!
+//! Hosts usually hang off routers: a host of degree 1 whose neighbour has degree > 1 is a *stub* with an access
+//! link, and every path from it leaves through that link. Such hosts are cut off, and shortest paths are
+//! computed only on the remaining *core* graph, once from every distinct attachment point (*anchor*), into one
+//! flat table of u32 distances (rows: anchors, columns: core nodes). With 5,000 routers and 100,000 hosts that
+//! is 5,000 Dijkstra runs over 5,000 nodes and 100 MB, instead of 100,000 runs over 105,000 nodes. Paths are
+//! not stored: the path to t is rebuilt backwards by stepping to the first neighbour p (in adjacency order)
+//! with `d(s, p) + w(p, t) = d(s, t)`. That choice depends only on (s, t), so the paths from one source form a
+//! tree (the source's shortest-path tree), and positive weights guarantee progress.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use rayon::prelude::*;
+use sim_core::NodeId;
+use sim_core::topology::{EdgeId, Graph};
+
+use crate::ModelError;
+
+const NONE: u32 = u32::MAX;
+/// Distance table entries allowed (4 bytes each): 1 GiB.
+const MAX_TABLE_ENTRIES: u64 = 1 << 28;
+
+/// Overlay nodes placed on the hosts of a weighted graph, with unicast delays and paths between them.
+#[derive(Clone, Debug)]
+pub struct Underlay<'g> {
+    graph: &'g Graph,
+    /// Graph node of each overlay node.
+    hosts: Vec<NodeId>,
+    /// How many earlier overlay nodes share this overlay node's host (for names).
+    repeat: Vec<u32>,
+    /// Per overlay node: core index of its anchor, access delay, access edge (`NONE` for core hosts).
+    anchor: Vec<u32>,
+    access: Vec<u32>,
+    access_edge: Vec<EdgeId>,
+    /// Core graph in CSR form over core indices; arcs carry the graph's edge id and weight.
+    core_nodes: Vec<NodeId>,
+    offsets: Vec<u32>,
+    targets: Vec<u32>,
+    arc_edge: Vec<EdgeId>,
+    arc_weight: Vec<u32>,
+    /// Row of each core node in `dist` (`NONE` if it anchors no host).
+    row: Vec<u32>,
+    dist: Vec<u32>,
+}
+
+impl<'g> Underlay<'g> {
+    /// Places overlay node v on graph node `hosts[v]` (several overlay nodes may share a host) and computes
+    /// the distance table. Edge weights are delays and must be ≥ 1; all hosts must be connected.
+    pub fn new(graph: &'g Graph, hosts: Vec<NodeId>) -> Result<Self, ModelError> {
+        let n = graph.node_count();
+        if hosts.is_empty() {
+            return Err(ModelError::new("hosts", "no hosts to place overlay nodes on"));
+        }
+        if let Some(&h) = hosts.iter().find(|&&h| h >= n) {
+            return Err(ModelError::new("hosts", format!("host {h} is not a node of the {n}-node graph")));
+        }
+        if let Some(e) = (0..graph.edge_count() as EdgeId).find(|&e| graph.weight(e) == 0) {
+            let (u, v) = graph.endpoints(e);
+            return Err(ModelError::new(
+                "topology",
+                format!("link {}-{} has delay 0; delays must be ≥ 1", node_name(graph, u), node_name(graph, v)),
+            ));
+        }
+        let mut is_host = vec![0u32; n as usize];
+        let repeat = hosts
+            .iter()
+            .map(|&h| {
+                is_host[h as usize] += 1;
+                is_host[h as usize] - 1
+            })
+            .collect();
+        let stub =
+            |v: NodeId| is_host[v as usize] > 0 && graph.degree(v) == 1 && graph.degree(graph.neighbors(v)[0]) > 1;
+        let mut core_index = vec![NONE; n as usize];
+        let core_nodes: Vec<NodeId> = (0..n).filter(|&v| !stub(v)).collect();
+        for (i, &v) in core_nodes.iter().enumerate() {
+            core_index[v as usize] = i as u32;
+        }
+        let (mut offsets, mut targets, mut arc_edge, mut arc_weight) = (vec![0u32], vec![], vec![], vec![]);
+        let mut total_weight = 0u64;
+        for &v in &core_nodes {
+            for a in graph.arcs(v) {
+                let t = core_index[graph.arc_target(a) as usize];
+                if t != NONE {
+                    let e = graph.arc_edge(a);
+                    targets.push(t);
+                    arc_edge.push(e);
+                    arc_weight.push(graph.weight(e));
+                    total_weight += u64::from(graph.weight(e));
+                }
+            }
+            offsets.push(targets.len() as u32);
+        }
+        if total_weight / 2 >= u64::from(NONE) {
+            return Err(ModelError::new("topology", "link delays sum to 2^32 or more; use smaller delay units"));
+        }
+        let mut anchor = Vec::with_capacity(hosts.len());
+        let mut access = Vec::with_capacity(hosts.len());
+        let mut access_edge = Vec::with_capacity(hosts.len());
+        for &h in &hosts {
+            if stub(h) {
+                let a = graph.arcs(h).start;
+                anchor.push(core_index[graph.arc_target(a) as usize]);
+                access.push(graph.weight(graph.arc_edge(a)));
+                access_edge.push(graph.arc_edge(a));
+            } else {
+                anchor.push(core_index[h as usize]);
+                access.push(0);
+                access_edge.push(NONE);
+            }
+        }
+        let mut row = vec![NONE; core_nodes.len()];
+        let mut sources = Vec::new();
+        for &a in &anchor {
+            if row[a as usize] == NONE {
+                row[a as usize] = 0;
+                sources.push(a);
+            }
+        }
+        sources.sort_unstable();
+        for (r, &s) in sources.iter().enumerate() {
+            row[s as usize] = r as u32;
+        }
+        let width = core_nodes.len();
+        if sources.len() as u64 * width as u64 > MAX_TABLE_ENTRIES {
+            return Err(ModelError::new(
+                "topology",
+                format!(
+                    "{} attachment points × {} core nodes exceed the {}-entry distance table; attach hosts to fewer \
+                     routers",
+                    sources.len(),
+                    width,
+                    MAX_TABLE_ENTRIES
+                ),
+            ));
+        }
+        let mut underlay = Underlay {
+            graph,
+            hosts,
+            repeat,
+            anchor,
+            access,
+            access_edge,
+            core_nodes,
+            offsets,
+            targets,
+            arc_edge,
+            arc_weight,
+            row,
+            dist: vec![NONE; sources.len() * width],
+        };
+        let mut dist = std::mem::take(&mut underlay.dist);
+        dist.par_chunks_mut(width).zip(&sources).for_each(|(row, &s)| underlay.dijkstra(s, row));
+        underlay.dist = dist;
+        let first = underlay.row_of(sources[0]);
+        if let Some(&s) = sources.iter().find(|&&s| first[s as usize] == NONE) {
+            return Err(ModelError::new(
+                "topology",
+                format!(
+                    "hosts at {} and {} are not connected",
+                    node_name(graph, underlay.core_nodes[sources[0] as usize]),
+                    node_name(graph, underlay.core_nodes[s as usize])
+                ),
+            ));
+        }
+        Ok(underlay)
+    }
+
+    /// Shortest distances from core node `s` over the core graph, into `dist` (unreached: `NONE`).
+    fn dijkstra(&self, s: u32, dist: &mut [u32]) {
+        let mut heap = BinaryHeap::new();
+        dist[s as usize] = 0;
+        heap.push(Reverse(u64::from(s)));
+        while let Some(Reverse(key)) = heap.pop() {
+            let (d, v) = ((key >> 32) as u32, key as u32);
+            if d > dist[v as usize] {
+                continue;
+            }
+            for a in self.offsets[v as usize] as usize..self.offsets[v as usize + 1] as usize {
+                let (t, nd) = (self.targets[a], d + self.arc_weight[a]);
+                if nd < dist[t as usize] {
+                    dist[t as usize] = nd;
+                    heap.push(Reverse(u64::from(nd) << 32 | u64::from(t)));
+                }
+            }
+        }
+    }
+
+    #[inline]
+    fn row_of(&self, core: u32) -> &[u32] {
+        let width = self.core_nodes.len();
+        let r = self.row[core as usize] as usize;
+        &self.dist[r * width..(r + 1) * width]
+    }
+
+    pub fn graph(&self) -> &'g Graph {
+        self.graph
+    }
+
+    /// Number of overlay nodes.
+    pub fn len(&self) -> u32 {
+        self.hosts.len() as u32
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty()
+    }
+
+    /// Graph node of overlay node `v`.
+    pub fn host(&self, v: u32) -> NodeId {
+        self.hosts[v as usize]
+    }
+
+    pub fn hosts(&self) -> &[NodeId] {
+        &self.hosts
+    }
+
+    /// Access link of overlay node `v`, if its host is a stub.
+    pub fn access_edge(&self, v: u32) -> Option<EdgeId> {
+        let e = self.access_edge[v as usize];
+        (e != NONE).then_some(e)
+    }
+
+    /// Number of distinct attachment points (rows of the distance table).
+    pub fn anchors(&self) -> usize {
+        self.dist.len() / self.core_nodes.len()
+    }
+
+    /// Name of overlay node `v`: its host's label (or node number), with `#k` for the k-th repeat of a host.
+    pub fn node_name(&self, v: u32) -> String {
+        let base = node_name(self.graph, self.host(v));
+        match self.repeat[v as usize] {
+            0 => base,
+            k => format!("{base}#{k}"),
+        }
+    }
+
+    /// Overlay nodes by name.
+    pub fn names(&self) -> BTreeMap<String, u32> {
+        (0..self.len()).map(|v| (self.node_name(v), v)).collect()
+    }
+
+    /// The link between the graph nodes named `a` and `b` (labels, or node numbers in an unlabelled graph).
+    pub fn link(&self, a: &str, b: &str) -> Option<EdgeId> {
+        let find = |name: &str| (0..self.graph.node_count()).find(|&v| node_name(self.graph, v) == name);
+        let (a, b) = (find(a)?, find(b)?);
+        self.graph.arcs(a).find(|&arc| self.graph.arc_target(arc) == b).map(|arc| self.graph.arc_edge(arc))
+    }
+
+    /// `a-b` for the link `e`.
+    pub fn link_name(&self, e: EdgeId) -> String {
+        let (a, b) = self.graph.endpoints(e);
+        format!("{}-{}", node_name(self.graph, a), node_name(self.graph, b))
+    }
+
+    /// Unicast (shortest-path) delay between overlay nodes `a` and `b`; 0 when they share a host.
+    #[inline]
+    pub fn delay(&self, a: u32, b: u32) -> u64 {
+        self.delays_from(a).to(b)
+    }
+
+    /// Unicast delays from overlay node `a`, with its row of the distance table looked up once.
+    #[inline]
+    pub fn delays_from(&self, a: u32) -> DelaysFrom<'_> {
+        DelaysFrom {
+            underlay: self,
+            host: self.hosts[a as usize],
+            access: self.access[a as usize],
+            row: self.row_of(self.anchor[a as usize]),
+        }
+    }
+
+    /// Calls `f` on every link of the unicast path from `a` to `b` (no particular order).
+    #[inline]
+    pub fn for_each_link(&self, a: u32, b: u32, mut f: impl FnMut(EdgeId)) {
+        if self.hosts[a as usize] == self.hosts[b as usize] {
+            return;
+        }
+        for e in [self.access_edge[a as usize], self.access_edge[b as usize]] {
+            if e != NONE {
+                f(e);
+            }
+        }
+        self.walk_back(a, b, |e, _| f(e));
+    }
+
+    /// Walks the core part of the path from `a` to `b` backwards, from b's anchor towards a's, calling `f` on
+    /// each link and its end nearer b. The links walked from any b form a's shortest-path tree.
+    #[inline]
+    pub fn walk_back(&self, a: u32, b: u32, mut f: impl FnMut(EdgeId, NodeId)) {
+        let (s, mut t) = (self.anchor[a as usize], self.anchor[b as usize]);
+        let d = self.row_of(s);
+        while t != s {
+            let want = d[t as usize];
+            let arc = (self.offsets[t as usize] as usize..self.offsets[t as usize + 1] as usize)
+                .find(|&arc| {
+                    let p = self.targets[arc] as usize;
+                    d[p] != NONE && d[p] + self.arc_weight[arc] == want
+                })
+                .expect("a node at finite distance has a predecessor");
+            f(self.arc_edge[arc], self.core_nodes[t as usize]);
+            t = self.targets[arc];
+        }
+    }
+}
+
+/// Unicast delays from one overlay node (see [`Underlay::delays_from`]).
+#[derive(Clone, Copy, Debug)]
+pub struct DelaysFrom<'u> {
+    underlay: &'u Underlay<'u>,
+    host: NodeId,
+    access: u32,
+    row: &'u [u32],
+}
+
+impl DelaysFrom<'_> {
+    /// Delay to overlay node `b`; 0 when it shares the host.
+    #[inline]
+    pub fn to(&self, b: u32) -> u64 {
+        let u = self.underlay;
+        if u.hosts[b as usize] == self.host {
+            return 0;
+        }
+        let core = self.row[u.anchor[b as usize] as usize];
+        u64::from(self.access) + u64::from(core) + u64::from(u.access[b as usize])
+    }
+}
+
+/// A graph node's label, or its number in an unlabelled graph.
+pub(crate) fn node_name(graph: &Graph, v: NodeId) -> String {
+    graph.label(v).map_or_else(|| v.to_string(), str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use sim_core::paths::ShortestPaths;
+    use sim_core::topology::GraphBuilder;
+
+    /// Routers 0..r in a ring with chords, hosts r.. attached to random routers, some hosts on routers.
+    fn random_underlay(r: u32, h: u32, seed: u64) -> (Graph, Vec<NodeId>) {
+        let mut x = seed;
+        let mut next = |m: u32| {
+            x = sim_core::rng::mix64(x);
+            (x % u64::from(m)) as u32
+        };
+        let mut b = GraphBuilder::new(r + h);
+        for v in 0..r {
+            b.weighted_edge(v, (v + 1) % r, 1 + next(20));
+            let w = next(r);
+            if w != v && w != (v + 1) % r && (w + 1) % r != v {
+                b.weighted_edge(v, w, 1 + next(50));
+            }
+        }
+        let mut hosts = Vec::new();
+        for i in 0..h {
+            b.weighted_edge(r + i, next(r), 1 + next(3));
+            hosts.push(r + i);
+            hosts.push(next(r));
+        }
+        (b.build().unwrap(), hosts)
+    }
+
+    proptest! {
+        #[test]
+        fn delays_and_paths_match_dijkstra_on_the_full_graph(r in 3u32..30, h in 1u32..20, seed in any::<u64>()) {
+            let (g, hosts) = random_underlay(r, h, seed);
+            let u = Underlay::new(&g, hosts).unwrap();
+            for a in 0..u.len() {
+                let sp = ShortestPaths::from(&g, u.host(a));
+                for b in 0..u.len() {
+                    prop_assert_eq!(u.delay(a, b), sp.dist(u.host(b)));
+                    let mut sum = 0u64;
+                    u.for_each_link(a, b, |e| sum += u64::from(g.weight(e)));
+                    prop_assert_eq!(sum, sp.dist(u.host(b)));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stubs_are_cut_off_and_names_repeat() {
+        let mut b = GraphBuilder::new(4);
+        b.weighted_edge(0, 1, 5).weighted_edge(1, 2, 2).weighted_edge(1, 3, 7);
+        b.labels(["R0", "R1", "H2", "H3"].map(String::from).to_vec());
+        let g = b.build().unwrap();
+        // R0 is a leaf but not a host, so it stays in the core; H2 and H3 are stubs of R1, itself a host.
+        let u = Underlay::new(&g, vec![2, 3, 2, 1]).unwrap();
+        assert_eq!(u.anchors(), 1);
+        assert_eq!(u.access_edge(0), Some(1));
+        assert_eq!(u.access_edge(3), None);
+        assert_eq!(u.delay(0, 1), 9);
+        assert_eq!(u.delay(0, 2), 0);
+        assert_eq!(u.delay(1, 3), 7);
+        let mut links = Vec::new();
+        u.for_each_link(0, 1, |e| links.push(e));
+        assert_eq!(links, vec![1, 2]);
+        assert_eq!(u.node_name(2), "H2#1");
+        assert_eq!(u.link("R1", "H3"), Some(2));
+        assert_eq!(u.link_name(0), "R0-R1");
+    }
+
+    #[test]
+    fn disconnected_hosts_and_zero_delays_are_errors() {
+        let mut b = GraphBuilder::new(4);
+        b.weighted_edge(0, 1, 1).weighted_edge(2, 3, 1);
+        let g = b.build().unwrap();
+        assert!(Underlay::new(&g, vec![0, 3]).unwrap_err().message.contains("not connected"));
+        let mut b = GraphBuilder::new(3);
+        b.weighted_edge(0, 1, 0).weighted_edge(1, 2, 1);
+        let g = b.build().unwrap();
+        assert!(Underlay::new(&g, vec![0, 2]).is_err());
+    }
+}
