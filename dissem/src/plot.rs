@@ -113,7 +113,7 @@ fn run_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
     }
     let title = args.title.clone().unwrap_or_else(|| format!("{scenario}: mean over replicates"));
     let name = series.iter().map(|(n, _)| n.as_str()).next().unwrap_or("series").to_owned();
-    Ok((plot::series_lines(&title, "round", &series, log_y), name))
+    Ok((plot::series_lines(&title, "round", &series, 0.0, (log_x, log_y)), name))
 }
 
 /// One numeric column of a CSV file written by dissem (no quoted numbers).

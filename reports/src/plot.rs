@@ -611,7 +611,14 @@ pub fn short(path: &str) -> &str {
 
 /// Series against their index (round, cycle). A series named after another plus a suffix
 /// (`ignorant_fraction_recursion` beside `ignorant_fraction`) is that one's formula: dashed, same colour.
-pub fn series_lines(title: &str, x_label: &str, series: &[(String, Vec<f64>)], log_y: Option<bool>) -> Figure {
+/// The i-th value is drawn at x = `x_from + i`.
+pub fn series_lines(
+    title: &str,
+    x_label: &str,
+    series: &[(String, Vec<f64>)],
+    x_from: f64,
+    (log_x, log_y): (Option<bool>, Option<bool>),
+) -> Figure {
     let mut lines: Vec<Series> = Vec::new();
     let mut measured: Vec<&str> = Vec::new();
     for (name, values) in series {
@@ -624,7 +631,7 @@ pub fn series_lines(title: &str, x_label: &str, series: &[(String, Vec<f64>)], l
                 (if values.len() > 40 { Style::Curve } else { Style::Measured }, measured.len() - 1)
             }
         };
-        let points = values.iter().enumerate().map(|(i, &v)| (i as f64, v)).collect();
+        let points = values.iter().enumerate().map(|(i, &v)| (x_from + i as f64, v)).collect();
         lines.push(Series { label: name.clone(), points, ci: Vec::new(), style, color });
     }
     let positive: Vec<f64> = series.iter().flat_map(|(_, v)| v.iter().copied()).filter(|&v| v > 0.0).collect();
@@ -632,7 +639,7 @@ pub fn series_lines(title: &str, x_label: &str, series: &[(String, Vec<f64>)], l
         title: title.to_owned(),
         x_label: x_label.to_owned(),
         y_label: series.iter().map(|(n, _)| n.as_str()).filter(|n| measured.contains(n)).collect::<Vec<_>>().join(", "),
-        log_x: false,
+        log_x: log_x.unwrap_or(false),
         log_y: log_y.unwrap_or_else(|| wants_log(&positive, 3.0)),
         content: Content::Lines(lines),
     }

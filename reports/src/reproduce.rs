@@ -94,6 +94,18 @@ pub struct PlotSpec {
     /// Per-round series (mean over replicates) of every point, with their formula series.
     #[serde(default)]
     pub series: Vec<String>,
+    /// Per-bin histograms (mean over replicates) of every point, drawn as lines with markers.
+    #[serde(default)]
+    pub distributions: Vec<String>,
+    /// Draw each distribution as "how many are ≥ x" (sums from the right): smooth where bins are sparse.
+    #[serde(default)]
+    pub at_least: bool,
+    /// Legend names for series and distributions.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// The x value of the first entry of each series or distribution (default 0).
+    #[serde(default)]
+    pub x_from: f64,
     /// auto, none, x, y or xy.
     #[serde(default)]
     pub log: Option<String>,
@@ -357,7 +369,7 @@ fn checks(sweep: &Sweep, reports: &[RunReport]) -> String {
             };
             rows.push(format!(
                 "| {} | {} | {} | {} ± {} | {} | {} | {} |\n",
-                cell(&at.join(", ")),
+                if at.is_empty() { "the scenario".to_owned() } else { cell(&at.join(", ")) },
                 c.metric,
                 cell(&c.formula),
                 fmt_num(c.simulated.mean),
@@ -392,21 +404,30 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
         }
         return Ok(f);
     }
-    if !spec.series.is_empty() {
+    if !spec.series.is_empty() || !spec.distributions.is_empty() {
         let mut series = Vec::new();
+        let wanted = if spec.series.is_empty() { &spec.distributions } else { &spec.series };
         for (point, report) in sweep.points.iter().zip(reports) {
             let label: Vec<String> =
                 point.parameters.iter().map(|(k, v)| format!("{} = {}", plot::short(k), value_text(v))).collect();
-            for (name, values) in report.series().into_iter().filter(|(n, _)| spec.series.contains(n)) {
+            let all = if spec.series.is_empty() { report.distributions() } else { report.series() };
+            for (name, mut values) in all.into_iter().filter(|(n, _)| wanted.contains(n)) {
+                if spec.at_least {
+                    for i in (1..values.len()).rev() {
+                        values[i - 1] += values[i];
+                    }
+                }
+                let name = spec.labels.get(&name).cloned().unwrap_or(name);
                 let full = if label.is_empty() { name } else { format!("{}: {name}", label.join(", ")) };
                 series.push((full, values));
             }
         }
         if series.is_empty() {
-            return Err(format!("no point reports any of the series {:?}", spec.series));
+            return Err(format!("no point reports any of {wanted:?}"));
         }
-        let title = spec.title.clone().unwrap_or_else(|| spec.series.join(", "));
-        let mut f = plot::series_lines(&title, spec.x_label.as_deref().unwrap_or("round"), &series, log_y);
+        let title = spec.title.clone().unwrap_or_else(|| wanted.join(", "));
+        let x_label = spec.x_label.as_deref().unwrap_or("round");
+        let mut f = plot::series_lines(&title, x_label, &series, spec.x_from, (log_x, log_y));
         if let Some(y) = &spec.y_label {
             f.y_label = y.clone();
         }
