@@ -27,6 +27,10 @@ impl Inputs for FsInputs {
     }
 }
 
+pub fn text_artifact(path: &str, text: String) -> Artifact {
+    Artifact { path: path.to_owned(), bytes: text.into_bytes() }
+}
+
 /// Writes each artifact under `dir` via a temporary file and a rename, so no reader sees half a file.
 pub fn write_artifacts(dir: &Path, artifacts: &[Artifact]) -> Result<(), String> {
     for a in artifacts {

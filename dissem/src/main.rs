@@ -4,6 +4,9 @@
 
 mod cli;
 mod files;
+mod plot;
+mod reproduce;
+mod sweep;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -16,7 +19,7 @@ use crate::cli::{Cli, Command, ScenarioArgs};
 use crate::files::{FsInputs, read_text, write_artifacts};
 
 /// Why the program stops early.
-enum Failure {
+pub(crate) enum Failure {
     /// Bad input or usage: exit code 2.
     Input(String),
     /// A run or a check failed: exit code 1.
@@ -81,6 +84,10 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Check { paths } => check(&paths),
+        Command::Sweep { file, out, resume, shard, force } => sweep::run(&file, &out, resume, shard.as_deref(), force),
+        Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
+        Command::Plot(args) => plot::plot(&args),
+        Command::Reproduce { name, list, out, items } => reproduce::reproduce(name.as_deref(), list, &out, &items),
     }
 }
 
@@ -91,7 +98,7 @@ fn prepare(args: &ScenarioArgs) -> Result<Prepared, Failure> {
     Ok(Prepared::new(scenario, &origin, &FsInputs::beside(&args.file))?)
 }
 
-fn progress_bar(len: u64, label: &str) -> ProgressBar {
+pub(crate) fn progress_bar(len: u64, label: &str) -> ProgressBar {
     if len < 2 || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

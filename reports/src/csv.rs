@@ -8,7 +8,7 @@ fn field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
-fn line<S: AsRef<str>>(cells: &[S]) -> String {
+pub(crate) fn line<S: AsRef<str>>(cells: &[S]) -> String {
     cells.iter().map(|c| field(c.as_ref())).collect::<Vec<_>>().join(",") + "\n"
 }
 

@@ -1,12 +1,16 @@
 //! reports: everything a person or a program reads after a run.
 //!
 //! Owns the exporters, one per output format: the readable summary table and check lines (text), the
-//! `--json` document, CSV files. Exporters return text or bytes and never write files; the binary
-//! decides where output goes. Depends on scenarios, models and sim-core; must not depend on the binary.
+//! `--json` document, CSV files, sweep summaries, plots (SVG and PNG rendered in memory), and the lecture
+//! reproductions (`reproduce`: item files → Markdown pages, CSV and plots). Exporters return text or bytes
+//! and never write files; the binary decides where output goes. Depends on scenarios, models and sim-core; must not depend on the binary.
 
 pub mod csv;
 pub mod json;
 pub mod number;
+pub mod plot;
+pub mod reproduce;
+pub mod sweep;
 pub mod text;
 
 /// A file to write, relative to an output directory.

@@ -17,8 +17,8 @@ pub fn fmt_num(x: f64) -> String {
     }
     let decimals = (5 - magnitude).max(0) as usize;
     let s = format!("{x:.decimals$}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_owned()
+    // Only a fraction loses its trailing zeros (129560 stays 129560).
+    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_owned() } else { s }
 }
 
 #[cfg(test)]
@@ -31,6 +31,7 @@ mod tests {
         assert_eq!(fmt_num(0.2031880), "0.203188");
         assert_eq!(fmt_num(1.5527), "1.5527");
         assert_eq!(fmt_num(123456.789), "123457");
+        assert_eq!(fmt_num(129560.2), "129560");
         assert_eq!(fmt_num(0.000012345), "1.23450e-5");
         assert_eq!(fmt_num(f64::NAN), "nan");
     }

@@ -84,6 +84,11 @@ impl Prepared {
         }
     }
 
+    /// Estimated memory of one run (topology and model state), for deciding how many runs fit at once.
+    pub fn estimated_bytes(&self) -> u64 {
+        self.estimated_bytes
+    }
+
     fn validate_model(&self, built: &Built) -> Result<(), ScenarioError> {
         let to_err = |e: ModelError| ScenarioError::new(&self.origin, e.field, e.message);
         match &self.scenario.model {

@@ -1,0 +1,89 @@
+//! `dissem reproduce`: runs the sweep of each lecture item and writes its page, data and plots.
+
+use std::path::{Component, Path, PathBuf};
+
+use reports::reproduce::{IndexEntry, Item, index, parse_item, render_item};
+
+use crate::Failure;
+use crate::files::{read_text, write_artifacts};
+use crate::sweep::Loaded;
+
+/// The item files under `dir`, sorted by name: (name, path).
+fn item_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Failure> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+    let mut items = Vec::new();
+    for entry in entries {
+        let path = entry.map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?.path();
+        if path.extension().is_some_and(|x| x == "json") {
+            let name = path.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+            items.push((name, path));
+        }
+    }
+    items.sort();
+    Ok(items)
+}
+
+fn load_item(path: &Path) -> Result<Item, Failure> {
+    let origin = path.display().to_string();
+    parse_item(&read_text(path).map_err(Failure::Input)?, &origin).map_err(|e| Failure::Input(e.to_string()))
+}
+
+pub fn reproduce(name: Option<&str>, list: bool, out: &Path, items_dir: &Path) -> Result<(), Failure> {
+    let files = item_files(items_dir)?;
+    let items: Vec<(String, PathBuf, Item)> =
+        files.into_iter().map(|(n, p)| load_item(&p).map(|i| (n, p, i))).collect::<Result<_, _>>()?;
+    if list {
+        let rows: Vec<Vec<String>> = items.iter().map(|(n, _, i)| vec![n.clone(), i.title.clone()]).collect();
+        print!("{}", reports::text::table(&["item", "title"], &rows));
+        return Ok(());
+    }
+    let selected: Vec<&(String, PathBuf, Item)> = match name {
+        Some(n) => {
+            let found = items.iter().find(|(m, _, _)| m == n).ok_or_else(|| {
+                let names: Vec<&str> = items.iter().map(|(m, _, _)| m.as_str()).collect();
+                Failure::Input(format!("no item `{n}` in {}; items: {}", items_dir.display(), names.join(", ")))
+            })?;
+            vec![found]
+        }
+        None => items.iter().collect(),
+    };
+    for (name, path, item) in selected {
+        let sweep_path = normalize(&path.parent().unwrap_or(Path::new("")).join(&item.sweep));
+        let loaded = Loaded::read(&sweep_path)?;
+        let prepared = loaded.prepare()?;
+        let sweep = &loaded.sweep;
+        let runs = sweep.runs(None);
+        let bar = crate::progress_bar(runs.len() as u64, name);
+        let mut rows = Vec::with_capacity(runs.len());
+        let result = sweep.execute(&prepared, &runs, &mut |row| {
+            rows.push(row);
+            bar.inc(1);
+            Ok(())
+        });
+        bar.finish_and_clear();
+        result.map_err(|e| Failure::Run(format!("item {name}: {e}")))?;
+        let reports = sweep.point_reports(rows);
+        let shown = sweep_path.display().to_string().replace('\\', "/");
+        let artifacts = render_item(name, item, &shown, sweep, &reports).map_err(|e| Failure::Input(e.to_string()))?;
+        write_artifacts(out, &artifacts).map_err(Failure::Input)?;
+        println!("{name}: {} files in {}", artifacts.len(), out.join(name).display());
+    }
+    let entries: Vec<IndexEntry> = items.iter().map(|(n, _, i)| IndexEntry::of(n, i)).collect();
+    write_artifacts(out, &[index(&entries)]).map_err(Failure::Input)?;
+    Ok(())
+}
+
+/// Removes `.` and `dir/..` pairs so pages show `sweeps/flooding/x.json`, not `sweeps/reproduce/../flooding/x.json`.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

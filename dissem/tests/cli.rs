@@ -1,0 +1,216 @@
+//! End-to-end tests of the `dissem` binary: exit codes, determinism across thread counts, sweeps with resume,
+//! shards and merge, plots, and `dissem reproduce` against the committed reports/.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+const RING: &str =
+    r#"{"name": "ring", "topology": {"kind": "ring", "nodes": 60}, "model": {"kind": "flooding"}, "replicates": 4}"#;
+const SWEEP: &str = r#"{"scenario": "ring.json", "replicates": 6, "seed": 3,
+    "parameters": {"topology.nodes": {"geom": [10, 1000, 10]}, "model.p_flood": [0.6, 0.9, 1]}}"#;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the dissem crate is in the workspace").to_owned()
+}
+
+fn dissem(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dissem")).args(args).current_dir(dir).output().expect("dissem runs")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = dissem(dir, args);
+    assert!(out.status.success(), "dissem {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Exit code and stderr of a failing command.
+fn fails(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = dissem(dir, args);
+    assert!(!out.status.success(), "dissem {args:?} should fail");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A temp dir holding ring.json and sweep.json.
+fn setup() -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("ring.json"), RING).unwrap();
+    fs::write(dir.path().join("sweep.json"), SWEEP).unwrap();
+    dir
+}
+
+fn read(path: impl AsRef<Path>) -> Vec<u8> {
+    fs::read(path.as_ref()).unwrap_or_else(|e| panic!("{}: {e}", path.as_ref().display()))
+}
+
+fn assert_same_dir(a: &Path, b: &Path) {
+    for f in ["sweep.json", "runs.jsonl", "summary.csv"] {
+        assert!(read(a.join(f)) == read(b.join(f)), "{f} differs between {} and {}", a.display(), b.display());
+    }
+}
+
+#[test]
+fn run_validate_and_exit_codes() {
+    let d = setup();
+    let table = ok(d.path(), &["run", "ring.json"]);
+    assert!(table.contains("2|E| - (N - 1) = 61"), "{table}");
+    assert!(ok(d.path(), &["validate", "ring.json"]).contains("ok"));
+    let (code, err) = fails(d.path(), &["run", "ring.json", "--set", "model.p_flood=2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("model.p_flood") && err.contains("ring.json"), "{err}");
+    let (code, _) = fails(d.path(), &["run", "missing.json"]);
+    assert_eq!(code, 2);
+    let (code, _) = fails(d.path(), &["frobnicate"]);
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn json_output_is_identical_across_thread_counts() {
+    let d = setup();
+    let args = ["run", "ring.json", "--json", "--set", "model.p_flood=0.8", "--replicates", "16"];
+    let one = ok(d.path(), &[&["--threads", "1"], &args[..]].concat());
+    let two = ok(d.path(), &[&["--threads", "2"], &args[..]].concat());
+    assert_eq!(one, two);
+    assert_eq!(one, ok(d.path(), &args), "a second run gives the same bytes");
+}
+
+#[test]
+fn sweep_bytes_do_not_depend_on_threads() {
+    let d = setup();
+    ok(d.path(), &["--threads", "1", "sweep", "sweep.json", "--out", "one"]);
+    ok(d.path(), &["--threads", "2", "sweep", "sweep.json", "--out", "two"]);
+    assert_same_dir(&d.path().join("one"), &d.path().join("two"));
+    let rows = String::from_utf8(read(d.path().join("one/runs.jsonl"))).unwrap();
+    assert_eq!(rows.lines().count(), 3 * 3 * 6);
+    let summary = String::from_utf8(read(d.path().join("one/summary.csv"))).unwrap();
+    assert!(summary.starts_with("point,topology.nodes,model.p_flood,coverage_mean,"), "{summary}");
+    assert_eq!(summary.lines().count(), 1 + 9);
+}
+
+#[test]
+fn killed_sweep_resumes_to_the_same_bytes() {
+    let d = setup();
+    ok(d.path(), &["sweep", "sweep.json", "--out", "whole"]);
+    // A kill leaves whole rows, possibly one cut row, and no summary.
+    fs::create_dir(d.path().join("cut")).unwrap();
+    fs::copy(d.path().join("whole/sweep.json"), d.path().join("cut/sweep.json")).unwrap();
+    let rows = read(d.path().join("whole/runs.jsonl"));
+    fs::write(d.path().join("cut/runs.jsonl"), &rows[..rows.len() * 2 / 3]).unwrap();
+    let (code, err) = fails(d.path(), &["sweep", "sweep.json", "--out", "cut"]);
+    assert!(code == 2 && err.contains("--resume"), "{err}");
+    ok(d.path(), &["sweep", "sweep.json", "--out", "cut", "--resume"]);
+    assert_same_dir(&d.path().join("whole"), &d.path().join("cut"));
+    // Resuming a finished sweep changes nothing; resuming with another sweep is refused.
+    ok(d.path(), &["sweep", "sweep.json", "--out", "cut", "--resume"]);
+    assert_same_dir(&d.path().join("whole"), &d.path().join("cut"));
+    fs::write(d.path().join("other.json"), SWEEP.replace("\"seed\": 3", "\"seed\": 4")).unwrap();
+    let (code, err) = fails(d.path(), &["sweep", "other.json", "--out", "cut", "--resume"]);
+    assert!(code == 2 && err.contains("not sweep"), "{err}");
+}
+
+#[test]
+fn merged_shards_equal_a_single_run() {
+    let d = setup();
+    ok(d.path(), &["sweep", "sweep.json", "--out", "whole"]);
+    for i in 0..3 {
+        ok(d.path(), &["sweep", "sweep.json", "--out", &format!("s{i}"), "--shard", &format!("{i}/3")]);
+    }
+    // A shard interrupted and resumed is still the same shard.
+    let rows = read(d.path().join("s1/runs.jsonl"));
+    fs::write(d.path().join("s1/runs.jsonl"), &rows[..rows.len() / 2 + 7]).unwrap();
+    ok(d.path(), &["sweep", "sweep.json", "--out", "s1", "--shard", "1/3", "--resume"]);
+    ok(d.path(), &["merge", "s2", "s0", "s1", "--out", "merged"]);
+    assert_same_dir(&d.path().join("whole"), &d.path().join("merged"));
+    let (code, err) = fails(d.path(), &["merge", "s0", "s1", "--out", "partial"]);
+    assert!(code == 2 && err.contains("missing"), "{err}");
+}
+
+#[test]
+fn bad_sweep_files_exit_2_naming_the_field() {
+    let d = setup();
+    let cases = [
+        (r#"{"scenario": "ring.json", "parameters": {"model.p_flood": [0.5, 7]}}"#, "model.p_flood"),
+        (
+            r#"{"scenario": "ring.json", "parameters": {"topology.nodes": {"range": [10, 1, 2]}}}"#,
+            "parameters.topology.nodes",
+        ),
+        (r#"{"scenario": "ring.json", "parameters": {"topology.nodes": [1, 20]}}"#, "topology.nodes"),
+        (
+            r#"{"scenario": "ring.json", "mode": "zip", "parameters": {"topology.nodes": [10, 20], "model.p_flood": [1]}}"#,
+            "parameters.model.p_flood",
+        ),
+        (r#"{"scenario": "nope.json"}"#, "scenario"),
+        (r#"{"scenario": "ring.json", "replicate": 3}"#, "replicate"),
+    ];
+    for (text, field) in cases {
+        fs::write(d.path().join("bad.json"), text).unwrap();
+        let (code, err) = fails(d.path(), &["sweep", "bad.json", "--out", "never"]);
+        assert_eq!(code, 2, "{text}: {err}");
+        assert!(err.contains("bad.json") && err.contains(field), "{text}: {err}");
+        assert!(!d.path().join("never").exists(), "nothing is written for a bad sweep");
+    }
+    fs::write(
+        d.path().join("big.json"),
+        r#"{"scenario": "ring.json", "replicates": 60000, "parameters": {"model.p_flood": [0.5, 1]}}"#,
+    )
+    .unwrap();
+    let (code, err) = fails(d.path(), &["sweep", "big.json", "--out", "never"]);
+    assert!(code == 2 && err.contains("120000 runs") && err.contains("--force"), "{err}");
+    let (code, err) = fails(d.path(), &["sweep", "sweep.json", "--out", "never", "--shard", "3/3"]);
+    assert!(code == 2 && err.contains("--shard"), "{err}");
+}
+
+#[test]
+fn plots_of_runs_and_sweeps() {
+    let d = setup();
+    ok(d.path(), &["sweep", "sweep.json", "--out", "sw"]);
+    let written = ok(d.path(), &["plot", "sw", "--y", "messages"]);
+    assert!(written.contains("messages_vs_p_flood.svg") || written.contains("messages_vs_nodes.svg"), "{written}");
+    ok(d.path(), &["plot", "sw", "--cdf", "coverage", "--out", "cdf"]);
+    assert_eq!(&read(d.path().join("cdf.png"))[1..4], b"PNG");
+    ok(d.path(), &["run", "ring.json", "--set", "model.p_flood=0.9", "--replicates", "20", "--out", "run"]);
+    ok(d.path(), &["plot", "run", "--hist", "coverage", "--out", "hist"]);
+    assert!(String::from_utf8(read(d.path().join("hist.svg"))).unwrap().contains("<svg"));
+    let (code, err) = fails(d.path(), &["plot", "sw", "--y", "nonsense"]);
+    assert!(code == 2 && err.contains("nonsense"), "{err}");
+}
+
+/// Every file under `dir`, relative, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() { stack.push(p) } else { out.push(p.strip_prefix(dir).unwrap().to_owned()) }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The committed reports/ is what `dissem reproduce` writes: same files, same bytes.
+#[test]
+fn committed_reports_match_reproduce() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("reports");
+    ok(&workspace(), &["reproduce", "--out", out.to_str().unwrap()]);
+    let committed = workspace().join("reports");
+    let generated = files_under(&out);
+    for f in &generated {
+        assert!(
+            read(out.join(f)) == read(committed.join(f)),
+            "reports/{} differs from what `dissem reproduce` writes; run it and commit the result",
+            f.display()
+        );
+    }
+    // No stale files in the item folders.
+    let items: Vec<&Path> = generated.iter().filter_map(|f| f.parent()).filter(|p| !p.as_os_str().is_empty()).collect();
+    for item in items {
+        for f in files_under(&committed.join(item)) {
+            assert!(generated.contains(&item.join(&f)), "reports/{} is not generated any more", item.join(f).display());
+        }
+    }
+}
