@@ -36,7 +36,9 @@ use sim_core::topology::Topology;
 use sim_core::{NodeId, Time};
 
 use super::analysis::{Recursion, push_pull_rounds_estimate, push_rounds_estimate};
-use super::replicas::{Bitset, ENTRY_BYTES, Replicas, Store, Traffic, Update, UpdateSpec, View, resolve, sync_round};
+use super::replicas::{
+    Bitset, ENTRY_BYTES, MAX_STORE_ENTRIES, Replicas, Store, Traffic, Update, UpdateSpec, View, resolve, sync_round,
+};
 use super::{Clock, Link, Links, Mode, Timing, check_connected, check_node};
 use crate::{Check, ModelError, Outcome};
 
@@ -89,6 +91,19 @@ impl AntiEntropyParams {
         }
         if self.max_rounds == 0 {
             return Err(ModelError::new(format!("{prefix}.max_rounds"), "must be at least 1"));
+        }
+        let mut keys: Vec<u64> = self.updates.iter().map(|u| u.key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        if self.updates.len() > 1 && u64::from(topology.node_count()) * keys.len() as u64 > MAX_STORE_ENTRIES {
+            return Err(ModelError::new(
+                format!("{prefix}.updates"),
+                format!(
+                    "{} nodes × {} keys exceed the {MAX_STORE_ENTRIES} entries a store may hold",
+                    topology.node_count(),
+                    keys.len()
+                ),
+            ));
         }
         check_connected(topology, "anti-entropy")
     }
@@ -206,7 +221,8 @@ enum Msg<S> {
 #[derive(Clone, Copy)]
 enum Tick {
     Exchange,
-    Write(usize),
+    /// Index into the updates (u32 keeps queued events small).
+    Write(u32),
     Sample,
 }
 
@@ -255,7 +271,7 @@ impl<R: Replicas> Protocol for EventAe<'_, R> {
 
     fn start(&mut self, ctx: &mut Context<'_, Self::Msg, Tick>) {
         let mut gained = 0;
-        for (i, u) in self.updates.iter().enumerate() {
+        for (i, u) in (0..).zip(self.updates) {
             if u.at == 0 {
                 gained += self.replicas.inject(u);
             } else {
@@ -305,7 +321,7 @@ impl<R: Replicas> Protocol for EventAe<'_, R> {
                 ctx.set_timer(p, gap, Tick::Exchange);
             }
             Tick::Write(i) => {
-                let g = self.replicas.inject(&self.updates[i]);
+                let g = self.replicas.inject(&self.updates[i as usize]);
                 self.gained(ctx, g);
             }
             Tick::Sample => {
@@ -441,6 +457,32 @@ mod tests {
             assert_eq!(*ign.last().unwrap(), 0.0);
             assert_eq!(ign.len() as f64, out.get("rounds").unwrap() + 1.0);
         }
+    }
+
+    #[test]
+    fn validation() {
+        let t = Topology::complete(10).unwrap();
+        assert!(AntiEntropyParams::default().validate("m", &t).is_ok());
+        let field = |p: AntiEntropyParams, t: &Topology| p.validate("m", t).unwrap_err().field;
+        let none = AntiEntropyParams { updates: vec![], ..AntiEntropyParams::default() };
+        assert_eq!(field(none, &t), "m.updates");
+        let outside = AntiEntropyParams {
+            updates: vec![UpdateSpec { node: Some(10), ..UpdateSpec::default() }],
+            ..AntiEntropyParams::default()
+        };
+        assert_eq!(field(outside, &t), "m.updates[0].node");
+        let jitter =
+            AntiEntropyParams { timing: Timing::Periodic { period: 10, jitter: 1.0 }, ..AntiEntropyParams::default() };
+        assert_eq!(field(jitter, &t), "m.timing.jitter");
+        let big = Topology::complete(1 << 22).unwrap();
+        let keys = AntiEntropyParams {
+            updates: (0..5).map(|key| UpdateSpec { key, ..UpdateSpec::default() }).collect(),
+            ..AntiEntropyParams::default()
+        };
+        assert_eq!(field(keys, &big), "m.updates");
+        let mut b = GraphBuilder::new(4);
+        b.edge(0, 1).edge(2, 3);
+        assert_eq!(field(AntiEntropyParams::default(), &Topology::Graph(b.build().unwrap())), "topology");
     }
 
     #[test]

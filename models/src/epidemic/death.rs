@@ -30,7 +30,7 @@ use sim_core::network::Network;
 use sim_core::rng::{Lane, below, stream};
 use sim_core::topology::Topology;
 
-use super::replicas::{ENTRY_BYTES, Entry, Replicas, Store, Traffic, Update, sync_round};
+use super::replicas::{ENTRY_BYTES, Entry, MAX_STORE_ENTRIES, Replicas, Store, Traffic, Update, sync_round};
 use super::{Bits, Mode, check_connected};
 use crate::{Check, ModelError, Outcome, check_probability};
 
@@ -142,15 +142,12 @@ impl DeathParams {
                 format!("must exceed delete_round + delete_spread ({last_delete}) to see the deletions spread"),
             );
         }
-        if u64::from(topology.node_count()) * u64::from(self.keys) > MAX_ENTRIES {
-            return err("keys", format!("nodes × keys must stay below {MAX_ENTRIES} entries"));
+        if u64::from(topology.node_count()) * u64::from(self.keys) > MAX_STORE_ENTRIES {
+            return err("keys", format!("nodes × keys must stay below {MAX_STORE_ENTRIES} entries"));
         }
         check_connected(topology, "anti-entropy")
     }
 }
-
-/// Bound on the store size (32 bytes per entry, kept twice: 1 GiB).
-const MAX_ENTRIES: u64 = 1 << 24;
 
 /// Runs the scenario: run `run` of `seed` on `topology`; `network.loss` applies to every message.
 pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {

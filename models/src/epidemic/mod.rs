@@ -8,7 +8,8 @@
 //!
 //! * **synchronous rounds** (`"rounds"`): in round `i` every node initiates one exchange, and every exchange
 //!   of round `i` sees the state at the end of round `i - 1` (what it learns becomes visible in round
-//!   `i + 1`). This is the model the lecture's recursions describe, and the fast path.
+//!   `i + 1`). This is the model the lecture's recursions describe, and the fast path. (Rumor spreading
+//!   departs from it in one respect, whether a contacted node already knew; see [`rumor`].)
 //! * **event-driven** (`"periodic"`, `"poisson"`) on the sim-core engine: each node has its own timer (a fixed
 //!   period with uniform jitter, or exponential gaps), and each message takes the network's latency. One
 //!   round is one (mean) period; series are sampled once per period.

@@ -16,6 +16,9 @@ use super::Mode;
 /// Bytes one entry occupies in a message: key (8) + value (8) + version (8).
 pub const ENTRY_BYTES: u64 = 24;
 
+/// Bound on nodes × keys of a [`Store`] (32 bytes per entry, kept twice in synchronous rounds: 1 GiB).
+pub(crate) const MAX_STORE_ENTRIES: u64 = 1 << 24;
+
 /// Which state reads see: the current one, or the one frozen at the start of a synchronous round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum View {
