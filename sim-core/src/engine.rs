@@ -194,12 +194,12 @@ impl<'g, M, T> Simulation<'g, M, T> {
             if limits.max_events.is_some_and(|m| self.events >= m) {
                 return RunEnd::EventLimit;
             }
-            match (self.queue.peek_time(), limits.max_time) {
+            let next = match (self.queue.peek_time(), limits.max_time) {
                 (None, _) => return RunEnd::Drained,
                 (Some(t), Some(max)) if t > max => return RunEnd::TimeLimit,
-                _ => {}
-            }
-            let (time, event) = self.queue.pop().expect("peeked");
+                (Some(t), _) => t,
+            };
+            let (time, event) = self.queue.pop_at(next);
             for d in PREFETCH_DISTANCES {
                 if let Some(Event::Deliver { to, .. }) = self.queue.peek_same_time(d) {
                     protocol.prefetch(*to, d);

@@ -127,12 +127,16 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest event, ties in insertion order.
     pub fn pop(&mut self) -> Option<(Time, E)> {
-        if self.near == 0 {
-            let time = self.far.peek()?.time;
-            self.advance_to(time);
-        }
-        let time = self.next_near_time();
+        let time = self.peek_time()?;
+        Some(self.pop_at(time))
+    }
+
+    /// Removes the earliest event, given its time as `peek_time` returned it (saves a second scan for
+    /// callers that peek first).
+    pub fn pop_at(&mut self, time: Time) -> (Time, E) {
+        debug_assert_eq!(Some(time), self.peek_time());
         if time != self.now {
+            // Far events migrate here; they all lie beyond `time` (see the module comment).
             self.advance_to(time);
         }
         let slot = (time & self.mask) as usize;
@@ -141,7 +145,7 @@ impl<E> EventQueue<E> {
             self.occupied[slot / 64] &= !(1 << (slot % 64));
         }
         self.near -= 1;
-        Some((time, event))
+        (time, event)
     }
 
     /// The event `k` places behind the next one, if it is due at the same time (for prefetching).

@@ -21,7 +21,7 @@ use sim_core::rng::{Lane, stream, unit};
 use sim_core::topology::Topology;
 
 use super::analysis::averaging_factor;
-use super::{check_node, peer};
+use super::check_node;
 use crate::{Check, ModelError, Outcome};
 
 /// The values nodes start with.
@@ -98,7 +98,7 @@ pub fn run(params: &AggregationParams, topology: &Topology, _network: Network, s
     let mut var = vec![var0];
     for _ in 0..params.cycles {
         for p in 0..n {
-            if let Some(q) = peer(topology, p, &mut rng) {
+            if let Some(q) = topology.random_neighbor(p, &mut rng) {
                 let m = (x[p as usize] + x[q as usize]) / 2.0;
                 x[p as usize] = m;
                 x[q as usize] = m;

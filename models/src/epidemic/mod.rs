@@ -204,7 +204,7 @@ impl<'t> Links<'t> {
     #[inline]
     fn pick(&self, v: NodeId, rng: &mut SimRng) -> Option<(NodeId, Link)> {
         match self.topology {
-            Topology::Complete { .. } => peer(self.topology, v, rng).map(|q| (q, Link::NONE)),
+            Topology::Complete { .. } => self.topology.random_neighbor(v, rng).map(|q| (q, Link::NONE)),
             Topology::Graph(g) => {
                 let arcs = g.arcs(v);
                 let d = arcs.len() as u32;
@@ -228,20 +228,6 @@ impl<'t> Links<'t> {
     #[inline]
     fn back(&self, link: Link) -> Link {
         link.arc().map_or(Link::NONE, |a| Link { arc: self.reverse[a] })
-    }
-}
-
-/// A uniformly random neighbour of `v`: the same draw as [`Topology::random_neighbor`], with the complete
-/// graph's case inlined, because the synchronous loops call this once per node and round and the call is not
-/// inlined across crates.
-#[inline(always)]
-fn peer(topology: &Topology, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
-    match *topology {
-        Topology::Complete { nodes } => {
-            let u = below(rng, nodes - 1);
-            Some(u + u32::from(u >= v))
-        }
-        Topology::Graph(_) => topology.random_neighbor(v, rng),
     }
 }
 
@@ -332,15 +318,6 @@ mod tests {
                 assert_eq!(g.arc_edge(r), g.arc_edge(a));
                 assert_eq!(g.arc_target(r), v);
             }
-        }
-    }
-
-    #[test]
-    fn peer_draws_like_random_neighbor() {
-        let t = Topology::complete(1000).unwrap();
-        let (mut a, mut b) = (stream(4, 0, Lane::Protocol), stream(4, 0, Lane::Protocol));
-        for v in (0..1000).cycle().take(5000) {
-            assert_eq!(peer(&t, v, &mut a), t.random_neighbor(v, &mut b));
         }
     }
 

@@ -69,7 +69,7 @@ pub(crate) trait Replicas {
             if !online(p) {
                 continue;
             }
-            let Some(q) = super::peer(topology, p, rng) else {
+            let Some(q) = topology.random_neighbor(p, rng) else {
                 continue;
             };
             t.messages += 1;
@@ -269,7 +269,7 @@ impl Replicas for Bitset {
                 if !online(p) {
                     continue;
                 }
-                let Some(q) = super::peer(topology, p, rng) else {
+                let Some(q) = topology.random_neighbor(p, rng) else {
                     continue;
                 };
                 t.messages += 1;

@@ -53,7 +53,7 @@ use sim_core::{NodeId, Time};
 use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::{Setting, spread};
 use super::replicas::{Bitset, ENTRY_BYTES};
-use super::{Bits, Clock, Link, Links, Mode, Timing, check_node, peer};
+use super::{Bits, Clock, Link, Links, Mode, Timing, check_node};
 use crate::{Check, ModelError, Outcome};
 
 /// When an infective loses interest.
@@ -271,13 +271,13 @@ fn rumor_rounds(p: &RumorParams, topology: &Topology, loss: f64, rng: &mut SimRn
         round += 1;
         if p.mode == Mode::Push {
             for &a in &active {
-                if let Some(b) = peer(topology, a, rng) {
+                if let Some(b) = topology.random_neighbor(a, rng) {
                     contact(&mut nodes, &mut fresh, a, b, round, rng);
                 }
             }
         } else {
             for a in 0..n {
-                let Some(b) = peer(topology, a, rng) else {
+                let Some(b) = topology.random_neighbor(a, rng) else {
                     continue;
                 };
                 if p.mode == Mode::PushPull && nodes.active.get(a) {

@@ -50,13 +50,14 @@ impl Topology {
         }
     }
 
-    /// A neighbour of `v` chosen uniformly, or `None` for an isolated node.
-    #[inline]
+    /// A neighbour of `v` chosen uniformly, or `None` for an isolated node. Always inlined: epidemic
+    /// rounds call it once per node per round, across the crate boundary.
+    #[inline(always)]
     pub fn random_neighbor(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
         match self {
             Topology::Complete { nodes } => {
                 let u = below(rng, nodes - 1);
-                Some(if u >= v { u + 1 } else { u })
+                Some(u + u32::from(u >= v))
             }
             Topology::Graph(g) => {
                 let ns = g.neighbors(v);
