@@ -120,6 +120,7 @@ pub struct Simulation<'g, M, T> {
     counters: Counters,
     events: u64,
     now: Time,
+    timer_horizon: Time,
 }
 
 impl<'g, M, T> Simulation<'g, M, T> {
@@ -139,12 +140,21 @@ impl<'g, M, T> Simulation<'g, M, T> {
             counters: Counters::default(),
             events: 0,
             now: 0,
+            timer_horizon: 0,
         }
     }
 
     pub fn network(mut self, network: Network) -> Self {
         self.network = network;
-        self.queue = EventQueue::new(network.latency.horizon());
+        self.queue = EventQueue::new(network.latency.horizon().max(self.timer_horizon));
+        self
+    }
+
+    /// The longest timer delay a protocol sets routinely (its period, with jitter): the queue's wheel is
+    /// sized to cover it as well as link latencies, so timers do not fall back to the slower heap.
+    pub fn timer_horizon(mut self, horizon: Time) -> Self {
+        self.timer_horizon = horizon;
+        self.queue = EventQueue::new(self.network.latency.horizon().max(horizon));
         self
     }
 

@@ -155,7 +155,7 @@ pub(crate) fn spread<R: Replicas>(replicas: R, missing: u64, total: u64, updates
                 ignorant: Vec::new(),
                 converged: None,
             };
-            let mut sim = Simulation::with_run(at.seed, at.run).network(at.network);
+            let mut sim = Simulation::with_run(at.seed, at.run).network(at.network).timer_horizon(2 * period);
             if let Topology::Graph(g) = at.topology {
                 sim = sim.graph(g);
             }

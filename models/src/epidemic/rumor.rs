@@ -466,7 +466,7 @@ fn rumor_events(p: &RumorParams, topology: &Topology, network: Network, clock: C
         susceptible: Vec::new(),
         infective: Vec::new(),
     };
-    let mut sim = Simulation::with_run(seed, run).network(network);
+    let mut sim = Simulation::with_run(seed, run).network(network).timer_horizon(2 * p.timing.period());
     if let Topology::Graph(g) = topology {
         sim = sim.graph(g);
     }
