@@ -13,18 +13,7 @@ use sim_core::topology::generators::{TransitStubParams, transit_stub};
 
 fn main() {
     let start = Instant::now();
-    let params = TransitStubParams {
-        transit_domains: 4,
-        transit_per_domain: 5,
-        stubs_per_transit: 10,
-        stub_size: 25,
-        hosts: 100_000,
-        edge_probability: 0.1,
-        transit_transit_delay: (20, 80),
-        transit_stub_delay: (5, 20),
-        stub_stub_delay: (1, 10),
-        host_delay: (1, 3),
-    };
+    let params = TransitStubParams { hosts: 100_000, ..TransitStubParams::default() };
     let ts = transit_stub(&params, &mut stream(1, 0, Lane::Topology)).expect("valid parameters");
     let routers = ts.routers;
     let built = start.elapsed();

@@ -9,6 +9,7 @@ use models::epidemic::rumor::RumorParams;
 use models::flooding::FloodingParams;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sim_core::topology::generators::TransitStubParams;
 
 use crate::tagged::{Variant, body, tagged};
 
@@ -166,17 +167,19 @@ pub struct TransitStubSpec {
 
 impl Default for TransitStubSpec {
     fn default() -> Self {
+        let p = TransitStubParams::default();
+        let pair = |(min, max): (u32, u32)| [min, max];
         TransitStubSpec {
-            transit_domains: 4,
-            transit_per_domain: 5,
-            stubs_per_transit: 10,
-            stub_size: 25,
-            hosts: 1000,
-            edge_probability: 0.1,
-            transit_transit_delay: [20, 80],
-            transit_stub_delay: [5, 20],
-            stub_stub_delay: [1, 10],
-            host_delay: [1, 3],
+            transit_domains: p.transit_domains,
+            transit_per_domain: p.transit_per_domain,
+            stubs_per_transit: p.stubs_per_transit,
+            stub_size: p.stub_size,
+            hosts: p.hosts,
+            edge_probability: p.edge_probability,
+            transit_transit_delay: pair(p.transit_transit_delay),
+            transit_stub_delay: pair(p.transit_stub_delay),
+            stub_stub_delay: pair(p.stub_stub_delay),
+            host_delay: pair(p.host_delay),
         }
     }
 }

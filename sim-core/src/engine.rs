@@ -185,18 +185,22 @@ impl<'g, M, T> Simulation<'g, M, T> {
         self.counters
     }
 
-    /// Runs `protocol` from time 0 until the queue drains, a limit is hit, or a handler calls `stop`.
-    pub fn run<P: Protocol<Msg = M, Timer = T>>(&mut self, protocol: &mut P, limits: Limits) -> RunEnd {
-        let mut stop = false;
-        protocol.start(&mut Context {
+    fn context<'s>(&'s mut self, stop: &'s mut bool) -> Context<'s, M, T> {
+        Context {
             now: self.now,
             rng: &mut self.rng,
             queue: &mut self.queue,
             network: &self.network,
             graph: self.graph,
             counters: &mut self.counters,
-            stop: &mut stop,
-        });
+            stop,
+        }
+    }
+
+    /// Runs `protocol` from time 0 until the queue drains, a limit is hit, or a handler calls `stop`.
+    pub fn run<P: Protocol<Msg = M, Timer = T>>(&mut self, protocol: &mut P, limits: Limits) -> RunEnd {
+        let mut stop = false;
+        protocol.start(&mut self.context(&mut stop));
         loop {
             if stop {
                 return RunEnd::Stopped;
@@ -217,15 +221,7 @@ impl<'g, M, T> Simulation<'g, M, T> {
             }
             self.now = time;
             self.events += 1;
-            let mut ctx = Context {
-                now: time,
-                rng: &mut self.rng,
-                queue: &mut self.queue,
-                network: &self.network,
-                graph: self.graph,
-                counters: &mut self.counters,
-                stop: &mut stop,
-            };
+            let mut ctx = self.context(&mut stop);
             match event {
                 Event::Deliver { from, to, msg } => {
                     ctx.counters.on_deliver(to);

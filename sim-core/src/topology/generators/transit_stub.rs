@@ -34,6 +34,25 @@ pub struct TransitStubParams {
     pub host_delay: (u32, u32),
 }
 
+impl Default for TransitStubParams {
+    /// The size of the Scribe experiments: 4 transit domains of 5 routers, 10 stub domains of 25 routers
+    /// per transit router (5,020 routers), 1,000 hosts.
+    fn default() -> Self {
+        TransitStubParams {
+            transit_domains: 4,
+            transit_per_domain: 5,
+            stubs_per_transit: 10,
+            stub_size: 25,
+            hosts: 1000,
+            edge_probability: 0.1,
+            transit_transit_delay: (20, 80),
+            transit_stub_delay: (5, 20),
+            stub_stub_delay: (1, 10),
+            host_delay: (1, 3),
+        }
+    }
+}
+
 /// A generated network. Nodes: the transit routers first (domain by domain), then the stub domains' routers
 /// (stub domain s of transit router t at `transit + (t·stubs_per_transit + s)·stub_size`), then the hosts.
 #[derive(Clone, Debug)]
