@@ -1,0 +1,68 @@
+//! Snapshot tests of every exporter (text table, check lines, JSON document, CSV files) on two small
+//! deterministic scenarios: flooding on a ring with random latencies, and the lecture's ALM example.
+
+use scenarios::{NoInputs, Prepared, RunReport, parse};
+
+fn report(text: &str) -> RunReport {
+    let scenario = parse(text, "snapshot.json", &[]).expect("valid scenario");
+    Prepared::new(scenario, "snapshot.json", &NoInputs).expect("prepares").run_all(&|| ()).expect("runs")
+}
+
+fn flooding() -> RunReport {
+    report(
+        r#"{"name": "ring-flood", "seed": 5, "replicates": 4,
+            "topology": {"kind": "ring", "nodes": 60},
+            "network": {"latency": {"kind": "uniform", "min": 1, "max": 9}},
+            "model": {"kind": "flooding"}}"#,
+    )
+}
+
+fn alm() -> RunReport {
+    report(
+        r#"{"name": "alm-lecture",
+            "topology": {"kind": "edges", "edges": ["Ra Rb 7", "Ra Re 30", "Re Rc 20", "Rc Rd 5", "Rb Rd 40",
+                         "A Ra 1", "B Rb 1", "C Rc 1", "D Rd 1", "E Re 1"], "hosts": ["A", "B", "C", "D", "E"]},
+            "model": {"kind": "alm", "groups": [{"name": "from_b",
+                      "tree": {"root": "A", "edges": [["A", "B"], ["B", "E"], ["E", "D"], ["D", "C"]]},
+                      "source": {"node": "B"}, "report_members": ["C"]}],
+                      "expect": [{"metric": "from_b.stretch.C", "value": "73/47"}]}}"#,
+    )
+}
+
+#[test]
+fn flooding_table() {
+    insta::assert_snapshot!(reports::text::run_summary(&flooding()));
+}
+
+#[test]
+fn flooding_checks() {
+    insta::assert_snapshot!(reports::text::check_lines(&flooding().checks()));
+}
+
+#[test]
+fn flooding_json() {
+    insta::assert_snapshot!(reports::json::to_text(&reports::json::run_document(&flooding())));
+}
+
+#[test]
+fn flooding_csv() {
+    let r = flooding();
+    insta::assert_snapshot!("metrics_csv", reports::csv::metrics(&r));
+    insta::assert_snapshot!("runs_csv", reports::csv::runs(&r));
+}
+
+#[test]
+fn alm_table_and_distributions() {
+    let r = alm();
+    insta::assert_snapshot!("alm_table", reports::text::run_summary(&r));
+    insta::assert_snapshot!("alm_distributions_csv", reports::csv::distributions(&r).expect("histograms"));
+}
+
+#[test]
+fn run_artifacts_are_the_exporters_output() {
+    let r = flooding();
+    let files = reports::run_artifacts(&r);
+    let names: Vec<&str> = files.iter().map(|a| a.path.as_str()).collect();
+    assert_eq!(names, ["result.json", "metrics.csv", "runs.csv"]);
+    assert_eq!(files[1].bytes, reports::csv::metrics(&r).into_bytes());
+}
