@@ -28,10 +28,29 @@ pub struct Item {
     pub sweep: String,
     #[serde(default)]
     pub table: Vec<Column>,
+    /// Per-round series side by side, one row per round.
+    #[serde(default)]
+    pub series_table: Option<SeriesTable>,
     #[serde(default)]
     pub claims: Vec<Claim>,
     #[serde(default)]
     pub plots: Vec<PlotSpec>,
+}
+
+/// A table of series (mean over replicates) of every point: one column per point and series, one row per index.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesTable {
+    pub series: Vec<String>,
+    /// Header of the index column (default "round").
+    #[serde(default)]
+    pub index: Option<String>,
+    /// The index of the first entry (default 0).
+    #[serde(default)]
+    pub x_from: f64,
+    /// Column names for series.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// A table column: exactly one of `param`, `metric`, `analytic`, `check`.
@@ -202,6 +221,10 @@ pub fn render_item(
         md += &table(item, sweep, reports).map_err(err)?;
         md += "\n";
     }
+    if let Some(st) = &item.series_table {
+        md += &series_table(st, sweep, reports).map_err(err)?;
+        md += "\n";
+    }
     if !item.claims.is_empty() {
         md += "## Claims\n\n";
         for claim in &item.claims {
@@ -309,6 +332,40 @@ fn table(item: &Item, sweep: &Sweep, reports: &[RunReport]) -> Result<String, St
     Ok(md)
 }
 
+/// The label of a point in legends and column headers: its parameters, `name = value`.
+fn point_label(point: &scenarios::sweep::SweepPoint) -> String {
+    let at: Vec<String> =
+        point.parameters.iter().map(|(k, v)| format!("{} = {}", plot::short(k), value_text(v))).collect();
+    at.join(", ")
+}
+
+fn series_table(st: &SeriesTable, sweep: &Sweep, reports: &[RunReport]) -> Result<String, String> {
+    let mut columns: Vec<(String, Vec<f64>)> = Vec::new();
+    for (point, report) in sweep.points.iter().zip(reports) {
+        let label = point_label(point);
+        for (name, values) in report.series().into_iter().filter(|(n, _)| st.series.contains(n)) {
+            let name = st.labels.get(&name).cloned().unwrap_or(name);
+            columns.push((if label.is_empty() { name } else { format!("{label}: {name}") }, values));
+        }
+    }
+    if columns.is_empty() {
+        return Err(format!("series_table: no point reports any of {:?}", st.series));
+    }
+    let rows = columns.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    let mut md = format!(
+        "| {} | {} |\n|{}\n",
+        cell(st.index.as_deref().unwrap_or("round")),
+        columns.iter().map(|(h, _)| cell(h)).collect::<Vec<_>>().join(" | "),
+        "---|".repeat(columns.len() + 1)
+    );
+    for i in 0..rows {
+        let values: Vec<String> =
+            columns.iter().map(|(_, v)| v.get(i).map(|&x| fmt_num(x)).unwrap_or_else(|| "–".into())).collect();
+        md += &format!("| {} | {} |\n", fmt_num(st.x_from + i as f64), values.join(" | "));
+    }
+    Ok(md)
+}
+
 fn judge(claim: &Claim, sweep: &Sweep, reports: &[RunReport]) -> Result<String, String> {
     let mut out = String::new();
     let selected: Vec<usize> = (0..sweep.points.len())
@@ -405,11 +462,10 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
         return Ok(f);
     }
     if !spec.series.is_empty() || !spec.distributions.is_empty() {
-        let mut series = Vec::new();
+        let (mut series, mut legends) = (Vec::new(), Vec::new());
         let wanted = if spec.series.is_empty() { &spec.distributions } else { &spec.series };
         for (point, report) in sweep.points.iter().zip(reports) {
-            let label: Vec<String> =
-                point.parameters.iter().map(|(k, v)| format!("{} = {}", plot::short(k), value_text(v))).collect();
+            let label = point_label(point);
             let all = if spec.series.is_empty() { report.distributions() } else { report.series() };
             for (name, mut values) in all.into_iter().filter(|(n, _)| wanted.contains(n)) {
                 if spec.at_least {
@@ -417,9 +473,11 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
                         values[i - 1] += values[i];
                     }
                 }
-                let name = spec.labels.get(&name).cloned().unwrap_or(name);
-                let full = if label.is_empty() { name } else { format!("{}: {name}", label.join(", ")) };
-                series.push((full, values));
+                let shown = spec.labels.get(&name).cloned().unwrap_or_else(|| name.clone());
+                let full = |n: &str| if label.is_empty() { n.to_owned() } else { format!("{label}: {n}") };
+                // Formula series are paired with their measurement by the raw names; legends use the labels.
+                series.push((full(&name), values));
+                legends.push(full(&shown));
             }
         }
         if series.is_empty() {
@@ -428,6 +486,11 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
         let title = spec.title.clone().unwrap_or_else(|| wanted.join(", "));
         let x_label = spec.x_label.as_deref().unwrap_or("round");
         let mut f = plot::series_lines(&title, x_label, &series, spec.x_from, (log_x, log_y));
+        if let plot::Content::Lines(lines) = &mut f.content {
+            for (line, legend) in lines.iter_mut().zip(legends) {
+                line.label = legend;
+            }
+        }
         if let Some(y) = &spec.y_label {
             f.y_label = y.clone();
         }
