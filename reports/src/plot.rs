@@ -469,6 +469,8 @@ pub struct SweepPlot {
     pub log_y: Option<bool>,
     pub title: Option<String>,
     pub y_label: Option<String>,
+    /// Legend names: of an analytic value (by name, instead of its formula) or of a group (`param = value`).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// Mean with 95% CI of each metric against `plot.x`, with its analytic values as dashed lines. A formula
@@ -486,6 +488,7 @@ pub fn sweep_lines(sweep: &Sweep, reports: &[RunReport], plot: &SweepPlot) -> Re
     let mut formulas: Vec<(String, String, Points)> = Vec::new();
     for metric in &plot.metrics {
         for (group, points) in &groups {
+            let group = plot.labels.get(group).unwrap_or(group);
             let label = match (plot.metrics.len(), group.is_empty()) {
                 (1, true) => "simulated (mean, 95% CI)".to_owned(),
                 (1, false) => group.clone(),
@@ -511,9 +514,10 @@ pub fn sweep_lines(sweep: &Sweep, reports: &[RunReport], plot: &SweepPlot) -> Re
                 }
                 let predictions = report.analytic().into_iter().filter(|a| &a.metric == metric);
                 for a in predictions.filter(|a| !plot.no_analytic && !plot.hide.contains(&a.name)) {
-                    match formulas[first_formula..].iter_mut().find(|(_, f, _)| *f == a.formula) {
+                    let shown = plot.labels.get(&a.name).cloned().unwrap_or(a.formula);
+                    match formulas[first_formula..].iter_mut().find(|(_, f, _)| *f == shown) {
                         Some((_, _, pts)) => pts.push((x, a.value)),
-                        None => formulas.push((label.clone(), a.formula, vec![(x, a.value)])),
+                        None => formulas.push((label.clone(), shown, vec![(x, a.value)])),
                     }
                 }
             }

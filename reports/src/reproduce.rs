@@ -119,7 +119,7 @@ pub struct PlotSpec {
     /// Draw each distribution as "how many are ≥ x" (sums from the right): smooth where bins are sparse.
     #[serde(default)]
     pub at_least: bool,
-    /// Legend names for series and distributions.
+    /// Legend names for series and distributions; in line plots, of analytic values (by name) and groups.
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
     /// The x value of the first entry of each series or distribution (default 0).
@@ -510,6 +510,7 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
             log_y,
             title: spec.title.clone(),
             y_label: spec.y_label.clone(),
+            labels: spec.labels.clone(),
         },
     )
     .map_err(|e| e.0)?;
