@@ -51,6 +51,9 @@ pub struct SeriesTable {
     /// Column names for series.
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
+    /// Series whose first entry belongs to a later row (a per-cycle factor starts at cycle 1).
+    #[serde(default)]
+    pub shift: std::collections::BTreeMap<String, usize>,
 }
 
 /// A table column: exactly one of `param`, `metric`, `analytic`, `check`.
@@ -340,10 +343,12 @@ fn point_label(point: &scenarios::sweep::SweepPoint) -> String {
 }
 
 fn series_table(st: &SeriesTable, sweep: &Sweep, reports: &[RunReport]) -> Result<String, String> {
-    let mut columns: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut columns: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     for (point, report) in sweep.points.iter().zip(reports) {
         let label = point_label(point);
         for (name, values) in report.series().into_iter().filter(|(n, _)| st.series.contains(n)) {
+            let skip = st.shift.get(&name).copied().unwrap_or(0);
+            let values = std::iter::repeat_n(None, skip).chain(values.into_iter().map(Some)).collect();
             let name = st.labels.get(&name).cloned().unwrap_or(name);
             columns.push((if label.is_empty() { name } else { format!("{label}: {name}") }, values));
         }
@@ -360,7 +365,7 @@ fn series_table(st: &SeriesTable, sweep: &Sweep, reports: &[RunReport]) -> Resul
     );
     for i in 0..rows {
         let values: Vec<String> =
-            columns.iter().map(|(_, v)| v.get(i).map(|&x| fmt_num(x)).unwrap_or_else(|| "–".into())).collect();
+            columns.iter().map(|(_, v)| v.get(i).copied().flatten().map_or_else(|| "–".into(), fmt_num)).collect();
         md += &format!("| {} | {} |\n", fmt_num(st.x_from + i as f64), values.join(" | "));
     }
     Ok(md)
