@@ -122,6 +122,9 @@ pub struct PlotSpec {
     /// Draw each distribution as "how many are ≥ x" (sums from the right): smooth where bins are sparse.
     #[serde(default)]
     pub at_least: bool,
+    /// The series are quantile functions at equally spaced levels 0..1: draw each as a CDF (value on x).
+    #[serde(default)]
+    pub quantiles: bool,
     /// Legend names for series and distributions; in line plots, of analytic values (by name) and groups.
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
@@ -494,7 +497,16 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
         if let plot::Content::Lines(lines) = &mut f.content {
             for (line, legend) in lines.iter_mut().zip(legends) {
                 line.label = legend;
+                if spec.quantiles {
+                    let last = line.points.len().saturating_sub(1).max(1) as f64;
+                    line.points = line.points.iter().enumerate().map(|(i, &(_, v))| (v, i as f64 / last)).collect();
+                    line.style = plot::Style::Curve;
+                }
             }
+        }
+        if spec.quantiles {
+            f.log_x = log_x.unwrap_or(false);
+            f.log_y = log_y.unwrap_or(false);
         }
         if let Some(y) = &spec.y_label {
             f.y_label = y.clone();
