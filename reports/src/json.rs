@@ -1,7 +1,7 @@
 //! The `--json` document: metrics with CI, analytic values, series, checks.
 
-use models::Check;
 use scenarios::RunReport;
+use scenarios::sweep::check_json;
 use serde_json::{Map, Value, json};
 
 /// One JSON document describing a run; key order is fixed, so equal runs give equal bytes.
@@ -14,12 +14,7 @@ pub fn run_document(report: &RunReport) -> Value {
     let mut formulas = Map::new();
     for a in report.analytic() {
         analytic.insert(a.name.clone(), json!(a.value));
-        let check = match a.check {
-            Check::Exact => json!("exact"),
-            Check::WithinCi { rel_slack } => json!({"within_ci": {"rel_slack": rel_slack}}),
-            Check::Reference => json!("reference"),
-        };
-        formulas.insert(a.name, json!({"metric": a.metric, "formula": a.formula, "check": check}));
+        formulas.insert(a.name, json!({"metric": a.metric, "formula": a.formula, "check": check_json(a.check)}));
     }
     let series: Map<String, Value> = report.series().into_iter().map(|(n, v)| (n, json!(v))).collect();
     let distributions: Map<String, Value> = report.distributions().into_iter().map(|(n, v)| (n, json!(v))).collect();

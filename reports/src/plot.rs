@@ -282,16 +282,18 @@ where
         .y_label_area_size(130)
         .build_cartesian_2d(xs, ys)
         .map_err(err)?;
-    let tick = |v: &f64| tick_label(*v);
-    let counts_tick = |v: &f64| if v.fract() == 0.0 { tick_label(*v) } else { String::new() };
+    // A linear axis may put float noise at zero; a log axis has no zero, only small values.
+    let x_tick = |v: &f64| tick_label(*v, f.log_x);
+    let y_tick = |v: &f64| tick_label(*v, f.log_y);
+    let counts_tick = |v: &f64| if v.fract() == 0.0 { tick_label(*v, false) } else { String::new() };
     let histogram = matches!(f.content, Content::Histogram(_));
     chart
         .configure_mesh()
         .max_light_lines(4)
         .x_desc(&f.x_label)
         .y_desc(&f.y_label)
-        .x_label_formatter(&tick)
-        .y_label_formatter(if histogram { &counts_tick } else { &tick })
+        .x_label_formatter(&x_tick)
+        .y_label_formatter(if histogram { &counts_tick } else { &y_tick })
         .label_style((FONT, 24))
         .axis_desc_style((FONT, 30))
         .light_line_style(RGBColor(235, 235, 235))
@@ -397,8 +399,8 @@ where
 }
 
 /// Axis numbers: plain between 0.001 and 100,000, powers of ten written out beyond (10⁷, 2.5×10⁻⁴).
-fn tick_label(v: f64) -> String {
-    if v == 0.0 || v.abs() < 1e-12 {
+fn tick_label(v: f64, log: bool) -> String {
+    if v == 0.0 || (!log && v.abs() < 1e-12) {
         return "0".into();
     }
     if (1e-3..1e5).contains(&v.abs()) {
@@ -469,6 +471,8 @@ pub struct SweepPlot {
     pub log_y: Option<bool>,
     pub title: Option<String>,
     pub y_label: Option<String>,
+    /// Legend names: of an analytic value (by name, instead of its formula) or of a group (`param = value`).
+    pub labels: std::collections::BTreeMap<String, String>,
 }
 
 /// Mean with 95% CI of each metric against `plot.x`, with its analytic values as dashed lines. A formula
@@ -486,6 +490,7 @@ pub fn sweep_lines(sweep: &Sweep, reports: &[RunReport], plot: &SweepPlot) -> Re
     let mut formulas: Vec<(String, String, Points)> = Vec::new();
     for metric in &plot.metrics {
         for (group, points) in &groups {
+            let group = plot.labels.get(group).unwrap_or(group);
             let label = match (plot.metrics.len(), group.is_empty()) {
                 (1, true) => "simulated (mean, 95% CI)".to_owned(),
                 (1, false) => group.clone(),
@@ -511,9 +516,10 @@ pub fn sweep_lines(sweep: &Sweep, reports: &[RunReport], plot: &SweepPlot) -> Re
                 }
                 let predictions = report.analytic().into_iter().filter(|a| &a.metric == metric);
                 for a in predictions.filter(|a| !plot.no_analytic && !plot.hide.contains(&a.name)) {
-                    match formulas[first_formula..].iter_mut().find(|(_, f, _)| *f == a.formula) {
+                    let shown = plot.labels.get(&a.name).cloned().unwrap_or(a.formula);
+                    match formulas[first_formula..].iter_mut().find(|(_, f, _)| *f == shown) {
                         Some((_, _, pts)) => pts.push((x, a.value)),
-                        None => formulas.push((label.clone(), a.formula, vec![(x, a.value)])),
+                        None => formulas.push((label.clone(), shown, vec![(x, a.value)])),
                     }
                 }
             }
@@ -722,12 +728,13 @@ mod tests {
 
     #[test]
     fn ticks_use_powers_of_ten_for_large_and_small_numbers() {
-        assert_eq!(tick_label(10_000_000.0), "10⁷");
-        assert_eq!(tick_label(5e6), "5×10⁶");
-        assert_eq!(tick_label(0.0002), "2×10⁻⁴");
-        assert_eq!(tick_label(1000.0), "1000");
-        assert_eq!(tick_label(0.25), "0.25");
-        assert_eq!(tick_label(0.0), "0");
+        assert_eq!(tick_label(10_000_000.0, false), "10⁷");
+        assert_eq!(tick_label(5e6, false), "5×10⁶");
+        assert_eq!(tick_label(0.0002, false), "2×10⁻⁴");
+        assert_eq!(tick_label(1000.0, false), "1000");
+        assert_eq!(tick_label(0.25, false), "0.25");
+        assert_eq!(tick_label(0.0, false), "0");
+        assert_eq!(tick_label(1e-14, true), "10⁻¹⁴");
     }
 
     #[test]

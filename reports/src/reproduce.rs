@@ -28,10 +28,32 @@ pub struct Item {
     pub sweep: String,
     #[serde(default)]
     pub table: Vec<Column>,
+    /// Per-round series side by side, one row per round.
+    #[serde(default)]
+    pub series_table: Option<SeriesTable>,
     #[serde(default)]
     pub claims: Vec<Claim>,
     #[serde(default)]
     pub plots: Vec<PlotSpec>,
+}
+
+/// A table of series (mean over replicates) of every point: one column per point and series, one row per index.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesTable {
+    pub series: Vec<String>,
+    /// Header of the index column (default "round").
+    #[serde(default)]
+    pub index: Option<String>,
+    /// The index of the first entry (default 0).
+    #[serde(default)]
+    pub x_from: f64,
+    /// Column names for series.
+    #[serde(default)]
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// Series whose first entry belongs to a later row (a per-cycle factor starts at cycle 1).
+    #[serde(default)]
+    pub shift: std::collections::BTreeMap<String, usize>,
 }
 
 /// A table column: exactly one of `param`, `metric`, `analytic`, `check`.
@@ -100,7 +122,10 @@ pub struct PlotSpec {
     /// Draw each distribution as "how many are ≥ x" (sums from the right): smooth where bins are sparse.
     #[serde(default)]
     pub at_least: bool,
-    /// Legend names for series and distributions.
+    /// The series are quantile functions at equally spaced levels 0..1: draw each as a CDF (value on x).
+    #[serde(default)]
+    pub quantiles: bool,
+    /// Legend names for series and distributions; in line plots, of analytic values (by name) and groups.
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
     /// The x value of the first entry of each series or distribution (default 0).
@@ -200,6 +225,10 @@ pub fn render_item(
     );
     if !item.table.is_empty() {
         md += &table(item, sweep, reports).map_err(err)?;
+        md += "\n";
+    }
+    if let Some(st) = &item.series_table {
+        md += &series_table(st, sweep, reports).map_err(err)?;
         md += "\n";
     }
     if !item.claims.is_empty() {
@@ -309,6 +338,42 @@ fn table(item: &Item, sweep: &Sweep, reports: &[RunReport]) -> Result<String, St
     Ok(md)
 }
 
+/// The label of a point in legends and column headers: its parameters, `name = value`.
+fn point_label(point: &scenarios::sweep::SweepPoint) -> String {
+    let at: Vec<String> =
+        point.parameters.iter().map(|(k, v)| format!("{} = {}", plot::short(k), value_text(v))).collect();
+    at.join(", ")
+}
+
+fn series_table(st: &SeriesTable, sweep: &Sweep, reports: &[RunReport]) -> Result<String, String> {
+    let mut columns: Vec<(String, Vec<Option<f64>>)> = Vec::new();
+    for (point, report) in sweep.points.iter().zip(reports) {
+        let label = point_label(point);
+        for (name, values) in report.series().into_iter().filter(|(n, _)| st.series.contains(n)) {
+            let skip = st.shift.get(&name).copied().unwrap_or(0);
+            let values = std::iter::repeat_n(None, skip).chain(values.into_iter().map(Some)).collect();
+            let name = st.labels.get(&name).cloned().unwrap_or(name);
+            columns.push((if label.is_empty() { name } else { format!("{label}: {name}") }, values));
+        }
+    }
+    if columns.is_empty() {
+        return Err(format!("series_table: no point reports any of {:?}", st.series));
+    }
+    let rows = columns.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
+    let mut md = format!(
+        "| {} | {} |\n|{}\n",
+        cell(st.index.as_deref().unwrap_or("round")),
+        columns.iter().map(|(h, _)| cell(h)).collect::<Vec<_>>().join(" | "),
+        "---|".repeat(columns.len() + 1)
+    );
+    for i in 0..rows {
+        let values: Vec<String> =
+            columns.iter().map(|(_, v)| v.get(i).copied().flatten().map_or_else(|| "–".into(), fmt_num)).collect();
+        md += &format!("| {} | {} |\n", fmt_num(st.x_from + i as f64), values.join(" | "));
+    }
+    Ok(md)
+}
+
 fn judge(claim: &Claim, sweep: &Sweep, reports: &[RunReport]) -> Result<String, String> {
     let mut out = String::new();
     let selected: Vec<usize> = (0..sweep.points.len())
@@ -405,11 +470,10 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
         return Ok(f);
     }
     if !spec.series.is_empty() || !spec.distributions.is_empty() {
-        let mut series = Vec::new();
+        let (mut series, mut legends) = (Vec::new(), Vec::new());
         let wanted = if spec.series.is_empty() { &spec.distributions } else { &spec.series };
         for (point, report) in sweep.points.iter().zip(reports) {
-            let label: Vec<String> =
-                point.parameters.iter().map(|(k, v)| format!("{} = {}", plot::short(k), value_text(v))).collect();
+            let label = point_label(point);
             let all = if spec.series.is_empty() { report.distributions() } else { report.series() };
             for (name, mut values) in all.into_iter().filter(|(n, _)| wanted.contains(n)) {
                 if spec.at_least {
@@ -417,9 +481,11 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
                         values[i - 1] += values[i];
                     }
                 }
-                let name = spec.labels.get(&name).cloned().unwrap_or(name);
-                let full = if label.is_empty() { name } else { format!("{}: {name}", label.join(", ")) };
-                series.push((full, values));
+                let shown = spec.labels.get(&name).cloned().unwrap_or_else(|| name.clone());
+                let full = |n: &str| if label.is_empty() { n.to_owned() } else { format!("{label}: {n}") };
+                // Formula series are paired with their measurement by the raw names; legends use the labels.
+                series.push((full(&name), values));
+                legends.push(full(&shown));
             }
         }
         if series.is_empty() {
@@ -428,6 +494,20 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
         let title = spec.title.clone().unwrap_or_else(|| wanted.join(", "));
         let x_label = spec.x_label.as_deref().unwrap_or("round");
         let mut f = plot::series_lines(&title, x_label, &series, spec.x_from, (log_x, log_y));
+        if let plot::Content::Lines(lines) = &mut f.content {
+            for (line, legend) in lines.iter_mut().zip(legends) {
+                line.label = legend;
+                if spec.quantiles {
+                    let last = line.points.len().saturating_sub(1).max(1) as f64;
+                    line.points = line.points.iter().enumerate().map(|(i, &(_, v))| (v, i as f64 / last)).collect();
+                    line.style = plot::Style::Curve;
+                }
+            }
+        }
+        if spec.quantiles {
+            f.log_x = log_x.unwrap_or(false);
+            f.log_y = log_y.unwrap_or(false);
+        }
         if let Some(y) = &spec.y_label {
             f.y_label = y.clone();
         }
@@ -447,6 +527,7 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
             log_y,
             title: spec.title.clone(),
             y_label: spec.y_label.clone(),
+            labels: spec.labels.clone(),
         },
     )
     .map_err(|e| e.0)?;

@@ -493,7 +493,8 @@ fn disseminate(plan: &Plan, ring: Option<&Ring>, scratch: &mut Scratch) -> Disse
 ///   (Σ delay × stress), `<g>.tree_cost` (Σ overlay edge delays), `<g>.mst_cost` (cheapest overlay tree),
 ///   `<g>.usage_ratio_ip`;
 /// * `<g>.delay_mean`, `<g>.delay_max` (overlay delay source → receivers), `<g>.stretch_mean`, `_max`, `_p50`,
-///   `_p90`, `_p99` (overlay / unicast delay, receivers not on the source's host);
+///   `_p90`, `_p99` (overlay / unicast delay, receivers not on the source's host) and the series
+///   `<g>.stretch_quantiles` (stretch at levels 0, 0.01, …, 1);
 /// * `<g>.ip.links_used`, `<g>.ip.link_stress_max`, `<g>.ip.network_usage`; `<g>.unicast.link_stress_max`,
 ///   `_mean`, `<g>.unicast.links_used`, `<g>.unicast.network_usage`, `<g>.unicast.delay_mean`, `_max`,
 ///   `<g>.unicast.source_link_stress` (when the source host has an access link);
@@ -636,7 +637,14 @@ fn stretch_outcome(prefix: &str, sorted: &[f64], out: &mut Outcome) {
         .metric(&format!("{prefix}.stretch_max"), sorted[sorted.len() - 1])
         .metric(&format!("{prefix}.stretch_p50"), quantile(sorted, 0.5))
         .metric(&format!("{prefix}.stretch_p90"), quantile(sorted, 0.9))
-        .metric(&format!("{prefix}.stretch_p99"), quantile(sorted, 0.99));
+        .metric(&format!("{prefix}.stretch_p99"), quantile(sorted, 0.99))
+        .series(&format!("{prefix}.stretch_quantiles"), stretch_quantiles(sorted));
+}
+
+/// The stretch at levels 0, 1/100, …, 1 (minimum to maximum): a fixed-length quantile function, so that
+/// replicates average level by level and a plot can draw it as a CDF.
+fn stretch_quantiles(sorted: &[f64]) -> Vec<f64> {
+    (0..=100).map(|i| quantile(sorted, f64::from(i) / 100.0)).collect()
 }
 
 /// Totals over all groups, each sending one message (the Scribe paper's combined link stress).

@@ -236,6 +236,15 @@ fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
     assert_eq!(out.get("pair.stretch_mean"), None);
     assert!(m("everyone.stretch_p50") >= 1.0 && m("everyone.stretch_p99") >= m("everyone.stretch_p90"));
     assert!(m("everyone.stretch_max") >= m("everyone.stretch_p99"));
+    // The quantile function runs from the minimum through the reported percentiles to the maximum.
+    let q = &out.series.iter().find(|(n, _)| n == "everyone.stretch_quantiles").expect("stretch quantiles").1;
+    assert_eq!(q.len(), 101);
+    assert!(q.windows(2).all(|w| w[0] <= w[1]) && q[0] >= 1.0);
+    assert_eq!(
+        (q[50], q[90], q[99], q[100]),
+        (m("everyone.stretch_p50"), m("everyone.stretch_p90"), m("everyone.stretch_p99"), m("everyone.stretch_max"))
+    );
+    assert!(out.series.iter().all(|(n, _)| n != "pair.stretch_quantiles"), "no receiver with a network path");
     assert!(m("everyone.link_stress_max") > 1.0);
     assert_eq!(m("all.groups"), 23.0);
     // Zipf sizes: round(401 · r^-1.25), at least 1.
