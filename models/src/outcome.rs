@@ -9,6 +9,11 @@ pub enum Check {
     /// The mean over runs must lie within its 95% interval of the value, widened by
     /// `rel_slack · |value|` for the formula's known approximation (finite N, rounding).
     WithinCi { rel_slack: f64 },
+    /// As `WithinCi`, for a metric that counts discrete events of size `unit` (ignorant nodes as a fraction
+    /// of N: unit 1/N). When runs see few or no events the t-interval collapses (all runs 0 give a width of
+    /// 0), so the interval is never taken narrower than the rule of three: with no event in n runs the
+    /// mean lies below 3·unit/n with 95% confidence.
+    WithinCiCount { rel_slack: f64, unit: f64 },
     /// Shown beside the metric for comparison, not checked (an estimate the lecture makes, a bound).
     Reference,
 }

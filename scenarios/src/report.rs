@@ -121,6 +121,11 @@ impl RunReport {
                         let tol = simulated.half_width() + rel_slack * a.value.abs();
                         (tol, (simulated.mean - a.value).abs() <= tol)
                     }
+                    Check::WithinCiCount { rel_slack, unit } => {
+                        let resolution = 3.0 * unit / simulated.n.max(1) as f64;
+                        let tol = simulated.half_width().max(resolution) + rel_slack * a.value.abs();
+                        (tol, (simulated.mean - a.value).abs() <= tol)
+                    }
                     Check::Reference => unreachable!("filtered above"),
                 };
                 CheckResult {
@@ -165,4 +170,36 @@ fn average<'a>(
             (name.to_owned(), mean)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use models::Outcome;
+
+    fn report(values: &[f64], check: Check) -> RunReport {
+        let runs = values
+            .iter()
+            .map(|&v| {
+                let mut o = Outcome::default();
+                o.metric("residual", v).analytic("s", "residual", "formula", 2e-6, check);
+                o
+            })
+            .collect();
+        RunReport { name: "t".into(), model: "rumor", seed: 1, runs, notes: Vec::new() }
+    }
+
+    #[test]
+    fn counting_checks_do_not_collapse_to_zero_width() {
+        // 20 runs on N = 10,000 that all leave nobody out: the rule of three bounds the mean by
+        // 3/(20·10,000) = 1.5e-5, so a prediction of 2e-6 is consistent; a plain t-interval says width 0.
+        let zeros = [0.0; 20];
+        assert!(!report(&zeros, Check::WithinCi { rel_slack: 0.0 }).checks()[0].pass);
+        let counted = report(&zeros, Check::WithinCiCount { rel_slack: 0.0, unit: 1e-4 }).checks();
+        assert!(counted[0].pass);
+        assert!((counted[0].tolerance - 1.5e-5).abs() < 1e-12);
+        // A prediction far above what zero events in 20 runs allow still fails.
+        let far = report(&zeros, Check::WithinCiCount { rel_slack: 0.0, unit: 1e-6 }).checks();
+        assert!(!far[0].pass);
+    }
 }

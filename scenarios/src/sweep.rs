@@ -414,6 +414,7 @@ pub fn check_json(check: Check) -> Value {
     match check {
         Check::Exact => json!("exact"),
         Check::WithinCi { rel_slack } => json!({"within_ci": {"rel_slack": rel_slack}}),
+        Check::WithinCiCount { rel_slack, unit } => json!({"within_ci_count": {"rel_slack": rel_slack, "unit": unit}}),
         Check::Reference => json!("reference"),
     }
 }
@@ -422,7 +423,13 @@ fn check_from_json(v: &Value) -> Option<Check> {
     match v.as_str() {
         Some("exact") => Some(Check::Exact),
         Some("reference") => Some(Check::Reference),
-        _ => Some(Check::WithinCi { rel_slack: v.get("within_ci")?.get("rel_slack")?.as_f64()? }),
+        _ => match (v.get("within_ci"), v.get("within_ci_count")) {
+            (Some(w), _) => Some(Check::WithinCi { rel_slack: w.get("rel_slack")?.as_f64()? }),
+            (_, Some(w)) => {
+                Some(Check::WithinCiCount { rel_slack: w.get("rel_slack")?.as_f64()?, unit: w.get("unit")?.as_f64()? })
+            }
+            _ => None,
+        },
     }
 }
 
