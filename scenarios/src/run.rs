@@ -15,6 +15,13 @@ use crate::report::RunReport;
 use crate::spec::{LatencySpec, ModelSpec, Scenario, TopologySpec};
 use crate::topology::Built;
 
+/// What `Prepared::dispatch` does with a model.
+#[derive(Clone, Copy)]
+enum Step {
+    Validate,
+    Run(u32),
+}
+
 /// Reads the files a scenario refers to (edge lists, GraphML). The binary reads from disk relative to
 /// the scenario file; tests can serve text from memory.
 pub trait Inputs: Sync {
@@ -90,17 +97,56 @@ impl Prepared {
     }
 
     fn validate_model(&self, built: &Built) -> Result<(), ScenarioError> {
-        let to_err = |e: ModelError| ScenarioError::new(&self.origin, e.field, e.message);
+        self.dispatch(built, Step::Validate).map(drop)
+    }
+
+    /// Checks the model against `built` (for `Step::Validate`, or a replicate whose topology is new) and
+    /// runs it for `Step::Run`. One dispatch for both, so that the underlay of Chord and ALM, whose
+    /// distance table takes seconds at scale, is computed once per replicate.
+    fn dispatch(&self, built: &Built, step: Step) -> Result<Option<Outcome>, ScenarioError> {
+        let (seed, network, t) = (self.scenario.seed, self.network(), &built.topology);
+        let check = match step {
+            Step::Validate => true,
+            Step::Run(r) => r > 0 && self.fixed.is_none(),
+        };
+        let run = match step {
+            Step::Validate => None,
+            Step::Run(r) => Some(u64::from(r)),
+        };
+        let then = |valid: &dyn Fn() -> Result<(), ModelError>, go: &dyn Fn(u64) -> Outcome| {
+            if check {
+                valid()?;
+            }
+            Ok(run.map(go))
+        };
         match &self.scenario.model {
-            ModelSpec::Flooding(p) => p.validate("model", &built.topology),
-            ModelSpec::AntiEntropy(p) => p.validate("model", &built.topology),
-            ModelSpec::Rumor(p) => p.validate("model", &built.topology),
-            ModelSpec::DeathCertificates(p) => p.validate("model", &built.topology),
-            ModelSpec::Aggregation(p) => p.validate("model", &built.topology),
-            ModelSpec::Chord(p) => with_overlay(built, |overlay| p.validate("model", overlay)),
-            ModelSpec::Alm(p) => underlay(built).and_then(|u| p.validate("model", &u)),
+            ModelSpec::Flooding(p) => {
+                then(&|| p.validate("model", t), &|r| models::flooding::run(p, t, network, seed, r))
+            }
+            ModelSpec::AntiEntropy(p) => {
+                then(&|| p.validate("model", t), &|r| epidemic::anti_entropy::run(p, t, network, seed, r))
+            }
+            ModelSpec::Rumor(p) => then(&|| p.validate("model", t), &|r| epidemic::rumor::run(p, t, network, seed, r)),
+            ModelSpec::DeathCertificates(p) => {
+                then(&|| p.validate("model", t), &|r| epidemic::death::run(p, t, network, seed, r))
+            }
+            ModelSpec::Aggregation(p) => {
+                then(&|| p.validate("model", t), &|r| epidemic::aggregation::run(p, t, network, seed, r))
+            }
+            ModelSpec::Chord(p) => {
+                with_overlay(built, |o| then(&|| p.validate("model", o), &|r| models::chord::run(p, o, seed, r)))
+            }
+            ModelSpec::Alm(p) => {
+                underlay(built).and_then(|u| then(&|| p.validate("model", &u), &|r| models::alm::run(p, &u, seed, r)))
+            }
         }
-        .map_err(to_err)
+        .map_err(|e| {
+            let message = match step {
+                Step::Run(r) => format!("{} (replicate {r})", e.message),
+                Step::Validate => e.message,
+            };
+            ScenarioError::new(&self.origin, e.field, message)
+        })
     }
 
     fn network(&self) -> Network {
@@ -116,26 +162,7 @@ impl Prepared {
     /// Runs replicate `replicate` (draws from stream (seed, replicate)).
     pub fn run_replicate(&self, replicate: u32) -> Result<Outcome, ScenarioError> {
         let built = self.topology(replicate)?;
-        if replicate > 0 && self.fixed.is_none() {
-            self.validate_model(&built)
-                .map_err(|e| ScenarioError { message: format!("{} (replicate {replicate})", e.message), ..e })?;
-        }
-        let (seed, run) = (self.scenario.seed, u64::from(replicate));
-        Ok(match &self.scenario.model {
-            ModelSpec::Flooding(p) => models::flooding::run(p, &built.topology, self.network(), seed, run),
-            ModelSpec::AntiEntropy(p) => epidemic::anti_entropy::run(p, &built.topology, self.network(), seed, run),
-            ModelSpec::Rumor(p) => epidemic::rumor::run(p, &built.topology, self.network(), seed, run),
-            ModelSpec::DeathCertificates(p) => epidemic::death::run(p, &built.topology, self.network(), seed, run),
-            ModelSpec::Aggregation(p) => epidemic::aggregation::run(p, &built.topology, self.network(), seed, run),
-            ModelSpec::Chord(p) => with_overlay(&built, |overlay| Ok(models::chord::run(p, overlay, seed, run)))
-                .map_err(|e| ScenarioError::new(&self.origin, e.field, e.message))?,
-            ModelSpec::Alm(p) => models::alm::run(
-                p,
-                &underlay(&built).map_err(|e| ScenarioError::new(&self.origin, e.field, e.message))?,
-                seed,
-                run,
-            ),
-        })
+        Ok(self.dispatch(&built, Step::Run(replicate))?.expect("a run step returns an outcome"))
     }
 
     /// Runs every replicate, in parallel when memory allows; results are in replicate order whatever
