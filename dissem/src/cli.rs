@@ -149,7 +149,7 @@ impl ScenarioArgs {
         let mut out = self
             .set
             .iter()
-            .map(|s| scenarios::parse_assignment(s).map_err(|m| format!("--set: {m}")))
+            .map(|s| runner::parse_assignment(s).map_err(|m| format!("--set: {m}")))
             .collect::<Result<Vec<_>, _>>()?;
         if let Some(seed) = self.seed {
             out.push(("seed".into(), Value::from(seed)));

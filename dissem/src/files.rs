@@ -3,8 +3,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use reports::Artifact;
-use scenarios::Inputs;
+use exporters::Artifact;
+use runner::Inputs;
 
 pub fn read_text(path: &Path) -> Result<String, String> {
     fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))

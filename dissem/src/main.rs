@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use scenarios::{Prepared, RunReport};
+use runner::{Prepared, RunReport};
 
 use crate::cli::{Cli, Command, ScenarioArgs};
 use crate::files::{FsInputs, read_text, write_artifacts};
@@ -26,8 +26,8 @@ pub(crate) enum Failure {
     Run(String),
 }
 
-impl From<scenarios::ScenarioError> for Failure {
-    fn from(e: scenarios::ScenarioError) -> Self {
+impl From<runner::ScenarioError> for Failure {
+    fn from(e: runner::ScenarioError) -> Self {
         Failure::Input(e.to_string())
     }
 }
@@ -59,12 +59,12 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             let prepared = prepare(&scenario)?;
             let report = run_with_progress(&prepared)?;
             if let Some(dir) = out {
-                write_artifacts(&dir, &reports::run_artifacts(&report)).map_err(Failure::Input)?;
+                write_artifacts(&dir, &exporters::run_artifacts(&report)).map_err(Failure::Input)?;
             }
             if json {
-                print!("{}", reports::json::to_text(&reports::json::run_document(&report)));
+                print!("{}", exporters::json::to_text(&exporters::json::run_document(&report)));
             } else {
-                print!("{}", reports::text::run_summary(&report));
+                print!("{}", exporters::text::run_summary(&report));
             }
             Ok(())
         }
@@ -80,7 +80,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
             Ok(())
         }
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&scenarios::schema()).expect("schema serialises"));
+            println!("{}", serde_json::to_string_pretty(&runner::schema()).expect("schema serialises"));
             Ok(())
         }
         Command::Check { paths } => check(&paths),
@@ -94,7 +94,7 @@ fn dispatch(command: Command) -> Result<(), Failure> {
 fn prepare(args: &ScenarioArgs) -> Result<Prepared, Failure> {
     let origin = args.file.display().to_string();
     let text = read_text(&args.file).map_err(Failure::Input)?;
-    let scenario = scenarios::parse(&text, &origin, &args.overrides().map_err(Failure::Input)?)?;
+    let scenario = runner::parse(&text, &origin, &args.overrides().map_err(Failure::Input)?)?;
     Ok(Prepared::new(scenario, &origin, &FsInputs::beside(&args.file))?)
 }
 
@@ -127,7 +127,7 @@ fn check(paths: &[std::path::PathBuf]) -> Result<(), Failure> {
         let report = run_with_progress(&prepare(&args)?)?;
         results.extend(report.checks());
     }
-    print!("{}", reports::text::check_lines(&results));
+    print!("{}", exporters::text::check_lines(&results));
     let failed = results.iter().filter(|c| !c.pass).count();
     println!("{} passed, {} failed", results.len() - failed, failed);
     if failed > 0 {

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use reports::plot::{self, Figure, SweepPlot};
+use exporters::plot::{self, Figure, SweepPlot};
 use serde_json::Value;
 
 use crate::Failure;

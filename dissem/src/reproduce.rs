@@ -2,7 +2,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use reports::reproduce::{IndexEntry, Item, index, parse_item, render_item};
+use exporters::reproduce::{IndexEntry, Item, index, parse_item, render_item};
 
 use crate::Failure;
 use crate::files::{read_text, write_artifacts};
@@ -34,7 +34,7 @@ pub fn reproduce(name: Option<&str>, list: bool, out: &Path, items_dir: &Path) -
         files.into_iter().map(|(n, p)| load_item(&p).map(|i| (n, p, i))).collect::<Result<_, _>>()?;
     if list {
         let rows: Vec<Vec<String>> = items.iter().map(|(n, _, i)| vec![n.clone(), i.title.clone()]).collect();
-        print!("{}", reports::text::table(&["item", "title"], &rows));
+        print!("{}", exporters::text::table(&["item", "title"], &rows));
         return Ok(());
     }
     let selected: Vec<&(String, PathBuf, Item)> = match name {

@@ -8,8 +8,8 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use scenarios::sweep::{ExecError, Shard, Sweep, expand, parse_rows, parse_sweep};
-use scenarios::{Prepared, RunReport};
+use runner::sweep::{ExecError, Shard, Sweep, expand, parse_rows, parse_sweep};
+use runner::{Prepared, RunReport};
 
 use crate::Failure;
 use crate::files::{FsInputs, read_text, write_artifacts};
@@ -129,9 +129,9 @@ fn open_dir(out: &Path, sweep: &Sweep, shard: Option<Shard>, runs: &[u64], resum
 fn finish(out: &Path, sweep: &Sweep) -> Result<(), Failure> {
     let text = read_text(&out.join(RUNS)).map_err(Failure::Input)?;
     let reports = reports_of(sweep, &text).map_err(|m| Failure::Input(format!("{}: {m}", out.join(RUNS).display())))?;
-    let summary = crate::files::text_artifact(SUMMARY, reports::sweep::summary_csv(sweep, &reports));
+    let summary = crate::files::text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports));
     write_artifacts(out, &[summary]).map_err(Failure::Input)?;
-    print!("{}", reports::sweep::summary_table(sweep, &reports));
+    print!("{}", exporters::sweep::summary_table(sweep, &reports));
     println!("{} runs in {}; summary in {}", sweep.total_runs(), out.join(RUNS).display(), out.join(SUMMARY).display());
     Ok(())
 }
@@ -181,10 +181,10 @@ pub fn merge(dirs: &[std::path::PathBuf], out: &Path) -> Result<(), Failure> {
     let files = [
         crate::files::text_artifact(META, sweep.metadata(None)),
         crate::files::text_artifact(RUNS, text),
-        crate::files::text_artifact(SUMMARY, reports::sweep::summary_csv(sweep, &reports)),
+        crate::files::text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports)),
     ];
     write_artifacts(out, &files).map_err(Failure::Input)?;
-    print!("{}", reports::sweep::summary_table(sweep, &reports));
+    print!("{}", exporters::sweep::summary_table(sweep, &reports));
     println!("{} runs merged into {}", sweep.total_runs(), out.display());
     Ok(())
 }

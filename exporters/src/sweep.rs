@@ -1,7 +1,7 @@
 //! Sweep summaries: one row per point with its parameters, every metric's statistics and the analytic values.
 
-use scenarios::RunReport;
-use scenarios::sweep::{Sweep, value_text};
+use runner::RunReport;
+use runner::sweep::{Sweep, value_text};
 
 use crate::csv::line;
 use crate::number::fmt_num;

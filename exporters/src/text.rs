@@ -1,6 +1,6 @@
 //! The readable summary table printed by `dissem run`.
 
-use scenarios::{CheckResult, RunReport};
+use runner::{CheckResult, RunReport};
 
 use crate::number::fmt_num;
 

@@ -1,10 +1,10 @@
-//! scenarios: what a user writes down and how it is run.
+//! runner: what a user writes down and how it is run.
 //!
 //! Owns the scenario format (serde types, JSON Schema), `--set` overrides by dotted path, validation with
 //! errors that name the origin, the field and what is allowed, the memory guard, building topologies from
 //! their specs, running replicates (in parallel, results in replicate order) and comparing simulated
-//! metrics with their formulas, and sweeps (expansion, parallel runs in canonical order, resume, shards). It depends on sim-core and models; it must not depend on reports or the
-//! binary, and it does no I/O of its own: files a scenario names are read through [`Inputs`].
+//! metrics with their formulas, and sweeps (expansion, parallel runs in canonical order, resume, shards).
+//! It depends on sim-core and models; it must not depend on exporters or the binary, and it does no I/O of its own: files a scenario names are read through [`Inputs`].
 
 mod error;
 mod load;

@@ -1,6 +1,6 @@
 //! CSV exports that pandas and spreadsheets read: one header row, comma-separated, RFC 4180 quoting.
 
-use scenarios::RunReport;
+use runner::RunReport;
 
 use crate::number::fmt_num;
 

@@ -1,7 +1,7 @@
 //! Snapshot tests of every exporter (text table, check lines, JSON document, CSV files) on two small
 //! deterministic scenarios: flooding on a ring with random latencies, and the lecture's ALM example.
 
-use scenarios::{NoInputs, Prepared, RunReport, parse};
+use runner::{NoInputs, Prepared, RunReport, parse};
 
 fn report(text: &str) -> RunReport {
     let scenario = parse(text, "snapshot.json", &[]).expect("valid scenario");
@@ -31,38 +31,38 @@ fn alm() -> RunReport {
 
 #[test]
 fn flooding_table() {
-    insta::assert_snapshot!(reports::text::run_summary(&flooding()));
+    insta::assert_snapshot!(exporters::text::run_summary(&flooding()));
 }
 
 #[test]
 fn flooding_checks() {
-    insta::assert_snapshot!(reports::text::check_lines(&flooding().checks()));
+    insta::assert_snapshot!(exporters::text::check_lines(&flooding().checks()));
 }
 
 #[test]
 fn flooding_json() {
-    insta::assert_snapshot!(reports::json::to_text(&reports::json::run_document(&flooding())));
+    insta::assert_snapshot!(exporters::json::to_text(&exporters::json::run_document(&flooding())));
 }
 
 #[test]
 fn flooding_csv() {
     let r = flooding();
-    insta::assert_snapshot!("metrics_csv", reports::csv::metrics(&r));
-    insta::assert_snapshot!("runs_csv", reports::csv::runs(&r));
+    insta::assert_snapshot!("metrics_csv", exporters::csv::metrics(&r));
+    insta::assert_snapshot!("runs_csv", exporters::csv::runs(&r));
 }
 
 #[test]
 fn alm_table_and_distributions() {
     let r = alm();
-    insta::assert_snapshot!("alm_table", reports::text::run_summary(&r));
-    insta::assert_snapshot!("alm_distributions_csv", reports::csv::distributions(&r).expect("histograms"));
+    insta::assert_snapshot!("alm_table", exporters::text::run_summary(&r));
+    insta::assert_snapshot!("alm_distributions_csv", exporters::csv::distributions(&r).expect("histograms"));
 }
 
 #[test]
 fn run_artifacts_are_the_exporters_output() {
     let r = flooding();
-    let files = reports::run_artifacts(&r);
+    let files = exporters::run_artifacts(&r);
     let names: Vec<&str> = files.iter().map(|a| a.path.as_str()).collect();
     assert_eq!(names, ["result.json", "metrics.csv", "runs.csv"]);
-    assert_eq!(files[1].bytes, reports::csv::metrics(&r).into_bytes());
+    assert_eq!(files[1].bytes, exporters::csv::metrics(&r).into_bytes());
 }

@@ -9,8 +9,8 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
-use scenarios::RunReport;
-use scenarios::sweep::{Sweep, value_text};
+use runner::RunReport;
+use runner::sweep::{Sweep, value_text};
 
 use crate::Artifact;
 use crate::number::fmt_num;

@@ -4,8 +4,8 @@
 //! plots; the index `README.md` lists the items.
 
 use models::Check;
-use scenarios::RunReport;
-use scenarios::sweep::{Sweep, value_text};
+use runner::RunReport;
+use runner::sweep::{Sweep, value_text};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -339,7 +339,7 @@ fn table(item: &Item, sweep: &Sweep, reports: &[RunReport]) -> Result<String, St
 }
 
 /// The label of a point in legends and column headers: its parameters, `name = value`.
-fn point_label(point: &scenarios::sweep::SweepPoint) -> String {
+fn point_label(point: &runner::sweep::SweepPoint) -> String {
     let at: Vec<String> =
         point.parameters.iter().map(|(k, v)| format!("{} = {}", plot::short(k), value_text(v))).collect();
     at.join(", ")

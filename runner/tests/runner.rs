@@ -1,6 +1,6 @@
-//! Integration tests of the scenarios crate: parse → prepare → run, determinism, checks.
+//! Integration tests of the runner crate: parse → prepare → run, determinism, checks.
 
-use scenarios::{NoInputs, Prepared, parse};
+use runner::{NoInputs, Prepared, parse};
 use serde_json::json;
 
 const RING: &str = r#"{

@@ -1,9 +1,10 @@
-//! reports: everything a person or a program reads after a run.
+//! exporters: everything a person or a program reads after a run.
 //!
 //! Owns the exporters, one per output format: the readable summary table and check lines (text), the
 //! `--json` document, CSV files, sweep summaries, plots (SVG and PNG rendered in memory), and the lecture
 //! reproductions (`reproduce`: item files → Markdown pages, CSV and plots). Exporters return text or bytes
-//! and never write files; the binary decides where output goes. Depends on scenarios, models and sim-core; must not depend on the binary.
+//! and never write files; the binary decides where output goes. Depends on runner, models and sim-core; must not
+//! depend on the binary.
 
 pub mod csv;
 pub mod json;
@@ -21,7 +22,7 @@ pub struct Artifact {
 }
 
 /// The files `dissem run --out DIR` writes.
-pub fn run_artifacts(report: &scenarios::RunReport) -> Vec<Artifact> {
+pub fn run_artifacts(report: &runner::RunReport) -> Vec<Artifact> {
     let text = |path: &str, s: String| Artifact { path: path.to_owned(), bytes: s.into_bytes() };
     let mut files = vec![
         text("result.json", json::to_text(&json::run_document(report))),
