@@ -43,7 +43,7 @@ fn queue_hold(c: &mut Criterion) {
 fn flooding_regular(c: &mut Criterion) {
     let n = 1_000_000;
     let graph = generators::random_regular(n, 8, &mut stream(1, 0, Lane::Topology)).expect("valid parameters");
-    let topology = Topology::Graph(graph);
+    let topology = Topology::from(graph);
     let network = Network { latency: Latency::Uniform { min: 1, max: 100 }, loss: 0.0 };
     let params = FloodingParams::default();
     let delivered = 2 * topology.edge_count() - u64::from(n - 1);

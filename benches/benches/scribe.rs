@@ -17,7 +17,7 @@ fn main() {
     let ts = transit_stub(&params, &mut stream(1, 0, Lane::Topology)).expect("valid parameters");
     let routers = ts.routers;
     let built = start.elapsed();
-    let underlay = Underlay::new(&ts.graph, ts.hosts).expect("connected underlay");
+    let underlay = Underlay::new(ts.graph.into(), ts.hosts).expect("connected underlay");
     let table = start.elapsed();
     let alm_params = AlmParams {
         groups: vec![GroupParams { name: Some("everyone".into()), ..GroupParams::default() }],

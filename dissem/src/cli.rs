@@ -1,162 +1,135 @@
-//! Command-line arguments.
+//! The command line: parses arguments, runs the command with the models of a [`Registry`], prints, and
+//! turns the outcome into the exit code (0 success, 1 a run or a check failed, 2 bad input or usage).
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
-use serde_json::Value;
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use runner::{Prepared, Registry, RunReport};
 
-/// dissem: deterministic simulation of dissemination protocols (flooding, anti-entropy, rumor spreading,
-/// Chord multicast), with every measured value set beside its analytic formula.
-#[derive(Parser, Debug)]
-#[command(name = "dissem", version, about, long_about = None, after_help = EXIT_CODES)]
-pub struct Cli {
-    /// Worker threads for replicates (default: all cores). Results do not depend on it.
-    #[arg(long, global = true)]
-    pub threads: Option<usize>,
-    #[command(subcommand)]
-    pub command: Command,
+use crate::args::{Cli, Command, ScenarioArgs};
+use crate::files::{FsInputs, read_text, write_artifacts};
+use crate::{plot, reproduce, sweep};
+
+/// Why the program stops early.
+pub(crate) enum Failure {
+    /// Bad input or usage: exit code 2.
+    Input(String),
+    /// A run or a check failed: exit code 1.
+    Run(String),
 }
 
-const EXIT_CODES: &str = "Exit codes: 0 success, 1 a run or a check against a formula failed, 2 bad input or usage.";
-
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// Run a scenario file and print metric, mean, 95% CI and analytic value.
-    Run {
-        #[command(flatten)]
-        scenario: ScenarioArgs,
-        /// Print one JSON document (metrics, analytic, series, checks) instead of the table.
-        #[arg(long)]
-        json: bool,
-        /// Also write result.json, metrics.csv, runs.csv and series.csv into this directory.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-    },
-    /// Check a scenario file (syntax, types, ranges, topology, memory) without running it.
-    Validate {
-        #[command(flatten)]
-        scenario: ScenarioArgs,
-    },
-    /// Print the JSON Schema of scenario files (for editor completion and checking).
-    Schema,
-    /// Run scenarios with analytic counterparts and compare: one line per formula, exit 1 if any fails.
-    Check {
-        /// Scenario files or directories to search for *.json (default: scenarios/).
-        #[arg(value_name = "PATH")]
-        paths: Vec<PathBuf>,
-    },
-    /// Run a sweep file: a base scenario with parameters varied, every point × replicate in parallel.
-    /// Writes DIR/sweep.json, DIR/runs.jsonl (one row per run, in run order) and DIR/summary.csv.
-    Sweep {
-        /// Sweep file (JSON): {"scenario": "base.json", "parameters": {"model.p_flood": [0.1, 0.5, 1]}, ...}.
-        #[arg(value_name = "FILE")]
-        file: PathBuf,
-        /// Output directory.
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// Finish an interrupted sweep in DIR without redoing its finished runs.
-        #[arg(long)]
-        resume: bool,
-        /// Run only slice I of N (0 <= I < N): runs I, I+N, I+2N, ...; combine slices with `dissem merge`.
-        #[arg(long, value_name = "I/N")]
-        shard: Option<String>,
-        /// Run even if the sweep has more than 100,000 runs.
-        #[arg(long)]
-        force: bool,
-    },
-    /// Plot a run (`dissem run --out DIR`) or a sweep (`dissem sweep --out DIR`) as SVG and PNG.
-    Plot(PlotArgs),
-    /// Regenerate the lecture's tables and figures (items in sweeps/reproduce/) into reports/.
-    Reproduce {
-        /// Only this item (default: all).
-        #[arg(value_name = "NAME")]
-        name: Option<String>,
-        /// List the items and exit.
-        #[arg(long)]
-        list: bool,
-        /// Output directory.
-        #[arg(long, value_name = "DIR", default_value = "reports")]
-        out: PathBuf,
-        /// Directory of item files.
-        #[arg(long, value_name = "DIR", default_value = "sweeps/reproduce")]
-        items: PathBuf,
-    },
-    /// Combine the output directories of all shards of a sweep into what one unsharded run writes.
-    Merge {
-        /// Shard output directories (each written by `dissem sweep --shard I/N`).
-        #[arg(value_name = "DIR", required = true)]
-        dirs: Vec<PathBuf>,
-        /// Output directory for sweep.json, runs.jsonl and summary.csv.
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-    },
-}
-
-#[derive(Args, Debug)]
-pub struct PlotArgs {
-    /// Output directory of `dissem run --out` (plots its series) or `dissem sweep` (plots metrics against a
-    /// parameter with 95% CI error bars and the analytic values).
-    #[arg(value_name = "DIR")]
-    pub dir: PathBuf,
-    /// Sweep parameter on the x axis (default: the first one).
-    #[arg(long, value_name = "PARAM")]
-    pub x: Option<String>,
-    /// Metrics (sweep) or series (run) on the y axis, comma-separated (default: the first metric; all series).
-    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
-    pub y: Vec<String>,
-    /// Sweep parameter drawn as one line per value (default: the other parameter of a two-parameter sweep).
-    #[arg(long, value_name = "PARAM")]
-    pub group: Option<String>,
-    /// Histogram of a metric over runs (per point of a sweep) instead of a line plot.
-    #[arg(long, value_name = "METRIC", conflicts_with = "cdf")]
-    pub hist: Option<String>,
-    /// Empirical CDF of a metric over runs (per point of a sweep).
-    #[arg(long, value_name = "METRIC")]
-    pub cdf: Option<String>,
-    /// Logarithmic axes: auto (when values span decades), none, x, y or xy.
-    #[arg(long, value_name = "AXES", default_value = "auto")]
-    pub log: String,
-    #[arg(long)]
-    pub title: Option<String>,
-    /// Path of the plot without extension; writes PATH.svg and PATH.png (default: DIR/plots/<what>).
-    #[arg(long, value_name = "PATH")]
-    pub out: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
-pub struct ScenarioArgs {
-    /// Scenario file (JSON; see `dissem schema`).
-    #[arg(value_name = "FILE")]
-    pub file: PathBuf,
-    /// Override the scenario's seed.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Override the number of replicates.
-    #[arg(long)]
-    pub replicates: Option<u32>,
-    /// Override any field by its dotted path, e.g. --set topology.nodes=1000 (repeatable).
-    #[arg(long = "set", value_name = "PATH=VALUE")]
-    pub set: Vec<String>,
-}
-
-impl ScenarioArgs {
-    pub fn of(file: &std::path::Path) -> Self {
-        ScenarioArgs { file: file.to_owned(), seed: None, replicates: None, set: Vec::new() }
+impl From<runner::ScenarioError> for Failure {
+    fn from(e: runner::ScenarioError) -> Self {
+        Failure::Input(e.to_string())
     }
+}
 
-    /// All overrides: --set in order, then --seed and --replicates.
-    pub fn overrides(&self) -> Result<Vec<(String, Value)>, String> {
-        let mut out = self
-            .set
-            .iter()
-            .map(|s| runner::parse_assignment(s).map_err(|m| format!("--set: {m}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        if let Some(seed) = self.seed {
-            out.push(("seed".into(), Value::from(seed)));
-        }
-        if let Some(r) = self.replicates {
-            out.push(("replicates".into(), Value::from(r)));
-        }
-        Ok(out)
+/// Runs the `dissem` command line with the models of `registry`: the whole program of the `dissem` binary,
+/// given [`Registry::builtin`]. A crate with models of its own calls it from its `main` with
+/// `Registry::builtin().with(MyModel)`, and its binary runs, sweeps, checks and plots them as dissem's own.
+pub fn main_with(registry: Registry) -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(threads) = cli.threads
+        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()
+    {
+        eprintln!("error: --threads: {e}");
+        return ExitCode::from(2);
     }
+    match dispatch(cli.command, &registry) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
+    match command {
+        Command::Run { scenario, json, out } => {
+            let prepared = prepare(&scenario, registry)?;
+            let report = run_with_progress(&prepared)?;
+            if let Some(dir) = out {
+                write_artifacts(&dir, &exporters::run_artifacts(&report)).map_err(Failure::Input)?;
+            }
+            if json {
+                print!("{}", exporters::json::to_text(&exporters::json::run_document(&report)));
+            } else {
+                print!("{}", exporters::text::run_summary(&report));
+            }
+            Ok(())
+        }
+        Command::Validate { scenario } => {
+            let prepared = prepare(&scenario, registry)?;
+            println!(
+                "{}: ok ({} model, {} replicate(s), seed {})",
+                prepared.origin, prepared.scenario.model.kind, prepared.scenario.replicates, prepared.scenario.seed
+            );
+            Ok(())
+        }
+        Command::Schema => {
+            println!("{}", serde_json::to_string_pretty(&registry.schema()).expect("schema serialises"));
+            Ok(())
+        }
+        Command::Check { paths } => check(&paths, registry),
+        Command::Sweep { file, out, resume, shard, force } => {
+            sweep::run(&file, &out, resume, shard.as_deref(), force, registry)
+        }
+        Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
+        Command::Plot(args) => plot::plot(&args),
+        Command::Reproduce { name, list, out, items } => {
+            reproduce::reproduce(name.as_deref(), list, &out, &items, registry)
+        }
+    }
+}
+
+fn prepare(args: &ScenarioArgs, registry: &Registry) -> Result<Prepared, Failure> {
+    let origin = args.file.display().to_string();
+    let text = read_text(&args.file).map_err(Failure::Input)?;
+    let scenario = runner::parse(&text, &origin, &args.overrides().map_err(Failure::Input)?, registry)?;
+    Ok(Prepared::new(scenario, &origin, &FsInputs::beside(&args.file), registry)?)
+}
+
+pub(crate) fn progress_bar(len: u64, label: &str) -> ProgressBar {
+    if len < 2 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix} {bar:40} {pos}/{len} runs, {elapsed} elapsed, ETA {eta}")
+            .expect("valid template"),
+    );
+    bar.set_prefix(label.to_owned());
+    bar
+}
+
+fn run_with_progress(prepared: &Prepared) -> Result<RunReport, Failure> {
+    let bar = progress_bar(u64::from(prepared.scenario.replicates), &prepared.scenario.name);
+    let report = prepared.run_all(&|| bar.inc(1));
+    bar.finish_and_clear();
+    Ok(report?)
+}
+
+/// Runs every scenario under `paths` that has analytic counterparts and prints one line per comparison.
+fn check(paths: &[std::path::PathBuf], registry: &Registry) -> Result<(), Failure> {
+    let files = crate::files::scenario_files(paths).map_err(Failure::Input)?;
+    let mut results = Vec::new();
+    for file in &files {
+        let args = ScenarioArgs::of(file);
+        let report = run_with_progress(&prepare(&args, registry)?)?;
+        results.extend(report.checks());
+    }
+    print!("{}", exporters::text::check_lines(&results));
+    let failed = results.iter().filter(|c| !c.pass).count();
+    println!("{} passed, {} failed", results.len() - failed, failed);
+    if failed > 0 {
+        return Err(Failure::Run(format!("{failed} comparison(s) outside their tolerance")));
+    }
+    Ok(())
 }

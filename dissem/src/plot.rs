@@ -5,8 +5,8 @@ use std::path::Path;
 use exporters::plot::{self, Figure, SweepPlot};
 use serde_json::Value;
 
-use crate::Failure;
-use crate::cli::PlotArgs;
+use crate::args::PlotArgs;
+use crate::cli::Failure;
 use crate::files::{read_text, write_artifacts};
 
 /// `--log`: (x, y), None where the plot decides.

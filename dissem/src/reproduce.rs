@@ -4,7 +4,9 @@ use std::path::{Component, Path, PathBuf};
 
 use exporters::reproduce::{IndexEntry, Item, index, parse_item, render_item};
 
-use crate::Failure;
+use runner::Registry;
+
+use crate::cli::Failure;
 use crate::files::{read_text, write_artifacts};
 use crate::sweep::Loaded;
 
@@ -28,7 +30,13 @@ fn load_item(path: &Path) -> Result<Item, Failure> {
     parse_item(&read_text(path).map_err(Failure::Input)?, &origin).map_err(|e| Failure::Input(e.to_string()))
 }
 
-pub fn reproduce(name: Option<&str>, list: bool, out: &Path, items_dir: &Path) -> Result<(), Failure> {
+pub fn reproduce(
+    name: Option<&str>,
+    list: bool,
+    out: &Path,
+    items_dir: &Path,
+    registry: &Registry,
+) -> Result<(), Failure> {
     let files = item_files(items_dir)?;
     let items: Vec<(String, PathBuf, Item)> =
         files.into_iter().map(|(n, p)| load_item(&p).map(|i| (n, p, i))).collect::<Result<_, _>>()?;
@@ -49,11 +57,11 @@ pub fn reproduce(name: Option<&str>, list: bool, out: &Path, items_dir: &Path) -
     };
     for (name, path, item) in selected {
         let sweep_path = normalize(&path.parent().unwrap_or(Path::new("")).join(&item.sweep));
-        let loaded = Loaded::read(&sweep_path)?;
+        let loaded = Loaded::read(&sweep_path, registry)?;
         let prepared = loaded.prepare()?;
         let sweep = &loaded.sweep;
         let runs = sweep.runs(None);
-        let bar = crate::progress_bar(runs.len() as u64, name);
+        let bar = crate::cli::progress_bar(runs.len() as u64, name);
         let mut rows = Vec::with_capacity(runs.len());
         let result = sweep.execute(&prepared, &runs, &mut |row| {
             rows.push(row);

@@ -9,9 +9,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use runner::sweep::{ExecError, Shard, Sweep, expand, parse_rows, parse_sweep};
-use runner::{Prepared, RunReport};
+use runner::{Prepared, Registry, RunReport};
 
-use crate::Failure;
+use crate::cli::Failure;
 use crate::files::{FsInputs, read_text, write_artifacts};
 
 /// Sweeps with more runs than this need --force.
@@ -22,31 +22,39 @@ const RUNS: &str = "runs.jsonl";
 const SUMMARY: &str = "summary.csv";
 
 /// A sweep file read and expanded (every point's scenario parsed and range-checked).
-pub struct Loaded {
+pub struct Loaded<'r> {
     pub sweep: Sweep,
     origin: String,
     base: PathBuf,
+    registry: &'r Registry,
 }
 
-impl Loaded {
-    pub fn read(file: &Path) -> Result<Loaded, Failure> {
+impl<'r> Loaded<'r> {
+    pub fn read(file: &Path, registry: &'r Registry) -> Result<Loaded<'r>, Failure> {
         let origin = file.display().to_string();
         let spec = parse_sweep(&read_text(file).map_err(Failure::Input)?, &origin)?;
         let base = file.parent().unwrap_or(Path::new("")).join(&spec.scenario);
         let base_text = read_text(&base).map_err(|m| Failure::Input(format!("{origin}: field `scenario`: {m}")))?;
-        let sweep = expand(&spec, &origin, &base_text, &base.display().to_string())?;
-        Ok(Loaded { sweep, origin, base })
+        let sweep = expand(&spec, &origin, &base_text, &base.display().to_string(), registry)?;
+        Ok(Loaded { sweep, origin, base, registry })
     }
 
     /// Checks every point against its topology and the memory budget.
     pub fn prepare(&self) -> Result<Vec<Prepared>, Failure> {
-        Ok(self.sweep.prepare(&self.origin, &FsInputs::beside(&self.base))?)
+        Ok(self.sweep.prepare(&self.origin, &FsInputs::beside(&self.base), self.registry)?)
     }
 }
 
-pub fn run(file: &Path, out: &Path, resume: bool, shard: Option<&str>, force: bool) -> Result<(), Failure> {
+pub fn run(
+    file: &Path,
+    out: &Path,
+    resume: bool,
+    shard: Option<&str>,
+    force: bool,
+    registry: &Registry,
+) -> Result<(), Failure> {
     let shard = shard.map(Shard::parse).transpose().map_err(|m| Failure::Input(format!("--shard: {m}")))?;
-    let loaded = Loaded::read(file)?;
+    let loaded = Loaded::read(file, registry)?;
     let sweep = &loaded.sweep;
     let runs = sweep.runs(shard);
     if runs.len() as u64 > RUN_LIMIT && !force {
@@ -61,7 +69,7 @@ pub fn run(file: &Path, out: &Path, resume: bool, shard: Option<&str>, force: bo
     }
     let prepared = loaded.prepare()?;
     let done = open_dir(out, sweep, shard, &runs, resume)?;
-    let bar = crate::progress_bar(runs.len() as u64, &sweep.name);
+    let bar = crate::cli::progress_bar(runs.len() as u64, &sweep.name);
     bar.set_position(done as u64);
     let path = out.join(RUNS);
     let mut rows = OpenOptions::new().append(true).open(&path).map_err(|e| io_failure(&path, e))?;

@@ -1,11 +1,14 @@
 //! Snapshot tests of every exporter (text table, check lines, JSON document, CSV files) on two small
 //! deterministic scenarios: flooding on a ring with random latencies, and the lecture's ALM example.
 
-use runner::{NoInputs, Prepared, RunReport, parse};
+use runner::{NoInputs, Prepared, Registry, RunReport, parse};
 
 fn report(text: &str) -> RunReport {
-    let scenario = parse(text, "snapshot.json", &[]).expect("valid scenario");
-    Prepared::new(scenario, "snapshot.json", &NoInputs).expect("prepares").run_all(&|| ()).expect("runs")
+    let scenario = parse(text, "snapshot.json", &[], &Registry::builtin()).expect("valid scenario");
+    Prepared::new(scenario, "snapshot.json", &NoInputs, &Registry::builtin())
+        .expect("prepares")
+        .run_all(&|| ())
+        .expect("runs")
 }
 
 fn flooding() -> RunReport {

@@ -18,8 +18,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::rng::{Lane, Rng, SimRng, below, mix64, stream};
 
+use sim_core::topology::Topology;
+
 use crate::alm::Underlay;
-use crate::{Check, ModelError, Outcome};
+use crate::model::{Env, Model, Size};
+use crate::{Check, ModelError, Outcome, join};
 
 pub use churn::{ChurnEvent, ChurnParams};
 
@@ -135,15 +138,15 @@ impl RingParams {
     /// names do not collide).
     pub fn validate(&self, prefix: &str, overlay: Overlay<'_>) -> Result<(), ModelError> {
         if !(1..=MAX_BITS).contains(&self.bits) {
-            return Err(ModelError::new(format!("{prefix}.bits"), format!("must be in 1..=64, got {}", self.bits)));
+            return Err(ModelError::new(join(prefix, "bits"), format!("must be in 1..=64, got {}", self.bits)));
         }
         let nodes = overlay.nodes();
         if nodes == 0 {
-            return Err(ModelError::new("topology", "the overlay has no nodes"));
+            return Err(ModelError::topology("the overlay has no nodes"));
         }
         if u128::from(nodes) > IdSpace::new(self.bits).size() {
             return Err(ModelError::new(
-                format!("{prefix}.bits"),
+                join(prefix, "bits"),
                 format!("{nodes} nodes do not fit in 2^{} identifiers", self.bits),
             ));
         }
@@ -171,7 +174,7 @@ impl RingParams {
         sorted.sort_unstable();
         if let Some(w) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {
             return Err(ModelError::new(
-                format!("{prefix}.ids"),
+                join(prefix, "ids"),
                 format!(
                     "nodes {} and {} hash to the same {}-bit identifier {}; use more bits or random ids",
                     overlay.name(w[0].1),
@@ -217,7 +220,7 @@ pub fn random_ids(space: IdSpace, n: u32, rng: &mut SimRng) -> Vec<u64> {
 #[derive(Clone, Copy, Debug)]
 pub enum Overlay<'a> {
     Nodes(u32),
-    Hosts(&'a Underlay<'a>),
+    Hosts(&'a Underlay),
 }
 
 impl Overlay<'_> {
@@ -236,7 +239,7 @@ impl Overlay<'_> {
         }
     }
 
-    fn underlay(&self) -> Option<&Underlay<'_>> {
+    fn underlay(&self) -> Option<&Underlay> {
         match self {
             Overlay::Nodes(_) => None,
             Overlay::Hosts(u) => Some(u),
@@ -418,9 +421,9 @@ impl Default for ChordParams {
 
 impl ChordParams {
     pub fn validate(&self, prefix: &str, overlay: Overlay<'_>) -> Result<(), ModelError> {
-        self.ring.validate(&format!("{prefix}.ring"), overlay)?;
+        self.ring.validate(&join(prefix, "ring"), overlay)?;
         if let Some(churn) = &self.churn {
-            churn.validate(&format!("{prefix}.churn"))?;
+            churn.validate(&join(prefix, "churn"))?;
         }
         Ok(())
     }
@@ -453,7 +456,7 @@ pub fn run(params: &ChordParams, overlay: Overlay<'_>, seed: u64, run: u64) -> O
     out
 }
 
-fn lookups(ring: &Ring, underlay: Option<&Underlay<'_>>, count: u32, seed: u64, run: u64, out: &mut Outcome) {
+fn lookups(ring: &Ring, underlay: Option<&Underlay>, count: u32, seed: u64, run: u64, out: &mut Outcome) {
     let mut rng = stream(seed, run, Lane::Protocol);
     let mut histogram: Vec<u64> = Vec::new();
     let (mut delay, mut direct) = (0u64, 0u64);
@@ -525,6 +528,53 @@ fn histogram_quantile(histogram: &[u64], q: f64) -> f64 {
         }
     }
     (histogram.len().max(1) - 1) as f64
+}
+
+/// Chord as a [`Model`]: `model.kind = "chord"`.
+pub struct Chord;
+
+/// Chord's parameters with the overlay they run on.
+pub struct PreparedChord {
+    params: ChordParams,
+    /// The underlay's hosts, or `nodes` bare overlay nodes on a complete topology.
+    underlay: Option<Underlay>,
+    nodes: u32,
+}
+
+impl PreparedChord {
+    fn overlay(&self) -> Overlay<'_> {
+        match &self.underlay {
+            Some(u) => Overlay::Hosts(u),
+            None => Overlay::Nodes(self.nodes),
+        }
+    }
+}
+
+impl Model for Chord {
+    const KIND: &'static str = "chord";
+    const ABOUT: &'static str = "Chord lookups (and churn with stabilisation) on the topology's hosts, or on \
+                                 `complete.nodes` overlay nodes without an underlay.";
+    type Params = ChordParams;
+    type Prepared = PreparedChord;
+
+    fn prepare(&self, params: &ChordParams, env: &Env) -> Result<PreparedChord, ModelError> {
+        let underlay = match &*env.topology {
+            Topology::Complete { .. } => None,
+            Topology::Graph(_) => Some(Underlay::of(env)?),
+        };
+        let prepared = PreparedChord { params: params.clone(), underlay, nodes: env.topology.node_count() };
+        params.validate("", prepared.overlay())?;
+        Ok(prepared)
+    }
+
+    fn run(&self, p: &PreparedChord, seed: u64, run: u64) -> Outcome {
+        crate::chord::run(&p.params, p.overlay(), seed, run)
+    }
+
+    /// Finger tables (one u32 per identifier bit) and ids.
+    fn estimated_bytes(&self, params: &ChordParams, size: &Size) -> u64 {
+        size.nodes.saturating_mul(u64::from(params.ring.bits) * 4 + 16)
+    }
 }
 
 #[cfg(test)]
@@ -621,7 +671,7 @@ mod tests {
             b.weighted_edge(h, 1 + h % 3, 1);
         }
         let g = b.build().unwrap();
-        let u = Underlay::new(&g, (4..44).collect()).unwrap();
+        let u = Underlay::new(g.clone().into(), (4..44).collect()).unwrap();
         let params =
             ChordParams { ring: RingParams { bits: 64, ids: IdAssignment::Hashed }, lookups: 500, churn: None };
         params.validate("chord", Overlay::Hosts(&u)).unwrap();

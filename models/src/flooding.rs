@@ -24,7 +24,8 @@ use sim_core::rng::chance;
 use sim_core::topology::Topology;
 use sim_core::{NodeId, Time};
 
-use crate::{Check, ModelError, Outcome, check_probability};
+use crate::model::{Bound, Env, Model, Size};
+use crate::{Check, ModelError, Outcome, check_probability, join};
 
 /// How the forwarding probability depends on degrees.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -83,10 +84,10 @@ impl FloodingParams {
 
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
     pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
-        check_probability(&format!("{prefix}.p_flood"), self.p_flood)?;
+        check_probability(join(prefix, "p_flood"), self.p_flood)?;
         if self.source >= topology.node_count() {
             return Err(ModelError::new(
-                format!("{prefix}.source"),
+                join(prefix, "source"),
                 format!("node {} does not exist; the topology has nodes 0..{}", self.source, topology.node_count() - 1),
             ));
         }
@@ -94,23 +95,20 @@ impl FloodingParams {
             && !(d.is_finite() && d > 0.0)
         {
             return Err(ModelError::new(
-                format!("{prefix}.degree_reference"),
+                join(prefix, "degree_reference"),
                 format!("must be a positive number, got {d}"),
             ));
         }
         if let Some(g) = topology.as_graph() {
             let sizes = g.component_sizes();
             if sizes.len() > 1 {
-                return Err(ModelError::new(
-                    "topology",
-                    format!(
-                        "the graph is disconnected ({} components, the largest has {} of {} nodes); flooding needs a \
+                return Err(ModelError::topology(format!(
+                    "the graph is disconnected ({} components, the largest has {} of {} nodes); flooding needs a \
                          connected graph",
-                        sizes.len(),
-                        sizes[0],
-                        g.node_count()
-                    ),
-                ));
+                    sizes.len(),
+                    sizes[0],
+                    g.node_count()
+                )));
             }
         }
         Ok(())
@@ -288,6 +286,30 @@ fn completion_time(topology: &Topology, source: NodeId, latency: Latency) -> Opt
     }
 }
 
+/// Flooding as a [`Model`]: `model.kind = "flooding"`.
+pub struct Flooding;
+
+impl Model for Flooding {
+    const KIND: &'static str = "flooding";
+    const ABOUT: &'static str = "Flooding: full, probabilistic, degree-dependent or GOSSIP1(p, k).";
+    type Params = FloodingParams;
+    type Prepared = Bound<FloodingParams>;
+
+    fn prepare(&self, params: &FloodingParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+        params.validate("", &env.topology)?;
+        Ok(Bound::new(params, env))
+    }
+
+    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
+        crate::flooding::run(&b.params, &b.env.topology, b.env.network, seed, run)
+    }
+
+    /// A reached bit per node, plus up to one queued 16-byte event per arc.
+    fn estimated_bytes(&self, _: &FloodingParams, size: &Size) -> u64 {
+        (size.nodes / 8).saturating_add(size.usable_edges.saturating_mul(32))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -298,7 +320,7 @@ mod tests {
         for v in 0..n {
             b.edge(v, (v + 1) % n);
         }
-        Topology::Graph(b.build().unwrap())
+        Topology::from(b.build().unwrap())
     }
 
     #[test]

@@ -13,12 +13,14 @@ pub mod alm;
 pub mod chord;
 pub mod epidemic;
 pub mod flooding;
+pub mod model;
 pub mod outcome;
 
-pub use outcome::{Analytic, Check, ModelError, Outcome};
+pub use model::{Bound, Env, Model, Size};
+pub use outcome::{Analytic, Check, ModelError, Outcome, join};
 
 /// Checks that a probability parameter lies in [0, 1] (and is not NaN).
-pub fn check_probability(field: &str, p: f64) -> Result<(), ModelError> {
+pub fn check_probability(field: String, p: f64) -> Result<(), ModelError> {
     if (0.0..=1.0).contains(&p) {
         Ok(())
     } else {

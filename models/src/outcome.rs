@@ -76,15 +76,42 @@ impl Outcome {
 
 /// Why a model could not run with the given parameters and topology.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{field}: {message}")]
+#[error("{}: {message}", self.path("model"))]
 pub struct ModelError {
-    /// Dotted path of the offending scenario field, relative to the scenario root.
+    /// Dotted path of the offending field: within the model's parameters, or from the scenario root when
+    /// `outside` (a topology the model cannot run on, hosts, the network).
     pub field: String,
+    pub outside: bool,
     pub message: String,
 }
 
 impl ModelError {
+    /// An error in the model's parameter `field` (a dotted path within them, e.g. `timing.period`).
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ModelError { field: field.into(), message: message.into() }
+        ModelError { field: field.into(), outside: false, message: message.into() }
+    }
+
+    /// An error in another part of the scenario, `field` being its path from the scenario root.
+    pub fn outside(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ModelError { field: field.into(), outside: true, message: message.into() }
+    }
+
+    /// The model cannot run on this topology.
+    pub fn topology(message: impl Into<String>) -> Self {
+        ModelError::outside("topology", message)
+    }
+
+    /// The field's path from the scenario root, the parameters sitting at `params_at` (e.g. `model`).
+    pub fn path(&self, params_at: &str) -> String {
+        if self.outside { self.field.clone() } else { join(params_at, &self.field) }
+    }
+}
+
+/// `prefix.field`, or `field` alone at the top (empty prefix).
+pub fn join(prefix: &str, field: &str) -> String {
+    match (prefix.is_empty(), field.is_empty()) {
+        (true, _) => field.to_owned(),
+        (_, true) => prefix.to_owned(),
+        _ => format!("{prefix}.{field}"),
     }
 }

@@ -25,7 +25,7 @@ proptest! {
         let source = (seed % u64::from(graph.node_count())) as u32;
         let ecc = ShortestPaths::hops_from(&graph, source).eccentricity();
         let (nodes, edges) = (graph.node_count(), graph.edge_count() as f64);
-        let topology = Topology::Graph(graph);
+        let topology = Topology::from(graph);
         let params = FloodingParams { source, ..FloodingParams::default() };
 
         let random = Network { latency: Latency::Uniform { min: 1, max: 30 }, loss: 0.0 };
@@ -55,7 +55,7 @@ fn weighted_flooding_completes_at_the_weighted_eccentricity() {
     };
     for seed in 0..5 {
         let topology =
-            Topology::Graph(generators::transit_stub(&params, &mut stream(seed, 0, Lane::Topology)).unwrap().graph);
+            Topology::from(generators::transit_stub(&params, &mut stream(seed, 0, Lane::Topology)).unwrap().graph);
         let g = topology.as_graph().unwrap();
         let ecc = ShortestPaths::from(g, 0).eccentricity();
         let network = Network { latency: Latency::EdgeWeight, loss: 0.0 };
@@ -74,7 +74,7 @@ fn probabilistic_flooding_sends_what_its_forwarders_imply() {
     let (n, d, p) = (4000u32, 10u32, 0.3);
     let mut ratios = Vec::new();
     for seed in 0..40 {
-        let topology = Topology::Graph(generators::random_regular(n, d, &mut stream(seed, 0, Lane::Topology)).unwrap());
+        let topology = Topology::from(generators::random_regular(n, d, &mut stream(seed, 0, Lane::Topology)).unwrap());
         let params = FloodingParams { p_flood: p, ..FloodingParams::default() };
         let out = flooding::run(&params, &topology, Network::default(), seed, 0);
         let reached = out.get("coverage").unwrap() * f64::from(n);

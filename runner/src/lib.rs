@@ -9,6 +9,7 @@
 mod error;
 mod load;
 mod overrides;
+mod registry;
 mod report;
 mod run;
 mod spec;
@@ -19,12 +20,8 @@ mod topology;
 pub use error::ScenarioError;
 pub use load::parse;
 pub use overrides::{parse_assignment, set_path};
+pub use registry::Registry;
 pub use report::{AnalyticSummary, CheckResult, RunReport};
 pub use run::{Inputs, MEMORY_BUDGET_BYTES, NoInputs, Prepared};
 pub use spec::*;
 pub use topology::Built;
-
-/// The JSON Schema of scenario files, for editors.
-pub fn schema() -> schemars::Schema {
-    schemars::schema_for!(Scenario)
-}

@@ -4,11 +4,18 @@ use serde_json::Value;
 
 use crate::error::ScenarioError;
 use crate::overrides::set_path;
+use crate::registry::Registry;
 use crate::spec::{LatencySpec, Scenario, TopologySpec};
 
-/// Parses a scenario from JSON text, applies `overrides` (dotted path, value) and checks value ranges
-/// that do not need the topology. `origin` names the source in errors (usually the file path).
-pub fn parse(text: &str, origin: &str, overrides: &[(String, Value)]) -> Result<Scenario, ScenarioError> {
+/// Parses a scenario from JSON text, applies `overrides` (dotted path, value), reads the model's parameters
+/// as the `registry` model of that kind, and checks value ranges that do not need the topology. `origin`
+/// names the source in errors (usually the file path).
+pub fn parse(
+    text: &str,
+    origin: &str,
+    overrides: &[(String, Value)],
+    registry: &Registry,
+) -> Result<Scenario, ScenarioError> {
     let mut doc: Value =
         serde_json::from_str(text).map_err(|e| ScenarioError::new(origin, "", format!("not valid JSON: {e}")))?;
     for (path, value) in overrides {
@@ -19,6 +26,7 @@ pub fn parse(text: &str, origin: &str, overrides: &[(String, Value)]) -> Result<
         let path = e.path().to_string();
         ScenarioError::from_serde(origin, &path, &e.into_inner().to_string())
     })?;
+    registry.normalize(&mut scenario.model).map_err(|(field, message)| ScenarioError::new(origin, field, message))?;
     if scenario.name.is_empty() {
         scenario.name = default_name(origin);
     }
@@ -36,7 +44,7 @@ fn check_ranges(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
     if s.replicates == 0 {
         return err("replicates", "must be at least 1".into());
     }
-    if let (nodes @ 0..2, _, _) = s.topology.size_estimate()
+    if let nodes @ 0..2 = s.topology.size_estimate().nodes
         && !matches!(s.topology, TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Edges(_))
     {
         return err("topology.nodes", format!("needs at least 2 nodes, got {nodes}"));
@@ -64,13 +72,18 @@ mod tests {
     const RING: &str = r#"{"topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding"}}"#;
 
     fn error_of(text: &str) -> ScenarioError {
-        parse(text, "s.json", &[]).unwrap_err()
+        parse(text, "s.json", &[], &Registry::builtin()).unwrap_err()
     }
 
     #[test]
     fn parses_with_defaults_and_overrides() {
-        let s =
-            parse(RING, "dir/ring.json", &[("topology.nodes".into(), json!(20)), ("seed".into(), json!(9))]).unwrap();
+        let s = parse(
+            RING,
+            "dir/ring.json",
+            &[("topology.nodes".into(), json!(20)), ("seed".into(), json!(9))],
+            &Registry::builtin(),
+        )
+        .unwrap();
         assert_eq!(s.name, "ring");
         assert_eq!(s.seed, 9);
         assert_eq!(s.topology, TopologySpec::Ring(crate::spec::NodesSpec { nodes: 20 }));

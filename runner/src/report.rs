@@ -9,7 +9,7 @@ use crate::spec::Scenario;
 #[derive(Clone, Debug)]
 pub struct RunReport {
     pub name: String,
-    pub model: &'static str,
+    pub model: String,
     pub seed: u64,
     pub runs: Vec<Outcome>,
     pub notes: Vec<String>,
@@ -41,7 +41,7 @@ pub struct CheckResult {
 
 impl RunReport {
     pub fn new(scenario: &Scenario, runs: Vec<Outcome>, notes: Vec<String>) -> Self {
-        RunReport { name: scenario.name.clone(), model: scenario.model.kind(), seed: scenario.seed, runs, notes }
+        RunReport { name: scenario.name.clone(), model: scenario.model.kind.clone(), seed: scenario.seed, runs, notes }
     }
 
     /// Values of `metric` over the replicates that report it.
@@ -186,7 +186,7 @@ mod tests {
                 o
             })
             .collect();
-        RunReport { name: "t".into(), model: "rumor", seed: 1, runs, notes: Vec::new() }
+        RunReport { name: "t".into(), model: "rumor".into(), seed: 1, runs, notes: Vec::new() }
     }
 
     #[test]

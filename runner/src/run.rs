@@ -2,25 +2,17 @@
 
 use std::sync::Arc;
 
-use models::alm::Underlay;
-use models::chord::Overlay;
-use models::{ModelError, Outcome, epidemic};
+use models::{Env, Outcome};
 use rayon::prelude::*;
 use sim_core::network::{Latency, Network};
 use sim_core::rng::{Lane, stream};
 use sim_core::topology::{Topology, generators};
 
 use crate::error::ScenarioError;
+use crate::registry::{DynModel, Registry, Runnable};
 use crate::report::RunReport;
-use crate::spec::{LatencySpec, ModelSpec, Scenario, TopologySpec};
+use crate::spec::{LatencySpec, Scenario};
 use crate::topology::Built;
-
-/// What `Prepared::dispatch` does with a model.
-#[derive(Clone, Copy)]
-enum Step {
-    Validate,
-    Run(u32),
-}
 
 /// Reads the files a scenario refers to (edge lists, GraphML). The binary reads from disk relative to
 /// the scenario file; tests can serve text from memory.
@@ -40,19 +32,32 @@ impl Inputs for NoInputs {
 /// Scenarios whose estimated memory exceeds this are refused before anything is allocated.
 pub const MEMORY_BUDGET_BYTES: u64 = 20 << 30;
 
-/// A scenario ready to run: checked, with its fixed topology built (random ones are built per replicate).
+/// A scenario ready to run: checked, with its model prepared on the fixed topology (random topologies are
+/// drawn, and the model prepared on them, per replicate).
 pub struct Prepared {
     pub scenario: Scenario,
     pub origin: String,
-    fixed: Option<Arc<Built>>,
+    model: Arc<dyn DynModel>,
+    /// The model prepared on the fixed topology, shared by every replicate.
+    fixed: Option<Box<dyn Runnable>>,
     pub notes: Vec<String>,
     estimated_bytes: u64,
 }
 
 impl Prepared {
-    /// Checks everything that can be checked without running, and builds deterministic topologies.
-    pub fn new(scenario: Scenario, origin: &str, inputs: &dyn Inputs) -> Result<Prepared, ScenarioError> {
-        let estimated_bytes = estimate_bytes(&scenario);
+    /// Checks everything that can be checked without running: memory, topology, network and the model's
+    /// parameters against the (first replicate's) topology.
+    pub fn new(
+        scenario: Scenario,
+        origin: &str,
+        inputs: &dyn Inputs,
+        registry: &Registry,
+    ) -> Result<Prepared, ScenarioError> {
+        let model =
+            Arc::clone(registry.get(&scenario.model.kind).map_err(|m| ScenarioError::new(origin, "model.kind", m))?);
+        let size = scenario.topology.size_estimate();
+        let estimated_bytes = generators::estimated_bytes(size.nodes, size.edges)
+            .saturating_add(model.estimated_bytes(&scenario.model.params, &size));
         if estimated_bytes > MEMORY_BUDGET_BYTES {
             return Err(ScenarioError::new(
                 origin,
@@ -65,88 +70,43 @@ impl Prepared {
                 ),
             ));
         }
-        let fixed = if scenario.topology.is_random() {
-            None
-        } else {
-            let mut rng = stream(scenario.seed, 0, Lane::Topology);
-            Some(Arc::new(build(&scenario, origin, &mut rng, inputs)?))
-        };
-        let notes = fixed.as_ref().map(|b| b.notes.clone()).unwrap_or_default();
-        let prepared = Prepared { scenario, origin: origin.to_owned(), fixed, notes, estimated_bytes };
-        // Check the model against the first replicate's topology, so bad parameters fail before any run.
-        let built = prepared.topology(0)?;
-        prepared.validate_model(&built)?;
+        let mut prepared =
+            Prepared { scenario, origin: origin.to_owned(), model, fixed: None, notes: Vec::new(), estimated_bytes };
+        let random = prepared.scenario.topology.is_random();
+        // Random kinds never read files; replicate 0's graph stands for the others in the checks.
+        let built = prepared.build(0, if random { &NoInputs } else { inputs })?;
         check_latency(&prepared, &built.topology)?;
+        prepared.notes.clone_from(&built.notes);
+        let runnable = prepared.prepare_model(built, None)?;
+        if !random {
+            prepared.fixed = Some(runnable);
+        }
         Ok(prepared)
     }
 
-    fn topology(&self, replicate: u32) -> Result<Arc<Built>, ScenarioError> {
-        match &self.fixed {
-            Some(t) => Ok(Arc::clone(t)),
-            None => {
-                // Random kinds never read files.
-                let mut rng = stream(self.scenario.seed, u64::from(replicate), Lane::Topology);
-                build(&self.scenario, &self.origin, &mut rng, &NoInputs).map(Arc::new)
-            }
-        }
+    /// Replicate `replicate`'s topology (the fixed one for replicate 0).
+    fn build(&self, replicate: u32, inputs: &dyn Inputs) -> Result<Built, ScenarioError> {
+        let mut rng = stream(self.scenario.seed, u64::from(replicate), Lane::Topology);
+        self.scenario.topology.build(&mut rng, inputs).map_err(|e| {
+            let field = if e.field.is_empty() { "topology".to_owned() } else { format!("topology.{}", e.field) };
+            ScenarioError::new(&self.origin, field, e.message)
+        })
+    }
+
+    fn prepare_model(&self, built: Built, replicate: Option<u32>) -> Result<Box<dyn Runnable>, ScenarioError> {
+        let env = Env { topology: Arc::new(built.topology), hosts: built.hosts.into(), network: self.network() };
+        self.model.prepare(&self.scenario.model.params, &env).map_err(|e| {
+            let message = match replicate {
+                Some(r) => format!("{} (replicate {r})", e.message),
+                None => e.message.clone(),
+            };
+            ScenarioError::new(&self.origin, e.path("model"), message)
+        })
     }
 
     /// Estimated memory of one run (topology and model state), for deciding how many runs fit at once.
     pub fn estimated_bytes(&self) -> u64 {
         self.estimated_bytes
-    }
-
-    fn validate_model(&self, built: &Built) -> Result<(), ScenarioError> {
-        self.dispatch(built, Step::Validate).map(drop)
-    }
-
-    /// Checks the model against `built` (for `Step::Validate`, or a replicate whose topology is new) and
-    /// runs it for `Step::Run`. One dispatch for both, so that the underlay of Chord and ALM, whose
-    /// distance table takes seconds at scale, is computed once per replicate.
-    fn dispatch(&self, built: &Built, step: Step) -> Result<Option<Outcome>, ScenarioError> {
-        let (seed, network, t) = (self.scenario.seed, self.network(), &built.topology);
-        let check = match step {
-            Step::Validate => true,
-            Step::Run(r) => r > 0 && self.fixed.is_none(),
-        };
-        let run = match step {
-            Step::Validate => None,
-            Step::Run(r) => Some(u64::from(r)),
-        };
-        let then = |valid: &dyn Fn() -> Result<(), ModelError>, go: &dyn Fn(u64) -> Outcome| {
-            if check {
-                valid()?;
-            }
-            Ok(run.map(go))
-        };
-        match &self.scenario.model {
-            ModelSpec::Flooding(p) => {
-                then(&|| p.validate("model", t), &|r| models::flooding::run(p, t, network, seed, r))
-            }
-            ModelSpec::AntiEntropy(p) => {
-                then(&|| p.validate("model", t), &|r| epidemic::anti_entropy::run(p, t, network, seed, r))
-            }
-            ModelSpec::Rumor(p) => then(&|| p.validate("model", t), &|r| epidemic::rumor::run(p, t, network, seed, r)),
-            ModelSpec::DeathCertificates(p) => {
-                then(&|| p.validate("model", t), &|r| epidemic::death::run(p, t, network, seed, r))
-            }
-            ModelSpec::Aggregation(p) => {
-                then(&|| p.validate("model", t), &|r| epidemic::aggregation::run(p, t, network, seed, r))
-            }
-            ModelSpec::Chord(p) => {
-                with_overlay(built, |o| then(&|| p.validate("model", o), &|r| models::chord::run(p, o, seed, r)))
-            }
-            ModelSpec::Alm(p) => {
-                underlay(built).and_then(|u| then(&|| p.validate("model", &u), &|r| models::alm::run(p, &u, seed, r)))
-            }
-        }
-        .map_err(|e| {
-            let message = match step {
-                Step::Run(r) => format!("{} (replicate {r})", e.message),
-                Step::Validate => e.message,
-            };
-            ScenarioError::new(&self.origin, e.field, message)
-        })
     }
 
     fn network(&self) -> Network {
@@ -161,8 +121,14 @@ impl Prepared {
 
     /// Runs replicate `replicate` (draws from stream (seed, replicate)).
     pub fn run_replicate(&self, replicate: u32) -> Result<Outcome, ScenarioError> {
-        let built = self.topology(replicate)?;
-        Ok(self.dispatch(&built, Step::Run(replicate))?.expect("a run step returns an outcome"))
+        let (seed, run) = (self.scenario.seed, u64::from(replicate));
+        match &self.fixed {
+            Some(model) => Ok(model.run(seed, run)),
+            None => {
+                let built = self.build(replicate, &NoInputs)?;
+                Ok(self.prepare_model(built, Some(replicate))?.run(seed, run))
+            }
+        }
     }
 
     /// Runs every replicate, in parallel when memory allows; results are in replicate order whatever
@@ -182,42 +148,6 @@ impl Prepared {
     }
 }
 
-/// The underlay of Chord and ALM: the topology's graph with its hosts (every node when none are named).
-fn underlay(built: &Built) -> Result<Underlay<'_>, ModelError> {
-    let graph = built.topology.as_graph().ok_or_else(|| {
-        ModelError::new(
-            "topology.kind",
-            "this model needs a router-level graph (transit_stub, edge_list, graphml, edges, ...), not an implicit \
-             complete graph",
-        )
-    })?;
-    let hosts = if built.hosts.is_empty() { (0..graph.node_count()).collect() } else { built.hosts.clone() };
-    Underlay::new(graph, hosts).map_err(|e| {
-        let field = if e.field.starts_with("topology") { e.field } else { format!("topology.{}", e.field) };
-        ModelError { field, ..e }
-    })
-}
-
-/// Chord runs on bare overlay nodes over a complete topology, and on the hosts of an underlay otherwise.
-fn with_overlay<T>(built: &Built, f: impl FnOnce(Overlay<'_>) -> Result<T, ModelError>) -> Result<T, ModelError> {
-    match &built.topology {
-        Topology::Complete { nodes } => f(Overlay::Nodes(*nodes)),
-        Topology::Graph(_) => f(Overlay::Hosts(&underlay(built)?)),
-    }
-}
-
-fn build(
-    scenario: &Scenario,
-    origin: &str,
-    rng: &mut sim_core::rng::SimRng,
-    inputs: &dyn Inputs,
-) -> Result<Built, ScenarioError> {
-    scenario.topology.build(rng, inputs).map_err(|e| {
-        let field = if e.field.is_empty() { "topology".to_owned() } else { format!("topology.{}", e.field) };
-        ScenarioError::new(origin, field, e.message)
-    })
-}
-
 fn check_latency(p: &Prepared, topology: &Topology) -> Result<(), ScenarioError> {
     let weighted = topology.as_graph().is_some_and(|g| g.is_weighted());
     if matches!(p.scenario.network.latency, LatencySpec::EdgeWeight(_)) && !weighted {
@@ -229,33 +159,6 @@ fn check_latency(p: &Prepared, topology: &Topology) -> Result<(), ScenarioError>
         ));
     }
     Ok(())
-}
-
-/// Memory a run needs: the topology's arrays plus the model's per-node state and in-flight messages.
-fn estimate_bytes(s: &Scenario) -> u64 {
-    let (nodes, edges, logical_edges) = s.topology.size_estimate();
-    let graph = generators::estimated_bytes(nodes, edges);
-    let model = match &s.model {
-        // A reached bit per node, plus up to one queued 16-byte event per arc.
-        ModelSpec::Flooding(_) => (nodes / 8).saturating_add(logical_edges.saturating_mul(32)),
-        // Packed replica state: a few bits per node in rounds, a byte or two with event timers.
-        ModelSpec::AntiEntropy(_) | ModelSpec::Rumor(_) => nodes.saturating_mul(2).saturating_add(edges * 16),
-        // Per-node stores of keys, versions and certificates.
-        ModelSpec::DeathCertificates(_) => nodes.saturating_mul(64),
-        // One f64 estimate per node.
-        ModelSpec::Aggregation(_) => nodes.saturating_mul(16),
-        // Finger tables (one u32 per bit) and ids.
-        ModelSpec::Chord(p) => nodes.saturating_mul(u64::from(p.ring.bits) * 4 + 16),
-        // The underlay's distance table between access routers, 4 bytes per pair, dominates.
-        ModelSpec::Alm(_) => {
-            let routers = match &s.topology {
-                TopologySpec::TransitStub(t) => nodes.saturating_sub(u64::from(t.hosts)),
-                _ => nodes,
-            };
-            routers.saturating_mul(routers).saturating_mul(4)
-        }
-    };
-    graph.saturating_add(model)
 }
 
 pub(crate) fn human_bytes(b: u64) -> String {

@@ -1,14 +1,8 @@
 //! The scenario file format: what to simulate, on which topology and network, how often, with which seed.
 
-use models::alm::AlmParams;
-use models::chord::ChordParams;
-use models::epidemic::aggregation::AggregationParams;
-use models::epidemic::anti_entropy::AntiEntropyParams;
-use models::epidemic::death::DeathParams;
-use models::epidemic::rumor::RumorParams;
-use models::flooding::FloodingParams;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use sim_core::topology::generators::TransitStubParams;
 
 use crate::tagged::{Variant, body, tagged};
@@ -283,49 +277,43 @@ pub struct ExponentialLatency {
 #[serde(deny_unknown_fields)]
 pub struct Empty {}
 
-/// The protocol and its parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ModelSpec {
-    /// Flooding: full, probabilistic, degree-dependent or GOSSIP1(p, k).
-    Flooding(FloodingParams),
-    /// Anti-entropy: push, pull or push-pull, in synchronous rounds or event-driven.
-    AntiEntropy(AntiEntropyParams),
-    /// Rumor spreading (the lecture model and the Demers et al. variants), optionally followed by
-    /// anti-entropy until every node is updated.
-    Rumor(RumorParams),
-    /// Deletion by death certificates: lifetime-limited or collected once every node holds them.
-    DeathCertificates(DeathParams),
-    /// Push-pull gossip averaging and size estimation.
-    Aggregation(AggregationParams),
-    /// Chord lookups (and churn with stabilisation) on the topology's hosts, or on `complete.nodes`
-    /// overlay nodes without an underlay.
-    Chord(ChordParams),
-    /// Application-level multicast over Chord-built or explicit trees on a router-level underlay.
-    Alm(AlmParams),
+/// The protocol and its parameters: `kind` names a model of the [`crate::Registry`], the other fields are
+/// that model's parameters. Parsing a scenario checks them against the model and writes them back with
+/// every default filled in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSpec {
+    pub kind: String,
+    pub params: Map<String, Value>,
 }
 
-kind_tagged!(ModelSpec {
-    "flooding" => Flooding,
-    "anti_entropy" => AntiEntropy,
-    "rumor" => Rumor,
-    "death_certificates" => DeathCertificates,
-    "aggregation" => Aggregation,
-    "chord" => Chord,
-    "alm" => Alm,
-});
-
-impl ModelSpec {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ModelSpec::Flooding(_) => "flooding",
-            ModelSpec::AntiEntropy(_) => "anti_entropy",
-            ModelSpec::Rumor(_) => "rumor",
-            ModelSpec::DeathCertificates(_) => "death_certificates",
-            ModelSpec::Aggregation(_) => "aggregation",
-            ModelSpec::Chord(_) => "chord",
-            ModelSpec::Alm(_) => "alm",
+impl Serialize for ModelSpec {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.params.len() + 1))?;
+        map.serialize_entry("kind", &self.kind)?;
+        for (k, v) in &self.params {
+            map.serialize_entry(k, v)?;
         }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for ModelSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let (kind, params) =
+            crate::tagged::split_kind(d, &|| "the name of a model (`dissem schema` lists them)".into())?;
+        Ok(ModelSpec { kind, params })
+    }
+}
+
+/// Which kinds exist depends on the registry; [`crate::Registry::schema`] lists them.
+impl JsonSchema for ModelSpec {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ModelSpec".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({"type": "object", "required": ["kind"], "properties": {"kind": {"type": "string"}}})
     }
 }
 
@@ -349,22 +337,6 @@ mod tests {
         for s in lat {
             let v = serde_json::to_value(&s).unwrap();
             assert_eq!(serde_json::from_value::<LatencySpec>(v).unwrap(), s);
-        }
-        let chord: ChordParams = serde_json::from_value(serde_json::json!({})).unwrap();
-        let alm: AlmParams = serde_json::from_value(serde_json::json!({"groups": [{"members": "all"}]})).unwrap();
-        let empty = || serde_json::json!({});
-        let models = [
-            ModelSpec::Flooding(FloodingParams::default()),
-            ModelSpec::AntiEntropy(serde_json::from_value(empty()).unwrap()),
-            ModelSpec::Rumor(serde_json::from_value(empty()).unwrap()),
-            ModelSpec::DeathCertificates(serde_json::from_value(empty()).unwrap()),
-            ModelSpec::Aggregation(serde_json::from_value(empty()).unwrap()),
-            ModelSpec::Chord(chord),
-            ModelSpec::Alm(alm),
-        ];
-        for m in models {
-            let v = serde_json::to_value(&m).unwrap();
-            assert_eq!(serde_json::from_value::<ModelSpec>(v).unwrap(), m);
         }
     }
 }

@@ -21,6 +21,7 @@ use sim_core::rng::derive_seed;
 use crate::error::ScenarioError;
 use crate::load::parse;
 use crate::overrides::set_path;
+use crate::registry::Registry;
 use crate::report::RunReport;
 use crate::run::{Inputs, MEMORY_BUDGET_BYTES, Prepared};
 use crate::spec::Scenario;
@@ -126,13 +127,19 @@ pub fn parse_sweep(text: &str, origin: &str) -> Result<SweepSpec, ScenarioError>
 
 /// Expands `spec` (read from `origin`) over the base scenario text `base` (read from `base_origin`), parsing
 /// and checking the scenario of every point.
-pub fn expand(spec: &SweepSpec, origin: &str, base: &str, base_origin: &str) -> Result<Sweep, ScenarioError> {
+pub fn expand(
+    spec: &SweepSpec,
+    origin: &str,
+    base: &str,
+    base_origin: &str,
+    registry: &Registry,
+) -> Result<Sweep, ScenarioError> {
     let mut doc: Value =
         serde_json::from_str(base).map_err(|e| ScenarioError::new(base_origin, "", format!("not valid JSON: {e}")))?;
     for (path, value) in &spec.set {
         set_path(&mut doc, path, value.clone()).map_err(|m| ScenarioError::new(origin, format!("set.{path}"), m))?;
     }
-    let defaults = parse(&doc.to_string(), base_origin, &[])?;
+    let defaults = parse(&doc.to_string(), base_origin, &[], registry)?;
     let seed = spec.seed.unwrap_or(defaults.seed);
     let replicates = spec.replicates.unwrap_or(defaults.replicates);
     if replicates == 0 {
@@ -173,7 +180,7 @@ pub fn expand(spec: &SweepSpec, origin: &str, base: &str, base_origin: &str) -> 
             for (path, value) in fixed {
                 set_path(&mut point_doc, path, value).expect("the document is an object");
             }
-            let scenario = parse(&point_doc.to_string(), &point_origin(origin, p, &parameters), &[])?;
+            let scenario = parse(&point_doc.to_string(), &point_origin(origin, p, &parameters), &[], registry)?;
             Ok(SweepPoint { parameters, scenario })
         })
         .collect::<Result<Vec<_>, ScenarioError>>()?;
@@ -506,12 +513,17 @@ impl Sweep {
     }
 
     /// Checks every point (topology, memory, model parameters) without running; in point order.
-    pub fn prepare(&self, origin: &str, inputs: &dyn Inputs) -> Result<Vec<Prepared>, ScenarioError> {
+    pub fn prepare(
+        &self,
+        origin: &str,
+        inputs: &dyn Inputs,
+        registry: &Registry,
+    ) -> Result<Vec<Prepared>, ScenarioError> {
         self.points
             .par_iter()
             .enumerate()
             .map(|(p, point)| {
-                Prepared::new(point.scenario.clone(), &point_origin(origin, p, &point.parameters), inputs)
+                Prepared::new(point.scenario.clone(), &point_origin(origin, p, &point.parameters), inputs, registry)
             })
             .collect()
     }
@@ -641,7 +653,7 @@ mod tests {
     const RING: &str = r#"{"name": "ring", "topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding"}, "replicates": 3}"#;
 
     fn sweep(text: &str) -> Result<Sweep, ScenarioError> {
-        expand(&parse_sweep(text, "s.json")?, "s.json", RING, "ring.json")
+        expand(&parse_sweep(text, "s.json")?, "s.json", RING, "ring.json", &Registry::builtin())
     }
 
     fn nodes(s: &Sweep) -> Vec<Value> {
@@ -688,7 +700,9 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         // Expansion checks types and ranges; preparing checks model parameters against the topology.
-        let field = |text: &str| sweep(text).and_then(|s| s.prepare("s.json", &NoInputs).map(drop)).unwrap_err();
+        let field = |text: &str| {
+            sweep(text).and_then(|s| s.prepare("s.json", &NoInputs, &Registry::builtin()).map(drop)).unwrap_err()
+        };
         let e = field(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.5, 2]}}"#);
         assert_eq!(e.field, "model.p_flood", "{e}");
         assert!(e.origin.contains("point 1 (model.p_flood=2)"), "{e}");
@@ -737,7 +751,7 @@ mod tests {
     }
 
     fn run_text(s: &Sweep, runs: &[u64]) -> String {
-        let prepared = s.prepare("s.json", &NoInputs).unwrap();
+        let prepared = s.prepare("s.json", &NoInputs, &Registry::builtin()).unwrap();
         let mut text = String::new();
         s.execute(&prepared, runs, &mut |row| {
             text += &row.to_line();
@@ -795,7 +809,10 @@ mod tests {
         let s = sweep(r#"{"scenario": "r", "replicates": 5, "parameters": {"model.p_flood": [0.5]}}"#).unwrap();
         let rows = parse_rows(&run_text(&s, &s.runs(None))).unwrap();
         let report = &s.point_reports(rows)[0];
-        let alone = Prepared::new(s.points[0].scenario.clone(), "p", &NoInputs).unwrap().run_all(&|| ()).unwrap();
+        let alone = Prepared::new(s.points[0].scenario.clone(), "p", &NoInputs, &Registry::builtin())
+            .unwrap()
+            .run_all(&|| ())
+            .unwrap();
         assert_eq!(report.metrics(), alone.metrics());
     }
 }

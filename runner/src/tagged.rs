@@ -12,20 +12,42 @@ use serde_json::{Map, Value};
 pub(crate) type Variant<T> = (&'static str, fn(Map<String, Value>) -> Result<T, String>);
 
 pub(crate) fn tagged<'de, D: Deserializer<'de>, T>(d: D, variants: &[Variant<T>]) -> Result<T, D::Error> {
+    let tags = || {
+        let names: Vec<String> = variants.iter().map(|(t, _)| format!("\"{t}\"")).collect();
+        format!("one of {}", names.join(", "))
+    };
+    let (kind, map) = split_kind(d, &tags)?;
+    let Some((_, build)) = variants.iter().find(|(t, _)| *t == kind) else {
+        return Err(D::Error::custom(format!("at `kind`: unknown kind \"{}\"; expected {}", shorten(&kind), tags())));
+    };
+    build(map).map_err(D::Error::custom)
+}
+
+/// Splits `{"kind": "...", rest}` into the kind and the rest; `expected` describes the allowed kinds.
+pub(crate) fn split_kind<'de, D: Deserializer<'de>>(
+    d: D,
+    expected: &dyn Fn() -> String,
+) -> Result<(String, Map<String, Value>), D::Error> {
     let value = Value::deserialize(d)?;
     let Value::Object(mut map) = value else {
         return Err(D::Error::custom(format!("expected an object with a \"kind\" field, got {}", kind_of(&value))));
     };
-    let tags = || variants.iter().map(|(t, _)| format!("\"{t}\"")).collect::<Vec<_>>().join(", ");
-    let kind = match map.remove("kind") {
-        Some(Value::String(s)) => s,
-        Some(other) => return Err(D::Error::custom(format!("at `kind`: expected a string, got {}", kind_of(&other)))),
-        None => return Err(D::Error::custom(format!("missing field `kind`; expected one of {}", tags()))),
-    };
-    let Some((_, build)) = variants.iter().find(|(t, _)| *t == kind) else {
-        return Err(D::Error::custom(format!("at `kind`: unknown kind \"{kind}\"; expected one of {}", tags())));
-    };
-    build(map).map_err(D::Error::custom)
+    // shift_remove keeps the other fields in their order (remove would swap the last one into place).
+    match map.shift_remove("kind") {
+        Some(Value::String(kind)) => Ok((kind, map)),
+        Some(other) => Err(D::Error::custom(format!("at `kind`: expected a string, got {}", kind_of(&other)))),
+        None => Err(D::Error::custom(format!("missing field `kind`; expected {}", expected()))),
+    }
+}
+
+/// A user's string as an error message quotes it: at most 60 characters, so that a huge value does not
+/// make a huge message.
+pub(crate) fn shorten(text: &str) -> String {
+    const MAX: usize = 60;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 /// Deserialises a variant body, prefixing errors with their path inside it.

@@ -1,6 +1,7 @@
 //! Building a topology from its spec: generators, files, inline edge lists; size estimates for the
 //! memory guard.
 
+use models::Size;
 use sim_core::NodeId;
 use sim_core::TopologyError;
 use sim_core::rng::SimRng;
@@ -39,38 +40,39 @@ impl TopologySpec {
         )
     }
 
-    /// (nodes, stored edges, edges a protocol may use) — known before building, for the memory guard.
-    /// Files count as 0 edges here: their size is bounded by the file already read.
-    pub fn size_estimate(&self) -> (u64, u64, u64) {
+    /// Sizes known before building, for the memory guard. Files count as 0 nodes and edges here: their size
+    /// is bounded by the file already read.
+    pub fn size_estimate(&self) -> Size {
         let n = |x: u32| u64::from(x);
-        let (nodes, edges) = match self {
+        let (nodes, edges, hosts) = match self {
             TopologySpec::Complete(s) => {
                 let nodes = n(s.nodes);
-                return (nodes, 0, nodes.saturating_mul(nodes.saturating_sub(1)) / 2);
+                let pairs = nodes.saturating_mul(nodes.saturating_sub(1)) / 2;
+                return Size { nodes, edges: 0, usable_edges: pairs, hosts: 0 };
             }
-            TopologySpec::Ring(s) => (n(s.nodes), n(s.nodes)),
-            TopologySpec::Grid(s) => (n(s.rows) * n(s.cols), 2 * n(s.rows) * n(s.cols)),
+            TopologySpec::Ring(s) => (n(s.nodes), n(s.nodes), 0),
+            TopologySpec::Grid(s) => (n(s.rows) * n(s.cols), 2 * n(s.rows) * n(s.cols), 0),
             TopologySpec::ErdosRenyi(s) => {
                 let pairs = n(s.nodes).saturating_mul(n(s.nodes).saturating_sub(1)) / 2;
-                (n(s.nodes), (pairs as f64 * s.p.clamp(0.0, 1.0)).ceil() as u64)
+                (n(s.nodes), (pairs as f64 * s.p.clamp(0.0, 1.0)).ceil() as u64, 0)
             }
-            TopologySpec::RandomRegular(s) => (n(s.nodes), n(s.nodes).saturating_mul(n(s.degree)) / 2),
-            TopologySpec::BarabasiAlbert(s) => (n(s.nodes), n(s.nodes).saturating_mul(n(s.m))),
-            TopologySpec::WattsStrogatz(s) => (n(s.nodes), n(s.nodes).saturating_mul(n(s.k)) / 2),
+            TopologySpec::RandomRegular(s) => (n(s.nodes), n(s.nodes).saturating_mul(n(s.degree)) / 2, 0),
+            TopologySpec::BarabasiAlbert(s) => (n(s.nodes), n(s.nodes).saturating_mul(n(s.m)), 0),
+            TopologySpec::WattsStrogatz(s) => (n(s.nodes), n(s.nodes).saturating_mul(n(s.k)) / 2, 0),
             TopologySpec::TransitStub(s) => {
                 let transit = n(s.transit_domains) * n(s.transit_per_domain);
                 let routers = transit + transit * n(s.stubs_per_transit) * n(s.stub_size);
                 let extra = (n(s.stub_size).pow(2) as f64 * s.edge_probability.clamp(0.0, 1.0)) as u64;
-                (routers + n(s.hosts), routers * (2 + extra) + n(s.hosts))
+                (routers + n(s.hosts), routers * (2 + extra) + n(s.hosts), n(s.hosts))
             }
-            TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Edges(_) => (0, 0),
+            TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Edges(_) => (0, 0, 0),
         };
-        (nodes, edges, edges)
+        Size { nodes, edges, usable_edges: edges, hosts }
     }
 
     /// Builds the topology, drawing from `rng` if it is random and reading files through `inputs`.
     pub fn build(&self, rng: &mut SimRng, inputs: &dyn Inputs) -> Result<Built, BuildError> {
-        let graph = |g: Result<Graph, TopologyError>| g.map(|g| plain(Topology::Graph(g))).map_err(generator_error);
+        let graph = |g: Result<Graph, TopologyError>| g.map(|g| plain(Topology::from(g))).map_err(generator_error);
         match self {
             TopologySpec::Complete(s) => Topology::complete(s.nodes).map(plain).map_err(generator_error),
             TopologySpec::Ring(s) => graph(generators::ring(s.nodes)),
@@ -81,7 +83,7 @@ impl TopologySpec {
             TopologySpec::WattsStrogatz(s) => graph(generators::watts_strogatz(s.nodes, s.k, s.beta, rng)),
             TopologySpec::TransitStub(s) => {
                 let ts = generators::transit_stub(&transit_stub_params(s), rng).map_err(generator_error)?;
-                Ok(Built { topology: Topology::Graph(ts.graph), hosts: ts.hosts, notes: Vec::new() })
+                Ok(Built { topology: Topology::from(ts.graph), hosts: ts.hosts, notes: Vec::new() })
             }
             TopologySpec::EdgeList(s) => {
                 let text = inputs.read(&s.path).map_err(|m| BuildError { field: "path".into(), message: m })?;
@@ -96,7 +98,7 @@ impl TopologySpec {
                 loaded(parse::graphml(&text, weights), &s.path)
             }
             TopologySpec::Edges(s) => parse::edge_list(&s.edges.join("\n"))
-                .map(|l| Built { topology: Topology::Graph(l.graph), hosts: Vec::new(), notes: l.report.notes })
+                .map(|l| Built { topology: Topology::from(l.graph), hosts: Vec::new(), notes: l.report.notes })
                 .map_err(|e| match e {
                     TopologyError::Parse { line, message } => {
                         BuildError { field: format!("edges[{}]", line - 1), message }
@@ -150,7 +152,7 @@ fn generator_error(e: TopologyError) -> BuildError {
 fn loaded(result: Result<Loaded, TopologyError>, path: &str) -> Result<Built, BuildError> {
     let l = result.map_err(|e| BuildError { field: "path".into(), message: format!("{path}: {e}") })?;
     let notes = l.report.notes.iter().map(|n| format!("{path}: {n}")).collect();
-    Ok(Built { topology: Topology::Graph(l.graph), hosts: Vec::new(), notes })
+    Ok(Built { topology: Topology::from(l.graph), hosts: Vec::new(), notes })
 }
 
 fn transit_stub_params(s: &TransitStubSpec) -> TransitStubParams {

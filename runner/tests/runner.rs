@@ -1,6 +1,6 @@
 //! Integration tests of the runner crate: parse → prepare → run, determinism, checks.
 
-use runner::{NoInputs, Prepared, parse};
+use runner::{NoInputs, Prepared, Registry, parse};
 use serde_json::json;
 
 const RING: &str = r#"{
@@ -11,7 +11,13 @@ const RING: &str = r#"{
 }"#;
 
 fn prepared(text: &str, overrides: &[(String, serde_json::Value)]) -> Prepared {
-    Prepared::new(parse(text, "test.json", overrides).unwrap(), "test.json", &NoInputs).unwrap()
+    Prepared::new(
+        parse(text, "test.json", overrides, &Registry::builtin()).unwrap(),
+        "test.json",
+        &NoInputs,
+        &Registry::builtin(),
+    )
+    .unwrap()
 }
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
@@ -52,7 +58,14 @@ fn full_flooding_checks_pass_and_a_wrong_expectation_fails() {
 #[test]
 fn oversized_scenarios_are_refused_before_allocating() {
     let text = r#"{"topology": {"kind": "complete", "nodes": 4000000000}, "model": {"kind": "flooding"}}"#;
-    let err = Prepared::new(parse(text, "big.json", &[]).unwrap(), "big.json", &NoInputs).err().unwrap();
+    let err = Prepared::new(
+        parse(text, "big.json", &[], &Registry::builtin()).unwrap(),
+        "big.json",
+        &NoInputs,
+        &Registry::builtin(),
+    )
+    .err()
+    .unwrap();
     assert_eq!(err.field, "topology");
     assert!(err.message.contains("memory"), "{err}");
 }
@@ -60,10 +73,24 @@ fn oversized_scenarios_are_refused_before_allocating() {
 #[test]
 fn model_errors_name_the_field() {
     let text = r#"{"topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding", "source": 10}}"#;
-    let err = Prepared::new(parse(text, "s.json", &[]).unwrap(), "s.json", &NoInputs).err().unwrap();
+    let err = Prepared::new(
+        parse(text, "s.json", &[], &Registry::builtin()).unwrap(),
+        "s.json",
+        &NoInputs,
+        &Registry::builtin(),
+    )
+    .err()
+    .unwrap();
     assert_eq!(err.field, "model.source");
     let text = r#"{"topology": {"kind": "ring", "nodes": 10}, "network": {"latency": {"kind": "edge_weight"}},
                    "model": {"kind": "flooding"}}"#;
-    let err = Prepared::new(parse(text, "s.json", &[]).unwrap(), "s.json", &NoInputs).err().unwrap();
+    let err = Prepared::new(
+        parse(text, "s.json", &[], &Registry::builtin()).unwrap(),
+        "s.json",
+        &NoInputs,
+        &Registry::builtin(),
+    )
+    .err()
+    .unwrap();
     assert_eq!(err.field, "network.latency.kind");
 }

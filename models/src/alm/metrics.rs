@@ -151,7 +151,7 @@ pub(crate) struct Scratch {
 }
 
 impl Scratch {
-    pub fn new(underlay: &Underlay<'_>) -> Self {
+    pub fn new(underlay: &Underlay) -> Self {
         let (edges, nodes) = (underlay.graph().edge_count(), underlay.graph().node_count() as usize);
         Scratch {
             slot: vec![NONE; underlay.len() as usize],
@@ -226,7 +226,7 @@ impl Scratch {
 /// the unicast path between its end hosts), of IP multicast (the source's shortest-path tree to the
 /// receivers) and of unicast to every receiver; delays, stretch, node stress, depth and tree costs. The MST is
 /// computed when the source and members number at most `mst_limit` (Prim, quadratic).
-pub(crate) fn measure(u: &Underlay<'_>, d: Dissemination, mst_limit: u32, scratch: &mut Scratch) -> GroupCosts {
+pub(crate) fn measure(u: &Underlay, d: Dissemination, mst_limit: u32, scratch: &mut Scratch) -> GroupCosts {
     let tree = &d.tree;
     let k = tree.len();
     let adjacency = tree.adjacency();
@@ -338,7 +338,7 @@ pub(crate) fn measure(u: &Underlay<'_>, d: Dissemination, mst_limit: u32, scratc
 }
 
 /// Weight of the minimum spanning tree of the complete graph on `nodes` with unicast delays (Prim, O(k²)).
-pub fn mst(u: &Underlay<'_>, nodes: &[u32]) -> u64 {
+pub fn mst(u: &Underlay, nodes: &[u32]) -> u64 {
     let from_first = u.delays_from(nodes[0]);
     let mut best: Vec<u64> = nodes.iter().map(|&v| from_first.to(v)).collect();
     let mut done = vec![false; nodes.len()];
@@ -383,7 +383,7 @@ mod tests {
         let (s, a, bb, t, x) = (0, 1, 2, 3, 4);
         b.edge(s, a).edge(s, bb).edge(a, t).edge(bb, t).edge(t, x);
         let g = b.build().unwrap();
-        let u = Underlay::new(&g, vec![s, x]).unwrap();
+        let u = Underlay::new(g.clone().into(), vec![s, x]).unwrap();
         let mut scratch = Scratch::new(&u);
         for (e, to) in [(0, a), (1, bb), (2, t), (3, t), (4, x)] {
             scratch.arc(&g, e, to);

@@ -25,7 +25,8 @@ use sim_core::rng::{Lane, below, stream};
 use sim_core::topology::EdgeId;
 
 use crate::chord::{IdSpace, MAX_BITS, Overlay, Ring, RingParams};
-use crate::{Check, ModelError, Outcome};
+use crate::model::{Env, Model, Size};
+use crate::{Check, ModelError, Outcome, join};
 pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
 use metrics::{Scratch, quantile};
 pub use tree::{Tree, TreeError, chord_tree, explicit_tree};
@@ -234,21 +235,21 @@ impl AlmParams {
         self.zipf_groups.is_some() || self.groups.iter().any(|g| g.tree.is_none())
     }
 
-    pub fn validate(&self, prefix: &str, underlay: &Underlay<'_>) -> Result<(), ModelError> {
+    pub fn validate(&self, prefix: &str, underlay: &Underlay) -> Result<(), ModelError> {
         if self.uses_chord() {
-            self.ring.validate(&format!("{prefix}.ring"), Overlay::Hosts(underlay))?;
+            self.ring.validate(&join(prefix, "ring"), Overlay::Hosts(underlay))?;
         }
         if self.groups.is_empty() && self.zipf_groups.is_none() {
-            return Err(ModelError::new(format!("{prefix}.groups"), "no groups: give groups or zipf_groups"));
+            return Err(ModelError::new(join(prefix, "groups"), "no groups: give groups or zipf_groups"));
         }
         if self.histogram_bins == 0 {
-            return Err(ModelError::new(format!("{prefix}.histogram_bins"), "must be at least 1"));
+            return Err(ModelError::new(join(prefix, "histogram_bins"), "must be at least 1"));
         }
         for (i, e) in self.expect.iter().enumerate() {
-            e.value.value().map_err(|m| ModelError::new(format!("{prefix}.expect[{i}].value"), m))?;
+            e.value.value().map_err(|m| ModelError::new(join(prefix, &format!("expect[{i}].value")), m))?;
         }
         if let Some(z) = &self.zipf_groups {
-            let at = |f: &str| format!("{prefix}.zipf_groups.{f}");
+            let at = |f: &str| join(prefix, &format!("zipf_groups.{f}"));
             if z.count == 0 {
                 return Err(ModelError::new(at("count"), "must be at least 1"));
             }
@@ -265,7 +266,7 @@ impl AlmParams {
     }
 
     /// Resolves names and draws mids, members and random sources (protocol stream of (seed, run)).
-    fn plans(&self, prefix: &str, underlay: &Underlay<'_>, seed: u64, run: u64) -> Result<Vec<Plan>, ModelError> {
+    fn plans(&self, prefix: &str, underlay: &Underlay, seed: u64, run: u64) -> Result<Vec<Plan>, ModelError> {
         let names = underlay.names();
         let n = underlay.len();
         // Only Chord groups draw mids, and then the ring's bits have been validated.
@@ -285,7 +286,7 @@ impl AlmParams {
         let mut plans = Vec::new();
         let mut seen_names = BTreeSet::from(["all".to_owned()]);
         for (g, group) in self.groups.iter().enumerate() {
-            let at = |f: &str| format!("{prefix}.groups[{g}].{f}");
+            let at = |f: &str| join(prefix, &format!("groups[{g}].{f}"));
             let name = group.name.clone().unwrap_or_else(|| format!("g{g}"));
             if !seen_names.insert(name.clone()) {
                 return Err(ModelError::new(at("name"), format!("`{name}` is used twice (or is reserved)")));
@@ -409,7 +410,7 @@ impl AlmParams {
                 let build = Build::Chord { mid, members: sample(&mut rng, size) };
                 let source = match &z.source {
                     Source::Root => None,
-                    Source::Node(s) => Some(resolve(&names, s, &format!("{prefix}.zipf_groups.source"))?),
+                    Source::Node(s) => Some(resolve(&names, s, &join(prefix, "zipf_groups.source"))?),
                     Source::RandomMember => Some(random_member(&build, &mut rng)),
                 };
                 plans.push(Plan {
@@ -436,7 +437,7 @@ fn random_member(build: &Build, rng: &mut sim_core::rng::SimRng) -> u32 {
 }
 
 /// Builds every group's tree and measures one message per group. Parameters must have been validated.
-pub fn analyse(params: &AlmParams, underlay: &Underlay<'_>, seed: u64, run: u64) -> Vec<GroupReport> {
+pub fn analyse(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> Vec<GroupReport> {
     let plans = params.plans("alm", underlay, seed, run).expect("validated ALM parameters");
     let ring = params.uses_chord().then(|| {
         let ids = params.ring.node_ids(Overlay::Hosts(underlay), seed, run).expect("validated ring parameters");
@@ -505,7 +506,7 @@ fn disseminate(plan: &Plan, ring: Option<&Ring>, scratch: &mut Scratch) -> Disse
 /// `all.forwarders`, `all.depth_max`, `all.depth_mean`, pooled `all.stretch_*`, and the combined link loads
 /// `all.link_stress_max`, `_mean`, `all.links_used`, `all.network_usage`, `all.ip.*`, `all.unicast.*`
 /// (with histograms), `all.node_stress_max`, `_mean` (children summed over groups per node).
-pub fn run(params: &AlmParams, underlay: &Underlay<'_>, seed: u64, run: u64) -> Outcome {
+pub fn run(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> Outcome {
     let reports = analyse(params, underlay, seed, run);
     let mut out = Outcome::default();
     for r in reports.iter().filter(|r| r.detailed) {
@@ -524,7 +525,7 @@ pub fn run(params: &AlmParams, underlay: &Underlay<'_>, seed: u64, run: u64) -> 
     out
 }
 
-fn loads_outcome(prefix: &str, load: &LinkLoad, underlay: &Underlay<'_>, bins: u32, out: &mut Outcome) {
+fn loads_outcome(prefix: &str, load: &LinkLoad, underlay: &Underlay, bins: u32, out: &mut Outcome) {
     out.metric(&format!("{prefix}link_stress_max"), f64::from(load.max()))
         .metric(&format!("{prefix}link_stress_mean"), load.mean())
         .metric(&format!("{prefix}links_used"), load.links() as f64)
@@ -532,7 +533,7 @@ fn loads_outcome(prefix: &str, load: &LinkLoad, underlay: &Underlay<'_>, bins: u
         .distribution(&format!("{prefix}link_stress_histogram"), load.histogram(bins));
 }
 
-fn group_outcome(r: &GroupReport, underlay: &Underlay<'_>, bins: u32, out: &mut Outcome) {
+fn group_outcome(r: &GroupReport, underlay: &Underlay, bins: u32, out: &mut Outcome) {
     let c = &r.costs;
     let d = &c.dissemination;
     let g = &r.name;
@@ -598,7 +599,7 @@ fn group_outcome(r: &GroupReport, underlay: &Underlay<'_>, bins: u32, out: &mut 
 
 /// Delays and stretch of one member, with independent checks: Dijkstra on the full graph (sim-core) for the
 /// unicast delay and for every overlay hop on the member's path.
-fn reported_member(r: &GroupReport, name: &str, v: u32, underlay: &Underlay<'_>, out: &mut Outcome) {
+fn reported_member(r: &GroupReport, name: &str, v: u32, underlay: &Underlay, out: &mut Outcome) {
     let (c, g) = (&r.costs, &r.name);
     let i = c.index_of(v).expect("members are in the tree");
     let overlay = c.arrival[i as usize];
@@ -648,7 +649,7 @@ fn stretch_quantiles(sorted: &[f64]) -> Vec<f64> {
 }
 
 /// Totals over all groups, each sending one message (the Scribe paper's combined link stress).
-fn totals(reports: &[GroupReport], underlay: &Underlay<'_>, bins: u32, out: &mut Outcome) {
+fn totals(reports: &[GroupReport], underlay: &Underlay, bins: u32, out: &mut Outcome) {
     let graph = underlay.graph();
     let combine = |pick: fn(&GroupCosts) -> &LinkLoad| {
         let mut sum = vec![0u32; graph.edge_count()];
@@ -696,6 +697,39 @@ fn totals(reports: &[GroupReport], underlay: &Underlay<'_>, bins: u32, out: &mut
     loads_outcome("all.ip.", &ip, underlay, bins, out);
     loads_outcome("all.unicast.", &combine(|c| &c.unicast), underlay, bins, out);
     out.metric("all.usage_ratio_ip", alm.usage(graph) as f64 / ip.usage(graph).max(1) as f64);
+}
+
+/// Application-level multicast as a [`Model`]: `model.kind = "alm"`.
+pub struct Alm;
+
+/// ALM's parameters with the underlay they run on (its distance table is computed once).
+pub struct PreparedAlm {
+    params: AlmParams,
+    underlay: Underlay,
+}
+
+impl Model for Alm {
+    const KIND: &'static str = "alm";
+    const ABOUT: &'static str =
+        "Application-level multicast over Chord-built or explicit trees on a router-level underlay.";
+    type Params = AlmParams;
+    type Prepared = PreparedAlm;
+
+    fn prepare(&self, params: &AlmParams, env: &Env) -> Result<PreparedAlm, ModelError> {
+        let underlay = Underlay::of(env)?;
+        params.validate("", &underlay)?;
+        Ok(PreparedAlm { params: params.clone(), underlay })
+    }
+
+    fn run(&self, p: &PreparedAlm, seed: u64, run: u64) -> Outcome {
+        crate::alm::run(&p.params, &p.underlay, seed, run)
+    }
+
+    /// The underlay's distance table between routers, 4 bytes per pair, dominates.
+    fn estimated_bytes(&self, _: &AlmParams, size: &Size) -> u64 {
+        let routers = size.nodes.saturating_sub(size.hosts);
+        routers.saturating_mul(routers).saturating_mul(4)
+    }
 }
 
 #[cfg(test)]

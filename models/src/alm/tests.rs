@@ -74,7 +74,7 @@ fn lecture_params() -> AlmParams {
 #[test]
 fn lecture_example_costs() {
     let (g, hosts) = lecture_network();
-    let u = Underlay::new(&g, hosts).unwrap();
+    let u = Underlay::new(g.clone().into(), hosts).unwrap();
     let params = lecture_params();
     params.validate("alm", &u).unwrap();
     let out = run(&params, &u, 1, 0);
@@ -155,7 +155,7 @@ fn lecture_example_reads_from_json() {
 #[test]
 fn lecture_example_errors_name_the_field() {
     let (g, hosts) = lecture_network();
-    let u = Underlay::new(&g, hosts).unwrap();
+    let u = Underlay::new(g.clone().into(), hosts).unwrap();
     let mut p = lecture_params();
     p.groups[0].tree.as_mut().unwrap().edges.push(["C".into(), "A".into()]);
     let e = p.validate("alm", &u).unwrap_err();
@@ -196,7 +196,7 @@ fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
     let (g, mut hosts) = random_network(60, 400, 3);
     // Two overlay nodes share a host, so one receiver can sit on the source's host.
     hosts.push(hosts[0]);
-    let u = Underlay::new(&g, hosts).unwrap();
+    let u = Underlay::new(g.clone().into(), hosts).unwrap();
     let params = AlmParams {
         ring: RingParams { bits: 24, ids: IdAssignment::Random },
         groups: vec![

@@ -12,12 +12,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use sim_core::NodeId;
-use sim_core::topology::{EdgeId, Graph};
+use sim_core::topology::{EdgeId, Graph, Topology};
 
 use crate::ModelError;
+use crate::model::Env;
 
 const NONE: u32 = u32::MAX;
 /// Distance table entries allowed (4 bytes each): 1 GiB.
@@ -25,8 +27,8 @@ const MAX_TABLE_ENTRIES: u64 = 1 << 28;
 
 /// Overlay nodes placed on the hosts of a weighted graph, with unicast delays and paths between them.
 #[derive(Clone, Debug)]
-pub struct Underlay<'g> {
-    graph: &'g Graph,
+pub struct Underlay {
+    graph: Arc<Graph>,
     /// Graph node of each overlay node.
     hosts: Vec<NodeId>,
     /// How many earlier overlay nodes share this overlay node's host (for names).
@@ -46,23 +48,38 @@ pub struct Underlay<'g> {
     dist: Vec<u32>,
 }
 
-impl<'g> Underlay<'g> {
+impl Underlay {
+    /// The underlay a model's environment describes: its graph with its hosts (every node when none are
+    /// named).
+    pub fn of(env: &Env) -> Result<Underlay, ModelError> {
+        let Topology::Graph(graph) = &*env.topology else {
+            return Err(ModelError::outside(
+                "topology.kind",
+                "this model needs a router-level graph (transit_stub, edge_list, graphml, edges, ...), not an \
+                 implicit complete graph",
+            ));
+        };
+        let hosts = if env.hosts.is_empty() { (0..graph.node_count()).collect() } else { env.hosts.to_vec() };
+        Underlay::new(Arc::clone(graph), hosts)
+    }
+
     /// Places overlay node v on graph node `hosts[v]` (several overlay nodes may share a host) and computes
     /// the distance table. Edge weights are delays and must be ≥ 1; all hosts must be connected.
-    pub fn new(graph: &'g Graph, hosts: Vec<NodeId>) -> Result<Self, ModelError> {
+    pub fn new(graph: Arc<Graph>, hosts: Vec<NodeId>) -> Result<Self, ModelError> {
         let n = graph.node_count();
         if hosts.is_empty() {
-            return Err(ModelError::new("hosts", "no hosts to place overlay nodes on"));
+            return Err(ModelError::outside("topology.hosts", "no hosts to place overlay nodes on"));
         }
         if let Some(&h) = hosts.iter().find(|&&h| h >= n) {
-            return Err(ModelError::new("hosts", format!("host {h} is not a node of the {n}-node graph")));
+            return Err(ModelError::outside("topology.hosts", format!("host {h} is not a node of the {n}-node graph")));
         }
         if let Some(e) = (0..graph.edge_count() as EdgeId).find(|&e| graph.weight(e) == 0) {
             let (u, v) = graph.endpoints(e);
-            return Err(ModelError::new(
-                "topology",
-                format!("link {}-{} has delay 0; delays must be ≥ 1", node_name(graph, u), node_name(graph, v)),
-            ));
+            return Err(ModelError::topology(format!(
+                "link {}-{} has delay 0; delays must be ≥ 1",
+                node_name(&graph, u),
+                node_name(&graph, v)
+            )));
         }
         let mut is_host = vec![0u32; n as usize];
         let repeat = hosts
@@ -95,7 +112,7 @@ impl<'g> Underlay<'g> {
             offsets.push(targets.len() as u32);
         }
         if total_weight / 2 >= u64::from(NONE) {
-            return Err(ModelError::new("topology", "link delays sum to 2^32 or more; use smaller delay units"));
+            return Err(ModelError::topology("link delays sum to 2^32 or more; use smaller delay units"));
         }
         let mut anchor = Vec::with_capacity(hosts.len());
         let mut access = Vec::with_capacity(hosts.len());
@@ -126,16 +143,13 @@ impl<'g> Underlay<'g> {
         }
         let width = core_nodes.len();
         if sources.len() as u64 * width as u64 > MAX_TABLE_ENTRIES {
-            return Err(ModelError::new(
-                "topology",
-                format!(
-                    "{} attachment points × {} core nodes exceed the {}-entry distance table; attach hosts to fewer \
+            return Err(ModelError::topology(format!(
+                "{} attachment points × {} core nodes exceed the {}-entry distance table; attach hosts to fewer \
                      routers",
-                    sources.len(),
-                    width,
-                    MAX_TABLE_ENTRIES
-                ),
-            ));
+                sources.len(),
+                width,
+                MAX_TABLE_ENTRIES
+            )));
         }
         let mut underlay = Underlay {
             graph,
@@ -157,14 +171,11 @@ impl<'g> Underlay<'g> {
         underlay.dist = dist;
         let first = underlay.row_of(sources[0]);
         if let Some(&s) = sources.iter().find(|&&s| first[s as usize] == NONE) {
-            return Err(ModelError::new(
-                "topology",
-                format!(
-                    "hosts at {} and {} are not connected",
-                    node_name(graph, underlay.core_nodes[sources[0] as usize]),
-                    node_name(graph, underlay.core_nodes[s as usize])
-                ),
-            ));
+            return Err(ModelError::topology(format!(
+                "hosts at {} and {} are not connected",
+                node_name(&underlay.graph, underlay.core_nodes[sources[0] as usize]),
+                node_name(&underlay.graph, underlay.core_nodes[s as usize])
+            )));
         }
         Ok(underlay)
     }
@@ -196,8 +207,8 @@ impl<'g> Underlay<'g> {
         &self.dist[r * width..(r + 1) * width]
     }
 
-    pub fn graph(&self) -> &'g Graph {
-        self.graph
+    pub fn graph(&self) -> &Graph {
+        &self.graph
     }
 
     /// Number of overlay nodes.
@@ -231,7 +242,7 @@ impl<'g> Underlay<'g> {
 
     /// Name of overlay node `v`: its host's label (or node number), with `#k` for the k-th repeat of a host.
     pub fn node_name(&self, v: u32) -> String {
-        let base = node_name(self.graph, self.host(v));
+        let base = node_name(&self.graph, self.host(v));
         match self.repeat[v as usize] {
             0 => base,
             k => format!("{base}#{k}"),
@@ -245,7 +256,7 @@ impl<'g> Underlay<'g> {
 
     /// The link between the graph nodes named `a` and `b` (labels, or node numbers in an unlabelled graph).
     pub fn link(&self, a: &str, b: &str) -> Option<EdgeId> {
-        let find = |name: &str| (0..self.graph.node_count()).find(|&v| node_name(self.graph, v) == name);
+        let find = |name: &str| (0..self.graph.node_count()).find(|&v| node_name(&self.graph, v) == name);
         let (a, b) = (find(a)?, find(b)?);
         self.graph.arcs(a).find(|&arc| self.graph.arc_target(arc) == b).map(|arc| self.graph.arc_edge(arc))
     }
@@ -253,7 +264,7 @@ impl<'g> Underlay<'g> {
     /// `a-b` for the link `e`.
     pub fn link_name(&self, e: EdgeId) -> String {
         let (a, b) = self.graph.endpoints(e);
-        format!("{}-{}", node_name(self.graph, a), node_name(self.graph, b))
+        format!("{}-{}", node_name(&self.graph, a), node_name(&self.graph, b))
     }
 
     /// Unicast (shortest-path) delay between overlay nodes `a` and `b`; 0 when they share a host.
@@ -310,7 +321,7 @@ impl<'g> Underlay<'g> {
 /// Unicast delays from one overlay node (see [`Underlay::delays_from`]).
 #[derive(Clone, Copy, Debug)]
 pub struct DelaysFrom<'u> {
-    underlay: &'u Underlay<'u>,
+    underlay: &'u Underlay,
     host: NodeId,
     access: u32,
     row: &'u [u32],
@@ -369,7 +380,7 @@ mod tests {
         #[test]
         fn delays_and_paths_match_dijkstra_on_the_full_graph(r in 3u32..30, h in 1u32..20, seed in any::<u64>()) {
             let (g, hosts) = random_underlay(r, h, seed);
-            let u = Underlay::new(&g, hosts).unwrap();
+            let u = Underlay::new(g.clone().into(), hosts).unwrap();
             for a in 0..u.len() {
                 let sp = ShortestPaths::from(&g, u.host(a));
                 for b in 0..u.len() {
@@ -389,7 +400,7 @@ mod tests {
         b.labels(["R0", "R1", "H2", "H3"].map(String::from).to_vec());
         let g = b.build().unwrap();
         // R0 is a leaf but not a host, so it stays in the core; H2 and H3 are stubs of R1, itself a host.
-        let u = Underlay::new(&g, vec![2, 3, 2, 1]).unwrap();
+        let u = Underlay::new(g.clone().into(), vec![2, 3, 2, 1]).unwrap();
         assert_eq!(u.anchors(), 1);
         assert_eq!(u.access_edge(0), Some(1));
         assert_eq!(u.access_edge(3), None);
@@ -409,10 +420,10 @@ mod tests {
         let mut b = GraphBuilder::new(4);
         b.weighted_edge(0, 1, 1).weighted_edge(2, 3, 1);
         let g = b.build().unwrap();
-        assert!(Underlay::new(&g, vec![0, 3]).unwrap_err().message.contains("not connected"));
+        assert!(Underlay::new(g.clone().into(), vec![0, 3]).unwrap_err().message.contains("not connected"));
         let mut b = GraphBuilder::new(3);
         b.weighted_edge(0, 1, 0).weighted_edge(1, 2, 1);
         let g = b.build().unwrap();
-        assert!(Underlay::new(&g, vec![0, 2]).is_err());
+        assert!(Underlay::new(g.clone().into(), vec![0, 2]).is_err());
     }
 }

@@ -21,7 +21,7 @@ use sim_core::rng::{Lane, SimRng, below, chance, derive_seed, stream};
 use sim_core::rounds::{Flow, RoundProtocol, run_rounds};
 
 use super::IdSpace;
-use crate::{ModelError, Outcome, check_probability};
+use crate::{ModelError, Outcome, check_probability, join};
 
 const NONE: u32 = u32::MAX;
 /// Keeps the churn stream apart from the lookup stream of the same (seed, run).
@@ -110,11 +110,11 @@ impl Default for ChurnParams {
 
 impl ChurnParams {
     pub fn validate(&self, prefix: &str) -> Result<(), ModelError> {
-        check_probability(&format!("{prefix}.fail_rate"), self.fail_rate)?;
-        check_probability(&format!("{prefix}.join_rate"), self.join_rate)?;
+        check_probability(join(prefix, "fail_rate"), self.fail_rate)?;
+        check_probability(join(prefix, "join_rate"), self.join_rate)?;
         if !(self.initially_alive > 0.0 && self.initially_alive <= 1.0) {
             return Err(ModelError::new(
-                format!("{prefix}.initially_alive"),
+                join(prefix, "initially_alive"),
                 format!("must be in (0, 1], got {}", self.initially_alive),
             ));
         }
@@ -125,15 +125,15 @@ impl ChurnParams {
             ("lookups", self.lookups),
         ] {
             if v == 0 {
-                return Err(ModelError::new(format!("{prefix}.{field}"), "must be at least 1"));
+                return Err(ModelError::new(join(prefix, field), "must be at least 1"));
             }
         }
         for (i, e) in self.events.iter().enumerate() {
-            check_probability(&format!("{prefix}.events[{i}].fail"), e.fail)?;
-            check_probability(&format!("{prefix}.events[{i}].join"), e.join)?;
+            check_probability(join(prefix, &format!("events[{i}].fail")), e.fail)?;
+            check_probability(join(prefix, &format!("events[{i}].join")), e.join)?;
             if !(1..=self.rounds).contains(&e.round) {
                 return Err(ModelError::new(
-                    format!("{prefix}.events[{i}].round"),
+                    join(prefix, &format!("events[{i}].round")),
                     format!("must be in 1..={}, got {}", self.rounds, e.round),
                 ));
             }

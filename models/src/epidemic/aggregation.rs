@@ -22,7 +22,8 @@ use sim_core::topology::Topology;
 
 use super::analysis::averaging_factor;
 use super::check_node;
-use crate::{Check, ModelError, Outcome};
+use crate::model::{Bound, Env, Model, Size};
+use crate::{Check, ModelError, Outcome, join};
 
 /// The values nodes start with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -62,9 +63,9 @@ impl Default for AggregationParams {
 impl AggregationParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
     pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
-        check_node(&format!("{prefix}.peak_node"), self.peak_node, topology)?;
+        check_node(join(prefix, "peak_node"), self.peak_node, topology)?;
         if self.cycles == 0 {
-            return Err(ModelError::new(format!("{prefix}.cycles"), "must be at least 1"));
+            return Err(ModelError::new(join(prefix, "cycles"), "must be at least 1"));
         }
         super::check_connected(topology, "averaging")
     }
@@ -157,6 +158,30 @@ pub fn run(params: &AggregationParams, topology: &Topology, _network: Network, s
     out
 }
 
+/// Gossip aggregation as a [`Model`]: `model.kind = "aggregation"`.
+pub struct Aggregation;
+
+impl Model for Aggregation {
+    const KIND: &'static str = "aggregation";
+    const ABOUT: &'static str = "Push-pull gossip averaging and size estimation.";
+    type Params = AggregationParams;
+    type Prepared = Bound<AggregationParams>;
+
+    fn prepare(&self, params: &AggregationParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+        params.validate("", &env.topology)?;
+        Ok(Bound::new(params, env))
+    }
+
+    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
+        crate::epidemic::aggregation::run(&b.params, &b.env.topology, b.env.network, seed, run)
+    }
+
+    /// One f64 estimate per node.
+    fn estimated_bytes(&self, _: &AggregationParams, size: &Size) -> u64 {
+        size.nodes.saturating_mul(16)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +229,7 @@ mod tests {
         for v in 0..100 {
             b.edge(v, (v + 1) % 100);
         }
-        let t = Topology::Graph(b.build().unwrap());
+        let t = Topology::from(b.build().unwrap());
         let p = AggregationParams { initial: Initial::Uniform, ..AggregationParams::default() };
         let out = run(&p, &t, Network::default(), 1, 0);
         assert!(out.get("reduction_factor").unwrap() > 0.5, "a ring mixes slowly");

@@ -40,7 +40,8 @@ use super::replicas::{
     Bitset, ENTRY_BYTES, MAX_STORE_ENTRIES, Replicas, Store, Traffic, Update, UpdateSpec, View, resolve, sync_round,
 };
 use super::{Clock, Link, Links, Mode, Timing, check_connected, check_node};
-use crate::{Check, ModelError, Outcome};
+use crate::model::{Bound, Env, Model, Size};
+use crate::{Check, ModelError, Outcome, join};
 
 /// Parameters of an anti-entropy run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -80,24 +81,24 @@ impl Default for AntiEntropyParams {
 impl AntiEntropyParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
     pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
-        self.timing.validate(&format!("{prefix}.timing"))?;
+        self.timing.validate(&join(prefix, "timing"))?;
         if self.updates.is_empty() {
-            return Err(ModelError::new(format!("{prefix}.updates"), "needs at least one update"));
+            return Err(ModelError::new(join(prefix, "updates"), "needs at least one update"));
         }
         for (i, u) in self.updates.iter().enumerate() {
             if let Some(v) = u.node {
-                check_node(&format!("{prefix}.updates[{i}].node"), v, topology)?;
+                check_node(join(prefix, &format!("updates[{i}].node")), v, topology)?;
             }
         }
         if self.max_rounds == 0 {
-            return Err(ModelError::new(format!("{prefix}.max_rounds"), "must be at least 1"));
+            return Err(ModelError::new(join(prefix, "max_rounds"), "must be at least 1"));
         }
         let mut keys: Vec<u64> = self.updates.iter().map(|u| u.key).collect();
         keys.sort_unstable();
         keys.dedup();
         if self.updates.len() > 1 && u64::from(topology.node_count()) * keys.len() as u64 > MAX_STORE_ENTRIES {
             return Err(ModelError::new(
-                format!("{prefix}.updates"),
+                join(prefix, "updates"),
                 format!(
                     "{} nodes × {} keys exceed the {MAX_STORE_ENTRIES} entries a store may hold",
                     topology.node_count(),
@@ -433,6 +434,30 @@ fn analytic(out: &mut Outcome, mode: Mode, n: u32, max_rounds: u32, checked: boo
 /// Relative slack of the rounds-to-convergence check (see `analytic`).
 const ROUNDS_SLACK: f64 = 0.05;
 
+/// Anti-entropy as a [`Model`]: `model.kind = "anti_entropy"`.
+pub struct AntiEntropy;
+
+impl Model for AntiEntropy {
+    const KIND: &'static str = "anti_entropy";
+    const ABOUT: &'static str = "Anti-entropy: push, pull or push-pull, in synchronous rounds or event-driven.";
+    type Params = AntiEntropyParams;
+    type Prepared = Bound<AntiEntropyParams>;
+
+    fn prepare(&self, params: &AntiEntropyParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+        params.validate("", &env.topology)?;
+        Ok(Bound::new(params, env))
+    }
+
+    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
+        crate::epidemic::anti_entropy::run(&b.params, &b.env.topology, b.env.network, seed, run)
+    }
+
+    /// Packed replica state: a few bits per node in rounds, a byte or two with event timers.
+    fn estimated_bytes(&self, _: &AntiEntropyParams, size: &Size) -> u64 {
+        size.nodes.saturating_mul(2).saturating_add(size.edges.saturating_mul(16))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -482,7 +507,7 @@ mod tests {
         assert_eq!(field(keys, &big), "m.updates");
         let mut b = GraphBuilder::new(4);
         b.edge(0, 1).edge(2, 3);
-        assert_eq!(field(AntiEntropyParams::default(), &Topology::Graph(b.build().unwrap())), "topology");
+        assert_eq!(field(AntiEntropyParams::default(), &Topology::from(b.build().unwrap())), "topology");
     }
 
     #[test]
@@ -531,7 +556,7 @@ mod tests {
             b.weighted_edge(v, (v + 1) % 40, 1 + v % 3);
             b.weighted_edge(v, (v + 7) % 40, 2);
         }
-        let t = Topology::Graph(b.build().unwrap());
+        let t = Topology::from(b.build().unwrap());
         let net = Network { latency: Latency::EdgeWeight, loss: 0.0 };
         for mode in [Mode::Push, Mode::Pull, Mode::PushPull] {
             let p = AntiEntropyParams {

@@ -32,7 +32,8 @@ use sim_core::topology::Topology;
 
 use super::replicas::{ENTRY_BYTES, Entry, MAX_STORE_ENTRIES, Replicas, Store, Traffic, Update, sync_round};
 use super::{Bits, Mode, check_connected};
-use crate::{Check, ModelError, Outcome, check_probability};
+use crate::model::{Bound, Env, Model, Size};
+use crate::{Check, ModelError, Outcome, check_probability, join};
 
 /// When certificates are dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -124,8 +125,8 @@ impl Default for DeathParams {
 impl DeathParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
     pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
-        let err = |field: &str, msg: String| Err(ModelError::new(format!("{prefix}.{field}"), msg));
-        check_probability(&format!("{prefix}.offline_fraction"), self.offline_fraction)?;
+        let err = |field: &str, msg: String| Err(ModelError::new(join(prefix, field), msg));
+        check_probability(join(prefix, "offline_fraction"), self.offline_fraction)?;
         if self.offline_fraction >= 1.0 {
             return err("offline_fraction", "some node must stay online to delete".into());
         }
@@ -330,6 +331,31 @@ impl Series {
         self.certificates.push(certs as f64);
         self.value_copies.push(copies as f64);
         self.resurrected.push(back as f64);
+    }
+}
+
+/// Death certificates as a [`Model`]: `model.kind = "death_certificates"`.
+pub struct DeathCertificates;
+
+impl Model for DeathCertificates {
+    const KIND: &'static str = "death_certificates";
+    const ABOUT: &'static str =
+        "Deletion by death certificates: lifetime-limited or collected once every node holds them.";
+    type Params = DeathParams;
+    type Prepared = Bound<DeathParams>;
+
+    fn prepare(&self, params: &DeathParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+        params.validate("", &env.topology)?;
+        Ok(Bound::new(params, env))
+    }
+
+    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
+        crate::epidemic::death::run(&b.params, &b.env.topology, b.env.network, seed, run)
+    }
+
+    /// Per-node stores of keys, versions and certificates.
+    fn estimated_bytes(&self, _: &DeathParams, size: &Size) -> u64 {
+        size.nodes.saturating_mul(64)
     }
 }
 

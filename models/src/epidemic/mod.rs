@@ -33,7 +33,7 @@ use sim_core::rng::{SimRng, below, unit};
 use sim_core::topology::{ArcId, Topology};
 use sim_core::{NodeId, Time};
 
-use crate::ModelError;
+use crate::{ModelError, join};
 
 /// Who sends to whom in an exchange between the initiator P and its peer Q.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -102,7 +102,7 @@ impl Timing {
                 if (0.0..1.0).contains(&jitter) {
                     Ok(())
                 } else {
-                    Err(ModelError::new(format!("{prefix}.jitter"), format!("must lie in [0, 1), got {jitter}")))
+                    Err(ModelError::new(join(prefix, "jitter"), format!("must lie in [0, 1), got {jitter}")))
                 }
             }
             Timing::Poisson { period } => check_period(prefix, period),
@@ -122,7 +122,7 @@ impl Timing {
 }
 
 fn check_period(prefix: &str, period: Time) -> Result<(), ModelError> {
-    if period == 0 { Err(ModelError::new(format!("{prefix}.period"), "must be at least 1")) } else { Ok(()) }
+    if period == 0 { Err(ModelError::new(join(prefix, "period"), "must be at least 1")) } else { Ok(()) }
 }
 
 /// Gaps between a node's initiatives in the event-driven models.
@@ -264,7 +264,7 @@ impl Bits {
 }
 
 /// Checks that `node` exists in `topology`.
-fn check_node(field: &str, node: NodeId, topology: &Topology) -> Result<(), ModelError> {
+fn check_node(field: String, node: NodeId, topology: &Topology) -> Result<(), ModelError> {
     if node < topology.node_count() {
         Ok(())
     } else {
@@ -281,16 +281,13 @@ fn check_connected(topology: &Topology, what: &str) -> Result<(), ModelError> {
         Some(g) => {
             let sizes = g.component_sizes();
             if sizes.len() > 1 {
-                Err(ModelError::new(
-                    "topology",
-                    format!(
-                        "the graph is disconnected ({} components, the largest has {} of {} nodes); {what} needs a \
+                Err(ModelError::topology(format!(
+                    "the graph is disconnected ({} components, the largest has {} of {} nodes); {what} needs a \
                          connected graph",
-                        sizes.len(),
-                        sizes[0],
-                        g.node_count()
-                    ),
-                ))
+                    sizes.len(),
+                    sizes[0],
+                    g.node_count()
+                )))
             } else {
                 Ok(())
             }
@@ -309,7 +306,7 @@ mod tests {
     fn reverse_arcs_point_back() {
         let mut b = GraphBuilder::new(4);
         b.edge(0, 1).edge(1, 2).edge(2, 0).edge(2, 3);
-        let t = Topology::Graph(b.build().unwrap());
+        let t = Topology::from(b.build().unwrap());
         let links = Links::new(&t);
         let g = t.as_graph().unwrap();
         for v in 0..4 {

@@ -54,7 +54,8 @@ use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::{Setting, spread};
 use super::replicas::{Bitset, ENTRY_BYTES};
 use super::{Bits, Clock, Link, Links, Mode, Timing, check_node};
-use crate::{Check, ModelError, Outcome};
+use crate::model::{Bound, Env, Model, Size};
+use crate::{Check, ModelError, Outcome, join};
 
 /// When an infective loses interest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -128,17 +129,17 @@ impl Default for RumorParams {
 impl RumorParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
     pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
-        check_node(&format!("{prefix}.source"), self.source, topology)?;
-        self.timing.validate(&format!("{prefix}.timing"))?;
+        check_node(join(prefix, "source"), self.source, topology)?;
+        self.timing.validate(&join(prefix, "timing"))?;
         let k_max = match self.stop {
             StopRule::Coin => u32::MAX,
             StopRule::Counter => u32::from(u8::MAX),
         };
         if !(1..=k_max).contains(&self.k) {
-            return Err(ModelError::new(format!("{prefix}.k"), format!("must lie in 1..={k_max}, got {}", self.k)));
+            return Err(ModelError::new(join(prefix, "k"), format!("must lie in 1..={k_max}, got {}", self.k)));
         }
         if self.max_rounds == 0 {
-            return Err(ModelError::new(format!("{prefix}.max_rounds"), "must be at least 1"));
+            return Err(ModelError::new(join(prefix, "max_rounds"), "must be at least 1"));
         }
         if self.then_anti_entropy.is_some() {
             super::check_connected(topology, "anti-entropy after the rumor")?;
@@ -589,6 +590,31 @@ fn mean_latency(l: Latency) -> f64 {
     }
 }
 
+/// Rumor spreading as a [`Model`]: `model.kind = "rumor"`.
+pub struct Rumor;
+
+impl Model for Rumor {
+    const KIND: &'static str = "rumor";
+    const ABOUT: &'static str = "Rumor spreading (the lecture model and the Demers et al. variants), optionally \
+                                 followed by anti-entropy until every node is updated.";
+    type Params = RumorParams;
+    type Prepared = Bound<RumorParams>;
+
+    fn prepare(&self, params: &RumorParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+        params.validate("", &env.topology)?;
+        Ok(Bound::new(params, env))
+    }
+
+    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
+        crate::epidemic::rumor::run(&b.params, &b.env.topology, b.env.network, seed, run)
+    }
+
+    /// Packed node states: a few bits per node in rounds, a byte or two with event timers.
+    fn estimated_bytes(&self, _: &RumorParams, size: &Size) -> u64 {
+        size.nodes.saturating_mul(2).saturating_add(size.edges.saturating_mul(16))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -689,7 +715,7 @@ mod tests {
         for v in 0..200 {
             b.edge(v, (v + 1) % 200).edge(v, (v * 7 + 3) % 200);
         }
-        let t = Topology::Graph(b.build().unwrap());
+        let t = Topology::from(b.build().unwrap());
         for mode in [Mode::Push, Mode::Pull, Mode::PushPull] {
             for feedback in [true, false] {
                 let p = RumorParams {

@@ -8,16 +8,25 @@ pub mod generators;
 mod graph;
 pub mod parse;
 
+use std::sync::Arc;
+
 pub use graph::{ArcId, EdgeId, Graph, GraphBuilder};
 
 use crate::rng::{SimRng, below};
 use crate::{NodeId, TopologyError};
 
-/// The network's shape. `Complete` never materialises its N(N-1)/2 edges.
+/// The network's shape. `Complete` never materialises its N(N-1)/2 edges. A graph is shared, not copied,
+/// by whatever keeps it beyond one run (an underlay built on it, every replicate of a fixed topology).
 #[derive(Clone, Debug)]
 pub enum Topology {
     Complete { nodes: u32 },
-    Graph(Graph),
+    Graph(Arc<Graph>),
+}
+
+impl From<Graph> for Topology {
+    fn from(graph: Graph) -> Self {
+        Topology::Graph(Arc::new(graph))
+    }
 }
 
 impl Topology {

@@ -1,0 +1,162 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use serde_json::Value;
+
+/// dissem: deterministic simulation of dissemination protocols (flooding, anti-entropy, rumor spreading,
+/// Chord multicast), with every measured value set beside its analytic formula.
+#[derive(Parser, Debug)]
+#[command(name = "dissem", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Worker threads for replicates (default: all cores). Results do not depend on it.
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES: &str = "Exit codes: 0 success, 1 a run or a check against a formula failed, 2 bad input or usage.";
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run a scenario file and print metric, mean, 95% CI and analytic value.
+    Run {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Print one JSON document (metrics, analytic, series, checks) instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Also write result.json, metrics.csv, runs.csv and series.csv into this directory.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
+    /// Check a scenario file (syntax, types, ranges, topology, memory) without running it.
+    Validate {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+    },
+    /// Print the JSON Schema of scenario files (for editor completion and checking).
+    Schema,
+    /// Run scenarios with analytic counterparts and compare: one line per formula, exit 1 if any fails.
+    Check {
+        /// Scenario files or directories to search for *.json (default: scenarios/).
+        #[arg(value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Run a sweep file: a base scenario with parameters varied, every point × replicate in parallel.
+    /// Writes DIR/sweep.json, DIR/runs.jsonl (one row per run, in run order) and DIR/summary.csv.
+    Sweep {
+        /// Sweep file (JSON): {"scenario": "base.json", "parameters": {"model.p_flood": [0.1, 0.5, 1]}, ...}.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Finish an interrupted sweep in DIR without redoing its finished runs.
+        #[arg(long)]
+        resume: bool,
+        /// Run only slice I of N (0 <= I < N): runs I, I+N, I+2N, ...; combine slices with `dissem merge`.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Run even if the sweep has more than 100,000 runs.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Plot a run (`dissem run --out DIR`) or a sweep (`dissem sweep --out DIR`) as SVG and PNG.
+    Plot(PlotArgs),
+    /// Regenerate the lecture's tables and figures (items in sweeps/reproduce/) into reports/.
+    Reproduce {
+        /// Only this item (default: all).
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+        /// List the items and exit.
+        #[arg(long)]
+        list: bool,
+        /// Output directory.
+        #[arg(long, value_name = "DIR", default_value = "reports")]
+        out: PathBuf,
+        /// Directory of item files.
+        #[arg(long, value_name = "DIR", default_value = "sweeps/reproduce")]
+        items: PathBuf,
+    },
+    /// Combine the output directories of all shards of a sweep into what one unsharded run writes.
+    Merge {
+        /// Shard output directories (each written by `dissem sweep --shard I/N`).
+        #[arg(value_name = "DIR", required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory for sweep.json, runs.jsonl and summary.csv.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// Output directory of `dissem run --out` (plots its series) or `dissem sweep` (plots metrics against a
+    /// parameter with 95% CI error bars and the analytic values).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Sweep parameter on the x axis (default: the first one).
+    #[arg(long, value_name = "PARAM")]
+    pub x: Option<String>,
+    /// Metrics (sweep) or series (run) on the y axis, comma-separated (default: the first metric; all series).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub y: Vec<String>,
+    /// Sweep parameter drawn as one line per value (default: the other parameter of a two-parameter sweep).
+    #[arg(long, value_name = "PARAM")]
+    pub group: Option<String>,
+    /// Histogram of a metric over runs (per point of a sweep) instead of a line plot.
+    #[arg(long, value_name = "METRIC", conflicts_with = "cdf")]
+    pub hist: Option<String>,
+    /// Empirical CDF of a metric over runs (per point of a sweep).
+    #[arg(long, value_name = "METRIC")]
+    pub cdf: Option<String>,
+    /// Logarithmic axes: auto (when values span decades), none, x, y or xy.
+    #[arg(long, value_name = "AXES", default_value = "auto")]
+    pub log: String,
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Path of the plot without extension; writes PATH.svg and PATH.png (default: DIR/plots/<what>).
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ScenarioArgs {
+    /// Scenario file (JSON; see `dissem schema`).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Override the number of replicates.
+    #[arg(long)]
+    pub replicates: Option<u32>,
+    /// Override any field by its dotted path, e.g. --set topology.nodes=1000 (repeatable).
+    #[arg(long = "set", value_name = "PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl ScenarioArgs {
+    pub fn of(file: &std::path::Path) -> Self {
+        ScenarioArgs { file: file.to_owned(), seed: None, replicates: None, set: Vec::new() }
+    }
+
+    /// All overrides: --set in order, then --seed and --replicates.
+    pub fn overrides(&self) -> Result<Vec<(String, Value)>, String> {
+        let mut out = self
+            .set
+            .iter()
+            .map(|s| runner::parse_assignment(s).map_err(|m| format!("--set: {m}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(seed) = self.seed {
+            out.push(("seed".into(), Value::from(seed)));
+        }
+        if let Some(r) = self.replicates {
+            out.push(("replicates".into(), Value::from(r)));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,87 @@
+//! The contract between a protocol and everything that runs it: scenario files, sweeps, checks and plots
+//! reach a model only through [`Model`].
+//!
+//! A model names its parameter type (read from the scenario's `model` object, documented by its JSON
+//! Schema), turns parameters and an [`Env`] into a prepared form — building that form *is* the validation,
+//! so a run never meets invalid parameters — and runs the prepared form for any `(seed, run)`. The prepared
+//! form is shared by every replicate on the same topology, so work that does not depend on the run (an
+//! underlay's distance table, a converged ring) is done once.
+
+use std::sync::Arc;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sim_core::NodeId;
+use sim_core::network::Network;
+use sim_core::topology::Topology;
+
+use crate::{ModelError, Outcome};
+
+/// What a model runs on: one topology (a fixed one, or one replicate's random draw) and the network.
+#[derive(Clone, Debug)]
+pub struct Env {
+    pub topology: Arc<Topology>,
+    /// End hosts of a router-level underlay, in host order (the hosts of a transit-stub topology, or those a
+    /// scenario names); empty when every node is a host.
+    pub hosts: Arc<[NodeId]>,
+    pub network: Network,
+}
+
+impl Env {
+    /// An environment with every node a host.
+    pub fn new(topology: Topology, network: Network) -> Self {
+        Env { topology: Arc::new(topology), hosts: Arc::from([]), network }
+    }
+}
+
+/// Sizes known from a scenario before anything is built, for the memory guard.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Size {
+    /// Every node of the topology, routers and hosts.
+    pub nodes: u64,
+    /// Edges stored (0 for the implicit complete graph).
+    pub edges: u64,
+    /// Edges a protocol may use: `edges`, or N(N-1)/2 on the complete graph.
+    pub usable_edges: u64,
+    /// End hosts of an underlay; 0 when every node is a host.
+    pub hosts: u64,
+}
+
+/// A protocol dissem can run: one implementation per model, registered once (`runner::Registry`).
+///
+/// `KIND` is the `model.kind` tag of scenario files. `Params` is the rest of the `model` object: unknown
+/// fields should be refused (`#[serde(deny_unknown_fields)]`) and every field documented, since its doc
+/// comments become the JSON Schema descriptions users read.
+pub trait Model: Send + Sync + 'static {
+    /// The `model.kind` tag, in snake_case.
+    const KIND: &'static str;
+    /// One sentence on what the model simulates (shown by `dissem schema` and `--help`).
+    const ABOUT: &'static str;
+    type Params: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
+    type Prepared: Send + Sync + 'static;
+
+    /// Checks `params` against `env` and builds what every run needs. Errors name fields within `params`
+    /// ([`ModelError::new`]) or elsewhere in the scenario ([`ModelError::outside`]).
+    fn prepare(&self, params: &Self::Params, env: &Env) -> Result<Self::Prepared, ModelError>;
+
+    /// Run `run` of `seed`: every draw comes from `sim_core::rng::stream(seed, run, lane)`.
+    fn run(&self, prepared: &Self::Prepared, seed: u64, run: u64) -> Outcome;
+
+    /// Peak memory of one run beyond the topology's own arrays, from the parameters and sizes alone;
+    /// scenarios whose estimate exceeds the budget are refused before anything is allocated.
+    fn estimated_bytes(&self, params: &Self::Params, size: &Size) -> u64;
+}
+
+/// The prepared form of a model that needs nothing beyond its checked parameters and its environment.
+#[derive(Clone, Debug)]
+pub struct Bound<P> {
+    pub params: P,
+    pub env: Env,
+}
+
+impl<P: Clone> Bound<P> {
+    pub fn new(params: &P, env: &Env) -> Self {
+        Bound { params: params.clone(), env: env.clone() }
+    }
+}
