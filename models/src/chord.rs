@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sim_core::rng::{Lane, Rng, SimRng, below, mix64, stream};
+use sim_core::rng::{Lane, Rng, SimRng, below, mix64, partial_shuffle, stream};
 
 use sim_core::topology::Topology;
 
@@ -196,10 +196,7 @@ pub fn random_ids(space: IdSpace, n: u32, rng: &mut SimRng) -> Vec<u64> {
     assert!(u128::from(n) <= size, "{n} ids do not fit in 2^{}", space.bits());
     if size <= 4 * u128::from(n) && size <= u128::from(u32::MAX) {
         let mut all: Vec<u64> = (0..size as u64).collect();
-        for i in 0..n as usize {
-            let j = i + below(rng, (all.len() - i) as u32) as usize;
-            all.swap(i, j);
-        }
+        partial_shuffle(&mut all, n as usize, rng);
         all.truncate(n as usize);
         return all;
     }

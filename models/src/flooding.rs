@@ -17,6 +17,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sim_core::bitset::BitSet;
 use sim_core::engine::{Context, Limits, PREFETCH_DISTANCES, Protocol, Simulation};
 use sim_core::network::{Counters, Latency, Network};
 use sim_core::paths::ShortestPaths;
@@ -120,7 +121,7 @@ struct Flood<'t> {
     params: &'t FloodingParams,
     d_ref: f64,
     /// One bit per node: the duplicate test on every delivery stays in cache even for 10^7 nodes.
-    reached_bits: Vec<u64>,
+    reached_bits: BitSet,
     reached: u32,
     last_first_receipt: Time,
     hop_sum: u64,
@@ -128,15 +129,6 @@ struct Flood<'t> {
 }
 
 impl Flood<'_> {
-    /// Marks `v` reached; false if it already was.
-    #[inline]
-    fn mark(&mut self, v: NodeId) -> bool {
-        let (word, bit) = (v as usize / 64, 1u64 << (v % 64));
-        let fresh = self.reached_bits[word] & bit == 0;
-        self.reached_bits[word] |= bit;
-        fresh
-    }
-
     fn forwards(&self, ctx: &mut Context<'_, u32, ()>, v: NodeId, hop: u32) -> bool {
         let p = match (self.params.gossip_k, self.params.degree_rule) {
             (Some(k), _) if hop < k => return true,
@@ -181,13 +173,13 @@ impl Protocol for Flood<'_> {
 
     fn start(&mut self, ctx: &mut Context<'_, u32, ()>) {
         let s = self.params.source;
-        self.mark(s);
+        self.reached_bits.set(s);
         self.reached = 1;
         self.forward(ctx, s, None, 0);
     }
 
     fn on_message(&mut self, ctx: &mut Context<'_, u32, ()>, from: NodeId, to: NodeId, hop: u32) {
-        if !self.mark(to) {
+        if !self.reached_bits.set(to) {
             return;
         }
         self.reached += 1;
@@ -205,7 +197,7 @@ impl Protocol for Flood<'_> {
     #[inline]
     fn prefetch(&self, to: NodeId, distance: usize) {
         if let Topology::Graph(g) = self.topology
-            && self.reached_bits[to as usize / 64] & (1 << (to % 64)) == 0
+            && !self.reached_bits.get(to)
         {
             if distance == PREFETCH_DISTANCES[0] { g.prefetch_index(to) } else { g.prefetch_neighbors(to) }
         }
@@ -220,7 +212,7 @@ pub fn run(params: &FloodingParams, topology: &Topology, network: Network, seed:
         topology,
         params,
         d_ref,
-        reached_bits: vec![0; (n as usize).div_ceil(64)],
+        reached_bits: BitSet::new(n),
         reached: 0,
         last_first_receipt: 0,
         hop_sum: 0,

@@ -6,6 +6,7 @@
 //! parsers) and shortest paths. It must not depend on any protocol, on JSON, on files or on plotting:
 //! parsers take text, never paths, and nothing here prints or exits.
 
+pub mod bitset;
 pub mod engine;
 pub mod network;
 pub mod paths;

@@ -84,6 +84,26 @@ pub fn unit(rng: &mut SimRng) -> f64 {
     ((rng.next_u64() >> 11) as f64) * (1.0 / (1u64 << 53) as f64)
 }
 
+/// Step `i` of a partial Fisher–Yates shuffle: swaps `pool[i]` with a uniform element of `pool[i..]` and
+/// returns it. Steps `0..k` leave a uniform `k`-subset of the pool, in uniform order, in `pool[..k]`,
+/// whatever order the pool started in (so one pool serves many draws). Callers that draw something else
+/// per picked element take the steps themselves; the others use [`partial_shuffle`].
+#[inline]
+pub fn shuffle_step<'p, T>(pool: &'p mut [T], i: usize, rng: &mut SimRng) -> &'p T {
+    let rest = u32::try_from(pool.len() - i).expect("pools of more than 2^32 elements are not sampled");
+    let j = i + below(rng, rest) as usize;
+    pool.swap(i, j);
+    &pool[i]
+}
+
+/// A uniform `k`-subset of `pool`, in uniform order: `pool[..k]` after `k` steps of [`shuffle_step`].
+pub fn partial_shuffle<'p, T>(pool: &'p mut [T], k: usize, rng: &mut SimRng) -> &'p mut [T] {
+    for i in 0..k {
+        shuffle_step(pool, i, rng);
+    }
+    &mut pool[..k]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +136,21 @@ mod tests {
         for c in counts {
             assert!((c as i64 - 10_000).abs() < 463, "{counts:?}");
         }
+    }
+
+    /// Every 2-subset of 4 elements is equally likely (6 subsets, 60,000 draws: each count is
+    /// Binomial(60000, 1/6), sd ≈ 91, so ±5 sd = ±456), from a pool reused across draws.
+    #[test]
+    fn partial_shuffle_draws_uniform_subsets() {
+        let mut rng = stream(2, 0, Lane::Placement);
+        let mut pool = [0u32, 1, 2, 3];
+        let mut counts = std::collections::BTreeMap::new();
+        for _ in 0..60_000 {
+            let mut pick = partial_shuffle(&mut pool, 2, &mut rng).to_vec();
+            pick.sort_unstable();
+            *counts.entry(pick).or_insert(0i64) += 1;
+        }
+        assert_eq!(counts.len(), 6);
+        assert!(counts.values().all(|&c| (c - 10_000).abs() < 456), "{counts:?}");
     }
 }

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::paths::ShortestPaths;
-use sim_core::rng::{Lane, below, stream};
+use sim_core::rng::{Lane, below, partial_shuffle, stream};
 use sim_core::topology::EdgeId;
 
 use crate::chord::{IdSpace, MAX_BITS, Overlay, Ring, RingParams};
@@ -274,12 +274,7 @@ impl AlmParams {
         let mut rng = stream(seed, run, Lane::Protocol);
         let mut permutation: Vec<u32> = (0..n).collect();
         let mut sample = |rng: &mut _, k: u32| {
-            // Partial Fisher–Yates; starting from any permutation it draws a uniform k-subset.
-            for i in 0..k {
-                let j = i + below(rng, n - i);
-                permutation.swap(i as usize, j as usize);
-            }
-            let mut chosen = permutation[..k as usize].to_vec();
+            let mut chosen = partial_shuffle(&mut permutation, k as usize, rng).to_vec();
             chosen.sort_unstable();
             chosen
         };

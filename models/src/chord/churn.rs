@@ -17,7 +17,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sim_core::rng::{Lane, SimRng, below, chance, derive_seed, stream};
+use sim_core::rng::{Lane, SimRng, below, chance, derive_seed, partial_shuffle, stream};
 use sim_core::rounds::{Flow, RoundProtocol, run_rounds};
 
 use super::IdSpace;
@@ -354,15 +354,6 @@ impl<'a> Nodes<'a> {
     }
 }
 
-/// `k` distinct entries of `pool`, uniformly (partial Fisher–Yates; reorders `pool`).
-fn pick(pool: &mut [u32], k: usize, rng: &mut SimRng) -> Vec<u32> {
-    for i in 0..k {
-        let j = i + below(rng, (pool.len() - i) as u32) as usize;
-        pool.swap(i, j);
-    }
-    pool[..k].to_vec()
-}
-
 /// Runs the churn experiment on nodes with the given ids and adds its series and metrics:
 /// series `churn.alive` (fraction of nodes up), `churn.lookup_success`, `churn.mean_hops` (successful lookups),
 /// `churn.timeouts_per_lookup`, `churn.correct_successors`, one entry per round 0..=rounds; metrics
@@ -374,7 +365,7 @@ pub fn run(params: &ChurnParams, space: IdSpace, ids: &[u64], seed: u64, run: u6
     if params.initially_alive < 1.0 {
         let k = ((params.initially_alive * f64::from(n)).round() as usize).max(1);
         alive.fill(false);
-        for v in pick(&mut (0..n).collect::<Vec<_>>(), k, &mut rng) {
+        for &v in partial_shuffle(&mut (0..n).collect::<Vec<_>>(), k, &mut rng).iter() {
             alive[v as usize] = true;
         }
     }
@@ -462,8 +453,8 @@ fn churn(params: &ChurnParams, round: u32, nodes: &mut Nodes<'_>, rng: &mut SimR
     let mut joining: Vec<u32> = down.iter().copied().filter(|_| chance(rng, params.join_rate)).collect();
     for e in params.events.iter().filter(|e| e.round == round) {
         let (fail, join) = ((e.fail * live.len() as f64).round(), (e.join * down.len() as f64).round());
-        failing.extend(pick(&mut live, fail as usize, rng));
-        joining.extend(pick(&mut down, join as usize, rng));
+        failing.extend_from_slice(partial_shuffle(&mut live, fail as usize, rng));
+        joining.extend_from_slice(partial_shuffle(&mut down, join as usize, rng));
     }
     failing.sort_unstable();
     failing.dedup();

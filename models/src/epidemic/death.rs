@@ -26,12 +26,13 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sim_core::bitset::BitSet;
 use sim_core::network::Network;
-use sim_core::rng::{Lane, below, stream};
+use sim_core::rng::{Lane, below, shuffle_step, stream};
 use sim_core::topology::Topology;
 
 use super::replicas::{ENTRY_BYTES, Entry, MAX_STORE_ENTRIES, Replicas, Store, Traffic, Update, sync_round};
-use super::{Bits, Mode, check_connected};
+use super::{Mode, check_connected};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, ModelError, Outcome, check_probability, join};
 
@@ -160,10 +161,9 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
     let offline_count = (params.offline_fraction * f64::from(n)).round() as u32;
     let mut order: Vec<u32> = (0..n).collect();
     let mut back = vec![0u32; n as usize];
-    for i in 0..offline_count {
-        let j = i + below(&mut place, n - i);
-        order.swap(i as usize, j as usize);
-        back[order[i as usize] as usize] = params.offline_round + 1 + below(&mut place, params.outage);
+    for i in 0..offline_count as usize {
+        let v = *shuffle_step(&mut order, i, &mut place);
+        back[v as usize] = params.offline_round + 1 + below(&mut place, params.outage);
     }
     // Node v takes part in round r unless it is away: offline_round < r ≤ back[v].
     let online = |v: u32, r: u32| r <= params.offline_round || r > back[v as usize];
@@ -197,7 +197,7 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
         cur.inject(u);
     }
     // (node, key) pairs whose node has held the key's certificate.
-    let mut saw_certificate = Bits::new(n * keys);
+    let mut saw_certificate = BitSet::new(n * keys);
     let mut rng = stream(seed, run, Lane::Protocol);
     let mut traffic = Traffic::default();
     let mut series = Series::default();
@@ -310,7 +310,7 @@ struct Series {
 }
 
 impl Series {
-    fn record(&mut self, store: &Store, n: u32, keys: u32, saw_certificate: &mut Bits) {
+    fn record(&mut self, store: &Store, n: u32, keys: u32, saw_certificate: &mut BitSet) {
         let (mut certs, mut copies, mut back) = (0u64, 0u64, 0u64);
         for v in 0..n {
             for (k, e) in store.row(v).iter().enumerate() {

@@ -231,38 +231,6 @@ impl<'t> Links<'t> {
     }
 }
 
-/// One bit per node (or per (node, key) pair).
-#[derive(Clone, Debug, PartialEq)]
-struct Bits {
-    words: Vec<u64>,
-}
-
-impl Bits {
-    fn new(n: u32) -> Self {
-        Bits { words: vec![0; (n as usize).div_ceil(64)] }
-    }
-
-    #[inline]
-    fn get(&self, i: u32) -> bool {
-        self.words[(i / 64) as usize] >> (i % 64) & 1 == 1
-    }
-
-    /// Sets bit `i`; returns whether it was clear.
-    #[inline]
-    fn set(&mut self, i: u32) -> bool {
-        let w = &mut self.words[(i / 64) as usize];
-        let bit = 1u64 << (i % 64);
-        let was_clear = *w & bit == 0;
-        *w |= bit;
-        was_clear
-    }
-
-    #[inline]
-    fn clear(&mut self, i: u32) {
-        self.words[(i / 64) as usize] &= !(1u64 << (i % 64));
-    }
-}
-
 /// Checks that `node` exists in `topology`.
 fn check_node(field: String, node: NodeId, topology: &Topology) -> Result<(), ModelError> {
     if node < topology.node_count() {

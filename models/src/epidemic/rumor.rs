@@ -44,6 +44,7 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sim_core::bitset::BitSet;
 use sim_core::engine::{Context, Limits, Protocol, Simulation};
 use sim_core::network::{Latency, Network};
 use sim_core::rng::{Lane, SimRng, chance, derive_seed, stream};
@@ -53,7 +54,7 @@ use sim_core::{NodeId, Time};
 use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::{Setting, spread};
 use super::replicas::{Bitset, ENTRY_BYTES};
-use super::{Bits, Clock, Link, Links, Mode, Timing, check_node};
+use super::{Clock, Link, Links, Mode, Timing, check_node};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, ModelError, Outcome, join};
 
@@ -154,14 +155,14 @@ impl RumorParams {
 }
 
 /// Node states and counts shared by both timing models. A node is susceptible until `informed`, infective
-/// while `active`, removed after. Bits rather than bytes: the event-driven run touches a random node's state
+/// while `active`, removed after. BitSet rather than bytes: the event-driven run touches a random node's state
 /// per event, and N/4 bytes stay in cache where N bytes do not.
 struct Nodes {
-    informed: Bits,
+    informed: BitSet,
     /// Infective (synchronous rounds: at the start of the round).
-    active: Bits,
+    active: BitSet,
     /// Synchronous rounds: infectives that lost interest in this round, removed when it ends.
-    leaving: Bits,
+    leaving: BitSet,
     /// Counted contacts per node (counter rule only).
     count: Vec<u8>,
     stop: StopRule,
@@ -178,13 +179,13 @@ struct Nodes {
 
 impl Nodes {
     fn new(n: u32, source: NodeId, p: &RumorParams) -> Self {
-        let (mut informed, mut active) = (Bits::new(n), Bits::new(n));
+        let (mut informed, mut active) = (BitSet::new(n), BitSet::new(n));
         informed.set(source);
         active.set(source);
         Nodes {
             informed,
             active,
-            leaving: Bits::new(n),
+            leaving: BitSet::new(n),
             count: if p.stop == StopRule::Counter { vec![0; n as usize] } else { Vec::new() },
             stop: p.stop,
             k: p.k,
