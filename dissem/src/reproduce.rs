@@ -1,8 +1,9 @@
 //! `dissem reproduce`: runs the sweep of each lecture item and writes its page, data and plots.
 
+use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-use exporters::reproduce::{IndexEntry, Item, index, parse_item, render_item};
+use exporters::reproduce::{INDEX_TITLE, IndexEntry, Item, index, parse_item, render_item};
 
 use runner::Registry;
 
@@ -45,6 +46,7 @@ pub fn reproduce(
         print!("{}", exporters::text::table(&["item", "title"], &rows));
         return Ok(());
     }
+    check_owned(out)?;
     let selected: Vec<&(String, PathBuf, Item)> = match name {
         Some(n) => {
             let found = items.iter().find(|(m, _, _)| m == n).ok_or_else(|| {
@@ -55,7 +57,8 @@ pub fn reproduce(
         }
         None => items.iter().collect(),
     };
-    for (name, path, item) in selected {
+    let mut written: BTreeSet<PathBuf> = BTreeSet::new();
+    for (name, path, item) in &selected {
         let sweep_path = normalize(&path.parent().unwrap_or(Path::new("")).join(&item.sweep));
         let loaded = Loaded::read(&sweep_path, registry)?;
         let prepared = loaded.prepare()?;
@@ -74,10 +77,55 @@ pub fn reproduce(
         let shown = sweep_path.display().to_string().replace('\\', "/");
         let artifacts = render_item(name, item, &shown, sweep, &reports).map_err(|e| Failure::Input(e.to_string()))?;
         write_artifacts(out, &artifacts).map_err(Failure::Input)?;
+        written.extend(artifacts.iter().map(|a| PathBuf::from(&a.path)));
         println!("{name}: {} files in {}", artifacts.len(), out.join(name).display());
     }
     let entries: Vec<IndexEntry> = items.iter().map(|(n, _, i)| IndexEntry::of(n, i)).collect();
-    write_artifacts(out, &[index(&entries)]).map_err(Failure::Input)?;
+    let index = index(&entries);
+    write_artifacts(out, std::slice::from_ref(&index)).map_err(Failure::Input)?;
+    written.insert(PathBuf::from(&index.path));
+    // One item redone: only its own folder is swept; all of them: the whole output folder.
+    let swept: Vec<PathBuf> = match name {
+        Some(n) => vec![out.join(n)],
+        None => vec![out.to_owned()],
+    };
+    for dir in swept {
+        remove_unwritten(out, &dir, &written)?;
+    }
+    Ok(())
+}
+
+/// `reproduce` owns its output folder: it writes only into a new or empty folder, or one whose index says
+/// that `reproduce` wrote it, so that removing what it did not write cannot touch anything else.
+fn check_owned(out: &Path) -> Result<(), Failure> {
+    let empty = std::fs::read_dir(out).map_or(true, |mut entries| entries.next().is_none());
+    let ours = std::fs::read_to_string(out.join("README.md")).is_ok_and(|t| t.starts_with(INDEX_TITLE));
+    if empty || ours {
+        Ok(())
+    } else {
+        Err(Failure::Input(format!(
+            "{}: holds files that `dissem reproduce` did not write; give an empty or new folder with --out",
+            out.display()
+        )))
+    }
+}
+
+/// Removes every file under `dir` (inside `out`) that this run did not write, and folders left empty: a
+/// removed item's pages or a renamed plot do not linger.
+fn remove_unwritten(out: &Path, dir: &Path, written: &BTreeSet<PathBuf>) -> Result<(), Failure> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    let io = |p: &Path, e: std::io::Error| Failure::Input(format!("{}: cannot remove: {e}", p.display()));
+    for entry in entries {
+        let path = entry.map_err(|e| io(dir, e))?.path();
+        if path.is_dir() {
+            remove_unwritten(out, &path, written)?;
+            if std::fs::read_dir(&path).map_err(|e| io(&path, e))?.next().is_none() {
+                std::fs::remove_dir(&path).map_err(|e| io(&path, e))?;
+            }
+        } else if !path.strip_prefix(out).is_ok_and(|rel| written.contains(rel)) {
+            std::fs::remove_file(&path).map_err(|e| io(&path, e))?;
+        }
+    }
     Ok(())
 }
 

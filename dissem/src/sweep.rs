@@ -8,7 +8,8 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use runner::sweep::{ExecError, Shard, Sweep, expand, parse_rows, parse_sweep};
+use exporters::runs;
+use runner::sweep::{ExecError, RunRow, Shard, Sweep, expand, parse_sweep};
 use runner::{Prepared, Registry, RunReport};
 
 use crate::cli::Failure;
@@ -74,7 +75,7 @@ pub fn run(
     let path = out.join(RUNS);
     let mut rows = OpenOptions::new().append(true).open(&path).map_err(|e| io_failure(&path, e))?;
     let result = sweep.execute(&prepared, &runs[done..], &mut |row| {
-        rows.write_all(row.to_line().as_bytes()).and_then(|()| rows.flush()).map_err(|e| io_text(&path, e))?;
+        rows.write_all(runs::line(&row).as_bytes()).and_then(|()| rows.flush()).map_err(|e| io_text(&path, e))?;
         bar.inc(1);
         Ok(())
     });
@@ -127,10 +128,14 @@ fn open_dir(out: &Path, sweep: &Sweep, shard: Option<Shard>, runs: &[u64], resum
         )));
     }
     let text = if runs_path.exists() { read_text(&runs_path).map_err(Failure::Input)? } else { String::new() };
-    let progress = sweep.progress(&text, runs).map_err(|m| Failure::Input(format!("{}: {m}", runs_path.display())))?;
+    // A kill leaves whole rows and at most one cut row at the end, which is dropped.
+    let keep_bytes = text.rfind('\n').map_or(0, |i| i + 1);
+    let done = runs::parse_rows(&text[..keep_bytes])
+        .and_then(|rows| sweep.check_done(&rows, runs).map(|()| rows.len()))
+        .map_err(|m| Failure::Input(format!("{}: {m}", runs_path.display())))?;
     let file = OpenOptions::new().create(true).write(true).truncate(false).open(&runs_path);
-    file.and_then(|f| f.set_len(progress.keep_bytes as u64)).map_err(|e| io_failure(&runs_path, e))?;
-    Ok(progress.done)
+    file.and_then(|f| f.set_len(keep_bytes as u64)).map_err(|e| io_failure(&runs_path, e))?;
+    Ok(done)
 }
 
 /// Writes summary.csv from the complete runs.jsonl and prints the summary table.
@@ -146,7 +151,7 @@ fn finish(out: &Path, sweep: &Sweep) -> Result<(), Failure> {
 
 /// Per-point reports from a complete runs.jsonl.
 pub fn reports_of(sweep: &Sweep, text: &str) -> Result<Vec<RunReport>, String> {
-    let rows = parse_rows(text)?;
+    let rows = runs::parse_rows(text)?;
     if rows.len() as u64 != sweep.total_runs() {
         return Err(format!("{} of {} runs present; the sweep is not finished", rows.len(), sweep.total_runs()));
     }
@@ -182,9 +187,12 @@ pub fn merge(dirs: &[std::path::PathBuf], out: &Path) -> Result<(), Failure> {
             )));
         }
         let shard = shard.unwrap_or(Shard { index: 0, count: 1 });
-        shards.push((shard, text.as_str()));
+        let rows: Vec<RunRow> =
+            runs::parse_rows(text).map_err(|m| Failure::Input(format!("{}: {m}", dir.join(RUNS).display())))?;
+        shards.push((shard, rows));
     }
-    let text = sweep.merge(&shards).map_err(Failure::Input)?;
+    let rows = sweep.merge(shards).map_err(Failure::Input)?;
+    let text: String = rows.iter().map(runs::line).collect();
     let reports = reports_of(sweep, &text).map_err(Failure::Input)?;
     let files = [
         crate::files::text_artifact(META, sweep.metadata(None)),

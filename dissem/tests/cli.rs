@@ -191,7 +191,8 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The committed reports/ is what `dissem reproduce` writes: same files, same bytes.
+/// The committed reports/ is exactly what `dissem reproduce` writes: the same files, no more and no fewer
+/// (a removed item's stale page fails this), and the same bytes.
 #[test]
 fn committed_reports_match_reproduce() {
     let tmp = tempfile::tempdir().unwrap();
@@ -199,6 +200,7 @@ fn committed_reports_match_reproduce() {
     ok(&workspace(), &["reproduce", "--out", out.to_str().unwrap()]);
     let committed = workspace().join("reports");
     let generated = files_under(&out);
+    assert_eq!(files_under(&committed), generated, "run `dissem reproduce` and commit reports/ as it is");
     for f in &generated {
         assert!(
             read(out.join(f)) == read(committed.join(f)),
@@ -206,11 +208,27 @@ fn committed_reports_match_reproduce() {
             f.display()
         );
     }
-    // No stale files in the item folders.
-    let items: Vec<&Path> = generated.iter().filter_map(|f| f.parent()).filter(|p| !p.as_os_str().is_empty()).collect();
-    for item in items {
-        for f in files_under(&committed.join(item)) {
-            assert!(generated.contains(&item.join(&f)), "reports/{} is not generated any more", item.join(f).display());
-        }
-    }
+}
+
+/// reproduce owns its output folder: it removes what it did not write there, and refuses a folder it did
+/// not write.
+#[test]
+fn reproduce_owns_its_folder() {
+    let d = setup();
+    fs::create_dir(d.path().join("notes")).unwrap();
+    fs::write(d.path().join("notes/mine.txt"), "keep").unwrap();
+    let items = workspace().join("sweeps/reproduce");
+    let args = |out: &str| {
+        ["reproduce", "alm-lecture-example", "--out", out, "--items", items.to_str().unwrap()].map(str::to_owned)
+    };
+    let (code, err) = fails(d.path(), &args("notes").each_ref().map(String::as_str));
+    assert!(code == 2 && err.contains("did not write"), "{err}");
+    assert_eq!(fs::read_to_string(d.path().join("notes/mine.txt")).unwrap(), "keep");
+    ok(d.path(), &args("rep").each_ref().map(String::as_str));
+    fs::write(d.path().join("rep/alm-lecture-example/stale.svg"), "old").unwrap();
+    fs::create_dir_all(d.path().join("rep/removed-item")).unwrap();
+    fs::write(d.path().join("rep/removed-item/README.md"), "old").unwrap();
+    ok(d.path(), &args("rep").each_ref().map(String::as_str));
+    assert!(!d.path().join("rep/alm-lecture-example/stale.svg").exists(), "a stale file in the item is removed");
+    assert!(d.path().join("rep/removed-item/README.md").exists(), "one item redone leaves the others alone");
 }

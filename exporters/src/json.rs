@@ -1,7 +1,7 @@
 //! The `--json` document: metrics with CI, analytic values, series, checks.
 
+use crate::runs::check_json;
 use runner::RunReport;
-use runner::sweep::check_json;
 use serde_json::{Map, Value, json};
 
 /// One JSON document describing a run; key order is fixed, so equal runs give equal bytes.

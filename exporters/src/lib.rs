@@ -11,6 +11,7 @@ pub mod json;
 pub mod number;
 pub mod plot;
 pub mod reproduce;
+pub mod runs;
 pub mod sweep;
 pub mod text;
 

@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use models::{Analytic, Check, Outcome};
+use models::Outcome;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -362,84 +362,6 @@ pub struct RunRow {
     pub outcome: Outcome,
 }
 
-impl RunRow {
-    /// One line of `runs.jsonl`, with its newline; NaN metrics are written as null.
-    pub fn to_line(&self) -> String {
-        let metrics: Map<String, Value> = self.outcome.metrics.iter().map(|(n, v)| (n.clone(), json!(v))).collect();
-        let analytic: Map<String, Value> = self
-            .outcome
-            .analytic
-            .iter()
-            .map(|a| {
-                let value =
-                    json!({"metric": a.metric, "formula": a.formula, "value": a.value, "check": check_json(a.check)});
-                (a.name.clone(), value)
-            })
-            .collect();
-        let row = json!({
-            "run": self.run, "point": self.point, "replicate": self.replicate, "seed": self.seed,
-            "parameters": self.parameters, "metrics": metrics, "analytic": analytic,
-        });
-        let mut line = row.to_string();
-        line.push('\n');
-        line
-    }
-
-    /// Reads a line written by `to_line`.
-    pub fn from_line(line: &str) -> Result<RunRow, String> {
-        let v: Value = serde_json::from_str(line).map_err(|e| format!("not a JSON row: {e}"))?;
-        let int = |k: &str| v.get(k).and_then(Value::as_u64).ok_or_else(|| format!("row without integer `{k}`"));
-        let object = |k: &str| v.get(k).and_then(Value::as_object).ok_or_else(|| format!("row without object `{k}`"));
-        let metrics = object("metrics")?.iter().map(|(n, x)| (n.clone(), x.as_f64().unwrap_or(f64::NAN))).collect();
-        let analytic = object("analytic")?
-            .iter()
-            .map(|(name, a)| {
-                let text = |k: &str| a.get(k).and_then(Value::as_str).map(str::to_owned);
-                Some(Analytic {
-                    name: name.clone(),
-                    metric: text("metric")?,
-                    formula: text("formula")?,
-                    value: a.get("value")?.as_f64().unwrap_or(f64::NAN),
-                    check: check_from_json(a.get("check")?)?,
-                })
-            })
-            .collect::<Option<Vec<_>>>()
-            .ok_or_else(|| format!("malformed analytic values in row {}", int("run").unwrap_or(0)))?;
-        Ok(RunRow {
-            run: int("run")?,
-            point: int("point")?,
-            replicate: u32::try_from(int("replicate")?).map_err(|e| e.to_string())?,
-            seed: int("seed")?,
-            parameters: object("parameters")?.clone(),
-            outcome: Outcome { metrics, analytic, ..Outcome::default() },
-        })
-    }
-}
-
-/// A `Check` as JSON: "exact", "reference" or {"within_ci": {"rel_slack": x}}.
-pub fn check_json(check: Check) -> Value {
-    match check {
-        Check::Exact => json!("exact"),
-        Check::WithinCi { rel_slack } => json!({"within_ci": {"rel_slack": rel_slack}}),
-        Check::WithinCiCount { rel_slack, unit } => json!({"within_ci_count": {"rel_slack": rel_slack, "unit": unit}}),
-        Check::Reference => json!("reference"),
-    }
-}
-
-fn check_from_json(v: &Value) -> Option<Check> {
-    match v.as_str() {
-        Some("exact") => Some(Check::Exact),
-        Some("reference") => Some(Check::Reference),
-        _ => match (v.get("within_ci"), v.get("within_ci_count")) {
-            (Some(w), _) => Some(Check::WithinCi { rel_slack: w.get("rel_slack")?.as_f64()? }),
-            (_, Some(w)) => {
-                Some(Check::WithinCiCount { rel_slack: w.get("rel_slack")?.as_f64()?, unit: w.get("unit")?.as_f64()? })
-            }
-            _ => None,
-        },
-    }
-}
-
 /// Why running a sweep stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
@@ -449,15 +371,6 @@ pub enum ExecError {
     /// The sink refused a row (a write failed).
     #[error("{0}")]
     Sink(String),
-}
-
-/// How far an interrupted `runs.jsonl` got.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Progress {
-    /// Complete rows, which are the first `done` runs expected.
-    pub done: usize,
-    /// Bytes to keep: the complete rows; anything after (a row cut by a kill) is dropped.
-    pub keep_bytes: usize,
 }
 
 impl Sweep {
@@ -587,47 +500,44 @@ impl Sweep {
         })
     }
 
-    /// How far `text` (an interrupted `runs.jsonl` of `runs`) got; a complete row that is not the next
-    /// expected run is an error (the file is not this sweep's, or was edited).
-    pub fn progress(&self, text: &str, runs: &[u64]) -> Result<Progress, String> {
-        let keep_bytes = text.rfind('\n').map_or(0, |i| i + 1);
-        let mut done = 0;
-        for (i, line) in text[..keep_bytes].lines().enumerate() {
-            let row = RunRow::from_line(line).map_err(|e| format!("line {}: {e}", i + 1))?;
+    /// Checks that `done` (the complete rows of an interrupted `runs.jsonl`, in file order) are the first
+    /// runs of `runs`; anything else means the file is not this sweep's, or was edited.
+    pub fn check_done(&self, done: &[RunRow], runs: &[u64]) -> Result<(), String> {
+        for (i, row) in done.iter().enumerate() {
             if runs.get(i) != Some(&row.run) {
-                return Err(format!("line {}: run {} where run {:?} was expected", i + 1, row.run, runs.get(i)));
+                let expected = runs.get(i).map_or_else(|| "none".to_owned(), u64::to_string);
+                return Err(format!("line {}: run {} where run {expected} was expected", i + 1, row.run));
             }
-            done += 1;
         }
-        Ok(Progress { done, keep_bytes })
+        Ok(())
     }
 
-    /// Combines the `runs.jsonl` texts of shards (each complete) into the text a single run writes.
-    pub fn merge(&self, shards: &[(Shard, &str)]) -> Result<String, String> {
-        let mut lines: Vec<(u64, &str)> = Vec::new();
-        for (shard, text) in shards {
-            let expected = self.runs(Some(*shard));
-            let progress = self.progress(text, &expected).map_err(|e| format!("shard {shard}: {e}"))?;
-            if progress.done != expected.len() {
+    /// Combines the complete rows of every shard into the rows of one unsharded run, in run order.
+    pub fn merge(&self, shards: Vec<(Shard, Vec<RunRow>)>) -> Result<Vec<RunRow>, String> {
+        let mut rows = Vec::new();
+        for (shard, done) in shards {
+            let expected = self.runs(Some(shard));
+            self.check_done(&done, &expected).map_err(|e| format!("shard {shard}: {e}"))?;
+            if done.len() != expected.len() {
                 return Err(format!(
                     "shard {shard} is incomplete ({} of {} runs); finish it with --resume",
-                    progress.done,
+                    done.len(),
                     expected.len()
                 ));
             }
-            lines.extend(expected.into_iter().zip(text.split_inclusive('\n')));
+            rows.extend(done);
         }
-        lines.sort_by_key(|&(run, _)| run);
-        if let Some(missing) = (0..self.total_runs()).zip(&lines).find(|(want, (got, _))| want != got) {
+        rows.sort_by_key(|r| r.run);
+        if let Some(missing) = (0..self.total_runs()).zip(&rows).find(|(want, got)| *want != got.run) {
             return Err(format!(
                 "run {} is missing or given twice; give each shard 0..N-1 of one sweep once",
                 missing.0
             ));
         }
-        if lines.len() as u64 != self.total_runs() {
-            return Err(format!("{} of {} runs present; some shards are missing", lines.len(), self.total_runs()));
+        if rows.len() as u64 != self.total_runs() {
+            return Err(format!("{} of {} runs present; some shards are missing", rows.len(), self.total_runs()));
         }
-        Ok(lines.into_iter().map(|(_, l)| l).collect())
+        Ok(rows)
     }
 
     /// One report per point from the complete rows of the sweep (canonical order).
@@ -638,11 +548,6 @@ impl Sweep {
         }
         self.points.iter().zip(outcomes).map(|(p, runs)| RunReport::new(&p.scenario, runs, Vec::new())).collect()
     }
-}
-
-/// Parses every row of a complete `runs.jsonl`.
-pub fn parse_rows(text: &str) -> Result<Vec<RunRow>, String> {
-    text.lines().enumerate().map(|(i, l)| RunRow::from_line(l).map_err(|e| format!("line {}: {e}", i + 1))).collect()
 }
 
 #[cfg(test)]
@@ -750,49 +655,44 @@ mod tests {
         assert!(Shard::parse("1").is_err());
     }
 
-    fn run_text(s: &Sweep, runs: &[u64]) -> String {
+    fn run_rows(s: &Sweep, runs: &[u64]) -> Vec<RunRow> {
         let prepared = s.prepare("s.json", &NoInputs, &Registry::builtin()).unwrap();
-        let mut text = String::new();
+        let mut rows = Vec::new();
         s.execute(&prepared, runs, &mut |row| {
-            text += &row.to_line();
+            rows.push(row);
             Ok(())
         })
         .unwrap();
-        text
+        rows
     }
 
     #[test]
-    fn rows_round_trip_and_resume_drops_a_cut_line() {
+    fn resumed_runs_continue_where_the_done_rows_stop() {
         let s = sweep(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.3, 1]}}"#).unwrap();
         let runs = s.runs(None);
-        let text = run_text(&s, &runs);
-        let rows = parse_rows(&text).unwrap();
+        let rows = run_rows(&s, &runs);
         assert_eq!(rows.len(), 6);
-        assert_eq!(rows.iter().map(|r| r.to_line()).collect::<String>(), text);
-        let cut = &text[..text.len() - 10];
-        let progress = s.progress(cut, &runs).unwrap();
-        assert_eq!(progress.done, 5);
-        assert!(text.starts_with(&cut[..progress.keep_bytes]) && cut[..progress.keep_bytes].ends_with('\n'));
-        let resumed = cut[..progress.keep_bytes].to_owned() + &run_text(&s, &runs[progress.done..]);
-        assert_eq!(resumed, text);
+        s.check_done(&rows[..5], &runs).unwrap();
+        let mut resumed = rows[..5].to_vec();
+        resumed.extend(run_rows(&s, &runs[5..]));
+        assert_eq!(resumed, rows);
         // Rows of another sweep are refused.
         let other = sweep(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.3]}}"#).unwrap();
-        assert!(other.progress(&text, &other.runs(Some(Shard { index: 1, count: 2 }))).is_err());
+        assert!(other.check_done(&rows, &other.runs(Some(Shard { index: 1, count: 2 }))).is_err());
     }
 
     #[test]
     fn merged_shards_equal_a_single_run() {
         let s = sweep(r#"{"scenario": "r", "replicates": 4, "parameters": {"model.p_flood": [0.2, 0.6, 1]}}"#).unwrap();
-        let whole = run_text(&s, &s.runs(None));
-        let shards: Vec<(Shard, String)> = (0..3)
+        let whole = run_rows(&s, &s.runs(None));
+        let shards: Vec<(Shard, Vec<RunRow>)> = (0..3)
             .map(|i| {
                 let shard = Shard { index: i, count: 3 };
-                (shard, run_text(&s, &s.runs(Some(shard))))
+                (shard, run_rows(&s, &s.runs(Some(shard))))
             })
             .collect();
-        let refs: Vec<(Shard, &str)> = shards.iter().map(|(sh, t)| (*sh, t.as_str())).collect();
-        assert_eq!(s.merge(&refs).unwrap(), whole);
-        assert!(s.merge(&refs[..2]).is_err(), "a missing shard is reported");
+        assert_eq!(s.merge(shards.clone()).unwrap(), whole);
+        assert!(s.merge(shards[..2].to_vec()).is_err(), "a missing shard is reported");
     }
 
     #[test]
@@ -807,8 +707,7 @@ mod tests {
     #[test]
     fn point_reports_match_running_the_point_alone() {
         let s = sweep(r#"{"scenario": "r", "replicates": 5, "parameters": {"model.p_flood": [0.5]}}"#).unwrap();
-        let rows = parse_rows(&run_text(&s, &s.runs(None))).unwrap();
-        let report = &s.point_reports(rows)[0];
+        let report = &s.point_reports(run_rows(&s, &s.runs(None)))[0];
         let alone = Prepared::new(s.points[0].scenario.clone(), "p", &NoInputs, &Registry::builtin())
             .unwrap()
             .run_all(&|| ())
