@@ -5,6 +5,8 @@
 //!
 //! `cargo bench -p dissem-benches --bench epidemic_1e8`
 
+#![expect(clippy::disallowed_types, reason = "a benchmark measures wall-clock time")]
+
 use std::time::Instant;
 
 use models::epidemic::Mode;

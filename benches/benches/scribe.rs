@@ -5,6 +5,8 @@
 //!
 //! `cargo bench -p dissem-benches --bench scribe`
 
+#![expect(clippy::disallowed_types, reason = "a benchmark measures wall-clock time")]
+
 use std::time::Instant;
 
 use models::alm::{self, AlmParams, GroupParams, Source, Underlay, ZipfGroups};

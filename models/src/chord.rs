@@ -11,7 +11,7 @@
 
 pub mod churn;
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 use schemars::JsonSchema;
@@ -200,7 +200,7 @@ pub fn random_ids(space: IdSpace, n: u32, rng: &mut SimRng) -> Vec<u64> {
         all.truncate(n as usize);
         return all;
     }
-    let mut seen = HashSet::with_capacity(n as usize);
+    let mut seen = BTreeSet::new();
     (0..n)
         .map(|_| {
             loop {

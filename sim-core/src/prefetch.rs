@@ -4,6 +4,7 @@
 
 /// Starts loading the cache line holding `value`.
 #[inline(always)]
+#[expect(unsafe_code, reason = "the prefetch intrinsic is unsafe to call, though it never faults")]
 pub fn read<T>(value: &T) {
     #[cfg(target_arch = "x86_64")]
     {

@@ -2,6 +2,8 @@
 //! elements are read; yEd graphics are skipped, except that a node's yEd label names it when the file declares no
 //! `label` node key (the zoo's yEd files keep city names only there).
 
+#![expect(clippy::disallowed_types, reason = "maps are looked up, never iterated into the graph")]
+
 use std::collections::{BTreeMap, HashMap};
 
 use roxmltree::{Document, Node};

@@ -4,6 +4,8 @@
 //! self-loops are dropped and repeated links (in either direction) merged into one, keeping the smaller weight.
 //! Every such decision is counted in the `LoadReport` and described in its notes, never taken silently.
 
+#![expect(clippy::disallowed_types, reason = "maps are looked up, never iterated into the graph")]
+
 mod graphml;
 
 pub use graphml::{GraphmlWeights, graphml};
