@@ -28,7 +28,7 @@ pub fn line(row: &RunRow) -> String {
     line
 }
 
-/// Reads a line written by [`line`].
+/// Reads a line written by [`line()`].
 pub fn parse_line(line: &str) -> Result<RunRow, String> {
     let v: Value = serde_json::from_str(line).map_err(|e| format!("not a JSON row: {e}"))?;
     let int = |k: &str| v.get(k).and_then(Value::as_u64).ok_or_else(|| format!("row without integer `{k}`"));
