@@ -2,16 +2,16 @@
 
 use std::path::Path;
 
-use exporters::plot::{self, Figure, SweepPlot};
+use exporters::plot::{self, Figure, LogAxes, SweepPlot};
 use serde_json::Value;
 
 use crate::Failure;
 use crate::cli::PlotArgs;
 use crate::files::{read_text, write_artifacts};
 
-/// `--log`: (x, y), None where the plot decides.
-fn log_axes(text: &str) -> Result<(Option<bool>, Option<bool>), Failure> {
-    plot::log_axes(text).map_err(|m| Failure::Input(format!("--log: {m}")))
+/// `--log`: which axes are logarithmic.
+fn log_axes(text: &str) -> Result<LogAxes, Failure> {
+    LogAxes::try_from(text).map_err(|m| Failure::Input(format!("--log: {m}")))
 }
 
 pub fn plot(args: &PlotArgs) -> Result<(), Failure> {
@@ -50,7 +50,7 @@ fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
         )));
     }
     let reports = crate::sweep::reports_of(&sweep, &text).map_err(Failure::Input)?;
-    let (log_x, log_y) = log_axes(&args.log)?;
+    let log = log_axes(&args.log)?;
     if let Some(metric) = args.hist.as_ref().or(args.cdf.as_ref()) {
         let as_cdf = args.cdf.is_some();
         let samples = plot::metric_samples(&sweep, &reports, metric);
@@ -60,7 +60,7 @@ fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
         let what = if as_cdf { "CDF" } else { "histogram" };
         let title = args.title.clone().unwrap_or_else(|| format!("{metric} over runs ({what}), {}", sweep.name));
         let name = format!("{metric}_{}", if as_cdf { "cdf" } else { "hist" });
-        return Ok((plot::distribution(&title, metric, samples, as_cdf, log_x), name));
+        return Ok((plot::distribution(&title, metric, samples, as_cdf, log.x), name));
     }
     let x = args
         .x
@@ -80,8 +80,7 @@ fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
         x: x.clone(),
         metrics: metrics.clone(),
         group,
-        log_x,
-        log_y,
+        log,
         title: args.title.clone(),
         ..SweepPlot::default()
     };
@@ -93,13 +92,13 @@ fn run_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
     let doc: Value = serde_json::from_str(&read_text(&args.dir.join("result.json")).map_err(Failure::Input)?)
         .map_err(|e| Failure::Input(format!("{}: {e}", args.dir.join("result.json").display())))?;
     let scenario = doc["scenario"].as_str().unwrap_or("run").to_owned();
-    let (log_x, log_y) = log_axes(&args.log)?;
+    let log = log_axes(&args.log)?;
     if let Some(metric) = args.hist.as_ref().or(args.cdf.as_ref()) {
         let as_cdf = args.cdf.is_some();
         let values = csv_column(&args.dir.join("runs.csv"), metric)?;
         let title = args.title.clone().unwrap_or_else(|| format!("{metric} over {} runs, {scenario}", values.len()));
         let name = format!("{metric}_{}", if as_cdf { "cdf" } else { "hist" });
-        return Ok((plot::distribution(&title, metric, vec![(scenario, values)], as_cdf, log_x), name));
+        return Ok((plot::distribution(&title, metric, vec![(scenario, values)], as_cdf, log.x), name));
     }
     let all = doc["series"].as_object().cloned().unwrap_or_default();
     let series: Vec<(String, Vec<f64>)> = all
@@ -113,7 +112,7 @@ fn run_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
     }
     let title = args.title.clone().unwrap_or_else(|| format!("{scenario}: mean over replicates"));
     let name = series.iter().map(|(n, _)| n.as_str()).next().unwrap_or("series").to_owned();
-    Ok((plot::series_lines(&title, "round", &series, 0.0, (log_x, log_y)), name))
+    Ok((plot::series_lines(&title, "round", &series, 0.0, log), name))
 }
 
 /// One numeric column of a CSV file written by dissem (no quoted numbers).

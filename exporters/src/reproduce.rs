@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::number::fmt_num;
-use crate::plot::{self, Figure, SweepPlot};
+use crate::plot::{self, Figure, LogAxes, SweepPlot};
 use crate::{Artifact, sweep as sweep_csv};
 
 /// An item file.
@@ -163,7 +163,7 @@ pub fn parse_item(text: &str, origin: &str) -> Result<Item, ReproduceError> {
         }
     }
     for (i, p) in item.plots.iter().enumerate() {
-        plot::log_axes(p.log.as_deref().unwrap_or("auto")).map_err(|m| err(format!("plots[{i}].log: {m}")))?;
+        LogAxes::try_from(p.log.as_deref().unwrap_or("auto")).map_err(|m| err(format!("plots[{i}].log: {m}")))?;
     }
     Ok(item)
 }
@@ -458,7 +458,8 @@ fn checks(sweep: &Sweep, reports: &[RunReport]) -> String {
 }
 
 fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figure, String> {
-    let (log_x, log_y) = plot::log_axes(spec.log.as_deref().unwrap_or("auto"))?;
+    let log = LogAxes::try_from(spec.log.as_deref().unwrap_or("auto"))?;
+    let (log_x, log_y) = (log.x, log.y);
     if let Some(metric) = spec.hist.as_ref().or(spec.cdf.as_ref()) {
         let samples = plot::metric_samples(sweep, reports, metric);
         let title = spec.title.clone().unwrap_or_else(|| format!("{metric} over runs"));
@@ -493,7 +494,7 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
         }
         let title = spec.title.clone().unwrap_or_else(|| wanted.join(", "));
         let x_label = spec.x_label.as_deref().unwrap_or("round");
-        let mut f = plot::series_lines(&title, x_label, &series, spec.x_from, (log_x, log_y));
+        let mut f = plot::series_lines(&title, x_label, &series, spec.x_from, log);
         if let plot::Content::Lines(lines) = &mut f.content {
             for (line, legend) in lines.iter_mut().zip(legends) {
                 line.label = legend;
@@ -523,8 +524,7 @@ fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figur
             group: spec.group.clone(),
             no_analytic: false,
             hide: spec.hide.clone(),
-            log_x,
-            log_y,
+            log,
             title: spec.title.clone(),
             y_label: spec.y_label.clone(),
             labels: spec.labels.clone(),
