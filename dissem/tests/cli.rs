@@ -226,19 +226,71 @@ fn check_plot(name: &str, svg: &str) {
     }
 }
 
+/// Stroke colours of the measured lines (solid, 3 pixels wide) of the data layer, each once.
+fn measured_colours(svg: &str) -> Vec<String> {
+    let mut colours: Vec<String> = Vec::new();
+    for element in layer(svg, "data").lines().filter(|e| e.starts_with("<polyline")) {
+        let solid = attribute(element, "stroke-dasharray").is_none() && attribute(element, "stroke-width") == Some("3");
+        let colour = attribute(element, "stroke").expect("stroke").to_owned();
+        if solid && !colours.contains(&colour) {
+            colours.push(colour);
+        }
+    }
+    colours
+}
+
 #[test]
 fn plots_of_runs_and_sweeps() {
     let d = setup();
     ok(d.path(), &["sweep", "sweep.json", "--out", "sw"]);
     let written = ok(d.path(), &["plot", "sw", "--y", "messages"]);
-    assert!(written.contains("messages_vs_p_flood.svg") || written.contains("messages_vs_nodes.svg"), "{written}");
+    assert!(written.contains("messages_vs_nodes_by_p_flood.svg"), "{written}");
+    // Another grouping of the same metric goes to another file.
+    let regrouped =
+        ok(d.path(), &["plot", "sw", "--y", "messages", "--x", "model.p_flood", "--group", "topology.nodes"]);
+    assert!(regrouped.contains("messages_vs_p_flood_by_nodes.svg"), "{regrouped}");
+    for f in ["messages_vs_nodes_by_p_flood", "messages_vs_p_flood_by_nodes"] {
+        check_plot(f, &String::from_utf8(read(d.path().join(format!("sw/plots/{f}.svg")))).unwrap());
+    }
     ok(d.path(), &["plot", "sw", "--cdf", "coverage", "--out", "cdf"]);
     assert_eq!(&read(d.path().join("cdf.png"))[1..4], b"PNG");
+    check_plot("cdf", &String::from_utf8(read(d.path().join("cdf.svg"))).unwrap());
     ok(d.path(), &["run", "ring.json", "--set", "model.p_flood=0.9", "--replicates", "20", "--out", "run"]);
     ok(d.path(), &["plot", "run", "--hist", "coverage", "--out", "hist"]);
-    assert!(String::from_utf8(read(d.path().join("hist.svg"))).unwrap().contains("<svg"));
+    check_plot("hist", &String::from_utf8(read(d.path().join("hist.svg"))).unwrap());
     let (code, err) = fails(d.path(), &["plot", "sw", "--y", "nonsense"]);
     assert!(code == 2 && err.contains("nonsense"), "{err}");
+}
+
+/// Twelve groups: twelve colours, and a legend that covers none of them.
+#[test]
+fn many_groups_keep_their_own_colours_and_a_clear_legend() {
+    let d = setup();
+    let many = r#"{"scenario": "ring.json", "replicates": 2, "seed": 3,
+        "parameters": {"topology.nodes": [20, 40, 80], "model.p_flood": {"linspace": [0.45, 1, 12]}}}"#;
+    fs::write(d.path().join("many.json"), many).unwrap();
+    ok(d.path(), &["sweep", "many.json", "--out", "many"]);
+    ok(
+        d.path(),
+        &["plot", "many", "--y", "coverage", "--x", "topology.nodes", "--group", "model.p_flood", "--out", "p"],
+    );
+    let svg = String::from_utf8(read(d.path().join("p.svg"))).unwrap();
+    check_plot("p", &svg);
+    assert_eq!(measured_colours(&svg).len(), 12, "{:?}", measured_colours(&svg));
+}
+
+/// ALM reports its stretch as a quantile function: drawn as a CDF over stretch, not against rounds.
+#[test]
+fn quantile_series_are_drawn_as_distributions() {
+    let d = setup();
+    let scenario = workspace().join("scenarios/alm/lecture-costs.json");
+    ok(d.path(), &["run", scenario.to_str().unwrap(), "--out", "alm"]);
+    let written = ok(d.path(), &["plot", "alm"]);
+    assert!(written.contains("quantiles.svg"), "{written}");
+    let svg = String::from_utf8(read(d.path().join("alm/plots/quantiles.svg"))).unwrap();
+    check_plot("quantiles", &svg);
+    let axes = labels(layer(&svg, "labels"));
+    assert!(axes.contains(&"stretch") && axes.contains(&"fraction ≤ x") && !axes.contains(&"round"), "{axes:?}");
 }
 
 /// Every plot `dissem reproduce` ships (the committed reports/, which `committed_reports_match_reproduce` ties
