@@ -433,8 +433,7 @@ pub fn layout(f: &Figure) -> Result<Layout, PlotError> {
             .map(|(i, (label, _))| (i, label.clone(), Sample::Bar { color: group_colour(i, samples.len()) }))
             .collect(),
     };
-    let mut order: Vec<usize> = entries.iter().map(|e| e.0).collect();
-    order.dedup();
+    let order: Vec<usize> = entries.iter().map(|e| e.0).collect();
     entries.sort_by_key(
         |e| if e.0 == usize::MAX { usize::MAX } else { order.iter().position(|&g| g == e.0).unwrap_or(0) },
     );
