@@ -2,16 +2,16 @@
 
 use std::path::Path;
 
-use exporters::plot::{self, Figure, SweepPlot};
+use exporters::plot::{self, Figure, LogAxes, SweepPlot};
 use serde_json::Value;
 
 use crate::args::PlotArgs;
 use crate::cli::Failure;
 use crate::files::{read_text, write_artifacts};
 
-/// `--log`: (x, y), None where the plot decides.
-fn log_axes(text: &str) -> Result<(Option<bool>, Option<bool>), Failure> {
-    plot::log_axes(text).map_err(|m| Failure::Input(format!("--log: {m}")))
+/// `--log`: which axes are logarithmic.
+fn log_axes(text: &str) -> Result<LogAxes, Failure> {
+    LogAxes::try_from(text).map_err(|m| Failure::Input(format!("--log: {m}")))
 }
 
 pub fn plot(args: &PlotArgs) -> Result<(), Failure> {
@@ -50,7 +50,7 @@ fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
         )));
     }
     let reports = crate::sweep::reports_of(&sweep, &text).map_err(Failure::Input)?;
-    let (log_x, log_y) = log_axes(&args.log)?;
+    let log = log_axes(&args.log)?;
     if let Some(metric) = args.hist.as_ref().or(args.cdf.as_ref()) {
         let as_cdf = args.cdf.is_some();
         let samples = plot::metric_samples(&sweep, &reports, metric);
@@ -60,7 +60,7 @@ fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
         let what = if as_cdf { "CDF" } else { "histogram" };
         let title = args.title.clone().unwrap_or_else(|| format!("{metric} over runs ({what}), {}", sweep.name));
         let name = format!("{metric}_{}", if as_cdf { "cdf" } else { "hist" });
-        return Ok((plot::distribution(&title, metric, samples, as_cdf, log_x), name));
+        return Ok((plot::distribution(&title, metric, samples, as_cdf, log.x), name));
     }
     let x = args
         .x
@@ -76,44 +76,62 @@ fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
     } else {
         args.y.clone()
     };
-    let spec = SweepPlot {
-        x: x.clone(),
-        metrics: metrics.clone(),
-        group,
-        log_x,
-        log_y,
-        title: args.title.clone(),
-        ..SweepPlot::default()
-    };
+    // Plots of the same metrics with other groups go to other files.
+    let mut name = format!("{}_vs_{}", metrics.join("+"), plot::short(&x));
+    if let Some(g) = &group {
+        name += &format!("_by_{}", plot::short(g));
+    }
+    let spec = SweepPlot { x, metrics, group, log, title: args.title.clone(), ..SweepPlot::default() };
     let figure = plot::sweep_lines(&sweep, &reports, &spec).map_err(|e| Failure::Input(e.to_string()))?;
-    Ok((figure, format!("{}_vs_{}", metrics.join("+"), plot::short(&x))))
+    Ok((figure, name))
 }
 
 fn run_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
     let doc: Value = serde_json::from_str(&read_text(&args.dir.join("result.json")).map_err(Failure::Input)?)
         .map_err(|e| Failure::Input(format!("{}: {e}", args.dir.join("result.json").display())))?;
     let scenario = doc["scenario"].as_str().unwrap_or("run").to_owned();
-    let (log_x, log_y) = log_axes(&args.log)?;
+    let log = log_axes(&args.log)?;
     if let Some(metric) = args.hist.as_ref().or(args.cdf.as_ref()) {
         let as_cdf = args.cdf.is_some();
         let values = csv_column(&args.dir.join("runs.csv"), metric)?;
         let title = args.title.clone().unwrap_or_else(|| format!("{metric} over {} runs, {scenario}", values.len()));
         let name = format!("{metric}_{}", if as_cdf { "cdf" } else { "hist" });
-        return Ok((plot::distribution(&title, metric, vec![(scenario, values)], as_cdf, log_x), name));
+        return Ok((plot::distribution(&title, metric, vec![(scenario, values)], as_cdf, log.x), name));
     }
     let all = doc["series"].as_object().cloned().unwrap_or_default();
-    let series: Vec<(String, Vec<f64>)> = all
+    let names: Vec<&String> = all.keys().collect();
+    let mut series: Vec<(String, Vec<f64>)> = all
         .iter()
         .filter(|(n, _)| args.y.is_empty() || args.y.contains(n))
         .map(|(n, v)| (n.clone(), v.as_array().into_iter().flatten().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()))
         .collect();
-    if series.is_empty() {
-        let names: Vec<&String> = all.keys().collect();
+    let Some(quantiles) = series.first().map(|(n, _)| plot::is_quantile_function(n)) else {
         return Err(Failure::Input(format!("{}: no series to plot (available: {names:?})", args.dir.display())));
+    };
+    // Quantile functions (values at levels 0..1) and per-round series have different x axes.
+    if series.iter().any(|(n, _)| plot::is_quantile_function(n) != quantiles) {
+        if !args.y.is_empty() {
+            return Err(Failure::Input(
+                "--y: quantile functions (…_quantiles) and per-round series need separate plots".to_owned(),
+            ));
+        }
+        series.retain(|(n, _)| plot::is_quantile_function(n) == quantiles);
     }
     let title = args.title.clone().unwrap_or_else(|| format!("{scenario}: mean over replicates"));
-    let name = series.iter().map(|(n, _)| n.as_str()).next().unwrap_or("series").to_owned();
-    Ok((plot::series_lines(&title, "round", &series, 0.0, (log_x, log_y)), name))
+    let name = if !args.y.is_empty() {
+        args.y.join("+")
+    } else if quantiles {
+        "quantiles".to_owned()
+    } else {
+        "series".to_owned()
+    };
+    if quantiles {
+        // `everyone.stretch_quantiles` holds stretches: the x axis is what every plotted function measures.
+        let measured: Vec<&str> = series.iter().map(|(n, _)| plot::short(n.trim_end_matches("_quantiles"))).collect();
+        let x_label = if measured.iter().all(|m| *m == measured[0]) { measured[0] } else { "value" };
+        return Ok((plot::quantile_cdfs(&title, x_label, &series, log.x), name));
+    }
+    Ok((plot::series_lines(&title, "round", &series, 0.0, log), name))
 }
 
 /// One numeric column of a CSV file written by dissem (no quoted numbers).

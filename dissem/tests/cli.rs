@@ -162,19 +162,150 @@ fn bad_sweep_files_exit_2_naming_the_field() {
     assert!(code == 2 && err.contains("--shard"), "{err}");
 }
 
+/// The part of a plot's SVG in layer `class` (`<g class="…">` up to its closing tag on a line of its own).
+fn layer<'a>(svg: &'a str, class: &str) -> &'a str {
+    let open = format!("<g class=\"{class}\">");
+    let start = svg.find(&open).unwrap_or_else(|| panic!("no layer {class}")) + open.len();
+    let end = svg[start..].find("\n</g>").expect("layer closed");
+    &svg[start..start + end]
+}
+
+fn attribute<'a>(element: &'a str, name: &str) -> Option<&'a str> {
+    let at = element.find(&format!(" {name}=\""))? + name.len() + 3;
+    Some(&element[at..at + element[at..].find('"')?])
+}
+
+/// x0, y0, x1, y1 of the first `<rect>` in `text`.
+fn first_rect(text: &str) -> [f64; 4] {
+    let r = &text[text.find("<rect").expect("a rect")..];
+    let v = |n| attribute(r, n).and_then(|x| x.parse::<f64>().ok()).expect("numeric attribute");
+    [v("x"), v("y"), v("x") + v("width"), v("y") + v("height")]
+}
+
+/// Labels of the texts in a layer (each text is a group of glyphs with its words as `aria-label`).
+fn labels(text: &str) -> Vec<&str> {
+    text.split("<g aria-label=\"").skip(1).map(|t| &t[..t.find('"').expect("closed label")]).collect()
+}
+
+/// Checks what a reader relies on in a rendered plot: at least two labelled ticks on each axis, a legend
+/// clear of the plot area, every data mark inside the plot area (so none is under the legend), and text
+/// drawn with the embedded font's glyphs (no system font).
+fn check_plot(name: &str, svg: &str) {
+    for axis in ["x-ticks", "y-ticks"] {
+        let ticks = labels(layer(svg, axis));
+        assert!(ticks.len() >= 2 && ticks.iter().all(|t| !t.trim().is_empty()), "{name}: {axis} {ticks:?}");
+    }
+    let [x0, y0, x1, y1] = first_rect(layer(svg, "plot-area"));
+    if svg.contains("<g class=\"legend\">") {
+        let [a0, b0, a1, b1] = first_rect(layer(svg, "legend"));
+        assert!(a0 >= x1 || a1 <= x0 || b0 >= y1 || b1 <= y0, "{name}: the legend lies over the plot area");
+    }
+    let data = layer(svg, "data");
+    let mut coordinates = Vec::new();
+    for element in data.lines() {
+        if let Some(points) = attribute(element, "points") {
+            coordinates.extend(points.split(' ').map(|p| p.split_once(',').expect("x,y")));
+        }
+        for (x, y) in [("cx", "cy"), ("x", "y")] {
+            if let (Some(x), Some(y)) = (attribute(element, x), attribute(element, y)) {
+                coordinates.push((x, y));
+            }
+        }
+    }
+    assert!(!coordinates.is_empty(), "{name}: no data drawn");
+    for (x, y) in coordinates {
+        let (x, y): (f64, f64) = (x.parse().unwrap(), y.parse().unwrap());
+        assert!(
+            x >= x0 - 1.0 && x <= x1 + 1.0 && y >= y0 - 1.0 && y <= y1 + 1.0,
+            "{name}: data at ({x}, {y}) outside the plot area"
+        );
+    }
+    assert!(!svg.contains("<text") && !svg.contains("font-family"), "{name}: text must not depend on installed fonts");
+    for used in svg.split("xlink:href=\"#").skip(1).map(|u| &u[..u.find('"').unwrap()]) {
+        assert!(svg.contains(&format!("<path id=\"{used}\"")), "{name}: glyph {used} is not embedded");
+    }
+}
+
+/// Stroke colours of the measured lines (solid, 3 pixels wide) of the data layer, each once.
+fn measured_colours(svg: &str) -> Vec<String> {
+    let mut colours: Vec<String> = Vec::new();
+    for element in layer(svg, "data").lines().filter(|e| e.starts_with("<polyline")) {
+        let solid = attribute(element, "stroke-dasharray").is_none() && attribute(element, "stroke-width") == Some("3");
+        let colour = attribute(element, "stroke").expect("stroke").to_owned();
+        if solid && !colours.contains(&colour) {
+            colours.push(colour);
+        }
+    }
+    colours
+}
+
 #[test]
 fn plots_of_runs_and_sweeps() {
     let d = setup();
     ok(d.path(), &["sweep", "sweep.json", "--out", "sw"]);
     let written = ok(d.path(), &["plot", "sw", "--y", "messages"]);
-    assert!(written.contains("messages_vs_p_flood.svg") || written.contains("messages_vs_nodes.svg"), "{written}");
+    assert!(written.contains("messages_vs_nodes_by_p_flood.svg"), "{written}");
+    // Another grouping of the same metric goes to another file.
+    let regrouped =
+        ok(d.path(), &["plot", "sw", "--y", "messages", "--x", "model.p_flood", "--group", "topology.nodes"]);
+    assert!(regrouped.contains("messages_vs_p_flood_by_nodes.svg"), "{regrouped}");
+    for f in ["messages_vs_nodes_by_p_flood", "messages_vs_p_flood_by_nodes"] {
+        check_plot(f, &String::from_utf8(read(d.path().join(format!("sw/plots/{f}.svg")))).unwrap());
+    }
     ok(d.path(), &["plot", "sw", "--cdf", "coverage", "--out", "cdf"]);
     assert_eq!(&read(d.path().join("cdf.png"))[1..4], b"PNG");
+    check_plot("cdf", &String::from_utf8(read(d.path().join("cdf.svg"))).unwrap());
     ok(d.path(), &["run", "ring.json", "--set", "model.p_flood=0.9", "--replicates", "20", "--out", "run"]);
     ok(d.path(), &["plot", "run", "--hist", "coverage", "--out", "hist"]);
-    assert!(String::from_utf8(read(d.path().join("hist.svg"))).unwrap().contains("<svg"));
+    check_plot("hist", &String::from_utf8(read(d.path().join("hist.svg"))).unwrap());
     let (code, err) = fails(d.path(), &["plot", "sw", "--y", "nonsense"]);
     assert!(code == 2 && err.contains("nonsense"), "{err}");
+}
+
+/// Twelve groups: twelve colours, and a legend that covers none of them.
+#[test]
+fn many_groups_keep_their_own_colours_and_a_clear_legend() {
+    let d = setup();
+    let many = r#"{"scenario": "ring.json", "replicates": 2, "seed": 3,
+        "parameters": {"topology.nodes": [20, 40, 80], "model.p_flood": {"linspace": [0.45, 1, 12]}}}"#;
+    fs::write(d.path().join("many.json"), many).unwrap();
+    ok(d.path(), &["sweep", "many.json", "--out", "many"]);
+    ok(
+        d.path(),
+        &["plot", "many", "--y", "coverage", "--x", "topology.nodes", "--group", "model.p_flood", "--out", "p"],
+    );
+    let svg = String::from_utf8(read(d.path().join("p.svg"))).unwrap();
+    check_plot("p", &svg);
+    assert_eq!(measured_colours(&svg).len(), 12, "{:?}", measured_colours(&svg));
+}
+
+/// ALM reports its stretch as a quantile function: drawn as a CDF over stretch, not against rounds.
+#[test]
+fn quantile_series_are_drawn_as_distributions() {
+    let d = setup();
+    let scenario = workspace().join("scenarios/alm/lecture-costs.json");
+    ok(d.path(), &["run", scenario.to_str().unwrap(), "--out", "alm"]);
+    let written = ok(d.path(), &["plot", "alm"]);
+    assert!(written.contains("quantiles.svg"), "{written}");
+    let svg = String::from_utf8(read(d.path().join("alm/plots/quantiles.svg"))).unwrap();
+    check_plot("quantiles", &svg);
+    let axes = labels(layer(&svg, "labels"));
+    assert!(axes.contains(&"stretch") && axes.contains(&"fraction ≤ x") && !axes.contains(&"round"), "{axes:?}");
+}
+
+/// Every plot `dissem reproduce` ships (the committed reports/, which `committed_reports_match_reproduce` ties
+/// to the code) has labelled ticks on both axes and its legend beside the data.
+#[test]
+fn every_shipped_plot_is_readable() {
+    let reports = workspace().join("reports");
+    let plots: Vec<PathBuf> =
+        files_under(&reports).into_iter().filter(|f| f.extension().is_some_and(|e| e == "svg")).collect();
+    assert!(plots.len() >= 20, "{} plots", plots.len());
+    for f in plots {
+        let svg = String::from_utf8(read(reports.join(&f))).unwrap();
+        check_plot(&f.display().to_string(), &svg);
+        assert_eq!(&read(reports.join(f.with_extension("png")))[1..4], b"PNG", "{} has its PNG", f.display());
+    }
 }
 
 /// Every file under `dir`, relative, sorted.

@@ -3,14 +3,17 @@
 //! here. An item renders to `NAME/README.md` (formula beside simulation), `NAME/summary.csv` and SVG + PNG
 //! plots; the index `README.md` lists the items.
 
+use std::collections::BTreeMap;
+
 use models::Check;
 use runner::RunReport;
 use runner::sweep::{Sweep, value_text};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::number::fmt_num;
-use crate::plot::{self, Figure, SweepPlot};
+use crate::plot::{self, Content, Figure, Ink, LogAxes, Series, Style, SweepPlot};
 use crate::{Artifact, sweep as sweep_csv};
 
 /// An item file.
@@ -50,97 +53,278 @@ pub struct SeriesTable {
     pub x_from: f64,
     /// Column names for series.
     #[serde(default)]
-    pub labels: std::collections::BTreeMap<String, String>,
+    pub labels: BTreeMap<String, String>,
     /// Series whose first entry belongs to a later row (a per-cycle factor starts at cycle 1).
     #[serde(default)]
-    pub shift: std::collections::BTreeMap<String, usize>,
+    pub shift: BTreeMap<String, usize>,
 }
 
-/// A table column: exactly one of `param`, `metric`, `analytic`, `check`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A table column: `{"param": P}`, `{"metric": M}`, `{"analytic": A}` or `{"check": A}`, with an optional
+/// `header`; metrics and analytic values may be multiplied by a parameter (`"times": "topology.nodes"`).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct Column {
-    #[serde(default)]
     pub header: Option<String>,
-    /// A sweep parameter's value.
-    #[serde(default)]
-    pub param: Option<String>,
-    /// A metric's mean ± 95% CI half-width.
-    #[serde(default)]
-    pub metric: Option<String>,
-    /// An analytic value by name (header: its formula).
-    #[serde(default)]
-    pub analytic: Option<String>,
-    /// The verdict of comparing an analytic value with its metric.
-    #[serde(default)]
-    pub check: Option<String>,
-    /// Multiply by this parameter (a fraction times `topology.nodes` is a count of nodes).
-    #[serde(default)]
-    pub times: Option<String>,
+    pub cell: Cell,
 }
 
-/// A statement about a metric, judged by its 95% interval at the points it names.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// What a column shows for each point.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    /// A sweep parameter's value.
+    Param(String),
+    /// A metric's mean ± 95% CI half-width, multiplied by the parameter `times` (a fraction times
+    /// `topology.nodes` is a count of nodes).
+    Metric { name: String, times: Option<String> },
+    /// An analytic value by name (default header: its formula), multiplied by the parameter `times`.
+    Analytic { name: String, times: Option<String> },
+    /// The verdict of comparing an analytic value with its metric.
+    Check(String),
+}
+
+impl TryFrom<Map<String, Value>> for Column {
+    type Error = String;
+
+    fn try_from(map: Map<String, Value>) -> Result<Column, String> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Shared {
+            #[serde(default)]
+            header: Option<String>,
+        }
+        const SHARED: [&str; 1] = ["header"];
+        let (kind, mut own, shared) = split(map, &["param", "metric", "analytic", "check"], &SHARED)?;
+        let Shared { header } = body(shared, &[])?;
+        let cell = match kind {
+            "param" => Cell::Param(only(own, kind, &SHARED)?),
+            "check" => Cell::Check(only(own, kind, &SHARED)?),
+            _ => {
+                let times = own.remove("times").map(|t| String::deserialize(t).map_err(|e| format!("`times`: {e}")));
+                let times = times.transpose()?;
+                let name = only(own, kind, &["times", "header"])?;
+                if kind == "metric" { Cell::Metric { name, times } } else { Cell::Analytic { name, times } }
+            }
+        };
+        Ok(Column { header, cell })
+    }
+}
+
+/// A statement about a metric, judged by its 95% interval at the points it names: `{"text": …, "metric": M,
+/// "at": {param: value, …}, "above": x}` or `"below": x`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct Claim {
     pub text: String,
     /// Parameter values selecting the points (all points when empty).
-    #[serde(default)]
     pub at: Map<String, Value>,
     pub metric: String,
-    #[serde(default)]
-    pub above: Option<f64>,
-    #[serde(default)]
-    pub below: Option<f64>,
+    pub bound: Bound,
 }
 
-/// A plot: lines of metrics against `x` (default), or `hist`/`cdf` of a metric over runs, or `series`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Bound {
+    Above(f64),
+    Below(f64),
+}
+
+impl TryFrom<Map<String, Value>> for Claim {
+    type Error = String;
+
+    fn try_from(map: Map<String, Value>) -> Result<Claim, String> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Shared {
+            text: String,
+            #[serde(default)]
+            at: Map<String, Value>,
+            metric: String,
+        }
+        const SHARED: [&str; 3] = ["text", "at", "metric"];
+        let (kind, own, shared) = split(map, &["above", "below"], &SHARED)?;
+        let Shared { text, at, metric } = body(shared, &[])?;
+        let value = only(own, kind, &SHARED)?;
+        let bound = if kind == "above" { Bound::Above(value) } else { Bound::Below(value) };
+        Ok(Claim { text, at, metric, bound })
+    }
+}
+
+/// A plot: its file name, optional title, caption, axis labels and log axes (`auto`, `none`, `x`, `y`, `xy`),
+/// and what it draws, told by one key: `y`, `hist`, `cdf`, `series`, `quantiles` or `distributions`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct PlotSpec {
     pub name: String,
-    #[serde(default)]
     pub title: Option<String>,
-    #[serde(default)]
     pub caption: Option<String>,
+    pub x_label: Option<String>,
+    pub y_label: Option<String>,
+    pub log: LogAxes,
+    pub draw: Draw,
+}
+
+/// What a plot draws.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Draw {
+    /// Metrics' means with 95% CIs against a sweep parameter, with the analytic values predicting them.
+    Lines(LinesPlot),
+    /// Histogram of a metric over runs, one colour per point.
+    Histogram(String),
+    /// Empirical CDF of a metric over runs, one curve per point.
+    Cdf(String),
+    /// Per-round series (mean over replicates) of every point, each beside its formula series.
+    Series(SeriesPlot),
+    /// Quantile functions (values at levels 0..1, mean over replicates) of every point, drawn as CDFs.
+    Quantiles(CurvesPlot),
+    /// Per-bin histograms (mean over replicates) of every point, as lines with markers.
+    Distributions(DistributionsPlot),
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinesPlot {
+    /// The parameter on the x axis (default: the sweep's first).
     #[serde(default)]
     pub x: Option<String>,
-    #[serde(default)]
+    /// Metrics on the y axis.
     pub y: Vec<String>,
+    /// A second parameter: one line per value.
     #[serde(default)]
     pub group: Option<String>,
-    #[serde(default)]
-    pub hist: Option<String>,
-    #[serde(default)]
-    pub cdf: Option<String>,
-    /// Per-round series (mean over replicates) of every point, with their formula series.
-    #[serde(default)]
-    pub series: Vec<String>,
-    /// Per-bin histograms (mean over replicates) of every point, drawn as lines with markers.
-    #[serde(default)]
-    pub distributions: Vec<String>,
-    /// Draw each distribution as "how many are ≥ x" (sums from the right): smooth where bins are sparse.
-    #[serde(default)]
-    pub at_least: bool,
-    /// The series are quantile functions at equally spaced levels 0..1: draw each as a CDF (value on x).
-    #[serde(default)]
-    pub quantiles: bool,
-    /// Legend names for series and distributions; in line plots, of analytic values (by name) and groups.
-    #[serde(default)]
-    pub labels: std::collections::BTreeMap<String, String>,
-    /// The x value of the first entry of each series or distribution (default 0).
-    #[serde(default)]
-    pub x_from: f64,
-    /// auto, none, x, y or xy.
-    #[serde(default)]
-    pub log: Option<String>,
     /// Analytic values not to draw.
     #[serde(default)]
     pub hide: Vec<String>,
+    /// Legend names of analytic values (by name, instead of their formula) and groups (`param = value`).
     #[serde(default)]
-    pub x_label: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesPlot {
+    pub series: Vec<String>,
+    /// Legend names of series, points (`param = value`) and analytic values.
     #[serde(default)]
-    pub y_label: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    /// The x value of each series' first entry (default 0).
+    #[serde(default)]
+    pub x_from: f64,
+    /// Analytic values drawn as horizontal lines, by name, with their legend label (one line when every
+    /// point has the same value).
+    #[serde(default)]
+    pub analytic: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CurvesPlot {
+    pub quantiles: Vec<String>,
+    /// Legend names of series and points.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionsPlot {
+    pub distributions: Vec<String>,
+    /// Legend names of distributions and points.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// The x value of each distribution's first bin (default 0).
+    #[serde(default)]
+    pub x_from: f64,
+    /// Draw "how many are ≥ x" (sums from the right): smooth where bins are sparse.
+    #[serde(default)]
+    pub at_least: bool,
+}
+
+impl TryFrom<Map<String, Value>> for PlotSpec {
+    type Error = String;
+
+    fn try_from(map: Map<String, Value>) -> Result<PlotSpec, String> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Shared {
+            name: String,
+            #[serde(default)]
+            title: Option<String>,
+            #[serde(default)]
+            caption: Option<String>,
+            #[serde(default)]
+            x_label: Option<String>,
+            #[serde(default)]
+            y_label: Option<String>,
+            #[serde(default)]
+            log: LogAxes,
+        }
+        const KINDS: [&str; 6] = ["y", "hist", "cdf", "series", "quantiles", "distributions"];
+        const SHARED: [&str; 6] = ["name", "title", "caption", "x_label", "y_label", "log"];
+        let (kind, own, shared) = split(map, &KINDS, &SHARED)?;
+        let Shared { name, title, caption, x_label, y_label, log } = body(shared, &[])?;
+        let draw = match kind {
+            "y" => Draw::Lines(body(own, &SHARED)?),
+            "hist" => Draw::Histogram(only(own, kind, &SHARED)?),
+            "cdf" => Draw::Cdf(only(own, kind, &SHARED)?),
+            "series" => Draw::Series(body(own, &SHARED)?),
+            "quantiles" => Draw::Quantiles(body(own, &SHARED)?),
+            _ => Draw::Distributions(body(own, &SHARED)?),
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            return Err(format!("name `{name}`: use letters, digits, `_` and `-` (it names the plot's files)"));
+        }
+        Ok(PlotSpec { name, title, caption, x_label, y_label, log, draw })
+    }
+}
+
+/// The fields of an item entry.
+type Fields = Map<String, Value>;
+
+/// Splits an object whose kind is told by which one of `kinds` it has as a key (`{"metric": …}`) into that
+/// kind, the other fields and the fields every kind shares.
+fn split(mut map: Fields, kinds: &[&'static str], shared: &[&str]) -> Result<(&'static str, Fields, Fields), String> {
+    let quoted = |keys: &[&str]| keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+    let present: Vec<&'static str> = kinds.iter().copied().filter(|k| map.contains_key(*k)).collect();
+    let kind = match present[..] {
+        [one] => one,
+        [] => return Err(format!("give one of {}", quoted(kinds))),
+        _ => return Err(format!("give only one of {} (found {})", quoted(kinds), quoted(&present))),
+    };
+    let common = shared.iter().filter_map(|&k| map.remove(k).map(|v| (k.to_owned(), v))).collect();
+    Ok((kind, map, common))
+}
+
+/// Deserialises fields of an item entry, naming the field of an error; an unknown field is reported with
+/// what is allowed, including the `shared` fields every kind of entry has.
+fn body<T: DeserializeOwned>(map: Fields, shared: &[&str]) -> Result<T, String> {
+    serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if inner.starts_with("unknown field") {
+            format!("{inner}{}", also(shared))
+        } else if path == "." {
+            inner
+        } else {
+            format!("`{path}`: {inner}")
+        }
+    })
+}
+
+/// The value of the one field `key` that an entry kind has besides the `shared` ones (`{"param": P}`).
+fn only<T: DeserializeOwned>(mut own: Fields, key: &str, shared: &[&str]) -> Result<T, String> {
+    if let Some(other) = own.keys().find(|k| *k != key) {
+        return Err(format!("unknown field `{other}`, expected `{key}`{}", also(shared)));
+    }
+    let value = own.remove(key).unwrap_or(Value::Null);
+    T::deserialize(value).map_err(|e| format!("`{key}`: {e}"))
+}
+
+/// ", or `a`, `b`": the fields allowed beside the ones serde names.
+fn also(shared: &[&str]) -> String {
+    if shared.is_empty() {
+        return String::new();
+    }
+    let quoted: Vec<String> = shared.iter().map(|k| format!("`{k}`")).collect();
+    format!(", or {}", quoted.join(", "))
 }
 
 /// Why an item cannot be rendered; names the item file and what is wrong.
@@ -154,16 +338,21 @@ pub struct ReproduceError {
 /// Parses an item file.
 pub fn parse_item(text: &str, origin: &str) -> Result<Item, ReproduceError> {
     let err = |message: String| ReproduceError { origin: origin.to_owned(), message };
-    let doc: Value = serde_json::from_str(text).map_err(|e| err(format!("not valid JSON: {e}")))?;
-    let item = Item::deserialize(doc).map_err(|e| err(e.to_string()))?;
-    for (i, c) in item.table.iter().enumerate() {
-        let kinds = [&c.param, &c.metric, &c.analytic, &c.check].iter().filter(|k| k.is_some()).count();
-        if kinds != 1 {
-            return Err(err(format!("table[{i}]: give exactly one of param, metric, analytic, check")));
+    let item: Item = serde_path_to_error::deserialize(&mut serde_json::Deserializer::from_str(text)).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            err(format!("not valid JSON: {inner}"))
+        } else if path == "." {
+            err(inner.to_string())
+        } else {
+            err(format!("{path}: {inner}"))
         }
-    }
+    })?;
     for (i, p) in item.plots.iter().enumerate() {
-        plot::log_axes(p.log.as_deref().unwrap_or("auto")).map_err(|m| err(format!("plots[{i}].log: {m}")))?;
+        if item.plots[..i].iter().any(|q| q.name == p.name) {
+            return Err(err(format!("plots[{i}]: a second plot named `{}` would overwrite the first", p.name)));
+        }
     }
     Ok(item)
 }
@@ -291,49 +480,45 @@ fn table(item: &Item, sweep: &Sweep, reports: &[RunReport]) -> Result<String, St
         |name: &str| reports.iter().flat_map(RunReport::analytic).find(|a| a.name == name).map(|a| a.formula);
     let mut header = Vec::new();
     for c in &item.table {
-        let default = match (&c.param, &c.metric, &c.analytic, &c.check) {
-            (Some(p), ..) => p.clone(),
-            (_, Some(m), ..) => format!("{m} (mean ± 95% CI)"),
-            (_, _, Some(a), _) => formula_of(a).ok_or_else(|| format!("no point reports analytic value `{a}`"))?,
-            (.., Some(a)) => format!("check {a}"),
-            _ => unreachable!("checked when parsed"),
+        let default = match &c.cell {
+            Cell::Param(p) => p.clone(),
+            Cell::Metric { name, .. } => format!("{name} (mean ± 95% CI)"),
+            Cell::Analytic { name, .. } => {
+                formula_of(name).ok_or_else(|| format!("no point reports analytic value `{name}`"))?
+            }
+            Cell::Check(name) => format!("check {name}"),
         };
         header.push(cell(c.header.as_ref().unwrap_or(&default)));
     }
     let mut md = format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
     for (point, report) in sweep.points.iter().zip(reports) {
+        let scale = |times: &Option<String>| match times {
+            Some(p) => point
+                .parameters
+                .get(p)
+                .and_then(Value::as_f64)
+                .ok_or_else(|| format!("`times`: `{p}` is not a numeric parameter")),
+            None => Ok(1.0),
+        };
         let mut row = Vec::new();
         for c in &item.table {
-            let scale = match &c.times {
-                Some(p) => point
-                    .parameters
-                    .get(p)
-                    .and_then(Value::as_f64)
-                    .ok_or_else(|| format!("`times`: `{p}` is not a numeric parameter"))?,
-                None => 1.0,
-            };
-            let text = if let Some(p) = &c.param {
-                point
+            let text = match &c.cell {
+                Cell::Param(p) => point
                     .parameters
                     .get(p)
                     .map(value_text)
-                    .ok_or_else(|| format!("`{p}` is not a parameter of the sweep"))?
-            } else if let Some(m) = &c.metric {
-                mean_ci(report, m, scale).unwrap_or_else(|| "–".into())
-            } else if let Some(a) = &c.analytic {
-                report
-                    .analytic()
-                    .into_iter()
-                    .find(|x| &x.name == a)
-                    .map(|x| fmt_num(x.value * scale))
-                    .unwrap_or_else(|| "–".into())
-            } else {
-                let name = c.check.as_deref().unwrap_or_default();
-                match report.checks().into_iter().find(|x| x.analytic == name) {
+                    .ok_or_else(|| format!("`{p}` is not a parameter of the sweep"))?,
+                Cell::Metric { name, times } => mean_ci(report, name, scale(times)?).unwrap_or_else(|| "–".into()),
+                Cell::Analytic { name, times } => {
+                    let scale = scale(times)?;
+                    let value = report.analytic().into_iter().find(|x| &x.name == name);
+                    value.map(|x| fmt_num(x.value * scale)).unwrap_or_else(|| "–".into())
+                }
+                Cell::Check(name) => match report.checks().into_iter().find(|x| &x.analytic == name) {
                     Some(x) if x.pass => "pass".into(),
                     Some(_) => "**FAIL**".into(),
                     None => "–".into(),
-                }
+                },
             };
             row.push(cell(&text));
         }
@@ -342,17 +527,10 @@ fn table(item: &Item, sweep: &Sweep, reports: &[RunReport]) -> Result<String, St
     Ok(md)
 }
 
-/// The label of a point in legends and column headers: its parameters, `name = value`.
-fn point_label(point: &runner::sweep::SweepPoint) -> String {
-    let at: Vec<String> =
-        point.parameters.iter().map(|(k, v)| format!("{} = {}", plot::short(k), value_text(v))).collect();
-    at.join(", ")
-}
-
 fn series_table(st: &SeriesTable, sweep: &Sweep, reports: &[RunReport]) -> Result<String, String> {
     let mut columns: Vec<(String, Vec<Option<f64>>)> = Vec::new();
     for (point, report) in sweep.points.iter().zip(reports) {
-        let label = point_label(point);
+        let label = plot::point_label(&point.parameters);
         for (name, values) in report.series().into_iter().filter(|(n, _)| st.series.contains(n)) {
             let skip = st.shift.get(&name).copied().unwrap_or(0);
             let values = std::iter::repeat_n(None, skip).chain(values.into_iter().map(Some)).collect();
@@ -394,12 +572,11 @@ fn judge(claim: &Claim, sweep: &Sweep, reports: &[RunReport]) -> Result<String, 
             .ok_or_else(|| format!("claim \"{}\": no metric `{}`", claim.text, claim.metric))?;
         let (lo, hi) = s.ci95;
         // Holds when the whole 95% interval is on the claimed side, fails when it is wholly on the other.
-        let verdict = match (claim.above, claim.below) {
-            (Some(a), _) if lo > a => "holds",
-            (Some(a), _) if hi <= a => "**does not hold**",
-            (_, Some(b)) if hi < b => "holds",
-            (_, Some(b)) if lo >= b => "**does not hold**",
-            (None, None) => return Err(format!("claim \"{}\": give `above` or `below`", claim.text)),
+        let verdict = match claim.bound {
+            Bound::Above(a) if lo > a => "holds",
+            Bound::Above(a) if hi <= a => "**does not hold**",
+            Bound::Below(b) if hi < b => "holds",
+            Bound::Below(b) if lo >= b => "**does not hold**",
             _ => "undecided (the 95% interval straddles the bound)",
         };
         let at: Vec<String> =
@@ -429,8 +606,7 @@ fn same_value(a: &Value, b: &Value) -> bool {
 fn checks(sweep: &Sweep, reports: &[RunReport]) -> String {
     let mut rows = Vec::new();
     for (point, report) in sweep.points.iter().zip(reports) {
-        let at: Vec<String> =
-            point.parameters.iter().map(|(k, v)| format!("{} = {}", plot::short(k), value_text(v))).collect();
+        let at = plot::point_label(&point.parameters);
         for c in report.checks() {
             let tolerance = match report.analytic().into_iter().find(|a| a.name == c.analytic).map(|a| a.check) {
                 Some(Check::Exact) => "exact, every run".to_owned(),
@@ -438,7 +614,7 @@ fn checks(sweep: &Sweep, reports: &[RunReport]) -> String {
             };
             rows.push(format!(
                 "| {} | {} | {} | {} ± {} | {} | {} | {} |\n",
-                if at.is_empty() { "the scenario".to_owned() } else { cell(&at.join(", ")) },
+                if at.is_empty() { "the scenario".to_owned() } else { cell(&at) },
                 c.metric,
                 cell(&c.formula),
                 fmt_num(c.simulated.mean),
@@ -462,83 +638,142 @@ fn checks(sweep: &Sweep, reports: &[RunReport]) -> String {
 }
 
 fn figure(spec: &PlotSpec, sweep: &Sweep, reports: &[RunReport]) -> Result<Figure, String> {
-    let (log_x, log_y) = plot::log_axes(spec.log.as_deref().unwrap_or("auto"))?;
-    if let Some(metric) = spec.hist.as_ref().or(spec.cdf.as_ref()) {
-        let samples = plot::metric_samples(sweep, reports, metric);
-        let title = spec.title.clone().unwrap_or_else(|| format!("{metric} over runs"));
-        let mut f =
-            plot::distribution(&title, spec.x_label.as_deref().unwrap_or(metric), samples, spec.cdf.is_some(), log_x);
-        if let Some(y) = &spec.y_label {
-            f.y_label = y.clone();
+    let title = |default: String| spec.title.clone().unwrap_or(default);
+    let mut f = match &spec.draw {
+        Draw::Lines(lines) => {
+            let x =
+                lines.x.clone().or_else(|| sweep.parameters.first().cloned()).ok_or("the sweep varies no parameter")?;
+            let plot = SweepPlot {
+                x,
+                metrics: lines.y.clone(),
+                group: lines.group.clone(),
+                no_analytic: false,
+                hide: lines.hide.clone(),
+                log: spec.log,
+                title: spec.title.clone(),
+                y_label: None,
+                labels: lines.labels.clone(),
+            };
+            plot::sweep_lines(sweep, reports, &plot).map_err(|e| e.0)?
         }
-        return Ok(f);
-    }
-    if !spec.series.is_empty() || !spec.distributions.is_empty() {
-        let (mut series, mut legends) = (Vec::new(), Vec::new());
-        let wanted = if spec.series.is_empty() { &spec.distributions } else { &spec.series };
-        for (point, report) in sweep.points.iter().zip(reports) {
-            let label = point_label(point);
-            let all = if spec.series.is_empty() { report.distributions() } else { report.series() };
-            for (name, mut values) in all.into_iter().filter(|(n, _)| wanted.contains(n)) {
-                if spec.at_least {
-                    for i in (1..values.len()).rev() {
-                        values[i - 1] += values[i];
+        Draw::Histogram(metric) | Draw::Cdf(metric) => {
+            let samples = plot::metric_samples(sweep, reports, metric);
+            let as_cdf = matches!(spec.draw, Draw::Cdf(_));
+            plot::distribution(&title(format!("{metric} over runs")), metric, samples, as_cdf, spec.log.x)
+        }
+        Draw::Series(s) => {
+            let curves = point_curves(sweep, reports, &s.series, false, &s.labels)?;
+            let named: Vec<(String, Vec<f64>)> = curves.iter().map(|c| (c.name.clone(), c.values.clone())).collect();
+            let mut f = plot::series_lines(&title(s.series.join(", ")), "round", &named, s.x_from, spec.log);
+            if let Content::Lines(lines) = &mut f.content {
+                for (line, c) in lines.iter_mut().zip(&curves) {
+                    line.label = c.legend.clone();
+                }
+                let length = curves.iter().map(|c| c.values.len()).max().unwrap_or(1);
+                let span = (s.x_from, s.x_from + length.saturating_sub(1).max(1) as f64);
+                for (name, label) in &s.analytic {
+                    lines.extend(reference_lines((name, label), span, sweep, reports, &curves, lines)?);
+                }
+            }
+            f
+        }
+        Draw::Quantiles(q) => {
+            let curves = point_curves(sweep, reports, &q.quantiles, false, &q.labels)?;
+            let named: Vec<(String, Vec<f64>)> = curves.into_iter().map(|c| (c.legend, c.values)).collect();
+            plot::quantile_cdfs(&title(q.quantiles.join(", ")), "value", &named, spec.log.x)
+        }
+        Draw::Distributions(d) => {
+            let mut curves = point_curves(sweep, reports, &d.distributions, true, &d.labels)?;
+            if d.at_least {
+                for c in &mut curves {
+                    for i in (1..c.values.len()).rev() {
+                        c.values[i - 1] += c.values[i];
                     }
                 }
-                let shown = spec.labels.get(&name).cloned().unwrap_or_else(|| name.clone());
-                let full = |n: &str| if label.is_empty() { n.to_owned() } else { format!("{label}: {n}") };
-                // Formula series are paired with their measurement by the raw names; legends use the labels.
-                series.push((full(&name), values));
-                legends.push(full(&shown));
             }
+            let named: Vec<(String, Vec<f64>)> = curves.into_iter().map(|c| (c.legend, c.values)).collect();
+            plot::series_lines(&title(d.distributions.join(", ")), "bin", &named, d.x_from, spec.log)
         }
-        if series.is_empty() {
-            return Err(format!("no point reports any of {wanted:?}"));
-        }
-        let title = spec.title.clone().unwrap_or_else(|| wanted.join(", "));
-        let x_label = spec.x_label.as_deref().unwrap_or("round");
-        let mut f = plot::series_lines(&title, x_label, &series, spec.x_from, (log_x, log_y));
-        if let plot::Content::Lines(lines) = &mut f.content {
-            for (line, legend) in lines.iter_mut().zip(legends) {
-                line.label = legend;
-                if spec.quantiles {
-                    let last = line.points.len().saturating_sub(1).max(1) as f64;
-                    line.points = line.points.iter().enumerate().map(|(i, &(_, v))| (v, i as f64 / last)).collect();
-                    line.style = plot::Style::Curve;
-                }
-            }
-        }
-        if spec.quantiles {
-            f.log_x = log_x.unwrap_or(false);
-            f.log_y = log_y.unwrap_or(false);
-        }
-        if let Some(y) = &spec.y_label {
-            f.y_label = y.clone();
-        }
-        return Ok(f);
-    }
-    let x = spec.x.clone().or_else(|| sweep.parameters.first().cloned()).ok_or("the sweep varies no parameter")?;
-    let mut f = plot::sweep_lines(
-        sweep,
-        reports,
-        &SweepPlot {
-            x,
-            metrics: spec.y.clone(),
-            group: spec.group.clone(),
-            no_analytic: false,
-            hide: spec.hide.clone(),
-            log_x,
-            log_y,
-            title: spec.title.clone(),
-            y_label: spec.y_label.clone(),
-            labels: spec.labels.clone(),
-        },
-    )
-    .map_err(|e| e.0)?;
+    };
     if let Some(x) = &spec.x_label {
         f.x_label = x.clone();
     }
+    if let Some(y) = &spec.y_label {
+        f.y_label = y.clone();
+    }
     Ok(f)
+}
+
+/// A series or distribution (mean over replicates) of one point.
+struct Curve {
+    /// `point: name` with the raw names (a formula series is paired with its measurement by these).
+    name: String,
+    /// The legend: point and name through the labels; the point alone when the plot shows one name.
+    legend: String,
+    /// The index of its point.
+    point: usize,
+    values: Vec<f64>,
+}
+
+fn point_curves(
+    sweep: &Sweep,
+    reports: &[RunReport],
+    wanted: &[String],
+    distributions: bool,
+    labels: &BTreeMap<String, String>,
+) -> Result<Vec<Curve>, String> {
+    let mut curves = Vec::new();
+    for (p, (point, report)) in sweep.points.iter().zip(reports).enumerate() {
+        let label = plot::point_label(&point.parameters);
+        let shown_point = labels.get(&label).unwrap_or(&label);
+        let all = if distributions { report.distributions() } else { report.series() };
+        for (name, values) in all.into_iter().filter(|(n, _)| wanted.contains(n)) {
+            let shown = labels.get(&name).unwrap_or(&name);
+            let (name, legend) = match (label.is_empty(), wanted.len()) {
+                (true, _) => (name.clone(), shown.clone()),
+                (false, 1) => (format!("{label}: {name}"), shown_point.clone()),
+                (false, _) => (format!("{label}: {name}"), format!("{shown_point}: {shown}")),
+            };
+            curves.push(Curve { name, legend, point: p, values });
+        }
+    }
+    if curves.is_empty() {
+        return Err(format!("no point reports any of {wanted:?}"));
+    }
+    Ok(curves)
+}
+
+/// Horizontal lines at analytic value `name` over `span`, labelled `label`: one black line when every point has the same value,
+/// else one per point in the colour of its curves.
+fn reference_lines(
+    (name, label): (&str, &str),
+    span: (f64, f64),
+    sweep: &Sweep,
+    reports: &[RunReport],
+    curves: &[Curve],
+    lines: &[Series],
+) -> Result<Vec<Series>, String> {
+    let mut values = Vec::new();
+    for (p, (point, report)) in sweep.points.iter().zip(reports).enumerate() {
+        let ink = curves.iter().zip(lines).find(|(c, _)| c.point == p).map_or(Ink::Neutral, |(_, l)| l.ink);
+        if let Some(a) = report.analytic().into_iter().find(|a| a.name == name) {
+            values.push((plot::point_label(&point.parameters), a.value, ink));
+        }
+    }
+    let Some(&(_, first, _)) = values.first() else {
+        return Err(format!("no point reports analytic value `{name}`"));
+    };
+    let line = |label: String, value: f64, ink: Ink| Series {
+        label,
+        points: vec![(span.0, value), (span.1, value)],
+        ci: Vec::new(),
+        style: Style::Analytic,
+        ink,
+    };
+    if values.iter().all(|v| v.1 == first) {
+        return Ok(vec![line(label.to_owned(), first, Ink::Neutral)]);
+    }
+    Ok(values.into_iter().map(|(point, value, ink)| line(format!("{point}: {label}"), value, ink)).collect())
 }
 
 #[cfg(test)]
@@ -546,15 +781,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn item_files_are_checked() {
-        let ok = r#"{"title": "t", "sweep": "s.json", "table": [{"param": "model.p_flood"}, {"metric": "coverage"}]}"#;
-        assert_eq!(parse_item(ok, "i.json").unwrap().table.len(), 2);
-        let two = r#"{"title": "t", "sweep": "s.json", "table": [{"param": "a", "metric": "b"}]}"#;
-        assert!(parse_item(two, "i.json").unwrap_err().message.contains("exactly one"));
-        let unknown = r#"{"title": "t", "sweep": "s.json", "tables": []}"#;
-        assert!(parse_item(unknown, "i.json").unwrap_err().message.contains("unknown field"));
-        let log = r#"{"title": "t", "sweep": "s.json", "plots": [{"name": "p", "log": "z"}]}"#;
-        assert!(parse_item(log, "i.json").unwrap_err().message.contains("plots[0].log"));
+    fn item_entries_parse_into_their_kinds() {
+        let text = r#"{"title": "t", "sweep": "s.json",
+            "table": [{"param": "model.k"}, {"metric": "residual", "times": "topology.nodes", "header": "N_s"},
+                      {"analytic": "residual_lecture"}, {"check": "residual_lecture"}],
+            "claims": [{"text": "c", "metric": "coverage", "at": {"model.p_flood": 0.01}, "above": 0.99}],
+            "plots": [{"name": "a", "y": ["residual"], "group": "topology.nodes", "log": "y"},
+                      {"name": "b", "hist": "coverage"}, {"name": "c", "cdf": "coverage"},
+                      {"name": "d", "series": ["variance"], "analytic": {"reduction_factor": "1/(2√e)"}},
+                      {"name": "e", "quantiles": ["all.stretch_quantiles"]},
+                      {"name": "f", "distributions": ["h"], "at_least": true, "x_from": 1}]}"#;
+        let item = parse_item(text, "i.json").unwrap();
+        let metric = Cell::Metric { name: "residual".into(), times: Some("topology.nodes".into()) };
+        assert_eq!(item.table[1], Column { header: Some("N_s".into()), cell: metric });
+        assert_eq!(item.table[3].cell, Cell::Check("residual_lecture".into()));
+        assert_eq!(item.claims[0].bound, Bound::Above(0.99));
+        let kinds: Vec<&str> = item
+            .plots
+            .iter()
+            .map(|p| match &p.draw {
+                Draw::Lines(l) if l.group.is_some() => "lines",
+                Draw::Histogram(m) if m == "coverage" => "hist",
+                Draw::Cdf(_) => "cdf",
+                Draw::Series(s) if s.analytic.contains_key("reduction_factor") => "series",
+                Draw::Quantiles(_) => "quantiles",
+                Draw::Distributions(d) if d.at_least && d.x_from == 1.0 => "distributions",
+                _ => "wrong",
+            })
+            .collect();
+        assert_eq!(kinds, ["lines", "hist", "cdf", "series", "quantiles", "distributions"]);
+        assert_eq!(item.plots[0].log, LogAxes { x: Some(false), y: Some(true) });
+    }
+
+    /// Every malformed entry gets one message naming the file, the entry and what is allowed.
+    #[test]
+    fn bad_item_files_say_which_file_and_field() {
+        let cases = [
+            r#"{"title": "t", "sweep": "s.json", "table": [{"param": "a", "metric": "b"}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "table": [{"header": "h"}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "table": [{"param": "a", "times": "topology.nodes"}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "table": [{"metric": 3}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "table": [{"check": "a", "header": 1}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "claims": [{"text": "c", "metric": "m", "above": 1, "below": 2}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "claims": [{"text": "c", "metric": "m", "above": "50x"}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "plots": [{"name": "p", "y": ["m"], "log": "z"}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "plots": [{"name": "p", "series": ["a"], "quantiles": ["b"]}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "plots": [{"name": "p", "series": ["a"], "at_least": true}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "plots": [{"name": "p", "title": "no kind"}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "plots": [{"y": ["m"]}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "plots": [{"name": "../p", "hist": "m"}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "plots": [{"name": "p", "hist": "m"}, {"name": "p", "cdf": "m"}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "plots": [{"name": "p", "distributions": ["h"], "labels": {"h": 2}}]}"#,
+            r#"{"title": "t", "sweep": "s.json", "tables": []}"#,
+            r#"{"title": "t", "sweep": "s.json", "table": [{"param": "a"}"#,
+        ];
+        let messages: Vec<String> =
+            cases.iter().map(|c| parse_item(c, "sweeps/reproduce/x.json").unwrap_err().to_string()).collect();
+        insta::assert_snapshot!(messages.join("\n"));
     }
 
     #[test]
