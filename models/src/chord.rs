@@ -19,9 +19,10 @@ use serde::{Deserialize, Serialize};
 use sim_core::rng::{Lane, Rng, SimRng, below, mix64, partial_shuffle, stream};
 
 use sim_core::topology::Topology;
+use sim_core::underlay::Underlay;
 
-use crate::alm::Underlay;
 use crate::model::{Env, Model, Size};
+use crate::overlay::underlay_of;
 use crate::{Check, ModelError, Outcome, join};
 
 pub use churn::{ChurnEvent, ChurnParams};
@@ -557,7 +558,7 @@ impl Model for Chord {
     fn prepare(&self, params: &ChordParams, env: &Env) -> Result<PreparedChord, ModelError> {
         let underlay = match &*env.topology {
             Topology::Complete { .. } => None,
-            Topology::Graph(_) => Some(Underlay::of(env)?),
+            Topology::Graph(_) => Some(underlay_of(env)?),
         };
         let prepared = PreparedChord { params: params.clone(), underlay, nodes: env.topology.node_count() };
         params.validate("", prepared.overlay())?;

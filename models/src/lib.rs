@@ -15,6 +15,7 @@ pub mod epidemic;
 pub mod flooding;
 pub mod model;
 pub mod outcome;
+pub mod overlay;
 
 pub use model::{Bound, Env, Model, Size};
 pub use outcome::{Analytic, Check, ModelError, Outcome, join};

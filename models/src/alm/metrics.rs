@@ -2,8 +2,8 @@
 
 use sim_core::NodeId;
 use sim_core::topology::{EdgeId, Graph};
+use sim_core::underlay::Underlay;
 
-use super::Underlay;
 use super::tree::{NONE, Tree};
 
 /// Copies of one message per underlay link, for the links that carry any, sorted by link.

@@ -6,14 +6,14 @@
 //! tree by Chord, a group may state its overlay tree (edges between named hosts and a root); the message then
 //! spreads over the tree's edges from its source.
 //!
-//! Every overlay hop follows the unicast (shortest-delay) path between its end hosts in the [`Underlay`]. For
+//! Every overlay hop follows the unicast (shortest-delay) path between its end hosts in the sim-core
+//! [`Underlay`]. For
 //! each group the model measures link stress, stretch, node stress, forwarders, depth, network usage and tree
 //! cost, and the same costs for IP multicast (the source's shortest-path tree) and for unicast from the source
 //! to every member. Groups are measured in parallel and reported in group order.
 
 mod metrics;
 mod tree;
-mod underlay;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -23,14 +23,15 @@ use serde::{Deserialize, Serialize};
 use sim_core::paths::ShortestPaths;
 use sim_core::rng::{Lane, below, partial_shuffle, stream};
 use sim_core::topology::EdgeId;
+use sim_core::underlay::Underlay;
 
 use crate::chord::{IdSpace, MAX_BITS, Overlay, Ring, RingParams};
 use crate::model::{Env, Model, Size};
+use crate::overlay::underlay_of;
 use crate::{Check, ModelError, Outcome, join};
 pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
 use metrics::{Scratch, quantile};
 pub use tree::{Tree, TreeError, chord_tree, explicit_tree};
-pub use underlay::{DelaysFrom, Underlay};
 
 /// Who belongs to a group.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -711,7 +712,7 @@ impl Model for Alm {
     type Prepared = PreparedAlm;
 
     fn prepare(&self, params: &AlmParams, env: &Env) -> Result<PreparedAlm, ModelError> {
-        let underlay = Underlay::of(env)?;
+        let underlay = underlay_of(env)?;
         params.validate("", &underlay)?;
         Ok(PreparedAlm { params: params.clone(), underlay })
     }
