@@ -1,16 +1,17 @@
-//! Application-level multicast (ALM) in Chord, following the lecture's five steps: a group has a multicast
-//! identifier `mid`; its root is succ(mid); members route join requests towards the root, and the first time a
-//! node sees a join for the group it becomes a forwarder and passes the join on, while a node already in the
-//! tree adopts the requester as a child and stops the join (see [`chord_tree`]). A message from the root goes
-//! down the tree; a message from any other node is first routed by Chord to the root. Instead of building the
-//! tree by Chord, a group may state its overlay tree (edges between named hosts and a root); the message then
-//! spreads over the tree's edges from its source.
+//! Application-level multicast (ALM) over a structured overlay, following the lecture's five steps: a group
+//! has a multicast identifier `mid`; its root is the overlay's root of `mid` (on Chord, succ(mid)); members
+//! route join requests towards the root, and the first time a node sees a join for the group it becomes a
+//! forwarder and passes the join on, while a node already in the tree adopts the requester as a child and stops
+//! the join (see [`join_tree`]). A message from the root goes down the tree; a message from any other node is
+//! first routed by the overlay to the root. The overlay is chosen by the `overlay` parameter (Chord by
+//! default) from [`crate::overlays`], and used only through [`StructuredOverlay`]. Instead of building the tree
+//! by joins, a group may state its overlay tree (edges between named hosts and a root); the message then spreads
+//! over the tree's edges from its source.
 //!
 //! Every overlay hop follows the unicast (shortest-delay) path between its end hosts in the sim-core
-//! [`Underlay`]. For
-//! each group the model measures link stress, stretch, node stress, forwarders, depth, network usage and tree
-//! cost, and the same costs for IP multicast (the source's shortest-path tree) and for unicast from the source
-//! to every member. Groups are measured in parallel and reported in group order.
+//! [`Underlay`]. For each group the model measures link stress, stretch, node stress, forwarders, depth,
+//! network usage and tree cost, and the same costs for IP multicast (the source's shortest-path tree) and for
+//! unicast from the source to every member. Groups are measured in parallel and reported in group order.
 
 mod metrics;
 mod tree;
@@ -25,13 +26,13 @@ use sim_core::rng::{Lane, below, partial_shuffle, stream};
 use sim_core::topology::EdgeId;
 use sim_core::underlay::Underlay;
 
-use crate::chord::{IdSpace, MAX_BITS, Overlay, Ring, RingParams};
 use crate::model::{Env, Model, Size};
-use crate::overlay::underlay_of;
+use crate::overlay::{Nodes, StructuredOverlay, underlay_of};
+use crate::overlays::{Overlay, OverlayParams};
 use crate::{Check, ModelError, Outcome, join};
 pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
 use metrics::{Scratch, quantile};
-pub use tree::{Tree, TreeError, chord_tree, explicit_tree};
+pub use tree::{Tree, TreeError, explicit_tree, join_tree};
 
 /// Who belongs to a group.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -61,7 +62,7 @@ pub enum Source {
     Node(String),
 }
 
-/// An overlay tree stated in the scenario instead of built by Chord.
+/// An overlay tree stated in the scenario instead of built by joins over the overlay.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExplicitTree {
@@ -80,12 +81,13 @@ pub struct GroupParams {
     pub name: Option<String>,
     #[serde(default)]
     pub members: Members,
-    /// The overlay tree, if not built by Chord. Members must then be `all` or a list of tree nodes.
+    /// The overlay tree, if not built by joins over the overlay. Members must then be `all` or a list of tree
+    /// nodes.
     #[serde(default)]
     pub tree: Option<ExplicitTree>,
     #[serde(default)]
     pub source: Source,
-    /// Multicast identifier (below 2^m); default: uniform random.
+    /// Multicast identifier, a key of the overlay (below 2^m); default: uniform random.
     #[serde(default)]
     pub mid: Option<u64>,
     /// Links whose stress is reported as `<group>.link_stress.<a>-<b>`, as pairs of graph node names.
@@ -96,7 +98,7 @@ pub struct GroupParams {
     pub report_members: Vec<String>,
 }
 
-/// Many Chord-built groups with Zipf-distributed sizes, as in the Scribe evaluation (Castro et al. 2002):
+/// Many overlay-built groups with Zipf-distributed sizes, as in the Scribe evaluation (Castro et al. 2002):
 /// the group of rank r has `max(1, floor(largest · r^-exponent + 0.5))` members, uniformly at random.
 /// They enter the `all.*` totals only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -154,9 +156,10 @@ pub struct Expectation {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlmParams {
-    /// The Chord ring the trees are built on (unused when every group states its tree).
+    /// The structured overlay the trees are built on (unused when every group states its tree); default: Chord
+    /// with 32-bit random identifiers.
     #[serde(default)]
-    pub ring: RingParams,
+    pub overlay: OverlayParams,
     #[serde(default)]
     pub groups: Vec<GroupParams>,
     #[serde(default)]
@@ -182,7 +185,7 @@ fn default_mst_limit() -> u32 {
 impl Default for AlmParams {
     fn default() -> Self {
         AlmParams {
-            ring: RingParams::default(),
+            overlay: OverlayParams::default(),
             groups: vec![GroupParams::default()],
             zipf_groups: None,
             histogram_bins: default_bins(),
@@ -195,7 +198,9 @@ impl Default for AlmParams {
 /// How a group's tree is made.
 #[derive(Clone, Debug)]
 enum Build {
-    Chord { mid: u64, members: Vec<u32> },
+    /// Joins routed over the overlay towards the root of `mid`.
+    Joined { mid: u64, members: Vec<u32> },
+    /// The tree stated in the scenario.
     Explicit { root: u32, edges: Vec<(u32, u32)>, members: Vec<u32> },
 }
 
@@ -203,7 +208,7 @@ impl Build {
     /// Members, sorted.
     fn members(&self) -> &[u32] {
         match self {
-            Build::Chord { members, .. } | Build::Explicit { members, .. } => members,
+            Build::Joined { members, .. } | Build::Explicit { members, .. } => members,
         }
     }
 }
@@ -232,13 +237,16 @@ pub struct GroupReport {
 }
 
 impl AlmParams {
-    fn uses_chord(&self) -> bool {
+    /// Whether some group's tree is built by joins over the overlay.
+    fn uses_overlay(&self) -> bool {
         self.zipf_groups.is_some() || self.groups.iter().any(|g| g.tree.is_none())
     }
 
+    /// Checks the parameters against the underlay whose hosts are the overlay nodes; errors name fields within
+    /// `prefix`.
     pub fn validate(&self, prefix: &str, underlay: &Underlay) -> Result<(), ModelError> {
-        if self.uses_chord() {
-            self.ring.validate(&join(prefix, "ring"), Overlay::Hosts(underlay))?;
+        if self.uses_overlay() {
+            self.overlay.validate(&join(prefix, "overlay"), Nodes::Hosts(underlay))?;
         }
         if self.groups.is_empty() && self.zipf_groups.is_none() {
             return Err(ModelError::new(join(prefix, "groups"), "no groups: give groups or zipf_groups"));
@@ -270,8 +278,6 @@ impl AlmParams {
     fn plans(&self, prefix: &str, underlay: &Underlay, seed: u64, run: u64) -> Result<Vec<Plan>, ModelError> {
         let names = underlay.names();
         let n = underlay.len();
-        // Only Chord groups draw mids, and then the ring's bits have been validated.
-        let space = IdSpace::new(self.ring.bits.clamp(1, MAX_BITS));
         let mut rng = stream(seed, run, Lane::Protocol);
         let mut permutation: Vec<u32> = (0..n).collect();
         let mut sample = |rng: &mut _, k: u32| {
@@ -349,9 +355,11 @@ impl AlmParams {
                     Build::Explicit { root, edges, members }
                 }
                 None => {
+                    // A group without a tree uses the overlay, whose parameters have been validated.
+                    let space = self.overlay.key_space();
                     let mid = match group.mid {
-                        Some(mid) if u128::from(mid) >= space.size() => {
-                            return Err(ModelError::new(at("mid"), format!("{mid} is not below 2^{}", self.ring.bits)));
+                        Some(mid) if !space.contains(mid) => {
+                            return Err(ModelError::new(at("mid"), format!("{mid} is not below 2^{}", space.bits())));
                         }
                         Some(mid) => mid,
                         None => space.random(&mut rng),
@@ -370,7 +378,7 @@ impl AlmParams {
                         }
                         Members::List(list) => listed(list)?,
                     };
-                    Build::Chord { mid, members }
+                    Build::Joined { mid, members }
                 }
             };
             let source = match &group.source {
@@ -399,11 +407,12 @@ impl AlmParams {
             plans.push(Plan { name, detailed: true, build, source, report_links, report_members });
         }
         if let Some(z) = &self.zipf_groups {
+            let space = self.overlay.key_space();
             let largest = f64::from(z.largest.unwrap_or(n));
             for r in 1..=z.count {
                 let size = ((largest * f64::from(r).powf(-z.exponent) + 0.5).floor() as u32).clamp(1, n);
                 let mid = space.random(&mut rng);
-                let build = Build::Chord { mid, members: sample(&mut rng, size) };
+                let build = Build::Joined { mid, members: sample(&mut rng, size) };
                 let source = match &z.source {
                     Source::Root => None,
                     Source::Node(s) => Some(resolve(&names, s, &join(prefix, "zipf_groups.source"))?),
@@ -435,16 +444,13 @@ fn random_member(build: &Build, rng: &mut sim_core::rng::SimRng) -> u32 {
 /// Builds every group's tree and measures one message per group. Parameters must have been validated.
 pub fn analyse(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> Vec<GroupReport> {
     let plans = params.plans("alm", underlay, seed, run).expect("validated ALM parameters");
-    let ring = params.uses_chord().then(|| {
-        let ids = params.ring.node_ids(Overlay::Hosts(underlay), seed, run).expect("validated ring parameters");
-        Ring::new(IdSpace::new(params.ring.bits), &ids)
-    });
+    let overlay = params.uses_overlay().then(|| params.overlay.build(Nodes::Hosts(underlay), seed, run));
     plans
         .into_par_iter()
         .map_init(
             || Scratch::new(underlay),
             |scratch, plan| {
-                let dissemination = disseminate(&plan, ring.as_ref(), scratch);
+                let dissemination = disseminate(&plan, overlay.as_ref(), scratch);
                 GroupReport {
                     name: plan.name,
                     detailed: plan.detailed,
@@ -457,16 +463,15 @@ pub fn analyse(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> 
         .collect()
 }
 
-fn disseminate(plan: &Plan, ring: Option<&Ring>, scratch: &mut Scratch) -> Dissemination {
+fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) -> Dissemination {
     match &plan.build {
-        Build::Chord { mid, members } => {
-            let ring = ring.expect("a ring for Chord groups");
-            let tree = chord_tree(ring, *mid, members, &mut scratch.slot);
+        Build::Joined { mid, members } => {
+            let overlay = overlay.expect("an overlay for groups built by joins");
+            let tree = join_tree(overlay, *mid, members, &mut scratch.slot);
             let source = plan.source.unwrap_or(tree.root());
             let mut lead_in = Vec::new();
             if source != tree.root() {
-                ring.route(ring.position(source), *mid, &mut lead_in);
-                lead_in.iter_mut().for_each(|p| *p = ring.node(*p));
+                overlay.route(source, *mid, &mut lead_in);
             }
             Dissemination { tree, source, entry: 0, lead_in }
         }
@@ -698,7 +703,8 @@ fn totals(reports: &[GroupReport], underlay: &Underlay, bins: u32, out: &mut Out
 /// Application-level multicast as a [`Model`]: `model.kind = "alm"`.
 pub struct Alm;
 
-/// ALM's parameters with the underlay they run on (its distance table is computed once).
+/// ALM's parameters with the underlay they run on (its distance table is computed once; the overlay, whose
+/// identifiers may depend on the run, is built per run).
 pub struct PreparedAlm {
     params: AlmParams,
     underlay: Underlay,
@@ -706,8 +712,8 @@ pub struct PreparedAlm {
 
 impl Model for Alm {
     const KIND: &'static str = "alm";
-    const ABOUT: &'static str =
-        "Application-level multicast over Chord-built or explicit trees on a router-level underlay.";
+    const ABOUT: &'static str = "Application-level multicast over trees built by joins on a structured overlay (Chord by default), or \
+         explicit trees, on a router-level underlay.";
     type Params = AlmParams;
     type Prepared = PreparedAlm;
 
@@ -721,10 +727,12 @@ impl Model for Alm {
         crate::alm::run(&p.params, &p.underlay, seed, run)
     }
 
-    /// The underlay's distance table between routers, 4 bytes per pair, dominates.
-    fn estimated_bytes(&self, _: &AlmParams, size: &Size) -> u64 {
+    /// The underlay's distance table between routers (4 bytes per pair), which dominates, and the overlay.
+    fn estimated_bytes(&self, params: &AlmParams, size: &Size) -> u64 {
         let routers = size.nodes.saturating_sub(size.hosts);
-        routers.saturating_mul(routers).saturating_mul(4)
+        let overlay_nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
+        let overlay = if params.uses_overlay() { params.overlay.estimated_bytes(overlay_nodes) } else { 0 };
+        routers.saturating_mul(routers).saturating_mul(4).saturating_add(overlay)
     }
 }
 
