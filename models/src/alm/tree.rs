@@ -3,6 +3,8 @@
 
 use std::ops::ControlFlow;
 
+use petgraph::unionfind::UnionFind;
+
 use crate::overlay::StructuredOverlay;
 
 pub(crate) const NONE: u32 = u32::MAX;
@@ -134,24 +136,12 @@ pub fn explicit_tree(root: u32, edges: &[(u32, u32)], slot: &mut [u32]) -> Resul
     for &v in &tree.nodes {
         slot[v as usize] = NONE;
     }
-    // Union-find: an edge joining two nodes already connected closes a cycle.
-    let mut set: Vec<u32> = (0..tree.len() as u32).collect();
-    let find = |set: &mut Vec<u32>, mut v: u32| {
-        while set[v as usize] != v {
-            set[v as usize] = set[set[v as usize] as usize];
-            v = set[v as usize];
-        }
-        v
-    };
-    for (i, &(a, b)) in indexed.iter().enumerate() {
-        let (ra, rb) = (find(&mut set, a), find(&mut set, b));
-        if ra == rb {
-            return Err(TreeError::Cycle(i));
-        }
-        set[ra as usize] = rb;
+    // An edge joining two nodes already connected closes a cycle.
+    let mut sets = UnionFind::<u32>::new(tree.len());
+    if let Some(i) = indexed.iter().position(|&(a, b)| !sets.union(a, b)) {
+        return Err(TreeError::Cycle(i));
     }
-    let root_set = find(&mut set, 0);
-    if let Some(i) = (1..tree.len() as u32).find(|&i| find(&mut set, i) != root_set) {
+    if let Some(i) = (1..tree.len() as u32).find(|&i| !sets.equiv(0, i)) {
         return Err(TreeError::Disconnected(tree.nodes[i as usize]));
     }
     let (_, parent) = tree.bfs(0, &csr(tree.len(), indexed.into_iter()));
