@@ -16,6 +16,7 @@
 mod metrics;
 mod tree;
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
@@ -276,7 +277,7 @@ impl AlmParams {
 
     /// Resolves names and draws mids, members and random sources (protocol stream of (seed, run)).
     fn plans(&self, prefix: &str, underlay: &Underlay, seed: u64, run: u64) -> Result<Vec<Plan>, ModelError> {
-        let names = underlay.names();
+        let names = Names::new(underlay);
         let n = underlay.len();
         let mut rng = stream(seed, run, Lane::Protocol);
         let mut permutation: Vec<u32> = (0..n).collect();
@@ -294,7 +295,7 @@ impl AlmParams {
                 return Err(ModelError::new(at("name"), format!("`{name}` is used twice (or is reserved)")));
             }
             let listed = |list: &[String]| -> Result<Vec<u32>, ModelError> {
-                let mut v = list.iter().map(|m| resolve(&names, m, &at("members"))).collect::<Result<Vec<_>, _>>()?;
+                let mut v = list.iter().map(|m| names.resolve(m, &at("members"))).collect::<Result<Vec<_>, _>>()?;
                 v.sort_unstable();
                 v.dedup();
                 if v.is_empty() {
@@ -304,14 +305,14 @@ impl AlmParams {
             };
             let build = match &group.tree {
                 Some(t) => {
-                    let root = resolve(&names, &t.root, &at("tree.root"))?;
+                    let root = names.resolve(&t.root, &at("tree.root"))?;
                     let edges = t
                         .edges
                         .iter()
                         .enumerate()
                         .map(|(i, [a, b])| {
                             let f = at(&format!("tree.edges[{i}]"));
-                            Ok((resolve(&names, a, &f)?, resolve(&names, b, &f)?))
+                            Ok((names.resolve(a, &f)?, names.resolve(b, &f)?))
                         })
                         .collect::<Result<Vec<_>, ModelError>>()?;
                     let members = match &group.members {
@@ -343,7 +344,7 @@ impl AlmParams {
                         ));
                     }
                     if let Source::Node(s) = &group.source
-                        && !in_tree(&resolve(&names, s, &at("source"))?)
+                        && !in_tree(&names.resolve(s, &at("source"))?)
                     {
                         return Err(ModelError::new(at("source"), format!("{s} is not a node of the tree")));
                     }
@@ -383,7 +384,7 @@ impl AlmParams {
             };
             let source = match &group.source {
                 Source::Root => None,
-                Source::Node(s) => Some(resolve(&names, s, &at("source"))?),
+                Source::Node(s) => Some(names.resolve(s, &at("source"))?),
                 Source::RandomMember => Some(random_member(&build, &mut rng)),
             };
             let report_links = group
@@ -399,7 +400,7 @@ impl AlmParams {
             let report_members = group
                 .report_members
                 .iter()
-                .map(|m| Ok((m.clone(), resolve(&names, m, &at("report_members"))?)))
+                .map(|m| Ok((m.clone(), names.resolve(m, &at("report_members"))?)))
                 .collect::<Result<Vec<_>, ModelError>>()?;
             if let Some((m, _)) = report_members.iter().find(|(_, v)| build.members().binary_search(v).is_err()) {
                 return Err(ModelError::new(at("report_members"), format!("{m} is not a member")));
@@ -415,7 +416,7 @@ impl AlmParams {
                 let build = Build::Joined { mid, members: sample(&mut rng, size) };
                 let source = match &z.source {
                     Source::Root => None,
-                    Source::Node(s) => Some(resolve(&names, s, &join(prefix, "zipf_groups.source"))?),
+                    Source::Node(s) => Some(names.resolve(s, &join(prefix, "zipf_groups.source"))?),
                     Source::RandomMember => Some(random_member(&build, &mut rng)),
                 };
                 plans.push(Plan {
@@ -432,8 +433,23 @@ impl AlmParams {
     }
 }
 
-fn resolve(names: &BTreeMap<String, u32>, name: &str, field: &str) -> Result<u32, ModelError> {
-    names.get(name).copied().ok_or_else(|| ModelError::new(field, format!("no overlay node is named `{name}`")))
+/// Overlay nodes by name, looked up only if a group names one: with 10^5 hosts the map costs more than the
+/// rest of the planning.
+struct Names<'u> {
+    underlay: &'u Underlay,
+    map: OnceCell<BTreeMap<String, u32>>,
+}
+
+impl<'u> Names<'u> {
+    fn new(underlay: &'u Underlay) -> Self {
+        Names { underlay, map: OnceCell::new() }
+    }
+
+    /// The overlay node called `name`; errors name `field`.
+    fn resolve(&self, name: &str, field: &str) -> Result<u32, ModelError> {
+        let map = self.map.get_or_init(|| self.underlay.names());
+        map.get(name).copied().ok_or_else(|| ModelError::new(field, format!("no overlay node is named `{name}`")))
+    }
 }
 
 fn random_member(build: &Build, rng: &mut sim_core::rng::SimRng) -> u32 {
