@@ -3,11 +3,11 @@
 //!
 //! [`StructuredOverlay`] is that contract. Its routing follows the common API for structured overlays
 //! (Dabek, Zhao, Druschel, Kubiatowicz, Stoica, IPTPS 2003): a node knows the next hop towards a key's root,
-//! and every node a message reaches on its way is told (the `forward` upcall) and may stop it there. That is all application-level multicast needs to
-//! build a tree the Scribe way — a JOIN routed towards the group's root stops at the first node already in the
-//! tree — so ALM works on any implementation: Chord's converged ring today ([`crate::chord::Ring`]), a
-//! proximity-aware Chord or a Pastry-like prefix-routing overlay tomorrow. [`crate::overlays`] lists the
-//! implementations a scenario can name.
+//! and every node a message reaches on its way is told (the `forward` upcall) and may stop it there. That is
+//! all application-level multicast needs to build a tree the Scribe way — a JOIN routed towards the group's
+//! root stops at the first node already in the tree — so ALM works on any implementation: Chord's converged
+//! ring today ([`crate::chord::Ring`]), a proximity-aware Chord or a Pastry-like prefix-routing overlay
+//! tomorrow. [`crate::overlays`] lists the implementations a scenario can name.
 //!
 //! Also here, shared by every overlay on an identifier circle: the circle's arithmetic ([`IdSpace`]), how
 //! nodes get their identifiers ([`IdAssignment`], [`check_ids`], [`node_ids`]), what they are placed on

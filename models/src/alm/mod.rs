@@ -728,8 +728,8 @@ pub struct PreparedAlm {
 
 impl Model for Alm {
     const KIND: &'static str = "alm";
-    const ABOUT: &'static str = "Application-level multicast over trees built by joins on a structured overlay (Chord by default), or \
-         explicit trees, on a router-level underlay.";
+    const ABOUT: &'static str = "Application-level multicast on a router-level underlay, over trees built by \
+                                 joins on a structured overlay (Chord by default) or stated explicitly.";
     type Params = AlmParams;
     type Prepared = PreparedAlm;
 

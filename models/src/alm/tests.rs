@@ -143,14 +143,18 @@ fn lecture_example_reads_from_json() {
     let parsed: AlmParams = serde_json::from_str(json).unwrap();
     assert_eq!(parsed, lecture_params());
     let chord: AlmParams = serde_json::from_str(
-        r#"{"overlay": {"kind": "chord", "bits": 64, "ids": "hashed"}, "groups": [{"members": {"fraction": 0.1}, "source": "random_member"},
+        r#"{"overlay": {"kind": "chord", "bits": 64, "ids": "hashed"},
+            "groups": [{"members": {"fraction": 0.1}, "source": "random_member"},
             {"members": "all"}, {"members": {"count": 3}}, {"members": {"list": ["A", "B"]}}],
             "zipf_groups": {"count": 1000}}"#,
     )
     .unwrap();
+    assert_eq!(chord.overlay, OverlayParams::Chord(RingParams { bits: 64, ids: IdAssignment::Hashed }));
     assert_eq!(chord.groups[0].members, Members::Fraction(0.1));
     assert_eq!(chord.zipf_groups.unwrap().exponent, 1.25);
     assert!(serde_json::from_str::<AlmParams>(r#"{"group": []}"#).is_err());
+    // The overlay is named `overlay` (it was `ring` when ALM could only use Chord).
+    assert!(serde_json::from_str::<AlmParams>(r#"{"ring": {"bits": 32}}"#).is_err());
 }
 
 #[test]

@@ -176,6 +176,39 @@ mod tests {
     use crate::chord::Ring;
     use crate::overlay::IdSpace;
 
+    /// A toy overlay, not Chord: key k belongs to node k mod n, and messages step along the node numbers.
+    struct Line(u32);
+
+    impl StructuredOverlay for Line {
+        fn len(&self) -> u32 {
+            self.0
+        }
+
+        fn key_space(&self) -> IdSpace {
+            IdSpace::new(16)
+        }
+
+        fn root(&self, key: u64) -> u32 {
+            (key % u64::from(self.0)) as u32
+        }
+
+        fn next_hop(&self, v: u32, key: u64) -> Option<u32> {
+            let root = self.root(key);
+            (v != root).then(|| if v > root { v - 1 } else { v + 1 })
+        }
+    }
+
+    #[test]
+    fn join_tree_works_on_any_overlay() {
+        let mut slot = vec![NONE; 10];
+        let t = join_tree(&Line(10), 23, &[0, 9, 2], &mut slot);
+        // Root 3; the join from 0 leaves forwarders 1 and 2, the one from 9 forwarders 8..4; 2 becomes a member.
+        assert_eq!(t.nodes, vec![3, 0, 1, 2, 9, 8, 7, 6, 5, 4]);
+        assert_eq!(t.parent, vec![NONE, 2, 3, 0, 5, 6, 7, 8, 9, 0]);
+        assert_eq!(t.member, vec![false, true, false, true, true, false, false, false, false, false]);
+        assert!(slot.iter().all(|&s| s == NONE));
+    }
+
     #[test]
     fn explicit_trees_are_checked() {
         let mut slot = vec![NONE; 6];
