@@ -9,9 +9,10 @@
 
 use std::time::Instant;
 
-use models::alm::{self, AlmParams, GroupParams, Source, Underlay, ZipfGroups};
+use models::alm::{self, AlmParams, GroupParams, Source, ZipfGroups};
 use sim_core::rng::{Lane, stream};
 use sim_core::topology::generators::{TransitStubParams, transit_stub};
+use sim_core::underlay::Underlay;
 
 fn main() {
     let start = Instant::now();

@@ -7,110 +7,27 @@
 //! messages until the request reaches succ(k).
 //!
 //! [`Ring`] is the converged ring: ids sorted in one vector, fingers as ring positions (u32) in one flat vector
-//! of N·m entries. [`churn`] runs joins, failures and the stabilisation protocol in rounds on per-node state.
+//! of N·m entries. It is a [`StructuredOverlay`] (root of a key = its successor, routes along fingers), which is
+//! how application-level multicast builds trees on it. [`churn`] runs joins, failures and the stabilisation
+//! protocol in rounds on per-node state. Identifiers and their assignment are shared with other overlays
+//! ([`crate::overlay`]); delays come from the sim-core [`Underlay`] the nodes are placed on, if any.
 
 pub mod churn;
 
-use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 
 use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sim_core::rng::{Lane, Rng, SimRng, below, mix64, partial_shuffle, stream};
-
+use sim_core::rng::{Lane, below, stream};
 use sim_core::topology::Topology;
+use sim_core::underlay::Underlay;
 
-use crate::alm::Underlay;
 use crate::model::{Env, Model, Size};
+use crate::overlay::{IdAssignment, IdSpace, Nodes, StructuredOverlay, check_ids, node_ids, underlay_of};
 use crate::{Check, ModelError, Outcome, join};
 
 pub use churn::{ChurnEvent, ChurnParams};
-
-/// Largest identifier length.
-pub const MAX_BITS: u32 = 64;
-
-/// The identifier circle Z mod 2^m.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IdSpace {
-    bits: u32,
-    mask: u64,
-}
-
-impl IdSpace {
-    /// The circle of `bits`-bit identifiers; `bits` must be in 1..=64.
-    pub fn new(bits: u32) -> Self {
-        assert!((1..=MAX_BITS).contains(&bits), "identifier bits must be in 1..=64, got {bits}");
-        let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
-        IdSpace { bits, mask }
-    }
-
-    pub fn bits(&self) -> u32 {
-        self.bits
-    }
-
-    /// Number of identifiers, 2^m.
-    pub fn size(&self) -> u128 {
-        1u128 << self.bits
-    }
-
-    /// `a + b mod 2^m`.
-    #[inline]
-    pub fn add(&self, a: u64, b: u64) -> u64 {
-        a.wrapping_add(b) & self.mask
-    }
-
-    /// Clockwise distance from `from` to `to`, in `0..2^m`.
-    #[inline]
-    pub fn distance(&self, from: u64, to: u64) -> u64 {
-        to.wrapping_sub(from) & self.mask
-    }
-
-    /// `x ∈ (a, b)` on the circle; `(a, a)` is the whole circle except `a`.
-    #[inline]
-    pub fn in_open(&self, a: u64, b: u64, x: u64) -> bool {
-        let d = self.distance(a, x);
-        d != 0 && (a == b || d < self.distance(a, b))
-    }
-
-    /// `x ∈ (a, b]` on the circle; `(a, a]` is the whole circle.
-    #[inline]
-    pub fn in_half_open(&self, a: u64, b: u64, x: u64) -> bool {
-        let d = self.distance(a, x);
-        a == b || (d != 0 && d <= self.distance(a, b))
-    }
-
-    /// Start of finger `i` (1-based) of node `n`: `n + 2^(i-1)`.
-    #[inline]
-    pub fn finger_start(&self, n: u64, i: u32) -> u64 {
-        self.add(n, 1u64 << (i - 1))
-    }
-
-    /// A uniform identifier.
-    #[inline]
-    pub fn random(&self, rng: &mut SimRng) -> u64 {
-        rng.next_u64() & self.mask
-    }
-
-    /// Identifier of a name: 64-bit FNV-1a over its UTF-8 bytes, mixed by the SplitMix64 finaliser (FNV alone
-    /// leaves similar names close together), keeping the top m bits. Stands in for the paper's SHA-1.
-    pub fn hash(&self, name: &str) -> u64 {
-        let fnv =
-            name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
-        mix64(fnv) >> (64 - self.bits)
-    }
-}
-
-/// How nodes get their identifiers.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum IdAssignment {
-    /// Distinct uniform identifiers from the placement stream of the seed.
-    #[default]
-    Random,
-    /// [`IdSpace::hash`] of the node's name (its host's label); independent of the seed. Fails on a collision,
-    /// so use enough bits (N²/2^(m+1) is the expected number of colliding pairs).
-    Hashed,
-}
 
 /// The identifier circle and how nodes are placed on it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -119,6 +36,7 @@ pub struct RingParams {
     /// Identifier length m, 1..=64.
     #[serde(default = "default_bits")]
     pub bits: u32,
+    /// How nodes get their identifiers: `random` (from the seed) or `hashed` (from their names).
     #[serde(default)]
     pub ids: IdAssignment,
 }
@@ -134,113 +52,25 @@ impl Default for RingParams {
 }
 
 impl RingParams {
-    /// Checks the identifier length and that `nodes` distinct ids exist (and, for hashed ids, that the
-    /// names do not collide).
-    pub fn validate(&self, prefix: &str, overlay: Overlay<'_>) -> Result<(), ModelError> {
-        if !(1..=MAX_BITS).contains(&self.bits) {
-            return Err(ModelError::new(join(prefix, "bits"), format!("must be in 1..=64, got {}", self.bits)));
-        }
-        let nodes = overlay.nodes();
-        if nodes == 0 {
-            return Err(ModelError::topology("the overlay has no nodes"));
-        }
-        if u128::from(nodes) > IdSpace::new(self.bits).size() {
-            return Err(ModelError::new(
-                join(prefix, "bits"),
-                format!("{nodes} nodes do not fit in 2^{} identifiers", self.bits),
-            ));
-        }
-        if self.ids == IdAssignment::Hashed {
-            self.hashed_ids(prefix, overlay)?;
-        }
-        Ok(())
+    /// Checks the identifier length and that the nodes get distinct ids (see [`check_ids`]).
+    pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
+        check_ids(prefix, self.bits, self.ids, nodes)
     }
 
-    /// Node identifiers, one per overlay node. Random ids come from the placement stream of (seed, run).
-    pub fn node_ids(&self, overlay: Overlay<'_>, seed: u64, run: u64) -> Result<Vec<u64>, ModelError> {
-        match self.ids {
-            IdAssignment::Random => {
-                let mut rng = stream(seed, run, Lane::Placement);
-                Ok(random_ids(IdSpace::new(self.bits), overlay.nodes(), &mut rng))
-            }
-            IdAssignment::Hashed => self.hashed_ids("ring", overlay),
-        }
+    /// The identifier circle. Panics unless [`RingParams::validate`] accepted the parameters.
+    pub fn space(&self) -> IdSpace {
+        IdSpace::new(self.bits)
     }
 
-    fn hashed_ids(&self, prefix: &str, overlay: Overlay<'_>) -> Result<Vec<u64>, ModelError> {
-        let space = IdSpace::new(self.bits);
-        let ids: Vec<u64> = (0..overlay.nodes()).map(|v| space.hash(&overlay.name(v))).collect();
-        let mut sorted: Vec<(u64, u32)> = ids.iter().zip(0..).map(|(&id, v)| (id, v)).collect();
-        sorted.sort_unstable();
-        if let Some(w) = sorted.windows(2).find(|w| w[0].0 == w[1].0) {
-            return Err(ModelError::new(
-                join(prefix, "ids"),
-                format!(
-                    "nodes {} and {} hash to the same {}-bit identifier {}; use more bits or random ids",
-                    overlay.name(w[0].1),
-                    overlay.name(w[1].1),
-                    self.bits,
-                    w[0].0
-                ),
-            ));
-        }
-        Ok(ids)
-    }
-}
-
-/// `n` distinct uniform identifiers in draw order (so node v's id is independent of the others' order).
-/// Dense circles (2^m ≤ 4n, 2^m < 2^32) take a partial Fisher–Yates shuffle of the whole circle; sparse ones redraw
-/// duplicates, which costs fewer than n/3 extra draws.
-pub fn random_ids(space: IdSpace, n: u32, rng: &mut SimRng) -> Vec<u64> {
-    let size = space.size();
-    assert!(u128::from(n) <= size, "{n} ids do not fit in 2^{}", space.bits());
-    if size <= 4 * u128::from(n) && size <= u128::from(u32::MAX) {
-        let mut all: Vec<u64> = (0..size as u64).collect();
-        partial_shuffle(&mut all, n as usize, rng);
-        all.truncate(n as usize);
-        return all;
-    }
-    let mut seen = BTreeSet::new();
-    (0..n)
-        .map(|_| {
-            loop {
-                let id = space.random(rng);
-                if seen.insert(id) {
-                    break id;
-                }
-            }
-        })
-        .collect()
-}
-
-/// The overlay Chord runs on: abstract nodes, or nodes placed on underlay hosts (delays, names).
-#[derive(Clone, Copy, Debug)]
-pub enum Overlay<'a> {
-    Nodes(u32),
-    Hosts(&'a Underlay),
-}
-
-impl Overlay<'_> {
-    pub fn nodes(&self) -> u32 {
-        match self {
-            Overlay::Nodes(n) => *n,
-            Overlay::Hosts(u) => u.len(),
-        }
+    /// The converged ring of `nodes` for run `run` of `seed` (random ids come from its placement stream).
+    /// Panics unless [`RingParams::validate`] accepted the parameters for these nodes.
+    pub fn ring(&self, nodes: Nodes<'_>, seed: u64, run: u64) -> Ring {
+        Ring::new(self.space(), &node_ids(self.space(), self.ids, nodes, seed, run))
     }
 
-    /// The name hashed ids are taken from: the host's name, or `n<index>` for abstract nodes.
-    pub fn name(&self, v: u32) -> String {
-        match self {
-            Overlay::Nodes(_) => format!("n{v}"),
-            Overlay::Hosts(u) => u.node_name(v),
-        }
-    }
-
-    fn underlay(&self) -> Option<&Underlay> {
-        match self {
-            Overlay::Nodes(_) => None,
-            Overlay::Hosts(u) => Some(u),
-        }
+    /// Finger tables (one u32 per identifier bit), ids and the maps between nodes and ring positions.
+    pub fn estimated_bytes(&self, nodes: u64) -> u64 {
+        nodes.saturating_mul(u64::from(self.bits) * 4 + 16)
     }
 }
 
@@ -264,14 +94,14 @@ impl Ring {
         let mut order: Vec<(u64, u32)> = ids.iter().zip(0..).map(|(&id, v)| (id, v)).collect();
         order.sort_unstable();
         assert!(order.windows(2).all(|w| w[0].0 != w[1].0), "node ids must be distinct");
-        assert!(order.last().is_none_or(|&(id, _)| id == id & space.mask), "ids must be below 2^m");
+        assert!(order.last().is_none_or(|&(id, _)| space.contains(id)), "ids must be below 2^m");
         let ids: Vec<u64> = order.iter().map(|&(id, _)| id).collect();
         let nodes: Vec<u32> = order.iter().map(|&(_, v)| v).collect();
         let mut positions = vec![0; nodes.len()];
         for (p, &v) in nodes.iter().enumerate() {
             positions[v as usize] = p as u32;
         }
-        let m = space.bits as usize;
+        let m = space.bits() as usize;
         let mut fingers = vec![0u32; ids.len() * m];
         fingers.par_chunks_mut(m.max(1)).enumerate().for_each(|(p, table)| {
             let n = ids[p];
@@ -342,7 +172,7 @@ impl Ring {
     /// The finger table of `pos`: entry i - 1 is `finger[i]`.
     #[inline]
     pub fn fingers(&self, pos: u32) -> &[u32] {
-        let m = self.space.bits as usize;
+        let m = self.space.bits() as usize;
         &self.fingers[pos as usize * m..(pos as usize + 1) * m]
     }
 
@@ -355,13 +185,19 @@ impl Ring {
     /// Where `pos`, which does not own `key`, forwards a request for it: its successor if
     /// key ∈ (pos, succ], else its closest finger preceding key.
     #[inline]
-    pub fn next_hop(&self, pos: u32, key: u64) -> u32 {
+    pub fn next_position(&self, pos: u32, key: u64) -> u32 {
         let n = self.id(pos);
         let succ = self.successor(pos);
         let d = self.space.distance(n, key);
         if d <= self.space.distance(n, self.id(succ)) {
             return succ;
         }
+        self.closest_preceding_finger(pos, n, d)
+    }
+
+    /// The finger of `pos` (whose id is `n`) closest before a key at distance `d` > the successor's distance.
+    #[inline]
+    fn closest_preceding_finger(&self, pos: u32, n: u64, d: u64) -> u32 {
         // Fingers i + 1 with 2^i ≥ d start at or past the key, so the search begins at the largest 2^i < d.
         let top = 63 - (d - 1).leading_zeros() as usize;
         let table = self.fingers(pos);
@@ -373,14 +209,61 @@ impl Ring {
             .expect("the successor precedes a key it does not cover")
     }
 
-    /// The lookup path for `key` from `from` to `succ(key)`, both ends included, as ring positions.
-    pub fn route(&self, from: u32, key: u64, path: &mut Vec<u32>) {
+    /// The lookup path for `key` from `from` to `succ(key)`, both ends included, as ring positions
+    /// ([`StructuredOverlay::route`] gives the same path as overlay nodes).
+    pub fn lookup_path(&self, from: u32, key: u64, path: &mut Vec<u32>) {
         path.clear();
         path.push(from);
         let mut cur = from;
         while !self.owns(cur, key) {
-            cur = self.next_hop(cur, key);
+            cur = self.next_position(cur, key);
             path.push(cur);
+        }
+    }
+}
+
+/// Overlay nodes are the ring's nodes; the root of a key is its successor, and a message follows
+/// [`Ring::next_position`] until it reaches the node that owns the key.
+impl StructuredOverlay for Ring {
+    fn len(&self) -> u32 {
+        Ring::len(self)
+    }
+
+    fn key_space(&self) -> IdSpace {
+        self.space
+    }
+
+    #[inline]
+    fn root(&self, key: u64) -> u32 {
+        self.node(self.successor_of(key))
+    }
+
+    #[inline]
+    fn next_hop(&self, v: u32, key: u64) -> Option<u32> {
+        let pos = self.position(v);
+        (!self.owns(pos, key)).then(|| self.node(self.next_position(pos, key)))
+    }
+
+    /// [`Ring::next_position`] over ring positions until the owner, with ownership tested once: a finger
+    /// preceding the key never owns it, and the successor is taken exactly when it does.
+    #[inline]
+    fn route_with(&self, from: u32, key: u64, mut forward: impl FnMut(u32) -> ControlFlow<()>) {
+        let mut pos = self.position(from);
+        if self.owns(pos, key) {
+            return;
+        }
+        loop {
+            let n = self.id(pos);
+            let d = self.space.distance(n, key);
+            let succ = self.successor(pos);
+            if d <= self.space.distance(n, self.id(succ)) {
+                let _ = forward(self.node(succ));
+                return;
+            }
+            pos = self.closest_preceding_finger(pos, n, d);
+            if forward(self.node(pos)).is_break() {
+                return;
+            }
         }
     }
 }
@@ -417,8 +300,8 @@ impl Default for ChordParams {
 }
 
 impl ChordParams {
-    pub fn validate(&self, prefix: &str, overlay: Overlay<'_>) -> Result<(), ModelError> {
-        self.ring.validate(&join(prefix, "ring"), overlay)?;
+    pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
+        self.ring.validate(&join(prefix, "ring"), nodes)?;
         if let Some(churn) = &self.churn {
             churn.validate(&join(prefix, "churn"))?;
         }
@@ -431,21 +314,20 @@ pub fn predicted_path_length(nodes: u32) -> f64 {
     0.5 * f64::from(nodes).log2()
 }
 
-/// Runs `params.lookups` lookups on the converged ring of `overlay` (and the churn experiment if asked).
+/// Runs `params.lookups` lookups on the converged ring of `nodes` (and the churn experiment if asked).
 ///
 /// Metrics: `nodes`, `mean_hops` (messages until the request reaches succ(k)), `mean_path_length` (fingers
 /// followed until the predecessor of k, the paper's path length), `max_hops`, `hops_p50`, `hops_p99`; with hosts
 /// also `mean_delay` (underlay delay along the overlay path), `mean_direct_delay` (initiator to owner) and
 /// `delay_stretch` (their ratio).
 /// Series: `hops_distribution` (fraction of lookups taking h hops, h = 0, 1, …), plus the churn series.
-pub fn run(params: &ChordParams, overlay: Overlay<'_>, seed: u64, run: u64) -> Outcome {
-    let ids = params.ring.node_ids(overlay, seed, run).expect("validated ring parameters");
-    let space = IdSpace::new(params.ring.bits);
+pub fn run(params: &ChordParams, nodes: Nodes<'_>, seed: u64, run: u64) -> Outcome {
+    let space = params.ring.space();
+    let ids = node_ids(space, params.ring.ids, nodes, seed, run);
     let mut out = Outcome::default();
-    let n = overlay.nodes();
-    out.metric("nodes", f64::from(n));
+    out.metric("nodes", f64::from(nodes.len()));
     if params.lookups > 0 {
-        lookups(&Ring::new(space, &ids), overlay.underlay(), params.lookups, seed, run, &mut out);
+        lookups(&Ring::new(space, &ids), nodes.underlay(), params.lookups, seed, run, &mut out);
     }
     if let Some(churn) = &params.churn {
         churn::run(churn, space, &ids, seed, run, &mut out);
@@ -461,7 +343,7 @@ fn lookups(ring: &Ring, underlay: Option<&Underlay>, count: u32, seed: u64, run:
     for _ in 0..count {
         let from = below(&mut rng, ring.len());
         let key = ring.space().random(&mut rng);
-        ring.route(from, key, &mut path);
+        ring.lookup_path(from, key, &mut path);
         let hops = path.len() - 1;
         if histogram.len() <= hops {
             histogram.resize(hops + 1, 0);
@@ -530,7 +412,7 @@ fn histogram_quantile(histogram: &[u64], q: f64) -> f64 {
 /// Chord as a [`Model`]: `model.kind = "chord"`.
 pub struct Chord;
 
-/// Chord's parameters with the overlay they run on.
+/// Chord's parameters with the nodes they run on.
 pub struct PreparedChord {
     params: ChordParams,
     /// The underlay's hosts, or `nodes` bare overlay nodes on a complete topology.
@@ -539,10 +421,10 @@ pub struct PreparedChord {
 }
 
 impl PreparedChord {
-    fn overlay(&self) -> Overlay<'_> {
+    fn nodes(&self) -> Nodes<'_> {
         match &self.underlay {
-            Some(u) => Overlay::Hosts(u),
-            None => Overlay::Nodes(self.nodes),
+            Some(u) => Nodes::Hosts(u),
+            None => Nodes::Bare(self.nodes),
         }
     }
 }
@@ -557,26 +439,27 @@ impl Model for Chord {
     fn prepare(&self, params: &ChordParams, env: &Env) -> Result<PreparedChord, ModelError> {
         let underlay = match &*env.topology {
             Topology::Complete { .. } => None,
-            Topology::Graph(_) => Some(Underlay::of(env)?),
+            Topology::Graph(_) => Some(underlay_of(env)?),
         };
         let prepared = PreparedChord { params: params.clone(), underlay, nodes: env.topology.node_count() };
-        params.validate("", prepared.overlay())?;
+        params.validate("", prepared.nodes())?;
         Ok(prepared)
     }
 
     fn run(&self, p: &PreparedChord, seed: u64, run: u64) -> Outcome {
-        crate::chord::run(&p.params, p.overlay(), seed, run)
+        crate::chord::run(&p.params, p.nodes(), seed, run)
     }
 
     /// Finger tables (one u32 per identifier bit) and ids.
     fn estimated_bytes(&self, params: &ChordParams, size: &Size) -> u64 {
-        size.nodes.saturating_mul(u64::from(params.ring.bits) * 4 + 16)
+        params.ring.estimated_bytes(size.nodes)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::overlay::random_ids;
     use proptest::prelude::*;
 
     /// Brute force: the first id ≥ key, else the smallest id.
@@ -590,20 +473,6 @@ mod tests {
     }
 
     #[test]
-    fn interval_arithmetic_wraps_at_64_bits() {
-        let s = IdSpace::new(64);
-        assert_eq!(s.add(u64::MAX, 2), 1);
-        assert_eq!(s.distance(u64::MAX, 1), 2);
-        assert!(s.in_open(u64::MAX - 1, 3, 0));
-        assert!(!s.in_open(u64::MAX - 1, 3, 3));
-        assert!(s.in_half_open(u64::MAX - 1, 3, 3));
-        assert_eq!(s.finger_start(u64::MAX, 64), (1u64 << 63) - 1);
-        let s5 = IdSpace::new(5);
-        assert_eq!(s5.add(30, 5), 3);
-        assert!(s5.in_open(7, 7, 8) && !s5.in_open(7, 7, 7) && s5.in_half_open(7, 7, 7));
-    }
-
-    #[test]
     fn paper_example_fingers() {
         // Stoica et al. Fig. 3(b): m = 3, nodes 0, 1, 3; finger tables 1 3 0 / 3 3 0 / 0 0 0.
         let ring = Ring::new(IdSpace::new(3), &[0, 1, 3]);
@@ -613,7 +482,7 @@ mod tests {
         assert_eq!(ids(ring.position(2)), vec![0, 0, 0]);
         let mut path = Vec::new();
         let route = |from: u64, key: u64, path: &mut Vec<u32>| {
-            ring.route(ring.successor_of(from), key, path);
+            ring.lookup_path(ring.successor_of(from), key, path);
             path.iter().map(|&p| ring.id(p)).collect::<Vec<_>>()
         };
         // Node 3 owns key 2 (2 ∈ (1, 3]); node 0 reaches it through finger[1] = 1, whose successor covers it.
@@ -624,27 +493,11 @@ mod tests {
     }
 
     #[test]
-    fn hashed_ids_are_stable_and_use_the_top_bits() {
-        let s = IdSpace::new(64);
-        assert_eq!(s.hash("A"), s.hash("A"));
-        assert_ne!(s.hash("A"), s.hash("B"));
-        assert_eq!(IdSpace::new(10).hash("node-17"), s.hash("node-17") >> 54);
-    }
-
-    #[test]
-    fn dense_random_ids_fill_the_circle() {
-        let space = IdSpace::new(4);
-        let mut ids = random_ids(space, 16, &mut stream(3, 0, Lane::Placement));
-        ids.sort_unstable();
-        assert_eq!(ids, (0..16).collect::<Vec<_>>());
-    }
-
-    #[test]
     fn mean_path_length_is_half_log2_n() {
         // 12 rings of N = 1024, 4000 lookups each; the replicate means must lie within their 95% interval of
         // ½·log2 N = 5, widened by the check's slack of 0.3 hops (the estimate's offset is about −0.15).
         let params = ChordParams { lookups: 4_000, ..ChordParams::default() };
-        let outs: Vec<Outcome> = (0..12).map(|r| run(&params, Overlay::Nodes(1024), 42, r)).collect();
+        let outs: Vec<Outcome> = (0..12).map(|r| run(&params, Nodes::Bare(1024), 42, r)).collect();
         let means: Vec<f64> = outs.iter().map(|o| o.get("mean_path_length").unwrap()).collect();
         let s = sim_core::stats::Summary::of(&means);
         let a = outs[0].analytic.iter().find(|a| a.name == "mean_path_length").unwrap();
@@ -671,18 +524,19 @@ mod tests {
         let u = Underlay::new(g.clone().into(), (4..44).collect()).unwrap();
         let params =
             ChordParams { ring: RingParams { bits: 64, ids: IdAssignment::Hashed }, lookups: 500, churn: None };
-        params.validate("chord", Overlay::Hosts(&u)).unwrap();
-        let a = run(&params, Overlay::Hosts(&u), 1, 0);
-        let b = run(&params, Overlay::Hosts(&u), 2, 0);
+        params.validate("chord", Nodes::Hosts(&u)).unwrap();
+        let a = run(&params, Nodes::Hosts(&u), 1, 0);
+        let b = run(&params, Nodes::Hosts(&u), 2, 0);
         // Hashed ids do not depend on the seed; the lookups do.
-        assert_eq!(params.ring.node_ids(Overlay::Hosts(&u), 1, 0), params.ring.node_ids(Overlay::Hosts(&u), 2, 0));
-        assert_eq!(params.ring.node_ids(Overlay::Hosts(&u), 1, 0).unwrap()[0], IdSpace::new(64).hash("4"));
+        let ids = |seed| node_ids(params.ring.space(), params.ring.ids, Nodes::Hosts(&u), seed, 0);
+        assert_eq!(ids(1), ids(2));
+        assert_eq!(ids(1)[0], IdSpace::new(64).hash("4"));
         assert_ne!(a.get("mean_delay"), b.get("mean_delay"));
         // Every overlay hop costs at least the direct path, so the overlay delay is at least the direct one.
         assert!(a.get("delay_stretch").unwrap() >= 1.0);
         assert!(a.get("mean_direct_delay").unwrap() > 0.0);
         let short = RingParams { bits: 6, ids: IdAssignment::Hashed };
-        assert!(short.validate("ring", Overlay::Hosts(&u)).unwrap_err().message.contains("same 6-bit identifier"));
+        assert!(short.validate("ring", Nodes::Hosts(&u)).unwrap_err().message.contains("same 6-bit identifier"));
     }
 
     #[test]
@@ -692,15 +546,15 @@ mod tests {
                 "churn": {"rounds": 6, "lookups": 100, "events": [{"round": 2, "fail": 0.2}]}}"#,
         )
         .unwrap();
-        params.validate("chord", Overlay::Nodes(128)).unwrap();
-        let out = run(&params, Overlay::Nodes(128), 3, 1);
-        assert_eq!(out, run(&params, Overlay::Nodes(128), 3, 1));
+        params.validate("chord", Nodes::Bare(128)).unwrap();
+        let out = run(&params, Nodes::Bare(128), 3, 1);
+        assert_eq!(out, run(&params, Nodes::Bare(128), 3, 1));
         let alive = &out.series.iter().find(|(n, _)| n == "churn.alive").unwrap().1;
         assert_eq!(alive.len(), 7);
         assert_eq!(alive[2], 102.0 / 128.0);
         assert!(out.get("mean_hops").is_some() && out.get("churn.lookup_success_final").is_some());
         let bad: ChordParams = serde_json::from_str(r#"{"ring": {"bits": 0}}"#).unwrap();
-        assert_eq!(bad.validate("chord", Overlay::Nodes(8)).unwrap_err().field, "chord.ring.bits");
+        assert_eq!(bad.validate("chord", Nodes::Bare(8)).unwrap_err().field, "chord.ring.bits");
         assert!(serde_json::from_str::<ChordParams>(r#"{"lookup": 3}"#).is_err());
     }
 
@@ -715,11 +569,11 @@ mod tests {
             let space = IdSpace::new(bits);
             let n = n.min(space.size().min(1 << 20) as u32);
             let ring = ring_of(bits, n, seed);
-            let mut path = Vec::new();
+            let (mut path, mut nodes) = (Vec::new(), Vec::new());
             for (i, key) in keys.into_iter().enumerate() {
-                let key = key & space.mask;
+                let key = space.add(0, key);
                 let from = (i as u32 * 7919) % n;
-                ring.route(from, key, &mut path);
+                ring.lookup_path(from, key, &mut path);
                 let owner = *path.last().unwrap();
                 prop_assert_eq!(ring.id(owner), brute_succ(ring.ids(), key));
                 prop_assert_eq!(ring.successor_of(key), owner);
@@ -729,10 +583,14 @@ mod tests {
                     prop_assert!(space.distance(ring.id(w[1]), key) < before || w[1] == owner);
                 }
                 prop_assert!(path.len() <= n as usize);
+                // As a structured overlay, the ring routes over the same nodes to the key's root.
+                StructuredOverlay::route(&ring, ring.node(from), key, &mut nodes);
+                prop_assert_eq!(&nodes, &path.iter().map(|&p| ring.node(p)).collect::<Vec<_>>());
+                prop_assert_eq!(ring.root(key), ring.node(owner));
             }
             for p in 0..n {
                 for (i, &f) in ring.fingers(p).iter().enumerate() {
-                    let start = space.finger_start(ring.id(p), i as u32 + 1);
+                    let start = space.add(ring.id(p), 1 << i);
                     prop_assert_eq!(ring.id(f), brute_succ(ring.ids(), start));
                 }
             }

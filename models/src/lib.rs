@@ -2,12 +2,17 @@
 //!
 //! Owns flooding (full, probabilistic, degree-dependent, GOSSIP1), the epidemic protocols (anti-entropy,
 //! rumor spreading, death certificates, gossip aggregation) with their analytic formulas as pure
-//! functions, Chord (identifier circle, finger tables, lookups, churn with stabilisation), and
-//! application-level multicast over Chord-built or explicit overlay trees with its underlay costs (link
-//! stress, stretch, node stress, against IP multicast and unicast); and the protocol parameter types
+//! functions, the structured-overlay contract (`overlay`: identifiers, the root of a key, routes) and the
+//! overlays scenarios can name (`overlays`), Chord (finger tables, lookups, churn with stabilisation), and
+//! application-level multicast over overlay-built or explicit trees with its underlay costs (link stress,
+//! stretch, node stress, against IP multicast and unicast); and the protocol parameter types
 //! (serde-derivable so that scenario files can name them). Runs on top of sim-core's engine, rounds,
-//! topologies and random streams, and uses rayon only where results are collected in a fixed order. It
-//! must not depend on scenario files, JSON text, the file system, reports or plotting; it never prints.
+//! topologies, underlays and random streams, and uses rayon only where results are collected in a fixed
+//! order. It must not depend on scenario files, JSON text, the file system, reports or plotting; it never
+//! prints.
+//!
+//! Module dependencies point one way: `overlay` ← `chord` ← `overlays` ← `alm` (and `overlay` ← `alm`):
+//! ALM knows overlays only through the `StructuredOverlay` trait and the `overlays` list.
 
 pub mod alm;
 pub mod chord;
@@ -15,6 +20,8 @@ pub mod epidemic;
 pub mod flooding;
 pub mod model;
 pub mod outcome;
+pub mod overlay;
+pub mod overlays;
 
 pub use model::{Bound, Env, Model, Size};
 pub use outcome::{Analytic, Check, ModelError, Outcome, join};

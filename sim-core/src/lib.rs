@@ -3,7 +3,8 @@
 //! Owns integer simulation time, the event queue ordered by (time, insertion sequence), the
 //! discrete-event engine and the synchronous-round driver, seeded ChaCha8 random streams, the network
 //! model (latency, loss, counters), topologies (implicit complete graph, CSR graphs, generators, file
-//! parsers) and shortest paths. It must not depend on any protocol, on JSON, on files or on plotting:
+//! parsers), shortest paths, and underlays (end hosts on routers with their unicast delays and paths, on
+//! which overlays are placed). It must not depend on any protocol, on JSON, on files or on plotting:
 //! parsers take text, never paths, and nothing here prints or exits.
 
 pub mod bitset;
@@ -16,6 +17,7 @@ pub mod rng;
 pub mod rounds;
 pub mod stats;
 pub mod topology;
+pub mod underlay;
 
 /// Simulation time: an integer number of time units.
 pub type Time = u64;

@@ -2,8 +2,8 @@
 
 use sim_core::NodeId;
 use sim_core::topology::{EdgeId, Graph};
+use sim_core::underlay::Underlay;
 
-use super::Underlay;
 use super::tree::{NONE, Tree};
 
 /// Copies of one message per underlay link, for the links that carry any, sorted by link.
@@ -338,6 +338,11 @@ pub(crate) fn measure(u: &Underlay, d: Dissemination, mst_limit: u32, scratch: &
 }
 
 /// Weight of the minimum spanning tree of the complete graph on `nodes` with unicast delays (Prim, O(k²)).
+///
+/// Dense Prim reads one distance-table row per step and stores nothing per edge, which is optimal on a complete
+/// graph; petgraph's spanning trees would first materialise the k²/2 edges (O(k² log k) time, O(k²) memory).
+/// On the Scribe-sized scenario the MSTs of the groups of up to `mst_limit` members take 1.8 G of the run's
+/// 18.7 G instructions.
 pub fn mst(u: &Underlay, nodes: &[u32]) -> u64 {
     let from_first = u.delays_from(nodes[0]);
     let mut best: Vec<u64> = nodes.iter().map(|&v| from_first.to(v)).collect();

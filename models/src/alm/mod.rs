@@ -1,20 +1,22 @@
-//! Application-level multicast (ALM) in Chord, following the lecture's five steps: a group has a multicast
-//! identifier `mid`; its root is succ(mid); members route join requests towards the root, and the first time a
-//! node sees a join for the group it becomes a forwarder and passes the join on, while a node already in the
-//! tree adopts the requester as a child and stops the join (see [`chord_tree`]). A message from the root goes
-//! down the tree; a message from any other node is first routed by Chord to the root. Instead of building the
-//! tree by Chord, a group may state its overlay tree (edges between named hosts and a root); the message then
-//! spreads over the tree's edges from its source.
+//! Application-level multicast (ALM) over a structured overlay, following the lecture's five steps: a group
+//! has a multicast identifier `mid`; its root is the overlay's root of `mid` (on Chord, succ(mid)); members
+//! route join requests towards the root, and the first time a node sees a join for the group it becomes a
+//! forwarder and passes the join on, while a node already in the tree adopts the requester as a child and stops
+//! the join (see [`join_tree`]). A message from the root goes down the tree; a message from any other node is
+//! first routed by the overlay to the root. The overlay is chosen by the `overlay` parameter (Chord by
+//! default) from [`crate::overlays`], and used only through [`StructuredOverlay`]. Instead of building the tree
+//! by joins, a group may state its overlay tree (edges between named hosts and a root); the message then spreads
+//! over the tree's edges from its source.
 //!
-//! Every overlay hop follows the unicast (shortest-delay) path between its end hosts in the [`Underlay`]. For
-//! each group the model measures link stress, stretch, node stress, forwarders, depth, network usage and tree
-//! cost, and the same costs for IP multicast (the source's shortest-path tree) and for unicast from the source
-//! to every member. Groups are measured in parallel and reported in group order.
+//! Every overlay hop follows the unicast (shortest-delay) path between its end hosts in the sim-core
+//! [`Underlay`]. For each group the model measures link stress, stretch, node stress, forwarders, depth,
+//! network usage and tree cost, and the same costs for IP multicast (the source's shortest-path tree) and for
+//! unicast from the source to every member. Groups are measured in parallel and reported in group order.
 
 mod metrics;
 mod tree;
-mod underlay;
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rayon::prelude::*;
@@ -23,14 +25,15 @@ use serde::{Deserialize, Serialize};
 use sim_core::paths::ShortestPaths;
 use sim_core::rng::{Lane, below, partial_shuffle, stream};
 use sim_core::topology::EdgeId;
+use sim_core::underlay::Underlay;
 
-use crate::chord::{IdSpace, MAX_BITS, Overlay, Ring, RingParams};
 use crate::model::{Env, Model, Size};
+use crate::overlay::{Nodes, StructuredOverlay, underlay_of};
+use crate::overlays::{Overlay, OverlayParams};
 use crate::{Check, ModelError, Outcome, join};
 pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
 use metrics::{Scratch, quantile};
-pub use tree::{Tree, TreeError, chord_tree, explicit_tree};
-pub use underlay::{DelaysFrom, Underlay};
+pub use tree::{Tree, TreeError, explicit_tree, join_tree};
 
 /// Who belongs to a group.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -60,7 +63,7 @@ pub enum Source {
     Node(String),
 }
 
-/// An overlay tree stated in the scenario instead of built by Chord.
+/// An overlay tree stated in the scenario instead of built by joins over the overlay.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExplicitTree {
@@ -79,12 +82,13 @@ pub struct GroupParams {
     pub name: Option<String>,
     #[serde(default)]
     pub members: Members,
-    /// The overlay tree, if not built by Chord. Members must then be `all` or a list of tree nodes.
+    /// The overlay tree, if not built by joins over the overlay. Members must then be `all` or a list of tree
+    /// nodes.
     #[serde(default)]
     pub tree: Option<ExplicitTree>,
     #[serde(default)]
     pub source: Source,
-    /// Multicast identifier (below 2^m); default: uniform random.
+    /// Multicast identifier, a key of the overlay (below 2^m); default: uniform random.
     #[serde(default)]
     pub mid: Option<u64>,
     /// Links whose stress is reported as `<group>.link_stress.<a>-<b>`, as pairs of graph node names.
@@ -95,7 +99,7 @@ pub struct GroupParams {
     pub report_members: Vec<String>,
 }
 
-/// Many Chord-built groups with Zipf-distributed sizes, as in the Scribe evaluation (Castro et al. 2002):
+/// Many overlay-built groups with Zipf-distributed sizes, as in the Scribe evaluation (Castro et al. 2002):
 /// the group of rank r has `max(1, floor(largest · r^-exponent + 0.5))` members, uniformly at random.
 /// They enter the `all.*` totals only.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -153,9 +157,10 @@ pub struct Expectation {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlmParams {
-    /// The Chord ring the trees are built on (unused when every group states its tree).
+    /// The structured overlay the trees are built on (unused when every group states its tree); default: Chord
+    /// with 32-bit random identifiers.
     #[serde(default)]
-    pub ring: RingParams,
+    pub overlay: OverlayParams,
     #[serde(default)]
     pub groups: Vec<GroupParams>,
     #[serde(default)]
@@ -181,7 +186,7 @@ fn default_mst_limit() -> u32 {
 impl Default for AlmParams {
     fn default() -> Self {
         AlmParams {
-            ring: RingParams::default(),
+            overlay: OverlayParams::default(),
             groups: vec![GroupParams::default()],
             zipf_groups: None,
             histogram_bins: default_bins(),
@@ -194,7 +199,9 @@ impl Default for AlmParams {
 /// How a group's tree is made.
 #[derive(Clone, Debug)]
 enum Build {
-    Chord { mid: u64, members: Vec<u32> },
+    /// Joins routed over the overlay towards the root of `mid`.
+    Joined { mid: u64, members: Vec<u32> },
+    /// The tree stated in the scenario.
     Explicit { root: u32, edges: Vec<(u32, u32)>, members: Vec<u32> },
 }
 
@@ -202,7 +209,7 @@ impl Build {
     /// Members, sorted.
     fn members(&self) -> &[u32] {
         match self {
-            Build::Chord { members, .. } | Build::Explicit { members, .. } => members,
+            Build::Joined { members, .. } | Build::Explicit { members, .. } => members,
         }
     }
 }
@@ -231,13 +238,16 @@ pub struct GroupReport {
 }
 
 impl AlmParams {
-    fn uses_chord(&self) -> bool {
+    /// Whether some group's tree is built by joins over the overlay.
+    fn uses_overlay(&self) -> bool {
         self.zipf_groups.is_some() || self.groups.iter().any(|g| g.tree.is_none())
     }
 
+    /// Checks the parameters against the underlay whose hosts are the overlay nodes; errors name fields within
+    /// `prefix`.
     pub fn validate(&self, prefix: &str, underlay: &Underlay) -> Result<(), ModelError> {
-        if self.uses_chord() {
-            self.ring.validate(&join(prefix, "ring"), Overlay::Hosts(underlay))?;
+        if self.uses_overlay() {
+            self.overlay.validate(&join(prefix, "overlay"), Nodes::Hosts(underlay))?;
         }
         if self.groups.is_empty() && self.zipf_groups.is_none() {
             return Err(ModelError::new(join(prefix, "groups"), "no groups: give groups or zipf_groups"));
@@ -267,10 +277,8 @@ impl AlmParams {
 
     /// Resolves names and draws mids, members and random sources (protocol stream of (seed, run)).
     fn plans(&self, prefix: &str, underlay: &Underlay, seed: u64, run: u64) -> Result<Vec<Plan>, ModelError> {
-        let names = underlay.names();
+        let names = Names::new(underlay);
         let n = underlay.len();
-        // Only Chord groups draw mids, and then the ring's bits have been validated.
-        let space = IdSpace::new(self.ring.bits.clamp(1, MAX_BITS));
         let mut rng = stream(seed, run, Lane::Protocol);
         let mut permutation: Vec<u32> = (0..n).collect();
         let mut sample = |rng: &mut _, k: u32| {
@@ -287,7 +295,7 @@ impl AlmParams {
                 return Err(ModelError::new(at("name"), format!("`{name}` is used twice (or is reserved)")));
             }
             let listed = |list: &[String]| -> Result<Vec<u32>, ModelError> {
-                let mut v = list.iter().map(|m| resolve(&names, m, &at("members"))).collect::<Result<Vec<_>, _>>()?;
+                let mut v = list.iter().map(|m| names.resolve(m, &at("members"))).collect::<Result<Vec<_>, _>>()?;
                 v.sort_unstable();
                 v.dedup();
                 if v.is_empty() {
@@ -297,14 +305,14 @@ impl AlmParams {
             };
             let build = match &group.tree {
                 Some(t) => {
-                    let root = resolve(&names, &t.root, &at("tree.root"))?;
+                    let root = names.resolve(&t.root, &at("tree.root"))?;
                     let edges = t
                         .edges
                         .iter()
                         .enumerate()
                         .map(|(i, [a, b])| {
                             let f = at(&format!("tree.edges[{i}]"));
-                            Ok((resolve(&names, a, &f)?, resolve(&names, b, &f)?))
+                            Ok((names.resolve(a, &f)?, names.resolve(b, &f)?))
                         })
                         .collect::<Result<Vec<_>, ModelError>>()?;
                     let members = match &group.members {
@@ -336,7 +344,7 @@ impl AlmParams {
                         ));
                     }
                     if let Source::Node(s) = &group.source
-                        && !in_tree(&resolve(&names, s, &at("source"))?)
+                        && !in_tree(&names.resolve(s, &at("source"))?)
                     {
                         return Err(ModelError::new(at("source"), format!("{s} is not a node of the tree")));
                     }
@@ -348,9 +356,11 @@ impl AlmParams {
                     Build::Explicit { root, edges, members }
                 }
                 None => {
+                    // A group without a tree uses the overlay, whose parameters have been validated.
+                    let space = self.overlay.key_space();
                     let mid = match group.mid {
-                        Some(mid) if u128::from(mid) >= space.size() => {
-                            return Err(ModelError::new(at("mid"), format!("{mid} is not below 2^{}", self.ring.bits)));
+                        Some(mid) if !space.contains(mid) => {
+                            return Err(ModelError::new(at("mid"), format!("{mid} is not below 2^{}", space.bits())));
                         }
                         Some(mid) => mid,
                         None => space.random(&mut rng),
@@ -369,12 +379,12 @@ impl AlmParams {
                         }
                         Members::List(list) => listed(list)?,
                     };
-                    Build::Chord { mid, members }
+                    Build::Joined { mid, members }
                 }
             };
             let source = match &group.source {
                 Source::Root => None,
-                Source::Node(s) => Some(resolve(&names, s, &at("source"))?),
+                Source::Node(s) => Some(names.resolve(s, &at("source"))?),
                 Source::RandomMember => Some(random_member(&build, &mut rng)),
             };
             let report_links = group
@@ -390,7 +400,7 @@ impl AlmParams {
             let report_members = group
                 .report_members
                 .iter()
-                .map(|m| Ok((m.clone(), resolve(&names, m, &at("report_members"))?)))
+                .map(|m| Ok((m.clone(), names.resolve(m, &at("report_members"))?)))
                 .collect::<Result<Vec<_>, ModelError>>()?;
             if let Some((m, _)) = report_members.iter().find(|(_, v)| build.members().binary_search(v).is_err()) {
                 return Err(ModelError::new(at("report_members"), format!("{m} is not a member")));
@@ -398,14 +408,15 @@ impl AlmParams {
             plans.push(Plan { name, detailed: true, build, source, report_links, report_members });
         }
         if let Some(z) = &self.zipf_groups {
+            let space = self.overlay.key_space();
             let largest = f64::from(z.largest.unwrap_or(n));
             for r in 1..=z.count {
                 let size = ((largest * f64::from(r).powf(-z.exponent) + 0.5).floor() as u32).clamp(1, n);
                 let mid = space.random(&mut rng);
-                let build = Build::Chord { mid, members: sample(&mut rng, size) };
+                let build = Build::Joined { mid, members: sample(&mut rng, size) };
                 let source = match &z.source {
                     Source::Root => None,
-                    Source::Node(s) => Some(resolve(&names, s, &join(prefix, "zipf_groups.source"))?),
+                    Source::Node(s) => Some(names.resolve(s, &join(prefix, "zipf_groups.source"))?),
                     Source::RandomMember => Some(random_member(&build, &mut rng)),
                 };
                 plans.push(Plan {
@@ -422,8 +433,23 @@ impl AlmParams {
     }
 }
 
-fn resolve(names: &BTreeMap<String, u32>, name: &str, field: &str) -> Result<u32, ModelError> {
-    names.get(name).copied().ok_or_else(|| ModelError::new(field, format!("no overlay node is named `{name}`")))
+/// Overlay nodes by name, looked up only if a group names one: with 10^5 hosts the map costs more than the
+/// rest of the planning.
+struct Names<'u> {
+    underlay: &'u Underlay,
+    map: OnceCell<BTreeMap<String, u32>>,
+}
+
+impl<'u> Names<'u> {
+    fn new(underlay: &'u Underlay) -> Self {
+        Names { underlay, map: OnceCell::new() }
+    }
+
+    /// The overlay node called `name`; errors name `field`.
+    fn resolve(&self, name: &str, field: &str) -> Result<u32, ModelError> {
+        let map = self.map.get_or_init(|| self.underlay.names());
+        map.get(name).copied().ok_or_else(|| ModelError::new(field, format!("no overlay node is named `{name}`")))
+    }
 }
 
 fn random_member(build: &Build, rng: &mut sim_core::rng::SimRng) -> u32 {
@@ -434,16 +460,13 @@ fn random_member(build: &Build, rng: &mut sim_core::rng::SimRng) -> u32 {
 /// Builds every group's tree and measures one message per group. Parameters must have been validated.
 pub fn analyse(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> Vec<GroupReport> {
     let plans = params.plans("alm", underlay, seed, run).expect("validated ALM parameters");
-    let ring = params.uses_chord().then(|| {
-        let ids = params.ring.node_ids(Overlay::Hosts(underlay), seed, run).expect("validated ring parameters");
-        Ring::new(IdSpace::new(params.ring.bits), &ids)
-    });
+    let overlay = params.uses_overlay().then(|| params.overlay.build(Nodes::Hosts(underlay), seed, run));
     plans
         .into_par_iter()
         .map_init(
             || Scratch::new(underlay),
             |scratch, plan| {
-                let dissemination = disseminate(&plan, ring.as_ref(), scratch);
+                let dissemination = disseminate(&plan, overlay.as_ref(), scratch);
                 GroupReport {
                     name: plan.name,
                     detailed: plan.detailed,
@@ -456,16 +479,15 @@ pub fn analyse(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> 
         .collect()
 }
 
-fn disseminate(plan: &Plan, ring: Option<&Ring>, scratch: &mut Scratch) -> Dissemination {
+fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) -> Dissemination {
     match &plan.build {
-        Build::Chord { mid, members } => {
-            let ring = ring.expect("a ring for Chord groups");
-            let tree = chord_tree(ring, *mid, members, &mut scratch.slot);
+        Build::Joined { mid, members } => {
+            let overlay = overlay.expect("an overlay for groups built by joins");
+            let tree = join_tree(overlay, *mid, members, &mut scratch.slot);
             let source = plan.source.unwrap_or(tree.root());
             let mut lead_in = Vec::new();
             if source != tree.root() {
-                ring.route(ring.position(source), *mid, &mut lead_in);
-                lead_in.iter_mut().for_each(|p| *p = ring.node(*p));
+                overlay.route(source, *mid, &mut lead_in);
             }
             Dissemination { tree, source, entry: 0, lead_in }
         }
@@ -697,7 +719,8 @@ fn totals(reports: &[GroupReport], underlay: &Underlay, bins: u32, out: &mut Out
 /// Application-level multicast as a [`Model`]: `model.kind = "alm"`.
 pub struct Alm;
 
-/// ALM's parameters with the underlay they run on (its distance table is computed once).
+/// ALM's parameters with the underlay they run on (its distance table is computed once; the overlay, whose
+/// identifiers may depend on the run, is built per run).
 pub struct PreparedAlm {
     params: AlmParams,
     underlay: Underlay,
@@ -705,13 +728,13 @@ pub struct PreparedAlm {
 
 impl Model for Alm {
     const KIND: &'static str = "alm";
-    const ABOUT: &'static str =
-        "Application-level multicast over Chord-built or explicit trees on a router-level underlay.";
+    const ABOUT: &'static str = "Application-level multicast on a router-level underlay, over trees built by \
+                                 joins on a structured overlay (Chord by default) or stated explicitly.";
     type Params = AlmParams;
     type Prepared = PreparedAlm;
 
     fn prepare(&self, params: &AlmParams, env: &Env) -> Result<PreparedAlm, ModelError> {
-        let underlay = Underlay::of(env)?;
+        let underlay = underlay_of(env)?;
         params.validate("", &underlay)?;
         Ok(PreparedAlm { params: params.clone(), underlay })
     }
@@ -720,10 +743,12 @@ impl Model for Alm {
         crate::alm::run(&p.params, &p.underlay, seed, run)
     }
 
-    /// The underlay's distance table between routers, 4 bytes per pair, dominates.
-    fn estimated_bytes(&self, _: &AlmParams, size: &Size) -> u64 {
+    /// The underlay's distance table between routers (4 bytes per pair), which dominates, and the overlay.
+    fn estimated_bytes(&self, params: &AlmParams, size: &Size) -> u64 {
         let routers = size.nodes.saturating_sub(size.hosts);
-        routers.saturating_mul(routers).saturating_mul(4)
+        let overlay_nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
+        let overlay = if params.uses_overlay() { params.overlay.estimated_bytes(overlay_nodes) } else { 0 };
+        routers.saturating_mul(routers).saturating_mul(4).saturating_add(overlay)
     }
 }
 

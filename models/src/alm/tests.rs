@@ -1,7 +1,8 @@
 use sim_core::topology::{Graph, GraphBuilder};
 
 use super::*;
-use crate::chord::IdAssignment;
+use crate::chord::RingParams;
+use crate::overlay::IdAssignment;
 
 /// Every `Exact` prediction must equal its metric (as `dissem check` requires).
 fn assert_exact(out: &Outcome) {
@@ -142,14 +143,18 @@ fn lecture_example_reads_from_json() {
     let parsed: AlmParams = serde_json::from_str(json).unwrap();
     assert_eq!(parsed, lecture_params());
     let chord: AlmParams = serde_json::from_str(
-        r#"{"ring": {"bits": 64, "ids": "hashed"}, "groups": [{"members": {"fraction": 0.1}, "source": "random_member"},
+        r#"{"overlay": {"kind": "chord", "bits": 64, "ids": "hashed"},
+            "groups": [{"members": {"fraction": 0.1}, "source": "random_member"},
             {"members": "all"}, {"members": {"count": 3}}, {"members": {"list": ["A", "B"]}}],
             "zipf_groups": {"count": 1000}}"#,
     )
     .unwrap();
+    assert_eq!(chord.overlay, OverlayParams::Chord(RingParams { bits: 64, ids: IdAssignment::Hashed }));
     assert_eq!(chord.groups[0].members, Members::Fraction(0.1));
     assert_eq!(chord.zipf_groups.unwrap().exponent, 1.25);
     assert!(serde_json::from_str::<AlmParams>(r#"{"group": []}"#).is_err());
+    // The overlay is named `overlay` (it was `ring` when ALM could only use Chord).
+    assert!(serde_json::from_str::<AlmParams>(r#"{"ring": {"bits": 32}}"#).is_err());
 }
 
 #[test]
@@ -198,7 +203,7 @@ fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
     hosts.push(hosts[0]);
     let u = Underlay::new(g.clone().into(), hosts).unwrap();
     let params = AlmParams {
-        ring: RingParams { bits: 24, ids: IdAssignment::Random },
+        overlay: OverlayParams::Chord(RingParams { bits: 24, ids: IdAssignment::Random }),
         groups: vec![
             GroupParams { name: Some("everyone".into()), ..GroupParams::default() },
             GroupParams {

@@ -1,6 +1,11 @@
-//! Multicast trees over overlay nodes: built by Chord joins (the lecture's five steps) or stated explicitly.
+//! Multicast trees over overlay nodes: built by JOIN messages routed over a structured overlay (the lecture's
+//! five steps) or stated explicitly.
 
-use crate::chord::Ring;
+use std::ops::ControlFlow;
+
+use petgraph::unionfind::UnionFind;
+
+use crate::overlay::StructuredOverlay;
 
 pub(crate) const NONE: u32 = u32::MAX;
 
@@ -68,14 +73,18 @@ impl Tree {
     }
 }
 
-/// Builds the tree of group `mid` by Chord joins: the root is succ(mid); each member P (in the given order)
-/// routes a join towards the root. At each node Q on the way: if Q is not yet in the tree it becomes a
-/// forwarder, the previous node becomes its child and the join goes on; if Q is in the tree, the previous node
-/// becomes its child and the join stops. A member that already forwards for the group just becomes a member.
+/// Builds the tree of group `mid` by joins routed over `overlay`: the root is the root of `mid` (Chord:
+/// succ(mid)); each member P (in the given order) routes a join towards the root. At each node Q on the way:
+/// if Q is not yet in the tree it becomes a forwarder, the previous node becomes its child and the join goes
+/// on; if Q is in the tree, the previous node becomes its child and the join stops. A member that already
+/// forwards for the group just becomes a member.
 ///
 /// `slot` is scratch space with one `NONE` entry per overlay node; it is left as it was found.
-pub fn chord_tree(ring: &Ring, mid: u64, members: &[u32], slot: &mut [u32]) -> Tree {
-    let root = ring.node(ring.successor_of(mid));
+///
+/// # Panics
+/// If a route ends before reaching the root of `mid` (an overlay breaking the [`StructuredOverlay`] contract).
+pub fn join_tree(overlay: &impl StructuredOverlay, mid: u64, members: &[u32], slot: &mut [u32]) -> Tree {
+    let root = overlay.root(mid);
     let mut tree = Tree::with_root(root, false);
     slot[root as usize] = 0;
     for &p in members {
@@ -84,18 +93,17 @@ pub fn chord_tree(ring: &Ring, mid: u64, members: &[u32], slot: &mut [u32]) -> T
             continue;
         }
         let mut child = tree.push(p, true, slot);
-        let mut pos = ring.position(p);
-        loop {
-            pos = ring.next_hop(pos, mid);
-            let q = ring.node(pos);
+        overlay.route_with(p, mid, |q| {
             if slot[q as usize] != NONE {
                 tree.parent[child as usize] = slot[q as usize];
-                break;
+                return ControlFlow::Break(());
             }
             let forwarder = tree.push(q, false, slot);
             tree.parent[child as usize] = forwarder;
             child = forwarder;
-        }
+            ControlFlow::Continue(())
+        });
+        assert_ne!(tree.parent[child as usize], NONE, "the join of node {p} for key {mid} stopped before the root");
     }
     for &v in &tree.nodes {
         slot[v as usize] = NONE;
@@ -128,24 +136,12 @@ pub fn explicit_tree(root: u32, edges: &[(u32, u32)], slot: &mut [u32]) -> Resul
     for &v in &tree.nodes {
         slot[v as usize] = NONE;
     }
-    // Union-find: an edge joining two nodes already connected closes a cycle.
-    let mut set: Vec<u32> = (0..tree.len() as u32).collect();
-    let find = |set: &mut Vec<u32>, mut v: u32| {
-        while set[v as usize] != v {
-            set[v as usize] = set[set[v as usize] as usize];
-            v = set[v as usize];
-        }
-        v
-    };
-    for (i, &(a, b)) in indexed.iter().enumerate() {
-        let (ra, rb) = (find(&mut set, a), find(&mut set, b));
-        if ra == rb {
-            return Err(TreeError::Cycle(i));
-        }
-        set[ra as usize] = rb;
+    // An edge joining two nodes already connected closes a cycle.
+    let mut sets = UnionFind::<u32>::new(tree.len());
+    if let Some(i) = indexed.iter().position(|&(a, b)| !sets.union(a, b)) {
+        return Err(TreeError::Cycle(i));
     }
-    let root_set = find(&mut set, 0);
-    if let Some(i) = (1..tree.len() as u32).find(|&i| find(&mut set, i) != root_set) {
+    if let Some(i) = (1..tree.len() as u32).find(|&i| !sets.equiv(0, i)) {
         return Err(TreeError::Disconnected(tree.nodes[i as usize]));
     }
     let (_, parent) = tree.bfs(0, &csr(tree.len(), indexed.into_iter()));
@@ -177,7 +173,41 @@ fn csr(n: usize, edges: impl Iterator<Item = (u32, u32)> + Clone) -> (Vec<u32>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chord::IdSpace;
+    use crate::chord::Ring;
+    use crate::overlay::IdSpace;
+
+    /// A toy overlay, not Chord: key k belongs to node k mod n, and messages step along the node numbers.
+    struct Line(u32);
+
+    impl StructuredOverlay for Line {
+        fn len(&self) -> u32 {
+            self.0
+        }
+
+        fn key_space(&self) -> IdSpace {
+            IdSpace::new(16)
+        }
+
+        fn root(&self, key: u64) -> u32 {
+            (key % u64::from(self.0)) as u32
+        }
+
+        fn next_hop(&self, v: u32, key: u64) -> Option<u32> {
+            let root = self.root(key);
+            (v != root).then(|| if v > root { v - 1 } else { v + 1 })
+        }
+    }
+
+    #[test]
+    fn join_tree_works_on_any_overlay() {
+        let mut slot = vec![NONE; 10];
+        let t = join_tree(&Line(10), 23, &[0, 9, 2], &mut slot);
+        // Root 3; the join from 0 leaves forwarders 1 and 2, the one from 9 forwarders 8..4; 2 becomes a member.
+        assert_eq!(t.nodes, vec![3, 0, 1, 2, 9, 8, 7, 6, 5, 4]);
+        assert_eq!(t.parent, vec![NONE, 2, 3, 0, 5, 6, 7, 8, 9, 0]);
+        assert_eq!(t.member, vec![false, true, false, true, true, false, false, false, false, false]);
+        assert!(slot.iter().all(|&s| s == NONE));
+    }
 
     #[test]
     fn explicit_trees_are_checked() {
@@ -192,19 +222,19 @@ mod tests {
     }
 
     #[test]
-    fn chord_tree_is_the_union_of_join_routes() {
+    fn join_tree_on_chord_is_the_union_of_join_routes() {
         let space = IdSpace::new(16);
         let ids: Vec<u64> = (0..64u64).map(|v| sim_core::rng::mix64(v) & 0xffff).collect();
         let ring = Ring::new(space, &ids);
         let mut slot = vec![NONE; 64];
         let members: Vec<u32> = (0..64).step_by(3).collect();
         let mid = 0x1234;
-        let t = chord_tree(&ring, mid, &members, &mut slot);
+        let t = join_tree(&ring, mid, &members, &mut slot);
         assert_eq!(t.root(), ring.node(ring.successor_of(mid)));
         // Every member's parent chain is its Chord route to the root.
         let mut path = Vec::new();
         for &m in &members {
-            ring.route(ring.position(m), mid, &mut path);
+            ring.lookup_path(ring.position(m), mid, &mut path);
             let mut i = t.nodes.iter().position(|&v| v == m).unwrap();
             for &p in &path {
                 assert_eq!(t.nodes[i], ring.node(p));
@@ -215,7 +245,7 @@ mod tests {
         // The same tree whatever the join order.
         let mut reversed = members.clone();
         reversed.reverse();
-        let r = chord_tree(&ring, mid, &reversed, &mut slot);
+        let r = join_tree(&ring, mid, &reversed, &mut slot);
         let edges = |t: &Tree| {
             let mut e: Vec<(u32, u32)> = (1..t.len()).map(|i| (t.nodes[i], t.nodes[t.parent[i] as usize])).collect();
             e.sort_unstable();

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::rng::{Lane, SimRng, below, chance, derive_seed, partial_shuffle, stream};
 use sim_core::rounds::{Flow, RoundProtocol, run_rounds};
 
-use super::IdSpace;
+use crate::overlay::IdSpace;
 use crate::{ModelError, Outcome, check_probability, join};
 
 const NONE: u32 = u32::MAX;
@@ -477,7 +477,8 @@ fn churn(params: &ChurnParams, round: u32, nodes: &mut Nodes<'_>, rng: &mut SimR
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chord::{Ring, random_ids};
+    use crate::chord::Ring;
+    use crate::overlay::random_ids;
 
     #[test]
     fn converged_state_routes_exactly_like_the_static_ring() {
@@ -490,7 +491,7 @@ mod tests {
         for _ in 0..2000 {
             let from = below(&mut rng, 300);
             let key = space.random(&mut rng);
-            ring.route(ring.position(from), key, &mut path);
+            ring.lookup_path(ring.position(from), key, &mut path);
             let l = nodes.lookup(from, key);
             assert_eq!(l.result, Some(ring.node(*path.last().unwrap())));
             assert_eq!(l.hops as usize, path.len() - 1);

@@ -9,17 +9,18 @@
 //! not stored: the path to t is rebuilt backwards by stepping to the first neighbour p (in adjacency order)
 //! with `d(s, p) + w(p, t) = d(s, t)`. That choice depends only on (s, t), so the paths from one source form a
 //! tree (the source's shortest-path tree), and positive weights guarantee progress.
+//!
+//! The underlay knows no protocol: overlays (Chord's lookups, ALM's trees) place their nodes on it and ask it
+//! for delays and links.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use sim_core::NodeId;
-use sim_core::topology::{EdgeId, Graph, Topology};
 
-use crate::ModelError;
-use crate::model::Env;
+use crate::NodeId;
+use crate::topology::{EdgeId, Graph};
 
 const NONE: u32 = u32::MAX;
 /// Distance table entries allowed (4 bytes each): 1 GiB.
@@ -49,37 +50,21 @@ pub struct Underlay {
 }
 
 impl Underlay {
-    /// The underlay a model's environment describes: its graph with its hosts (every node when none are
-    /// named).
-    pub fn of(env: &Env) -> Result<Underlay, ModelError> {
-        let Topology::Graph(graph) = &*env.topology else {
-            return Err(ModelError::outside(
-                "topology.kind",
-                "this model needs a router-level graph (transit_stub, edge_list, graphml, edges, ...), not an \
-                 implicit complete graph",
-            ));
-        };
-        let hosts = if env.hosts.is_empty() { (0..graph.node_count()).collect() } else { env.hosts.to_vec() };
-        Underlay::new(Arc::clone(graph), hosts)
-    }
-
     /// Places overlay node v on graph node `hosts[v]` (several overlay nodes may share a host) and computes
     /// the distance table. Edge weights are delays and must be ≥ 1; all hosts must be connected.
-    pub fn new(graph: Arc<Graph>, hosts: Vec<NodeId>) -> Result<Self, ModelError> {
+    pub fn new(graph: Arc<Graph>, hosts: Vec<NodeId>) -> Result<Self, UnderlayError> {
         let n = graph.node_count();
         if hosts.is_empty() {
-            return Err(ModelError::outside("topology.hosts", "no hosts to place overlay nodes on"));
+            return Err(UnderlayError::NoHosts);
         }
-        if let Some(&h) = hosts.iter().find(|&&h| h >= n) {
-            return Err(ModelError::outside("topology.hosts", format!("host {h} is not a node of the {n}-node graph")));
+        if let Some(&host) = hosts.iter().find(|&&h| h >= n) {
+            return Err(UnderlayError::HostOutOfRange { host, nodes: n });
         }
         if let Some(e) = (0..graph.edge_count() as EdgeId).find(|&e| graph.weight(e) == 0) {
             let (u, v) = graph.endpoints(e);
-            return Err(ModelError::topology(format!(
-                "link {}-{} has delay 0; delays must be ≥ 1",
-                node_name(&graph, u),
-                node_name(&graph, v)
-            )));
+            return Err(UnderlayError::ZeroDelay {
+                link: format!("{}-{}", node_name(&graph, u), node_name(&graph, v)),
+            });
         }
         let mut is_host = vec![0u32; n as usize];
         let repeat = hosts
@@ -112,7 +97,7 @@ impl Underlay {
             offsets.push(targets.len() as u32);
         }
         if total_weight / 2 >= u64::from(NONE) {
-            return Err(ModelError::topology("link delays sum to 2^32 or more; use smaller delay units"));
+            return Err(UnderlayError::DelaysTooLong);
         }
         let mut anchor = Vec::with_capacity(hosts.len());
         let mut access = Vec::with_capacity(hosts.len());
@@ -143,13 +128,7 @@ impl Underlay {
         }
         let width = core_nodes.len();
         if sources.len() as u64 * width as u64 > MAX_TABLE_ENTRIES {
-            return Err(ModelError::topology(format!(
-                "{} attachment points × {} core nodes exceed the {}-entry distance table; attach hosts to fewer \
-                     routers",
-                sources.len(),
-                width,
-                MAX_TABLE_ENTRIES
-            )));
+            return Err(UnderlayError::TableTooLarge { anchors: sources.len(), core: width });
         }
         let mut underlay = Underlay {
             graph,
@@ -171,11 +150,10 @@ impl Underlay {
         underlay.dist = dist;
         let first = underlay.row_of(sources[0]);
         if let Some(&s) = sources.iter().find(|&&s| first[s as usize] == NONE) {
-            return Err(ModelError::topology(format!(
-                "hosts at {} and {} are not connected",
-                node_name(&underlay.graph, underlay.core_nodes[sources[0] as usize]),
-                node_name(&underlay.graph, underlay.core_nodes[s as usize])
-            )));
+            return Err(UnderlayError::Disconnected {
+                a: node_name(&underlay.graph, underlay.core_nodes[sources[0] as usize]),
+                b: node_name(&underlay.graph, underlay.core_nodes[s as usize]),
+            });
         }
         Ok(underlay)
     }
@@ -207,29 +185,36 @@ impl Underlay {
         &self.dist[r * width..(r + 1) * width]
     }
 
+    /// The graph the hosts are placed on (edge weights are delays).
+    #[inline]
     pub fn graph(&self) -> &Graph {
         &self.graph
     }
 
     /// Number of overlay nodes.
+    #[inline]
     pub fn len(&self) -> u32 {
         self.hosts.len() as u32
     }
 
+    /// Whether there are no overlay nodes (never, for an underlay built by [`Underlay::new`]).
     pub fn is_empty(&self) -> bool {
         self.hosts.is_empty()
     }
 
     /// Graph node of overlay node `v`.
+    #[inline]
     pub fn host(&self, v: u32) -> NodeId {
         self.hosts[v as usize]
     }
 
+    /// Graph node of every overlay node, in overlay order.
     pub fn hosts(&self) -> &[NodeId] {
         &self.hosts
     }
 
     /// Access link of overlay node `v`, if its host is a stub.
+    #[inline]
     pub fn access_edge(&self, v: u32) -> Option<EdgeId> {
         let e = self.access_edge[v as usize];
         (e != NONE).then_some(e)
@@ -340,23 +325,58 @@ impl DelaysFrom<'_> {
     }
 }
 
+/// Why hosts cannot be placed on a graph. Errors about the hosts themselves say so
+/// ([`UnderlayError::is_about_hosts`]); the others are about the graph.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnderlayError {
+    /// The list of hosts is empty.
+    #[error("no hosts to place overlay nodes on")]
+    NoHosts,
+    /// A host is not a node of the `nodes`-node graph.
+    #[error("host {host} is not a node of the {nodes}-node graph")]
+    HostOutOfRange { host: NodeId, nodes: u32 },
+    /// A link (named `a-b`) without delay: shortest paths need positive weights to make progress.
+    #[error("link {link} has delay 0; delays must be ≥ 1")]
+    ZeroDelay { link: String },
+    /// Distances would not fit the table's u32 entries.
+    #[error("link delays sum to 2^32 or more; use smaller delay units")]
+    DelaysTooLong,
+    /// The distance table would have more than `MAX_TABLE_ENTRIES` (2^28) entries.
+    #[error(
+        "{anchors} attachment points × {core} core nodes exceed the {}-entry distance table; attach hosts to \
+         fewer routers",
+        MAX_TABLE_ENTRIES
+    )]
+    TableTooLarge { anchors: usize, core: usize },
+    /// Two hosts (named by their graph nodes) with no path between them.
+    #[error("hosts at {a} and {b} are not connected")]
+    Disconnected { a: String, b: String },
+}
+
+impl UnderlayError {
+    /// Whether the error lies in the list of hosts rather than in the graph.
+    pub fn is_about_hosts(&self) -> bool {
+        matches!(self, UnderlayError::NoHosts | UnderlayError::HostOutOfRange { .. })
+    }
+}
+
 /// A graph node's label, or its number in an unlabelled graph.
-pub(crate) fn node_name(graph: &Graph, v: NodeId) -> String {
+fn node_name(graph: &Graph, v: NodeId) -> String {
     graph.label(v).map_or_else(|| v.to_string(), str::to_owned)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::paths::ShortestPaths;
+    use crate::topology::GraphBuilder;
     use proptest::prelude::*;
-    use sim_core::paths::ShortestPaths;
-    use sim_core::topology::GraphBuilder;
 
     /// Routers 0..r in a ring with chords, hosts r.. attached to random routers, some hosts on routers.
     fn random_underlay(r: u32, h: u32, seed: u64) -> (Graph, Vec<NodeId>) {
         let mut x = seed;
         let mut next = |m: u32| {
-            x = sim_core::rng::mix64(x);
+            x = crate::rng::mix64(x);
             (x % u64::from(m)) as u32
         };
         let mut b = GraphBuilder::new(r + h);
@@ -420,10 +440,18 @@ mod tests {
         let mut b = GraphBuilder::new(4);
         b.weighted_edge(0, 1, 1).weighted_edge(2, 3, 1);
         let g = b.build().unwrap();
-        assert!(Underlay::new(g.clone().into(), vec![0, 3]).unwrap_err().message.contains("not connected"));
+        assert_eq!(
+            Underlay::new(g.clone().into(), vec![0, 3]).unwrap_err().to_string(),
+            "hosts at 0 and 3 are not connected"
+        );
         let mut b = GraphBuilder::new(3);
         b.weighted_edge(0, 1, 0).weighted_edge(1, 2, 1);
         let g = b.build().unwrap();
-        assert!(Underlay::new(g.clone().into(), vec![0, 2]).is_err());
+        assert_eq!(
+            Underlay::new(g.clone().into(), vec![0, 2]).unwrap_err().to_string(),
+            "link 0-1 has delay 0; delays must be ≥ 1"
+        );
+        assert!(Underlay::new(g.clone().into(), vec![]).unwrap_err().is_about_hosts());
+        assert_eq!(Underlay::new(g.into(), vec![3]).unwrap_err(), UnderlayError::HostOutOfRange { host: 3, nodes: 3 });
     }
 }
