@@ -16,16 +16,13 @@ pub fn parse(
     overrides: &[(String, Value)],
     registry: &Registry,
 ) -> Result<Scenario, ScenarioError> {
-    let mut doc: Value =
-        serde_json::from_str(text).map_err(|e| ScenarioError::new(origin, "", format!("not valid JSON: {e}")))?;
+    let mut doc = crate::json::parse(text).map_err(|e| ScenarioError::from_json(origin, e))?;
     for (path, value) in overrides {
         set_path(&mut doc, path, value.clone())
             .map_err(|m| ScenarioError::new(origin, path.as_str(), format!("--set: {m}")))?;
     }
-    let mut scenario: Scenario = serde_path_to_error::deserialize(doc).map_err(|e| {
-        let path = e.path().to_string();
-        ScenarioError::from_serde(origin, &path, &e.into_inner().to_string())
-    })?;
+    let mut scenario: Scenario =
+        crate::json::from_value(doc).map_err(|(path, message)| ScenarioError::from_serde(origin, &path, &message))?;
     registry.normalize(&mut scenario.model).map_err(|(field, message)| ScenarioError::new(origin, field, message))?;
     if scenario.name.is_empty() {
         scenario.name = default_name(origin);
@@ -120,5 +117,32 @@ mod tests {
         let e = error_of("{not json");
         assert!(e.message.contains("not valid JSON"), "{e}");
         assert!(e.to_string().starts_with("s.json: "), "{e}");
+    }
+
+    #[test]
+    fn duplicate_keys_and_arrays_for_objects_are_refused() {
+        let e = error_of(
+            r#"{"topology": {"kind": "ring", "nodes": 10}, "topology": {"kind": "complete", "nodes": 9},
+            "model": {"kind": "flooding"}}"#,
+        );
+        assert_eq!(e.field, "topology", "{e}");
+        assert!(e.message.contains("twice"), "{e}");
+        let e = error_of(r#"{"topology": {"kind": "ring", "nodes": 10, "nodes": 10}, "model": {"kind": "flooding"}}"#);
+        assert_eq!(e.field, "topology.nodes", "{e}");
+        assert!(error_of("[]").message.contains("expected an object"));
+        let e = error_of(r#"[[], {"kind": "ring", "nodes": 10}, [], {"kind": "flooding"}]"#);
+        assert!(e.message.contains("expected an object"), "{e}");
+        for (text, field) in [
+            (r#"{"topology": {"kind": "ring", "nodes": 10}, "network": [], "model": {"kind": "flooding"}}"#, "network"),
+            (
+                r#"{"topology": {"kind": "grid", "rows": 2, "cols": 2}, "network": {"latency": {"kind": "edge_weight"},
+                    "loss": 0}, "model": {"kind": "flooding"}, "description": []}"#,
+                "description",
+            ),
+        ] {
+            assert_eq!(error_of(text).field, field, "{text}");
+        }
+        let bom = format!("\u{feff}{RING}");
+        assert_eq!(parse(&bom, "s.json", &[], &Registry::builtin()).unwrap().name, "s");
     }
 }

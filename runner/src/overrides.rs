@@ -3,14 +3,19 @@
 
 use serde_json::{Map, Value};
 
-/// Splits `PATH=VALUE`; the value is JSON if it parses as JSON, otherwise a string.
+/// Splits `PATH=VALUE`; the value is JSON if it parses as JSON, otherwise a string. JSON with a key given
+/// twice is an error, as in a file.
 pub fn parse_assignment(text: &str) -> Result<(String, Value), String> {
     let (path, raw) = text.split_once('=').ok_or_else(|| format!("`{text}` is not of the form PATH=VALUE"))?;
     let path = path.trim();
     if path.is_empty() || path.split('.').any(str::is_empty) {
         return Err(format!("`{path}` is not a dotted field path such as topology.nodes"));
     }
-    let value = serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_owned()));
+    let value = match crate::json::parse(raw) {
+        Ok(value) => value,
+        Err(e) if !e.path.is_empty() => return Err(format!("`{path}`: at `{}`: {}", e.path, e.message)),
+        Err(_) => Value::String(raw.to_owned()),
+    };
     Ok((path.to_owned(), value))
 }
 
@@ -80,5 +85,6 @@ mod tests {
         assert!(parse_assignment("a..b=1").is_err());
         let mut doc = json!({"seed": 1});
         assert!(set_path(&mut doc, "seed.x", json!(1)).is_err());
+        assert!(parse_assignment(r#"topology={"kind": "ring", "kind": "grid"}"#).unwrap_err().contains("twice"));
     }
 }

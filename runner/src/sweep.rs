@@ -117,12 +117,8 @@ impl fmt::Display for Shard {
 
 /// Parses a sweep file; errors name `origin` and the field.
 pub fn parse_sweep(text: &str, origin: &str) -> Result<SweepSpec, ScenarioError> {
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| ScenarioError::new(origin, "", format!("not valid JSON: {e}")))?;
-    serde_path_to_error::deserialize(doc).map_err(|e| {
-        let path = e.path().to_string();
-        ScenarioError::from_serde(origin, &path, &e.into_inner().to_string())
-    })
+    let doc = crate::json::parse(text).map_err(|e| ScenarioError::from_json(origin, e))?;
+    crate::json::from_value(doc).map_err(|(path, message)| ScenarioError::from_serde(origin, &path, &message))
 }
 
 /// Expands `spec` (read from `origin`) over the base scenario text `base` (read from `base_origin`), parsing
@@ -134,8 +130,7 @@ pub fn expand(
     base_origin: &str,
     registry: &Registry,
 ) -> Result<Sweep, ScenarioError> {
-    let mut doc: Value =
-        serde_json::from_str(base).map_err(|e| ScenarioError::new(base_origin, "", format!("not valid JSON: {e}")))?;
+    let mut doc = crate::json::parse(base).map_err(|e| ScenarioError::from_json(base_origin, e))?;
     for (path, value) in &spec.set {
         set_path(&mut doc, path, value.clone()).map_err(|m| ScenarioError::new(origin, format!("set.{path}"), m))?;
     }
