@@ -6,7 +6,7 @@ use exporters::plot::{self, Figure, SweepPlot};
 use serde_json::Value;
 
 use crate::args::PlotArgs;
-use crate::cli::Failure;
+use crate::cli::{Failure, out};
 use crate::files::{read_text, write_artifacts};
 
 /// `--log`: (x, y), None where the plot decides.
@@ -35,10 +35,7 @@ pub fn write_figure(figure: &Figure, stem: &Path) -> Result<(), Failure> {
     let artifacts = plot::render(figure, &file).map_err(|e| Failure::Run(e.to_string()))?;
     let dir = stem.parent().map(Path::to_path_buf).unwrap_or_default();
     write_artifacts(&dir, &artifacts).map_err(Failure::Input)?;
-    for a in &artifacts {
-        println!("{}", dir.join(&a.path).display());
-    }
-    Ok(())
+    out(&artifacts.iter().map(|a| format!("{}\n", dir.join(&a.path).display())).collect::<String>())
 }
 
 fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
@@ -49,7 +46,8 @@ fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
             args.dir.display()
         )));
     }
-    let reports = crate::sweep::reports_of(&sweep, &text).map_err(Failure::Input)?;
+    let reports = crate::sweep::reports_of(&sweep, &text)
+        .map_err(|m| Failure::Input(format!("{}: {m}", args.dir.join("runs.jsonl").display())))?;
     let (log_x, log_y) = log_axes(&args.log)?;
     if let Some(metric) = args.hist.as_ref().or(args.cdf.as_ref()) {
         let as_cdf = args.cdf.is_some();
@@ -108,8 +106,12 @@ fn run_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
         .map(|(n, v)| (n.clone(), v.as_array().into_iter().flatten().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()))
         .collect();
     if series.is_empty() {
-        let names: Vec<&String> = all.keys().collect();
-        return Err(Failure::Input(format!("{}: no series to plot (available: {names:?})", args.dir.display())));
+        let names: Vec<&str> = all.keys().map(String::as_str).collect();
+        return Err(Failure::Input(format!(
+            "{}: no series to plot (available: {})",
+            args.dir.display(),
+            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        )));
     }
     let title = args.title.clone().unwrap_or_else(|| format!("{scenario}: mean over replicates"));
     let name = series.iter().map(|(n, _)| n.as_str()).next().unwrap_or("series").to_owned();

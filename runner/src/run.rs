@@ -83,6 +83,13 @@ impl Prepared {
         Ok(prepared)
     }
 
+    /// The estimated memory of one run of `scenario` from the scenario alone (a file counts as empty; an
+    /// unknown model as 0).
+    pub(crate) fn estimate(scenario: &Scenario, registry: &Registry) -> u64 {
+        let size = scenario.topology.size_estimate();
+        registry.get(&scenario.model.kind).map_or(0, |model| run_bytes(scenario, &**model, size))
+    }
+
     /// Replicate `replicate`'s topology (the fixed one for replicate 0).
     fn build(&self, replicate: u32, inputs: &dyn Inputs) -> Result<Built, ScenarioError> {
         let mut rng = stream(self.scenario.seed, u64::from(replicate), Lane::Topology);
