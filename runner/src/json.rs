@@ -178,7 +178,7 @@ fn visit_array<'de, V: Visitor<'de>>(items: Vec<Value>, visitor: V) -> Result<V:
     let value = visitor.visit_seq(&mut seq)?;
     match seq.0.len() {
         0 => Ok(value),
-        _ => Err(serde_json::Error::invalid_length(len, &"fewer elements in array")),
+        _ => Err(serde_json::Error::invalid_length(len, &"an array with fewer elements")),
     }
 }
 
@@ -188,7 +188,7 @@ fn visit_object<'de, V: Visitor<'de>>(object: Map<String, Value>, visitor: V) ->
     let value = visitor.visit_map(&mut map)?;
     match map.entries.len() {
         0 => Ok(value),
-        _ => Err(serde_json::Error::invalid_length(len, &"fewer elements in map")),
+        _ => Err(serde_json::Error::invalid_length(len, &"an object with fewer fields")),
     }
 }
 

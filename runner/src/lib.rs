@@ -7,6 +7,8 @@
 //! It depends on sim-core and models; it must not depend on exporters or the binary, and it does no I/O of its own: files a scenario names are read through [`Inputs`].
 
 mod error;
+#[cfg(test)]
+mod fuzz;
 pub mod json;
 mod load;
 mod overrides;

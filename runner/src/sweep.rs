@@ -221,6 +221,13 @@ pub fn plan(
     }
     let mut axes = Vec::new();
     for (path, values) in &spec.parameters {
+        if path.split('.').any(str::is_empty) {
+            return Err(ScenarioError::new(
+                origin,
+                format!("parameters.{path}"),
+                "is not a dotted field path such as topology.nodes",
+            ));
+        }
         if matches!(path.as_str(), "seed" | "replicates" | "name") {
             return Err(ScenarioError::new(
                 origin,
@@ -953,6 +960,10 @@ mod tests {
         assert!(s.unwrap_err().message.contains("unknown field `seed2`"), "the one value is in range");
         let e = sweep(r#"{"scenario": "r", "parameters": {"x": {"linspace": [-1e308, 1e308, 3]}}}"#).unwrap_err();
         assert!(e.message.contains("beyond the range of numbers"), "{e}");
+        for path in ["", "topology..nodes", ".x"] {
+            let e = sweep(&format!(r#"{{"scenario": "r", "parameters": {{"{path}": [1]}}}}"#)).unwrap_err();
+            assert!(e.message.contains("not a dotted field path"), "{e}");
+        }
     }
 
     /// A plan counts points without building them; runs are computed, never listed.
