@@ -27,6 +27,10 @@ impl ScenarioError {
     pub fn new(origin: &str, field: impl Into<String>, message: impl Into<String>) -> Self {
         let field: String = field.into();
         let field = field.split('.').map(shorten).collect::<Vec<_>>().join(".");
+        let field = match field.char_indices().nth(MAX_FIELD) {
+            Some((cut, _)) => format!("{}…", &field[..cut]),
+            None => field,
+        };
         ScenarioError { origin: bounded(origin), field, message: bounded(&message.into()) }
     }
 
@@ -65,6 +69,9 @@ pub(crate) fn shorten(text: &str) -> String {
         None => text.to_owned(),
     }
 }
+
+/// Longest field path kept, in characters (each of its fields is cut at 60 first).
+const MAX_FIELD: usize = 300;
 
 /// Longest message [`bounded`] keeps, in characters.
 const MAX_MESSAGE: usize = 2000;
@@ -107,5 +114,7 @@ mod tests {
         assert!(e.message.ends_with("…`, expected `kind`"), "{}", e.message);
         assert_eq!(bounded("no quotes, \"short\" `ones`"), "no quotes, \"short\" `ones`");
         assert!(bounded(&huge).chars().count() < MAX_MESSAGE + 100);
+        let deep = ScenarioError::new("s.json", vec!["a"; 1_000_000].join("."), "m");
+        assert_eq!(deep.field.chars().count(), MAX_FIELD + 1);
     }
 }

@@ -38,6 +38,9 @@ const MAX_VALUES: u64 = 1_000_000;
 /// Most points a sweep may have: each is a scenario parsed, checked and kept in the metadata.
 pub const MAX_POINTS: u64 = 1_000_000;
 
+/// Most values all parameters may list together (zip mode lists one per parameter and point).
+const MAX_LISTED: u64 = 4_000_000;
+
 /// A sweep file as written.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -219,7 +222,7 @@ pub fn plan(
             format!("must be from 1 to {MAX_REPLICATES}, got {replicates}"),
         ));
     }
-    let mut axes = Vec::new();
+    let (mut axes, mut listed) = (Vec::new(), 0u64);
     for (path, values) in &spec.parameters {
         if path.split('.').any(str::is_empty) {
             return Err(ScenarioError::new(
@@ -235,10 +238,21 @@ pub fn plan(
                 "cannot be varied: set the sweep's own `seed` and `replicates` (each point gets its seed from it)",
             ));
         }
-        axes.push((
-            path.clone(),
-            parameter_values(values).map_err(|m| ScenarioError::new(origin, format!("parameters.{path}"), m))?,
-        ));
+        let values =
+            parameter_values(values).map_err(|m| ScenarioError::new(origin, format!("parameters.{path}"), m))?;
+        listed += values.len() as u64;
+        if listed > MAX_LISTED {
+            return Err(ScenarioError::new(
+                origin,
+                "parameters",
+                format!("the parameters list more than {MAX_LISTED} values in all"),
+            ));
+        }
+        axes.push((path.clone(), values));
+        if spec.mode == Mode::Product {
+            // Refused as soon as the points are too many, before the next parameter's values are listed.
+            count_points(&axes, spec.mode).map_err(|(path, m)| ScenarioError::new(origin, path, m))?;
+        }
     }
     let points = count_points(&axes, spec.mode).map_err(|(path, m)| ScenarioError::new(origin, path, m))?;
     Ok(Plan {
@@ -960,6 +974,12 @@ mod tests {
         assert!(s.unwrap_err().message.contains("unknown field `seed2`"), "the one value is in range");
         let e = sweep(r#"{"scenario": "r", "parameters": {"x": {"linspace": [-1e308, 1e308, 3]}}}"#).unwrap_err();
         assert!(e.message.contains("beyond the range of numbers"), "{e}");
+        // A thousand parameters of a million values each are refused by their count, not listed.
+        let axes: Vec<String> = (0..1000).map(|i| format!(r#""p{i}": {{"range": [1, 1000000, 1]}}"#)).collect();
+        let e = sweep(&format!(r#"{{"scenario": "r", "mode": "zip", "parameters": {{{}}}}}"#, axes.join(", ")));
+        assert!(e.unwrap_err().message.contains("more than 4000000 values"));
+        let e = sweep(&format!(r#"{{"scenario": "r", "parameters": {{{}}}}}"#, axes.join(", ")));
+        assert!(e.unwrap_err().message.contains("more than 1000000 points"));
         for path in ["", "topology..nodes", ".x"] {
             let e = sweep(&format!(r#"{{"scenario": "r", "parameters": {{"{path}": [1]}}}}"#)).unwrap_err();
             assert!(e.message.contains("not a dotted field path"), "{e}");
