@@ -297,12 +297,13 @@ fn replicates_are_bounded_and_big_sweeps_refused_before_expanding() {
     refused(d.path(), &["run", "ring.json", "--replicates", "100001"], &["ring.json", "`replicates`", "100000"]);
     write(d.path(), "s.json", r#"{"scenario": "ring.json", "replicates": 4294967295}"#);
     refused(d.path(), &["sweep", "s.json", "--out", "never"], &["s.json", "`replicates`", "100000"]);
-    // 10^6 points, the upper half of them invalid: refused by their number, before any point is parsed.
+    // 10^6 points, all invalid (fractional node counts): refused by their number, before any point is
+    // parsed (81b00c1 parsed points first and reported point 0's error; with valid points, ~20 s and GiBs).
     write(
         d.path(),
         "wide.json",
         r#"{"scenario": "ring.json", "replicates": 1,
-        "parameters": {"model.p_flood": {"linspace": [0, 2, 1000000]}}}"#,
+        "parameters": {"topology.nodes": {"linspace": [10, 11, 1000000]}}}"#,
     );
     refused(d.path(), &["sweep", "wide.json", "--out", "never"], &["wide.json", "1000000 runs", "--force"]);
     assert!(!d.path().join("never").exists());
