@@ -1,7 +1,8 @@
 //! The command line: parses arguments, runs the command with the models of a [`Registry`], prints, and
-//! turns the outcome into the exit code (0 success, 1 a run or a check failed, 2 bad input or usage).
+//! turns the outcome into the exit code (0 success, 1 a run or a check failed, 2 bad input or usage, 141
+//! when the reader of the output went away, as for a program ended by SIGPIPE).
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -9,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use runner::{Prepared, Registry, RunReport};
 
 use crate::args::{Cli, Command, ScenarioArgs};
-use crate::files::{FsInputs, read_text, write_artifacts};
+use crate::files::{FsInputs, check_writable, read_text, write_artifacts};
 use crate::{plot, reproduce, sweep};
 
 /// Why the program stops early.
@@ -18,6 +19,22 @@ pub(crate) enum Failure {
     Input(String),
     /// A run or a check failed: exit code 1.
     Run(String),
+    /// Whoever read the output closed it (`dissem schema | head`): end quietly, as coreutils do.
+    ClosedOutput,
+}
+
+/// The status a shell reports for a program ended by SIGPIPE (128 + 13), which is how coreutils end when
+/// their reader goes away.
+const CLOSED_OUTPUT: u8 = 141;
+
+/// Prints `text` on standard output. A closed pipe ends the program quietly; another failure (a full disk)
+/// is an error.
+pub(crate) fn out(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Failure::ClosedOutput,
+        _ => Failure::Input(format!("cannot write to standard output: {e}")),
+    })
 }
 
 impl From<runner::ScenarioError> for Failure {
@@ -31,52 +48,67 @@ impl From<runner::ScenarioError> for Failure {
 /// `Registry::builtin().with(MyModel)`, and its binary runs, sweeps, checks and plots them as dissem's own.
 pub fn main_with(registry: Registry) -> ExitCode {
     let cli = Cli::parse();
-    if let Some(threads) = cli.threads
-        && let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global()
-    {
-        eprintln!("error: --threads: {e}");
-        return ExitCode::from(2);
-    }
-    match dispatch(cli.command, &registry) {
+    let result = threads(cli.threads).and_then(|()| dispatch(cli.command, &registry));
+    // Messages quote what the user wrote; `bounded` keeps a huge value from making a huge message.
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Input(m)) => {
-            eprintln!("error: {m}");
+            eprintln!("error: {}", runner::bounded(&m));
             ExitCode::from(2)
         }
         Err(Failure::Run(m)) => {
-            eprintln!("error: {m}");
+            eprintln!("error: {}", runner::bounded(&m));
             ExitCode::from(1)
         }
+        Err(Failure::ClosedOutput) => ExitCode::from(CLOSED_OUTPUT),
     }
+}
+
+/// Sizes the worker pool: `--threads N` with 1 <= N, at most the cores this process may use (more threads
+/// than cores only share the same cores, and each holds a run's memory); default all of them.
+fn threads(asked: Option<usize>) -> Result<(), Failure> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = match asked {
+        None => cores,
+        Some(0) => return Err(Failure::Input("--threads: must be at least 1".into())),
+        Some(n) if n > cores => {
+            eprintln!("note: --threads {n}: this machine lets dissem use {cores} cores; using {cores} threads");
+            cores
+        }
+        Some(n) => n,
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global()
+        .map_err(|e| Failure::Input(format!("--threads: {e}")))
 }
 
 fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
     match command {
-        Command::Run { scenario, json, out } => {
+        Command::Run { scenario, json, out: dir } => {
             let prepared = prepare(&scenario, registry)?;
+            if let Some(dir) = &dir {
+                // Before the run, so that a bad directory does not cost its results.
+                check_writable(dir, &exporters::RUN_FILES).map_err(Failure::Input)?;
+            }
             let report = run_with_progress(&prepared)?;
-            if let Some(dir) = out {
-                write_artifacts(&dir, &exporters::run_artifacts(&report)).map_err(Failure::Input)?;
+            if let Some(dir) = &dir {
+                write_artifacts(dir, &exporters::run_artifacts(&report)).map_err(Failure::Input)?;
             }
             if json {
-                print!("{}", exporters::json::to_text(&exporters::json::run_document(&report)));
+                out(&exporters::json::to_text(&exporters::json::run_document(&report)))
             } else {
-                print!("{}", exporters::text::run_summary(&report));
+                out(&exporters::text::run_summary(&report))
             }
-            Ok(())
         }
         Command::Validate { scenario } => {
             let prepared = prepare(&scenario, registry)?;
-            println!(
-                "{}: ok ({} model, {} replicate(s), seed {})",
+            out(&format!(
+                "{}: ok ({} model, {} replicate(s), seed {})\n",
                 prepared.origin, prepared.scenario.model.kind, prepared.scenario.replicates, prepared.scenario.seed
-            );
-            Ok(())
+            ))
         }
-        Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&registry.schema()).expect("schema serialises"));
-            Ok(())
-        }
+        Command::Schema => out(&(serde_json::to_string_pretty(&registry.schema()).expect("schema serialises") + "\n")),
         Command::Check { paths } => check(&paths, registry),
         Command::Sweep { file, out, resume, shard, force } => {
             sweep::run(&file, &out, resume, shard.as_deref(), force, registry)
@@ -125,9 +157,8 @@ fn check(paths: &[std::path::PathBuf], registry: &Registry) -> Result<(), Failur
         let report = run_with_progress(&prepare(&args, registry)?)?;
         results.extend(report.checks());
     }
-    print!("{}", exporters::text::check_lines(&results));
     let failed = results.iter().filter(|c| !c.pass).count();
-    println!("{} passed, {} failed", results.len() - failed, failed);
+    out(&format!("{}{} passed, {} failed\n", exporters::text::check_lines(&results), results.len() - failed, failed))?;
     if failed > 0 {
         return Err(Failure::Run(format!("{failed} comparison(s) outside their tolerance")));
     }

@@ -1,13 +1,45 @@
-//! File access: reading scenarios and the files they name, writing outputs whole (temp file + rename).
+//! File access: reading scenarios and the files they name (bounded in size, UTF-8 checked), writing a
+//! command's outputs all or nothing (every file to a temporary first, then all renamed), and locking an
+//! output directory against a second dissem.
 
-use std::fs;
+use std::fs::{self, File, TryLockError};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use exporters::Artifact;
 use runner::Inputs;
 
+/// Largest scenario, sweep or item file read: 64 MiB is far beyond any hand-written file, and an inline
+/// edge list that large belongs in an edge-list file.
+const MAX_JSON_BYTES: u64 = 64 << 20;
+
+/// Largest topology file read (edge list, GraphML); what it builds is checked by the memory guard.
+const MAX_INPUT_BYTES: u64 = 1 << 30;
+
+/// Reads a scenario, sweep or item file.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    fs::read_to_string(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))
+    read_bounded(path, MAX_JSON_BYTES)
+}
+
+/// Reads UTF-8 text of at most `limit` bytes; anything else is an error naming the file and saying why.
+fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
+    let shown = path.display();
+    let file = File::open(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(format!("{shown}: is a directory, not a file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(format!("{shown}: larger than {} MiB, the most dissem reads from such a file", limit >> 20));
+    }
+    if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
+        return Err(format!("{shown}: UTF-16 text; save the file as UTF-8"));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        format!("{shown}: not UTF-8 text (invalid byte at offset {at}); save the file as UTF-8")
+    })
 }
 
 /// Reads files named in a scenario relative to the scenario file's directory.
@@ -23,7 +55,7 @@ impl FsInputs {
 
 impl Inputs for FsInputs {
     fn read(&self, path: &str) -> Result<String, String> {
-        read_text(&self.base.join(path))
+        read_bounded(&self.base.join(path), MAX_INPUT_BYTES)
     }
 }
 
@@ -31,42 +63,193 @@ pub fn text_artifact(path: &str, text: String) -> Artifact {
     Artifact { path: path.to_owned(), bytes: text.into_bytes() }
 }
 
-/// Writes each artifact under `dir` via a temporary file and a rename, so no reader sees half a file.
+/// Checks, before any work, that `names` can be written under `dir`: `dir` is a directory or can be created
+/// in one, no name is taken by a directory, and the nearest existing directory accepts a new file. Leaves
+/// nothing behind.
+pub fn check_writable(dir: &Path, names: &[&str]) -> Result<(), String> {
+    let mut existing = dir;
+    while !existing.as_os_str().is_empty() && !existing.exists() {
+        existing = existing.parent().unwrap_or(Path::new(""));
+    }
+    let existing = if existing.as_os_str().is_empty() { Path::new(".") } else { existing };
+    if !existing.is_dir() {
+        return Err(format!("{}: not a directory; choose another output directory", existing.display()));
+    }
+    for name in names {
+        let target = dir.join(name);
+        if target.is_dir() {
+            return Err(format!("{}: is a directory; move it or choose another output directory", target.display()));
+        }
+    }
+    let probe = existing.join(format!(".dissem-probe-{}", std::process::id()));
+    File::create(&probe).map_err(|e| format!("{}: cannot write here: {e}", existing.display()))?;
+    fs::remove_file(&probe).map_err(|e| format!("{}: {e}", probe.display()))
+}
+
+/// Writes every artifact under `dir`, all or nothing: each goes to a temporary file beside its target, and
+/// only when all are written are they renamed into place. On failure the temporaries, and the directories
+/// this call created, are removed.
 pub fn write_artifacts(dir: &Path, artifacts: &[Artifact]) -> Result<(), String> {
+    let mut created: Vec<PathBuf> = Vec::new();
+    let mut temporaries: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let result = stage(dir, artifacts, &mut created, &mut temporaries);
+    if result.is_err() {
+        for (tmp, _) in &temporaries {
+            let _ = fs::remove_file(tmp);
+        }
+        for d in created.iter().rev() {
+            let _ = fs::remove_dir(d);
+        }
+        return result;
+    }
+    for (i, (tmp, target)) in temporaries.iter().enumerate() {
+        if let Err(e) = fs::rename(tmp, target) {
+            for (rest, _) in &temporaries[i..] {
+                let _ = fs::remove_file(rest);
+            }
+            let done: Vec<String> = temporaries[..i].iter().map(|(_, t)| t.display().to_string()).collect();
+            return Err(format!(
+                "{}: cannot write: {e}{}",
+                target.display(),
+                if done.is_empty() { String::new() } else { format!(" (already replaced: {})", done.join(", ")) }
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Creates the directories and writes the temporaries of [`write_artifacts`], recording both for cleanup.
+fn stage(
+    dir: &Path,
+    artifacts: &[Artifact],
+    created: &mut Vec<PathBuf>,
+    temporaries: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<(), String> {
     for a in artifacts {
         let target = dir.join(&a.path);
-        let parent = target.parent().unwrap_or(dir);
-        fs::create_dir_all(parent).map_err(|e| format!("{}: cannot create directory: {e}", parent.display()))?;
-        let tmp = target.with_extension(format!("tmp{}", std::process::id()));
-        fs::write(&tmp, &a.bytes)
-            .and_then(|()| fs::rename(&tmp, &target))
+        if target.is_dir() {
+            return Err(format!("{}: is a directory; move it or choose another output directory", target.display()));
+        }
+    }
+    for a in artifacts {
+        let target = dir.join(&a.path);
+        let parent = target.parent().unwrap_or(dir).to_owned();
+        create_dirs(&parent, created)?;
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = parent.join(format!(".{name}.{}.tmp", std::process::id()));
+        temporaries.push((tmp.clone(), target.clone()));
+        let mut file = File::create(&tmp).map_err(|e| format!("{}: cannot write: {e}", target.display()))?;
+        file.write_all(&a.bytes)
+            .and_then(|()| file.sync_all())
             .map_err(|e| format!("{}: cannot write: {e}", target.display()))?;
     }
     Ok(())
 }
 
-/// The *.json files under `paths` (default `scenarios/`), sorted, recursing into directories.
+/// Creates `dir` and its missing ancestors, recording each one created (outermost first).
+fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), String> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dirs(parent, created)?;
+    }
+    fs::create_dir(dir).map_err(|e| format!("{}: cannot create directory: {e}", dir.display()))?;
+    created.push(dir.to_owned());
+    Ok(())
+}
+
+/// An output directory held by this process: a second dissem asking for it is refused until this one ends.
+/// The lock is the operating system's (flock) on `DIR/.dissem.lock`, so it dies with the process, even
+/// a killed one.
+pub struct DirLock {
+    file: File,
+    path: PathBuf,
+    /// Whether this process created the lock file, and the directories it created to hold it (outermost
+    /// first): [`DirLock::remove_if_created`] takes them away again.
+    created_file: bool,
+    created: Vec<PathBuf>,
+}
+
+const LOCK: &str = ".dissem.lock";
+
+impl DirLock {
+    /// Locks `dir` (created if missing) for `what` (e.g. "dissem sweep").
+    pub fn acquire(dir: &Path, what: &str) -> Result<DirLock, String> {
+        let mut created = Vec::new();
+        create_dirs(dir, &mut created)?;
+        let path = dir.join(LOCK);
+        let open = |new: bool| fs::OpenOptions::new().read(true).write(true).create_new(new).open(&path);
+        let (file, created_file) = match open(true) {
+            Ok(file) => (Ok(file), true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => (open(false), false),
+            Err(e) => (Err(e), false),
+        };
+        let file = file.map_err(|e| format!("{}: cannot create the lock file: {e}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => {
+                let holder = fs::read_to_string(&path).unwrap_or_default();
+                return Err(format!(
+                    "{}: in use by another dissem ({}); wait for it to end, or choose another output directory",
+                    dir.display(),
+                    runner::bounded(holder.trim())
+                ));
+            }
+            Err(TryLockError::Error(e)) => return Err(format!("{}: cannot lock: {e}", path.display())),
+        }
+        let mut lock = DirLock { file, path, created_file, created };
+        let note = format!("{what}, process {}\n", std::process::id());
+        // Who holds it, for the message above; the lock itself does not depend on it.
+        let _ = lock.file.set_len(0).and_then(|()| lock.file.write_all(note.as_bytes()));
+        Ok(lock)
+    }
+
+    /// Removes the lock file if `acquire` created it, and the directories it created if they are empty
+    /// again: for a command that failed before writing anything.
+    pub fn remove_if_created(self) {
+        if self.created_file {
+            let _ = fs::remove_file(&self.path);
+        }
+        for d in self.created.iter().rev() {
+            let _ = fs::remove_dir(d);
+        }
+    }
+}
+
+/// The *.json files under `paths` (default `scenarios/`), sorted, recursing into directories. A path that
+/// holds no scenario file is an error: `check` on it would check nothing.
 pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let roots = if paths.is_empty() { vec![PathBuf::from("scenarios")] } else { paths.to_vec() };
     let mut files = Vec::new();
     for root in &roots {
-        collect(root, &mut files)?;
+        let before = files.len();
+        collect(root, &mut files, 0)?;
+        if files.len() == before {
+            return Err(format!("{}: no scenario files (*.json) here", root.display()));
+        }
     }
     files.sort();
     Ok(files)
 }
 
-fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+/// Deepest folder nesting searched: a symbolic link back up the tree must not recurse forever.
+const MAX_DEPTH: usize = 32;
+
+fn collect(path: &Path, files: &mut Vec<PathBuf>, depth: usize) -> Result<(), String> {
     let meta = fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if meta.is_file() {
         files.push(path.to_owned());
         return Ok(());
     }
+    if depth == MAX_DEPTH {
+        return Err(format!("{}: folders nested more than {MAX_DEPTH} deep (a link loop?)", path.display()));
+    }
     let entries = fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))?;
     for entry in entries {
         let p = entry.map_err(|e| format!("{}: {e}", path.display()))?.path();
         if p.is_dir() || p.extension().is_some_and(|x| x == "json") {
-            collect(&p, files)?;
+            collect(&p, files, depth + 1)?;
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use exporters::plot::{self, Figure, LogAxes, SweepPlot};
 use serde_json::Value;
 
 use crate::args::PlotArgs;
-use crate::cli::Failure;
+use crate::cli::{Failure, out};
 use crate::files::{read_text, write_artifacts};
 
 /// `--log`: which axes are logarithmic.
@@ -35,10 +35,7 @@ pub fn write_figure(figure: &Figure, stem: &Path) -> Result<(), Failure> {
     let artifacts = plot::render(figure, &file).map_err(|e| Failure::Run(e.to_string()))?;
     let dir = stem.parent().map(Path::to_path_buf).unwrap_or_default();
     write_artifacts(&dir, &artifacts).map_err(Failure::Input)?;
-    for a in &artifacts {
-        println!("{}", dir.join(&a.path).display());
-    }
-    Ok(())
+    out(&artifacts.iter().map(|a| format!("{}\n", dir.join(&a.path).display())).collect::<String>())
 }
 
 fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
@@ -49,7 +46,8 @@ fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
             args.dir.display()
         )));
     }
-    let reports = crate::sweep::reports_of(&sweep, &text).map_err(Failure::Input)?;
+    let reports = crate::sweep::reports_of(&sweep, &text)
+        .map_err(|m| Failure::Input(format!("{}: {m}", args.dir.join("runs.jsonl").display())))?;
     let log = log_axes(&args.log)?;
     if let Some(metric) = args.hist.as_ref().or(args.cdf.as_ref()) {
         let as_cdf = args.cdf.is_some();
@@ -99,14 +97,18 @@ fn run_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
         return Ok((plot::distribution(&title, metric, vec![(scenario, values)], as_cdf, log.x), name));
     }
     let all = doc["series"].as_object().cloned().unwrap_or_default();
-    let names: Vec<&String> = all.keys().collect();
+    let names: Vec<&str> = all.keys().map(String::as_str).collect();
     let mut series: Vec<(String, Vec<f64>)> = all
         .iter()
         .filter(|(n, _)| args.y.is_empty() || args.y.contains(n))
         .map(|(n, v)| (n.clone(), v.as_array().into_iter().flatten().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect()))
         .collect();
     let Some(quantiles) = series.first().map(|(n, _)| plot::is_quantile_function(n)) else {
-        return Err(Failure::Input(format!("{}: no series to plot (available: {names:?})", args.dir.display())));
+        return Err(Failure::Input(format!(
+            "{}: no series to plot (available: {})",
+            args.dir.display(),
+            if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+        )));
     };
     // Quantile functions (values at levels 0..1) and per-round series have different x axes.
     if series.iter().any(|(n, _)| plot::is_quantile_function(n) != quantiles) {

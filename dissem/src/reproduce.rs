@@ -7,9 +7,9 @@ use exporters::reproduce::{INDEX_TITLE, IndexEntry, Item, index, parse_item, ren
 
 use runner::Registry;
 
-use crate::cli::Failure;
+use crate::cli::{Failure, out};
 use crate::files::{read_text, write_artifacts};
-use crate::sweep::Loaded;
+use crate::sweep::Planned;
 
 /// The item files under `dir`, sorted by name: (name, path).
 fn item_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Failure> {
@@ -28,13 +28,19 @@ fn item_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Failure> {
 
 fn load_item(path: &Path) -> Result<Item, Failure> {
     let origin = path.display().to_string();
-    parse_item(&read_text(path).map_err(Failure::Input)?, &origin).map_err(|e| Failure::Input(e.to_string()))
+    let text = read_text(path).map_err(Failure::Input)?;
+    // parse_item reads the text as serde_json does, keeping the last of two equal keys; refuse those first.
+    runner::json::parse(&text).map_err(|e| {
+        let at = if e.path.is_empty() { String::new() } else { format!("field `{}`: ", e.path) };
+        Failure::Input(format!("{origin}: {at}not valid JSON: {}", e.message))
+    })?;
+    parse_item(&text, &origin).map_err(|e| Failure::Input(e.to_string()))
 }
 
 pub fn reproduce(
     name: Option<&str>,
     list: bool,
-    out: &Path,
+    out_dir: &Path,
     items_dir: &Path,
     registry: &Registry,
 ) -> Result<(), Failure> {
@@ -43,10 +49,9 @@ pub fn reproduce(
         files.into_iter().map(|(n, p)| load_item(&p).map(|i| (n, p, i))).collect::<Result<_, _>>()?;
     if list {
         let rows: Vec<Vec<String>> = items.iter().map(|(n, _, i)| vec![n.clone(), i.title.clone()]).collect();
-        print!("{}", exporters::text::table(&["item", "title"], &rows));
-        return Ok(());
+        return out(&exporters::text::table(&["item", "title"], &rows));
     }
-    check_owned(out)?;
+    check_owned(out_dir)?;
     let selected: Vec<&(String, PathBuf, Item)> = match name {
         Some(n) => {
             let found = items.iter().find(|(m, _, _)| m == n).ok_or_else(|| {
@@ -57,42 +62,43 @@ pub fn reproduce(
         }
         None => items.iter().collect(),
     };
-    let mut written: BTreeSet<PathBuf> = BTreeSet::new();
+    // Every page is rendered before any is written, and all are written together: a failing item leaves
+    // the folder as it was.
+    let mut artifacts = Vec::new();
+    let mut lines = String::new();
     for (name, path, item) in &selected {
         let sweep_path = normalize(&path.parent().unwrap_or(Path::new("")).join(&item.sweep));
-        let loaded = Loaded::read(&sweep_path, registry)?;
-        let prepared = loaded.prepare()?;
-        let sweep = &loaded.sweep;
+        let mut loaded = Planned::read(&sweep_path, registry)?.expand()?;
+        let (sweep, points) = loaded.prepare()?;
         let runs = sweep.runs(None);
-        let bar = crate::cli::progress_bar(runs.len() as u64, name);
-        let mut rows = Vec::with_capacity(runs.len());
-        let result = sweep.execute(&prepared, &runs, &mut |row| {
+        let bar = crate::cli::progress_bar(runs.len(), name);
+        let mut rows = Vec::new();
+        let result = sweep.execute(&points, runs, &mut |row| {
             rows.push(row);
             bar.inc(1);
             Ok(())
         });
         bar.finish_and_clear();
-        result.map_err(|e| Failure::Run(format!("item {name}: {e}")))?;
-        let reports = sweep.point_reports(rows);
+        result.map_err(|e| Failure::Input(format!("item {name}: {e}")))?;
+        let reports = sweep.point_reports(rows).map_err(|m| Failure::Run(format!("item {name}: {m}")))?;
         let shown = sweep_path.display().to_string().replace('\\', "/");
-        let artifacts = render_item(name, item, &shown, sweep, &reports).map_err(|e| Failure::Input(e.to_string()))?;
-        write_artifacts(out, &artifacts).map_err(Failure::Input)?;
-        written.extend(artifacts.iter().map(|a| PathBuf::from(&a.path)));
-        println!("{name}: {} files in {}", artifacts.len(), out.join(name).display());
+        let item_files = render_item(name, item, &shown, sweep, &reports).map_err(|e| Failure::Input(e.to_string()))?;
+        lines += &format!("{name}: {} files in {}\n", item_files.len(), out_dir.join(name).display());
+        artifacts.extend(item_files);
     }
     let entries: Vec<IndexEntry> = items.iter().map(|(n, _, i)| IndexEntry::of(n, i)).collect();
-    let index = index(&entries);
-    write_artifacts(out, std::slice::from_ref(&index)).map_err(Failure::Input)?;
-    written.insert(PathBuf::from(&index.path));
+    artifacts.push(index(&entries));
+    write_artifacts(out_dir, &artifacts).map_err(Failure::Input)?;
+    let written: BTreeSet<PathBuf> = artifacts.iter().map(|a| PathBuf::from(&a.path)).collect();
     // One item redone: only its own folder is swept; all of them: the whole output folder.
     let swept: Vec<PathBuf> = match name {
-        Some(n) => vec![out.join(n)],
-        None => vec![out.to_owned()],
+        Some(n) => vec![out_dir.join(n)],
+        None => vec![out_dir.to_owned()],
     };
     for dir in swept {
-        remove_unwritten(out, &dir, &written)?;
+        remove_unwritten(out_dir, &dir, &written)?;
     }
-    Ok(())
+    out(&lines)
 }
 
 /// `reproduce` owns its output folder: it writes only into a new or empty folder, or one whose index says

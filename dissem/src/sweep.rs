@@ -1,19 +1,21 @@
 //! `dissem sweep` and `dissem merge`: the files of a sweep directory.
 //!
-//! DIR/sweep.json (metadata with the expanded sweep and its hash) is written first, whole; DIR/runs.jsonl grows
-//! by whole rows in run order, each flushed as soon as every earlier run is done, so a killed sweep leaves
-//! finished rows and at most one cut row, which `--resume` drops; DIR/summary.csv is written whole at the end.
+//! A sweep directory is locked ([`DirLock`]) while a sweep or a merge writes it, so two of them cannot
+//! interleave rows. DIR/sweep.json (metadata with the expanded sweep and its hash) is written first, whole;
+//! DIR/runs.jsonl grows by whole rows in run order, each flushed as soon as every earlier run is done, so a
+//! killed sweep leaves finished rows and at most one cut row, which `--resume` drops; DIR/summary.csv is
+//! written whole at the end.
 
-use std::fs::{self, OpenOptions};
+use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use exporters::runs;
-use runner::sweep::{ExecError, RunRow, Shard, Sweep, expand, parse_sweep};
-use runner::{Prepared, Registry, RunReport};
+use runner::sweep::{ExecError, Plan, Points, RunRow, Runs, Shard, Sweep, parse_sweep, plan};
+use runner::{Registry, RunReport};
 
-use crate::cli::Failure;
-use crate::files::{FsInputs, read_text, write_artifacts};
+use crate::cli::{Failure, out};
+use crate::files::{DirLock, FsInputs, read_text, text_artifact, write_artifacts};
 
 /// Sweeps with more runs than this need --force.
 pub const RUN_LIMIT: u64 = 100_000;
@@ -22,80 +24,129 @@ const META: &str = "sweep.json";
 const RUNS: &str = "runs.jsonl";
 const SUMMARY: &str = "summary.csv";
 
-/// A sweep file read and expanded (every point's scenario parsed and range-checked).
-pub struct Loaded<'r> {
-    pub sweep: Sweep,
+/// A sweep file read and planned: the base scenario and every parameter checked, the runs counted, no point
+/// built yet.
+pub struct Planned<'r> {
+    pub plan: Plan,
     origin: String,
     base: PathBuf,
     registry: &'r Registry,
 }
 
-impl<'r> Loaded<'r> {
-    pub fn read(file: &Path, registry: &'r Registry) -> Result<Loaded<'r>, Failure> {
+/// A sweep expanded (every point's scenario parsed and range-checked).
+pub struct Loaded<'r> {
+    pub sweep: Sweep,
+    origin: String,
+    inputs: FsInputs,
+    registry: &'r Registry,
+}
+
+impl<'r> Planned<'r> {
+    pub fn read(file: &Path, registry: &'r Registry) -> Result<Planned<'r>, Failure> {
         let origin = file.display().to_string();
         let spec = parse_sweep(&read_text(file).map_err(Failure::Input)?, &origin)?;
         let base = file.parent().unwrap_or(Path::new("")).join(&spec.scenario);
         let base_text = read_text(&base).map_err(|m| Failure::Input(format!("{origin}: field `scenario`: {m}")))?;
-        let sweep = expand(&spec, &origin, &base_text, &base.display().to_string(), registry)?;
-        Ok(Loaded { sweep, origin, base, registry })
+        let plan = plan(&spec, &origin, &base_text, &base.display().to_string(), registry)?;
+        Ok(Planned { plan, origin, base, registry })
     }
 
-    /// Checks every point against its topology and the memory budget.
-    pub fn prepare(&self) -> Result<Vec<Prepared>, Failure> {
-        Ok(self.sweep.prepare(&self.origin, &FsInputs::beside(&self.base), self.registry)?)
+    pub fn expand(self) -> Result<Loaded<'r>, Failure> {
+        let sweep = self.plan.expand(self.registry)?;
+        Ok(Loaded { sweep, origin: self.origin, inputs: FsInputs::beside(&self.base), registry: self.registry })
+    }
+}
+
+impl Loaded<'_> {
+    /// Checks every point against its topology and the memory budget, and records its input files' hashes:
+    /// the sweep so completed, and its points ready to run.
+    pub fn prepare(&mut self) -> Result<(&Sweep, Points<'_>), Failure> {
+        let points = self.sweep.prepare(&self.origin, &self.inputs, self.registry)?;
+        Ok((&self.sweep, points))
     }
 }
 
 pub fn run(
     file: &Path,
-    out: &Path,
+    dir: &Path,
     resume: bool,
     shard: Option<&str>,
     force: bool,
     registry: &Registry,
 ) -> Result<(), Failure> {
     let shard = shard.map(Shard::parse).transpose().map_err(|m| Failure::Input(format!("--shard: {m}")))?;
-    let loaded = Loaded::read(file, registry)?;
-    let sweep = &loaded.sweep;
-    let runs = sweep.runs(shard);
-    if runs.len() as u64 > RUN_LIMIT && !force {
+    let planned = Planned::read(file, registry)?;
+    // Counted before any point is built: a sweep too large to run costs nothing.
+    let count = Runs::of(shard, planned.plan.total_runs()).len();
+    if count > RUN_LIMIT && !force {
         return Err(Failure::Input(format!(
-            "{}: {} runs ({} points × {} replicates{}), more than {RUN_LIMIT}; pass --force to run them anyway",
+            "{}: {count} runs ({} points × {} replicates{}), more than {RUN_LIMIT}; pass --force to run them anyway",
             file.display(),
-            runs.len(),
-            sweep.points.len(),
-            sweep.replicates,
+            planned.plan.points(),
+            planned.plan.replicates(),
             shard.map(|s| format!(", shard {s}")).unwrap_or_default()
         )));
     }
-    let prepared = loaded.prepare()?;
-    let done = open_dir(out, sweep, shard, &runs, resume)?;
-    let bar = crate::cli::progress_bar(runs.len() as u64, &sweep.name);
-    bar.set_position(done as u64);
-    let path = out.join(RUNS);
+    let mut loaded = planned.expand()?;
+    let (sweep, points) = loaded.prepare()?;
+    let runs = sweep.runs(shard);
+    let lock = DirLock::acquire(dir, "dissem sweep").map_err(Failure::Input)?;
+    let done = match open_dir(dir, sweep, shard, runs, resume) {
+        Ok(Opened::Fresh) => None,
+        Ok(Opened::Resumed(done)) => Some(done),
+        Err(e) => {
+            lock.remove_if_created();
+            return Err(e);
+        }
+    };
+    let bar = crate::cli::progress_bar(runs.len(), &sweep.name);
+    bar.set_position(done.unwrap_or(0));
+    let path = dir.join(RUNS);
     let mut rows = OpenOptions::new().append(true).open(&path).map_err(|e| io_failure(&path, e))?;
-    let result = sweep.execute(&prepared, &runs[done..], &mut |row| {
+    let result = sweep.execute(&points, runs.skip(done.unwrap_or(0)), &mut |row| {
         rows.write_all(runs::line(&row).as_bytes()).and_then(|()| rows.flush()).map_err(|e| io_text(&path, e))?;
         bar.inc(1);
         Ok(())
     });
     bar.finish_and_clear();
-    result.map_err(|e| match e {
-        ExecError::Run { .. } => Failure::Run(format!("{e}; finished runs are kept, --resume continues after a fix")),
-        ExecError::Sink(m) => Failure::Input(m),
-    })?;
-    match shard {
-        None => finish(out, sweep),
-        Some(s) => {
-            println!("shard {s}: {} runs in {}; combine all shards with `dissem merge`", runs.len(), path.display());
-            Ok(())
+    match result {
+        Ok(()) => {}
+        // The scenario cannot run as drawn: bad input, like any scenario error. Resuming would meet the same
+        // draw, so a directory this sweep started is removed again.
+        Err(e @ ExecError::Run { .. }) => {
+            if done.is_none() {
+                drop(rows);
+                remove_files(dir, &[META, RUNS]);
+                lock.remove_if_created();
+            }
+            return Err(Failure::Input(e.to_string()));
         }
+        // Rows written so far are whole; --resume continues after the problem is fixed.
+        Err(ExecError::Sink(m)) => {
+            return Err(Failure::Input(format!("{m}; finished runs are kept, --resume continues")));
+        }
+    }
+    match shard {
+        None => finish(dir, sweep),
+        Some(s) => out(&format!(
+            "shard {s}: {} runs in {}; combine all shards with `dissem merge`\n",
+            runs.len(),
+            path.display()
+        )),
     }
 }
 
-/// Prepares DIR for the sweep and returns how many of `runs` are already done there.
-fn open_dir(out: &Path, sweep: &Sweep, shard: Option<Shard>, runs: &[u64], resume: bool) -> Result<usize, Failure> {
-    let (meta_path, runs_path) = (out.join(META), out.join(RUNS));
+/// What `open_dir` found.
+enum Opened {
+    /// A new sweep directory, its metadata and empty runs.jsonl written.
+    Fresh,
+    /// A directory of this sweep with this many of the runs done.
+    Resumed(u64),
+}
+
+/// Prepares DIR (locked by the caller) for the sweep.
+fn open_dir(dir: &Path, sweep: &Sweep, shard: Option<Shard>, runs: Runs, resume: bool) -> Result<Opened, Failure> {
+    let (meta_path, runs_path) = (dir.join(META), dir.join(RUNS));
     if !meta_path.exists() {
         if runs_path.exists() {
             return Err(Failure::Input(format!(
@@ -103,59 +154,80 @@ fn open_dir(out: &Path, sweep: &Sweep, shard: Option<Shard>, runs: &[u64], resum
                 runs_path.display()
             )));
         }
-        let meta = crate::files::text_artifact(META, sweep.metadata(shard));
-        write_artifacts(out, &[meta]).map_err(Failure::Input)?;
-        fs::write(&runs_path, "").map_err(|e| io_failure(&runs_path, e))?;
-        return Ok(0);
+        let files = [text_artifact(META, sweep.metadata(shard)), text_artifact(RUNS, String::new())];
+        write_artifacts(dir, &files).map_err(Failure::Input)?;
+        return Ok(Opened::Fresh);
     }
     if !resume {
         return Err(Failure::Input(format!(
             "{} already holds a sweep; pass --resume to finish it, or choose another --out",
-            out.display()
+            dir.display()
         )));
     }
     let (theirs, their_shard) = Sweep::from_metadata(&read_text(&meta_path).map_err(Failure::Input)?)
         .map_err(|m| Failure::Input(format!("{}: {m}", meta_path.display())))?;
     if theirs.hash() != sweep.hash() || their_shard != shard {
-        let describe = |s: &Sweep, sh: Option<Shard>| {
-            format!("sweep {} (hash {}){}", s.name, s.hash(), sh.map(|x| format!(", shard {x}")).unwrap_or_default())
-        };
         return Err(Failure::Input(format!(
-            "{} holds {}, not {}; resume only with the same sweep file, parameters and shard",
-            out.display(),
+            "{} holds {}, not {}; resume only with the same sweep file, parameters, input files and shard{}",
+            dir.display(),
             describe(&theirs, their_shard),
-            describe(sweep, shard)
+            describe(sweep, shard),
+            changed_inputs(&theirs, sweep)
         )));
     }
     let text = if runs_path.exists() { read_text(&runs_path).map_err(Failure::Input)? } else { String::new() };
     // A kill leaves whole rows and at most one cut row at the end, which is dropped.
     let keep_bytes = text.rfind('\n').map_or(0, |i| i + 1);
     let done = runs::parse_rows(&text[..keep_bytes])
-        .and_then(|rows| sweep.check_done(&rows, runs).map(|()| rows.len()))
+        .and_then(|rows| sweep.check_done(&rows, runs).map(|()| rows.len() as u64))
         .map_err(|m| Failure::Input(format!("{}: {m}", runs_path.display())))?;
     let file = OpenOptions::new().create(true).write(true).truncate(false).open(&runs_path);
     file.and_then(|f| f.set_len(keep_bytes as u64)).map_err(|e| io_failure(&runs_path, e))?;
-    Ok(done)
+    Ok(Opened::Resumed(done))
+}
+
+fn describe(sweep: &Sweep, shard: Option<Shard>) -> String {
+    let shard = shard.map(|x| format!(", shard {x}")).unwrap_or_default();
+    format!("sweep {} (hash {}){shard}", runner::bounded(&sweep.name), sweep.hash())
+}
+
+/// "; input file X changed (content hash A, now B)" for each input file two sweeps read differently.
+fn changed_inputs(before: &Sweep, now: &Sweep) -> String {
+    let changed: Vec<String> = now
+        .inputs
+        .iter()
+        .filter_map(|(path, hash)| {
+            let old = before.inputs.get(path)?;
+            (old != hash).then(|| format!("; input file `{path}` changed (content hash {old}, now {hash})"))
+        })
+        .collect();
+    changed.concat()
+}
+
+fn remove_files(dir: &Path, names: &[&str]) {
+    for name in names {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
 }
 
 /// Writes summary.csv from the complete runs.jsonl and prints the summary table.
-fn finish(out: &Path, sweep: &Sweep) -> Result<(), Failure> {
-    let text = read_text(&out.join(RUNS)).map_err(Failure::Input)?;
-    let reports = reports_of(sweep, &text).map_err(|m| Failure::Input(format!("{}: {m}", out.join(RUNS).display())))?;
-    let summary = crate::files::text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports));
-    write_artifacts(out, &[summary]).map_err(Failure::Input)?;
-    print!("{}", exporters::sweep::summary_table(sweep, &reports));
-    println!("{} runs in {}; summary in {}", sweep.total_runs(), out.join(RUNS).display(), out.join(SUMMARY).display());
-    Ok(())
+fn finish(dir: &Path, sweep: &Sweep) -> Result<(), Failure> {
+    let text = read_text(&dir.join(RUNS)).map_err(Failure::Input)?;
+    let reports = reports_of(sweep, &text).map_err(|m| Failure::Input(format!("{}: {m}", dir.join(RUNS).display())))?;
+    let summary = text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports));
+    write_artifacts(dir, &[summary]).map_err(Failure::Input)?;
+    out(&format!(
+        "{}{} runs in {}; summary in {}\n",
+        exporters::sweep::summary_table(sweep, &reports),
+        sweep.total_runs(),
+        dir.join(RUNS).display(),
+        dir.join(SUMMARY).display()
+    ))
 }
 
 /// Per-point reports from a complete runs.jsonl.
 pub fn reports_of(sweep: &Sweep, text: &str) -> Result<Vec<RunReport>, String> {
-    let rows = runs::parse_rows(text)?;
-    if rows.len() as u64 != sweep.total_runs() {
-        return Err(format!("{} of {} runs present; the sweep is not finished", rows.len(), sweep.total_runs()));
-    }
-    Ok(sweep.point_reports(rows))
+    sweep.point_reports(runs::parse_rows(text)?)
 }
 
 /// Reads a sweep output directory: the sweep, its shard and its runs.jsonl text.
@@ -167,42 +239,68 @@ pub fn read_dir(dir: &Path) -> Result<(Sweep, Option<Shard>, String), Failure> {
     Ok((sweep, shard, runs))
 }
 
-pub fn merge(dirs: &[std::path::PathBuf], out: &Path) -> Result<(), Failure> {
+pub fn merge(dirs: &[PathBuf], dir: &Path) -> Result<(), Failure> {
+    // The output must not be one of the shards it reads: writing it would replace what it merges.
+    if let Ok(target) = dir.canonicalize()
+        && let Some(same) = dirs.iter().find(|d| d.canonicalize().is_ok_and(|d| d == target))
+    {
+        return Err(Failure::Input(format!(
+            "--out {}: is the shard directory {}; merge into a new directory",
+            dir.display(),
+            same.display()
+        )));
+    }
     let mut parts = Vec::new();
-    for dir in dirs {
-        parts.push((dir, read_dir(dir)?));
+    for d in dirs {
+        parts.push((d, read_dir(d)?));
     }
     let (first_dir, (sweep, _, _)) = &parts[0];
     let mut shards = Vec::new();
-    for (dir, (other, shard, text)) in &parts {
+    for (d, (other, shard, text)) in &parts {
         if other.hash() != sweep.hash() {
             return Err(Failure::Input(format!(
-                "{} holds sweep {} (hash {}) but {} holds {} (hash {})",
-                dir.display(),
-                other.name,
-                other.hash(),
+                "{} holds {} but {} holds {}{}",
+                d.display(),
+                describe(other, None),
                 first_dir.display(),
-                sweep.name,
-                sweep.hash()
+                describe(sweep, None),
+                changed_inputs(sweep, other)
             )));
         }
         let shard = shard.unwrap_or(Shard { index: 0, count: 1 });
         let rows: Vec<RunRow> =
-            runs::parse_rows(text).map_err(|m| Failure::Input(format!("{}: {m}", dir.join(RUNS).display())))?;
+            runs::parse_rows(text).map_err(|m| Failure::Input(format!("{}: {m}", d.join(RUNS).display())))?;
         shards.push((shard, rows));
     }
     let rows = sweep.merge(shards).map_err(Failure::Input)?;
     let text: String = rows.iter().map(runs::line).collect();
     let reports = reports_of(sweep, &text).map_err(Failure::Input)?;
+    let lock = DirLock::acquire(dir, "dissem merge").map_err(Failure::Input)?;
+    if dir.join(META).exists() {
+        let theirs = read_text(&dir.join(META)).ok().and_then(|t| Sweep::from_metadata(&t).ok());
+        if theirs.is_none_or(|(s, _)| s.hash() != sweep.hash()) {
+            lock.remove_if_created();
+            return Err(Failure::Input(format!(
+                "--out {}: holds another sweep; merge into a new directory",
+                dir.display()
+            )));
+        }
+    }
     let files = [
-        crate::files::text_artifact(META, sweep.metadata(None)),
-        crate::files::text_artifact(RUNS, text),
-        crate::files::text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports)),
+        text_artifact(META, sweep.metadata(None)),
+        text_artifact(RUNS, text),
+        text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports)),
     ];
-    write_artifacts(out, &files).map_err(Failure::Input)?;
-    print!("{}", exporters::sweep::summary_table(sweep, &reports));
-    println!("{} runs merged into {}", sweep.total_runs(), out.display());
-    Ok(())
+    if let Err(m) = write_artifacts(dir, &files) {
+        lock.remove_if_created();
+        return Err(Failure::Input(m));
+    }
+    out(&format!(
+        "{}{} runs merged into {}\n",
+        exporters::sweep::summary_table(sweep, &reports),
+        sweep.total_runs(),
+        dir.display()
+    ))
 }
 
 fn io_text(path: &Path, e: std::io::Error) -> String {

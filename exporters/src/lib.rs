@@ -22,19 +22,23 @@ pub struct Artifact {
     pub bytes: Vec<u8>,
 }
 
-/// The files `dissem run --out DIR` writes.
+/// Every file `dissem run --out DIR` may write (series and distributions only when the model has them).
+pub const RUN_FILES: [&str; 5] = ["result.json", "metrics.csv", "runs.csv", "series.csv", "distributions.csv"];
+
+/// The files `dissem run --out DIR` writes, named as in [`RUN_FILES`].
 pub fn run_artifacts(report: &runner::RunReport) -> Vec<Artifact> {
+    let [result, metrics, runs, series, distributions] = RUN_FILES;
     let text = |path: &str, s: String| Artifact { path: path.to_owned(), bytes: s.into_bytes() };
     let mut files = vec![
-        text("result.json", json::to_text(&json::run_document(report))),
-        text("metrics.csv", csv::metrics(report)),
-        text("runs.csv", csv::runs(report)),
+        text(result, json::to_text(&json::run_document(report))),
+        text(metrics, csv::metrics(report)),
+        text(runs, csv::runs(report)),
     ];
-    if let Some(series) = csv::series(report) {
-        files.push(text("series.csv", series));
+    if let Some(s) = csv::series(report) {
+        files.push(text(series, s));
     }
     if let Some(d) = csv::distributions(report) {
-        files.push(text("distributions.csv", d));
+        files.push(text(distributions, d));
     }
     files
 }

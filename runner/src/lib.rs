@@ -7,6 +7,9 @@
 //! It depends on sim-core and models; it must not depend on exporters or the binary, and it does no I/O of its own: files a scenario names are read through [`Inputs`].
 
 mod error;
+#[cfg(test)]
+mod fuzz;
+pub mod json;
 mod load;
 mod overrides;
 mod registry;
@@ -17,7 +20,7 @@ pub mod sweep;
 mod tagged;
 mod topology;
 
-pub use error::ScenarioError;
+pub use error::{ScenarioError, bounded};
 pub use load::parse;
 pub use overrides::{parse_assignment, set_path};
 pub use registry::Registry;

@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::error::ScenarioError;
 use crate::overrides::set_path;
 use crate::registry::Registry;
-use crate::spec::{LatencySpec, Scenario, TopologySpec};
+use crate::spec::{LatencySpec, MAX_EXPONENTIAL_MEAN, MAX_REPLICATES, Scenario, TopologySpec};
 
 /// Parses a scenario from JSON text, applies `overrides` (dotted path, value), reads the model's parameters
 /// as the `registry` model of that kind, and checks value ranges that do not need the topology. `origin`
@@ -16,16 +16,18 @@ pub fn parse(
     overrides: &[(String, Value)],
     registry: &Registry,
 ) -> Result<Scenario, ScenarioError> {
-    let mut doc: Value =
-        serde_json::from_str(text).map_err(|e| ScenarioError::new(origin, "", format!("not valid JSON: {e}")))?;
+    let mut doc = crate::json::parse(text).map_err(|e| ScenarioError::from_json(origin, e))?;
     for (path, value) in overrides {
         set_path(&mut doc, path, value.clone())
             .map_err(|m| ScenarioError::new(origin, path.as_str(), format!("--set: {m}")))?;
     }
-    let mut scenario: Scenario = serde_path_to_error::deserialize(doc).map_err(|e| {
-        let path = e.path().to_string();
-        ScenarioError::from_serde(origin, &path, &e.into_inner().to_string())
-    })?;
+    parse_value(doc, origin, registry)
+}
+
+/// [`parse`] for a document already read (a sweep's points).
+pub(crate) fn parse_value(doc: Value, origin: &str, registry: &Registry) -> Result<Scenario, ScenarioError> {
+    let mut scenario: Scenario =
+        crate::json::from_value(doc).map_err(|(path, message)| ScenarioError::from_serde(origin, &path, &message))?;
     registry.normalize(&mut scenario.model).map_err(|(field, message)| ScenarioError::new(origin, field, message))?;
     if scenario.name.is_empty() {
         scenario.name = default_name(origin);
@@ -41,13 +43,18 @@ fn default_name(origin: &str) -> String {
 
 fn check_ranges(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
     let err = |field: &str, msg: String| Err(ScenarioError::new(origin, field, msg));
-    if s.replicates == 0 {
-        return err("replicates", "must be at least 1".into());
+    if !(1..=MAX_REPLICATES).contains(&s.replicates) {
+        return err("replicates", format!("must be from 1 to {MAX_REPLICATES}, got {}", s.replicates));
     }
-    if let nodes @ 0..2 = s.topology.size_estimate().nodes
-        && !matches!(s.topology, TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Edges(_))
-    {
-        return err("topology.nodes", format!("needs at least 2 nodes, got {nodes}"));
+    if let nodes @ 0..2 = s.topology.size_estimate().nodes {
+        let field = match s.topology {
+            TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Edges(_) => None,
+            TopologySpec::Grid(_) | TopologySpec::TransitStub(_) => Some("topology"),
+            _ => Some("topology.nodes"),
+        };
+        if let Some(field) = field {
+            return err(field, format!("needs at least 2 nodes, got {nodes}"));
+        }
     }
     if !(0.0..=1.0).contains(&s.network.loss) {
         return err("network.loss", format!("must be a probability in [0, 1], got {}", s.network.loss));
@@ -56,8 +63,15 @@ fn check_ranges(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
         LatencySpec::Uniform(u) if u.min > u.max => {
             return err("network.latency", format!("min ({}) must not exceed max ({})", u.min, u.max));
         }
-        LatencySpec::Exponential(e) if !(e.mean.is_finite() && e.mean > 0.0) => {
-            return err("network.latency.mean", format!("must be a positive number, got {}", e.mean));
+        LatencySpec::Exponential(e) if !(e.mean > 0.0 && e.mean <= MAX_EXPONENTIAL_MEAN) => {
+            return err(
+                "network.latency.mean",
+                format!(
+                    "must be a positive number of at most {MAX_EXPONENTIAL_MEAN:e} (samples reach 37 times the \
+                     mean, and times stay below 2^32), got {}",
+                    e.mean
+                ),
+            );
         }
         _ => {}
     }
@@ -120,5 +134,57 @@ mod tests {
         let e = error_of("{not json");
         assert!(e.message.contains("not valid JSON"), "{e}");
         assert!(e.to_string().starts_with("s.json: "), "{e}");
+    }
+
+    #[test]
+    fn duplicate_keys_and_arrays_for_objects_are_refused() {
+        let e = error_of(
+            r#"{"topology": {"kind": "ring", "nodes": 10}, "topology": {"kind": "complete", "nodes": 9},
+            "model": {"kind": "flooding"}}"#,
+        );
+        assert_eq!(e.field, "topology", "{e}");
+        assert!(e.message.contains("twice"), "{e}");
+        let e = error_of(r#"{"topology": {"kind": "ring", "nodes": 10, "nodes": 10}, "model": {"kind": "flooding"}}"#);
+        assert_eq!(e.field, "topology.nodes", "{e}");
+        assert!(error_of("[]").message.contains("expected an object"));
+        let e = error_of(r#"[[], {"kind": "ring", "nodes": 10}, [], {"kind": "flooding"}]"#);
+        assert!(e.message.contains("expected an object"), "{e}");
+        for (text, field) in [
+            (r#"{"topology": {"kind": "ring", "nodes": 10}, "network": [], "model": {"kind": "flooding"}}"#, "network"),
+            (
+                r#"{"topology": {"kind": "grid", "rows": 2, "cols": 2}, "network": {"latency": {"kind": "edge_weight"},
+                    "loss": 0}, "model": {"kind": "flooding"}, "description": []}"#,
+                "description",
+            ),
+        ] {
+            assert_eq!(error_of(text).field, field, "{text}");
+        }
+        let bom = format!("\u{feff}{RING}");
+        assert_eq!(parse(&bom, "s.json", &[], &Registry::builtin()).unwrap().name, "s");
+    }
+
+    #[test]
+    fn replicates_and_times_are_bounded() {
+        let with = |extra: &str| {
+            format!(r#"{{"topology": {{"kind": "ring", "nodes": 10}}, "model": {{"kind": "flooding"}}{extra}}}"#)
+        };
+        let e = error_of(&with(r#", "replicates": 4294967295"#));
+        assert_eq!(e.field, "replicates");
+        assert!(e.message.contains("100000"), "{e}");
+        let latency = |l: &str| with(&format!(r#", "network": {{"latency": {l}}}"#));
+        for (l, field) in [
+            (r#"{"kind": "constant", "value": 18446744073709551615}"#, "network.latency.value"),
+            (r#"{"kind": "constant", "value": 4294967296}"#, "network.latency.value"),
+            (r#"{"kind": "uniform", "min": 0, "max": 18446744073709551615}"#, "network.latency.max"),
+            (r#"{"kind": "exponential", "mean": 1e300}"#, "network.latency.mean"),
+            (r#"{"kind": "exponential", "mean": 0}"#, "network.latency.mean"),
+        ] {
+            let e = error_of(&latency(l));
+            assert_eq!(e.field, field, "{l}: {e}");
+        }
+        let e = error_of(&latency(r#"{"kind": "constant", "value": 4294967296}"#));
+        assert!(e.message.contains("from 0 to 4294967295"), "{e}");
+        parse(&latency(r#"{"kind": "uniform", "min": 0, "max": 4294967295}"#), "s.json", &[], &Registry::builtin())
+            .unwrap();
     }
 }

@@ -60,7 +60,7 @@ impl Registry {
     pub(crate) fn get(&self, kind: &str) -> Result<&Arc<dyn DynModel>, String> {
         self.find(kind).ok_or_else(|| {
             let known: Vec<String> = self.kinds().iter().map(|k| format!("\"{k}\"")).collect();
-            format!("unknown kind \"{}\"; expected one of {}", crate::tagged::shorten(kind), known.join(", "))
+            format!("unknown kind \"{}\"; expected one of {}", crate::error::shorten(kind), known.join(", "))
         })
     }
 
@@ -131,8 +131,7 @@ impl<M: Model> Runnable for Ready<M> {
 
 impl<M: Model> Entry<M> {
     fn typed(params: &Map<String, Value>) -> Result<M::Params, (String, String)> {
-        serde_path_to_error::deserialize(Value::Object(params.clone()))
-            .map_err(|e| (e.path().to_string(), e.into_inner().to_string()))
+        crate::json::from_value(Value::Object(params.clone()))
     }
 }
 

@@ -100,7 +100,9 @@ impl RunReport {
         average(self.runs.iter().map(|r| &r.distributions), |v, i| Some(v.get(i).copied().unwrap_or(0.0)))
     }
 
-    /// Compares every checked analytic value with its simulated metric.
+    /// Compares every checked analytic value with its simulated metric. A comparison passes only if both
+    /// sides are finite numbers: a metric no run reports (a misspelt name) or an infinite expected value
+    /// fails, whatever the tolerance.
     pub fn checks(&self) -> Vec<CheckResult> {
         self.analytic()
             .into_iter()
@@ -109,10 +111,12 @@ impl RunReport {
                 let simulated = Summary::of(&self.values(&a.metric));
                 let (tolerance, pass) = match a.check {
                     Check::Exact => {
+                        // Every run that states the value must report the metric, equal to it.
                         let every_run_equal = self.runs.iter().all(|r| {
                             match (r.get(&a.metric), r.analytic.iter().find(|x| x.name == a.name)) {
                                 (Some(m), Some(x)) => (m - x.value).abs() <= 1e-9 * x.value.abs().max(1.0),
-                                _ => true,
+                                (None, Some(_)) => false,
+                                (_, None) => true,
                             }
                         });
                         (0.0, every_run_equal)
@@ -128,6 +132,7 @@ impl RunReport {
                     }
                     Check::Reference => unreachable!("filtered above"),
                 };
+                let pass = pass && a.value.is_finite() && simulated.mean.is_finite() && tolerance.is_finite();
                 CheckResult {
                     scenario: self.name.clone(),
                     analytic: a.name,
@@ -201,5 +206,26 @@ mod tests {
         // A prediction far above what zero events in 20 runs allow still fails.
         let far = report(&zeros, Check::WithinCiCount { rel_slack: 0.0, unit: 1e-6 }).checks();
         assert!(!far[0].pass);
+    }
+
+    /// What `dissem check` passed although nothing was compared: a metric no run reports (simulated NaN), an
+    /// infinite expected value (`1/0`), NaN on either side.
+    #[test]
+    fn missing_or_non_finite_values_fail() {
+        let with = |metric: &str, simulated: f64, expected: f64, check: Check| {
+            let mut o = Outcome::default();
+            o.metric("links", simulated).analytic("e", metric, "stated", expected, check);
+            RunReport { name: "t".into(), model: "alm".into(), seed: 1, runs: vec![o.clone(), o], notes: Vec::new() }
+                .checks()[0]
+                .pass
+        };
+        let slack = Check::WithinCi { rel_slack: 0.1 };
+        assert!(with("links", 82.0, 82.0, Check::Exact) && with("links", 82.0, 82.0, slack));
+        assert!(!with("linsk", 82.0, 82.0, Check::Exact), "a misspelt metric");
+        assert!(!with("linsk", 82.0, 82.0, slack), "a misspelt metric");
+        assert!(!with("links", 82.0, f64::INFINITY, Check::Exact), "1/0 expected");
+        assert!(!with("links", 82.0, f64::INFINITY, slack), "1/0 expected");
+        assert!(!with("links", f64::NAN, 82.0, Check::Exact), "NaN simulated");
+        assert!(!with("links", 82.0, f64::NAN, slack), "NaN expected");
     }
 }

@@ -1,9 +1,11 @@
 //! Preparing a scenario (topology, memory guard, model checks) and running its replicates.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
 
-use models::{Env, Outcome};
-use rayon::prelude::*;
+use models::{Env, Outcome, Size};
 use sim_core::network::{Latency, Network};
 use sim_core::rng::{Lane, stream};
 use sim_core::topology::{Topology, generators};
@@ -55,26 +57,23 @@ impl Prepared {
     ) -> Result<Prepared, ScenarioError> {
         let model =
             Arc::clone(registry.get(&scenario.model.kind).map_err(|m| ScenarioError::new(origin, "model.kind", m))?);
-        let size = scenario.topology.size_estimate();
-        let estimated_bytes = generators::estimated_bytes(size.nodes, size.edges)
-            .saturating_add(model.estimated_bytes(&scenario.model.params, &size));
-        if estimated_bytes > MEMORY_BUDGET_BYTES {
-            return Err(ScenarioError::new(
-                origin,
-                "topology",
-                format!(
-                    "this scenario needs about {} of memory, more than the {} budget; reduce topology.nodes or the \
-                     edge density",
-                    human_bytes(estimated_bytes),
-                    human_bytes(MEMORY_BUDGET_BYTES)
-                ),
-            ));
-        }
+        let estimated_bytes = within_budget(&scenario, &*model, scenario.topology.size_estimate(), origin, "")?;
         let mut prepared =
             Prepared { scenario, origin: origin.to_owned(), model, fixed: None, notes: Vec::new(), estimated_bytes };
         let random = prepared.scenario.topology.is_random();
         // Random kinds never read files; replicate 0's graph stands for the others in the checks.
         let built = prepared.build(0, if random { &NoInputs } else { inputs })?;
+        if prepared.scenario.topology.is_file() {
+            // A file's size is known once read: the guard looks again before the model allocates for it.
+            let size = Size {
+                nodes: built.topology.node_count().into(),
+                edges: built.topology.edge_count(),
+                usable_edges: built.topology.edge_count(),
+                hosts: built.hosts.len() as u64,
+            };
+            let what = format!(" (the topology read has {} nodes and {} edges)", size.nodes, size.edges);
+            prepared.estimated_bytes = within_budget(&prepared.scenario, &*prepared.model, size, origin, &what)?;
+        }
         check_latency(&prepared, &built.topology)?;
         prepared.notes.clone_from(&built.notes);
         let runnable = prepared.prepare_model(built, None)?;
@@ -82,6 +81,13 @@ impl Prepared {
             prepared.fixed = Some(runnable);
         }
         Ok(prepared)
+    }
+
+    /// The estimated memory of one run of `scenario` from the scenario alone (a file counts as empty; an
+    /// unknown model as 0).
+    pub(crate) fn estimate(scenario: &Scenario, registry: &Registry) -> u64 {
+        let size = scenario.topology.size_estimate();
+        registry.get(&scenario.model.kind).map_or(0, |model| run_bytes(scenario, &**model, size))
     }
 
     /// Replicate `replicate`'s topology (the fixed one for replicate 0).
@@ -111,8 +117,8 @@ impl Prepared {
 
     fn network(&self) -> Network {
         let latency = match &self.scenario.network.latency {
-            LatencySpec::Constant(c) => Latency::Constant(c.value),
-            LatencySpec::Uniform(u) => Latency::Uniform { min: u.min, max: u.max },
+            LatencySpec::Constant(c) => Latency::Constant(c.value.into()),
+            LatencySpec::Uniform(u) => Latency::Uniform { min: u.min.into(), max: u.max.into() },
             LatencySpec::Exponential(e) => Latency::Exponential { mean: e.mean },
             LatencySpec::EdgeWeight(_) => Latency::EdgeWeight,
         };
@@ -131,21 +137,104 @@ impl Prepared {
         }
     }
 
-    /// Runs every replicate, in parallel when memory allows; results are in replicate order whatever
-    /// the number of threads. `on_done` is called once per finished replicate (for progress bars).
+    /// Runs every replicate, as many at once as the memory budget allows; results are in replicate order
+    /// whatever the number of threads. `on_done` is called once per finished replicate (for progress bars).
     pub fn run_all(&self, on_done: &(dyn Fn() + Sync)) -> Result<RunReport, ScenarioError> {
-        let replicates: Vec<u32> = (0..self.scenario.replicates).collect();
-        let one = |&r: &u32| {
-            let out = self.run_replicate(r);
+        let mut runs = Vec::new();
+        let job = |r: u64| {
+            let out = self.run_replicate(r as u32);
             on_done();
             out
         };
-        let parallel_fits =
-            self.estimated_bytes.saturating_mul(rayon::current_num_threads() as u64) <= MEMORY_BUDGET_BYTES;
-        let runs: Result<Vec<Outcome>, ScenarioError> =
-            if parallel_fits { replicates.par_iter().map(one).collect() } else { replicates.iter().map(one).collect() };
-        Ok(RunReport::new(&self.scenario, runs?, self.notes.clone()))
+        let workers = workers_within(self.estimated_bytes, 0);
+        ordered(self.scenario.replicates.into(), workers, &job, &mut |outcome| {
+            runs.push(outcome);
+            Ok(())
+        })?;
+        Ok(RunReport::new(&self.scenario, runs, self.notes.clone()))
     }
+}
+
+/// The estimated memory of one run of `scenario` on a topology of `size`: the graph and the model's state.
+fn run_bytes(scenario: &Scenario, model: &dyn DynModel, size: Size) -> u64 {
+    generators::estimated_bytes(size.nodes, size.edges)
+        .saturating_add(model.estimated_bytes(&scenario.model.params, &size))
+}
+
+/// [`run_bytes`], or an error if it exceeds the budget; `what` ends the message (what the size comes from).
+fn within_budget(
+    scenario: &Scenario,
+    model: &dyn DynModel,
+    size: Size,
+    origin: &str,
+    what: &str,
+) -> Result<u64, ScenarioError> {
+    let bytes = run_bytes(scenario, model, size);
+    if bytes > MEMORY_BUDGET_BYTES {
+        return Err(ScenarioError::new(
+            origin,
+            "topology",
+            format!(
+                "this scenario needs about {} of memory{what}, more than the {} budget; reduce topology.nodes or \
+                 the edge density",
+                human_bytes(bytes),
+                human_bytes(MEMORY_BUDGET_BYTES)
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// How many runs of `bytes_each` fit at once beside `reserved` bytes held already, at least one and at
+/// most one per thread of the current pool.
+pub(crate) fn workers_within(bytes_each: u64, reserved: u64) -> usize {
+    let fit = MEMORY_BUDGET_BYTES.saturating_sub(reserved) / bytes_each.max(1);
+    usize::try_from(fit).unwrap_or(usize::MAX).clamp(1, rayon::current_num_threads())
+}
+
+/// Runs `job(0)`, …, `job(count - 1)` on `workers` tasks of the current rayon pool, each task taking the next
+/// index in order, and hands the results to `sink` in index order whatever finishes first. Stops at the
+/// first error of either; results already handed to `sink` stay.
+pub(crate) fn ordered<T: Send, E: Send>(
+    count: u64,
+    workers: usize,
+    job: &(dyn Fn(u64) -> Result<T, E> + Sync),
+    sink: &mut dyn FnMut(T) -> Result<(), E>,
+) -> Result<(), E> {
+    let workers = workers.max(1).min(usize::try_from(count).unwrap_or(usize::MAX));
+    let (next, stop) = (&AtomicU64::new(0), &AtomicBool::new(false));
+    let (tx, rx) = mpsc::channel::<(u64, Result<T, E>)>();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            // Tasks take indices in order, so results finish nearly in order and few wait below.
+            rayon::scope(|pool| {
+                for _ in 0..workers {
+                    let tx = tx.clone();
+                    pool.spawn(move |_| {
+                        while !stop.load(Ordering::Relaxed) {
+                            let k = next.fetch_add(1, Ordering::Relaxed);
+                            if k >= count || tx.send((k, job(k))).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                }
+            });
+        });
+        let mut pending = BTreeMap::new();
+        let mut want = 0;
+        for (k, result) in rx.iter() {
+            pending.insert(k, result);
+            while let Some(result) = pending.remove(&want) {
+                want += 1;
+                if let Err(e) = result.and_then(&mut *sink) {
+                    stop.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    })
 }
 
 fn check_latency(p: &Prepared, topology: &Topology) -> Result<(), ScenarioError> {

@@ -20,6 +20,14 @@ macro_rules! kind_tagged {
     };
 }
 
+/// Most replicates a scenario or a sweep point may ask for: a run keeps every replicate's outcome, and a
+/// sweep above this many runs needs `--force` anyway.
+pub const MAX_REPLICATES: u32 = 100_000;
+
+/// Largest mean of an exponential latency: a sample reaches at most 37 times the mean (the largest value of
+/// -ln(u) for a 53-bit uniform u), so every delay stays below 2^32 like every other latency.
+pub const MAX_EXPONENTIAL_MEAN: f64 = 1e8;
+
 /// A complete scenario file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +42,7 @@ pub struct Scenario {
     pub seed: u64,
     /// Number of independent runs.
     #[serde(default = "default_replicates")]
+    #[schemars(range(min = 1, max = MAX_REPLICATES))]
     pub replicates: u32,
     pub topology: TopologySpec,
     #[serde(default)]
@@ -227,7 +236,8 @@ pub struct NetworkSpec {
     pub loss: f64,
 }
 
-/// Distribution of the time a message takes on a link (integer time units).
+/// Distribution of the time a message takes on a link (integer time units). Every latency is below 2^32, as
+/// edge weights are, so that no sum of delays along a path can overflow the clock.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LatencySpec {
@@ -256,19 +266,21 @@ impl Default for LatencySpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConstantLatency {
-    pub value: u64,
+    pub value: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UniformLatency {
-    pub min: u64,
-    pub max: u64,
+    pub min: u32,
+    pub max: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExponentialLatency {
+    /// Mean delay, positive and at most 10^8.
+    #[schemars(range(max = MAX_EXPONENTIAL_MEAN), extend("exclusiveMinimum" = 0))]
     pub mean: f64,
 }
 

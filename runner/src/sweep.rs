@@ -1,16 +1,19 @@
 //! Sweeps: one base scenario, parameters varied by dotted path, replicates per point.
 //!
-//! A sweep file expands into points, each a full scenario built with `set_path` and `parse`, so every value
-//! gets the same validation as a written one. Runs are numbered point-major: run `p·R + r` is replicate `r` of
-//! point `p`. Point `p` runs with seed `derive_seed(sweep seed, [p])` and replicate `r` draws from stream
-//! `(seed, r)`, exactly as `dissem run --seed` would, so results depend on neither threads nor shards and any
-//! point can be re-run on its own. Workers take runs in canonical order and the caller's sink receives them
-//! in that order; each run becomes one JSON line that resume and merge read back.
+//! A sweep file is first *planned*: its parameter values are listed and its points and runs counted, so
+//! that a sweep too large to run is refused before any point exists. It then expands into points, each a
+//! full scenario built with `set_path` and parsed, so every value gets the same validation as a written one.
+//! Runs are numbered point-major: run `p·R + r` is replicate `r` of point `p`; a shard's runs are an
+//! arithmetic progression ([`Runs`]), computed, never listed. Point `p` runs with seed
+//! `derive_seed(sweep seed, [p])` and replicate `r` draws from stream `(seed, r)`, exactly as
+//! `dissem run --seed` would, so results depend on neither threads nor shards and any point can be re-run
+//! on its own. Workers take runs in canonical order and the caller's sink receives them in that order; each
+//! run becomes one JSON line that resume and merge read back.
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use models::Outcome;
 use rayon::prelude::*;
@@ -19,18 +22,24 @@ use serde_json::{Map, Value, json};
 use sim_core::rng::derive_seed;
 
 use crate::error::ScenarioError;
-use crate::load::parse;
+use crate::load::parse_value;
 use crate::overrides::set_path;
 use crate::registry::Registry;
 use crate::report::RunReport;
-use crate::run::{Inputs, MEMORY_BUDGET_BYTES, Prepared};
-use crate::spec::Scenario;
+use crate::run::{Inputs, MEMORY_BUDGET_BYTES, Prepared, ordered, workers_within};
+use crate::spec::{MAX_REPLICATES, Scenario};
 
 /// Version tag of the metadata file; resume and merge refuse other versions.
 pub const FORMAT: &str = "dissem-sweep/1";
 
 /// Most values one parameter may take (a typo in a range should not allocate gigabytes).
-const MAX_VALUES: usize = 1_000_000;
+const MAX_VALUES: u64 = 1_000_000;
+
+/// Most points a sweep may have: each is a scenario parsed, checked and kept in the metadata.
+pub const MAX_POINTS: u64 = 1_000_000;
+
+/// Most values all parameters may list together (zip mode lists one per parameter and point).
+const MAX_LISTED: u64 = 4_000_000;
 
 /// A sweep file as written.
 #[derive(Clone, Debug, Deserialize)]
@@ -45,7 +54,7 @@ pub struct SweepSpec {
     /// Seed of the sweep; default: the base scenario's.
     #[serde(default)]
     pub seed: Option<u64>,
-    /// Replicates per point; default: the base scenario's.
+    /// Replicates per point (1 to 100,000); default: the base scenario's.
     #[serde(default)]
     pub replicates: Option<u32>,
     #[serde(default)]
@@ -80,6 +89,10 @@ pub struct Sweep {
     /// The varied paths, in file order.
     pub parameters: Vec<String>,
     pub points: Vec<SweepPoint>,
+    /// Content hash of every file the points read (edge lists, GraphML), by the path the scenario gives;
+    /// filled by [`Sweep::prepare`], so that resume and merge notice an edited input.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub inputs: BTreeMap<String, String>,
 }
 
 /// One point: its parameter values and the scenario they give (seed and replicates already set).
@@ -115,38 +128,109 @@ impl fmt::Display for Shard {
     }
 }
 
-/// Parses a sweep file; errors name `origin` and the field.
-pub fn parse_sweep(text: &str, origin: &str) -> Result<SweepSpec, ScenarioError> {
-    let doc: Value =
-        serde_json::from_str(text).map_err(|e| ScenarioError::new(origin, "", format!("not valid JSON: {e}")))?;
-    serde_path_to_error::deserialize(doc).map_err(|e| {
-        let path = e.path().to_string();
-        ScenarioError::from_serde(origin, &path, &e.into_inner().to_string())
-    })
+/// The run numbers `first`, `first + step`, … below `end`: a shard's runs in canonical order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Runs {
+    first: u64,
+    step: u64,
+    end: u64,
 }
 
-/// Expands `spec` (read from `origin`) over the base scenario text `base` (read from `base_origin`), parsing
-/// and checking the scenario of every point.
-pub fn expand(
+impl Runs {
+    /// The runs of `shard` (all runs without one) among `total`.
+    pub fn of(shard: Option<Shard>, total: u64) -> Runs {
+        let Shard { index, count } = shard.unwrap_or(Shard { index: 0, count: 1 });
+        Runs { first: index, step: count.max(1), end: total }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.before(self.end)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many of these runs are below `run`.
+    fn before(&self, run: u64) -> u64 {
+        let run = run.min(self.end);
+        if run <= self.first { 0 } else { (run - self.first - 1) / self.step + 1 }
+    }
+
+    /// The `i`-th run.
+    pub fn get(&self, i: u64) -> Option<u64> {
+        (i < self.len()).then(|| self.first + i * self.step)
+    }
+
+    /// These runs without the first `n`.
+    pub fn skip(&self, n: u64) -> Runs {
+        let first = self.get(n).unwrap_or(self.end);
+        Runs { first, ..*self }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u64> + use<> {
+        let runs = *self;
+        (0..runs.len()).map(move |i| runs.first + i * runs.step)
+    }
+}
+
+/// Parses a sweep file; errors name `origin` and the field.
+pub fn parse_sweep(text: &str, origin: &str) -> Result<SweepSpec, ScenarioError> {
+    let doc = crate::json::parse(text).map_err(|e| ScenarioError::from_json(origin, e))?;
+    crate::json::from_value(doc).map_err(|(path, message)| ScenarioError::from_serde(origin, &path, &message))
+}
+
+/// A sweep file read against its base scenario: every parameter's values listed and the points counted, no
+/// point built yet. [`Plan::expand`] builds them.
+pub struct Plan {
+    name: String,
+    description: String,
+    origin: String,
+    /// The base document with the sweep's `set` applied.
+    doc: Value,
+    base_name: String,
+    seed: u64,
+    replicates: u32,
+    mode: Mode,
+    axes: Vec<Axis>,
+    points: u64,
+}
+
+/// Plans `spec` (read from `origin`) over the base scenario text `base` (read from `base_origin`): the base
+/// scenario and every parameter are checked, the points counted.
+pub fn plan(
     spec: &SweepSpec,
     origin: &str,
     base: &str,
     base_origin: &str,
     registry: &Registry,
-) -> Result<Sweep, ScenarioError> {
-    let mut doc: Value =
-        serde_json::from_str(base).map_err(|e| ScenarioError::new(base_origin, "", format!("not valid JSON: {e}")))?;
+) -> Result<Plan, ScenarioError> {
+    let mut doc = crate::json::parse(base).map_err(|e| ScenarioError::from_json(base_origin, e))?;
     for (path, value) in &spec.set {
         set_path(&mut doc, path, value.clone()).map_err(|m| ScenarioError::new(origin, format!("set.{path}"), m))?;
     }
-    let defaults = parse(&doc.to_string(), base_origin, &[], registry)?;
+    // An error after `set` may come from either file: name both.
+    let defaults_origin =
+        if spec.set.is_empty() { base_origin.to_owned() } else { format!("{origin} (`set` applied to {base_origin})") };
+    let defaults = parse_value(doc.clone(), &defaults_origin, registry)?;
     let seed = spec.seed.unwrap_or(defaults.seed);
     let replicates = spec.replicates.unwrap_or(defaults.replicates);
-    if replicates == 0 {
-        return Err(ScenarioError::new(origin, "replicates", "must be at least 1"));
+    if !(1..=MAX_REPLICATES).contains(&replicates) {
+        return Err(ScenarioError::new(
+            origin,
+            "replicates",
+            format!("must be from 1 to {MAX_REPLICATES}, got {replicates}"),
+        ));
     }
-    let mut axes = Vec::new();
+    let (mut axes, mut listed) = (Vec::new(), 0u64);
     for (path, values) in &spec.parameters {
+        if path.split('.').any(str::is_empty) {
+            return Err(ScenarioError::new(
+                origin,
+                format!("parameters.{path}"),
+                "is not a dotted field path such as topology.nodes",
+            ));
+        }
         if matches!(path.as_str(), "seed" | "replicates" | "name") {
             return Err(ScenarioError::new(
                 origin,
@@ -154,49 +238,125 @@ pub fn expand(
                 "cannot be varied: set the sweep's own `seed` and `replicates` (each point gets its seed from it)",
             ));
         }
-        axes.push((
-            path.clone(),
-            parameter_values(values).map_err(|m| ScenarioError::new(origin, format!("parameters.{path}"), m))?,
-        ));
+        let values =
+            parameter_values(values).map_err(|m| ScenarioError::new(origin, format!("parameters.{path}"), m))?;
+        listed += values.len() as u64;
+        if listed > MAX_LISTED {
+            return Err(ScenarioError::new(
+                origin,
+                "parameters",
+                format!("the parameters list more than {MAX_LISTED} values in all"),
+            ));
+        }
+        axes.push((path.clone(), values));
+        if spec.mode == Mode::Product {
+            // Refused as soon as the points are too many, before the next parameter's values are listed.
+            count_points(&axes, spec.mode).map_err(|(path, m)| ScenarioError::new(origin, path, m))?;
+        }
     }
-    let combos = combine(&axes, spec.mode).map_err(|(path, m)| ScenarioError::new(origin, path, m))?;
-    let name = if spec.name.is_empty() { default_name(origin) } else { spec.name.clone() };
-    let points = combos
-        .into_par_iter()
-        .enumerate()
-        .map(|(p, values)| {
-            let mut point_doc = doc.clone();
-            let mut parameters = Map::new();
-            for ((path, _), value) in axes.iter().zip(values) {
-                set_path(&mut point_doc, path, value.clone())
-                    .map_err(|m| ScenarioError::new(origin, format!("parameters.{path}"), m))?;
-                parameters.insert(path.clone(), value);
-            }
-            let fixed = [
-                ("name", json!(defaults.name)),
-                ("seed", json!(point_seed(seed, p))),
-                ("replicates", json!(replicates)),
-            ];
-            for (path, value) in fixed {
-                set_path(&mut point_doc, path, value).expect("the document is an object");
-            }
-            let scenario = parse(&point_doc.to_string(), &point_origin(origin, p, &parameters), &[], registry)?;
-            Ok(SweepPoint { parameters, scenario })
-        })
-        .collect::<Result<Vec<_>, ScenarioError>>()?;
-    Ok(Sweep {
-        name,
+    let points = count_points(&axes, spec.mode).map_err(|(path, m)| ScenarioError::new(origin, path, m))?;
+    Ok(Plan {
+        name: if spec.name.is_empty() { default_name(origin) } else { spec.name.clone() },
         description: spec.description.clone(),
+        origin: origin.to_owned(),
+        doc,
+        base_name: defaults.name,
         seed,
         replicates,
-        parameters: axes.into_iter().map(|(p, _)| p).collect(),
+        mode: spec.mode,
+        axes,
         points,
     })
 }
 
+/// Plans and expands in one step: [`plan`], then [`Plan::expand`].
+pub fn expand(
+    spec: &SweepSpec,
+    origin: &str,
+    base: &str,
+    base_origin: &str,
+    registry: &Registry,
+) -> Result<Sweep, ScenarioError> {
+    plan(spec, origin, base, base_origin, registry)?.expand(registry)
+}
+
+impl Plan {
+    pub fn points(&self) -> u64 {
+        self.points
+    }
+
+    pub fn replicates(&self) -> u32 {
+        self.replicates
+    }
+
+    /// Every run of the sweep (points × replicates).
+    pub fn total_runs(&self) -> u64 {
+        self.points.saturating_mul(self.replicates.into())
+    }
+
+    /// Builds and parses the scenario of every point.
+    pub fn expand(self, registry: &Registry) -> Result<Sweep, ScenarioError> {
+        let points = (0..self.points)
+            .into_par_iter()
+            .map(|p| {
+                let mut point_doc = self.doc.clone();
+                let mut parameters = Map::new();
+                for (path, value) in self.axes.iter().map(|(path, _)| path).zip(self.values(p)) {
+                    set_path(&mut point_doc, path, value.clone())
+                        .map_err(|m| ScenarioError::new(&self.origin, format!("parameters.{path}"), m))?;
+                    parameters.insert(path.clone(), value);
+                }
+                let fixed = [
+                    ("name", json!(self.base_name)),
+                    ("seed", json!(point_seed(self.seed, p))),
+                    ("replicates", json!(self.replicates)),
+                ];
+                for (path, value) in fixed {
+                    set_path(&mut point_doc, path, value).map_err(|m| ScenarioError::new(&self.origin, "", m))?;
+                }
+                let scenario = parse_value(point_doc, &point_origin(&self.origin, p, &parameters), registry)?;
+                Ok(SweepPoint { parameters, scenario })
+            })
+            .collect::<Result<Vec<_>, ScenarioError>>()?;
+        Ok(Sweep {
+            name: self.name,
+            description: self.description,
+            seed: self.seed,
+            replicates: self.replicates,
+            parameters: self.axes.into_iter().map(|(p, _)| p).collect(),
+            points,
+            inputs: BTreeMap::new(),
+        })
+    }
+
+    /// The parameter values of point `p`: the i-th of every list (zip), or the mixed-radix digits of `p`
+    /// with the last parameter fastest (product).
+    fn values(&self, p: u64) -> Vec<Value> {
+        match self.mode {
+            Mode::Zip => self.axes.iter().map(|(_, v)| v[p as usize].clone()).collect(),
+            Mode::Product => {
+                let mut rest = p;
+                let mut values: Vec<Value> = self
+                    .axes
+                    .iter()
+                    .rev()
+                    .map(|(_, v)| {
+                        let len = v.len() as u64;
+                        let value = v[(rest % len) as usize].clone();
+                        rest /= len;
+                        value
+                    })
+                    .collect();
+                values.reverse();
+                values
+            }
+        }
+    }
+}
+
 /// The seed of point `p`: its replicate r draws from stream (seed, r).
-pub fn point_seed(sweep_seed: u64, point: usize) -> u64 {
-    derive_seed(sweep_seed, &[point as u64])
+pub fn point_seed(sweep_seed: u64, point: u64) -> u64 {
+    derive_seed(sweep_seed, &[point])
 }
 
 fn default_name(origin: &str) -> String {
@@ -204,9 +364,10 @@ fn default_name(origin: &str) -> String {
     file.strip_suffix(".json").unwrap_or(file).to_owned()
 }
 
-fn point_origin(origin: &str, point: usize, parameters: &Map<String, Value>) -> String {
+fn point_origin(origin: &str, point: u64, parameters: &Map<String, Value>) -> String {
     let values: Vec<String> = parameters.iter().map(|(k, v)| format!("{k}={}", value_text(v))).collect();
-    format!("{origin}: point {point} ({})", values.join(", "))
+    let values = if values.is_empty() { String::new() } else { format!(" ({})", values.join(", ")) };
+    crate::error::bounded(&format!("{origin}: point {point}{values}"))
 }
 
 /// A parameter value as a table cell: strings without quotes, `{"kind": "ring", "nodes": 10}` as
@@ -231,23 +392,24 @@ fn parameter_values(spec: &Value) -> Result<Vec<Value>, String> {
         Value::Array(items) => items.clone(),
         Value::Object(map) if map.len() == 1 => {
             let (form, args) = map.iter().next().expect("one entry");
+            let make = match form.as_str() {
+                "range" => int_range,
+                "geom" => geom,
+                "linspace" => linspace,
+                _ => return Err(format!("unknown form `{form}`; {FORMS}")),
+            };
             let nums = args
                 .as_array()
                 .filter(|a| a.len() == 3 && a.iter().all(Value::is_number))
                 .ok_or_else(|| format!("`{form}` needs three numbers [from, to, {}]", third(form)))?;
-            match form.as_str() {
-                "range" => int_range(nums)?,
-                "geom" => geom(nums)?,
-                "linspace" => linspace(nums)?,
-                _ => return Err(format!("unknown form `{form}`; {FORMS}")),
-            }
+            make(nums)?
         }
         _ => return Err(FORMS.to_owned()),
     };
     if values.is_empty() {
         return Err("gives no values".into());
     }
-    if values.len() > MAX_VALUES {
+    if values.len() as u64 > MAX_VALUES {
         return Err(format!("gives {} values, more than {MAX_VALUES}", values.len()));
     }
     Ok(values)
@@ -261,18 +423,23 @@ fn third(form: &str) -> &'static str {
     }
 }
 
-/// from, from + step, … up to and including `to` when it is reached.
+/// from, from + step, … up to and including `to` when it is reached. The count is computed in i128, so that
+/// no pair of i64 bounds can overflow it.
 fn int_range(nums: &[Value]) -> Result<Vec<Value>, String> {
     let ints: Vec<i64> = nums.iter().filter_map(Value::as_i64).collect();
-    let [from, to, step] = ints[..] else { return Err("`range` takes integers [from, to, step]".into()) };
-    if step == 0 || (to - from).signum() * step.signum() < 0 {
+    let [from, to, step] = ints[..] else {
+        return Err("`range` takes integers from -2^63 to 2^63 - 1: [from, to, step]".into());
+    };
+    let (span, wide_step) = (i128::from(to) - i128::from(from), i128::from(step));
+    if step == 0 || span.signum() * wide_step.signum() < 0 {
         return Err(format!("step {step} does not lead from {from} to {to}"));
     }
-    let count = (to - from) / step + 1;
-    if count as usize > MAX_VALUES {
+    let count = span / wide_step + 1;
+    if count > i128::from(MAX_VALUES) {
         return Err(format!("gives {count} values, more than {MAX_VALUES}"));
     }
-    Ok((0..count).map(|i| json!(from + i * step)).collect())
+    // Every value lies between `from` and `to`, so it is an i64.
+    Ok((0..count).map(|i| json!((i128::from(from) + i * wide_step) as i64)).collect())
 }
 
 /// from, from·factor, from·factor², … while ≤ to; integers stay integers.
@@ -290,11 +457,13 @@ fn geom(nums: &[Value]) -> Result<Vec<Value>, String> {
             v = x.checked_mul(f);
         }
     } else {
-        // Relative slack so that 0.001·10³ still counts as reaching 1.
-        let mut i = 0;
-        while from * factor.powi(i) <= to * (1.0 + 1e-9) && out.len() <= MAX_VALUES {
-            out.push(json!(from * factor.powi(i)));
-            i += 1;
+        // Relative slack so that 0.001·10³ still counts as reaching 1; a value beyond f64 ends the range.
+        for i in 0.. {
+            let x = from * factor.powi(i);
+            if !(x.is_finite() && x <= to * (1.0 + 1e-9)) || out.len() as u64 > MAX_VALUES {
+                break;
+            }
+            out.push(json!(x));
         }
     }
     Ok(out)
@@ -304,8 +473,11 @@ fn geom(nums: &[Value]) -> Result<Vec<Value>, String> {
 fn linspace(nums: &[Value]) -> Result<Vec<Value>, String> {
     let (from, to) = (nums[0].as_f64().unwrap_or(0.0), nums[1].as_f64().unwrap_or(0.0));
     let count = nums[2].as_u64().filter(|&c| c >= 2).ok_or("`linspace` needs an integer count of at least 2")?;
-    if count as usize > MAX_VALUES {
+    if count > MAX_VALUES {
         return Err(format!("gives {count} values, more than {MAX_VALUES}"));
+    }
+    if !(to - from).is_finite() {
+        return Err(format!("the span from {from} to {to} is beyond the range of numbers"));
     }
     // Multiply before dividing so that, e.g., 0.3 comes out as 0.3 and not 0.30000000000000004.
     Ok((0..count).map(|i| json!(from + (to - from) * i as f64 / (count - 1) as f64)).collect())
@@ -313,10 +485,11 @@ fn linspace(nums: &[Value]) -> Result<Vec<Value>, String> {
 
 type Axis = (String, Vec<Value>);
 
-fn combine(axes: &[Axis], mode: Mode) -> Result<Vec<Vec<Value>>, (String, String)> {
+/// The number of points the parameters give, at most [`MAX_POINTS`]; errors: (field, message).
+fn count_points(axes: &[Axis], mode: Mode) -> Result<u64, (String, String)> {
     match mode {
         Mode::Zip => {
-            let Some((first, first_values)) = axes.first() else { return Ok(vec![Vec::new()]) };
+            let Some((first, first_values)) = axes.first() else { return Ok(1) };
             let len = first_values.len();
             if let Some((path, v)) = axes.iter().find(|(_, v)| v.len() != len) {
                 return Err((
@@ -324,27 +497,14 @@ fn combine(axes: &[Axis], mode: Mode) -> Result<Vec<Vec<Value>>, (String, String
                     format!("has {} values but `{first}` has {len}; \"mode\": \"zip\" needs equal lengths", v.len()),
                 ));
             }
-            Ok((0..len).map(|i| axes.iter().map(|(_, v)| v[i].clone()).collect()).collect())
+            Ok(len as u64)
         }
         Mode::Product => {
-            let total = axes.iter().try_fold(1usize, |acc, (_, v)| acc.checked_mul(v.len()));
-            if total.is_none_or(|t| t > MAX_VALUES) {
-                return Err(("parameters".into(), format!("the product has more than {MAX_VALUES} points")));
+            let total = axes.iter().try_fold(1u64, |acc, (_, v)| acc.checked_mul(v.len() as u64));
+            match total {
+                Some(t) if t <= MAX_POINTS => Ok(t),
+                _ => Err(("parameters".into(), format!("the product has more than {MAX_POINTS} points"))),
             }
-            let mut combos = vec![Vec::new()];
-            for (_, values) in axes {
-                combos = combos
-                    .into_iter()
-                    .flat_map(|prefix| {
-                        values.iter().map(move |v| {
-                            let mut c = prefix.clone();
-                            c.push(v.clone());
-                            c
-                        })
-                    })
-                    .collect();
-            }
-            Ok(combos)
         }
     }
 }
@@ -365,36 +525,104 @@ pub struct RunRow {
 /// Why running a sweep stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
-    /// A run failed (e.g. a random topology came out disconnected).
-    #[error("point {point}, replicate {replicate}: {error}")]
+    /// A run failed: its random topology came out unusable for the model (e.g. disconnected), or an input
+    /// file changed while the sweep ran.
+    #[error("{error}")]
     Run { point: u64, replicate: u32, error: ScenarioError },
     /// The sink refused a row (a write failed).
     #[error("{0}")]
     Sink(String),
 }
 
+/// FNV-1a, 64 bits, as 16 hex digits: identifies a sweep and the content of its input files.
+pub fn content_hash(bytes: &[u8]) -> String {
+    let h = bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("{h:016x}")
+}
+
+/// Reads inputs through another reader and records each file's content hash; a file read again must read
+/// the same, so that every point of a sweep sees one version of it.
+struct Hashed<'a> {
+    inner: &'a dyn Inputs,
+    seen: Mutex<BTreeMap<String, String>>,
+}
+
+impl Inputs for Hashed<'_> {
+    fn read(&self, path: &str) -> Result<String, String> {
+        let text = self.inner.read(path)?;
+        let hash = content_hash(text.as_bytes());
+        let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
+        match seen.get(path) {
+            Some(first) if *first != hash => Err(format!(
+                "`{path}` changed while the sweep read it (content hash {first}, now {hash}); run the sweep again \
+                 once the file is final"
+            )),
+            Some(_) => Ok(text),
+            None => {
+                seen.insert(path.to_owned(), hash);
+                Ok(text)
+            }
+        }
+    }
+}
+
+/// Prepared forms kept from checking a sweep's points, at most: 1/16 of the memory budget (1.25 GiB). Small
+/// sweeps keep all of theirs; a sweep of thousands of big points does not hold them all at once.
+const KEEP_BYTES: u64 = MEMORY_BUDGET_BYTES / 16;
+
+/// The points of a sweep, checked and ready to run. A point's prepared form (its fixed topology, a model's
+/// setup) is kept from the check while all kept ones fit in [`KEEP_BYTES`]; the others are prepared again
+/// when their first run comes. Each is dropped after its last run.
+pub struct Points<'a> {
+    origin: String,
+    inputs: Hashed<'a>,
+    registry: &'a Registry,
+    slots: Vec<Mutex<Option<Arc<Prepared>>>>,
+    /// Estimated bytes of one run of each point, its prepared form included.
+    estimates: Vec<u64>,
+    /// Bytes held by the prepared forms kept from the check.
+    kept: u64,
+}
+
+impl Points<'_> {
+    /// Point `p`'s prepared form, preparing it again if it was not kept.
+    fn get(&self, sweep: &Sweep, p: u64) -> Result<Arc<Prepared>, ScenarioError> {
+        let mut slot = self.slots[p as usize].lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(prepared) = &*slot {
+            return Ok(Arc::clone(prepared));
+        }
+        let point = &sweep.points[p as usize];
+        let origin = point_origin(&self.origin, p, &point.parameters);
+        let prepared = Arc::new(Prepared::new(point.scenario.clone(), &origin, &self.inputs, self.registry)?);
+        *slot = Some(Arc::clone(&prepared));
+        Ok(prepared)
+    }
+
+    fn release(&self, p: u64) {
+        *self.slots[p as usize].lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+}
+
 impl Sweep {
+    /// Every run of the sweep (points × replicates).
     pub fn total_runs(&self) -> u64 {
-        self.points.len() as u64 * u64::from(self.replicates)
+        (self.points.len() as u64).saturating_mul(self.replicates.into())
     }
 
     /// The runs of `shard` (all runs without one), in canonical order.
-    pub fn runs(&self, shard: Option<Shard>) -> Vec<u64> {
-        let Shard { index, count } = shard.unwrap_or(Shard { index: 0, count: 1 });
-        (index..self.total_runs()).step_by(count as usize).collect()
+    pub fn runs(&self, shard: Option<Shard>) -> Runs {
+        Runs::of(shard, self.total_runs())
     }
 
     /// (point, replicate) of a run.
     pub fn locate(&self, run: u64) -> (u64, u32) {
-        let r = u64::from(self.replicates);
+        let r = u64::from(self.replicates.max(1));
         (run / r, (run % r) as u32)
     }
 
-    /// Identifies the expanded sweep: FNV-1a of its canonical JSON, 16 hex digits.
+    /// Identifies the expanded sweep, its input files' content included: FNV-1a of its canonical JSON.
     pub fn hash(&self) -> String {
-        let text = serde_json::to_string(self).expect("a sweep serialises");
-        let h = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
-        format!("{h:016x}")
+        content_hash(serde_json::to_string(self).expect("a sweep serialises").as_bytes())
     }
 
     /// The metadata file an output directory starts with (the same bytes for the same sweep and shard).
@@ -406,7 +634,8 @@ impl Sweep {
         text
     }
 
-    /// Reads metadata written by `metadata`, checking format and hash.
+    /// Reads metadata written by `metadata`, checking format, hash and that the sweep is one `expand` could
+    /// have made (the points' seeds and replicates), so that nothing later meets a run it cannot place.
     pub fn from_metadata(text: &str) -> Result<(Sweep, Option<Shard>), String> {
         #[derive(Deserialize)]
         struct Meta {
@@ -415,98 +644,119 @@ impl Sweep {
             shard: Option<Shard>,
             sweep: Sweep,
         }
-        let meta: Meta = serde_json::from_str(text).map_err(|e| format!("not sweep metadata: {e}"))?;
+        let doc = crate::json::parse(text).map_err(|e| format!("not sweep metadata: {}", e.message))?;
+        let meta: Meta = crate::json::from_value(doc)
+            .map_err(|(path, message)| format!("not sweep metadata: at `{path}`: {message}"))?;
         if meta.format != FORMAT {
-            return Err(format!("format `{}`, this dissem reads `{FORMAT}`", meta.format));
+            return Err(format!("format `{}`, this dissem reads `{FORMAT}`", crate::error::shorten(&meta.format)));
         }
         if meta.sweep.hash() != meta.hash {
             return Err("the metadata was modified (its hash does not match its content)".into());
         }
-        Ok((meta.sweep, meta.shard))
+        let sweep = meta.sweep;
+        let consistent = (1..=MAX_REPLICATES).contains(&sweep.replicates)
+            && (1..=MAX_POINTS).contains(&(sweep.points.len() as u64))
+            && meta.shard.is_none_or(|s| s.index < s.count)
+            && sweep.points.iter().enumerate().all(|(p, point)| {
+                point.scenario.seed == point_seed(sweep.seed, p as u64) && point.scenario.replicates == sweep.replicates
+            });
+        if !consistent {
+            return Err("the metadata does not describe a sweep dissem wrote (points, seeds or replicates)".into());
+        }
+        Ok((sweep, meta.shard))
     }
 
-    /// Checks every point (topology, memory, model parameters) without running; in point order.
-    pub fn prepare(
-        &self,
+    /// Checks every point (topology, memory, model parameters) without running, and records the content
+    /// hash of every file the points read in [`Sweep::inputs`]. Errors come in point order.
+    pub fn prepare<'a>(
+        &mut self,
         origin: &str,
-        inputs: &dyn Inputs,
-        registry: &Registry,
-    ) -> Result<Vec<Prepared>, ScenarioError> {
-        self.points
-            .par_iter()
-            .enumerate()
-            .map(|(p, point)| {
-                Prepared::new(point.scenario.clone(), &point_origin(origin, p, &point.parameters), inputs, registry)
-            })
-            .collect()
+        inputs: &'a dyn Inputs,
+        registry: &'a Registry,
+    ) -> Result<Points<'a>, ScenarioError> {
+        self.prepare_keeping(origin, inputs, registry, KEEP_BYTES)
     }
 
-    /// Runs `runs` (canonical order) on the current rayon pool, all runs in parallel whatever their point,
-    /// and gives each row to `sink` in the order of `runs`. Stops at the first failure; rows already given
-    /// to the sink stay valid.
+    /// [`Sweep::prepare`], keeping prepared forms up to `keep` bytes.
+    fn prepare_keeping<'a>(
+        &mut self,
+        origin: &str,
+        inputs: &'a dyn Inputs,
+        registry: &'a Registry,
+        keep: u64,
+    ) -> Result<Points<'a>, ScenarioError> {
+        let hashed = Hashed { inner: inputs, seen: Mutex::new(BTreeMap::new()) };
+        let kept = AtomicU64::new(0);
+        let largest = self.points.iter().map(|p| Prepared::estimate(&p.scenario, registry)).max().unwrap_or(0);
+        let mut checked = Vec::with_capacity(self.points.len());
+        let check = |p: u64| {
+            let point = &self.points[p as usize];
+            let origin = point_origin(origin, p, &point.parameters);
+            let prepared = Prepared::new(point.scenario.clone(), &origin, &hashed, registry)?;
+            let bytes = prepared.estimated_bytes();
+            let fits = kept.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes) <= keep;
+            Ok((fits.then(|| Arc::new(prepared)), bytes))
+        };
+        ordered(self.points.len() as u64, workers_within(largest, 0), &check, &mut |point| {
+            checked.push(point);
+            Ok(())
+        })?;
+        self.inputs = hashed.seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let kept = checked.iter().filter(|(p, _)| p.is_some()).map(|(_, bytes)| bytes).sum();
+        let (slots, estimates) = checked.into_iter().map(|(p, bytes)| (Mutex::new(p), bytes)).unzip();
+        Ok(Points { origin: origin.to_owned(), inputs: hashed, registry, slots, estimates, kept })
+    }
+
+    /// Runs `runs` (canonical order) on the current rayon pool, as many at once as memory allows whatever
+    /// their point, and gives each row to `sink` in the order of `runs`. Stops at the first failure; rows
+    /// already given to the sink stay valid.
     pub fn execute(
         &self,
-        prepared: &[Prepared],
-        runs: &[u64],
+        points: &Points,
+        runs: Runs,
         sink: &mut dyn FnMut(RunRow) -> Result<(), String>,
     ) -> Result<(), ExecError> {
-        let largest = prepared.iter().map(Prepared::estimated_bytes).max().unwrap_or(0);
-        let threads = rayon::current_num_threads();
-        let fits = largest.saturating_mul(threads as u64) <= MEMORY_BUDGET_BYTES;
-        let workers = if fits { threads } else { 1 }.min(runs.len());
-        let (next, stop) = (&AtomicUsize::new(0), &AtomicBool::new(false));
-        let (tx, rx) = mpsc::channel::<(usize, Result<RunRow, ExecError>)>();
-        let run_one = |run: u64| {
+        // How many of `runs` each point has left: its prepared form is dropped after the last.
+        let r = u64::from(self.replicates);
+        let left: Vec<AtomicU64> = (0..self.points.len() as u64)
+            .map(|p| AtomicU64::new(runs.before((p + 1) * r) - runs.before(p * r)))
+            .collect();
+        let largest = points.estimates.iter().copied().max().unwrap_or(0);
+        // Beside the kept forms: one prepared point per worker, and the next one being prepared.
+        let workers = workers_within(largest, points.kept.saturating_add(largest));
+        let run_one = |k: u64| {
+            let run = runs.get(k).expect("k < runs.len()");
             let (point, replicate) = self.locate(run);
+            let failed = |error| ExecError::Run { point, replicate, error };
+            let outcome = points.get(self, point).and_then(|p| p.run_replicate(replicate)).map_err(failed)?;
+            if left[point as usize].fetch_sub(1, Ordering::Relaxed) == 1 {
+                points.release(point);
+            }
             let p = &self.points[point as usize];
-            let outcome = prepared[point as usize].run_replicate(replicate).map_err(|error| ExecError::Run {
-                point,
-                replicate,
-                error,
-            })?;
             Ok(RunRow { run, point, replicate, seed: p.scenario.seed, parameters: p.parameters.clone(), outcome })
         };
-        std::thread::scope(|s| {
-            s.spawn(move || {
-                // Each worker takes the next run in canonical order, so rows finish nearly in order and
-                // few wait in the buffer below.
-                rayon::scope(|pool| {
-                    for _ in 0..workers {
-                        let tx = tx.clone();
-                        pool.spawn(move |_| {
-                            while !stop.load(Ordering::Relaxed) {
-                                let k = next.fetch_add(1, Ordering::Relaxed);
-                                if k >= runs.len() || tx.send((k, run_one(runs[k]))).is_err() {
-                                    break;
-                                }
-                            }
-                        });
-                    }
-                });
-            });
-            let mut pending = BTreeMap::new();
-            let mut want = 0;
-            for (k, row) in rx.iter() {
-                pending.insert(k, row);
-                while let Some(row) = pending.remove(&want) {
-                    want += 1;
-                    if let Err(e) = row.and_then(|r| sink(r).map_err(ExecError::Sink)) {
-                        stop.store(true, Ordering::Relaxed);
-                        return Err(e);
-                    }
-                }
-            }
-            Ok(())
-        })
+        ordered(runs.len(), workers, &run_one, &mut |row| sink(row).map_err(ExecError::Sink))
     }
 
     /// Checks that `done` (the complete rows of an interrupted `runs.jsonl`, in file order) are the first
-    /// runs of `runs`; anything else means the file is not this sweep's, or was edited.
-    pub fn check_done(&self, done: &[RunRow], runs: &[u64]) -> Result<(), String> {
+    /// runs of `runs`, each at its own point, replicate and seed; anything else means the file is not this
+    /// sweep's, or was edited.
+    pub fn check_done(&self, done: &[RunRow], runs: Runs) -> Result<(), String> {
         for (i, row) in done.iter().enumerate() {
-            if runs.get(i) != Some(&row.run) {
-                let expected = runs.get(i).map_or_else(|| "none".to_owned(), u64::to_string);
-                return Err(format!("line {}: run {} where run {expected} was expected", i + 1, row.run));
+            let line = i + 1;
+            let Some(expected) = runs.get(i as u64) else {
+                return Err(format!("line {line}: run {} where the runs had ended", row.run));
+            };
+            if row.run != expected {
+                return Err(format!("line {line}: run {} where run {expected} was expected", row.run));
+            }
+            let (point, replicate) = self.locate(row.run);
+            if (row.point, row.replicate, row.seed) != (point, replicate, self.points[point as usize].scenario.seed) {
+                return Err(format!(
+                    "line {line}: run {} says point {}, replicate {}, seed {}; it is point {point}, replicate \
+                     {replicate}, seed {}",
+                    row.run, row.point, row.replicate, row.seed, self.points[point as usize].scenario.seed
+                ));
             }
         }
         Ok(())
@@ -517,8 +767,8 @@ impl Sweep {
         let mut rows = Vec::new();
         for (shard, done) in shards {
             let expected = self.runs(Some(shard));
-            self.check_done(&done, &expected).map_err(|e| format!("shard {shard}: {e}"))?;
-            if done.len() != expected.len() {
+            self.check_done(&done, expected).map_err(|e| format!("shard {shard}: {e}"))?;
+            if done.len() as u64 != expected.len() {
                 return Err(format!(
                     "shard {shard} is incomplete ({} of {} runs); finish it with --resume",
                     done.len(),
@@ -540,13 +790,17 @@ impl Sweep {
         Ok(rows)
     }
 
-    /// One report per point from the complete rows of the sweep (canonical order).
-    pub fn point_reports(&self, rows: Vec<RunRow>) -> Vec<RunReport> {
+    /// One report per point from the rows of every run of the sweep, in run order; other rows are an error.
+    pub fn point_reports(&self, rows: Vec<RunRow>) -> Result<Vec<RunReport>, String> {
+        self.check_done(&rows, self.runs(None))?;
+        if rows.len() as u64 != self.total_runs() {
+            return Err(format!("{} of {} runs present; the sweep is not finished", rows.len(), self.total_runs()));
+        }
         let mut outcomes: Vec<Vec<Outcome>> = vec![Vec::new(); self.points.len()];
         for row in rows {
             outcomes[row.point as usize].push(row.outcome);
         }
-        self.points.iter().zip(outcomes).map(|(p, runs)| RunReport::new(&p.scenario, runs, Vec::new())).collect()
+        Ok(self.points.iter().zip(outcomes).map(|(p, runs)| RunReport::new(&p.scenario, runs, Vec::new())).collect())
     }
 }
 
@@ -606,7 +860,7 @@ mod tests {
     fn errors_name_the_field() {
         // Expansion checks types and ranges; preparing checks model parameters against the topology.
         let field = |text: &str| {
-            sweep(text).and_then(|s| s.prepare("s.json", &NoInputs, &Registry::builtin()).map(drop)).unwrap_err()
+            sweep(text).and_then(|mut s| s.prepare("s.json", &NoInputs, &Registry::builtin()).map(drop)).unwrap_err()
         };
         let e = field(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.5, 2]}}"#);
         assert_eq!(e.field, "model.p_flood", "{e}");
@@ -647,18 +901,20 @@ mod tests {
     #[test]
     fn shards_partition_the_runs() {
         let s = sweep(r#"{"scenario": "r", "replicates": 7, "parameters": {"topology.nodes": [10, 20, 30]}}"#).unwrap();
-        let mut all: Vec<u64> = (0..4).flat_map(|i| s.runs(Some(Shard { index: i, count: 4 }))).collect();
+        let mut all: Vec<u64> = (0..4).flat_map(|i| s.runs(Some(Shard { index: i, count: 4 })).iter()).collect();
         all.sort();
-        assert_eq!(all, s.runs(None));
+        assert_eq!(all, s.runs(None).iter().collect::<Vec<_>>());
         assert_eq!(Shard::parse("2/4"), Ok(Shard { index: 2, count: 4 }));
         assert!(Shard::parse("4/4").is_err());
         assert!(Shard::parse("1").is_err());
     }
 
-    fn run_rows(s: &Sweep, runs: &[u64]) -> Vec<RunRow> {
-        let prepared = s.prepare("s.json", &NoInputs, &Registry::builtin()).unwrap();
+    fn run_rows(s: &Sweep, runs: Runs) -> Vec<RunRow> {
+        let registry = Registry::builtin();
+        let mut s = s.clone();
+        let points = s.prepare("s.json", &NoInputs, &registry).unwrap();
         let mut rows = Vec::new();
-        s.execute(&prepared, runs, &mut |row| {
+        s.execute(&points, runs, &mut |row| {
             rows.push(row);
             Ok(())
         })
@@ -670,25 +926,25 @@ mod tests {
     fn resumed_runs_continue_where_the_done_rows_stop() {
         let s = sweep(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.3, 1]}}"#).unwrap();
         let runs = s.runs(None);
-        let rows = run_rows(&s, &runs);
+        let rows = run_rows(&s, runs);
         assert_eq!(rows.len(), 6);
-        s.check_done(&rows[..5], &runs).unwrap();
+        s.check_done(&rows[..5], runs).unwrap();
         let mut resumed = rows[..5].to_vec();
-        resumed.extend(run_rows(&s, &runs[5..]));
+        resumed.extend(run_rows(&s, runs.skip(5)));
         assert_eq!(resumed, rows);
         // Rows of another sweep are refused.
         let other = sweep(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.3]}}"#).unwrap();
-        assert!(other.check_done(&rows, &other.runs(Some(Shard { index: 1, count: 2 }))).is_err());
+        assert!(other.check_done(&rows, other.runs(Some(Shard { index: 1, count: 2 }))).is_err());
     }
 
     #[test]
     fn merged_shards_equal_a_single_run() {
         let s = sweep(r#"{"scenario": "r", "replicates": 4, "parameters": {"model.p_flood": [0.2, 0.6, 1]}}"#).unwrap();
-        let whole = run_rows(&s, &s.runs(None));
+        let whole = run_rows(&s, s.runs(None));
         let shards: Vec<(Shard, Vec<RunRow>)> = (0..3)
             .map(|i| {
                 let shard = Shard { index: i, count: 3 };
-                (shard, run_rows(&s, &s.runs(Some(shard))))
+                (shard, run_rows(&s, s.runs(Some(shard))))
             })
             .collect();
         assert_eq!(s.merge(shards.clone()).unwrap(), whole);
@@ -705,9 +961,93 @@ mod tests {
     }
 
     #[test]
+    fn ranges_of_any_i64_bounds_are_counted_without_overflow() {
+        for range in ["[0, -9223372036854775808, -1]", "[-9223372036854775808, 9223372036854775807, 1]"] {
+            let text = format!(r#"{{"scenario": "r", "parameters": {{"topology.nodes": {{"range": {range}}}}}}}"#);
+            let e = sweep(&text).unwrap_err();
+            assert_eq!(e.field, "parameters.topology.nodes", "{e}");
+            assert!(e.message.contains("values, more than 1000000"), "{e}");
+        }
+        let s = sweep(
+            r#"{"scenario": "r", "parameters": {"seed2": {"range": [9223372036854775806, 9223372036854775807, 5]}}}"#,
+        );
+        assert!(s.unwrap_err().message.contains("unknown field `seed2`"), "the one value is in range");
+        let e = sweep(r#"{"scenario": "r", "parameters": {"x": {"linspace": [-1e308, 1e308, 3]}}}"#).unwrap_err();
+        assert!(e.message.contains("beyond the range of numbers"), "{e}");
+        // A thousand parameters of a million values each are refused by their count, not listed.
+        let axes: Vec<String> = (0..1000).map(|i| format!(r#""p{i}": {{"range": [1, 1000000, 1]}}"#)).collect();
+        let e = sweep(&format!(r#"{{"scenario": "r", "mode": "zip", "parameters": {{{}}}}}"#, axes.join(", ")));
+        assert!(e.unwrap_err().message.contains("more than 4000000 values"));
+        let e = sweep(&format!(r#"{{"scenario": "r", "parameters": {{{}}}}}"#, axes.join(", ")));
+        assert!(e.unwrap_err().message.contains("more than 1000000 points"));
+        for path in ["", "topology..nodes", ".x"] {
+            let e = sweep(&format!(r#"{{"scenario": "r", "parameters": {{"{path}": [1]}}}}"#)).unwrap_err();
+            assert!(e.message.contains("not a dotted field path"), "{e}");
+        }
+    }
+
+    /// A plan counts points without building them; runs are computed, never listed.
+    #[test]
+    fn plans_count_and_runs_are_not_listed() {
+        let spec = parse_sweep(
+            r#"{"scenario": "r", "parameters": {"model.p_flood": {"linspace": [0, 2, 1000000]}}}"#,
+            "s.json",
+        )
+        .unwrap();
+        let plan = plan(&spec, "s.json", RING, "ring.json", &Registry::builtin()).unwrap();
+        assert_eq!((plan.points(), plan.total_runs()), (1_000_000, 3_000_000), "counted, not built");
+        let mut s = sweep(r#"{"scenario": "r"}"#).unwrap();
+        s.replicates = u32::MAX;
+        let runs = s.runs(Some(Shard { index: 3, count: 1000 }));
+        assert_eq!(runs.len(), 4_294_968);
+        assert_eq!(runs.skip(2).get(0), Some(2003));
+        assert_eq!(runs.get(4_294_967), Some(4_294_967_003));
+        assert_eq!(runs.get(4_294_968), None);
+    }
+
+    /// Rows that do not belong where they say are refused, not indexed: a crafted runs.jsonl cannot panic.
+    #[test]
+    fn rows_must_be_the_runs_they_claim() {
+        let s = sweep(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.3, 1]}}"#).unwrap();
+        let mut rows = run_rows(&s, s.runs(None));
+        assert!(s.point_reports(rows.clone()).is_ok());
+        rows[1].point = 99;
+        assert!(s.point_reports(rows.clone()).unwrap_err().contains("line 2"));
+        assert!(s.point_reports(rows[..1].to_vec()).unwrap_err().contains("not finished"));
+    }
+
+    /// Points prepared again on demand (none kept) give the same rows as points kept from the check.
+    #[test]
+    fn points_prepared_on_demand_run_the_same() {
+        let mut s =
+            sweep(r#"{"scenario": "r", "replicates": 3, "parameters": {"model.p_flood": [0.2, 0.6, 1]}}"#).unwrap();
+        let kept = run_rows(&s, s.runs(None));
+        let registry = Registry::builtin();
+        let points = s.prepare_keeping("s.json", &NoInputs, &registry, 0).unwrap();
+        assert!(points.slots.iter().all(|p| p.lock().unwrap().is_none()) && points.kept == 0);
+        let mut rows = Vec::new();
+        s.execute(&points, s.runs(None), &mut |row| {
+            rows.push(row);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(rows, kept);
+        assert!(points.slots.iter().all(|p| p.lock().unwrap().is_none()), "each point is dropped after its runs");
+    }
+
+    #[test]
+    fn metadata_of_another_shape_is_refused() {
+        let s = sweep(r#"{"scenario": "r", "parameters": {"topology.nodes": [10, 20]}}"#).unwrap();
+        let mut other = s.clone();
+        other.replicates = 0;
+        let doc = json!({"format": FORMAT, "hash": other.hash(), "runs": 0, "shard": null, "sweep": other});
+        assert!(Sweep::from_metadata(&doc.to_string()).unwrap_err().contains("does not describe"));
+    }
+
+    #[test]
     fn point_reports_match_running_the_point_alone() {
         let s = sweep(r#"{"scenario": "r", "replicates": 5, "parameters": {"model.p_flood": [0.5]}}"#).unwrap();
-        let report = &s.point_reports(run_rows(&s, &s.runs(None)))[0];
+        let report = &s.point_reports(run_rows(&s, s.runs(None))).unwrap()[0];
         let alone = Prepared::new(s.points[0].scenario.clone(), "p", &NoInputs, &Registry::builtin())
             .unwrap()
             .run_all(&|| ())

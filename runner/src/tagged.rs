@@ -2,9 +2,11 @@
 //!
 //! serde's internally tagged enums buffer their content and lose the field path, so a wrong type deep in
 //! `topology` would be reported at `topology`. Here the variant body is deserialised on its own through
-//! serde_path_to_error and its inner path travels as an "at `path`: " message prefix.
+//! `json::from_value` and its inner path travels as an "at `path`: " message prefix.
 
 use serde::de::{DeserializeOwned, Error};
+
+use crate::error::shorten;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -40,22 +42,9 @@ pub(crate) fn split_kind<'de, D: Deserializer<'de>>(
     }
 }
 
-/// A user's string as an error message quotes it: at most 60 characters, so that a huge value does not
-/// make a huge message.
-pub(crate) fn shorten(text: &str) -> String {
-    const MAX: usize = 60;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
-    }
-}
-
 /// Deserialises a variant body, prefixing errors with their path inside it.
 pub(crate) fn body<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, String> {
-    serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| {
-        let path = e.path().to_string();
-        format!("at `{path}`: {}", e.into_inner())
-    })
+    crate::json::from_value(Value::Object(map)).map_err(|(path, message)| format!("at `{path}`: {message}"))
 }
 
 fn kind_of(v: &Value) -> &'static str {
