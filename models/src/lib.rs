@@ -13,6 +13,7 @@ pub mod alm;
 pub mod chord;
 pub mod epidemic;
 pub mod flooding;
+pub mod gossip;
 pub mod model;
 pub mod outcome;
 

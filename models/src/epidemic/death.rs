@@ -7,8 +7,9 @@
 //!    (dormant copies). Each comes back after a uniform `1..=outage` further rounds. Offline nodes neither
 //!    initiate nor answer; a contact to one fails (counted in `failed_contacts`).
 //! 3. Each key is deleted after a round drawn uniformly from `delete_round..=delete_round + delete_spread`, at a
-//!    random online node. The deletion is an update of its own, a **death certificate** (a newer version of the key with no value, stamped with the round of
-//!    the deletion), and anti-entropy spreads it like any update, overriding older copies.
+//!    random online node. The deletion is an update of its own, a **death certificate** (a newer version of
+//!    the key with no value, stamped with the round of the deletion), and anti-entropy spreads it like any
+//!    update, overriding older copies.
 //! 4. Certificates are collected by `collection`: `never`; `lifetime` — every node drops a certificate
 //!    `rounds` rounds after its stamp (Demers et al.'s time-to-live; nodes keep time while offline); or `global`
 //!    — dropped everywhere as soon as every node, offline ones included, holds it (an idealised global
@@ -23,16 +24,21 @@
 //! certificates held over all nodes after each round.
 //!
 //! With `never` and `global` no value can come back (exact): a certificate outlives every copy of its value.
+//!
+//! The protocol is anti-entropy's exchange (module `replicas`) plus the writes, departures and returns as
+//! harness timers and collection at the end of every round.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sim_core::NodeId;
 use sim_core::bitset::BitSet;
 use sim_core::network::Network;
 use sim_core::rng::{Lane, below, shuffle_step, stream};
 use sim_core::topology::Topology;
 
-use super::replicas::{ENTRY_BYTES, Entry, MAX_STORE_ENTRIES, Replicas, Store, Traffic, Update, sync_round};
+use super::replicas::{ENTRY_BYTES, Entry, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update};
 use super::{Mode, check_connected};
+use crate::gossip::{Gossip, Harness, Incoming, Net, Timing};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, ModelError, Outcome, check_probability, join};
 
@@ -192,24 +198,21 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
         });
     }
 
-    let mut cur = Store::new(n, keys as usize, &updates);
-    for u in updates.iter().filter(|u| u.at == 0) {
-        cur.inject(u);
-    }
-    // (node, key) pairs whose node has held the key's certificate.
-    let mut saw_certificate = BitSet::new(n * keys);
-    let mut rng = stream(seed, run, Lane::Protocol);
-    let mut traffic = Traffic::default();
-    let mut series = Series::default();
-    series.record(&cur, n, keys, &mut saw_certificate);
-    for r in 1..=params.rounds {
-        sync_round(topology, params.mode, &mut cur, &mut rng, network.loss, |v| online(v, r), &mut traffic);
-        for u in updates.iter().filter(|u| u.at == u64::from(r)) {
-            cur.inject(u);
-        }
-        collect(&mut cur, n, keys, params.collection, u64::from(r));
-        series.record(&cur, n, keys, &mut saw_certificate);
-    }
+    let offline: Vec<(NodeId, u32)> = order[..offline_count as usize].iter().map(|&v| (v, back[v as usize])).collect();
+    let mut d = Deletion {
+        exchange: Exchange::new(params.mode, Store::new(n, keys as usize, &updates)),
+        updates: &updates,
+        offline: &offline,
+        offline_round: params.offline_round,
+        n,
+        keys,
+        collection: params.collection,
+        saw_certificate: BitSet::new(n * keys),
+        series: Series::default(),
+    };
+    let ended = Harness::new(topology, network, Timing::Rounds, params.rounds).run(&mut d, seed, run);
+    let Deletion { exchange, series, .. } = d;
+    let cur = &exchange.replicas;
 
     let mut out = Outcome::default();
     let end = params.rounds as usize;
@@ -230,9 +233,9 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
         .metric("certificate_peak_bytes", series.certificates.iter().copied().fold(0.0, f64::max) * ENTRY_BYTES as f64)
         .metric("certificate_entry_rounds", series.certificates.iter().sum())
         .metric("certificates_end", series.certificates[end])
-        .metric("messages", traffic.messages as f64)
-        .metric("state_bytes", (traffic.entries * ENTRY_BYTES) as f64)
-        .metric("failed_contacts", traffic.failed as f64)
+        .metric("messages", ended.traffic.sent as f64)
+        .metric("state_bytes", (exchange.entries * ENTRY_BYTES) as f64)
+        .metric("failed_contacts", ended.traffic.failed as f64)
         .metric("offline_nodes", f64::from(offline_count));
     out.series("certificates", series.certificates)
         .series("value_copies", series.value_copies)
@@ -256,6 +259,85 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
         );
     }
     out
+}
+
+/// The scenario as a gossip protocol: anti-entropy over a store, with the writes and deletions, the
+/// offline nodes leaving and returning, certificate collection and the counts after every round.
+struct Deletion<'a> {
+    exchange: Exchange<Store>,
+    /// The writes (at 0) and deletions (at their round).
+    updates: &'a [Update],
+    /// The offline nodes and the round after which each returns.
+    offline: &'a [(NodeId, u32)],
+    offline_round: u32,
+    n: u32,
+    keys: u32,
+    collection: Collection,
+    /// (node, key) pairs whose node has held the key's certificate.
+    saw_certificate: BitSet,
+    series: Series,
+}
+
+/// What happens at a node at a given round.
+#[derive(Clone, Copy)]
+enum Event {
+    /// Update `i` is written.
+    Write(u32),
+    Leave,
+    Return,
+}
+
+impl Gossip for Deletion<'_> {
+    type Msg = Msg<<Store as Replicas>::Snapshot>;
+    type Timer = Event;
+
+    /// Writes before round 1; deletions, departures and returns after their rounds.
+    fn start(&mut self, net: &mut impl Net<Self::Msg, Event>) {
+        let period = net.period();
+        for (i, u) in (0..).zip(self.updates) {
+            if u.at == 0 {
+                self.exchange.replicas.inject(u);
+            } else {
+                net.schedule(u.at * period, u.node, Event::Write(i));
+            }
+        }
+        for &(v, back) in self.offline {
+            net.schedule(u64::from(self.offline_round) * period, v, Event::Leave);
+            net.schedule(u64::from(back) * period, v, Event::Return);
+        }
+    }
+
+    fn begin_round(&mut self) {
+        self.exchange.replicas.freeze();
+    }
+
+    #[inline]
+    fn turn(&mut self, net: &mut impl Net<Self::Msg, Event>, p: NodeId) {
+        self.exchange.turn(net, p);
+    }
+
+    #[inline]
+    fn receive(&mut self, net: &mut impl Net<Self::Msg, Event>, msg: Self::Msg, at: Incoming) {
+        self.exchange.receive(net, msg, at);
+    }
+
+    fn timer(&mut self, net: &mut impl Net<Self::Msg, Event>, node: NodeId, event: Event) {
+        match event {
+            Event::Write(i) => {
+                self.exchange.replicas.inject(&self.updates[i as usize]);
+            }
+            Event::Leave => net.set_up(node, false),
+            Event::Return => net.set_up(node, true),
+        }
+    }
+
+    fn end_round(&mut self, _net: &mut impl Net<Self::Msg, Event>, round: u32) {
+        collect(&mut self.exchange.replicas, self.n, self.keys, self.collection, u64::from(round));
+    }
+
+    fn sample(&mut self) {
+        self.series.record(&self.exchange.replicas, self.n, self.keys, &mut self.saw_certificate);
+    }
 }
 
 /// Probability that a key comes back to life, if a returning node meets a certificate whenever one still
