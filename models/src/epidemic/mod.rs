@@ -120,7 +120,11 @@ mod tests {
             serde_json::from_str(r#"{"stop": "counter", "feedback": false, "then_anti_entropy": "pull"}"#).unwrap();
         assert_eq!(r.then_anti_entropy, Some(Mode::Pull));
         let d: DeathParams = serde_json::from_str(r#"{"collection": {"kind": "global"}}"#).unwrap();
-        assert_eq!(d.collection, Collection::Global);
+        assert_eq!((d.collection, d.timing), (Collection::Global, Timing::Rounds));
+        let d: DeathParams = serde_json::from_str(r#"{"timing": {"kind": "poisson", "period": 5}}"#).unwrap();
+        assert_eq!(d.timing, Timing::Poisson { period: 5 });
+        let a: AggregationParams = serde_json::from_str(r#"{"cycles": 4, "timing": {"kind": "periodic"}}"#).unwrap();
+        assert_eq!(a.timing, Timing::Periodic { period: 10, jitter: 0.0 });
         assert!(serde_json::from_str::<RumorParams>(r#"{"mod": "push"}"#).is_err());
         assert!(
             serde_json::from_str::<AntiEntropyParams>(r#"{"timing": {"kind": "poisson", "jitter": 0.1}}"#).is_err()

@@ -61,6 +61,15 @@ pub(crate) enum Msg<S> {
     Reply(S),
 }
 
+impl<S> Msg<S> {
+    /// The entries or digest the message carries.
+    pub fn entries_mut(&mut self) -> &mut S {
+        match self {
+            Msg::Push(s) | Msg::Digest(s) | Msg::PushPull(s) | Msg::Reply(s) => s,
+        }
+    }
+}
+
 /// The anti-entropy exchange, for any representation of the replicas.
 ///
 /// Messages: push sends P's entries (1 message); pull sends P's digest and Q replies with the entries newer

@@ -323,6 +323,15 @@ impl Timing {
         }
     }
 
+    /// Memory an event-driven run needs beyond the protocol's state: about one queued timer per node and
+    /// the reverse-link table of a graph (`edges` stored edges); 0 in rounds.
+    pub fn estimated_bytes(&self, nodes: u64, edges: u64) -> u64 {
+        match self {
+            Timing::Rounds => 0,
+            _ => nodes.saturating_mul(32).saturating_add(edges.saturating_mul(8)),
+        }
+    }
+
     /// The timer distribution of the event-driven driver; `None` for synchronous rounds.
     fn clock(&self) -> Option<Clock> {
         match *self {
