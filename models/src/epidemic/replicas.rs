@@ -429,10 +429,17 @@ impl Replicas for Store {
     /// (slot, entry) pairs.
     type Snapshot = Vec<(u32, Entry)>;
 
+    // Out of line: they allocate anyway, and inlined they crowd the engine's own loop out of inlining.
+    #[inline(never)]
     fn snapshot(&self, view: View, node: NodeId) -> Self::Snapshot {
-        self.row_of(view, node).iter().enumerate().filter(|(_, e)| e.version > 0).map(|(s, e)| (s as u32, *e)).collect()
+        // Sized once: growing by doubling costs more than a second pass over a short row.
+        let row = self.row_of(view, node);
+        let mut out = Vec::with_capacity(row.iter().filter(|e| e.version > 0).count());
+        out.extend(row.iter().enumerate().filter(|(_, e)| e.version > 0).map(|(s, e)| (s as u32, *e)));
+        out
     }
 
+    #[inline(never)]
     fn newer(&self, view: View, node: NodeId, digest: &Self::Snapshot) -> Self::Snapshot {
         // A digest lists a node's held slots in ascending order; walk both in step.
         let mut theirs = digest.iter().peekable();
@@ -441,6 +448,9 @@ impl Replicas for Store {
             while theirs.next_if(|(t, _)| (*t as usize) < s).is_some() {}
             let known = theirs.peek().filter(|(t, _)| *t as usize == s).map_or(0, |(_, d)| d.version);
             if e.version > known {
+                if out.capacity() == 0 {
+                    out.reserve(self.slots - s); // at most the rest of the row; most replies are empty
+                }
                 out.push((s as u32, *e));
             }
         }
