@@ -4,9 +4,10 @@
 //! - event-driven rumor spreading (feedback, coin, k = 4), N = 10^6: under 2 s.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use models::epidemic::Mode;
 use models::epidemic::anti_entropy::{self, AntiEntropyParams};
 use models::epidemic::rumor::{self, RumorParams};
-use models::epidemic::{Mode, Timing};
+use models::gossip::Timing;
 use sim_core::network::{Latency, Network};
 use sim_core::topology::Topology;
 

@@ -1,15 +1,16 @@
 //! models: the dissemination protocols dissem simulates, each with its metrics and analytic formulas.
 //!
-//! Owns flooding (full, probabilistic, degree-dependent, GOSSIP1), the epidemic protocols (anti-entropy,
-//! rumor spreading, death certificates, gossip aggregation) with their analytic formulas as pure
-//! functions, the structured-overlay contract (`overlay`: identifiers, the root of a key, routes) and the
-//! overlays scenarios can name (`overlays`), Chord (finger tables, lookups, churn with stabilisation), and
-//! application-level multicast over overlay-built or explicit trees with its underlay costs (link stress,
-//! stretch, node stress, against IP multicast and unicast); and the protocol parameter types
-//! (serde-derivable so that scenario files can name them). Runs on top of sim-core's engine, rounds,
-//! topologies, underlays and random streams, and uses rayon only where results are collected in a fixed
-//! order. It must not depend on scenario files, JSON text, the file system, reports or plotting; it never
-//! prints.
+//! Owns flooding (full, probabilistic, degree-dependent, GOSSIP1), the gossip harness that runs a gossip
+//! protocol's one rule in synchronous rounds or event-driven (public, for protocols from other crates),
+//! the epidemic protocols on it (anti-entropy, rumor spreading, death certificates, gossip aggregation)
+//! with their analytic formulas as pure functions, the structured-overlay contract (`overlay`:
+//! identifiers, the root of a key, routes) and the overlays scenarios can name (`overlays`), Chord (finger
+//! tables, lookups, churn with stabilisation), and application-level multicast over overlay-built or
+//! explicit trees with its underlay costs (link stress, stretch, node stress, against IP multicast and
+//! unicast); and the protocol parameter types (serde-derivable so that scenario files can name them). Runs
+//! on top of sim-core's engine, rounds, topologies, underlays and random streams, and uses rayon only
+//! where results are collected in a fixed order. It must not depend on scenario files, JSON text, the file
+//! system, reports or plotting; it never prints.
 //!
 //! Module dependencies point one way: `overlay` ← `chord` ← `overlays` ← `alm` (and `overlay` ← `alm`):
 //! ALM knows overlays only through the `StructuredOverlay` trait and the `overlays` list.
@@ -18,6 +19,7 @@ pub mod alm;
 pub mod chord;
 pub mod epidemic;
 pub mod flooding;
+pub mod gossip;
 pub mod model;
 pub mod outcome;
 pub mod overlay;

@@ -136,6 +136,13 @@ pub fn averaging_factor() -> f64 {
     0.5 * (-0.5f64).exp()
 }
 
+/// The same factor per period when nodes take the initiative at exponential intervals (mean one period):
+/// a node then starts Poisson(1) exchanges and is contacted in Poisson(1) more, so by the same argument
+/// `E[2^{-(I + R)}] = e^{-1/2} e^{-1/2} = 1/e ≈ 0.368`.
+pub fn averaging_factor_poisson() -> f64 {
+    (-1f64).exp()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

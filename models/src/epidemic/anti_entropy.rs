@@ -17,9 +17,11 @@
 //! held by anyone (for a single update: the fraction of nodes without it). **Rounds to convergence**: the
 //! first round after which every node holds every update.
 //!
-//! With a single update the state is a bitset: two bits per node (now, and at the start of the round),
-//! N/4 bytes in all. With several it is a dense store of N × keys entries of 32 bytes (kept twice in
-//! synchronous rounds). Both go through the same exchange code (module `replicas`).
+//! The exchange is written once (module `replicas`) and run by the gossip harness ([`crate::gossip`]) in
+//! rounds or event-driven. With a single update the state is a bitset: two bits per node (now, and at the
+//! start of the round), N/4 bytes in all, and synchronous rounds take a word-at-a-time form of the same
+//! exchange (checked against it draw for draw by a test). With several updates it is a dense store of
+//! N × keys entries of 32 bytes (kept twice in synchronous rounds).
 //!
 //! Analytic predictions (single update written before round 1, synchronous rounds): the ignorant fraction
 //! per round from the recursions of [`super::analysis`] (the simulation follows the combined push-pull form;
@@ -29,17 +31,17 @@
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sim_core::engine::{Context, Limits, Protocol, Simulation};
+use sim_core::NodeId;
 use sim_core::network::Network;
-use sim_core::rng::{Lane, SimRng, stream};
+use sim_core::rng::{Lane, stream};
 use sim_core::topology::Topology;
-use sim_core::{NodeId, Time};
 
 use super::analysis::{Recursion, push_pull_rounds_estimate, push_rounds_estimate};
 use super::replicas::{
-    Bitset, ENTRY_BYTES, MAX_STORE_ENTRIES, Replicas, Store, Traffic, Update, UpdateSpec, View, resolve, sync_round,
+    Bitset, ENTRY_BYTES, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, UpdateSpec, resolve,
 };
-use super::{Clock, Link, Links, Mode, Timing, check_connected, check_node};
+use super::{Mode, check_connected, check_node};
+use crate::gossip::{End, Gossip, Harness, Incoming, Net, Round, Timing};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, ModelError, Outcome, join};
 
@@ -111,225 +113,104 @@ impl AntiEntropyParams {
 }
 
 /// How a spread went.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Spread {
-    /// Rounds run (event-driven: elapsed time / period, rounded up).
-    pub rounds: u32,
-    /// Round (event-driven: time / period) after which every node held every update.
-    pub converged: Option<f64>,
-    /// Event-driven: time of convergence.
-    pub converged_time: Option<Time>,
-    /// Ignorant fraction before round 1 and after every round (event-driven: at every multiple of the period).
+pub(crate) struct Spreading {
+    pub end: End,
+    /// Ignorant fraction before round 1 and after every round (event-driven: at every multiple of the
+    /// period, and at convergence).
     pub ignorant: Vec<f64>,
-    pub traffic: Traffic,
+    /// Entries carried.
+    pub entries: u64,
 }
 
-/// Where and how a spread runs.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Setting<'t> {
-    pub topology: &'t Topology,
-    pub mode: Mode,
-    pub timing: Timing,
-    pub network: Network,
-    pub seed: u64,
-    pub run: u64,
-    pub max_rounds: u32,
-}
-
-/// Spreads until every node holds every update or `max_rounds` pass. `missing` is the number of (node,
-/// update) pairs not held in `replicas` out of `total`; `updates` (sorted by `at`) are written on the way.
-pub(crate) fn spread<R: Replicas>(replicas: R, missing: u64, total: u64, updates: &[Update], at: &Setting) -> Spread {
-    match at.timing.clock() {
-        None => spread_rounds(replicas, missing, total, updates, at, &mut stream(at.seed, at.run, Lane::Protocol)),
-        Some(clock) => {
-            let period = at.timing.period();
-            let mut ae = EventAe {
-                links: Links::new(at.topology),
-                mode: at.mode,
-                clock,
-                period,
-                replicas,
-                updates,
-                missing,
-                total: total as f64,
-                entries: 0,
-                ignorant: Vec::new(),
-                converged: None,
-            };
-            let mut sim = Simulation::with_run(at.seed, at.run).network(at.network).timer_horizon(2 * period);
-            if let Topology::Graph(g) = at.topology {
-                sim = sim.graph(g);
-            }
-            let limits = Limits { max_time: Some(u64::from(at.max_rounds) * period), max_events: None };
-            sim.run(&mut ae, limits);
-            let end = ae.converged.unwrap_or(sim.now());
-            Spread {
-                rounds: end.div_ceil(period) as u32,
-                converged: ae.converged.map(|t| t as f64 / period as f64),
-                converged_time: ae.converged,
-                ignorant: ae.ignorant,
-                traffic: Traffic { messages: sim.counters_ref().sent, entries: ae.entries, failed: 0 },
-            }
-        }
+impl Spreading {
+    /// Round (event-driven: time / period) after which every node held every update.
+    pub fn converged(&self) -> Option<f64> {
+        self.end.done.then(|| self.end.in_rounds(self.end.time))
     }
 }
 
-fn spread_rounds<R: Replicas>(
-    mut cur: R,
-    mut missing: u64,
+/// Spreads until every node holds every update or the harness's round limit passes. `missing` of `total`
+/// (node, update) pairs are not held in `replicas`, counting unwritten updates as missing; `updates`
+/// (sorted by `at`) are written on the way.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn spread<R: Replicas>(
+    harness: &Harness<'_>,
+    mode: Mode,
+    replicas: R,
+    missing: u64,
     total: u64,
     updates: &[Update],
-    at: &Setting,
-    rng: &mut SimRng,
-) -> Spread {
-    let mut pending = updates.iter().peekable();
-    let mut write_until = |round: u64, cur: &mut R, missing: &mut u64| {
-        while let Some(u) = pending.next_if(|u| u.at <= round) {
-            *missing -= cur.inject(u);
-        }
-    };
-    write_until(0, &mut cur, &mut missing);
-    let mut ignorant = vec![missing as f64 / total as f64];
-    let mut traffic = Traffic::default();
-    let mut round = 0;
-    // Unwritten updates count as missing, so missing == 0 means all are written and held everywhere.
-    while missing > 0 && round < at.max_rounds {
-        round += 1;
-        missing -= sync_round(at.topology, at.mode, &mut cur, rng, at.network.loss, |_| true, &mut traffic);
-        write_until(u64::from(round), &mut cur, &mut missing);
-        ignorant.push(missing as f64 / total as f64);
-    }
-    Spread {
-        rounds: round,
-        converged: (missing == 0).then_some(f64::from(round)),
-        converged_time: None,
-        ignorant,
-        traffic,
-    }
+    seed: u64,
+    run: u64,
+) -> Spreading {
+    let mut s = Spread { exchange: Exchange::new(mode, replicas), updates, missing, total, ignorant: Vec::new() };
+    let end = harness.run(&mut s, seed, run);
+    Spreading { end, ignorant: s.ignorant, entries: s.exchange.entries }
 }
 
-enum Msg<S> {
-    /// Push: P's entries.
-    Push(S),
-    /// Pull request: P's digest.
-    Digest(S, Link),
-    /// Push-pull request: P's entries.
-    PushPull(S, Link),
-    /// Q's entries newer than the request's.
-    Reply(S),
-}
-
-#[derive(Clone, Copy)]
-enum Tick {
-    Exchange,
-    /// Index into the updates (u32 keeps queued events small).
-    Write(u32),
-    Sample,
-}
-
-struct EventAe<'a, R: Replicas> {
-    links: Links<'a>,
-    mode: Mode,
-    clock: Clock,
-    period: Time,
-    replicas: R,
-    updates: &'a [Update],
+/// Anti-entropy as a gossip protocol: the exchange, the writes of the updates, and the ignorant fraction
+/// once per round.
+struct Spread<'u, R> {
+    exchange: Exchange<R>,
+    /// Sorted by `at`; those at 0 are written at the start.
+    updates: &'u [Update],
+    /// (node, update) pairs not held at the start, out of `total`.
     missing: u64,
-    total: f64,
-    entries: u64,
+    total: u64,
     ignorant: Vec<f64>,
-    converged: Option<Time>,
 }
 
-impl<R: Replicas> EventAe<'_, R> {
-    fn gained(&mut self, ctx: &mut Context<'_, Msg<R::Snapshot>, Tick>, pairs: u64) {
-        self.missing -= pairs;
-        if self.missing == 0 && self.converged.is_none() {
-            self.converged = Some(ctx.now());
-            // The state every later sample would see.
-            self.ignorant.push(0.0);
-            ctx.stop();
-        }
-    }
-
-    fn reply(
-        &mut self,
-        ctx: &mut Context<'_, Msg<R::Snapshot>, Tick>,
-        q: NodeId,
-        p: NodeId,
-        link: Link,
-        digest: &R::Snapshot,
-    ) {
-        let reply = self.replicas.newer(View::Now, q, digest);
-        self.entries += u64::from(R::len(&reply));
-        Links::send(ctx, q, p, self.links.back(link), Msg::Reply(reply));
+impl<R> Spread<'_, R> {
+    fn missing(&self) -> u64 {
+        self.missing - self.exchange.gained
     }
 }
 
-impl<R: Replicas> Protocol for EventAe<'_, R> {
+impl<R: Replicas> Gossip for Spread<'_, R> {
     type Msg = Msg<R::Snapshot>;
-    type Timer = Tick;
+    /// Index into the updates (u32 keeps queued events small).
+    type Timer = u32;
 
-    fn start(&mut self, ctx: &mut Context<'_, Self::Msg, Tick>) {
-        let mut gained = 0;
+    fn start(&mut self, net: &mut impl Net<Self::Msg, u32>) {
         for (i, u) in (0..).zip(self.updates) {
             if u.at == 0 {
-                gained += self.replicas.inject(u);
+                self.exchange.gained += self.exchange.replicas.inject(u);
             } else {
-                ctx.set_timer(u.node, u.at, Tick::Write(i));
-            }
-        }
-        self.ignorant.push((self.missing - gained) as f64 / self.total);
-        ctx.set_timer(0, self.period, Tick::Sample);
-        for v in 0..self.links.topology.node_count() {
-            let first = self.clock.first(ctx.rng());
-            ctx.set_timer(v, first, Tick::Exchange);
-        }
-        self.gained(ctx, gained);
-    }
-
-    fn on_message(&mut self, ctx: &mut Context<'_, Self::Msg, Tick>, from: NodeId, to: NodeId, msg: Self::Msg) {
-        match msg {
-            Msg::Push(s) | Msg::Reply(s) => {
-                let g = self.replicas.merge(to, &s);
-                self.gained(ctx, g);
-            }
-            Msg::Digest(d, link) => self.reply(ctx, to, from, link, &d),
-            Msg::PushPull(s, link) => {
-                let g = self.replicas.merge(to, &s);
-                self.reply(ctx, to, from, link, &s);
-                self.gained(ctx, g);
+                net.schedule(u.at, u.node, i);
             }
         }
     }
 
-    fn on_timer(&mut self, ctx: &mut Context<'_, Self::Msg, Tick>, p: NodeId, tick: Tick) {
-        match tick {
-            Tick::Exchange => {
-                if let Some((q, link)) = self.links.pick(p, ctx.rng()) {
-                    let mine = self.replicas.snapshot(View::Now, p);
-                    let msg = match self.mode {
-                        Mode::Push => Msg::Push(mine),
-                        Mode::Pull => Msg::Digest(mine, link),
-                        Mode::PushPull => Msg::PushPull(mine, link),
-                    };
-                    if let Msg::Push(s) | Msg::PushPull(s, _) = &msg {
-                        self.entries += u64::from(R::len(s));
-                    }
-                    Links::send(ctx, p, q, link, msg);
-                }
-                let gap = self.clock.gap(ctx.rng());
-                ctx.set_timer(p, gap, Tick::Exchange);
-            }
-            Tick::Write(i) => {
-                let g = self.replicas.inject(&self.updates[i as usize]);
-                self.gained(ctx, g);
-            }
-            Tick::Sample => {
-                self.ignorant.push(self.missing as f64 / self.total);
-                ctx.set_timer(0, self.period, Tick::Sample);
-            }
-        }
+    fn begin_round(&mut self) {
+        self.exchange.replicas.freeze();
+    }
+
+    #[inline]
+    fn turn(&mut self, net: &mut impl Net<Self::Msg, u32>, p: NodeId) {
+        self.exchange.turn(net, p);
+    }
+
+    #[inline]
+    fn receive(&mut self, net: &mut impl Net<Self::Msg, u32>, msg: Self::Msg, at: Incoming) {
+        self.exchange.receive(net, msg, at);
+    }
+
+    fn timer(&mut self, _net: &mut impl Net<Self::Msg, u32>, _node: NodeId, i: u32) {
+        self.exchange.gained += self.exchange.replicas.inject(&self.updates[i as usize]);
+    }
+
+    fn sample(&mut self) {
+        self.ignorant.push(self.missing() as f64 / self.total as f64);
+    }
+
+    // Unwritten updates count as missing, so missing == 0 means all are written and held everywhere.
+    #[inline]
+    fn done(&self) -> bool {
+        self.missing() == 0
+    }
+
+    fn round(&mut self, round: &mut Round<'_, Self::Msg, u32>) {
+        Exchange::round(self, round, |s| &mut s.exchange);
     }
 }
 
@@ -339,33 +220,26 @@ pub fn run(params: &AntiEntropyParams, topology: &Topology, network: Network, se
     let n = topology.node_count();
     let (updates, slots) = resolve(&params.updates, n, &mut stream(seed, run, Lane::Placement));
     let total = u64::from(n) * updates.len() as u64;
-    let at = Setting {
-        topology,
-        mode: params.mode,
-        timing: params.timing,
-        network,
-        seed,
-        run,
-        max_rounds: params.max_rounds,
-    };
-    // One update: one bit per node; several: the general store. Same exchange code either way.
+    let harness = Harness::new(topology, network, params.timing, params.max_rounds);
+    // One update: one bit per node; several: the general store. Same exchange rule either way.
     let s = if updates.len() == 1 {
-        spread(Bitset::new(n), total, total, &updates, &at)
+        spread(&harness, params.mode, Bitset::new(n), total, total, &updates, seed, run)
     } else {
-        spread(Store::new(n, slots, &updates), total, total, &updates, &at)
+        spread(&harness, params.mode, Store::new(n, slots, &updates), total, total, &updates, seed, run)
     };
 
     let mut out = Outcome::default();
     let nf = f64::from(n);
-    out.metric("rounds_to_convergence", s.converged.unwrap_or(f64::NAN))
-        .metric("converged", f64::from(u8::from(s.converged.is_some())))
-        .metric("rounds", f64::from(s.rounds))
-        .metric("messages", s.traffic.messages as f64)
-        .metric("messages_per_node", s.traffic.messages as f64 / nf)
-        .metric("state_bytes", (s.traffic.entries * ENTRY_BYTES) as f64)
+    let messages = s.end.traffic.sent as f64;
+    out.metric("rounds_to_convergence", s.converged().unwrap_or(f64::NAN))
+        .metric("converged", f64::from(u8::from(s.end.done)))
+        .metric("rounds", f64::from(s.end.rounds()))
+        .metric("messages", messages)
+        .metric("messages_per_node", messages / nf)
+        .metric("state_bytes", (s.entries * ENTRY_BYTES) as f64)
         .metric("final_ignorant_fraction", *s.ignorant.last().expect("sampled at start"));
     if params.timing != Timing::Rounds {
-        out.metric("convergence_time", s.converged_time.map_or(f64::NAN, |t| t as f64));
+        out.metric("convergence_time", if s.end.done { s.end.time as f64 } else { f64::NAN });
     }
     out.series("ignorant_fraction", s.ignorant);
 
@@ -376,7 +250,7 @@ pub fn run(params: &AntiEntropyParams, topology: &Topology, network: Network, se
             "messages",
             "messages",
             "N · rounds · (1 for push, 2 for pull and push-pull)",
-            nf * f64::from(s.rounds) * f64::from(per_exchange),
+            nf * f64::from(s.end.rounds()) * f64::from(per_exchange),
             Check::Exact,
         );
     }

@@ -1,14 +1,15 @@
 //! Deleting values: death certificates spread by anti-entropy, and what happens when they are collected.
 //!
-//! Scenario (synchronous rounds, anti-entropy in `mode` every round):
+//! Scenario (anti-entropy in `mode` every round; event-driven, "round r" is time r × period):
 //!
 //! 1. `keys` values are written before round 1, each at a random node, and spread.
 //! 2. After round `offline_round`, a random `offline_fraction` of the nodes disconnects, keeping its copies
 //!    (dormant copies). Each comes back after a uniform `1..=outage` further rounds. Offline nodes neither
 //!    initiate nor answer; a contact to one fails (counted in `failed_contacts`).
 //! 3. Each key is deleted after a round drawn uniformly from `delete_round..=delete_round + delete_spread`, at a
-//!    random online node. The deletion is an update of its own, a **death certificate** (a newer version of the key with no value, stamped with the round of
-//!    the deletion), and anti-entropy spreads it like any update, overriding older copies.
+//!    random online node. The deletion is an update of its own, a **death certificate** (a newer version of
+//!    the key with no value, stamped with the round of the deletion), and anti-entropy spreads it like any
+//!    update, overriding older copies.
 //! 4. Certificates are collected by `collection`: `never`; `lifetime` — every node drops a certificate
 //!    `rounds` rounds after its stamp (Demers et al.'s time-to-live; nodes keep time while offline); or `global`
 //!    — dropped everywhere as soon as every node, offline ones included, holds it (an idealised global
@@ -23,16 +24,26 @@
 //! certificates held over all nodes after each round.
 //!
 //! With `never` and `global` no value can come back (exact): a certificate outlives every copy of its value.
+//!
+//! The protocol is anti-entropy's exchange (module `replicas`) plus the writes, departures and returns as
+//! harness timers and collection at the end of every round. Event-driven, collection runs at every
+//! multiple of the period, offline nodes keep their timers but skip their turns, and a message to an
+//! offline node fails when it arrives. Messages in flight may still carry what a sweep removed: collection
+//! covers them too (an arriving entry that collection has removed everywhere is dropped), since otherwise
+//! every sweep would be undone by the certificates in flight and storage never freed. In rounds nothing is
+//! in flight across a sweep, so this never applies.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sim_core::NodeId;
 use sim_core::bitset::BitSet;
 use sim_core::network::Network;
 use sim_core::rng::{Lane, below, shuffle_step, stream};
 use sim_core::topology::Topology;
 
-use super::replicas::{ENTRY_BYTES, Entry, MAX_STORE_ENTRIES, Replicas, Store, Traffic, Update, sync_round};
+use super::replicas::{ENTRY_BYTES, Entry, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update};
 use super::{Mode, check_connected};
+use crate::gossip::{Gossip, Harness, Incoming, Net, Timing};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, ModelError, Outcome, check_probability, join};
 
@@ -54,12 +65,14 @@ impl Default for Collection {
     }
 }
 
-/// Parameters of the death-certificate scenario (rounds are synchronous anti-entropy rounds).
+/// Parameters of the death-certificate scenario (rounds are anti-entropy rounds; event-driven, periods).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeathParams {
     #[serde(default)]
     pub mode: Mode,
+    #[serde(default)]
+    pub timing: Timing,
     /// Number of values written (before round 1, at random nodes) and later deleted.
     #[serde(default = "default_keys")]
     pub keys: u32,
@@ -111,6 +124,7 @@ impl Default for DeathParams {
     fn default() -> Self {
         DeathParams {
             mode: Mode::PushPull,
+            timing: Timing::Rounds,
             keys: default_keys(),
             offline_fraction: default_offline_fraction(),
             offline_round: default_offline_round(),
@@ -127,6 +141,7 @@ impl DeathParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
     pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
         let err = |field: &str, msg: String| Err(ModelError::new(join(prefix, field), msg));
+        self.timing.validate(&join(prefix, "timing"))?;
         check_probability(join(prefix, "offline_fraction"), self.offline_fraction)?;
         if self.offline_fraction >= 1.0 {
             return err("offline_fraction", "some node must stay online to delete".into());
@@ -192,24 +207,21 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
         });
     }
 
-    let mut cur = Store::new(n, keys as usize, &updates);
-    for u in updates.iter().filter(|u| u.at == 0) {
-        cur.inject(u);
-    }
-    // (node, key) pairs whose node has held the key's certificate.
-    let mut saw_certificate = BitSet::new(n * keys);
-    let mut rng = stream(seed, run, Lane::Protocol);
-    let mut traffic = Traffic::default();
-    let mut series = Series::default();
-    series.record(&cur, n, keys, &mut saw_certificate);
-    for r in 1..=params.rounds {
-        sync_round(topology, params.mode, &mut cur, &mut rng, network.loss, |v| online(v, r), &mut traffic);
-        for u in updates.iter().filter(|u| u.at == u64::from(r)) {
-            cur.inject(u);
-        }
-        collect(&mut cur, n, keys, params.collection, u64::from(r));
-        series.record(&cur, n, keys, &mut saw_certificate);
-    }
+    let offline: Vec<(NodeId, u32)> = order[..offline_count as usize].iter().map(|&v| (v, back[v as usize])).collect();
+    let mut d = Deletion {
+        exchange: Exchange::new(params.mode, Store::new(n, keys as usize, &updates)),
+        updates: &updates,
+        offline: &offline,
+        offline_round: params.offline_round,
+        n,
+        keys,
+        collector: Collector { collection: params.collection, swept: 0, collected: vec![0; keys as usize] },
+        saw_certificate: BitSet::new(n * keys),
+        series: Series::default(),
+    };
+    let ended = Harness::new(topology, network, params.timing, params.rounds).run(&mut d, seed, run);
+    let Deletion { exchange, series, .. } = d;
+    let cur = &exchange.replicas;
 
     let mut out = Outcome::default();
     let end = params.rounds as usize;
@@ -230,9 +242,9 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
         .metric("certificate_peak_bytes", series.certificates.iter().copied().fold(0.0, f64::max) * ENTRY_BYTES as f64)
         .metric("certificate_entry_rounds", series.certificates.iter().sum())
         .metric("certificates_end", series.certificates[end])
-        .metric("messages", traffic.messages as f64)
-        .metric("state_bytes", (traffic.entries * ENTRY_BYTES) as f64)
-        .metric("failed_contacts", traffic.failed as f64)
+        .metric("messages", ended.traffic.sent as f64)
+        .metric("state_bytes", (exchange.entries * ENTRY_BYTES) as f64)
+        .metric("failed_contacts", ended.traffic.failed as f64)
         .metric("offline_nodes", f64::from(offline_count));
     out.series("certificates", series.certificates)
         .series("value_copies", series.value_copies)
@@ -258,6 +270,89 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
     out
 }
 
+/// The scenario as a gossip protocol: anti-entropy over a store, with the writes and deletions, the
+/// offline nodes leaving and returning, certificate collection and the counts after every round.
+struct Deletion<'a> {
+    exchange: Exchange<Store>,
+    /// The writes (at 0) and deletions (at their round).
+    updates: &'a [Update],
+    /// The offline nodes and the round after which each returns.
+    offline: &'a [(NodeId, u32)],
+    offline_round: u32,
+    n: u32,
+    keys: u32,
+    collector: Collector,
+    /// (node, key) pairs whose node has held the key's certificate.
+    saw_certificate: BitSet,
+    series: Series,
+}
+
+/// What happens at a node at a given round.
+#[derive(Clone, Copy)]
+enum Event {
+    /// Update `i` is written.
+    Write(u32),
+    Leave,
+    Return,
+}
+
+impl Gossip for Deletion<'_> {
+    type Msg = Msg<<Store as Replicas>::Snapshot>;
+    type Timer = Event;
+
+    /// Writes before round 1; deletions, departures and returns after their rounds (event-driven: at the
+    /// end of those periods).
+    fn start(&mut self, net: &mut impl Net<Self::Msg, Event>) {
+        let period = net.period();
+        for (i, u) in (0..).zip(self.updates) {
+            if u.at == 0 {
+                self.exchange.replicas.inject(u);
+            } else {
+                net.schedule(u.at * period, u.node, Event::Write(i));
+            }
+        }
+        for &(v, back) in self.offline {
+            net.schedule(u64::from(self.offline_round) * period, v, Event::Leave);
+            net.schedule(u64::from(back) * period, v, Event::Return);
+        }
+    }
+
+    fn begin_round(&mut self) {
+        self.exchange.replicas.freeze();
+    }
+
+    #[inline]
+    fn turn(&mut self, net: &mut impl Net<Self::Msg, Event>, p: NodeId) {
+        self.exchange.turn(net, p);
+    }
+
+    /// What collection removed since the message left is dropped from it. (In rounds nothing is in flight
+    /// across a sweep, so nothing ever is.)
+    #[inline]
+    fn receive(&mut self, net: &mut impl Net<Self::Msg, Event>, mut msg: Self::Msg, at: Incoming) {
+        msg.entries_mut().retain(|(slot, e)| !self.collector.obsolete(*slot as usize, e));
+        self.exchange.receive(net, msg, at);
+    }
+
+    fn timer(&mut self, net: &mut impl Net<Self::Msg, Event>, node: NodeId, event: Event) {
+        match event {
+            Event::Write(i) => {
+                self.exchange.replicas.inject(&self.updates[i as usize]);
+            }
+            Event::Leave => net.set_up(node, false),
+            Event::Return => net.set_up(node, true),
+        }
+    }
+
+    fn end_round(&mut self, _net: &mut impl Net<Self::Msg, Event>, round: u32) {
+        self.collector.sweep(&mut self.exchange.replicas, self.n, u64::from(round));
+    }
+
+    fn sample(&mut self) {
+        self.series.record(&self.exchange.replicas, self.n, self.keys, &mut self.saw_certificate);
+    }
+}
+
 /// Probability that a key comes back to life, if a returning node meets a certificate whenever one still
 /// exists: node v takes part again from round back_v + 1 with back_v uniform on offline_round + 1..=offline_round
 /// + outage, and the certificates of a key deleted after round d are gone from round d + L + 1 on.
@@ -270,31 +365,61 @@ fn resurrection_estimate(p: &DeathParams, offline: u32, lifetime: u32) -> f64 {
     sum / deletions.count() as f64
 }
 
-/// Drops the certificates that `collection` lets go after round `r`.
-fn collect(store: &mut Store, n: u32, keys: u32, collection: Collection, r: u64) {
-    match collection {
-        Collection::Never => {}
-        Collection::Lifetime { rounds } => {
-            for v in 0..n {
-                for e in store.row_mut(v).iter_mut() {
-                    if e.value.is_none() && e.version > 0 && r >= e.stamp + u64::from(rounds) {
-                        *e = Entry::default();
+/// Certificate collection: what `collection` has let go, and when it last looked.
+struct Collector {
+    collection: Collection,
+    /// The round of the last sweep.
+    swept: u64,
+    /// Global: per key, the version whose certificate was collected (0: none).
+    collected: Vec<u32>,
+}
+
+impl Collector {
+    /// Drops the certificates that `collection` lets go after round `r`.
+    fn sweep(&mut self, store: &mut Store, n: u32, r: u64) {
+        self.swept = r;
+        match self.collection {
+            Collection::Never => {}
+            Collection::Lifetime { .. } => {
+                for v in 0..n {
+                    for (slot, e) in store.row_mut(v).iter_mut().enumerate() {
+                        if self.obsolete(slot, e) {
+                            *e = Entry::default();
+                        }
+                    }
+                }
+            }
+            Collection::Global => {
+                for (k, collected) in self.collected.iter_mut().enumerate() {
+                    let mut version = 0;
+                    let everywhere = (0..n).all(|v| {
+                        let e = store.row(v)[k];
+                        version = e.version;
+                        e.version > 0 && e.value.is_none()
+                    });
+                    if everywhere {
+                        *collected = version;
+                        for v in 0..n {
+                            store.row_mut(v)[k] = Entry::default();
+                        }
                     }
                 }
             }
         }
-        Collection::Global => {
-            for k in 0..keys as usize {
-                let everywhere = (0..n).all(|v| {
-                    let e = store.row(v)[k];
-                    e.version > 0 && e.value.is_none()
-                });
-                if everywhere {
-                    for v in 0..n {
-                        store.row_mut(v)[k] = Entry::default();
-                    }
-                }
+    }
+
+    /// Whether collection has removed `e` (of key `slot`) everywhere: a certificate past its lifetime, or
+    /// a version of a key at or below its collected certificate. Such an entry arriving in a message sent
+    /// before the sweep (event-driven) is dropped too: collection covers messages in flight, or certificates
+    /// would come back from them forever.
+    #[inline]
+    fn obsolete(&self, slot: usize, e: &Entry) -> bool {
+        match self.collection {
+            Collection::Never => false,
+            Collection::Lifetime { rounds } => {
+                e.value.is_none() && e.version > 0 && self.swept >= e.stamp + u64::from(rounds)
             }
+            Collection::Global => e.version <= self.collected[slot],
         }
     }
 }
@@ -353,15 +478,16 @@ impl Model for DeathCertificates {
         crate::epidemic::death::run(&b.params, &b.env.topology, b.env.network, seed, run)
     }
 
-    /// Per-node stores of keys, versions and certificates.
-    fn estimated_bytes(&self, _: &DeathParams, size: &Size) -> u64 {
-        size.nodes.saturating_mul(64)
+    /// Per-node stores of keys, versions and certificates, and the event queue and links when event-driven.
+    fn estimated_bytes(&self, params: &DeathParams, size: &Size) -> u64 {
+        size.nodes.saturating_mul(64).saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sim_core::network::Latency;
     use sim_core::stats::Summary;
 
     fn params(collection: Collection) -> DeathParams {
@@ -436,6 +562,56 @@ mod tests {
         assert!((s.mean - e).abs() <= s.half_width() + 0.1, "{s:?} vs {e}");
     }
 
+    fn event_driven(collection: Collection, timing: Timing) -> DeathParams {
+        DeathParams { collection, timing, ..DeathParams::default() }
+    }
+
+    /// Event-driven (latency 1..10, periodic and exponential timers, 8 runs each), `never` and `global`
+    /// still resurrect nothing in any run — exactly, as in rounds: collection also drops what messages in
+    /// flight carry of a collected key — and global collection frees every certificate once all nodes
+    /// are back, while `never` keeps one per node and key.
+    #[test]
+    fn event_driven_never_and_global_resurrect_nothing() {
+        let t = Topology::complete(300).unwrap();
+        let net = Network { latency: Latency::Uniform { min: 1, max: 10 }, loss: 0.0 };
+        for timing in [Timing::Periodic { period: 10, jitter: 0.5 }, Timing::Poisson { period: 10 }] {
+            for c in [Collection::Never, Collection::Global] {
+                for r in 0..8 {
+                    let out = run(&event_driven(c, timing), &t, net, 5, r);
+                    assert_eq!(out.get("resurrected_values"), Some(0.0), "{c:?} {timing:?}");
+                    assert_eq!(out.get("resurrected_copies"), Some(0.0));
+                    let end = if c == Collection::Never { 3000.0 } else { 0.0 };
+                    assert_eq!(out.get("certificates_end"), Some(end));
+                    assert!(out.get("failed_contacts").unwrap() > 0.0, "offline nodes miss messages");
+                }
+            }
+        }
+    }
+
+    /// The rounds test above, event-driven (period 10, jitter 0.3, latency 1..5): the mean resurrected
+    /// fraction over 12 runs decreases with the lifetime, near 1 for a lifetime shorter than any outage and
+    /// 0 when certificates outlive every outage.
+    #[test]
+    fn event_driven_shorter_lifetimes_resurrect_more() {
+        let t = Topology::complete(300).unwrap();
+        let net = Network { latency: Latency::Uniform { min: 1, max: 5 }, loss: 0.0 };
+        let timing = Timing::Periodic { period: 10, jitter: 0.3 };
+        let mean = |rounds: u32| {
+            let xs: Vec<f64> = (0..12)
+                .map(|r| {
+                    run(&event_driven(Collection::Lifetime { rounds }, timing), &t, net, 3, r)
+                        .get("resurrected_fraction")
+                        .unwrap()
+                })
+                .collect();
+            Summary::of(&xs).mean
+        };
+        let fractions: Vec<f64> = [2, 15, 30, 80].into_iter().map(mean).collect();
+        assert!(fractions.windows(2).all(|w| w[0] >= w[1]), "{fractions:?}");
+        assert!(fractions[0] > 0.9, "{fractions:?}");
+        assert_eq!(fractions[3], 0.0);
+    }
+
     #[test]
     fn validation() {
         let t = Topology::complete(10).unwrap();
@@ -443,6 +619,8 @@ mod tests {
         assert_eq!(bad.validate("m", &t).unwrap_err().field, "m.rounds");
         let bad = DeathParams { offline_fraction: 1.0, ..DeathParams::default() };
         assert_eq!(bad.validate("m", &t).unwrap_err().field, "m.offline_fraction");
+        let bad = DeathParams { timing: Timing::Poisson { period: 0 }, ..DeathParams::default() };
+        assert_eq!(bad.validate("", &t).unwrap_err().field, "timing.period");
         assert!(DeathParams::default().validate("m", &t).is_ok());
     }
 }

@@ -3,15 +3,18 @@
 //!
 //! Two representations of the same thing: [`Bitset`] for the common single-update case (one bit per node),
 //! and [`Store`] for the general one (per node a key → (value, version) map, stored densely as one row of
-//! entry slots per node). Both implement [`Replicas`], so the exchange logic exists once.
+//! entry slots per node). Both implement [`Replicas`], so the exchange rule ([`Exchange`]) exists once;
+//! [`Bitset`] adds a word-at-a-time form of the synchronous round ([`Replicas::fast_round`]), checked
+//! against the rule by `bitset_and_store_agree_on_one_update`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
-use sim_core::rng::{SimRng, chance};
+use sim_core::rng::SimRng;
 use sim_core::topology::Topology;
 
 use super::Mode;
+use crate::gossip::{Gossip, Incoming, Net, Round, View, Wire};
 
 /// Bytes one entry occupies in a message: key (8) + value (8) + version (8).
 pub const ENTRY_BYTES: u64 = 24;
@@ -19,16 +22,9 @@ pub const ENTRY_BYTES: u64 = 24;
 /// Bound on nodes × keys of a [`Store`] (32 bytes per entry, kept twice in synchronous rounds: 1 GiB).
 pub(crate) const MAX_STORE_ENTRIES: u64 = 1 << 24;
 
-/// Which state reads see: the current one, or the one frozen at the start of a synchronous round.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum View {
-    Now = 0,
-    RoundStart = 1,
-}
-
 /// The state of all replicas. Writes always go to the current state; synchronous rounds read the state
 /// [`Replicas::freeze`] kept at the start of the round.
-pub(crate) trait Replicas {
+pub(crate) trait Replicas: Sized {
     /// A node's entries, or a subset of them, as one message carries them; doubles as a digest.
     type Snapshot;
 
@@ -46,58 +42,97 @@ pub(crate) trait Replicas {
     /// Writes update `u` at its node; returns the (node, update) pairs this adds.
     fn inject(&mut self, u: &Update) -> u64;
 
-    /// The exchanges of one synchronous round, after [`Replicas::freeze`] (see [`sync_round`]). The provided
-    /// body works for any representation; [`Bitset`] replaces it with a word-at-a-time form of the same
-    /// steps and draws (the tests check that both give identical results).
-    #[inline(always)]
-    fn exchanges<const PUSH: bool, const PULL: bool>(
-        &mut self,
-        topology: &Topology,
-        rng: &mut SimRng,
-        loss: f64,
-        online: impl Fn(NodeId) -> bool,
-        traffic: &mut Traffic,
-    ) -> u64
-    where
-        Self: Sized,
-    {
-        // Counters in locals, so that they stay in registers.
-        let mut t = *traffic;
-        let mut gained = 0;
-        let lost = |rng: &mut SimRng| loss > 0.0 && chance(rng, loss);
-        for p in 0..topology.node_count() {
-            if !online(p) {
-                continue;
-            }
-            let Some(q) = topology.random_neighbor(p, rng) else {
-                continue;
-            };
-            t.messages += 1;
-            let mine = self.snapshot(View::RoundStart, p);
-            if PUSH {
-                t.entries += u64::from(Self::len(&mine));
-            }
-            if !online(q) {
-                t.failed += 1;
-                continue;
-            }
-            if lost(rng) {
-                continue;
-            }
-            if PUSH {
-                gained += self.merge(q, &mine);
-            }
-            if PULL {
-                let reply = self.newer(View::RoundStart, q, &mine);
-                t.messages += 1;
-                t.entries += u64::from(Self::len(&reply));
-                if !lost(rng) {
-                    gained += self.merge(p, &reply);
-                }
+    /// Runs the turns of one synchronous round of `ex` in a faster form of exactly the generic steps and
+    /// draws, if this representation has one; returns false to leave the round to [`Round::turns`].
+    fn fast_round<M, T>(_ex: &mut Exchange<Self>, _round: &mut Round<'_, M, T>) -> bool {
+        false
+    }
+}
+
+/// The anti-entropy messages between the initiator P and its peer Q.
+pub(crate) enum Msg<S> {
+    /// Push: P's entries.
+    Push(S),
+    /// Pull request: P's digest.
+    Digest(S),
+    /// Push-pull request: P's entries.
+    PushPull(S),
+    /// Q's entries newer than the request's.
+    Reply(S),
+}
+
+impl<S> Msg<S> {
+    /// The entries or digest the message carries.
+    pub fn entries_mut(&mut self) -> &mut S {
+        match self {
+            Msg::Push(s) | Msg::Digest(s) | Msg::PushPull(s) | Msg::Reply(s) => s,
+        }
+    }
+}
+
+/// The anti-entropy exchange, for any representation of the replicas.
+///
+/// Messages: push sends P's entries (1 message); pull sends P's digest and Q replies with the entries newer
+/// than it (2); push-pull sends P's entries, Q merges them and replies with its newer ones (2). Digests carry
+/// no entries. Reads see [`Net::view`]: in synchronous rounds the state at the end of the previous round
+/// (frozen by the models' [`Gossip::begin_round`]), event-driven the current one.
+pub(crate) struct Exchange<R> {
+    pub mode: Mode,
+    pub replicas: R,
+    /// Entries carried (× [`ENTRY_BYTES`] = state bytes).
+    pub entries: u64,
+    /// (node, update) pairs gained by merges, plus those the model adds by writes.
+    pub gained: u64,
+}
+
+impl<R: Replicas> Exchange<R> {
+    pub fn new(mode: Mode, replicas: R) -> Self {
+        Exchange { mode, replicas, entries: 0, gained: 0 }
+    }
+
+    /// P's turn: a peer, and its entries or digest.
+    #[inline]
+    pub fn turn<T>(&mut self, net: &mut impl Net<Msg<R::Snapshot>, T>, p: NodeId) {
+        let Some(q) = net.peer(p) else {
+            return;
+        };
+        let mine = self.replicas.snapshot(net.view(), p);
+        let msg = match self.mode {
+            Mode::Push => Msg::Push(mine),
+            Mode::Pull => Msg::Digest(mine),
+            Mode::PushPull => Msg::PushPull(mine),
+        };
+        if let Msg::Push(s) | Msg::PushPull(s) = &msg {
+            self.entries += u64::from(R::len(s));
+        }
+        net.send(p, q, msg);
+    }
+
+    #[inline]
+    pub fn receive<T>(&mut self, net: &mut impl Net<Msg<R::Snapshot>, T>, msg: Msg<R::Snapshot>, at: Incoming) {
+        match msg {
+            Msg::Push(s) | Msg::Reply(s) => self.gained += self.replicas.merge(at.to, &s),
+            Msg::Digest(d) => self.answer(net, at, &d),
+            Msg::PushPull(s) => {
+                self.gained += self.replicas.merge(at.to, &s);
+                self.answer(net, at, &s);
             }
         }
-        *traffic = t;
-        gained
+    }
+
+    /// Q replies to P's request with its entries newer than P's.
+    fn answer<T>(&mut self, net: &mut impl Net<Msg<R::Snapshot>, T>, at: Incoming, digest: &R::Snapshot) {
+        let reply = self.replicas.newer(net.view(), at.to, digest);
+        self.entries += u64::from(R::len(&reply));
+        net.reply(at, Msg::Reply(reply));
+    }
+
+    /// One synchronous round of a model `g` built on this exchange: the representation's faster form when
+    /// it has one, the generic turns otherwise.
+    pub fn round<G: Gossip>(g: &mut G, round: &mut Round<'_, G::Msg, G::Timer>, exchange: fn(&mut G) -> &mut Self) {
+        if !R::fast_round(exchange(g), round) {
+            round.turns(g);
+        }
     }
 }
 
@@ -176,8 +211,9 @@ pub(crate) fn resolve(specs: &[UpdateSpec], nodes: u32, rng: &mut SimRng) -> (Ve
     (updates, keys.len())
 }
 
-/// One bit per node: whether it holds the single update, now and at the start of the round. The two words
-/// of a node sit side by side, so that an exchange with a random peer touches one cache line.
+/// One bit per node, now and at the start of the round: as replicas, whether the node holds the single
+/// update (rumor spreading also keeps its spreading nodes in one). The two words of a node sit side by
+/// side, so that an exchange with a random peer touches one cache line.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Bitset {
     /// `[now, round start]` per 64 nodes.
@@ -202,6 +238,12 @@ impl Bitset {
         let was_clear = *w & bit == 0;
         *w |= bit;
         was_clear
+    }
+
+    /// Clears bit `i` now.
+    #[inline]
+    pub fn clear(&mut self, i: NodeId) {
+        self.words[(i / 64) as usize][0] &= !(1u64 << (i % 64));
     }
 }
 
@@ -243,65 +285,93 @@ impl Replicas for Bitset {
         u64::from(self.set(u.node))
     }
 
-    /// The provided loop, 64 initiators at a time: their round-start bits come from one word, and what
-    /// they pull is gathered in a register and stored once. Gains are counted at the end by popcount.
-    fn exchanges<const PUSH: bool, const PULL: bool>(
-        &mut self,
-        topology: &Topology,
-        rng: &mut SimRng,
-        loss: f64,
-        online: impl Fn(NodeId) -> bool,
-        traffic: &mut Traffic,
-    ) -> u64 {
-        let count = |words: &[[u64; 2]], view: View| -> u64 {
-            words.iter().map(|w| u64::from(w[view as usize].count_ones())).sum()
+    /// The generic round of [`Exchange`], 64 initiators at a time: their round-start bits come from one
+    /// word, and what they pull is gathered in a register and stored once. Gains are counted at the end by
+    /// popcount. Needs turns in index order; one loop per mode and for churn, so that the hot loop carries
+    /// no tests it does not need.
+    fn fast_round<M, T>(ex: &mut Exchange<Self>, round: &mut Round<'_, M, T>) -> bool {
+        if !round.in_index_order() {
+            return false;
+        }
+        let words = &mut ex.replicas.words;
+        let before = count_ones(words, View::RoundStart);
+        ex.entries += match (ex.mode, round.all_up()) {
+            (Mode::Push, true) => word_round::<true, false, false, M, T>(words, round),
+            (Mode::Pull, true) => word_round::<false, true, false, M, T>(words, round),
+            (Mode::PushPull, true) => word_round::<true, true, false, M, T>(words, round),
+            (Mode::Push, false) => word_round::<true, false, true, M, T>(words, round),
+            (Mode::Pull, false) => word_round::<false, true, true, M, T>(words, round),
+            (Mode::PushPull, false) => word_round::<true, true, true, M, T>(words, round),
         };
-        let before = count(&self.words, View::RoundStart);
-        let mut t = *traffic;
-        let lost = |rng: &mut SimRng| loss > 0.0 && chance(rng, loss);
-        let n = topology.node_count();
-        for wi in 0..self.words.len() {
-            let start = self.words[wi][1];
-            let mut pulled = 0u64;
-            let first = wi as u32 * 64;
-            for b in 0..(n - first).min(64) {
-                let p = first + b;
-                if !online(p) {
-                    continue;
-                }
-                let Some(q) = topology.random_neighbor(p, rng) else {
-                    continue;
-                };
-                t.messages += 1;
-                let mine = start >> b & 1;
-                if PUSH {
-                    t.entries += mine;
-                }
-                if !online(q) {
-                    t.failed += 1;
-                    continue;
-                }
-                if lost(rng) {
-                    continue;
-                }
-                let peer_words = &mut self.words[(q / 64) as usize];
-                if PUSH {
-                    peer_words[0] |= mine << (q % 64);
-                }
-                if PULL {
-                    let reply = peer_words[1] >> (q % 64) & 1 & !mine;
-                    t.messages += 1;
-                    t.entries += reply;
-                    if !lost(rng) {
-                        pulled |= reply << b;
-                    }
+        ex.gained += count_ones(words, View::Now) - before;
+        true
+    }
+}
+
+fn count_ones(words: &[[u64; 2]], view: View) -> u64 {
+    words.iter().map(|w| u64::from(w[view as usize].count_ones())).sum()
+}
+
+/// [`Bitset::fast_round`] for one mode; returns the entries carried. On the complete graph the loop runs
+/// on a local copy of the topology, so that the compiler sees its kind and samples peers without testing it.
+#[inline(always)]
+fn word_round<const PUSH: bool, const PULL: bool, const CHURN: bool, M, T>(
+    words: &mut [[u64; 2]],
+    round: &mut Round<'_, M, T>,
+) -> u64 {
+    let (topology, rng, wire) = round.split();
+    match *topology {
+        Topology::Complete { nodes } => {
+            let complete = Topology::Complete { nodes };
+            word_loop::<PUSH, PULL, CHURN>(words, &complete, rng, wire)
+        }
+        Topology::Graph(_) => word_loop::<PUSH, PULL, CHURN>(words, topology, rng, wire),
+    }
+}
+
+#[inline(always)]
+fn word_loop<const PUSH: bool, const PULL: bool, const CHURN: bool>(
+    words: &mut [[u64; 2]],
+    topology: &Topology,
+    rng: &mut SimRng,
+    mut wire: Wire<'_>,
+) -> u64 {
+    let n = topology.node_count();
+    let mut entries = 0;
+    for wi in 0..words.len() {
+        let start = words[wi][1];
+        let mut pulled = 0u64;
+        let first = wi as u32 * 64;
+        for b in 0..(n - first).min(64) {
+            let p = first + b;
+            if CHURN && !wire.is_up(p) {
+                continue;
+            }
+            let Some(q) = topology.random_neighbor(p, rng) else {
+                continue;
+            };
+            let mine = start >> b & 1;
+            if PUSH {
+                entries += mine;
+            }
+            if !wire.transmit::<CHURN>(q) {
+                continue;
+            }
+            let peer_words = &mut words[(q / 64) as usize];
+            if PUSH {
+                peer_words[0] |= mine << (q % 64);
+            }
+            if PULL {
+                let reply = peer_words[1] >> (q % 64) & 1 & !mine;
+                entries += reply;
+                if wire.transmit::<CHURN>(p) {
+                    pulled |= reply << b;
                 }
             }
-            self.words[wi][0] |= pulled;
         }
-        *traffic = t;
-        count(&self.words, View::Now) - before
+        words[wi][0] |= pulled;
     }
+    entries
 }
 
 /// Per node, one entry slot per key.
@@ -359,10 +429,17 @@ impl Replicas for Store {
     /// (slot, entry) pairs.
     type Snapshot = Vec<(u32, Entry)>;
 
+    // Out of line: they allocate anyway, and inlined they crowd the engine's own loop out of inlining.
+    #[inline(never)]
     fn snapshot(&self, view: View, node: NodeId) -> Self::Snapshot {
-        self.row_of(view, node).iter().enumerate().filter(|(_, e)| e.version > 0).map(|(s, e)| (s as u32, *e)).collect()
+        // Sized once: growing by doubling costs more than a second pass over a short row.
+        let row = self.row_of(view, node);
+        let mut out = Vec::with_capacity(row.iter().filter(|e| e.version > 0).count());
+        out.extend(row.iter().enumerate().filter(|(_, e)| e.version > 0).map(|(s, e)| (s as u32, *e)));
+        out
     }
 
+    #[inline(never)]
     fn newer(&self, view: View, node: NodeId, digest: &Self::Snapshot) -> Self::Snapshot {
         // A digest lists a node's held slots in ascending order; walk both in step.
         let mut theirs = digest.iter().peekable();
@@ -371,6 +448,9 @@ impl Replicas for Store {
             while theirs.next_if(|(t, _)| (*t as usize) < s).is_some() {}
             let known = theirs.peek().filter(|(t, _)| *t as usize == s).map_or(0, |(_, d)| d.version);
             if e.version > known {
+                if out.capacity() == 0 {
+                    out.reserve(self.slots - s); // at most the rest of the row; most replies are empty
+                }
                 out.push((s as u32, *e));
             }
         }
@@ -394,45 +474,13 @@ impl Replicas for Store {
     }
 }
 
-/// Messages and entries sent.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Traffic {
-    pub messages: u64,
-    /// Entries carried (× [`ENTRY_BYTES`] = state bytes).
-    pub entries: u64,
-    /// Exchanges that found their peer offline.
-    pub failed: u64,
-}
-
-/// One synchronous anti-entropy round: every online node P picks a peer Q and exchanges with it. Reads see
-/// the state at the end of the previous round, writes go to the current state. Each message is lost with
-/// probability `loss`. Returns the (node, update) pairs gained.
-///
-/// Messages: push sends P's entries (1 message); pull sends P's digest and Q replies with the entries newer
-/// than it (2); push-pull sends P's entries and Q replies with its newer ones (2). Digests carry no entries.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn sync_round<R: Replicas>(
-    topology: &Topology,
-    mode: Mode,
-    state: &mut R,
-    rng: &mut SimRng,
-    loss: f64,
-    online: impl Fn(NodeId) -> bool,
-    traffic: &mut Traffic,
-) -> u64 {
-    state.freeze();
-    // One loop per mode, so that the hot loop carries no mode tests.
-    match mode {
-        Mode::Push => state.exchanges::<true, false>(topology, rng, loss, online, traffic),
-        Mode::Pull => state.exchanges::<false, true>(topology, rng, loss, online, traffic),
-        Mode::PushPull => state.exchanges::<true, true>(topology, rng, loss, online, traffic),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gossip::{Harness, Timing, Traffic};
+    use sim_core::network::Network;
     use sim_core::rng::{Lane, stream};
+    use sim_core::topology::Topology;
 
     fn spec(key: u64, node: u32, at: u64) -> UpdateSpec {
         UpdateSpec { key, node: Some(node), at, value: None }
@@ -470,22 +518,73 @@ mod tests {
         assert_eq!(versions, vec![3, 2]);
     }
 
+    /// The exchange alone: nodes for which `down` holds are down throughout; samples (gained, entries).
+    /// `fast`: the round must take the representation's fast form.
+    struct Bare<R> {
+        exchange: Exchange<R>,
+        down: fn(NodeId) -> bool,
+        fast: bool,
+        samples: Vec<(u64, u64)>,
+    }
+
+    impl<R: Replicas> Bare<R> {
+        fn new(mode: Mode, replicas: R, down: fn(NodeId) -> bool, fast: bool) -> Self {
+            Bare { exchange: Exchange::new(mode, replicas), down, fast, samples: Vec::new() }
+        }
+    }
+
+    impl<R: Replicas> Gossip for Bare<R> {
+        type Msg = Msg<R::Snapshot>;
+        type Timer = ();
+
+        fn start(&mut self, net: &mut impl Net<Self::Msg, ()>) {
+            for v in (0..net.nodes()).filter(|&v| (self.down)(v)) {
+                net.set_up(v, false);
+            }
+        }
+
+        fn begin_round(&mut self) {
+            self.exchange.replicas.freeze();
+        }
+
+        fn turn(&mut self, net: &mut impl Net<Self::Msg, ()>, p: NodeId) {
+            self.exchange.turn(net, p);
+        }
+
+        fn receive(&mut self, net: &mut impl Net<Self::Msg, ()>, msg: Self::Msg, at: Incoming) {
+            self.exchange.receive(net, msg, at);
+        }
+
+        fn sample(&mut self) {
+            self.samples.push((self.exchange.gained, self.exchange.entries));
+        }
+
+        fn round(&mut self, round: &mut Round<'_, Self::Msg, ()>) {
+            if self.fast {
+                assert!(R::fast_round(&mut self.exchange, round), "the fast form declined");
+            } else {
+                round.turns(self);
+            }
+        }
+    }
+
     #[test]
     fn push_pull_round_leaves_both_sides_equal() {
-        // Two nodes: one push-pull exchange makes the stores identical.
+        // Two nodes: one push-pull round makes the stores identical.
         let t = Topology::complete(2).unwrap();
         let mut rng = stream(1, 0, Lane::Placement);
         let (u, slots) = resolve(&[spec(0, 0, 0), spec(1, 1, 0)], 2, &mut rng);
-        let mut cur = Store::new(2, slots, &u);
+        let mut store = Store::new(2, slots, &u);
         for x in &u {
-            cur.inject(x);
+            store.inject(x);
         }
-        let mut traffic = Traffic::default();
-        let gained = sync_round(&t, Mode::PushPull, &mut cur, &mut rng, 0.0, |_| true, &mut traffic);
-        assert_eq!(gained, 2);
-        assert_eq!(cur.row(0), cur.row(1));
+        let mut bare = Bare::new(Mode::PushPull, store, |_| false, false);
+        let end = Harness::new(&t, Network::default(), Timing::Rounds, 1).run(&mut bare, 1, 0);
+        let store = &bare.exchange.replicas;
+        assert_eq!(store.row(0), store.row(1));
         // Node 0 sends 1 entry, gets 1 back; node 1 then sends 1 and gets 1 back (from the previous state).
-        assert_eq!(traffic, Traffic { messages: 4, entries: 4, failed: 0 });
+        assert_eq!(bare.samples, vec![(0, 0), (2, 4)]);
+        assert_eq!(end.traffic, Traffic { sent: 4, lost: 0, failed: 0 });
     }
 
     #[test]
@@ -499,26 +598,29 @@ mod tests {
         assert_eq!(b.words, vec![[0; 2], [0; 2], [2, 2]]);
     }
 
-    /// The bitset and the store are two representations of one update: on the same draws, the same rounds
-    /// give the same gains and traffic, in every mode, with loss and offline nodes.
+    /// The bitset and the store are two representations of one update, and the bitset's word-at-a-time
+    /// round is a faster form of the generic one: on the same draws, the same rounds give the same gains
+    /// and traffic, in every mode, with loss, with and without nodes that are down.
     #[test]
     fn bitset_and_store_agree_on_one_update() {
         let t = Topology::complete(300).unwrap();
         let (u, slots) = resolve(&[spec(5, 17, 0)], 300, &mut stream(1, 0, Lane::Placement));
-        for mode in [Mode::Push, Mode::Pull, Mode::PushPull] {
-            let mut bits = Bitset::new(300);
-            let mut store = Store::new(300, slots, &u);
-            assert_eq!(bits.inject(&u[0]), store.inject(&u[0]));
-            let (mut rb, mut rs) = (stream(2, 0, Lane::Protocol), stream(2, 0, Lane::Protocol));
-            let (mut tb, mut ts) = (Traffic::default(), Traffic::default());
-            for _ in 0..12 {
-                let online = |v: u32| v % 7 != 5;
-                let gb = sync_round(&t, mode, &mut bits, &mut rb, 0.1, online, &mut tb);
-                let gs = sync_round(&t, mode, &mut store, &mut rs, 0.1, online, &mut ts);
-                assert_eq!(gb, gs, "{mode:?}");
-            }
-            assert_eq!(tb, ts);
-            assert!((0..300).all(|v| bits.get(View::Now, v) == (store.row(v)[0].version == 1)));
+        let harness = Harness::new(&t, Network { loss: 0.1, ..Network::default() }, Timing::Rounds, 12);
+        let downs: [fn(NodeId) -> bool; 2] = [|_| false, |v| v % 7 == 5];
+        for (mode, down) in [Mode::Push, Mode::Pull, Mode::PushPull].into_iter().flat_map(|m| downs.map(|d| (m, d))) {
+            let mut fast = Bare::new(mode, Bitset::new(300), down, true);
+            let mut bits = Bare::new(mode, Bitset::new(300), down, false);
+            let mut store = Bare::new(mode, Store::new(300, slots, &u), down, false);
+            assert_eq!(fast.exchange.replicas.inject(&u[0]), store.exchange.replicas.inject(&u[0]));
+            bits.exchange.replicas.inject(&u[0]);
+            let ends = [harness.run(&mut fast, 2, 0), harness.run(&mut bits, 2, 0), harness.run(&mut store, 2, 0)];
+            assert!(ends.iter().all(|e| *e == ends[0]), "{mode:?}: {ends:?}");
+            assert!(ends[0].traffic.lost > 0 && (ends[0].traffic.failed > 0) == down(5));
+            assert_eq!(fast.samples, store.samples, "{mode:?}");
+            assert_eq!(bits.samples, store.samples, "{mode:?}");
+            assert_eq!(fast.exchange.replicas, bits.exchange.replicas);
+            let held = |v| store.exchange.replicas.row(v)[0].version == 1;
+            assert!((0..300).all(|v| fast.exchange.replicas.get(View::Now, v) == held(v)));
         }
     }
 }

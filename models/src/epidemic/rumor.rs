@@ -21,6 +21,11 @@
 //! `ds/dt = -s i`, `di/dt = s i - p_stop (1 - s) i`; see [`super::analysis::solve_residual`]), and every push
 //! variant satisfies `s ≈ e^{-m}` for its traffic `m` (Demers et al.).
 //!
+//! The rule is written once, as a gossip protocol ([`crate::gossip`]): a turn pushes the rumor (a spreading
+//! node) or asks for it (any other, in pull and push-pull); a rumor informs or draws a NACK; a request is
+//! answered by a spreading node; a counted contact may end the spreading. In push mode only spreading nodes
+//! take turns (the harness's awake turns, in the order they were informed).
+//!
 //! Synchronous rounds: who spreads is fixed at the start of the round (a node informed in round r starts
 //! spreading in round r+1; one that loses interest in round r still answers requests until the round ends),
 //! while contacts happen one after another, so "already knew" means knew at the moment of the contact
@@ -45,16 +50,16 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::bitset::BitSet;
-use sim_core::engine::{Context, Limits, Protocol, Simulation};
 use sim_core::network::{Latency, Network};
-use sim_core::rng::{Lane, SimRng, chance, derive_seed, stream};
+use sim_core::rng::{SimRng, chance, derive_seed};
 use sim_core::topology::Topology;
 use sim_core::{NodeId, Time};
 
 use super::analysis::{push_residual_of_traffic, solve_residual};
-use super::anti_entropy::{Setting, spread};
-use super::replicas::{Bitset, ENTRY_BYTES};
-use super::{Clock, Link, Links, Mode, Timing, check_node};
+use super::anti_entropy::spread;
+use super::replicas::{Bitset, ENTRY_BYTES, Replicas};
+use super::{Mode, check_node};
+use crate::gossip::{Gossip, Harness, Incoming, Net, Timing, Turns, View};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, ModelError, Outcome, join};
 
@@ -154,63 +159,100 @@ impl RumorParams {
     }
 }
 
-/// Node states and counts shared by both timing models. A node is susceptible until `informed`, infective
-/// while `active`, removed after. BitSet rather than bytes: the event-driven run touches a random node's state
+/// Rumor spreading as a gossip protocol. A node is susceptible until `informed`, infective while
+/// `spreading`, removed after. Bits rather than bytes: the event-driven run touches a random node's state
 /// per event, and N/4 bytes stay in cache where N bytes do not.
-struct Nodes {
-    informed: BitSet,
-    /// Infective (synchronous rounds: at the start of the round).
-    active: BitSet,
-    /// Synchronous rounds: infectives that lost interest in this round, removed when it ends.
-    leaving: BitSet,
-    /// Counted contacts per node (counter rule only).
-    count: Vec<u8>,
+struct Spreading {
+    n: u32,
+    source: NodeId,
+    mode: Mode,
+    feedback: bool,
     stop: StopRule,
     k: u32,
-    feedback: bool,
+    informed: BitSet,
+    /// Now, and at the start of the synchronous round (who spreads in a round is fixed when it begins).
+    spreading: Bitset,
+    spreading_count: u64,
+    /// Counted contacts per node (counter rule only).
+    count: Vec<u8>,
     informed_count: u64,
     /// Sum and maximum of the times at which nodes other than the source were informed.
     t_sum: f64,
     t_last: f64,
+    /// Time at which the last infective lost interest.
+    last_removal: Time,
     rumors: u64,
+    /// Rumors that left their sender and have not arrived yet.
+    rumors_in_flight: u64,
     requests: u64,
     nacks: u64,
+    susceptible: Vec<f64>,
+    infective: Vec<f64>,
 }
 
-impl Nodes {
-    fn new(n: u32, source: NodeId, p: &RumorParams) -> Self {
-        let (mut informed, mut active) = (BitSet::new(n), BitSet::new(n));
-        informed.set(source);
-        active.set(source);
-        Nodes {
-            informed,
-            active,
-            leaving: BitSet::new(n),
-            count: if p.stop == StopRule::Counter { vec![0; n as usize] } else { Vec::new() },
+/// What rumor spreading sends: the rumor, a pull request, or the feedback that the rumor was known.
+#[derive(Clone, Copy)]
+enum Msg {
+    Rumor,
+    Request,
+    Nack,
+}
+
+impl Spreading {
+    fn new(n: u32, p: &RumorParams) -> Self {
+        let (mut informed, mut spreading) = (BitSet::new(n), Bitset::new(n));
+        informed.set(p.source);
+        spreading.set(p.source);
+        Spreading {
+            n,
+            source: p.source,
+            mode: p.mode,
+            feedback: p.feedback,
             stop: p.stop,
             k: p.k,
-            feedback: p.feedback,
+            informed,
+            spreading,
+            spreading_count: 1,
+            count: if p.stop == StopRule::Counter { vec![0; n as usize] } else { Vec::new() },
             informed_count: 1,
             t_sum: 0.0,
             t_last: 0.0,
+            last_removal: 0,
             rumors: 0,
+            rumors_in_flight: 0,
             requests: 0,
             nacks: 0,
+            susceptible: Vec::new(),
+            infective: Vec::new(),
         }
     }
 
-    /// Informs a susceptible node at time `t`; returns whether it was susceptible.
-    fn infect(&mut self, b: NodeId, t: f64) -> bool {
-        if !self.informed.set(b) {
-            return false;
-        }
-        self.informed_count += 1;
-        self.t_sum += t;
-        self.t_last = self.t_last.max(t);
-        true
+    /// The fraction of nodes never informed.
+    fn susceptible(&self) -> f64 {
+        (u64::from(self.n) - self.informed_count) as f64 / f64::from(self.n)
     }
 
-    /// One counted contact of infective `a`: whether it loses interest now.
+    /// Accounts for a rumor infective `a` just sent; `left` says whether it left (was not lost).
+    #[inline(always)]
+    fn sent_rumor(&mut self, net: &mut impl Net<Msg, ()>, a: NodeId, left: bool) {
+        self.rumors += 1;
+        self.rumors_in_flight += u64::from(left);
+        if !self.feedback {
+            self.counted_contact(net, a);
+        }
+    }
+
+    /// One counted contact of infective `a`: it may lose interest.
+    #[inline(always)]
+    fn counted_contact(&mut self, net: &mut impl Net<Msg, ()>, a: NodeId) {
+        if self.spreading.get(View::Now, a) && self.loses_interest(a, net.rng()) {
+            self.spreading.clear(a);
+            self.spreading_count -= 1;
+            self.last_removal = net.now();
+            net.sleep(a);
+        }
+    }
+
     fn loses_interest(&mut self, a: NodeId, rng: &mut SimRng) -> bool {
         match self.stop {
             StopRule::Coin => chance(rng, 1.0 / f64::from(self.k)),
@@ -222,270 +264,83 @@ impl Nodes {
         }
     }
 
-    fn susceptible(&self, n: u32) -> f64 {
-        (u64::from(n) - self.informed_count) as f64 / f64::from(n)
+    /// Informs a susceptible node at time `t`; returns whether it was susceptible.
+    fn infect(&mut self, b: NodeId, t: Time) -> bool {
+        if !self.informed.set(b) {
+            return false;
+        }
+        self.informed_count += 1;
+        self.t_sum += t as f64;
+        self.t_last = self.t_last.max(t as f64);
+        true
     }
 }
 
-/// How the rumor phase went, in rounds.
-struct Phase {
-    nodes: Nodes,
-    rounds: f64,
-    finished: bool,
-    susceptible: Vec<f64>,
-    infective: Vec<f64>,
-    messages: u64,
-}
+impl Gossip for Spreading {
+    type Msg = Msg;
+    type Timer = ();
 
-fn rumor_rounds(p: &RumorParams, topology: &Topology, loss: f64, rng: &mut SimRng) -> Phase {
-    let n = topology.node_count();
-    let mut nodes = Nodes::new(n, p.source, p);
-    let mut active = vec![p.source];
-    let mut fresh = Vec::new();
-    let mut susceptible = vec![nodes.susceptible(n)];
-    let mut infective = vec![1.0 / f64::from(n)];
-    let lost = |rng: &mut SimRng| loss > 0.0 && chance(rng, loss);
-    let mut round = 0;
-    // A contact from infective `a` to `b` in round r, as the module docs define it.
-    let contact = |nodes: &mut Nodes, fresh: &mut Vec<NodeId>, a: NodeId, b: NodeId, r: u32, rng: &mut SimRng| {
-        nodes.rumors += 1;
-        let counted = if lost(rng) {
-            !nodes.feedback
-        } else {
-            let knew = !nodes.infect(b, f64::from(r));
-            if !knew {
-                fresh.push(b);
-            }
-            if nodes.feedback {
-                knew && {
-                    nodes.nacks += 1;
-                    !lost(rng)
-                }
-            } else {
-                true
-            }
+    /// Push: only infectives take the initiative. Pull and push-pull: every node does.
+    fn turns(&self) -> Turns {
+        if self.mode == Mode::Push { Turns::Awake } else { Turns::All }
+    }
+
+    fn start(&mut self, net: &mut impl Net<Msg, ()>) {
+        net.wake(self.source);
+    }
+
+    fn begin_round(&mut self) {
+        self.spreading.freeze();
+    }
+
+    /// A spreading node pushes the rumor (push, push-pull); any other asks for it (pull, push-pull).
+    #[inline(always)]
+    fn turn(&mut self, net: &mut impl Net<Msg, ()>, a: NodeId) {
+        // Push: only spreading nodes take turns (Turns::Awake).
+        let spreading = self.mode == Mode::Push || self.spreading.get(net.view(), a);
+        let Some(b) = net.peer(a) else {
+            return;
         };
-        if counted && !nodes.leaving.get(a) && nodes.loses_interest(a, rng) {
-            nodes.leaving.set(a);
-        }
-    };
-    while !active.is_empty() && round < p.max_rounds {
-        round += 1;
-        if p.mode == Mode::Push {
-            for &a in &active {
-                if let Some(b) = topology.random_neighbor(a, rng) {
-                    contact(&mut nodes, &mut fresh, a, b, round, rng);
-                }
-            }
+        if self.mode.pushes() && spreading {
+            let left = net.send(a, b, Msg::Rumor);
+            self.sent_rumor(net, a, left);
         } else {
-            for a in 0..n {
-                let Some(b) = topology.random_neighbor(a, rng) else {
-                    continue;
-                };
-                if p.mode == Mode::PushPull && nodes.active.get(a) {
-                    contact(&mut nodes, &mut fresh, a, b, round, rng);
-                } else {
-                    nodes.requests += 1;
-                    if nodes.active.get(b) && !lost(rng) {
-                        contact(&mut nodes, &mut fresh, b, a, round, rng);
-                    }
+            self.requests += 1;
+            net.send(a, b, Msg::Request);
+        }
+    }
+
+    #[inline(always)]
+    fn receive(&mut self, net: &mut impl Net<Msg, ()>, msg: Msg, at: Incoming) {
+        match msg {
+            Msg::Rumor => {
+                self.rumors_in_flight -= 1;
+                if self.infect(at.to, net.now()) {
+                    self.spreading.set(at.to);
+                    self.spreading_count += 1;
+                    net.wake(at.to);
+                } else if self.feedback {
+                    self.nacks += 1;
+                    net.reply(at, Msg::Nack);
                 }
             }
-        }
-        active.retain(|&a| {
-            let leaving = nodes.leaving.get(a);
-            if leaving {
-                nodes.leaving.clear(a);
-                nodes.active.clear(a);
+            Msg::Request => {
+                if self.spreading.get(net.view(), at.to) {
+                    let left = net.reply(at, Msg::Rumor);
+                    self.sent_rumor(net, at.to, left);
+                }
             }
-            !leaving
-        });
-        for &b in &fresh {
-            nodes.active.set(b);
+            Msg::Nack => self.counted_contact(net, at.to),
         }
-        active.append(&mut fresh);
-        susceptible.push(nodes.susceptible(n));
-        infective.push(active.len() as f64 / f64::from(n));
-    }
-    let messages = nodes.rumors + nodes.requests + nodes.nacks;
-    Phase { nodes, rounds: f64::from(round), finished: active.is_empty(), susceptible, infective, messages }
-}
-
-#[derive(Clone, Copy)]
-enum Msg {
-    Rumor(Link),
-    Request(Link),
-    Nack,
-}
-
-#[derive(Clone, Copy)]
-enum Tick {
-    Contact,
-    Sample,
-}
-
-struct EventRumor<'a> {
-    links: Links<'a>,
-    mode: Mode,
-    clock: Clock,
-    period: Time,
-    source: NodeId,
-    nodes: Nodes,
-    active: u64,
-    rumors_in_flight: u64,
-    last_removal: Time,
-    susceptible: Vec<f64>,
-    infective: Vec<f64>,
-}
-
-type Ctx<'c> = Context<'c, Msg, Tick>;
-
-impl EventRumor<'_> {
-    fn n(&self) -> u32 {
-        self.links.topology.node_count()
     }
 
     fn sample(&mut self) {
-        self.susceptible.push(self.nodes.susceptible(self.n()));
-        self.infective.push(self.active as f64 / f64::from(self.n()));
+        self.susceptible.push(self.susceptible());
+        self.infective.push(self.spreading_count as f64 / f64::from(self.n));
     }
 
-    fn send_rumor(&mut self, ctx: &mut Ctx<'_>, a: NodeId, b: NodeId, link: Link) {
-        self.nodes.rumors += 1;
-        let dropped = ctx.counters().dropped;
-        Links::send(ctx, a, b, link, Msg::Rumor(link));
-        if ctx.counters().dropped == dropped {
-            self.rumors_in_flight += 1;
-        }
-        if !self.nodes.feedback {
-            self.counted_contact(ctx, a);
-        }
-    }
-
-    fn counted_contact(&mut self, ctx: &mut Ctx<'_>, a: NodeId) {
-        if self.nodes.active.get(a) && self.nodes.loses_interest(a, ctx.rng()) {
-            self.nodes.active.clear(a);
-            self.active -= 1;
-            self.last_removal = ctx.now();
-        }
-    }
-
-    fn tick_later(&self, ctx: &mut Ctx<'_>, v: NodeId) {
-        let gap = self.clock.gap(ctx.rng());
-        ctx.set_timer(v, gap, Tick::Contact);
-    }
-
-    fn done(&self, ctx: &mut Ctx<'_>) {
-        if self.active == 0 && self.rumors_in_flight == 0 {
-            ctx.stop();
-        }
-    }
-}
-
-impl Protocol for EventRumor<'_> {
-    type Msg = Msg;
-    type Timer = Tick;
-
-    fn start(&mut self, ctx: &mut Ctx<'_>) {
-        self.sample();
-        ctx.set_timer(0, self.period, Tick::Sample);
-        if self.mode == Mode::Push {
-            let first = self.clock.first(ctx.rng());
-            ctx.set_timer(self.source, first, Tick::Contact);
-        } else {
-            for v in 0..self.n() {
-                let first = self.clock.first(ctx.rng());
-                ctx.set_timer(v, first, Tick::Contact);
-            }
-        }
-    }
-
-    fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeId, to: NodeId, msg: Msg) {
-        match msg {
-            Msg::Rumor(link) => {
-                self.rumors_in_flight -= 1;
-                if self.nodes.infect(to, ctx.now() as f64) {
-                    self.nodes.active.set(to);
-                    self.active += 1;
-                    if self.mode == Mode::Push {
-                        self.tick_later(ctx, to);
-                    }
-                } else if self.nodes.feedback {
-                    self.nodes.nacks += 1;
-                    Links::send(ctx, to, from, self.links.back(link), Msg::Nack);
-                }
-            }
-            Msg::Request(link) => {
-                if self.nodes.active.get(to) {
-                    self.send_rumor(ctx, to, from, self.links.back(link));
-                }
-            }
-            Msg::Nack => self.counted_contact(ctx, to),
-        }
-        self.done(ctx);
-    }
-
-    fn on_timer(&mut self, ctx: &mut Ctx<'_>, a: NodeId, tick: Tick) {
-        match tick {
-            Tick::Sample => {
-                self.sample();
-                ctx.set_timer(0, self.period, Tick::Sample);
-            }
-            Tick::Contact => {
-                let spreading = self.nodes.active.get(a);
-                if self.mode == Mode::Push && !spreading {
-                    return; // lost interest since this timer was set
-                }
-                if let Some((b, link)) = self.links.pick(a, ctx.rng()) {
-                    if self.mode.pushes() && spreading {
-                        self.send_rumor(ctx, a, b, link);
-                    } else {
-                        self.nodes.requests += 1;
-                        Links::send(ctx, a, b, link, Msg::Request(link));
-                    }
-                }
-                if self.mode != Mode::Push || self.nodes.active.get(a) {
-                    self.tick_later(ctx, a);
-                }
-                self.done(ctx);
-            }
-        }
-    }
-}
-
-fn rumor_events(p: &RumorParams, topology: &Topology, network: Network, clock: Clock, seed: u64, run: u64) -> Phase {
-    let period = p.timing.period();
-    let mut r = EventRumor {
-        links: Links::new(topology),
-        mode: p.mode,
-        clock,
-        period,
-        source: p.source,
-        nodes: Nodes::new(topology.node_count(), p.source, p),
-        active: 1,
-        rumors_in_flight: 0,
-        last_removal: 0,
-        susceptible: Vec::new(),
-        infective: Vec::new(),
-    };
-    let mut sim = Simulation::with_run(seed, run).network(network).timer_horizon(2 * p.timing.period());
-    if let Topology::Graph(g) = topology {
-        sim = sim.graph(g);
-    }
-    sim.run(&mut r, Limits { max_time: Some(u64::from(p.max_rounds) * period), max_events: None });
-    let finished = r.active == 0;
-    // The state every later sample would see.
-    r.sample();
-    let to_rounds = |t: f64| t / period as f64;
-    r.nodes.t_sum = to_rounds(r.nodes.t_sum);
-    r.nodes.t_last = to_rounds(r.nodes.t_last);
-    Phase {
-        rounds: to_rounds(if finished { r.last_removal } else { sim.now() } as f64),
-        finished,
-        susceptible: r.susceptible,
-        infective: r.infective,
-        messages: sim.counters_ref().sent,
-        nodes: r.nodes,
+    fn done(&self) -> bool {
+        self.spreading_count == 0 && self.rumors_in_flight == 0
     }
 }
 
@@ -494,49 +349,43 @@ fn rumor_events(p: &RumorParams, topology: &Topology, network: Network, clock: C
 pub fn run(params: &RumorParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
     let n = topology.node_count();
     let nf = f64::from(n);
-    let phase = match params.timing.clock() {
-        None => rumor_rounds(params, topology, network.loss, &mut stream(seed, run, Lane::Protocol)),
-        Some(clock) => rumor_events(params, topology, network, clock, seed, run),
-    };
-    let nodes = &phase.nodes;
-    let s = nodes.susceptible(n);
-    let m = nodes.rumors as f64 / nf;
-    let others = nodes.informed_count - 1;
+    let harness = Harness::new(topology, network, params.timing, params.max_rounds);
+    let mut r = Spreading::new(n, params);
+    let end = harness.run(&mut r, seed, run);
+    let died_out = r.spreading_count == 0;
+    let rounds = end.in_rounds(if died_out { r.last_removal } else { end.time });
+    let s = r.susceptible();
+    let m = r.rumors as f64 / nf;
+    let others = r.informed_count - 1;
+    let period = end.period as f64;
     let mut out = Outcome::default();
     out.metric("residual", s)
-        .metric("residual_nodes", nf - nodes.informed_count as f64)
+        .metric("residual_nodes", nf - r.informed_count as f64)
         .metric("traffic", m)
-        .metric("t_ave", if others > 0 { nodes.t_sum / others as f64 } else { f64::NAN })
-        .metric("t_last", nodes.t_last)
-        .metric("rounds", phase.rounds)
-        .metric("died_out", f64::from(u8::from(phase.finished)))
-        .metric("messages", phase.messages as f64)
-        .metric("requests", nodes.requests as f64)
-        .metric("feedback_messages", nodes.nacks as f64);
-    out.series("susceptible_fraction", phase.susceptible).series("infective_fraction", phase.infective);
+        .metric("t_ave", if others > 0 { r.t_sum / period / others as f64 } else { f64::NAN })
+        .metric("t_last", r.t_last / period)
+        .metric("rounds", rounds)
+        .metric("died_out", f64::from(u8::from(died_out)))
+        .metric("messages", end.traffic.sent as f64)
+        .metric("requests", r.requests as f64)
+        .metric("feedback_messages", r.nacks as f64);
+    out.series("susceptible_fraction", std::mem::take(&mut r.susceptible))
+        .series("infective_fraction", std::mem::take(&mut r.infective));
 
     if let Some(ae_mode) = params.then_anti_entropy {
         let mut have = Bitset::new(n);
-        for v in (0..n).filter(|&v| nodes.informed.get(v)) {
+        for v in (0..n).filter(|&v| r.informed.get(v)) {
             have.set(v);
         }
-        let setting = Setting {
-            topology,
-            mode: ae_mode,
-            timing: params.timing,
-            network,
-            // A stream of its own, so that the phases do not replay each other's draws.
-            seed: derive_seed(seed, &[AE_PHASE]),
-            run,
-            max_rounds: params.max_rounds,
-        };
-        let missing = u64::from(n) - nodes.informed_count;
-        let ae = spread(have, missing, u64::from(n), &[], &setting);
-        out.metric("ae_rounds", ae.converged.unwrap_or(f64::NAN))
-            .metric("ae_messages", ae.traffic.messages as f64)
-            .metric("ae_state_bytes", (ae.traffic.entries * ENTRY_BYTES) as f64)
-            .metric("total_rounds", phase.rounds + ae.converged.unwrap_or(f64::NAN))
-            .metric("total_messages", (phase.messages + ae.traffic.messages) as f64);
+        let missing = u64::from(n) - r.informed_count;
+        // A stream of its own, so that the phases do not replay each other's draws.
+        let ae = spread(&harness, ae_mode, have, missing, u64::from(n), &[], derive_seed(seed, &[AE_PHASE]), run);
+        let ae_rounds = ae.converged().unwrap_or(f64::NAN);
+        out.metric("ae_rounds", ae_rounds)
+            .metric("ae_messages", ae.end.traffic.sent as f64)
+            .metric("ae_state_bytes", (ae.entries * ENTRY_BYTES) as f64)
+            .metric("total_rounds", rounds + ae_rounds)
+            .metric("total_messages", (end.traffic.sent + ae.end.traffic.sent) as f64);
         out.series("ae_ignorant_fraction", ae.ignorant);
     }
 
