@@ -169,21 +169,29 @@ impl<'g, M, T> Simulation<'g, M, T> {
 
     pub fn network(mut self, network: Network) -> Self {
         self.network = network;
-        self.queue = EventQueue::new(network.latency.horizon().max(self.timer_horizon));
-        self
+        self.size_queue()
     }
 
     /// The longest timer delay a protocol sets routinely (its period, with jitter): the queue's wheel is
     /// sized to cover it as well as link latencies, so timers do not fall back to the slower heap.
     pub fn timer_horizon(mut self, horizon: Time) -> Self {
         self.timer_horizon = horizon;
-        self.queue = EventQueue::new(self.network.latency.horizon().max(horizon));
-        self
+        self.size_queue()
     }
 
     /// The graph that `send_arc` uses for targets and weights.
     pub fn graph(mut self, graph: &'g Graph) -> Self {
         self.graph = Some(graph);
+        self.size_queue()
+    }
+
+    /// A new queue whose wheel covers link latencies (edge weights, if they are the latency) and timers.
+    fn size_queue(mut self) -> Self {
+        let latency = match (self.network.latency, self.graph) {
+            (Latency::EdgeWeight, Some(g)) => Time::from(g.max_weight()) + 1,
+            (latency, _) => latency.horizon(),
+        };
+        self.queue = EventQueue::new(latency.max(self.timer_horizon));
         self
     }
 

@@ -21,7 +21,8 @@ pub enum Latency {
 }
 
 impl Latency {
-    /// A delay bound that covers most samples; sizes the event queue's wheel.
+    /// A delay bound that covers most samples; sizes the event queue's wheel. For edge weights, a guess that
+    /// the engine replaces by the graph's largest weight.
     pub fn horizon(&self) -> u64 {
         match *self {
             Latency::Constant(t) => t + 1,

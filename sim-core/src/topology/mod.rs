@@ -8,7 +8,7 @@ pub mod generators;
 mod graph;
 pub mod parse;
 
-pub use graph::{ArcId, EdgeId, Graph, GraphBuilder};
+pub use graph::{ArcId, EdgeId, Graph, GraphBuilder, Labels};
 
 use crate::rng::{SimRng, below};
 use crate::{NodeId, TopologyError};

@@ -24,14 +24,12 @@ fn probability(generator: &'static str, parameter: &'static str, p: f64) -> Resu
     }
 }
 
-/// Bytes a `Graph` with `nodes` nodes and `edges` undirected edges takes, weights included, plus the two
-/// per-node arrays `GraphBuilder::build` holds while it runs; labels are not counted. Lets callers refuse an
-/// oversized topology before allocating it. A generator's own scratch comes on top (`random_regular`: 8 bytes
-/// per edge end; the others: at most the edge list, 8 bytes per edge).
+/// Bytes a `Graph` with `nodes` nodes and `edges` undirected edges takes, weights included; labels are not
+/// counted. Lets callers refuse an oversized topology before allocating it. A generator's own scratch comes on
+/// top (`random_regular`: 8 bytes per edge end; the others: at most the edge list, 8 bytes per edge).
 pub fn estimated_bytes(nodes: u64, edges: u64) -> u64 {
-    let word = size_of::<usize>() as u64;
-    // offsets (n + 1 words) and the builder's degree and fill arrays (n words each)
-    let per_node = nodes.saturating_add(1).saturating_mul(3 * word);
+    // offsets (n + 1 u32), which `GraphBuilder::build` also counts and fills in
+    let per_node = nodes.saturating_add(1).saturating_mul(4);
     // two arcs (target u32 + edge id u32 each), endpoints (2 × u32), weight (u32)
     let per_edge = edges.saturating_mul(2 * 8 + 8 + 4);
     per_node.saturating_add(per_edge)
@@ -364,9 +362,7 @@ mod tests {
             b.weighted_edge(u, u + 1 + below(&mut rng, 999 - u), 3);
         }
         let g = b.build().unwrap();
-        let estimate = estimated_bytes(1_000, 5_000);
-        // The estimate also counts the builder's two per-node arrays (16 bytes per node on 64-bit).
-        assert!(g.heap_bytes() <= estimate && estimate - g.heap_bytes() <= 1_001 * 16, "{estimate}");
+        assert_eq!(g.heap_bytes(), estimated_bytes(1_000, 5_000));
         assert_eq!(estimated_bytes(u64::MAX, u64::MAX), u64::MAX);
     }
 
