@@ -3,12 +3,14 @@
 //! range with a `TopologyError::Parameter` that names the parameter and the allowed range.
 
 mod regular;
+mod small_world;
 mod transit_stub;
 
 pub use regular::random_regular;
+pub use small_world::watts_strogatz;
 pub use transit_stub::{TransitStub, TransitStubParams, transit_stub};
 
-use crate::rng::{SimRng, below, chance, unit};
+use crate::rng::{SimRng, below, unit};
 use crate::topology::{Graph, GraphBuilder};
 use crate::{NodeId, TopologyError};
 
@@ -165,54 +167,6 @@ pub fn barabasi_albert(n: u32, m: u32, rng: &mut SimRng) -> Result<Graph, Topolo
             b.edge(w, t);
             ends.extend([w, t]);
         }
-    }
-    b.build()
-}
-
-/// Small world (Watts & Strogatz 1998): a ring lattice where each node links to its k/2 nearest neighbours on each
-/// side, then each lattice edge (u, u+j), for j = 1..k/2 and u = 0..n, is rewired with probability `beta` to
-/// (u, w) for w uniform among the nodes not yet linked to u (skipped if u is linked to every node). The edge count
-/// stays n·k/2.
-pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Graph, TopologyError> {
-    const NAME: &str = "watts_strogatz";
-    if k < 2 || k % 2 == 1 || k >= n {
-        return Err(param(NAME, "k", format!("k must be even with 2 <= k < n, got k={k} for n={n}")));
-    }
-    probability(NAME, "beta", beta)?;
-    let half = k / 2;
-    let mut edges: Vec<(NodeId, NodeId)> = Vec::with_capacity(n as usize * half as usize);
-    let mut adjacency: Vec<Vec<NodeId>> = vec![Vec::with_capacity(k as usize); n as usize];
-    for j in 1..=half {
-        for u in 0..n {
-            let v = (u + j) % n;
-            edges.push((u, v));
-            adjacency[u as usize].push(v);
-            adjacency[v as usize].push(u);
-        }
-    }
-    for (u, v) in &mut edges {
-        if !chance(rng, beta) || adjacency[*u as usize].len() == n as usize - 1 {
-            continue;
-        }
-        let w = loop {
-            let w = below(rng, n);
-            if w != *u && !adjacency[*u as usize].contains(&w) {
-                break w;
-            }
-        };
-        let unlink = |list: &mut Vec<NodeId>, x: NodeId| {
-            let i = list.iter().position(|&y| y == x).expect("lattice edges are in both lists");
-            list.swap_remove(i);
-        };
-        unlink(&mut adjacency[*u as usize], *v);
-        unlink(&mut adjacency[*v as usize], *u);
-        adjacency[*u as usize].push(w);
-        adjacency[w as usize].push(*u);
-        *v = w;
-    }
-    let mut b = GraphBuilder::with_capacity(n, edges.len());
-    for (u, v) in edges {
-        b.edge(u, v);
     }
     b.build()
 }
