@@ -1,5 +1,6 @@
-//! The discrete-event engine: a clock, an event queue ordered by (time, insertion sequence), one random
-//! stream, the network model and counters. Handlers see all of it only through a [`Context`].
+//! The discrete-event engine: a clock, an event queue ordered by (time, insertion sequence), two random streams
+//! (the protocol's; loss and latency draw from the network's), the network model and counters. Handlers see all of
+//! it only through a [`Context`].
 
 use std::num::NonZeroU32;
 
@@ -56,6 +57,9 @@ pub struct Context<'a, M, T> {
     now: Time,
     stop: bool,
     rng: &'a mut SimRng,
+    /// The network lane: loss and delays draw from it alone, so that a protocol drawing more or fewer numbers
+    /// leaves every link's delays as they were.
+    net_rng: &'a mut SimRng,
     queue: &'a mut EventQueue<Event<M, T>>,
     network: &'a Network,
     graph: Option<&'a Graph>,
@@ -93,11 +97,11 @@ impl<M, T> Context<'_, M, T> {
     #[inline(always)]
     fn transmit(&mut self, from: NodeId, to: NodeId, weight: u32, msg: M) {
         self.counters.sent += 1;
-        if !survives(self.network, self.rng) {
+        if !survives(self.network, self.net_rng) {
             self.counters.dropped += 1;
             return;
         }
-        let delay = self.network.latency.sample(self.rng, weight);
+        let delay = self.network.latency.sample(self.net_rng, weight);
         self.queue.push(self.now + delay, Event::Deliver { from, to: Target::new(to), msg });
     }
 
@@ -134,9 +138,10 @@ pub enum RunEnd {
     EventLimit,
 }
 
-/// One simulation: clock, queue, random stream, network and counters.
+/// One simulation: clock, queue, random streams, network and counters.
 pub struct Simulation<'g, M, T> {
     rng: SimRng,
+    net_rng: SimRng,
     queue: EventQueue<Event<M, T>>,
     network: Network,
     graph: Option<&'g Graph>,
@@ -152,11 +157,13 @@ impl<'g, M, T> Simulation<'g, M, T> {
         Self::with_run(seed, 0)
     }
 
-    /// Run `run` of `seed`: draws come from the protocol lane of stream (seed, run).
+    /// Run `run` of `seed`: handlers draw from the protocol lane of stream (seed, run), loss and latency from its
+    /// network lane.
     pub fn with_run(seed: u64, run: u64) -> Self {
         let network = Network::default();
         Simulation {
             rng: stream(seed, run, Lane::Protocol),
+            net_rng: stream(seed, run, Lane::Network),
             queue: EventQueue::new(network.latency.horizon()),
             network,
             graph: None,
@@ -213,6 +220,7 @@ impl<'g, M, T> Simulation<'g, M, T> {
             now: self.now,
             stop: false,
             rng: &mut self.rng,
+            net_rng: &mut self.net_rng,
             queue: &mut self.queue,
             network: &self.network,
             graph: self.graph,
