@@ -339,14 +339,6 @@ mod tests {
         }
 
         #[test]
-        fn watts_strogatz_is_simple(seed: u64, n in 3u32..80, half in 1u32..10, beta in 0.0f64..=1.0) {
-            prop_assume!(2 * half < n);
-            let g = watts_strogatz(n, 2 * half, beta, &mut rng(seed)).unwrap();
-            assert_simple(&g);
-            prop_assert_eq!(g.edge_count() as u32, n * half);
-        }
-
-        #[test]
         fn rings_and_grids_are_simple(n in 3u32..50, rows in 1u32..12, cols in 1u32..12, torus: bool) {
             assert_simple(&ring(n).unwrap());
             if let Ok(g) = grid(rows, cols, torus) {
