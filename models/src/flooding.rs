@@ -19,8 +19,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::bitset::BitSet;
 use sim_core::engine::{Context, Limits, PREFETCH_DISTANCES, Protocol, Simulation};
-use sim_core::network::{Counters, Latency, Network};
+use sim_core::network::{Latency, Network};
 use sim_core::paths::ShortestPaths;
+use sim_core::prefetch;
 use sim_core::rng::chance;
 use sim_core::topology::Topology;
 use sim_core::{NodeId, Time};
@@ -122,6 +123,9 @@ struct Flood<'t> {
     d_ref: f64,
     /// One bit per node: the duplicate test on every delivery stays in cache even for 10^7 nodes.
     reached_bits: BitSet,
+    /// Hops from the source at first receipt, per node. Kept here rather than in the messages, whose only
+    /// content is then their sender: the engine queues such a message in 8 bytes.
+    hops: Vec<u32>,
     reached: u32,
     last_first_receipt: Time,
     hop_sum: u64,
@@ -129,7 +133,7 @@ struct Flood<'t> {
 }
 
 impl Flood<'_> {
-    fn forwards(&self, ctx: &mut Context<'_, u32, ()>, v: NodeId, hop: u32) -> bool {
+    fn forwards(&self, ctx: &mut Context<'_, (), ()>, v: NodeId, hop: u32) -> bool {
         let p = match (self.params.gossip_k, self.params.degree_rule) {
             (Some(k), _) if hop < k => return true,
             (_, DegreeRule::Own) => self.params.p_flood * self.d_ref / f64::from(self.topology.degree(v)),
@@ -138,7 +142,7 @@ impl Flood<'_> {
         chance(ctx.rng(), p)
     }
 
-    fn forward(&self, ctx: &mut Context<'_, u32, ()>, v: NodeId, sender: Option<NodeId>, hop: u32) {
+    fn forward(&self, ctx: &mut Context<'_, (), ()>, v: NodeId, sender: Option<NodeId>) {
         let per_neighbor = self.params.degree_rule == DegreeRule::Neighbors;
         match self.topology {
             Topology::Graph(g) => {
@@ -150,7 +154,7 @@ impl Flood<'_> {
                     if per_neighbor && !chance(ctx.rng(), self.params.p_flood * self.d_ref / f64::from(g.degree(u))) {
                         continue;
                     }
-                    ctx.send_arc(v, a, hop + 1);
+                    ctx.send_arc(v, a, ());
                 }
             }
             Topology::Complete { nodes } => {
@@ -160,7 +164,7 @@ impl Flood<'_> {
                     if per_neighbor && !chance(ctx.rng(), p) {
                         continue;
                     }
-                    ctx.send(v, u, hop + 1);
+                    ctx.send(v, u, ());
                 }
             }
         }
@@ -168,38 +172,47 @@ impl Flood<'_> {
 }
 
 impl Protocol for Flood<'_> {
-    type Msg = u32;
+    type Msg = ();
     type Timer = ();
 
-    fn start(&mut self, ctx: &mut Context<'_, u32, ()>) {
+    fn start(&mut self, ctx: &mut Context<'_, (), ()>) {
         let s = self.params.source;
         self.reached_bits.set(s);
         self.reached = 1;
-        self.forward(ctx, s, None, 0);
+        self.forward(ctx, s, None);
     }
 
-    fn on_message(&mut self, ctx: &mut Context<'_, u32, ()>, from: NodeId, to: NodeId, hop: u32) {
+    #[inline]
+    fn on_message(&mut self, ctx: &mut Context<'_, (), ()>, from: NodeId, to: NodeId, (): ()) {
         if !self.reached_bits.set(to) {
             return;
         }
+        let hop = self.hops[from as usize] + 1;
+        self.hops[to as usize] = hop;
         self.reached += 1;
         self.last_first_receipt = ctx.now();
         self.hop_sum += u64::from(hop);
         self.max_hops = self.max_hops.max(hop);
         if self.forwards(ctx, to, hop) {
-            self.forward(ctx, to, Some(from), hop);
+            self.forward(ctx, to, Some(from));
         }
     }
 
-    fn on_timer(&mut self, _: &mut Context<'_, u32, ()>, _: NodeId, _: ()) {}
+    fn on_timer(&mut self, _: &mut Context<'_, (), ()>, _: NodeId, _: ()) {}
 
-    /// Only a first receipt reads the adjacency, and the reached bit (in cache) says whether it will be one.
+    /// Only a first receipt reads the adjacency and the sender's hop count, and the reached bit (in cache) says
+    /// whether it will be one.
     #[inline]
-    fn prefetch(&self, to: NodeId, distance: usize) {
-        if let Topology::Graph(g) = self.topology
-            && !self.reached_bits.get(to)
-        {
-            if distance == PREFETCH_DISTANCES[0] { g.prefetch_index(to) } else { g.prefetch_neighbors(to) }
+    fn prefetch(&self, from: NodeId, to: NodeId, distance: usize) {
+        if self.reached_bits.get(to) {
+            return;
+        }
+        let Topology::Graph(g) = self.topology else { return };
+        if distance == PREFETCH_DISTANCES[0] {
+            g.prefetch_index(to);
+            prefetch::read(&self.hops[from as usize]);
+        } else {
+            g.prefetch_neighbors(to);
         }
     }
 }
@@ -213,12 +226,13 @@ pub fn run(params: &FloodingParams, topology: &Topology, network: Network, seed:
         params,
         d_ref,
         reached_bits: BitSet::new(n),
+        hops: vec![0; n as usize],
         reached: 0,
         last_first_receipt: 0,
         hop_sum: 0,
         max_hops: 0,
     };
-    let mut sim = Simulation::with_run(seed, run).network(network).counters(Counters::default());
+    let mut sim = Simulation::with_run(seed, run).network(network);
     if let Topology::Graph(g) = topology {
         sim = sim.graph(g);
     }

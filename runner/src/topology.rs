@@ -147,11 +147,14 @@ impl Built {
     /// Sets the hosts named in the scenario (node labels), in the order given.
     fn with_hosts(mut self, names: &[String]) -> Result<Built, BuildError> {
         let Some(graph) = self.topology.as_graph() else { return Ok(self) };
-        let hosts = names
-            .iter()
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let found = graph.labels().map_or_else(|| vec![None; names.len()], |labels| labels.find(&names));
+        let hosts = found
+            .into_iter()
+            .zip(&names)
             .enumerate()
-            .map(|(i, name)| {
-                (0..graph.node_count()).find(|&v| graph.label(v) == Some(name.as_str())).ok_or_else(|| BuildError {
+            .map(|(i, (node, name))| {
+                node.ok_or_else(|| BuildError {
                     field: format!("hosts[{i}]"),
                     message: format!("no node is named \"{name}\""),
                 })

@@ -1,5 +1,8 @@
-//! The discrete-event engine: a clock, an event queue ordered by (time, insertion sequence), one random
-//! stream, the network model and counters. Handlers see all of it only through a [`Context`].
+//! The discrete-event engine: a clock, an event queue ordered by (time, insertion sequence), two random streams
+//! (the protocol's; loss and latency draw from the network's), the network model and counters. Handlers see all of
+//! it only through a [`Context`].
+
+use std::num::NonZeroU32;
 
 use crate::network::{Counters, Latency, Network, survives};
 use crate::queue::EventQueue;
@@ -17,10 +20,10 @@ pub trait Protocol {
     fn on_message(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>, from: NodeId, to: NodeId, msg: Self::Msg);
     fn on_timer(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>, node: NodeId, timer: Self::Timer);
 
-    /// A hint that a message to `to` will be delivered in a few events: a protocol whose per-node state
-    /// is large may start loading it (see [`crate::prefetch`]). It must not change any state.
+    /// A hint that a message from `from` to `to` will be delivered in a few events: a protocol whose
+    /// per-node state is large may start loading it (see [`crate::prefetch`]). It must not change any state.
     #[inline]
-    fn prefetch(&self, _to: NodeId, _distance: usize) {}
+    fn prefetch(&self, _from: NodeId, _to: NodeId, _distance: usize) {}
 }
 
 /// How many events ahead the engine announces deliveries to [`Protocol::prefetch`]; the protocol is told
@@ -28,19 +31,39 @@ pub trait Protocol {
 pub const PREFETCH_DISTANCES: [usize; 2] = [16, 8];
 
 enum Event<M, T> {
-    Deliver { from: NodeId, to: NodeId, msg: M },
+    Deliver { from: NodeId, to: Target, msg: M },
     Timer { node: NodeId, timer: T },
+}
+
+/// The receiver of a message, stored as `!to`: never zero (node ids stop below `u32::MAX`), so `Event` uses
+/// that value as its tag. A delivery of a payload-free message then takes 8 bytes in the queue, not 12.
+#[derive(Clone, Copy)]
+struct Target(NonZeroU32);
+
+impl Target {
+    #[inline]
+    fn new(to: NodeId) -> Self {
+        Target(NonZeroU32::new(!to).expect("node ids are below u32::MAX"))
+    }
+
+    #[inline]
+    fn get(self) -> NodeId {
+        !self.0.get()
+    }
 }
 
 /// What a handler may touch while it runs.
 pub struct Context<'a, M, T> {
     now: Time,
+    stop: bool,
     rng: &'a mut SimRng,
+    /// The network lane: loss and delays draw from it alone, so that a protocol drawing more or fewer numbers
+    /// leaves every link's delays as they were.
+    net_rng: &'a mut SimRng,
     queue: &'a mut EventQueue<Event<M, T>>,
     network: &'a Network,
     graph: Option<&'a Graph>,
     counters: &'a mut Counters,
-    stop: &'a mut bool,
 }
 
 impl<M, T> Context<'_, M, T> {
@@ -54,39 +77,43 @@ impl<M, T> Context<'_, M, T> {
 
     /// Sends `msg` from `from` to `to` outside any topology link (e.g. over an implicit complete graph).
     /// Per-edge latency counts as 1 here.
+    #[inline]
     pub fn send(&mut self, from: NodeId, to: NodeId, msg: M) {
-        self.counters.on_send(from, None);
         self.transmit(from, to, 1, msg);
     }
 
-    /// Sends `msg` along arc `arc` of the simulation's graph, counting it on that link.
+    /// Sends `msg` along arc `arc` of the simulation's graph.
+    #[inline]
     pub fn send_arc(&mut self, from: NodeId, arc: ArcId, msg: M) {
         let graph = self.graph.expect("send_arc needs a simulation built with a graph");
-        // The arc → edge lookup is a cache miss on large graphs: pay it only when something uses the edge.
-        let needs_edge = self.counters.counts_links() || self.network.latency == Latency::EdgeWeight;
-        let edge = needs_edge.then(|| graph.arc_edge(arc));
-        self.counters.on_send(from, edge);
-        self.transmit(from, graph.arc_target(arc), edge.map_or(1, |e| graph.weight(e)), msg);
+        // The arc → edge lookup is a cache miss on large graphs: pay it only when the latency is the weight.
+        let weight = match self.network.latency {
+            Latency::EdgeWeight => graph.weight(graph.arc_edge(arc)),
+            _ => 1,
+        };
+        self.transmit(from, graph.arc_target(arc), weight, msg);
     }
 
-    #[inline]
+    #[inline(always)]
     fn transmit(&mut self, from: NodeId, to: NodeId, weight: u32, msg: M) {
-        if !survives(self.network, self.rng) {
+        self.counters.sent += 1;
+        if !survives(self.network, self.net_rng) {
             self.counters.dropped += 1;
             return;
         }
-        let delay = self.network.latency.sample(self.rng, weight);
-        self.queue.push(self.now + delay, Event::Deliver { from, to, msg });
+        let delay = self.network.latency.sample(self.net_rng, weight);
+        self.queue.push(self.now + delay, Event::Deliver { from, to: Target::new(to), msg });
     }
 
     /// Fires `timer` at `node` after `delay`.
+    #[inline]
     pub fn set_timer(&mut self, node: NodeId, delay: Time, timer: T) {
         self.queue.push(self.now + delay, Event::Timer { node, timer });
     }
 
     /// Ends the run after the current handler returns.
     pub fn stop(&mut self) {
-        *self.stop = true;
+        self.stop = true;
     }
 
     pub fn counters(&self) -> &Counters {
@@ -111,9 +138,10 @@ pub enum RunEnd {
     EventLimit,
 }
 
-/// One simulation: clock, queue, random stream, network and counters.
+/// One simulation: clock, queue, random streams, network and counters.
 pub struct Simulation<'g, M, T> {
     rng: SimRng,
+    net_rng: SimRng,
     queue: EventQueue<Event<M, T>>,
     network: Network,
     graph: Option<&'g Graph>,
@@ -129,11 +157,13 @@ impl<'g, M, T> Simulation<'g, M, T> {
         Self::with_run(seed, 0)
     }
 
-    /// Run `run` of `seed`: draws come from the protocol lane of stream (seed, run).
+    /// Run `run` of `seed`: handlers draw from the protocol lane of stream (seed, run), loss and latency from its
+    /// network lane.
     pub fn with_run(seed: u64, run: u64) -> Self {
         let network = Network::default();
         Simulation {
             rng: stream(seed, run, Lane::Protocol),
+            net_rng: stream(seed, run, Lane::Network),
             queue: EventQueue::new(network.latency.horizon()),
             network,
             graph: None,
@@ -146,26 +176,29 @@ impl<'g, M, T> Simulation<'g, M, T> {
 
     pub fn network(mut self, network: Network) -> Self {
         self.network = network;
-        self.queue = EventQueue::new(network.latency.horizon().max(self.timer_horizon));
-        self
+        self.size_queue()
     }
 
     /// The longest timer delay a protocol sets routinely (its period, with jitter): the queue's wheel is
     /// sized to cover it as well as link latencies, so timers do not fall back to the slower heap.
     pub fn timer_horizon(mut self, horizon: Time) -> Self {
         self.timer_horizon = horizon;
-        self.queue = EventQueue::new(self.network.latency.horizon().max(horizon));
-        self
+        self.size_queue()
     }
 
-    /// The graph that `send_arc` uses for targets, weights and per-link counters.
+    /// The graph that `send_arc` uses for targets and weights.
     pub fn graph(mut self, graph: &'g Graph) -> Self {
         self.graph = Some(graph);
-        self
+        self.size_queue()
     }
 
-    pub fn counters(mut self, counters: Counters) -> Self {
-        self.counters = counters;
+    /// A new queue whose wheel covers link latencies (edge weights, if they are the latency) and timers.
+    fn size_queue(mut self) -> Self {
+        let latency = match (self.network.latency, self.graph) {
+            (Latency::EdgeWeight, Some(g)) => Time::from(g.max_weight()) + 1,
+            (latency, _) => latency.horizon(),
+        };
+        self.queue = EventQueue::new(latency.max(self.timer_horizon));
         self
     }
 
@@ -173,63 +206,58 @@ impl<'g, M, T> Simulation<'g, M, T> {
         self.now
     }
 
-    pub fn events_processed(&self) -> u64 {
-        self.events
-    }
-
     pub fn counters_ref(&self) -> &Counters {
         &self.counters
     }
 
-    pub fn into_counters(self) -> Counters {
-        self.counters
-    }
-
-    fn context<'s>(&'s mut self, stop: &'s mut bool) -> Context<'s, M, T> {
-        Context {
+    /// Runs `protocol` from time 0 until the queue drains, a limit is hit, or a handler calls `stop`.
+    pub fn run<P: Protocol<Msg = M, Timer = T>>(&mut self, protocol: &mut P, limits: Limits) -> RunEnd {
+        let max_time = limits.max_time.unwrap_or(Time::MAX);
+        let max_events = limits.max_events.unwrap_or(u64::MAX);
+        let mut events = self.events;
+        // One context for the whole run: handlers get it by reference, the loop only moves its clock.
+        let mut ctx = Context {
             now: self.now,
+            stop: false,
             rng: &mut self.rng,
+            net_rng: &mut self.net_rng,
             queue: &mut self.queue,
             network: &self.network,
             graph: self.graph,
             counters: &mut self.counters,
-            stop,
-        }
-    }
-
-    /// Runs `protocol` from time 0 until the queue drains, a limit is hit, or a handler calls `stop`.
-    pub fn run<P: Protocol<Msg = M, Timer = T>>(&mut self, protocol: &mut P, limits: Limits) -> RunEnd {
-        let mut stop = false;
-        protocol.start(&mut self.context(&mut stop));
-        loop {
-            if stop {
-                return RunEnd::Stopped;
+        };
+        protocol.start(&mut ctx);
+        let end = loop {
+            if ctx.stop {
+                break RunEnd::Stopped;
             }
-            if limits.max_events.is_some_and(|m| self.events >= m) {
-                return RunEnd::EventLimit;
+            if events >= max_events {
+                break RunEnd::EventLimit;
             }
-            let next = match (self.queue.peek_time(), limits.max_time) {
-                (None, _) => return RunEnd::Drained,
-                (Some(t), Some(max)) if t > max => return RunEnd::TimeLimit,
-                (Some(t), _) => t,
-            };
-            let (time, event) = self.queue.pop_at(next);
+            match ctx.queue.peek_time() {
+                None => break RunEnd::Drained,
+                Some(t) if t > max_time => break RunEnd::TimeLimit,
+                Some(_) => {}
+            }
+            let (time, event) = ctx.queue.pop().expect("an event is due");
             for d in PREFETCH_DISTANCES {
-                if let Some(Event::Deliver { to, .. }) = self.queue.peek_same_time(d) {
-                    protocol.prefetch(*to, d);
+                if let Some(&Event::Deliver { from, to, .. }) = ctx.queue.peek_same_time(d) {
+                    protocol.prefetch(from, to.get(), d);
                 }
             }
-            self.now = time;
-            self.events += 1;
-            let mut ctx = self.context(&mut stop);
+            ctx.now = time;
+            events += 1;
             match event {
                 Event::Deliver { from, to, msg } => {
-                    ctx.counters.on_deliver(to);
-                    protocol.on_message(&mut ctx, from, to, msg);
+                    ctx.counters.delivered += 1;
+                    protocol.on_message(&mut ctx, from, to.get(), msg);
                 }
                 Event::Timer { node, timer } => protocol.on_timer(&mut ctx, node, timer),
             }
-        }
+        };
+        self.now = ctx.now;
+        self.events = events;
+        end
     }
 }
 
@@ -270,6 +298,14 @@ mod tests {
         let mut p = Recorder { seen: vec![] };
         assert_eq!(sim.run(&mut p, Limits::default()), RunEnd::Stopped);
         assert_eq!(p.seen, vec![(10, 0), (10, 1), (10, 2), (10, 100), (10, 3)]);
+    }
+
+    #[test]
+    fn payload_free_deliveries_take_eight_bytes() {
+        assert_eq!(size_of::<Event<(), ()>>(), 8);
+        assert_eq!(size_of::<Event<u32, ()>>(), 12);
+        assert_eq!(Target::new(0).get(), 0);
+        assert_eq!(Target::new(u32::MAX - 1).get(), u32::MAX - 1);
     }
 
     #[test]

@@ -1,8 +1,7 @@
 //! Link model: latency distributions, message loss, and message counters.
 
+use crate::Time;
 use crate::rng::{SimRng, below, chance, unit};
-use crate::topology::EdgeId;
-use crate::{NodeId, Time};
 
 /// How long a message takes on a link, in integer time units.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -22,7 +21,8 @@ pub enum Latency {
 }
 
 impl Latency {
-    /// A delay bound that covers most samples; sizes the event queue's wheel.
+    /// A delay bound that covers most samples; sizes the event queue's wheel. For edge weights, a guess that
+    /// the engine replaces by the graph's largest weight.
     pub fn horizon(&self) -> u64 {
         match *self {
             Latency::Constant(t) => t + 1,
@@ -32,7 +32,7 @@ impl Latency {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng, edge_weight: u32) -> Time {
         match *self {
             Latency::Constant(t) => t,
@@ -69,53 +69,13 @@ impl Default for Network {
     }
 }
 
-/// Message counters. Per-node and per-link arrays are allocated only when asked for, so that hot
-/// loops that do not need them do not pay for them.
+/// Message totals of a run.
 #[derive(Clone, Debug, Default)]
 pub struct Counters {
     pub sent: u64,
     pub delivered: u64,
+    /// Messages lost in transit (sent, never delivered).
     pub dropped: u64,
-    pub sent_by_node: Vec<u32>,
-    pub received_by_node: Vec<u32>,
-    /// Messages per undirected edge (both directions together).
-    pub per_link: Vec<u32>,
-}
-
-impl Counters {
-    pub fn with_nodes(mut self, nodes: u32) -> Self {
-        self.sent_by_node = vec![0; nodes as usize];
-        self.received_by_node = vec![0; nodes as usize];
-        self
-    }
-
-    pub fn with_links(mut self, edges: usize) -> Self {
-        self.per_link = vec![0; edges];
-        self
-    }
-
-    pub fn counts_links(&self) -> bool {
-        !self.per_link.is_empty()
-    }
-
-    #[inline]
-    pub(crate) fn on_send(&mut self, from: NodeId, edge: Option<EdgeId>) {
-        self.sent += 1;
-        if let Some(c) = self.sent_by_node.get_mut(from as usize) {
-            *c += 1;
-        }
-        if let Some(c) = edge.and_then(|e| self.per_link.get_mut(e as usize)) {
-            *c += 1;
-        }
-    }
-
-    #[inline]
-    pub(crate) fn on_deliver(&mut self, to: NodeId) {
-        self.delivered += 1;
-        if let Some(c) = self.received_by_node.get_mut(to as usize) {
-            *c += 1;
-        }
-    }
 }
 
 /// Whether a message survives the link.

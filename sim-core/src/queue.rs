@@ -1,15 +1,30 @@
 //! The pending-event set: a timing wheel for the near future plus a heap for the far future.
 //!
 //! Order is `(time, insertion sequence)`: events at equal times come out in the order they were pushed.
-//! The wheel holds every event with `time < now + width` in per-slot FIFOs; the overflow heap holds the
-//! rest, ordered by `(time, seq)`. Overflow events are moved into the wheel as soon as their time enters
-//! the window, which is always before any event for that time can be pushed directly, so FIFO order per
-//! slot equals sequence order. Push and pop are O(1) amortised for delays shorter than the width.
+//!
+//! The wheel holds every event with `now <= time < now + width` in per-slot lists, one slot per time; the
+//! overflow heap holds the rest, ordered by `(time, seq)`. Why each list is in sequence order:
+//! - Overflow events move into the wheel as soon as their time enters the window, in `(time, seq)` order.
+//!   That happens when the clock advances, before any event for that time can be pushed directly (a direct
+//!   push needs `time < now + width`, and every time that satisfies this after an advance was migrated by
+//!   it), so migrated events precede direct ones, and direct pushes append in the order they are made.
+//! - When the clock reaches a time, its slot's list is moved, reversed, into the `due` list (popping from its
+//!   end yields the first event), and the slot starts empty. Events pushed for the current time while `due`
+//!   drains are appended to the slot, and moved only when `due` is empty: they were pushed after everything
+//!   in `due`.
+//!
+//! So events leave in `(time, seq)` order. Push and pop are O(1) amortised for delays shorter than the width;
+//! the occupancy bitmap is read only to find the next time, not per event. A slot's list is one growable
+//! block plus, beyond `BLOCK_BYTES`, full blocks from a pool shared by all slots: a list never copies its
+//! events to grow, and memory follows the number of pending events rather than the sum of every slot's peak.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::BinaryHeap;
 
 use crate::Time;
+
+/// Size of the blocks that long slot lists are made of.
+const BLOCK_BYTES: usize = 16 << 10;
 
 struct Far<E> {
     time: Time,
@@ -35,12 +50,36 @@ impl<E> Ord for Far<E> {
     }
 }
 
+/// The events of one time, in push order: `full` blocks, then `tail`.
+struct Slot<E> {
+    full: Vec<Vec<E>>,
+    tail: Vec<E>,
+}
+
+impl<E> Slot<E> {
+    /// Files the full tail and starts a new one from the pool.
+    #[cold]
+    #[inline(never)]
+    fn start_block(&mut self, pool: &mut Vec<Vec<E>>, block: usize) {
+        let fresh = pool.pop().unwrap_or_else(|| Vec::with_capacity(block));
+        self.full.push(std::mem::replace(&mut self.tail, fresh));
+    }
+}
+
 /// Priority queue of events keyed by integer time, FIFO among equal times.
 pub struct EventQueue<E> {
     now: Time,
     mask: u64,
-    slots: Vec<VecDeque<E>>,
+    /// Events due at `now`, last one first.
+    due: Vec<E>,
+    slots: Vec<Slot<E>>,
+    /// Events per full block.
+    block: usize,
+    /// Empty blocks of `block` capacity.
+    pool: Vec<Vec<E>>,
+    /// One bit per slot: set while the slot holds events.
     occupied: Vec<u64>,
+    /// Events in the slots (not counting `due`).
     near: usize,
     far: BinaryHeap<Far<E>>,
     seq: u64,
@@ -53,7 +92,10 @@ impl<E> EventQueue<E> {
         EventQueue {
             now: 0,
             mask: width - 1,
-            slots: (0..width).map(|_| VecDeque::new()).collect(),
+            due: Vec::new(),
+            slots: (0..width).map(|_| Slot { full: Vec::new(), tail: Vec::new() }).collect(),
+            block: (BLOCK_BYTES / size_of::<E>().max(1)).max(16),
+            pool: Vec::new(),
             occupied: vec![0; (width / 64) as usize],
             near: 0,
             far: BinaryHeap::new(),
@@ -67,7 +109,7 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.near + self.far.len()
+        self.due.len() + self.near + self.far.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -75,32 +117,62 @@ impl<E> EventQueue<E> {
     }
 
     /// Schedules `event` at `time`, which must not be before `now()`.
+    #[inline(always)]
     pub fn push(&mut self, time: Time, event: E) {
         debug_assert!(time >= self.now, "event scheduled in the past");
         if time - self.now <= self.mask {
             self.put_near(time, event);
         } else {
-            self.seq += 1;
-            self.far.push(Far { time, seq: self.seq, event });
+            self.put_far(time, event);
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn put_far(&mut self, time: Time, event: E) {
+        self.seq += 1;
+        self.far.push(Far { time, seq: self.seq, event });
+    }
+
+    #[inline(always)]
     fn put_near(&mut self, time: Time, event: E) {
-        let slot = (time & self.mask) as usize;
-        self.slots[slot].push_back(event);
-        self.occupied[slot / 64] |= 1 << (slot % 64);
+        let index = (time & self.mask) as usize;
+        let slot = &mut self.slots[index];
+        if slot.tail.len() == self.block {
+            slot.start_block(&mut self.pool, self.block);
+        }
+        slot.tail.push(event);
+        self.occupied[index / 64] |= 1 << (index % 64);
         self.near += 1;
     }
 
-    fn advance_to(&mut self, time: Time) {
-        self.now = time;
-        while let Some(top) = self.far.peek() {
-            if top.time - self.now > self.mask {
-                break;
-            }
-            let Far { time, event, .. } = self.far.pop().expect("peeked");
-            self.put_near(time, event);
+    /// Time of the earliest event without removing it.
+    #[inline]
+    pub fn peek_time(&self) -> Option<Time> {
+        if self.due.is_empty() { self.next_time() } else { Some(self.now) }
+    }
+
+    /// Removes and returns the earliest event, ties in insertion order.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(Time, E)> {
+        if self.due.is_empty() {
+            let time = self.next_time()?;
+            self.take_slot(time);
         }
+        self.due.pop().map(|event| (self.now, event))
+    }
+
+    /// The event `k` places behind the next one, if it is already known to be due at the same time (for
+    /// prefetching).
+    #[inline]
+    pub fn peek_same_time(&self, k: usize) -> Option<&E> {
+        self.due.len().checked_sub(k + 1).map(|i| &self.due[i])
+    }
+
+    /// The earliest time with events outside `due`.
+    #[inline(never)]
+    fn next_time(&self) -> Option<Time> {
+        if self.near > 0 { Some(self.next_near_time()) } else { self.far.peek().map(|f| f.time) }
     }
 
     /// First occupied slot at or after `now`, as an absolute time.
@@ -125,38 +197,27 @@ impl<E> EventQueue<E> {
         self.now + offset
     }
 
-    /// Removes and returns the earliest event, ties in insertion order.
-    pub fn pop(&mut self) -> Option<(Time, E)> {
-        let time = self.peek_time()?;
-        Some(self.pop_at(time))
-    }
-
-    /// Removes the earliest event, given its time as `peek_time` returned it (saves a second scan for
-    /// callers that peek first).
-    pub fn pop_at(&mut self, time: Time) -> (Time, E) {
-        debug_assert_eq!(Some(time), self.peek_time());
-        if time != self.now {
-            // Far events migrate here; they all lie beyond `time` (see the module comment).
-            self.advance_to(time);
+    /// Moves the clock to `time` (the earliest event's, `due` being empty) and its slot's events to `due`.
+    #[inline(never)]
+    fn take_slot(&mut self, time: Time) {
+        self.now = time;
+        // Far events migrate here; they all lie at or beyond `time` (see the module comment).
+        while let Some(top) = self.far.peek() {
+            if top.time - self.now > self.mask {
+                break;
+            }
+            let Far { time, event, .. } = self.far.pop().expect("peeked");
+            self.put_near(time, event);
         }
-        let slot = (time & self.mask) as usize;
-        let event = self.slots[slot].pop_front().expect("slot marked occupied");
-        if self.slots[slot].is_empty() {
-            self.occupied[slot / 64] &= !(1 << (slot % 64));
+        let index = (time & self.mask) as usize;
+        let slot = &mut self.slots[index];
+        self.occupied[index / 64] &= !(1 << (index % 64));
+        self.due.extend(slot.tail.drain(..).rev());
+        for mut block in slot.full.drain(..).rev() {
+            self.due.extend(block.drain(..).rev());
+            self.pool.push(block);
         }
-        self.near -= 1;
-        (time, event)
-    }
-
-    /// The event `k` places behind the next one, if it is due at the same time (for prefetching).
-    #[inline]
-    pub fn peek_same_time(&self, k: usize) -> Option<&E> {
-        self.slots[(self.now & self.mask) as usize].get(k)
-    }
-
-    /// Time of the earliest event without removing it.
-    pub fn peek_time(&self) -> Option<Time> {
-        if self.near > 0 { Some(self.next_near_time()) } else { self.far.peek().map(|f| f.time) }
+        self.near -= self.due.len();
     }
 }
 
@@ -165,33 +226,57 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    proptest! {
-        /// Against a reference sort by (time, seq): any interleaving of pushes and pops, with delays
-        /// both inside and far beyond the wheel, comes out in (time, insertion) order.
-        #[test]
-        fn matches_reference_order(ops in proptest::collection::vec((0u64..300, any::<bool>()), 1..400)) {
-            let mut q = EventQueue::new(64);
-            let mut reference: Vec<(Time, usize)> = Vec::new();
-            let mut id = 0usize;
-            let mut out = Vec::new();
-            let mut expected = Vec::new();
-            for (delay, pop) in ops {
-                if pop {
-                    if let Some(ev) = q.pop() { out.push(ev); }
-                    if !reference.is_empty() {
-                        let i = (0..reference.len()).min_by_key(|&i| reference[i]).unwrap();
-                        expected.push(reference.remove(i));
-                    }
-                } else {
-                    let t = q.now() + delay;
-                    q.push(t, id);
-                    reference.push((t, id));
-                    id += 1;
+    /// An event large enough that blocks hold only 16 of them, so that short runs fill several blocks.
+    #[derive(Debug, PartialEq)]
+    struct Bulky(usize, [u8; 2048]);
+
+    /// Pushes and pops as `ops` say (a delay to push at, or a pop), and returns the popped events beside the
+    /// order a reference sort by (time, seq) gives.
+    fn popped_and_expected<E: std::fmt::Debug + PartialEq>(
+        ops: &[(u64, bool)],
+        event: impl Fn(usize) -> E,
+    ) -> [Vec<(Time, E)>; 2] {
+        let mut q = EventQueue::new(64);
+        let mut reference: Vec<(Time, usize)> = Vec::new();
+        let mut id = 0usize;
+        let mut out = Vec::new();
+        let mut expected = Vec::new();
+        for &(delay, pop) in ops {
+            if pop {
+                if let Some(ev) = q.pop() {
+                    out.push(ev);
                 }
+                if !reference.is_empty() {
+                    let i = (0..reference.len()).min_by_key(|&i| reference[i]).unwrap();
+                    expected.push(reference.remove(i));
+                }
+            } else {
+                let t = q.now() + delay;
+                q.push(t, event(id));
+                reference.push((t, id));
+                id += 1;
             }
-            while let Some(ev) = q.pop() { out.push(ev); }
-            reference.sort();
-            expected.extend(reference);
+            assert_eq!(q.len(), reference.len());
+        }
+        while let Some(ev) = q.pop() {
+            out.push(ev);
+        }
+        reference.sort();
+        expected.extend(reference);
+        [out, expected.into_iter().map(|(t, id)| (t, event(id))).collect()]
+    }
+
+    proptest! {
+        /// Against a reference sort by (time, seq): any interleaving of pushes and pops, with delays of zero,
+        /// inside and far beyond the wheel, and runs of equal times longer than a block, comes out in
+        /// (time, insertion) order.
+        #[test]
+        fn matches_reference_order(
+            ops in proptest::collection::vec((prop_oneof![0u64..3, 0u64..300], prop::bool::weighted(0.3)), 1..600)
+        ) {
+            let [out, expected] = popped_and_expected(&ops, |id| id);
+            prop_assert_eq!(out, expected);
+            let [out, expected] = popped_and_expected(&ops, |id| Bulky(id, [0; 2048]));
             prop_assert_eq!(out, expected);
         }
     }
@@ -206,5 +291,19 @@ mod tests {
         assert_eq!(q.pop(), Some((1000, "far-first")));
         assert_eq!(q.pop(), Some((1000, "near-second")));
         assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn lookahead_sees_the_events_due_next() {
+        let mut q = EventQueue::new(64);
+        for id in 0..40 {
+            q.push(5, id);
+        }
+        q.push(6, 40);
+        assert_eq!(q.pop(), Some((5, 0)));
+        assert_eq!((q.peek_same_time(0), q.peek_same_time(16)), (Some(&1), Some(&17)));
+        // Only events known to be due at the current time are shown.
+        assert_eq!(q.peek_same_time(38), Some(&39));
+        assert_eq!(q.peek_same_time(39), None);
     }
 }

@@ -1,14 +1,95 @@
-use crate::{NodeId, TopologyError};
+use std::collections::BTreeMap;
+
+use crate::{NodeId, TopologyError, prefetch};
+
+/// How many edges ahead `GraphBuilder::build` prefetches the rows it will write.
+const AHEAD: usize = 16;
+/// Every edge is two arcs, and arc ids are u32.
+const MAX_EDGES: usize = (u32::MAX / 2) as usize;
 
 /// Undirected graph in CSR form with optional integer edge weights and node labels.
 #[derive(Clone, Debug, Default)]
 pub struct Graph {
-    offsets: Vec<usize>,
+    /// Row starts, as u32: arcs are limited to u32::MAX (a graph that large would exceed any memory budget
+    /// long before), and the flood's first lookup per node stays half the size.
+    offsets: Vec<u32>,
     targets: Vec<NodeId>,
     arc_edges: Vec<u32>,
     endpoints: Vec<(NodeId, NodeId)>,
     weights: Option<Vec<u32>>,
-    labels: Option<Vec<String>>,
+    labels: Option<Labels>,
+}
+
+/// Node names, one per node, kept in one string (a `String` per node would cost an allocation and 24 bytes
+/// more each).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Labels {
+    text: String,
+    /// `ends[v]`: where label v ends in `text` (it starts where label v - 1 ends).
+    ends: Vec<usize>,
+}
+
+impl Labels {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends the label of the next node.
+    pub fn push(&mut self, label: &str) {
+        self.text.push_str(label);
+        self.ends.push(self.text.len());
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    pub fn get(&self, v: NodeId) -> Option<&str> {
+        let v = v as usize;
+        let end = *self.ends.get(v)?;
+        let start = if v == 0 { 0 } else { self.ends[v - 1] };
+        Some(&self.text[start..end])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len() as NodeId).map(|v| self.get(v).expect("in range"))
+    }
+
+    /// For each name, the first node carrying it, in one pass over the labels.
+    pub fn find(&self, names: &[&str]) -> Vec<Option<NodeId>> {
+        let mut first: BTreeMap<&str, Option<NodeId>> = names.iter().map(|&name| (name, None)).collect();
+        for (v, label) in (0..).zip(self.iter()) {
+            if let Some(slot @ None) = first.get_mut(label) {
+                *slot = Some(v);
+            }
+        }
+        names.iter().map(|name| first[name]).collect()
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Labels {
+    fn from_iter<I: IntoIterator<Item = S>>(labels: I) -> Self {
+        let mut all = Labels::new();
+        for label in labels {
+            all.push(label.as_ref());
+        }
+        all
+    }
+}
+
+impl From<Vec<String>> for Labels {
+    fn from(labels: Vec<String>) -> Self {
+        labels.iter().collect()
+    }
 }
 
 /// Index of an arc (one direction of an edge) in the CSR arrays.
@@ -17,6 +98,18 @@ pub type ArcId = usize;
 pub type EdgeId = u32;
 
 impl Graph {
+    /// A graph from CSR arrays already laid out as `GraphBuilder::build` lays them out: rows in edge order.
+    pub(crate) fn from_csr(
+        offsets: Vec<u32>,
+        targets: Vec<NodeId>,
+        arc_edges: Vec<EdgeId>,
+        endpoints: Vec<(NodeId, NodeId)>,
+    ) -> Self {
+        debug_assert_eq!(offsets.last().map(|&o| o as usize), Some(targets.len()));
+        debug_assert_eq!((targets.len(), arc_edges.len()), (2 * endpoints.len(), 2 * endpoints.len()));
+        Graph { offsets, targets, arc_edges, endpoints, weights: None, labels: None }
+    }
+
     pub fn node_count(&self) -> u32 {
         (self.offsets.len() - 1) as u32
     }
@@ -27,12 +120,12 @@ impl Graph {
 
     #[inline]
     pub fn degree(&self, v: NodeId) -> u32 {
-        (self.offsets[v as usize + 1] - self.offsets[v as usize]) as u32
+        self.offsets[v as usize + 1] - self.offsets[v as usize]
     }
 
     #[inline]
     pub fn neighbors(&self, v: NodeId) -> &[NodeId] {
-        &self.targets[self.offsets[v as usize]..self.offsets[v as usize + 1]]
+        &self.targets[self.arcs(v)]
     }
 
     /// Prefetches the adjacency index of `v` (step 1 of 2: the index says where the neighbours are).
@@ -44,7 +137,7 @@ impl Graph {
     /// Prefetches the first neighbours of `v` (step 2: reads the index, loaded by step 1).
     #[inline]
     pub fn prefetch_neighbors(&self, v: NodeId) {
-        if let Some(first) = self.targets.get(self.offsets[v as usize]) {
+        if let Some(first) = self.targets.get(self.offsets[v as usize] as usize) {
             crate::prefetch::read(first);
         }
     }
@@ -52,7 +145,7 @@ impl Graph {
     /// Arc ids leaving `v`, parallel to `neighbors(v)`.
     #[inline]
     pub fn arcs(&self, v: NodeId) -> std::ops::Range<ArcId> {
-        self.offsets[v as usize]..self.offsets[v as usize + 1]
+        self.offsets[v as usize] as usize..self.offsets[v as usize + 1] as usize
     }
 
     #[inline]
@@ -75,41 +168,58 @@ impl Graph {
         self.weights.as_ref().map_or(1, |w| w[e as usize])
     }
 
+    /// The largest edge weight (1 for an unweighted graph, 0 for a graph without edges).
+    pub fn max_weight(&self) -> u32 {
+        match &self.weights {
+            Some(w) => w.iter().copied().max().unwrap_or(0),
+            None => u32::from(!self.endpoints.is_empty()),
+        }
+    }
+
     pub fn is_weighted(&self) -> bool {
         self.weights.is_some()
     }
 
     pub fn label(&self, v: NodeId) -> Option<&str> {
-        self.labels.as_ref().map(|l| l[v as usize].as_str())
+        self.labels.as_ref().and_then(|l| l.get(v))
     }
 
-    pub fn labels(&self) -> Option<&[String]> {
-        self.labels.as_deref()
+    pub fn labels(&self) -> Option<&Labels> {
+        self.labels.as_ref()
     }
 
-    /// Sizes of the connected components, largest first.
+    /// Sizes of the connected components, largest first. Breadth-first, so that the rows of queued nodes can be
+    /// prefetched well before they are read.
     pub fn component_sizes(&self) -> Vec<u32> {
         let n = self.node_count() as usize;
-        let mut seen = vec![false; n];
+        let mut seen = vec![0u64; n.div_ceil(64)];
+        let mut queue: Vec<NodeId> = Vec::with_capacity(n);
         let mut sizes = Vec::new();
-        let mut stack = Vec::new();
         for s in 0..n {
-            if seen[s] {
+            if seen[s / 64] & (1 << (s % 64)) != 0 {
                 continue;
             }
-            seen[s] = true;
-            stack.push(s as NodeId);
-            let mut size = 0;
-            while let Some(v) = stack.pop() {
-                size += 1;
+            seen[s / 64] |= 1 << (s % 64);
+            let first = queue.len();
+            queue.push(s as NodeId);
+            let mut head = first;
+            while let Some(&v) = queue.get(head) {
+                if let Some(&ahead) = queue.get(head + 16) {
+                    self.prefetch_index(ahead);
+                }
+                if let Some(&ahead) = queue.get(head + 8) {
+                    self.prefetch_neighbors(ahead);
+                }
+                head += 1;
                 for &u in self.neighbors(v) {
-                    if !seen[u as usize] {
-                        seen[u as usize] = true;
-                        stack.push(u);
+                    let (word, bit) = (u as usize / 64, 1u64 << (u % 64));
+                    if seen[word] & bit == 0 {
+                        seen[word] |= bit;
+                        queue.push(u);
                     }
                 }
             }
-            sizes.push(size);
+            sizes.push((queue.len() - first) as u32);
         }
         sizes.sort_unstable_by(|a, b| b.cmp(a));
         sizes
@@ -119,11 +229,70 @@ impl Graph {
         self.component_sizes().len() <= 1
     }
 
+    /// Edges that repeat an earlier edge between the same two nodes, in either direction: `(repeat, first)`
+    /// pairs in the order of `repeat`, `first` being the pair's smallest edge id. Found by sorting each
+    /// adjacency row (each pair is looked at from its smaller end), without hashing.
+    pub(crate) fn repeated_edges(&self) -> Vec<(EdgeId, EdgeId)> {
+        let mut repeats = Vec::new();
+        let mut upper: Vec<NodeId> = Vec::new();
+        let mut pairs: Vec<(NodeId, EdgeId)> = Vec::new();
+        for u in 0..self.node_count() {
+            // Most rows have no repeat: sorting their targets shows it; only then are edge ids looked at.
+            upper.clear();
+            upper.extend(self.neighbors(u).iter().filter(|&&v| v > u));
+            upper.sort_unstable();
+            if upper.windows(2).all(|w| w[0] != w[1]) {
+                continue;
+            }
+            pairs.clear();
+            for a in self.arcs(u) {
+                if self.targets[a] > u {
+                    pairs.push((self.targets[a], self.arc_edges[a]));
+                }
+            }
+            pairs.sort_unstable();
+            for same in pairs.chunk_by(|a, b| a.0 == b.0) {
+                let first = same[0].1;
+                repeats.extend(same[1..].iter().map(|&(_, repeat)| (repeat, first)));
+            }
+        }
+        repeats.sort_unstable();
+        repeats
+    }
+
+    /// The graph without the `repeats` (as `repeated_edges` lists them), each first edge keeping the smallest
+    /// weight of its repeats. Edge ids are renumbered in order; labels stay.
+    pub(crate) fn merge_repeats(self, repeats: &[(EdgeId, EdgeId)]) -> Result<Graph, TopologyError> {
+        let nodes = self.node_count();
+        let mut weights = self.weights;
+        if let Some(w) = &mut weights {
+            for &(repeat, first) in repeats {
+                w[first as usize] = w[first as usize].min(w[repeat as usize]);
+            }
+        }
+        let mut dropped = repeats.iter().map(|&(repeat, _)| repeat as usize).peekable();
+        let edges = self.endpoints.len() - repeats.len();
+        let mut kept = Vec::with_capacity(edges);
+        let mut kept_weights = weights.as_ref().map(|_| Vec::with_capacity(edges));
+        for (e, &ends) in self.endpoints.iter().enumerate() {
+            if dropped.next_if_eq(&e).is_some() {
+                continue;
+            }
+            kept.push(ends);
+            if let (Some(all), Some(w)) = (&weights, &mut kept_weights) {
+                w.push(all[e]);
+            }
+        }
+        let mut b = GraphBuilder::from_edges(nodes, kept, kept_weights);
+        b.labels = self.labels;
+        b.build()
+    }
+
     /// Heap bytes held by the CSR arrays, counted by capacity (labels excluded); see
     /// `generators::estimated_bytes` for the estimate made before building.
     pub fn heap_bytes(&self) -> u64 {
         let bytes = |cap: usize, item: usize| (cap * item) as u64;
-        bytes(self.offsets.capacity(), size_of::<usize>())
+        bytes(self.offsets.capacity(), size_of::<u32>())
             + bytes(self.targets.capacity(), size_of::<NodeId>())
             + bytes(self.arc_edges.capacity(), size_of::<u32>())
             + bytes(self.endpoints.capacity(), size_of::<(NodeId, NodeId)>())
@@ -149,7 +318,7 @@ pub struct GraphBuilder {
     nodes: u32,
     endpoints: Vec<(NodeId, NodeId)>,
     weights: Option<Vec<u32>>,
-    labels: Option<Vec<String>>,
+    labels: Option<Labels>,
 }
 
 impl GraphBuilder {
@@ -193,9 +362,17 @@ impl GraphBuilder {
         self
     }
 
-    pub fn labels(&mut self, labels: Vec<String>) -> &mut Self {
+    pub fn labels(&mut self, labels: impl Into<Labels>) -> &mut Self {
+        let mut labels = labels.into();
+        labels.shrink_to_fit();
         self.labels = Some(labels);
         self
+    }
+
+    /// A builder over edges already collected (weights, if any, parallel to them).
+    pub(crate) fn from_edges(nodes: u32, endpoints: Vec<(NodeId, NodeId)>, weights: Option<Vec<u32>>) -> Self {
+        debug_assert!(weights.as_ref().is_none_or(|w| w.len() == endpoints.len()));
+        GraphBuilder { nodes, endpoints, weights, labels: None }
     }
 
     pub fn build(self) -> Result<Graph, TopologyError> {
@@ -208,15 +385,22 @@ impl GraphBuilder {
         {
             return Err(TopologyError::Invalid(format!("{} labels for {} nodes", labels.len(), n)));
         }
-        if self.endpoints.len() > EdgeId::MAX as usize {
+        if self.endpoints.len() > MAX_EDGES {
             return Err(TopologyError::Invalid(format!(
-                "{} edges exceed the limit of {} (edge ids are u32)",
+                "{} edges exceed the limit of {MAX_EDGES} (arc ids are u32)",
                 self.endpoints.len(),
-                EdgeId::MAX
             )));
         }
-        let mut degree = vec![0usize; n + 1];
-        for &(u, v) in &self.endpoints {
+        // One array serves as degree counter, then row end, then row start: after counting, the prefix sums
+        // put the end of row v at offsets[v]; filling each row from its end, edges taken last to first, leaves
+        // offsets[v] at the row's start and the row in edge order.
+        let mut offsets = vec![0u32; n + 1];
+        for (e, &(u, v)) in self.endpoints.iter().enumerate() {
+            // Counting and filling touch random rows: prefetching some edges ahead overlaps the cache misses.
+            if let Some(&(a, b)) = self.endpoints.get(e + AHEAD) {
+                prefetch::read(offsets.get(a as usize).unwrap_or(&0));
+                prefetch::read(offsets.get(b as usize).unwrap_or(&0));
+            }
             for w in [u, v] {
                 if w as usize >= n {
                     return Err(TopologyError::NodeOutOfRange { node: w as u64, nodes: n as u64 });
@@ -225,25 +409,31 @@ impl GraphBuilder {
             if u == v {
                 return Err(TopologyError::Invalid(format!("self-loop at node {u}")));
             }
-            degree[u as usize] += 1;
-            degree[v as usize] += 1;
+            offsets[u as usize] += 1;
+            offsets[v as usize] += 1;
         }
-        let mut offsets = Vec::with_capacity(n + 1);
         let mut acc = 0;
-        for d in &degree[..n] {
-            offsets.push(acc);
-            acc += d;
+        for o in &mut offsets {
+            acc += *o;
+            *o = acc;
         }
-        offsets.push(acc);
-        let mut fill = offsets[..n].to_vec();
-        let mut targets = vec![0; acc];
-        let mut arc_edges = vec![0; acc];
-        for (e, &(u, v)) in self.endpoints.iter().enumerate() {
+        let mut targets = vec![0; acc as usize];
+        let mut arc_edges = vec![0; acc as usize];
+        for (e, &(u, v)) in self.endpoints.iter().enumerate().rev() {
+            if let Some(&(a, b)) = e.checked_sub(AHEAD).map(|ahead| &self.endpoints[ahead]) {
+                prefetch::read(&offsets[a as usize]);
+                prefetch::read(&offsets[b as usize]);
+            }
+            if let Some(&(a, b)) = e.checked_sub(AHEAD / 2).map(|ahead| &self.endpoints[ahead]) {
+                // Where the arcs will go, about: the rows fill from their ends down.
+                prefetch::read(targets.get(offsets[a as usize].wrapping_sub(1) as usize).unwrap_or(&0));
+                prefetch::read(targets.get(offsets[b as usize].wrapping_sub(1) as usize).unwrap_or(&0));
+            }
             for (a, b) in [(u, v), (v, u)] {
-                let slot = &mut fill[a as usize];
-                targets[*slot] = b;
-                arc_edges[*slot] = e as EdgeId;
-                *slot += 1;
+                let slot = &mut offsets[a as usize];
+                *slot -= 1;
+                targets[*slot as usize] = b;
+                arc_edges[*slot as usize] = e as EdgeId;
             }
         }
         Ok(Graph { offsets, targets, arc_edges, endpoints: self.endpoints, weights: self.weights, labels: self.labels })

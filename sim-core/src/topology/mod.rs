@@ -10,7 +10,7 @@ pub mod parse;
 
 use std::sync::Arc;
 
-pub use graph::{ArcId, EdgeId, Graph, GraphBuilder};
+pub use graph::{ArcId, EdgeId, Graph, GraphBuilder, Labels};
 
 use crate::rng::{SimRng, below};
 use crate::{NodeId, TopologyError};

@@ -3,8 +3,9 @@
 //! e^((d²-1)/4) pairings, hopeless beyond small d.
 
 use super::param;
+use crate::prefetch;
 use crate::rng::{SimRng, below};
-use crate::topology::{Graph, GraphBuilder};
+use crate::topology::{EdgeId, Graph, GraphBuilder};
 use crate::{NodeId, TopologyError};
 
 const NAME: &str = "random_regular";
@@ -29,31 +30,73 @@ pub fn random_regular(n: u32, d: u32, rng: &mut SimRng) -> Result<Graph, Topolog
     let dense = 2 * d > n - 1;
     let sparse_d = if dense { n - 1 - d } else { d };
     let slots = switched_pairing(n, sparse_d, rng)?;
+    if !dense {
+        return Ok(csr(n, d as usize, slots));
+    }
     let neighbours = |u: NodeId| row(&slots, sparse_d as usize, u);
     let mut b = GraphBuilder::with_capacity(n, (ends / 2) as usize);
-    if dense {
-        // linked[v] == u: v is a neighbour of u in the sparse graph.
-        let mut linked = vec![NodeId::MAX; n as usize];
-        for u in 0..n {
-            for &v in neighbours(u) {
-                linked[v as usize] = u;
-            }
-            for v in u + 1..n {
-                if linked[v as usize] != u {
-                    b.edge(u, v);
-                }
-            }
+    // linked[v] == u: v is a neighbour of u in the sparse graph.
+    let mut linked = vec![NodeId::MAX; n as usize];
+    for u in 0..n {
+        for &v in neighbours(u) {
+            linked[v as usize] = u;
         }
-    } else {
-        for u in 0..n {
-            for &v in neighbours(u) {
-                if u < v {
-                    b.edge(u, v);
-                }
+        for v in u + 1..n {
+            if linked[v as usize] != u {
+                b.edge(u, v);
             }
         }
     }
     b.build()
+}
+
+/// The graph whose adjacency `slots` holds, laid out as `GraphBuilder` would lay out its edges `(u, v)`, `u < v`,
+/// taken row by row in slot order (the edge ids the generator has always given). Row x then lists its smaller
+/// neighbours in increasing order (their edges come from earlier rows), then its larger ones in slot order: a
+/// reordering of its slots, done in place. The edge ids of the larger neighbours follow each other; those of
+/// the smaller ones are scattered from their own rows, visited in increasing order. Every row has d arcs, so
+/// rows are where they will be and can be prefetched.
+fn csr(n: u32, d: usize, mut slots: Vec<NodeId>) -> Graph {
+    const AHEAD: usize = 16;
+    // first_edge[u]: the id of u's first edge to a larger neighbour.
+    let mut first_edge = Vec::with_capacity(n as usize);
+    let mut endpoints = Vec::with_capacity(slots.len() / 2);
+    for u in 0..n {
+        first_edge.push(endpoints.len() as EdgeId);
+        endpoints.extend(row(&slots, d, u).iter().filter(|&&v| v > u).map(|&v| (u, v)));
+    }
+    let mut arc_edges = vec![0; slots.len()];
+    // Arcs to smaller neighbours fill each row from its start.
+    let mut filled = vec![0u32; n as usize];
+    for (e, &(_, v)) in endpoints.iter().enumerate() {
+        if let Some(&(_, ahead)) = endpoints.get(e + AHEAD) {
+            prefetch::read(&filled[ahead as usize]);
+            prefetch::read(&arc_edges[ahead as usize * d]);
+        }
+        arc_edges[v as usize * d + filled[v as usize] as usize] = e as EdgeId;
+        filled[v as usize] += 1;
+    }
+    let mut larger = Vec::with_capacity(d);
+    for (u, row) in (0..n).zip(slots.chunks_exact_mut(d)) {
+        larger.clear();
+        let mut smaller = 0;
+        for i in 0..d {
+            if row[i] > u {
+                larger.push(row[i]);
+            } else {
+                row[smaller] = row[i];
+                smaller += 1;
+            }
+        }
+        row[..smaller].sort_unstable();
+        row[smaller..].copy_from_slice(&larger);
+        let first = first_edge[u as usize];
+        for (k, e) in arc_edges[u as usize * d + smaller..][..d - smaller].iter_mut().enumerate() {
+            *e = first + k as EdgeId;
+        }
+    }
+    let offsets = (0..=n).map(|u| u * d as u32).collect();
+    Graph::from_csr(offsets, slots, arc_edges, endpoints)
 }
 
 /// Adjacency of a simple d-regular graph as `n·d` slots: slot `u·d + i` holds the i-th neighbour of u.
@@ -68,19 +111,40 @@ fn switched_pairing(n: u32, d: u32, rng: &mut SimRng) -> Result<Vec<NodeId>, Top
 }
 
 /// The configuration model: d stubs per node, shuffled (Fisher–Yates) and paired consecutively. A loop {u, u}
-/// shows as two slots of u holding u.
+/// shows as two slots of u holding u. Both steps write to random places: the shuffle draws its swap partners
+/// a batch ahead (the same draws, in the same order) and prefetches them, the pairing prefetches the rows of
+/// the pairs ahead.
 fn pairing(n: u32, d: usize, rng: &mut SimRng) -> Vec<NodeId> {
-    let mut stubs: Vec<NodeId> = (0..n).flat_map(|u| std::iter::repeat_n(u, d)).collect();
-    for i in (1..stubs.len()).rev() {
-        let j = below(rng, i as u32 + 1) as usize;
-        stubs.swap(i, j);
+    const AHEAD: usize = 32;
+    let mut stubs: Vec<NodeId> = Vec::with_capacity(n as usize * d);
+    for u in 0..n {
+        stubs.extend(std::iter::repeat_n(u, d));
+    }
+    let mut partners = [0usize; AHEAD];
+    let mut i = stubs.len().saturating_sub(1);
+    while i > 0 {
+        let batch = i.min(AHEAD);
+        for (k, partner) in partners[..batch].iter_mut().enumerate() {
+            *partner = below(rng, (i - k) as u32 + 1) as usize;
+            prefetch::read(&stubs[*partner]);
+        }
+        for (k, &partner) in partners[..batch].iter().enumerate() {
+            stubs.swap(i - k, partner);
+        }
+        i -= batch;
     }
     let mut slots = vec![0; stubs.len()];
-    let mut filled = vec![0usize; n as usize];
-    for pair in stubs.chunks_exact(2) {
+    let mut filled = vec![0u32; n as usize];
+    for (p, pair) in stubs.chunks_exact(2).enumerate() {
+        if let Some(ahead) = stubs.get(2 * (p + AHEAD / 2)..2 * (p + AHEAD / 2) + 2) {
+            for &a in ahead {
+                prefetch::read(&filled[a as usize]);
+                prefetch::read(&slots[a as usize * d]);
+            }
+        }
         for (a, b) in [(pair[0], pair[1]), (pair[1], pair[0])] {
             let f = &mut filled[a as usize];
-            slots[a as usize * d + *f] = b;
+            slots[a as usize * d + *f as usize] = b;
             *f += 1;
         }
     }
@@ -211,8 +275,59 @@ mod tests {
         assert_ne!(edges(&a), edges(&random_regular(200, 4, &mut rng(8)).unwrap()));
     }
 
+    /// The plain shuffle and pairing, one swap and one row write at a time.
+    fn plain_pairing(n: u32, d: usize, rng: &mut SimRng) -> Vec<NodeId> {
+        let mut stubs: Vec<NodeId> = (0..n).flat_map(|u| std::iter::repeat_n(u, d)).collect();
+        for i in (1..stubs.len()).rev() {
+            let j = below(rng, i as u32 + 1) as usize;
+            stubs.swap(i, j);
+        }
+        let mut slots = vec![0; stubs.len()];
+        let mut filled = vec![0; n as usize];
+        for pair in stubs.chunks_exact(2) {
+            for (a, b) in [(pair[0], pair[1]), (pair[1], pair[0])] {
+                slots[a as usize * d + filled[a as usize]] = b;
+                filled[a as usize] += 1;
+            }
+        }
+        slots
+    }
+
+    /// Panics unless `a` and `b` have the same edges (ids and endpoints) and the same rows (targets and edges, in
+    /// order).
+    fn assert_same(a: &Graph, b: &Graph) {
+        assert_eq!(edges(a), edges(b));
+        for v in 0..a.node_count() {
+            let arcs = |g: &Graph| g.arcs(v).map(|arc| (g.arc_target(arc), g.arc_edge(arc))).collect::<Vec<_>>();
+            assert_eq!(arcs(a), arcs(b), "row {v}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The batched shuffle makes the same draws in the same order as the plain one, and the direct layout
+        /// equals what `GraphBuilder` makes of the edges taken row by row: the graphs of a seed are as before.
+        #[test]
+        fn fast_steps_equal_the_plain_ones(seed: u64, n in 2u32..60, d in 1u32..8) {
+            prop_assume!(d < n && n * d % 2 == 0);
+            let slots = pairing(n, d as usize, &mut rng(seed));
+            prop_assert_eq!(&slots, &plain_pairing(n, d as usize, &mut rng(seed)));
+            let g = random_regular(n, d, &mut rng(seed)).unwrap();
+            if 2 * d < n {
+                let mut slots = slots;
+                if remove_defects(&mut slots, d as usize, &mut rng(seed)) {
+                    let mut b = GraphBuilder::new(n);
+                    for u in 0..n {
+                        for &v in row(&slots, d as usize, u).iter().filter(|&&v| u < v) {
+                            b.edge(u, v);
+                        }
+                    }
+                    assert_same(&csr(n, d as usize, slots), &b.build().unwrap());
+                }
+            }
+            assert_regular(&g, d);
+        }
 
         #[test]
         fn any_valid_parameters_give_a_regular_simple_graph(seed: u64, n in 2u32..70, d in 1u32..70) {

@@ -4,11 +4,12 @@
 
 #![expect(clippy::disallowed_types, reason = "maps are looked up, never iterated into the graph")]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use roxmltree::{Document, Node};
 
-use super::{Link, Loaded, assemble, listing};
+use super::{Links, Listing, Loaded, assemble};
+use crate::topology::Labels;
 use crate::{NodeId, TopologyError};
 
 const GRAPHML_NS: &str = "http://graphml.graphdrawing.org/xmlns";
@@ -71,6 +72,13 @@ impl<'a> Keys<'a> {
         }
         keys
     }
+}
+
+/// The number that ends a node id, if any. Files number their node ids (`n0`, `n1`, …, or `0`, `1`, …) in file
+/// order more often than not, so node `numbered(id)` is the first guess for `id`, and only other ids are hashed.
+fn numbered(id: &str) -> Option<usize> {
+    let start = id.len() - id.bytes().rev().take_while(u8::is_ascii_digit).count();
+    id[start..].parse().ok()
 }
 
 /// Great-circle (haversine) distance as a delay in whole microseconds, at least 1.
@@ -139,12 +147,20 @@ pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyEr
 
     let mut ids: HashMap<&str, NodeId> = HashMap::new();
     let mut file_ids: Vec<&str> = Vec::new();
-    let mut labels: Vec<String> = Vec::new();
-    let mut unlabelled = Vec::new();
+    let mut labels = Labels::new();
+    let mut unlabelled = Listing::default();
     let mut coordinates = Vec::new();
     for node in graph.children().filter(|n| is(*n, "node")) {
         let id = node.attribute("id").ok_or_else(|| error(node, "<node> without an id attribute".into()))?;
-        if ids.insert(id, file_ids.len() as NodeId).is_some() {
+        let next = file_ids.len();
+        // Only ids other than `numbered(id) == node` are hashed: no two nodes can both be numbered by one id.
+        let twice = match numbered(id) {
+            Some(k) if k == next => ids.contains_key(id),
+            numbered_as => {
+                numbered_as.is_some_and(|k| file_ids.get(k) == Some(&id)) || ids.insert(id, next as NodeId).is_some()
+            }
+        };
+        if twice {
             return Err(error(node, format!("node id `{id}` is declared twice")));
         }
         file_ids.push(id);
@@ -155,15 +171,12 @@ pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyEr
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
         };
-        labels.push(match data(node, keys.label).or_else(yed_label) {
-            Some(label) => label.to_string(),
-            None => {
-                unlabelled.push(id.to_string());
-                id.to_string()
-            }
+        let label = data(node, keys.label).or_else(yed_label).unwrap_or_else(|| {
+            unlabelled.push_with(|| id.to_string());
+            id
         });
+        labels.push(label);
         if distance {
-            let label = labels.last().expect("just pushed");
             let degrees = |key, name, limit: f64| match data(node, key) {
                 None => Err(error(
                     node,
@@ -182,21 +195,26 @@ pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyEr
     if !unlabelled.is_empty() {
         notes.push(format!(
             "{} node(s) have no label and are labelled by their id: {}",
-            unlabelled.len(),
-            listing(&unlabelled)
+            unlabelled.count,
+            unlabelled.text()
         ));
     }
-    let mut uses: BTreeMap<&str, usize> = BTreeMap::new();
-    for label in &labels {
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for label in labels.iter() {
         *uses.entry(label).or_default() += 1;
     }
-    let shared: Vec<String> =
-        uses.iter().filter(|&(_, &count)| count > 1).map(|(label, count)| format!("{label} ×{count}")).collect();
-    if !shared.is_empty() {
+    // Sorted by label, so the order does not depend on the map's.
+    let mut shared: Vec<(&str, usize)> = uses.into_iter().filter(|&(_, count)| count > 1).collect();
+    shared.sort_unstable();
+    let mut listed = Listing::default();
+    for (label, count) in shared {
+        listed.push_with(|| format!("{label} ×{count}"));
+    }
+    if !listed.is_empty() {
         notes.push(format!(
             "{} label(s) name more than one node (kept; the nodes stay distinct): {}",
-            shared.len(),
-            listing(&shared)
+            listed.count,
+            listed.text()
         ));
     }
     let hyperedges = graph.children().filter(|h| is(*h, "hyperedge")).count();
@@ -204,19 +222,22 @@ pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyEr
         notes.push(format!("ignored {hyperedges} <hyperedge> element(s)"));
     }
 
-    let mut links = Vec::new();
+    let node_of = |id: &str| {
+        numbered(id).filter(|&k| file_ids.get(k) == Some(&id)).map(|k| k as NodeId).or_else(|| ids.get(id).copied())
+    };
+    let mut links = Links::with_capacity(0, distance);
     for edge in graph.children().filter(|e| is(*e, "edge")) {
         let end = |attribute: &str| -> Result<NodeId, TopologyError> {
             let id = edge
                 .attribute(attribute)
                 .ok_or_else(|| error(edge, format!("<edge> without a {attribute} attribute")))?;
-            ids.get(id).copied().ok_or_else(|| error(edge, format!("edge {attribute} `{id}` is not a declared node")))
+            node_of(id).ok_or_else(|| error(edge, format!("edge {attribute} `{id}` is not a declared node")))
         };
         let (u, v) = (end("source")?, end("target")?);
         let weight = if distance { delay_us(coordinates[u as usize], coordinates[v as usize]) } else { 1 };
-        links.push(Link { u, v, weight });
+        links.push(u, v, weight);
     }
-    assemble(labels, &links, distance, notes, Some(&file_ids))
+    assemble(labels, links, notes, Some(&file_ids))
 }
 
 #[cfg(test)]
@@ -264,7 +285,7 @@ mod tests {
     fn hops_read_labels_and_account_for_repeats() {
         let loaded = graphml(&file(&cities(), EDGES), GraphmlWeights::Hops).unwrap();
         let (g, r) = (&loaded.graph, &loaded.report);
-        assert_eq!(g.labels().unwrap(), ["London", "Paris", "New York"]);
+        assert_eq!(g.labels().unwrap().iter().collect::<Vec<_>>(), ["London", "Paris", "New York"]);
         assert!(!g.is_weighted());
         assert_eq!((r.nodes, r.edges_in_file, r.edges, r.self_loops_dropped, r.parallel_merged), (3, 4, 2, 1, 1));
         let notes = r.notes.join("\n");
@@ -317,7 +338,7 @@ mod tests {
   </graph>
 </graphml>"#;
         let loaded = graphml(text, GraphmlWeights::Hops).unwrap();
-        assert_eq!(loaded.graph.labels().unwrap(), ["Seattle", "b", "Seattle"]);
+        assert_eq!(loaded.graph.labels().unwrap().iter().collect::<Vec<_>>(), ["Seattle", "b", "Seattle"]);
         let notes = loaded.report.notes.join("\n");
         assert!(notes.contains("1 node(s) have no label and are labelled by their id: b"), "{notes}");
         assert!(notes.contains("1 label(s) name more than one node (kept; the nodes stay distinct): Seattle ×2"));
@@ -337,6 +358,16 @@ mod tests {
         assert_eq!(line, 13);
         let (_, message) = parse_line(&file(&(cities() + &node("n1", "Again", 0.0, 0.0)), ""));
         assert_eq!(message, "node id `n1` is declared twice");
+        // Ids that number their node and ids that do not are checked against each other.
+        for ids in [["n1", "n1", "x"], ["n0", "x", "n0"], ["a", "b", "b"], ["7", "n7", "7"]] {
+            let nodes: String = ids.map(|id| node(id, id, 0.0, 0.0)).concat();
+            let (_, message) = parse_line(&file(&nodes, ""));
+            assert!(message.ends_with("is declared twice"), "{ids:?}: {message}");
+        }
+        let edges = r#"<edge source="x" target="n2"/><edge source="n2" target="7"/>"#;
+        let nodes: String = ["7", "x", "n2"].map(|id| node(id, id, 0.0, 0.0)).concat();
+        let g = graphml(&file(&nodes, edges), GraphmlWeights::Hops).unwrap().graph;
+        assert_eq!((g.endpoints(0), g.endpoints(1)), ((1, 2), (2, 0)));
         let (_, message) = parse_line(&file(&cities(), "<edge target=\"n1\"/>"));
         assert_eq!(message, "<edge> without a source attribute");
         let (line, message) = parse_line("<graphml>\n<graph>\n<node id=\"a\">\n</graph>");

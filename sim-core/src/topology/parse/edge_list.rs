@@ -1,0 +1,602 @@
+//! Edge lists: one link `u v` or `u v weight` per line.
+//!
+//! Lines are split in one pass over the bytes, which also reads the value of tokens made of digits; a line with
+//! non-ASCII text is split again by Unicode whitespace, so every line reads as `str::split_whitespace` would
+//! read it. While reading, each label becomes a key: a decimal integer written the canonical way (no sign, no
+//! leading zero) is its own key, so only other labels are hashed. Nodes are numbered in order of first
+//! appearance as they are read; replacing keys by node ids is a second pass, which prefetches its table
+//! entries a few links ahead.
+
+#![expect(clippy::disallowed_types, reason = "maps are looked up, never iterated into the graph")]
+
+use std::collections::HashMap;
+
+use super::{Links, Loaded, assemble};
+use crate::prefetch;
+use crate::topology::Labels;
+use crate::{NodeId, TopologyError};
+
+/// An edge list: one link `u v` or `u v weight` per line; `#` starts a comment, blank lines are skipped. Node
+/// tokens are labels, numbered densely in order of first appearance (so `7 3` makes `7` node 0); the graph keeps
+/// them as its labels. Weights are positive integers, given on every line or on none (then every link weighs 1).
+pub fn edge_list(text: &str) -> Result<Loaded, TopologyError> {
+    let mut nodes = Nodes::new(text.len());
+    let mut listed: Option<Listed> = None;
+    // The first link's line; the others must agree with it on having a weight.
+    let mut first_line = 0;
+    let mut lines = Lines { text, pos: 0, line_no: 0 };
+    while let Some(Line { line_no, content, fields }) = lines.next() {
+        if fields.count == 0 {
+            continue;
+        }
+        let error = |message: String| TopologyError::Parse { line: line_no, message };
+        let [u, v, w] = fields.tokens;
+        let weight = match fields.count {
+            2 => None,
+            3 => Some(parse_weight(w.text).map_err(error)?),
+            count => {
+                return Err(error(format!(
+                    "expected `u v` or `u v weight`, found {count} fields: `{}`",
+                    content.trim()
+                )));
+            }
+        };
+        let (ends, weights) = match &mut listed {
+            None => {
+                first_line = line_no;
+                // At most one link per line.
+                let lines = text.bytes().map(|b| usize::from(b == b'\n')).sum::<usize>() + 1;
+                let weights = weight.map(|_| Vec::with_capacity(lines));
+                let Listed { ends, weights } = listed.insert(Listed { ends: Vec::with_capacity(lines), weights });
+                (ends, weights)
+            }
+            Some(Listed { weights, .. }) if weights.is_some() != weight.is_some() => {
+                let (this, that) = if weight.is_none() { ("no weight", "one") } else { ("a weight", "none") };
+                return Err(error(format!(
+                    "this link has {this} but the first link (line {first_line}) has {that}: give every link a \
+                     weight or none"
+                )));
+            }
+            Some(Listed { ends, weights }) => (ends, weights),
+        };
+        let too_many = || error(format!("more than {TEXT} distinct nodes"));
+        ends.push((nodes.key(u).ok_or_else(too_many)?, nodes.key(v).ok_or_else(too_many)?));
+        if let (Some(weights), Some(w)) = (weights, weight) {
+            weights.push(w);
+        }
+    }
+    let Some(Listed { ends, weights }) = listed else {
+        return Err(TopologyError::Invalid("edge list: no links found (expected lines `u v` or `u v weight`)".into()));
+    };
+    let notes = vec![if weights.is_some() {
+        "weights: as given in the file".to_string()
+    } else {
+        "weights: none given, every link weighs 1".to_string()
+    }];
+    let links = nodes.resolve(ends, weights);
+    assemble(nodes.labels, links, notes, None)
+}
+
+/// Every link as listed, self-loops included, its ends as keys (see `Nodes`); weights parallel to it in a weighted
+/// file.
+struct Listed {
+    ends: Vec<(u32, u32)>,
+    weights: Option<Vec<u32>>,
+}
+
+fn parse_weight(token: &str) -> Result<u32, String> {
+    match token.parse::<u32>() {
+        Ok(w) if w > 0 => Ok(w),
+        _ => Err(format!("weight `{token}` is not a positive integer (allowed: 1 to {})", u32::MAX)),
+    }
+}
+
+/// A whitespace-separated field, with its value if it is a canonical decimal integer (see `canonical`).
+#[derive(Clone, Copy, Default)]
+struct Token<'a> {
+    text: &'a str,
+    number: Option<u64>,
+}
+
+/// The first three fields of a line, and how many there are.
+#[derive(Clone, Copy, Default)]
+struct Fields<'a> {
+    count: usize,
+    tokens: [Token<'a>; 3],
+}
+
+impl<'a> Fields<'a> {
+    #[inline]
+    fn push(&mut self, token: Token<'a>) {
+        if let Some(slot) = self.tokens.get_mut(self.count) {
+            *slot = token;
+        }
+        self.count += 1;
+    }
+}
+
+/// A line: its number (as `str::lines` counts), its content before any '#', and its fields.
+struct Line<'a> {
+    line_no: usize,
+    content: &'a str,
+    fields: Fields<'a>,
+}
+
+struct Lines<'a> {
+    text: &'a str,
+    pos: usize,
+    line_no: usize,
+}
+
+/// Byte classes for splitting lines: ASCII whitespace as `char::is_whitespace` sees it, bytes that end a line's
+/// content (`\n`, and `#`, which starts a comment), non-ASCII bytes, and all others (0).
+const SPACE: u8 = 1;
+const END: u8 = 2;
+const WIDE: u8 = 4;
+static CLASS: [u8; 256] = {
+    let mut class = [0; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        class[b] = WIDE;
+        b += 1;
+    }
+    class[b' ' as usize] = SPACE;
+    class[b'\t' as usize] = SPACE;
+    class[b'\r' as usize] = SPACE;
+    class[0x0b] = SPACE;
+    class[0x0c] = SPACE;
+    class[b'\n' as usize] = END;
+    class[b'#' as usize] = END;
+    class
+};
+
+impl<'a> Lines<'a> {
+    #[inline]
+    fn next(&mut self) -> Option<Line<'a>> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let start = self.pos;
+        if start >= bytes.len() {
+            return None;
+        }
+        self.line_no += 1;
+        let mut pos = start;
+        let mut fields = Fields::default();
+        let mut wide = 0;
+        loop {
+            while bytes.get(pos).is_some_and(|&b| CLASS[b as usize] == SPACE) {
+                pos += 1;
+            }
+            if bytes.get(pos).is_none_or(|&b| CLASS[b as usize] == END) {
+                break;
+            }
+            let token = pos;
+            let mut value = 0u64;
+            let mut digits = true;
+            while let Some(&b) = bytes.get(pos) {
+                let class = CLASS[b as usize];
+                if class & (SPACE | END) != 0 {
+                    break;
+                }
+                wide |= class;
+                let digit;
+                (value, digit) = next_digit(value, b);
+                digits &= digit;
+                pos += 1;
+            }
+            // Token bounds are next to ASCII bytes or the ends of the text: char boundaries.
+            let token = &text[token..pos];
+            fields.push(Token { text: token, number: canonical(token, digits.then_some(value)) });
+        }
+        let content = &text[start..pos];
+        if wide != 0 {
+            // Unicode whitespace may hide inside what looked like one token.
+            fields = Fields::default();
+            for token in content.split_whitespace() {
+                let (value, digits) = token.bytes().fold((0, true), |(value, digits), b| {
+                    let (value, digit) = next_digit(value, b);
+                    (value, digits && digit)
+                });
+                fields.push(Token { text: token, number: canonical(token, digits.then_some(value)) });
+            }
+        }
+        self.pos = match bytes[pos..].iter().position(|&b| b == b'\n') {
+            Some(newline) => pos + newline + 1,
+            None => bytes.len(),
+        };
+        Some(Line { line_no: self.line_no, content, fields })
+    }
+}
+
+/// The nodes in order of first appearance, numbered while the file is read. A link's ends are first recorded as
+/// keys: a canonical integer below `numbers_below` is its own key, and its node id goes to a table indexed by
+/// it (whether it was seen is asked of a bitset, small enough to stay in cache); any other label is hashed
+/// to its node id, and its key is `TEXT` plus that id.
+struct Nodes<'a> {
+    labels: Labels,
+    numbers_below: u64,
+    seen: Vec<u64>,
+    by_number: Vec<NodeId>,
+    by_text: HashMap<&'a str, NodeId>,
+}
+
+const TEXT: u32 = 1 << 31;
+/// How many links ahead `Nodes::resolve` prefetches its table entries.
+const AHEAD: usize = 16;
+
+impl<'a> Nodes<'a> {
+    fn new(text_len: usize) -> Self {
+        Nodes {
+            labels: Labels::new(),
+            // The table of integer keys stays within the size of the text.
+            numbers_below: (text_len as u64 / 4).clamp(1 << 16, u64::from(TEXT)),
+            seen: Vec::new(),
+            by_number: Vec::new(),
+            by_text: HashMap::new(),
+        }
+    }
+
+    /// The key of `token`, numbering its node if it is new; `None` past 2^31 nodes.
+    #[inline(always)]
+    fn key(&mut self, Token { text: token, number }: Token<'a>) -> Option<u32> {
+        let next = self.labels.len();
+        if next >= TEXT as usize {
+            return None;
+        }
+        if let Some(i) = number.filter(|&i| i < self.numbers_below) {
+            let i = i as usize;
+            if i / 64 >= self.seen.len() {
+                self.seen.resize((i / 64 + 1).max(2 * self.seen.len()), 0);
+            }
+            if self.seen[i / 64] & (1 << (i % 64)) == 0 {
+                self.seen[i / 64] |= 1 << (i % 64);
+                if i >= self.by_number.len() {
+                    self.by_number.resize((i + 1).max(2 * self.by_number.len()), 0);
+                }
+                self.by_number[i] = next as NodeId;
+                self.labels.push(token);
+            }
+            return Some(i as u32);
+        }
+        let id = *self.by_text.entry(token).or_insert(next as NodeId);
+        if id as usize == next {
+            self.labels.push(token);
+        }
+        Some(TEXT | id)
+    }
+
+    /// Replaces the keys at the ends of the listed links by node ids, and sets self-loops apart.
+    fn resolve(&self, mut ends: Vec<(u32, u32)>, mut weights: Option<Vec<u32>>) -> Links {
+        let node = |key: u32| if key & TEXT == 0 { self.by_number[key as usize] } else { key ^ TEXT };
+        for i in 0..ends.len() {
+            if let Some(&(a, b)) = ends.get(i + AHEAD) {
+                for key in [a, b] {
+                    if key & TEXT == 0 {
+                        prefetch::read(&self.by_number[key as usize]);
+                    }
+                }
+            }
+            let (a, b) = ends[i];
+            ends[i] = (node(a), node(b));
+        }
+        // Set self-loops apart, keeping the order of the others.
+        let mut loops = Vec::new();
+        let mut kept = 0;
+        for i in 0..ends.len() {
+            let (u, v) = ends[i];
+            if u == v {
+                loops.push(u);
+                continue;
+            }
+            ends[kept] = (u, v);
+            if let Some(w) = &mut weights {
+                w[kept] = w[i];
+            }
+            kept += 1;
+        }
+        ends.truncate(kept);
+        if let Some(w) = &mut weights {
+            w.truncate(kept);
+        }
+        Links { endpoints: ends, weights, loops }
+    }
+}
+
+/// `value` followed by the digit `b`, and whether `b` is a digit (wrapping: `canonical` discards overflows).
+#[inline(always)]
+fn next_digit(value: u64, b: u8) -> (u64, bool) {
+    let digit = b.wrapping_sub(b'0');
+    (value.wrapping_mul(10).wrapping_add(u64::from(digit)), digit < 10)
+}
+
+/// `value` (the token's digits read as a number, if it has only digits) if the token is a canonical decimal
+/// integer: no sign, no leading zero, below 10^19 (so the value did not overflow). Such a token is the one
+/// spelling of its value, so that labels and values correspond one to one.
+#[inline]
+fn canonical(token: &str, value: Option<u64>) -> Option<u64> {
+    let digits = token.as_bytes();
+    value.filter(|_| !digits.is_empty() && digits.len() <= 19 && (digits[0] != b'0' || digits.len() == 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::LoadReport;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn error(text: &str) -> (usize, String) {
+        match edge_list(text) {
+            Err(TopologyError::Parse { line, message }) => (line, message),
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_labels_comments_and_weights() {
+        let text = "# a comment\n\nparis berlin 5\nberlin rome 7  # trailing comment\n  rome paris 2\n";
+        let loaded = edge_list(text).unwrap();
+        let g = &loaded.graph;
+        assert_eq!(g.labels().unwrap().iter().collect::<Vec<_>>(), ["paris", "berlin", "rome"]);
+        assert_eq!((g.node_count(), g.edge_count()), (3, 3));
+        assert_eq!((g.endpoints(2), g.weight(2)), ((2, 0), 2));
+        assert_eq!(loaded.report.edges_in_file, 3);
+        assert!(g.is_weighted());
+    }
+
+    #[test]
+    fn integer_labels_keep_first_appearance_numbering_and_their_spelling() {
+        let text = "7 3\n3 100000000000\n007 7\n18446744073709551615 0\n";
+        let g = edge_list(text).unwrap().graph;
+        let labels: Vec<&str> = g.labels().unwrap().iter().collect();
+        // `007` is another label than `7`; the huge values and 0 are labels like any other.
+        assert_eq!(labels, ["7", "3", "100000000000", "007", "18446744073709551615", "0"]);
+        assert_eq!((0..4).map(|e| g.endpoints(e)).collect::<Vec<_>>(), [(0, 1), (1, 2), (3, 0), (4, 5)]);
+        let number = |token: &str| {
+            let mut lines = Lines { text: token, pos: 0, line_no: 0 };
+            lines.next().map(|line| line.fields.tokens[0].number)
+        };
+        assert_eq!(
+            (number("0"), number("42"), number("9999999999999999999")),
+            (Some(Some(0)), Some(Some(42)), Some(Some(9_999_999_999_999_999_999)))
+        );
+        for not_canonical in ["00", "01", "+1", "-1", "1a", "a1", "10000000000000000000", "1\u{e9}"] {
+            assert_eq!(number(not_canonical), Some(None), "{not_canonical}");
+        }
+        // A line with non-ASCII text is split again, by Unicode whitespace; its integers are still integers.
+        assert_eq!(number("12\u{a0}x"), Some(Some(12)));
+    }
+
+    #[test]
+    fn drops_loops_and_merges_repeats_with_a_report() {
+        let text = "a b 4\nb a 3\na b 9\nc c 1\nb c 2\n";
+        let loaded = edge_list(text).unwrap();
+        let r = &loaded.report;
+        assert_eq!((r.nodes, r.edges_in_file, r.edges, r.self_loops_dropped, r.parallel_merged), (3, 5, 2, 1, 2));
+        // The merged link keeps the first listing's direction and the smallest weight.
+        assert_eq!((loaded.graph.endpoints(0), loaded.graph.weight(0)), ((0, 1), 3));
+        let notes = r.notes.join("\n");
+        assert!(notes.contains("dropped 1 self-loop(s), which carry nothing between nodes: at c"), "{notes}");
+        assert!(
+            notes.contains(
+                "merged 1 parallel link(s) (the same pair listed again), keeping one link with \
+                                the smaller weight: a -- b"
+            ),
+            "{notes}"
+        );
+        assert!(notes.contains("merged 1 link(s) listed in both directions"), "{notes}");
+    }
+
+    #[test]
+    fn unweighted_lists_weigh_one_and_long_notes_are_cut() {
+        let text: String = (0..12).map(|i| format!("x{i} x{i}\nx{i} y\n")).collect();
+        let loaded = edge_list(&text).unwrap();
+        assert!(!loaded.graph.is_weighted());
+        assert_eq!(loaded.report.self_loops_dropped, 12);
+        assert!(loaded.report.notes.iter().any(|n| n.ends_with("x7, and 4 more")), "{:?}", loaded.report.notes);
+        assert!(loaded.report.notes.iter().any(|n| n == "weights: none given, every link weighs 1"));
+    }
+
+    #[test]
+    fn every_malformed_line_is_named() {
+        assert_eq!(error("a b\nc\n"), (2, "expected `u v` or `u v weight`, found 1 fields: `c`".into()));
+        assert_eq!(error("a b 1 2 # x"), (1, "expected `u v` or `u v weight`, found 4 fields: `a b 1 2`".into()));
+        for bad in ["0", "-3", "1.5", "heavy", "4294967296"] {
+            let (line, message) = error(&format!("a b 1\n\nb c {bad}\n"));
+            assert_eq!(line, 3);
+            assert_eq!(message, format!("weight `{bad}` is not a positive integer (allowed: 1 to 4294967295)"));
+        }
+        let (line, message) = error("# header\na b 1\nb c\n");
+        assert_eq!(line, 3);
+        assert!(message.starts_with("this link has no weight but the first link (line 2) has one"), "{message}");
+        let (line, message) = error("a b\nb c 4\n");
+        assert_eq!(line, 2);
+        assert!(message.starts_with("this link has a weight but the first link (line 1) has none"), "{message}");
+    }
+
+    #[test]
+    fn empty_lists_and_single_nodes_are_errors() {
+        assert!(matches!(edge_list("# nothing\n\n"), Err(TopologyError::Invalid(_))));
+        assert_eq!(edge_list("a a\n").unwrap_err(), TopologyError::TooFewNodes { nodes: 1 });
+    }
+
+    /// The straightforward reading the fast one must equal (the loader as it was before it was made fast):
+    /// `str::lines`, `split_whitespace`, a map from label text to id, and a map from node pair to its first
+    /// link. Returns the labels, the kept links with their weights, whether the graph is weighted, and the
+    /// report.
+    #[allow(clippy::type_complexity)]
+    fn reference(text: &str) -> Result<(Vec<String>, Vec<(NodeId, NodeId, u32)>, bool, LoadReport), TopologyError> {
+        let listing = |items: &[String]| {
+            let mut text = items[..items.len().min(8)].join(", ");
+            if items.len() > 8 {
+                text += &format!(", and {} more", items.len() - 8);
+            }
+            text
+        };
+        let mut ids: HashMap<&str, NodeId> = HashMap::new();
+        let mut labels: Vec<String> = Vec::new();
+        let mut links = Vec::new();
+        let mut first: Option<(usize, bool)> = None;
+        for (i, line) in text.lines().enumerate() {
+            let content = line.split_once('#').map_or(line, |(before, _)| before);
+            let fields: Vec<&str> = content.split_whitespace().collect();
+            if fields.is_empty() {
+                continue;
+            }
+            let error = |message: String| TopologyError::Parse { line: i + 1, message };
+            let (u, v, weight) = match fields[..] {
+                [u, v] => (u, v, None),
+                [u, v, w] => (u, v, Some(parse_weight(w).map_err(error)?)),
+                _ => {
+                    let count = fields.len();
+                    return Err(error(format!(
+                        "expected `u v` or `u v weight`, found {count} fields: `{}`",
+                        content.trim()
+                    )));
+                }
+            };
+            match first {
+                None => first = Some((i + 1, weight.is_some())),
+                Some((line, had)) if had != weight.is_some() => {
+                    let (this, that) = if had { ("no weight", "one") } else { ("a weight", "none") };
+                    return Err(error(format!(
+                        "this link has {this} but the first link (line {line}) has {that}: give every link a \
+                         weight or none"
+                    )));
+                }
+                Some(_) => {}
+            }
+            let mut intern = |token| {
+                *ids.entry(token).or_insert_with(|| {
+                    labels.push(token.to_string());
+                    (labels.len() - 1) as NodeId
+                })
+            };
+            let (u, v) = (intern(u), intern(v));
+            links.push((u, v, weight.unwrap_or(1)));
+        }
+        let Some((_, weighted)) = first else {
+            return Err(TopologyError::Invalid(
+                "edge list: no links found (expected lines `u v` or `u v weight`)".into(),
+            ));
+        };
+        if labels.len() < 2 {
+            return Err(TopologyError::TooFewNodes { nodes: labels.len() as u64 });
+        }
+        let mut kept: Vec<(NodeId, NodeId, u32)> = Vec::new();
+        let mut index: HashMap<(NodeId, NodeId), usize> = HashMap::new();
+        let (mut loops, mut same_direction, mut reversed) = (Vec::new(), Vec::new(), Vec::new());
+        for &(u, v, w) in &links {
+            if u == v {
+                loops.push(labels[u as usize].clone());
+                continue;
+            }
+            match index.get(&(u.min(v), u.max(v))) {
+                Some(&k) => {
+                    let first = &mut kept[k];
+                    first.2 = first.2.min(w);
+                    let pair = format!("{} -- {}", labels[first.0 as usize], labels[first.1 as usize]);
+                    if first.0 == u { same_direction.push(pair) } else { reversed.push(pair) }
+                }
+                None => {
+                    index.insert((u.min(v), u.max(v)), kept.len());
+                    kept.push((u, v, w));
+                }
+            }
+        }
+        let mut notes = vec![
+            if weighted { "weights: as given in the file" } else { "weights: none given, every link weighs 1" }
+                .to_string(),
+        ];
+        let keeping = if weighted { "one link with the smaller weight" } else { "one link" };
+        if !loops.is_empty() {
+            notes.push(format!(
+                "dropped {} self-loop(s), which carry nothing between nodes: at {}",
+                loops.len(),
+                listing(&loops)
+            ));
+        }
+        if !same_direction.is_empty() {
+            notes.push(format!(
+                "merged {} parallel link(s) (the same pair listed again), keeping {keeping}: {}",
+                same_direction.len(),
+                listing(&same_direction)
+            ));
+        }
+        if !reversed.is_empty() {
+            notes.push(format!(
+                "merged {} link(s) listed in both directions into one undirected link, keeping {keeping}: {}",
+                reversed.len(),
+                listing(&reversed)
+            ));
+        }
+        let report = LoadReport {
+            nodes: labels.len() as u32,
+            edges_in_file: links.len(),
+            edges: kept.len(),
+            self_loops_dropped: loops.len(),
+            parallel_merged: same_direction.len() + reversed.len(),
+            notes,
+        };
+        let weighted = weighted && !kept.is_empty();
+        Ok((labels, kept, weighted, report))
+    }
+
+    /// One line: two labels (canonical and other integers, words, non-ASCII), a weight if `weighted`, any kind of
+    /// whitespace, maybe a comment; or, now and then, loose pieces.
+    fn line(weighted: bool) -> impl Strategy<Value = String> {
+        let label = prop::sample::select(vec![
+            "0",
+            "1",
+            "2",
+            "7",
+            "07",
+            "00",
+            "+3",
+            "42",
+            "4294967296",
+            "18446744073709551616",
+            "a",
+            "b",
+            "é",
+            "x\u{a0}y",
+        ]);
+        let space = prop::sample::select(vec![" ", "\t", "  ", "\u{2003}", "\x0b", " \r ", "\u{85}"]);
+        let weight = prop::sample::select(vec!["1", "5", "07", "+2", "0", "x", "4294967295"]);
+        let end = prop::sample::select(vec!["\n", "\r\n", " # note\n", "#\n"]);
+        let loose = prop::sample::select(vec!["a", "7", " ", "\n", "#", "\r", "3 4 5 6", "\u{a0}"]);
+        prop_oneof![
+            12 => (label.clone(), space.clone(), label, space, weight, end).prop_map(move |(u, s, v, t, w, e)| {
+                if weighted { format!("{u}{s}{v}{t}{w}{e}") } else { format!("{u}{s}{v}{t}{e}") }
+            }),
+            1 => proptest::collection::vec(loose, 0..6).prop_map(|pieces| pieces.concat()),
+        ]
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        any::<bool>()
+            .prop_flat_map(|weighted| proptest::collection::vec(line(weighted), 0..40))
+            .prop_map(|lines| lines.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        /// Any text reads like the reference, or fails with the same error.
+        #[test]
+        fn reads_like_split_whitespace(text in text()) {
+            match (edge_list(&text), reference(&text)) {
+                (Ok(loaded), Ok((labels, kept, weighted, report))) => {
+                    let g = &loaded.graph;
+                    prop_assert_eq!(g.labels().unwrap().iter().collect::<Vec<_>>(), labels);
+                    let edges: Vec<_> =
+                        (0..g.edge_count() as u32).map(|e| (g.endpoints(e).0, g.endpoints(e).1, g.weight(e))).collect();
+                    prop_assert_eq!(edges, kept);
+                    prop_assert_eq!(g.is_weighted(), weighted);
+                    prop_assert_eq!(loaded.report, report);
+                }
+                (Err(fast), Err(slow)) => prop_assert_eq!(fast, slow),
+                (fast, slow) => prop_assert!(false, "{:?} vs {:?}", fast.map(|l| l.report), slow.map(|r| r.3)),
+            }
+        }
+    }
+}
