@@ -77,7 +77,7 @@ const MAX_FIELD: usize = 300;
 const MAX_MESSAGE: usize = 2000;
 
 /// `text` with every quoted span (between backticks or double quotes) longer than 60 characters cut, and at
-/// most [`MAX_MESSAGE`] characters in all: errors quote what the user wrote, and a 50 MB field name must not
+/// most 2,000 characters in all: errors quote what the user wrote, and a 50 MB field name must not
 /// make a 50 MB message.
 pub fn bounded(text: &str) -> String {
     let mut out = String::new();

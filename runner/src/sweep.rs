@@ -571,8 +571,8 @@ impl Inputs for Hashed<'_> {
 const KEEP_BYTES: u64 = MEMORY_BUDGET_BYTES / 16;
 
 /// The points of a sweep, checked and ready to run. A point's prepared form (its fixed topology, a model's
-/// setup) is kept from the check while all kept ones fit in [`KEEP_BYTES`]; the others are prepared again
-/// when their first run comes. Each is dropped after its last run.
+/// setup) is kept from the check while all kept ones fit in a sixteenth of the memory budget; the others are
+/// prepared again when their first run comes. Each is dropped after its last run.
 pub struct Points<'a> {
     origin: String,
     inputs: Hashed<'a>,
