@@ -17,15 +17,32 @@
 //!
 //! # What is measured
 //!
-//! * the potential Ψ_t = Σ_i (s_i − x̄ w_i)² after every round (series `potential`, as Ψ_t / Ψ_0), and
-//!   its one-round ratio Ψ_{t+1} / Ψ_t (series `ratio`; metric `contraction`, their mean), checked on the
-//!   complete graph against [`contraction_factor`];
+//! * the potential Ψ_t = Σ_i (s_i − x̄ w_i)² after every round (series `potential`, as Ψ_t / Ψ_0;
+//!   `potential_predicted` is ρ^t) and its one-round ratios Ψ_{t+1} / Ψ_t (series `ratio`);
+//! * `ratio_first` = Ψ_1 / Ψ_0 and `contraction`, the mean ratio over the first [`ratio_window`]
+//!   rounds, both checked in synchronous rounds on the complete graph against ρ = [`contraction_factor`]
+//!   (`WithinCi`, no slack: the formula is exact and every ratio has expectation ρ);
 //! * the error: the largest |s_i / w_i − x̄| over the nodes, relative to the largest initial deviation
 //!   max_i |x_i − x̄| (series `error`, metric `error_final`), and the first round where it is at most
 //!   `epsilon` (metric `rounds_to_epsilon`, reported by the runs that get there; `reached_epsilon` is 1
 //!   for them);
 //! * mass conservation (metric `mass_conserved`, checked to be 1 in every run): Σs and Σw at the end —
 //!   held, in transit and lost — equal their initial values within the rounding bound of [`Ledger`].
+//!
+//! Event-driven, a "round" is one period of the timers, and the same series and metrics are per period
+//! (the formula is for synchronous rounds and is not stated there).
+//!
+//! # Which ratios the check averages
+//!
+//! With few nodes the potential can reach exactly 0: with N = 3, the nodes 1 and 2 may hold y and −y
+//! after a round and then swap halves. Ψ = 0 stays 0, and its ratios are undefined (the run reports
+//! `contraction` as NaN, which the runner leaves out). Leaving those runs out biases the mean upwards —
+//! measured with 20,000 runs of 30 rounds: 95% of runs at N = 3 reach 0 within the window, 14% at N = 5,
+//! 1% at N = 6, none at N = 8 — so `contraction` is checked from [`ABSORPTION_FREE`] nodes on, and a
+//! reference below. `ratio_first` is defined in every run (Ψ_0 > 0), so it is checked at every N.
+//! Ratios are also undefined once Ψ is down to its rounding noise (≈ 10^-30 of the start); the window
+//! stops well before, at ρ^t = 10^-10, and is fixed before the run, so that a run's mean ratio has
+//! expectation exactly ρ.
 //!
 //! Loss applies in both timings: a lost message takes its mass with it (metric `weight_lost`), the
 //! estimates then converge to something other than x̄, and the contraction formula is not checked.
@@ -280,7 +297,7 @@ const CONTRACTION: &str = "1/2 − 1/(2(N−1)) − (N−2)/(4(N−1)²)";
 
 /// From this many nodes on, the potential practically never reaches exactly 0 within the ratio window
 /// (see the module docs), and the mean ratio over the window is checked.
-const ABSORPTION_FREE: u32 = 8;
+pub const ABSORPTION_FREE: u32 = 8;
 
 /// The rounds whose potential ratios `contraction` averages: as many as the expected potential ρ^t stays
 /// above 10^-10 of the start (far above the rounding floor, ≈ 10^-30), at most `rounds`, at least 1.
