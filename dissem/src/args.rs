@@ -31,6 +31,10 @@ pub enum Command {
         /// Also write result.json, metrics.csv, runs.csv and series.csv into this directory.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Run replicate R alone (0 <= R < replicates), exactly as it runs among the others: the way to re-run
+        /// one row of runs.csv or runs.jsonl (with that row's --seed and --set values).
+        #[arg(long, value_name = "R")]
+        replicate: Option<u32>,
     },
     /// Check a scenario file (syntax, types, ranges, topology, memory) without running it.
     Validate {

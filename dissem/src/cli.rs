@@ -85,18 +85,29 @@ fn threads(asked: Option<usize>) -> Result<(), Failure> {
 
 fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
     match command {
-        Command::Run { scenario, json, out: dir } => {
+        Command::Run { scenario, json, out: dir, replicate } => {
             let prepared = prepare(&scenario, registry)?;
+            let replicates = prepared.scenario.replicates;
+            if let Some(r) = replicate.filter(|&r| r >= replicates) {
+                return Err(Failure::Input(format!(
+                    "--replicate {r}: the scenario has replicates 0 to {} (replicates = {replicates})",
+                    replicates - 1
+                )));
+            }
             if let Some(dir) = &dir {
                 // Before the run, so that a bad directory does not cost its results.
                 check_writable(dir, &exporters::RUN_FILES).map_err(Failure::Input)?;
             }
-            let report = run_with_progress(&prepared)?;
+            let report = match replicate {
+                Some(r) => prepared.run_only(r)?,
+                None => run_with_progress(&prepared)?,
+            };
+            let provenance = exporters::Provenance::new(command_line(), &prepared.scenario);
             if let Some(dir) = &dir {
-                write_artifacts(dir, &exporters::run_artifacts(&report)).map_err(Failure::Input)?;
+                write_artifacts(dir, &exporters::run_artifacts(&report, &provenance)).map_err(Failure::Input)?;
             }
             if json {
-                out(&exporters::json::to_text(&exporters::json::run_document(&report)))
+                out(&exporters::json::to_text(&exporters::json::run_document(&report, &provenance)))
             } else {
                 out(&exporters::text::run_summary(&report))
             }
@@ -119,6 +130,29 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
             reproduce::reproduce(name.as_deref(), list, &out, &items, registry)
         }
     }
+}
+
+/// This process's command line, quoted for a POSIX shell (program by its file name), for provenance.
+/// `--threads` is left out: it never changes results, and outputs must not depend on it.
+pub(crate) fn command_line() -> String {
+    let mut args = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+    let program = args.next().unwrap_or_default();
+    let program = std::path::Path::new(&program).file_name().map_or(program.clone(), |n| n.to_string_lossy().into());
+    let mut kept = vec![shell_quoted(&program)];
+    while let Some(arg) = args.next() {
+        if arg == "--threads" {
+            args.next();
+        } else if !arg.starts_with("--threads=") {
+            kept.push(shell_quoted(&arg));
+        }
+    }
+    kept.join(" ")
+}
+
+/// `arg` as a POSIX shell reads it back: unchanged when made of safe characters, else in single quotes.
+fn shell_quoted(arg: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
+    if !arg.is_empty() && arg.chars().all(safe) { arg.to_owned() } else { format!("'{}'", arg.replace('\'', "'\\''")) }
 }
 
 fn prepare(args: &ScenarioArgs, registry: &Registry) -> Result<Prepared, Failure> {
@@ -163,4 +197,21 @@ fn check(paths: &[std::path::PathBuf], registry: &Registry) -> Result<(), Failur
         return Err(Failure::Run(format!("{failed} comparison(s) outside their tolerance")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quoted;
+
+    /// A recorded command reads back as the same words in a POSIX shell.
+    #[test]
+    fn arguments_are_quoted_only_when_a_shell_would_split_or_expand_them() {
+        assert_eq!(shell_quoted("--set"), "--set");
+        assert_eq!(shell_quoted("model.p_flood=0.8"), "model.p_flood=0.8");
+        assert_eq!(shell_quoted("a b"), "'a b'");
+        assert_eq!(shell_quoted(r#"model.mode="push""#), r#"'model.mode="push"'"#);
+        assert_eq!(shell_quoted("it's"), r"'it'\''s'");
+        assert_eq!(shell_quoted("$HOME"), "'$HOME'");
+        assert_eq!(shell_quoted(""), "''");
+    }
 }

@@ -85,8 +85,43 @@ fn sweep_bytes_do_not_depend_on_threads() {
     let rows = String::from_utf8(read(d.path().join("one/runs.jsonl"))).unwrap();
     assert_eq!(rows.lines().count(), 3 * 3 * 6);
     let summary = String::from_utf8(read(d.path().join("one/summary.csv"))).unwrap();
-    assert!(summary.starts_with("point,topology.nodes,model.p_flood,coverage_mean,"), "{summary}");
+    assert!(summary.starts_with("point,seed,topology.nodes,model.p_flood,coverage_mean,"), "{summary}");
     assert_eq!(summary.lines().count(), 1 + 9);
+}
+
+/// Any row of a sweep re-runs alone from what the outputs record: the point's values, its seed and
+/// `--replicate r` give the same metrics; the JSON says which version and command produced it.
+#[test]
+fn a_sweep_row_reruns_alone_from_its_provenance() {
+    let d = setup();
+    ok(d.path(), &["--threads", "1", "sweep", "sweep.json", "--out", "s"]);
+    let rows = String::from_utf8(read(d.path().join("s/runs.jsonl"))).unwrap();
+    let row: serde_json::Value = serde_json::from_str(rows.lines().nth(17).unwrap()).unwrap();
+    let meta: serde_json::Value = serde_json::from_slice(&read(d.path().join("s/sweep.json"))).unwrap();
+    assert_eq!(meta["dissem"], env!("CARGO_PKG_VERSION"));
+    let summary = String::from_utf8(read(d.path().join("s/summary.csv"))).unwrap();
+    let point = row["point"].as_u64().unwrap() as usize;
+    let seed_cell = summary.lines().nth(1 + point).unwrap().split(',').nth(1).unwrap().to_owned();
+    assert_eq!(seed_cell, row["seed"].to_string());
+    let mut args: Vec<String> = vec!["run".into(), "ring.json".into(), "--json".into()];
+    for (path, value) in row["parameters"].as_object().unwrap() {
+        args.extend(["--set".into(), format!("{path}={value}")]);
+    }
+    args.extend(["--seed".into(), row["seed"].to_string(), "--replicates".into(), "6".into()]);
+    args.extend(["--replicate".into(), row["replicate"].to_string()]);
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let doc: serde_json::Value = serde_json::from_str(&ok(d.path(), &argv)).unwrap();
+    assert_eq!(doc["first_replicate"], row["replicate"]);
+    for (name, value) in row["metrics"].as_object().unwrap() {
+        assert_eq!(&doc["metrics"][name]["mean"], value, "{name}");
+    }
+    let provenance = &doc["provenance"];
+    assert_eq!(provenance["dissem"], env!("CARGO_PKG_VERSION"));
+    assert!(provenance["command"].as_str().unwrap().starts_with("dissem run ring.json --json --set "), "{provenance}");
+    assert_eq!(provenance["scenario"]["seed"], row["seed"]);
+    let (code, err) = fails(d.path(), &["run", "ring.json", "--replicate", "4"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--replicate 4") && err.contains("0 to 3"), "{err}");
 }
 
 #[test]

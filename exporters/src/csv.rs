@@ -21,14 +21,14 @@ pub fn metrics(report: &RunReport) -> String {
     out
 }
 
-/// replicate followed by one column per metric — one row per run.
+/// replicate (its number in the scenario) followed by one column per metric — one row per run.
 pub fn runs(report: &RunReport) -> String {
     let names = report.metric_names();
     let mut header = vec!["replicate".to_owned()];
     header.extend(names.iter().cloned());
     let mut out = line(&header);
-    for (i, run) in report.runs.iter().enumerate() {
-        let mut row = vec![i.to_string()];
+    for (replicate, run) in (u64::from(report.first_replicate)..).zip(&report.runs) {
+        let mut row = vec![replicate.to_string()];
         row.extend(names.iter().map(|n| run.get(n).map(fmt_num).unwrap_or_default()));
         out += &line(&row);
     }

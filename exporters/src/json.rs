@@ -1,11 +1,12 @@
-//! The `--json` document: metrics with CI, analytic values, series, checks.
+//! The `--json` document: provenance, metrics with CI, analytic values, series, checks.
 
+use crate::Provenance;
 use crate::runs::check_json;
 use runner::RunReport;
 use serde_json::{Map, Value, json};
 
 /// One JSON document describing a run; key order is fixed, so equal runs give equal bytes.
-pub fn run_document(report: &RunReport) -> Value {
+pub fn run_document(report: &RunReport, provenance: &Provenance) -> Value {
     let mut metrics = Map::new();
     for (name, s) in report.metrics() {
         metrics.insert(name, json!({"mean": s.mean, "sd": s.sd, "ci95": [s.ci95.0, s.ci95.1], "n": s.n}));
@@ -32,6 +33,7 @@ pub fn run_document(report: &RunReport) -> Value {
         "scenario": report.name,
         "model": report.model,
         "seed": report.seed,
+        "first_replicate": report.first_replicate,
         "replicates": report.runs.len(),
         "metrics": metrics,
         "analytic": analytic,
@@ -40,6 +42,7 @@ pub fn run_document(report: &RunReport) -> Value {
         "distributions": distributions,
         "checks": checks,
         "notes": report.notes,
+        "provenance": provenance.to_json(),
     })
 }
 

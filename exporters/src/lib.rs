@@ -15,6 +15,33 @@ pub mod runs;
 pub mod sweep;
 pub mod text;
 
+/// The version of dissem that wrote an output.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where a run's results come from, written into every JSON output: the dissem version, the command line
+/// that produced them, and the scenario as run (after `--set`, `--seed` and `--replicates`, with every
+/// default filled in).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Provenance {
+    /// The command line, quoted for a POSIX shell.
+    pub command: String,
+    /// The resolved scenario.
+    pub scenario: serde_json::Value,
+}
+
+impl Provenance {
+    /// The provenance of a run of `scenario` by `command`.
+    pub fn new(command: String, scenario: &runner::Scenario) -> Self {
+        let scenario = serde_json::to_value(scenario).expect("a scenario always serialises");
+        Provenance { command, scenario }
+    }
+
+    /// As a JSON object: `dissem` (version), `command`, `scenario`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"dissem": VERSION, "command": self.command, "scenario": self.scenario})
+    }
+}
+
 /// A file to write, relative to an output directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Artifact {
@@ -26,11 +53,11 @@ pub struct Artifact {
 pub const RUN_FILES: [&str; 5] = ["result.json", "metrics.csv", "runs.csv", "series.csv", "distributions.csv"];
 
 /// The files `dissem run --out DIR` writes, named as in [`RUN_FILES`].
-pub fn run_artifacts(report: &runner::RunReport) -> Vec<Artifact> {
+pub fn run_artifacts(report: &runner::RunReport, provenance: &Provenance) -> Vec<Artifact> {
     let [result, metrics, runs, series, distributions] = RUN_FILES;
     let text = |path: &str, s: String| Artifact { path: path.to_owned(), bytes: s.into_bytes() };
     let mut files = vec![
-        text(result, json::to_text(&json::run_document(report))),
+        text(result, json::to_text(&json::run_document(report, provenance))),
         text(metrics, csv::metrics(report)),
         text(runs, csv::runs(report)),
     ];

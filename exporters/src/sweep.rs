@@ -18,13 +18,13 @@ fn union(lists: impl Iterator<Item = Vec<String>>) -> Vec<String> {
     out
 }
 
-/// `summary.csv`: point, the parameters, then `<metric>_mean`, `_sd`, `_ci95_lo`, `_ci95_hi`, `_n` for every
+/// `summary.csv`: point, its seed, the parameters, then `<metric>_mean`, `_sd`, `_ci95_lo`, `_ci95_hi`, `_n` for every
 /// metric and `analytic:<name>` for every analytic value (mean over the point's runs); empty where a point
 /// does not report it.
 pub fn summary_csv(sweep: &Sweep, reports: &[RunReport]) -> String {
     let metrics = union(reports.iter().map(RunReport::metric_names));
     let analytic = union(reports.iter().map(|r| r.analytic().into_iter().map(|a| a.name).collect()));
-    let mut header = vec!["point".to_owned()];
+    let mut header = vec!["point".to_owned(), "seed".to_owned()];
     header.extend(sweep.parameters.iter().cloned());
     for m in &metrics {
         header.extend(["mean", "sd", "ci95_lo", "ci95_hi", "n"].map(|s| format!("{m}_{s}")));
@@ -32,7 +32,7 @@ pub fn summary_csv(sweep: &Sweep, reports: &[RunReport]) -> String {
     header.extend(analytic.iter().map(|a| format!("analytic:{a}")));
     let mut out = line(&header);
     for (p, (point, report)) in sweep.points.iter().zip(reports).enumerate() {
-        let mut row = vec![p.to_string()];
+        let mut row = vec![p.to_string(), point.scenario.seed.to_string()];
         row.extend(sweep.parameters.iter().map(|k| point.parameters.get(k).map(value_text).unwrap_or_default()));
         let stats = report.metrics();
         for m in &metrics {

@@ -1,23 +1,30 @@
 //! Snapshot tests of every exporter (text table, check lines, JSON document, CSV files) on two small
 //! deterministic scenarios: flooding on a ring with random latencies, and the lecture's ALM example.
 
+use exporters::Provenance;
 use runner::{NoInputs, Prepared, Registry, RunReport, parse};
 
 fn report(text: &str) -> RunReport {
+    prepared(text).run_all(&|| ()).expect("runs")
+}
+
+fn prepared(text: &str) -> Prepared {
     let scenario = parse(text, "snapshot.json", &[], &Registry::builtin()).expect("valid scenario");
-    Prepared::new(scenario, "snapshot.json", &NoInputs, &Registry::builtin())
-        .expect("prepares")
-        .run_all(&|| ())
-        .expect("runs")
+    Prepared::new(scenario, "snapshot.json", &NoInputs, &Registry::builtin()).expect("prepares")
+}
+
+const FLOODING: &str = r#"{"name": "ring-flood", "seed": 5, "replicates": 4,
+    "topology": {"kind": "ring", "nodes": 60},
+    "network": {"latency": {"kind": "uniform", "min": 1, "max": 9}},
+    "model": {"kind": "flooding"}}"#;
+
+/// The provenance `dissem run snapshot.json` gives the flooding scenario.
+fn flooding_provenance() -> Provenance {
+    Provenance::new("dissem run snapshot.json".into(), &prepared(FLOODING).scenario)
 }
 
 fn flooding() -> RunReport {
-    report(
-        r#"{"name": "ring-flood", "seed": 5, "replicates": 4,
-            "topology": {"kind": "ring", "nodes": 60},
-            "network": {"latency": {"kind": "uniform", "min": 1, "max": 9}},
-            "model": {"kind": "flooding"}}"#,
-    )
+    report(FLOODING)
 }
 
 fn alm() -> RunReport {
@@ -44,7 +51,10 @@ fn flooding_checks() {
 
 #[test]
 fn flooding_json() {
-    insta::assert_snapshot!(exporters::json::to_text(&exporters::json::run_document(&flooding())));
+    insta::assert_snapshot!(exporters::json::to_text(&exporters::json::run_document(
+        &flooding(),
+        &flooding_provenance()
+    )));
 }
 
 #[test]
@@ -64,8 +74,18 @@ fn alm_table_and_distributions() {
 #[test]
 fn run_artifacts_are_the_exporters_output() {
     let r = flooding();
-    let files = exporters::run_artifacts(&r);
+    let files = exporters::run_artifacts(&r, &flooding_provenance());
     let names: Vec<&str> = files.iter().map(|a| a.path.as_str()).collect();
     assert_eq!(names, ["result.json", "metrics.csv", "runs.csv"]);
     assert_eq!(files[1].bytes, exporters::csv::metrics(&r).into_bytes());
+}
+
+/// A replicate run alone is that replicate of the whole run, and keeps its number.
+#[test]
+fn one_replicate_alone_is_that_replicate() {
+    let all = flooding();
+    let one = prepared(FLOODING).run_only(2).expect("runs");
+    assert_eq!(one.runs, all.runs[2..3]);
+    let csv = exporters::csv::runs(&one);
+    assert!(csv.lines().nth(1).is_some_and(|row| row.starts_with("2,")), "{csv}");
 }

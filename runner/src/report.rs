@@ -11,6 +11,9 @@ pub struct RunReport {
     pub name: String,
     pub model: String,
     pub seed: u64,
+    /// The replicate number of `runs[0]` (0 unless one replicate was run alone); `runs[i]` is replicate
+    /// `first_replicate + i`.
+    pub first_replicate: u32,
     pub runs: Vec<Outcome>,
     pub notes: Vec<String>,
 }
@@ -41,7 +44,14 @@ pub struct CheckResult {
 
 impl RunReport {
     pub fn new(scenario: &Scenario, runs: Vec<Outcome>, notes: Vec<String>) -> Self {
-        RunReport { name: scenario.name.clone(), model: scenario.model.kind.clone(), seed: scenario.seed, runs, notes }
+        RunReport {
+            name: scenario.name.clone(),
+            model: scenario.model.kind.clone(),
+            seed: scenario.seed,
+            first_replicate: 0,
+            runs,
+            notes,
+        }
     }
 
     /// Values of `metric` over the replicates that report it.
@@ -191,7 +201,7 @@ mod tests {
                 o
             })
             .collect();
-        RunReport { name: "t".into(), model: "rumor".into(), seed: 1, runs, notes: Vec::new() }
+        RunReport { name: "t".into(), model: "rumor".into(), seed: 1, first_replicate: 0, runs, notes: Vec::new() }
     }
 
     #[test]
@@ -215,8 +225,15 @@ mod tests {
         let with = |metric: &str, simulated: f64, expected: f64, check: Check| {
             let mut o = Outcome::default();
             o.metric("links", simulated).analytic("e", metric, "stated", expected, check);
-            RunReport { name: "t".into(), model: "alm".into(), seed: 1, runs: vec![o.clone(), o], notes: Vec::new() }
-                .checks()[0]
+            RunReport {
+                name: "t".into(),
+                model: "alm".into(),
+                seed: 1,
+                first_replicate: 0,
+                runs: vec![o.clone(), o],
+                notes: Vec::new(),
+            }
+            .checks()[0]
                 .pass
         };
         let slack = Check::WithinCi { rel_slack: 0.1 };

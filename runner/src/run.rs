@@ -137,6 +137,15 @@ impl Prepared {
         }
     }
 
+    /// Runs replicate `replicate` alone, as [`Prepared::run_all`] would have run it: its report holds that one
+    /// run, numbered `replicate`.
+    pub fn run_only(&self, replicate: u32) -> Result<RunReport, ScenarioError> {
+        let outcome = self.run_replicate(replicate)?;
+        let mut report = RunReport::new(&self.scenario, vec![outcome], self.notes.clone());
+        report.first_replicate = replicate;
+        Ok(report)
+    }
+
     /// Runs every replicate, as many at once as the memory budget allows; results are in replicate order
     /// whatever the number of threads. `on_done` is called once per finished replicate (for progress bars).
     pub fn run_all(&self, on_done: &(dyn Fn() + Sync)) -> Result<RunReport, ScenarioError> {

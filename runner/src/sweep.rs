@@ -625,10 +625,13 @@ impl Sweep {
         content_hash(serde_json::to_string(self).expect("a sweep serialises").as_bytes())
     }
 
-    /// The metadata file an output directory starts with (the same bytes for the same sweep and shard).
+    /// The metadata file an output directory starts with (the same bytes for the same sweep and shard, from
+    /// the same dissem version, which it records).
     pub fn metadata(&self, shard: Option<Shard>) -> String {
-        let doc =
-            json!({"format": FORMAT, "hash": self.hash(), "runs": self.total_runs(), "shard": shard, "sweep": self});
+        let doc = json!({
+            "format": FORMAT, "dissem": env!("CARGO_PKG_VERSION"), "hash": self.hash(), "runs": self.total_runs(),
+            "shard": shard, "sweep": self,
+        });
         let mut text = serde_json::to_string_pretty(&doc).expect("metadata serialises");
         text.push('\n');
         text
