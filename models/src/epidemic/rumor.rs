@@ -40,9 +40,20 @@
 //! again before it learns that it should stop; with exponential timers this lowers s by about the fraction
 //! of timer gaps shorter than a round trip (2-3% for latency 1 and period 100).
 //!
-//! Metrics: `residual` s (fraction never informed), `traffic` m (rumor messages per node), `t_ave` and
-//! `t_last` (mean and last round at which a node other than the source first got the rumor), `rounds`
-//! (until no node is infective). Event-driven, rounds are times divided by the period.
+//! Metrics (times in rounds; event-driven, a round is a period and times are divided by it):
+//!
+//! * `residual` s: the fraction of nodes never informed; `traffic` m: rumor messages per node;
+//!   `rounds`: until no node is infective.
+//! * `t_ave`: the mean, over the nodes *other than the source* that got the rumor, of the round in which
+//!   each first got it; rounds count from 1, so a node told in the first round counts 1. NaN if no other
+//!   node got it.
+//! * `t_ave_demers`: Demers et al.'s t_ave, "the difference between the time of the initial injection of
+//!   an update and the arrival of the update at a given site, averaged over all sites" that received it:
+//!   the same arrival times, but the source is a site too, with delay 0, so `t_ave_demers = t_ave·(I−1)/I`
+//!   for I informed nodes (the source alone: 0).
+//! * `t_last`: the round in which the last node to get the rumor got it (0 if only the source knows it).
+//!   This is also Demers et al.'s t_last, "the delay until the reception by the last site that will
+//!   receive the update": the source's delay 0 never is the maximum unless it is alone, where both are 0.
 //!
 //! With `then_anti_entropy`, anti-entropy (bitset fast path of [`super::anti_entropy`]) runs after the rumor
 //! has died out until every node holds the update; the `ae_*` metrics give the cost of that phase.
@@ -363,6 +374,7 @@ pub fn run(params: &RumorParams, topology: &Topology, network: Network, seed: u6
         .metric("residual_nodes", nf - r.informed_count as f64)
         .metric("traffic", m)
         .metric("t_ave", if others > 0 { r.t_sum / period / others as f64 } else { f64::NAN })
+        .metric("t_ave_demers", r.t_sum / period / r.informed_count as f64)
         .metric("t_last", r.t_last / period)
         .metric("rounds", rounds)
         .metric("died_out", f64::from(u8::from(died_out)))
@@ -556,6 +568,32 @@ mod tests {
             assert_eq!(*s.last().unwrap(), out.get("residual").unwrap());
             assert_eq!(s.len() as f64, rounds + 1.0);
             assert!(out.analytic.is_empty(), "the formulas are for push");
+        }
+    }
+
+    /// On a path 0 - 1 - 2 from node 0, push with the counter at its limit 255: node 1 hears in round 1,
+    /// node 2 in some round from 2 on. dissem's t_ave leaves the source out; Demers et al.'s counts it at 0.
+    #[test]
+    fn arrival_times_with_and_without_the_source() {
+        let mut b = GraphBuilder::new(3);
+        b.edge(0, 1).edge(1, 2);
+        let path = Topology::from(b.build().unwrap());
+        let p = RumorParams { stop: StopRule::Counter, k: 255, ..RumorParams::default() };
+        let out = run(&p, &path, Network::default(), 3, 0);
+        assert_eq!(out.get("residual"), Some(0.0));
+        // Node 0's only neighbour is node 1: told in round 1. Node 1 picks node 2 with probability 1/2 per
+        // round from round 2 on, and keeps spreading (at most 254 wasted contacts before it would stop).
+        let t2 = out.get("t_last").unwrap();
+        assert!(t2 >= 2.0);
+        assert_eq!(out.get("t_ave"), Some((1.0 + t2) / 2.0));
+        assert_eq!(out.get("t_ave_demers"), Some((0.0 + 1.0 + t2) / 3.0));
+        // On the complete graph, t_ave_demers = t_ave (I - 1)/I for I informed nodes.
+        let t = Topology::complete(1000).unwrap();
+        for out in runs(&RumorParams::default(), &t, 5, 4) {
+            let informed = 1000.0 - out.get("residual_nodes").unwrap();
+            let (ave, demers) = (out.get("t_ave").unwrap(), out.get("t_ave_demers").unwrap());
+            assert!((demers - ave * (informed - 1.0) / informed).abs() < 1e-12, "{ave} {demers}");
+            assert!(demers < ave && out.get("t_last").unwrap() > ave);
         }
     }
 
