@@ -40,10 +40,9 @@ use sim_core::rng::{Lane, stream, unit};
 use sim_core::topology::Topology;
 
 use super::analysis::{averaging_factor_at, averaging_factor_poisson};
-use super::check_node;
 use crate::gossip::{Gossip, Harness, Incoming, Net, Order, Timing};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, ModelError, NodeRef, Outcome, join};
 
 /// The values nodes start with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -62,9 +61,9 @@ pub enum Initial {
 pub struct AggregationParams {
     #[serde(default)]
     pub initial: Initial,
-    /// The node holding 1 when `initial` is `peak`.
+    /// The node holding 1 when `initial` is `peak`: its index, or its id in the topology file.
     #[serde(default)]
-    pub peak_node: NodeId,
+    pub peak_node: NodeRef,
     /// Number of cycles (event-driven: periods).
     #[serde(default = "default_cycles")]
     pub cycles: u32,
@@ -78,19 +77,26 @@ fn default_cycles() -> u32 {
 
 impl Default for AggregationParams {
     fn default() -> Self {
-        AggregationParams { initial: Initial::Peak, peak_node: 0, cycles: default_cycles(), timing: Timing::Rounds }
+        AggregationParams {
+            initial: Initial::Peak,
+            peak_node: NodeRef::default(),
+            cycles: default_cycles(),
+            timing: Timing::Rounds,
+        }
     }
 }
 
 impl AggregationParams {
-    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
-        check_node(join(prefix, "peak_node"), self.peak_node, topology)?;
+    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
+    /// them with the peak node resolved to an index.
+    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
+        let peak_node = self.peak_node.resolve(join(prefix, "peak_node"), topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
         if self.cycles == 0 {
             return Err(ModelError::new(join(prefix, "cycles"), "must be at least 1"));
         }
-        super::check_connected(topology, "averaging")
+        super::check_connected(topology, "averaging")?;
+        Ok(AggregationParams { peak_node, ..self.clone() })
     }
 }
 
@@ -169,7 +175,7 @@ pub fn run(params: &AggregationParams, topology: &Topology, network: Network, se
     let nf = f64::from(n);
     let mut x = vec![0.0; n as usize];
     match params.initial {
-        Initial::Peak => x[params.peak_node as usize] = 1.0,
+        Initial::Peak => x[params.peak_node.index() as usize] = 1.0,
         Initial::Uniform => {
             let mut place = stream(seed, run, Lane::Placement);
             x.iter_mut().for_each(|v| *v = unit(&mut place));
@@ -249,8 +255,7 @@ impl Model for Aggregation {
     type Prepared = Bound<AggregationParams>;
 
     fn prepare(&self, params: &AggregationParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        params.validate("", &env.topology)?;
-        Ok(Bound::new(params, env))
+        Ok(Bound::new(&params.validate("", &env.topology)?, env))
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {

@@ -66,13 +66,13 @@ use sim_core::rng::{SimRng, chance, derive_seed};
 use sim_core::topology::Topology;
 use sim_core::{NodeId, Time};
 
+use super::Mode;
 use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::spread;
 use super::replicas::{Bitset, ENTRY_BYTES, Replicas};
-use super::{Mode, check_node};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Timing, Turns, View};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, ModelError, NodeRef, Outcome, join};
 
 /// When an infective loses interest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -89,9 +89,9 @@ pub enum StopRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RumorParams {
-    /// The node that starts with the rumor.
+    /// The node that starts with the rumor: its index, or its id in the topology file.
     #[serde(default)]
-    pub source: NodeId,
+    pub source: NodeRef,
     #[serde(default = "push")]
     pub mode: Mode,
     /// Feedback (only contacts with nodes that already knew count) or blind (every contact counts).
@@ -131,7 +131,7 @@ fn default_max_rounds() -> u32 {
 impl Default for RumorParams {
     fn default() -> Self {
         RumorParams {
-            source: 0,
+            source: NodeRef::default(),
             mode: Mode::Push,
             feedback: true,
             stop: StopRule::Coin,
@@ -144,9 +144,10 @@ impl Default for RumorParams {
 }
 
 impl RumorParams {
-    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
-        check_node(join(prefix, "source"), self.source, topology)?;
+    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
+    /// them with the source resolved to an index.
+    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
+        let source = self.source.resolve(join(prefix, "source"), topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
         let k_max = match self.stop {
             StopRule::Coin => u32::MAX,
@@ -161,7 +162,7 @@ impl RumorParams {
         if self.then_anti_entropy.is_some() {
             super::check_connected(topology, "anti-entropy after the rumor")?;
         }
-        Ok(())
+        Ok(RumorParams { source, ..self.clone() })
     }
 
     /// Whether this is the lecture's model, for which `s = e^{-(1/p_stop + 1)(1 - s)}` holds.
@@ -212,11 +213,12 @@ enum Msg {
 impl Spreading {
     fn new(n: u32, p: &RumorParams) -> Self {
         let (mut informed, mut spreading) = (BitSet::new(n), Bitset::new(n));
-        informed.set(p.source);
-        spreading.set(p.source);
+        let source = p.source.index();
+        informed.set(source);
+        spreading.set(source);
         Spreading {
             n,
-            source: p.source,
+            source,
             mode: p.mode,
             feedback: p.feedback,
             stop: p.stop,
@@ -463,8 +465,7 @@ impl Model for Rumor {
     type Prepared = Bound<RumorParams>;
 
     fn prepare(&self, params: &RumorParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        params.validate("", &env.topology)?;
-        Ok(Bound::new(params, env))
+        Ok(Bound::new(&params.validate("", &env.topology)?, env))
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
@@ -643,7 +644,7 @@ mod tests {
         let t = Topology::complete(10).unwrap();
         let bad = RumorParams { stop: StopRule::Counter, k: 300, ..RumorParams::default() };
         assert_eq!(bad.validate("model", &t).unwrap_err().field, "model.k");
-        let bad = RumorParams { source: 10, ..RumorParams::default() };
+        let bad = RumorParams { source: NodeRef::Index(10), ..RumorParams::default() };
         assert_eq!(bad.validate("model", &t).unwrap_err().field, "model.source");
         assert!(RumorParams::default().validate("model", &t).is_ok());
     }
