@@ -670,6 +670,29 @@ fn inline_edges_report_their_own_index() {
     refused(d.path(), &["validate", "e.json"], &["e.json", "`topology.edges[1]`"]);
 }
 
+/// A node may be named by its id in the topology file: on the path a - b - c - d - e, a flood from `c`
+/// completes in 2 hops (its eccentricity), from index 0 (`a`) in 4; an id that names no node, or an id on
+/// a generated topology, is refused naming the file and the field.
+#[test]
+fn nodes_by_their_ids_in_the_topology_file() {
+    let d = setup();
+    let scenario = |source: &str, topology: &str| {
+        format!(r#"{{"topology": {topology}, "model": {{"kind": "flooding", "source": {source}}}}}"#)
+    };
+    let path = r#"{"kind": "edges", "edges": ["a b", "b c", "c d", "d e"]}"#;
+    for (source, hops) in [(r#""c""#, 2.0), ("0", 4.0), (r#""e""#, 4.0)] {
+        write(d.path(), "p.json", &scenario(source, path));
+        let doc: serde_json::Value = serde_json::from_str(&ok(d.path(), &["run", "p.json", "--json"])).unwrap();
+        assert_eq!(doc["metrics"]["completion_time"]["mean"], hops, "{source}");
+    }
+    write(d.path(), "missing.json", &scenario(r#""z""#, path));
+    refused(d.path(), &["validate", "missing.json"], &["missing.json", "`model.source`", "`z`"]);
+    write(d.path(), "ring.json", &scenario(r#""c""#, r#"{"kind": "ring", "nodes": 5}"#));
+    refused(d.path(), &["run", "ring.json"], &["ring.json", "`model.source`", "have none"]);
+    write(d.path(), "neg.json", &scenario("-1", path));
+    refused(d.path(), &["validate", "neg.json"], &["neg.json", "model.source", "a node index"]);
+}
+
 /// A random replicate the model cannot use (here a disconnected graph for anti-entropy) is bad input for
 /// `run` and `sweep` alike: exit 2, and a sweep that started its directory removes it.
 #[test]

@@ -27,7 +27,7 @@ use sim_core::topology::Topology;
 use sim_core::{NodeId, Time};
 
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, Outcome, check_probability, join};
+use crate::{Check, ModelError, NodeRef, Outcome, check_probability, join};
 
 /// How the forwarding probability depends on degrees.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -46,9 +46,9 @@ pub enum DegreeRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FloodingParams {
-    /// Node that starts the flood.
+    /// Node that starts the flood: its index, or its id in the topology file.
     #[serde(default)]
-    pub source: u32,
+    pub source: NodeRef,
     /// Forwarding probability (1 = full flooding).
     #[serde(default = "one")]
     pub p_flood: f64,
@@ -69,7 +69,7 @@ fn one() -> f64 {
 impl Default for FloodingParams {
     fn default() -> Self {
         FloodingParams {
-            source: 0,
+            source: NodeRef::default(),
             p_flood: 1.0,
             degree_rule: DegreeRule::None,
             degree_reference: None,
@@ -84,15 +84,11 @@ impl FloodingParams {
         self.p_flood >= 1.0 && self.degree_rule == DegreeRule::None
     }
 
-    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
+    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
+    /// them with the source resolved to an index.
+    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         check_probability(join(prefix, "p_flood"), self.p_flood)?;
-        if self.source >= topology.node_count() {
-            return Err(ModelError::new(
-                join(prefix, "source"),
-                format!("node {} does not exist; the topology has nodes 0..{}", self.source, topology.node_count() - 1),
-            ));
-        }
+        let source = self.source.resolve(join(prefix, "source"), topology)?;
         if let Some(d) = self.degree_reference
             && !(d.is_finite() && d > 0.0)
         {
@@ -113,7 +109,7 @@ impl FloodingParams {
                 )));
             }
         }
-        Ok(())
+        Ok(FloodingParams { source, ..self.clone() })
     }
 }
 
@@ -176,7 +172,7 @@ impl Protocol for Flood<'_> {
     type Timer = ();
 
     fn start(&mut self, ctx: &mut Context<'_, (), ()>) {
-        let s = self.params.source;
+        let s = self.params.source.index();
         self.reached_bits.set(s);
         self.reached = 1;
         self.forward(ctx, s, None);
@@ -254,7 +250,7 @@ pub fn run(params: &FloodingParams, topology: &Topology, network: Network, seed:
     if params.is_full() && lossless {
         out.analytic("messages", "messages", "2|E| - (N - 1)", full_messages, Check::Exact);
         out.analytic("coverage", "coverage", "1 (connected graph)", 1.0, Check::Exact);
-        if let Some(ecc) = completion_time(topology, params.source, network.latency) {
+        if let Some(ecc) = completion_time(topology, params.source.index(), network.latency) {
             out.analytic("completion_time", "completion_time", "eccentricity of the source", ecc as f64, Check::Exact);
         }
     } else {
@@ -302,8 +298,7 @@ impl Model for Flooding {
     type Prepared = Bound<FloodingParams>;
 
     fn prepare(&self, params: &FloodingParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        params.validate("", &env.topology)?;
-        Ok(Bound::new(params, env))
+        Ok(Bound::new(&params.validate("", &env.topology)?, env))
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {

@@ -21,11 +21,13 @@ pub mod epidemic;
 pub mod flooding;
 pub mod gossip;
 pub mod model;
+pub mod node_ref;
 pub mod outcome;
 pub mod overlay;
 pub mod overlays;
 
 pub use model::{Bound, Env, Model, Size};
+pub use node_ref::NodeRef;
 pub use outcome::{Analytic, Check, ModelError, Outcome, join};
 
 /// Checks that a probability parameter lies in [0, 1] (and is not NaN).

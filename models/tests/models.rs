@@ -26,7 +26,7 @@ proptest! {
         let ecc = ShortestPaths::hops_from(&graph, source).eccentricity();
         let (nodes, edges) = (graph.node_count(), graph.edge_count() as f64);
         let topology = Topology::from(graph);
-        let params = FloodingParams { source, ..FloodingParams::default() };
+        let params = FloodingParams { source: source.into(), ..FloodingParams::default() };
 
         let random = Network { latency: Latency::Uniform { min: 1, max: 30 }, loss: 0.0 };
         let out = flooding::run(&params, &topology, random, seed, 0);

@@ -1,17 +1,23 @@
 //! Aggregation by gossip: push-pull averaging and size estimation.
 //!
-//! Every node i holds a value x_i. In each cycle every node, in index order, picks a random peer j and both
-//! set `x_i, x_j ← (x_i + x_j)/2`; exchanges within a cycle are sequential (each sees the values the previous
-//! ones left), as in Jelasity, Montresor and Babaoglu (2005). The sum is conserved, so every value converges
+//! Every node i holds a value x_i. In each cycle every node, in an order drawn afresh every cycle (as
+//! PeerSim's shuffle control does), picks a random peer j and both set `x_i, x_j ← (x_i + x_j)/2`; exchanges
+//! within a cycle are sequential (each sees the values the previous ones left), as in Jelasity, Montresor
+//! and Babaoglu (2005). The sum is conserved, so every value converges
 //! to the average. Starting from one node at 1 and the rest at 0 (`initial = "peak"`) the average is 1/N and
 //! every node estimates the network size as 1/x_i.
 //!
 //! With uniform random peers the variance shrinks per cycle by about `1/(2√e) ≈ 0.303` in expectation: a node
 //! takes part in 1 + Poisson(1) exchanges per cycle, and treating the values it meets as independent,
-//! `E[σ²_{i+1}] ≈ E[2^{-(1 + Poisson(1))}] σ²_i = σ²_i / (2√e)`. Measured (geometric mean over 30 cycles, 40
-//! runs): 0.2938 ± 0.0003 at N = 10^4 from uniform values (the first cycle gives 0.304, later ones about
-//! 0.293, once the values have become correlated), 0.2885 ± 0.0013 from the peak (its first cycle ≈ 0.22),
-//! 0.280 at N = 100. The check allows `0.06 + 4/N` relative for this.
+//! `E[σ²_{i+1}] ≈ E[2^{-(1 + Poisson(1))}] σ²_i = σ²_i / (2√e)`. Because the order is random, a cycle's
+//! expected factor is the same from any values, `f(N) = 1/(2√e) − 0.554/N`
+//! ([`averaging_factor_at`](super::analysis::averaging_factor_at), exact up to O(1/N²)). So the metric
+//! `reduction_factor` is the arithmetic mean of the per-cycle factors, whose expectation is `f(N)` from
+//! a uniform and from a peak start alike, and the check has no slack. (Their geometric mean would sit
+//! below by Jensen's inequality, the more so the more the factors vary, as from a peak; with the order
+//! fixed the factor depends on the start and on where the peak sits.) Measured at N = 10^4 over 200 runs,
+//! 30 cycles: 0.30328 ± 0.00012 from uniform values, 0.30372 ± 0.00076 from a peak; at N = 100,
+//! 0.2986 ± 0.0013 and 0.2981 ± 0.0013 against f(100) = 0.2977.
 //!
 //! The exchange as messages: P sends x_P; Q sets x_Q to the mean m of the two and replies m; P adds
 //! `m - x_P(sent)` to its value. In synchronous rounds nothing happens in between, so both end at exactly m
@@ -33,11 +39,10 @@ use sim_core::network::Network;
 use sim_core::rng::{Lane, stream, unit};
 use sim_core::topology::Topology;
 
-use super::analysis::{averaging_factor, averaging_factor_poisson};
-use super::check_node;
-use crate::gossip::{Gossip, Harness, Incoming, Net, Timing};
+use super::analysis::{averaging_factor_at, averaging_factor_poisson};
+use crate::gossip::{Gossip, Harness, Incoming, Net, Order, Timing};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, ModelError, NodeRef, Outcome, join};
 
 /// The values nodes start with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -56,9 +61,9 @@ pub enum Initial {
 pub struct AggregationParams {
     #[serde(default)]
     pub initial: Initial,
-    /// The node holding 1 when `initial` is `peak`.
+    /// The node holding 1 when `initial` is `peak`: its index, or its id in the topology file.
     #[serde(default)]
-    pub peak_node: NodeId,
+    pub peak_node: NodeRef,
     /// Number of cycles (event-driven: periods).
     #[serde(default = "default_cycles")]
     pub cycles: u32,
@@ -72,19 +77,26 @@ fn default_cycles() -> u32 {
 
 impl Default for AggregationParams {
     fn default() -> Self {
-        AggregationParams { initial: Initial::Peak, peak_node: 0, cycles: default_cycles(), timing: Timing::Rounds }
+        AggregationParams {
+            initial: Initial::Peak,
+            peak_node: NodeRef::default(),
+            cycles: default_cycles(),
+            timing: Timing::Rounds,
+        }
     }
 }
 
 impl AggregationParams {
-    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
-        check_node(join(prefix, "peak_node"), self.peak_node, topology)?;
+    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
+    /// them with the peak node resolved to an index.
+    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
+        let peak_node = self.peak_node.resolve(join(prefix, "peak_node"), topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
         if self.cycles == 0 {
             return Err(ModelError::new(join(prefix, "cycles"), "must be at least 1"));
         }
-        super::check_connected(topology, "averaging")
+        super::check_connected(topology, "averaging")?;
+        Ok(AggregationParams { peak_node, ..self.clone() })
     }
 }
 
@@ -94,9 +106,6 @@ fn variance(x: &[f64]) -> (f64, f64) {
     let mean = x.iter().sum::<f64>() / n;
     (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n, mean)
 }
-
-/// Relative slack of the reduction-factor check beyond 4/N (see the module docs).
-const REDUCTION_SLACK: f64 = 0.06;
 
 /// Variance ratios below this fraction of the start are rounding noise, not averaging.
 const VARIANCE_FLOOR: f64 = 1e-24;
@@ -166,7 +175,7 @@ pub fn run(params: &AggregationParams, topology: &Topology, network: Network, se
     let nf = f64::from(n);
     let mut x = vec![0.0; n as usize];
     match params.initial {
-        Initial::Peak => x[params.peak_node as usize] = 1.0,
+        Initial::Peak => x[params.peak_node.index() as usize] = 1.0,
         Initial::Uniform => {
             let mut place = stream(seed, run, Lane::Placement);
             x.iter_mut().for_each(|v| *v = unit(&mut place));
@@ -174,13 +183,13 @@ pub fn run(params: &AggregationParams, topology: &Topology, network: Network, se
     }
     let mean0 = variance(&x).1;
     let mut avg = Averaging { x, in_transit: 0.0, var: Vec::new() };
-    Harness::new(topology, network, params.timing, params.cycles).run(&mut avg, seed, run);
+    Harness::new(topology, network, params.timing, params.cycles).order(Order::Shuffled).run(&mut avg, seed, run);
     let Averaging { x, in_transit, var } = avg;
     let var0 = var[0];
     let factors: Vec<f64> = var.windows(2).map(|w| w[1] / w[0]).collect();
-    // Geometric mean of the per-cycle factors while the variance is above rounding noise.
+    // Mean of the per-cycle factors while the variance is above rounding noise.
     let useful = var.iter().skip(1).take_while(|&&v| v > VARIANCE_FLOOR * var0).count();
-    let factor = if useful > 0 { (var[useful] / var0).powf(1.0 / useful as f64) } else { f64::NAN };
+    let factor = if useful > 0 { factors[..useful].iter().sum::<f64>() / useful as f64 } else { f64::NAN };
     let (var_end, mean_held) = variance(&x);
     // Exchanges cut off by the end of an event-driven run complete in thought: their replies still move
     // value. (Exactly 0 in rounds, and x + 0 = x.)
@@ -191,7 +200,7 @@ pub fn run(params: &AggregationParams, topology: &Topology, network: Network, se
     // One initiative per node and cycle (rounds, periodic timers), or Poisson(1) of them per period.
     let (rho, per) = match params.timing {
         Timing::Poisson { .. } => (averaging_factor_poisson(), "1/e per period (exponential timers)"),
-        _ => (averaging_factor(), "1/(2√e) per cycle"),
+        _ => (averaging_factor_at(n), "1/(2√e) − 0.554/N per cycle"),
     };
     out.series("variance", var)
         .series("reduction_factor", factors)
@@ -210,7 +219,7 @@ pub fn run(params: &AggregationParams, topology: &Topology, network: Network, se
     let checked = params.timing == Timing::Rounds && conserved;
     let complete = matches!(topology, Topology::Complete { .. });
     if complete {
-        let check = if checked { Check::WithinCi { rel_slack: REDUCTION_SLACK + 4.0 / nf } } else { Check::Reference };
+        let check = if checked { Check::WithinCi { rel_slack: 0.0 } } else { Check::Reference };
         out.analytic("reduction_factor", "reduction_factor", per, rho, check);
     }
     if params.initial == Initial::Peak {
@@ -246,8 +255,7 @@ impl Model for Aggregation {
     type Prepared = Bound<AggregationParams>;
 
     fn prepare(&self, params: &AggregationParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        params.validate("", &env.topology)?;
-        Ok(Bound::new(params, env))
+        Ok(Bound::new(&params.validate("", &env.topology)?, env))
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
@@ -275,8 +283,9 @@ mod tests {
         (s.mean, s.half_width(), a.value)
     }
 
-    /// Variance factor per cycle against 1/(2√e) through the outcome's own check (N = 1000, 20 runs per start),
-    /// and far from 1/e, the factor of averaging N random pairs per cycle instead.
+    /// Variance factor per cycle against 1/(2√e) − 0.554/N through the outcome's own check, which has no
+    /// slack (N = 1000, 20 runs per start), and far from 1/e, the factor of averaging N random pairs per
+    /// cycle instead.
     #[test]
     fn variance_shrinks_by_about_one_over_two_root_e() {
         let t = Topology::complete(1000).unwrap();
@@ -347,9 +356,11 @@ mod tests {
 
     /// With exchanges much shorter than a period (latency 1, period 100) the variance shrinks per period by
     /// the round model's factor: 1/(2√e) with periodic timers (one initiative per node and period), 1/e
-    /// with exponential ones (Poisson(1) initiatives and contacts); N = 1000, 20 runs, within the CI plus
-    /// the rounds' slack 0.06 + 4/N. Exchanges that overlap mix less: with latency up to the period, the
-    /// factor is far above both.
+    /// with exponential ones (Poisson(1) initiatives and contacts); N = 1000, 20 runs. Event-driven these
+    /// are references, not exact: exchanges take time and a period holds 0, 1 or 2 initiatives of a node
+    /// under jitter, which the round argument leaves out; they agree within 2% beyond the CI here (periodic:
+    /// 0.2989 ± 0.0020 against f(1000) = 0.3027). Exchanges that overlap mix less: with latency up to the
+    /// period, the factor is far above both.
     #[test]
     fn event_driven_variance_factor_follows_the_timing() {
         let t = Topology::complete(1000).unwrap();
@@ -359,13 +370,12 @@ mod tests {
                 (0..20).map(|r| run(&uniform(timing, 20), &t, net, 8, r).get("reduction_factor").unwrap()).collect();
             Summary::of(&xs)
         };
-        let slack = REDUCTION_SLACK + 4.0 / 1000.0;
         let periodic = Timing::Periodic { period: 100, jitter: 0.1 };
         for (timing, rho) in
-            [(periodic, averaging_factor()), (Timing::Poisson { period: 100 }, averaging_factor_poisson())]
+            [(periodic, averaging_factor_at(1000)), (Timing::Poisson { period: 100 }, averaging_factor_poisson())]
         {
             let s = factor(timing, Latency::Constant(1));
-            assert!((s.mean - rho).abs() <= s.half_width() + slack * rho, "{timing:?}: {s:?} vs {rho}");
+            assert!((s.mean - rho).abs() <= s.half_width() + 0.02 * rho, "{timing:?}: {s:?} vs {rho}");
         }
         let overlapping = factor(Timing::Periodic { period: 10, jitter: 0.1 }, Latency::Uniform { min: 1, max: 10 });
         assert!(overlapping.mean - overlapping.half_width() > 1.5 * averaging_factor_poisson(), "{overlapping:?}");

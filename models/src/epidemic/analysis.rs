@@ -136,6 +136,25 @@ pub fn averaging_factor() -> f64 {
     0.5 * (-0.5f64).exp()
 }
 
+/// Coefficient `c` of the finite-size term of [`averaging_factor_at`]: `f(N) = 1/(2√e) − c/N + O(1/N²)`.
+///
+/// From the exact second-moment recursion (see the test `averaging_factor_at_matches_the_exact_recursion`):
+/// `N (f(N) − 1/(2√e))` is −0.5930 at N = 10, −0.5637 at 40, −0.5589 at 80, −0.5566 at 160, −0.5554 at
+/// 320, tending to −0.554 (each doubling of N halves the step).
+pub const AVERAGING_FINITE_SIZE: f64 = 0.554;
+
+/// The expected factor `f(N)` by which one cycle of push-pull averaging shrinks the variance on the complete
+/// graph of `n` nodes when the initiators go in an order drawn afresh every cycle: `1/(2√e) − 0.554/N`.
+///
+/// With the order random, a cycle's map commutes with relabelling the nodes, so `E[S' | x] = f(N)·S`
+/// exactly for *any* values `x` (S the sum of squared deviations from the mean): every cycle's factor
+/// `S'/S` has expectation `f(N)`, whatever the start. `f(N)` is therefore the first cycle's factor from
+/// independent values, which the second moments of the values give exactly (an `O(N³)` recursion, too
+/// slow at N = 10⁴); its `1/N` term is [`AVERAGING_FINITE_SIZE`].
+pub fn averaging_factor_at(n: u32) -> f64 {
+    averaging_factor() - AVERAGING_FINITE_SIZE / f64::from(n)
+}
+
 /// The same factor per period when nodes take the initiative at exponential intervals (mean one period):
 /// a node then starts Poisson(1) exchanges and is contacted in Poisson(1) more, so by the same argument
 /// `E[2^{-(I + R)}] = e^{-1/2} e^{-1/2} = 1/e ≈ 0.368`.
@@ -210,5 +229,71 @@ mod tests {
     #[test]
     fn averaging_factor_value() {
         assert!((averaging_factor() - 0.303_265_33).abs() < 1e-8);
+    }
+
+    /// `E[S₁]/E[S₀]` for one cycle of push-pull averaging from independent unit-variance values, exactly:
+    /// the expected covariance matrix `C` of the values through the cycle's exchanges (initiators in index
+    /// order — from independent values the order does not change the expectation), each exchange of the
+    /// initiator `t` with a uniform other node `j` averaged over `j`.
+    fn exact_averaging_factor(n: usize) -> f64 {
+        let w = 1.0 / (n - 1) as f64;
+        let mut c = vec![vec![0.0; n]; n];
+        (0..n).for_each(|i| c[i][i] = 1.0);
+        for t in 0..n {
+            // After the exchange with j, x_t and x_j both hold (x_t + x_j)/2: q_j is its variance.
+            let q: Vec<f64> = (0..n).map(|j| (c[t][t] + 2.0 * c[t][j] + c[j][j]) / 4.0).collect();
+            let mut next = c.clone();
+            for k in (0..n).filter(|&k| k != t) {
+                for l in (0..n).filter(|&l| l != t) {
+                    next[k][l] = if k == l {
+                        c[k][k] + w * (q[k] - c[k][k])
+                    } else {
+                        // Changed only if j = k or j = l.
+                        c[k][l] + w * ((c[t][l] - c[k][l]) + (c[k][t] - c[k][l])) / 2.0
+                    };
+                }
+                let others: f64 = (0..n).filter(|&j| j != t && j != k).map(|j| (c[t][k] + c[j][k]) / 2.0).sum();
+                next[t][k] = w * (others + q[k]);
+                next[k][t] = next[t][k];
+            }
+            next[t][t] = w * (0..n).filter(|&j| j != t).map(|j| q[j]).sum::<f64>();
+            c = next;
+        }
+        let trace: f64 = (0..n).map(|i| c[i][i]).sum();
+        let total: f64 = c.iter().flatten().sum();
+        (trace - total / n as f64) / (n - 1) as f64
+    }
+
+    /// The same by enumerating every choice of peers: `x₁ = A x₀` with `A` doubly stochastic, so
+    /// `E[S₁] = E‖A‖²_F − 1` from independent unit-variance values.
+    fn enumerated_averaging_factor(n: usize) -> f64 {
+        let choices = (n - 1).pow(n as u32);
+        let mut sum = 0.0;
+        for mut code in 0..choices {
+            let mut a: Vec<Vec<f64>> = (0..n).map(|i| (0..n).map(|k| f64::from(u8::from(i == k))).collect()).collect();
+            for t in 0..n {
+                let pick = code % (n - 1);
+                code /= n - 1;
+                let j = if pick < t { pick } else { pick + 1 };
+                let mean: Vec<f64> = (0..n).map(|k| (a[t][k] + a[j][k]) / 2.0).collect();
+                a[t].clone_from(&mean);
+                a[j] = mean;
+            }
+            sum += a.iter().flatten().map(|v| v * v).sum::<f64>() - 1.0;
+        }
+        sum / choices as f64 / (n - 1) as f64
+    }
+
+    #[test]
+    fn averaging_factor_at_matches_the_exact_recursion() {
+        for n in 3..=6 {
+            assert!((exact_averaging_factor(n) - enumerated_averaging_factor(n)).abs() < 1e-12, "{n}");
+        }
+        for (n, c) in [(10, -0.5930), (40, -0.5637), (80, -0.5589)] {
+            let exact = exact_averaging_factor(n);
+            assert!(((exact - averaging_factor()) * n as f64 - c).abs() < 1e-4, "{n}: {exact}");
+            // The 1/N term leaves O(1/N²): within 0.04/N from N = 10 on.
+            assert!((exact - averaging_factor_at(n as u32)).abs() < 0.04 / n as f64, "{n}");
+        }
     }
 }

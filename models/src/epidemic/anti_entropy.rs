@@ -40,7 +40,7 @@ use super::analysis::{Recursion, push_pull_rounds_estimate, push_rounds_estimate
 use super::replicas::{
     Bitset, ENTRY_BYTES, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, UpdateSpec, resolve,
 };
-use super::{Mode, check_connected, check_node};
+use super::{Mode, check_connected};
 use crate::gossip::{End, Gossip, Harness, Incoming, Net, Round, Timing};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, ModelError, Outcome, join};
@@ -81,15 +81,17 @@ impl Default for AntiEntropyParams {
 }
 
 impl AntiEntropyParams {
-    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
+    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
+    /// them with the updates' nodes resolved to indices.
+    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         self.timing.validate(&join(prefix, "timing"))?;
         if self.updates.is_empty() {
             return Err(ModelError::new(join(prefix, "updates"), "needs at least one update"));
         }
-        for (i, u) in self.updates.iter().enumerate() {
-            if let Some(v) = u.node {
-                check_node(join(prefix, &format!("updates[{i}].node")), v, topology)?;
+        let mut updates = self.updates.clone();
+        for (i, u) in updates.iter_mut().enumerate() {
+            if let Some(v) = &u.node {
+                u.node = Some(v.resolve(join(prefix, &format!("updates[{i}].node")), topology)?);
             }
         }
         if self.max_rounds == 0 {
@@ -108,7 +110,8 @@ impl AntiEntropyParams {
                 ),
             ));
         }
-        check_connected(topology, "anti-entropy")
+        check_connected(topology, "anti-entropy")?;
+        Ok(AntiEntropyParams { updates, ..self.clone() })
     }
 }
 
@@ -318,8 +321,7 @@ impl Model for AntiEntropy {
     type Prepared = Bound<AntiEntropyParams>;
 
     fn prepare(&self, params: &AntiEntropyParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        params.validate("", &env.topology)?;
-        Ok(Bound::new(params, env))
+        Ok(Bound::new(&params.validate("", &env.topology)?, env))
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
@@ -335,6 +337,7 @@ impl Model for AntiEntropy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::NodeRef;
     use sim_core::network::Latency;
     use sim_core::stats::Summary;
     use sim_core::topology::GraphBuilder;
@@ -366,7 +369,7 @@ mod tests {
         let none = AntiEntropyParams { updates: vec![], ..AntiEntropyParams::default() };
         assert_eq!(field(none, &t), "m.updates");
         let outside = AntiEntropyParams {
-            updates: vec![UpdateSpec { node: Some(10), ..UpdateSpec::default() }],
+            updates: vec![UpdateSpec { node: Some(NodeRef::Index(10)), ..UpdateSpec::default() }],
             ..AntiEntropyParams::default()
         };
         assert_eq!(field(outside, &t), "m.updates[0].node");
@@ -407,9 +410,9 @@ mod tests {
         let t = Topology::complete(300).unwrap();
         let p = AntiEntropyParams {
             updates: vec![
-                UpdateSpec { key: 1, node: Some(3), at: 0, value: Some(10) },
+                UpdateSpec { key: 1, node: Some(NodeRef::Index(3)), at: 0, value: Some(10) },
                 UpdateSpec { key: 2, node: None, at: 4, value: None },
-                UpdateSpec { key: 1, node: Some(7), at: 6, value: Some(11) },
+                UpdateSpec { key: 1, node: Some(NodeRef::Index(7)), at: 6, value: Some(11) },
             ],
             ..AntiEntropyParams::default()
         };
@@ -436,7 +439,10 @@ mod tests {
             let p = AntiEntropyParams {
                 mode,
                 timing: Timing::Periodic { period: 10, jitter: 0.2 },
-                updates: vec![UpdateSpec::default(), UpdateSpec { key: 1, node: Some(20), at: 15, value: None }],
+                updates: vec![
+                    UpdateSpec::default(),
+                    UpdateSpec { key: 1, node: Some(NodeRef::Index(20)), at: 15, value: None },
+                ],
                 ..AntiEntropyParams::default()
             };
             let out = run(&p, &t, net, 2, 0);

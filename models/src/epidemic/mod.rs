@@ -34,7 +34,6 @@ pub mod rumor;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sim_core::NodeId;
 use sim_core::topology::Topology;
 
 use crate::ModelError;
@@ -56,18 +55,6 @@ impl Mode {
     /// Whether the initiator sends its updates.
     pub fn pushes(self) -> bool {
         self != Mode::Pull
-    }
-}
-
-/// Checks that `node` exists in `topology`.
-fn check_node(field: String, node: NodeId, topology: &Topology) -> Result<(), ModelError> {
-    if node < topology.node_count() {
-        Ok(())
-    } else {
-        Err(ModelError::new(
-            field,
-            format!("node {node} does not exist; the topology has nodes 0..{}", topology.node_count() - 1),
-        ))
     }
 }
 

@@ -14,6 +14,7 @@ use sim_core::rng::SimRng;
 use sim_core::topology::Topology;
 
 use super::Mode;
+use crate::NodeRef;
 use crate::gossip::{Gossip, Incoming, Net, Round, View, Wire};
 
 /// Bytes one entry occupies in a message: key (8) + value (8) + version (8).
@@ -165,9 +166,9 @@ pub struct UpdateSpec {
     /// later one wins (last writer wins).
     #[serde(default)]
     pub key: u64,
-    /// The node written at; absent: a uniformly random node.
+    /// The node written at (its index, or its id in the topology file); absent: a uniformly random node.
     #[serde(default)]
-    pub node: Option<NodeId>,
+    pub node: Option<NodeRef>,
     /// Round after which the node holds it (synchronous rounds, 0 = initially) or time of the write
     /// (event-driven).
     #[serde(default)]
@@ -179,7 +180,7 @@ pub struct UpdateSpec {
 
 impl Default for UpdateSpec {
     fn default() -> Self {
-        UpdateSpec { key: 0, node: Some(0), at: 0, value: None }
+        UpdateSpec { key: 0, node: Some(NodeRef::default()), at: 0, value: None }
     }
 }
 
@@ -197,7 +198,7 @@ pub(crate) fn resolve(specs: &[UpdateSpec], nodes: u32, rng: &mut SimRng) -> (Ve
                 keys.len() - 1
             });
             Update {
-                node: s.node.unwrap_or_else(|| sim_core::rng::below(rng, nodes)),
+                node: s.node.as_ref().map_or_else(|| sim_core::rng::below(rng, nodes), NodeRef::index),
                 at: s.at,
                 slot: slot as u32,
                 entry: Entry { version: 0, stamp: s.at, value: Some(s.value.unwrap_or(i as u64)) },
@@ -483,7 +484,7 @@ mod tests {
     use sim_core::topology::Topology;
 
     fn spec(key: u64, node: u32, at: u64) -> UpdateSpec {
-        UpdateSpec { key, node: Some(node), at, value: None }
+        UpdateSpec { key, node: Some(node.into()), at, value: None }
     }
 
     #[test]

@@ -40,9 +40,20 @@
 //! again before it learns that it should stop; with exponential timers this lowers s by about the fraction
 //! of timer gaps shorter than a round trip (2-3% for latency 1 and period 100).
 //!
-//! Metrics: `residual` s (fraction never informed), `traffic` m (rumor messages per node), `t_ave` and
-//! `t_last` (mean and last round at which a node other than the source first got the rumor), `rounds`
-//! (until no node is infective). Event-driven, rounds are times divided by the period.
+//! Metrics (times in rounds; event-driven, a round is a period and times are divided by it):
+//!
+//! * `residual` s: the fraction of nodes never informed; `traffic` m: rumor messages per node;
+//!   `rounds`: until no node is infective.
+//! * `t_ave`: the mean, over the nodes *other than the source* that got the rumor, of the round in which
+//!   each first got it; rounds count from 1, so a node told in the first round counts 1. NaN if no other
+//!   node got it.
+//! * `t_ave_demers`: Demers et al.'s t_ave, "the difference between the time of the initial injection of
+//!   an update and the arrival of the update at a given site, averaged over all sites" that received it:
+//!   the same arrival times, but the source is a site too, with delay 0, so `t_ave_demers = t_ave·(I−1)/I`
+//!   for I informed nodes (the source alone: 0).
+//! * `t_last`: the round in which the last node to get the rumor got it (0 if only the source knows it).
+//!   This is also Demers et al.'s t_last, "the delay until the reception by the last site that will
+//!   receive the update": the source's delay 0 never is the maximum unless it is alone, where both are 0.
 //!
 //! With `then_anti_entropy`, anti-entropy (bitset fast path of [`super::anti_entropy`]) runs after the rumor
 //! has died out until every node holds the update; the `ae_*` metrics give the cost of that phase.
@@ -55,13 +66,13 @@ use sim_core::rng::{SimRng, chance, derive_seed};
 use sim_core::topology::Topology;
 use sim_core::{NodeId, Time};
 
+use super::Mode;
 use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::spread;
 use super::replicas::{Bitset, ENTRY_BYTES, Replicas};
-use super::{Mode, check_node};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Timing, Turns, View};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, ModelError, NodeRef, Outcome, join};
 
 /// When an infective loses interest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -78,9 +89,9 @@ pub enum StopRule {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RumorParams {
-    /// The node that starts with the rumor.
+    /// The node that starts with the rumor: its index, or its id in the topology file.
     #[serde(default)]
-    pub source: NodeId,
+    pub source: NodeRef,
     #[serde(default = "push")]
     pub mode: Mode,
     /// Feedback (only contacts with nodes that already knew count) or blind (every contact counts).
@@ -120,7 +131,7 @@ fn default_max_rounds() -> u32 {
 impl Default for RumorParams {
     fn default() -> Self {
         RumorParams {
-            source: 0,
+            source: NodeRef::default(),
             mode: Mode::Push,
             feedback: true,
             stop: StopRule::Coin,
@@ -133,9 +144,10 @@ impl Default for RumorParams {
 }
 
 impl RumorParams {
-    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
-        check_node(join(prefix, "source"), self.source, topology)?;
+    /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
+    /// them with the source resolved to an index.
+    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
+        let source = self.source.resolve(join(prefix, "source"), topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
         let k_max = match self.stop {
             StopRule::Coin => u32::MAX,
@@ -150,7 +162,7 @@ impl RumorParams {
         if self.then_anti_entropy.is_some() {
             super::check_connected(topology, "anti-entropy after the rumor")?;
         }
-        Ok(())
+        Ok(RumorParams { source, ..self.clone() })
     }
 
     /// Whether this is the lecture's model, for which `s = e^{-(1/p_stop + 1)(1 - s)}` holds.
@@ -201,11 +213,12 @@ enum Msg {
 impl Spreading {
     fn new(n: u32, p: &RumorParams) -> Self {
         let (mut informed, mut spreading) = (BitSet::new(n), Bitset::new(n));
-        informed.set(p.source);
-        spreading.set(p.source);
+        let source = p.source.index();
+        informed.set(source);
+        spreading.set(source);
         Spreading {
             n,
-            source: p.source,
+            source,
             mode: p.mode,
             feedback: p.feedback,
             stop: p.stop,
@@ -363,6 +376,7 @@ pub fn run(params: &RumorParams, topology: &Topology, network: Network, seed: u6
         .metric("residual_nodes", nf - r.informed_count as f64)
         .metric("traffic", m)
         .metric("t_ave", if others > 0 { r.t_sum / period / others as f64 } else { f64::NAN })
+        .metric("t_ave_demers", r.t_sum / period / r.informed_count as f64)
         .metric("t_last", r.t_last / period)
         .metric("rounds", rounds)
         .metric("died_out", f64::from(u8::from(died_out)))
@@ -451,8 +465,7 @@ impl Model for Rumor {
     type Prepared = Bound<RumorParams>;
 
     fn prepare(&self, params: &RumorParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        params.validate("", &env.topology)?;
-        Ok(Bound::new(params, env))
+        Ok(Bound::new(&params.validate("", &env.topology)?, env))
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
@@ -559,6 +572,32 @@ mod tests {
         }
     }
 
+    /// On a path 0 - 1 - 2 from node 0, push with the counter at its limit 255: node 1 hears in round 1,
+    /// node 2 in some round from 2 on. dissem's t_ave leaves the source out; Demers et al.'s counts it at 0.
+    #[test]
+    fn arrival_times_with_and_without_the_source() {
+        let mut b = GraphBuilder::new(3);
+        b.edge(0, 1).edge(1, 2);
+        let path = Topology::from(b.build().unwrap());
+        let p = RumorParams { stop: StopRule::Counter, k: 255, ..RumorParams::default() };
+        let out = run(&p, &path, Network::default(), 3, 0);
+        assert_eq!(out.get("residual"), Some(0.0));
+        // Node 0's only neighbour is node 1: told in round 1. Node 1 picks node 2 with probability 1/2 per
+        // round from round 2 on, and keeps spreading (at most 254 wasted contacts before it would stop).
+        let t2 = out.get("t_last").unwrap();
+        assert!(t2 >= 2.0);
+        assert_eq!(out.get("t_ave"), Some((1.0 + t2) / 2.0));
+        assert_eq!(out.get("t_ave_demers"), Some((0.0 + 1.0 + t2) / 3.0));
+        // On the complete graph, t_ave_demers = t_ave (I - 1)/I for I informed nodes.
+        let t = Topology::complete(1000).unwrap();
+        for out in runs(&RumorParams::default(), &t, 5, 4) {
+            let informed = 1000.0 - out.get("residual_nodes").unwrap();
+            let (ave, demers) = (out.get("t_ave").unwrap(), out.get("t_ave_demers").unwrap());
+            assert!((demers - ave * (informed - 1.0) / informed).abs() < 1e-12, "{ave} {demers}");
+            assert!(demers < ave && out.get("t_last").unwrap() > ave);
+        }
+    }
+
     #[test]
     fn event_driven_modes_die_out_on_a_graph_and_repeat() {
         let mut b = GraphBuilder::new(200);
@@ -605,7 +644,7 @@ mod tests {
         let t = Topology::complete(10).unwrap();
         let bad = RumorParams { stop: StopRule::Counter, k: 300, ..RumorParams::default() };
         assert_eq!(bad.validate("model", &t).unwrap_err().field, "model.k");
-        let bad = RumorParams { source: 10, ..RumorParams::default() };
+        let bad = RumorParams { source: NodeRef::Index(10), ..RumorParams::default() };
         assert_eq!(bad.validate("model", &t).unwrap_err().field, "model.source");
         assert!(RumorParams::default().validate("model", &t).is_ok());
     }
