@@ -39,6 +39,13 @@ pub enum Command {
     },
     /// Print the JSON Schema of scenario files (for editor completion and checking).
     Schema,
+    /// List what a model's runs report: each metric, series and distribution with its unit, meaning and
+    /// formula (every model, or MODEL alone).
+    Metrics {
+        /// A `model.kind` (default: every registered model).
+        #[arg(value_name = "MODEL")]
+        model: Option<String>,
+    },
     /// Run scenarios with analytic counterparts and compare: one line per formula, exit 1 if any fails.
     Check {
         /// Scenario files or directories to search for *.json (default: scenarios/).

@@ -33,6 +33,18 @@ fn fails(dir: &Path, args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+#[test]
+fn metrics_documents_every_model_and_refuses_unknown_ones() {
+    let d = setup();
+    let all = ok(d.path(), &["metrics"]);
+    assert!(all.contains("\nflooding: ") || all.starts_with("flooding: "), "{all}");
+    assert!(all.contains("\nalm: ") && all.contains("{group}.link_stress.{link}"), "{all}");
+    assert!(ok(d.path(), &["metrics", "rumor"]).starts_with("rumor: "));
+    let (code, err) = fails(d.path(), &["metrics", "flood"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown kind \"flood\"") && err.contains("\"flooding\""), "{err}");
+}
+
 /// A temp dir holding ring.json and sweep.json.
 fn setup() -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1,5 +1,7 @@
-//! The readable summary table printed by `dissem run`.
+//! The readable summary table printed by `dissem run`, the check lines of `dissem check` and the metric
+//! documentation of `dissem metrics`.
 
+use models::{MetricDoc, OutputKind};
 use runner::{CheckResult, RunReport};
 
 use crate::number::fmt_num;
@@ -76,4 +78,18 @@ pub fn check_lines(results: &[CheckResult]) -> String {
         })
         .collect();
     table(&["result", "scenario", "metric", "formula", "simulated", "analytic", "tolerance"], &rows)
+}
+
+/// `dissem metrics` for one model: a heading with its kind and description, then every declared output
+/// with its kind (unless a metric), unit, meaning and formula.
+pub fn metric_docs(kind: &str, about: &str, docs: &[MetricDoc]) -> String {
+    let mut out = format!("{kind}: {about}\n");
+    if docs.is_empty() {
+        out += "  (declares no metrics: its `Model::METRICS` is empty)\n";
+    }
+    for d in docs {
+        let what = if d.kind == OutputKind::Metric { String::new() } else { format!(" ({})", d.kind.name()) };
+        out += &format!("\n  {}{what} [{}]\n      {}\n      = {}\n", d.name, d.unit, d.meaning, d.formula);
+    }
+    out
 }

@@ -69,3 +69,13 @@ fn run_artifacts_are_the_exporters_output() {
     assert_eq!(names, ["result.json", "metrics.csv", "runs.csv"]);
     assert_eq!(files[1].bytes, exporters::csv::metrics(&r).into_bytes());
 }
+
+/// `dissem metrics`: every built-in model's declared outputs, one snapshot per model.
+#[test]
+fn metric_documentation() {
+    let registry = Registry::builtin();
+    for kind in registry.kinds() {
+        let (about, docs) = registry.documentation(kind).expect("registered");
+        insta::assert_snapshot!(format!("metrics_{kind}"), exporters::text::metric_docs(kind, about, docs));
+    }
+}

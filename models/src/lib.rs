@@ -26,7 +26,7 @@ pub mod overlay;
 pub mod overlays;
 
 pub use model::{Bound, Env, Model, Size};
-pub use outcome::{Analytic, Check, ModelError, Outcome, join};
+pub use outcome::{Analytic, Check, MetricDoc, ModelError, Outcome, OutputKind, join};
 
 /// Checks that a probability parameter lies in [0, 1] (and is not NaN).
 pub fn check_probability(field: String, p: f64) -> Result<(), ModelError> {

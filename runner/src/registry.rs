@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use models::{Env, Model, ModelError, Outcome, Size};
+use models::{Env, MetricDoc, Model, ModelError, Outcome, Size};
 use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
@@ -50,6 +50,12 @@ impl Registry {
     /// The registered `model.kind` tags, in registration order.
     pub fn kinds(&self) -> Vec<&'static str> {
         self.models.iter().map(|m| m.kind()).collect()
+    }
+
+    /// The description ([`Model::ABOUT`]) and declared outputs ([`Model::METRICS`]) of the model registered
+    /// as `kind`, or an error listing the known kinds.
+    pub fn documentation(&self, kind: &str) -> Result<(&'static str, &'static [MetricDoc]), String> {
+        self.get(kind).map(|m| (m.about(), m.metrics()))
     }
 
     fn find(&self, kind: &str) -> Option<&Arc<dyn DynModel>> {
@@ -104,6 +110,8 @@ impl std::fmt::Debug for Registry {
 /// A model behind its parameters' JSON form.
 pub(crate) trait DynModel: Send + Sync {
     fn kind(&self) -> &'static str;
+    fn about(&self) -> &'static str;
+    fn metrics(&self) -> &'static [MetricDoc];
     fn schema(&self, generator: &mut SchemaGenerator) -> Schema;
     /// Reads and writes back the parameters; errors: (path within them, message).
     fn normalize(&self, params: Map<String, Value>) -> Result<Map<String, Value>, (String, String)>;
@@ -125,7 +133,16 @@ struct Ready<M: Model> {
 
 impl<M: Model> Runnable for Ready<M> {
     fn run(&self, seed: u64, run: u64) -> Outcome {
-        self.model.run(&self.prepared, seed, run)
+        let outcome = self.model.run(&self.prepared, seed, run);
+        // What `dissem metrics` prints must be what runs emit: every debug run (tests, CI's `dissem check`)
+        // checks it.
+        debug_assert!(
+            M::METRICS.is_empty() || models::outcome::undeclared(M::METRICS, &outcome).is_empty(),
+            "model \"{}\" emits outputs its METRICS does not declare: {:?}",
+            M::KIND,
+            models::outcome::undeclared(M::METRICS, &outcome)
+        );
+        outcome
     }
 }
 
@@ -138,6 +155,14 @@ impl<M: Model> Entry<M> {
 impl<M: Model> DynModel for Entry<M> {
     fn kind(&self) -> &'static str {
         M::KIND
+    }
+
+    fn about(&self) -> &'static str {
+        M::ABOUT
+    }
+
+    fn metrics(&self) -> &'static [MetricDoc] {
+        M::METRICS
     }
 
     fn schema(&self, generator: &mut SchemaGenerator) -> Schema {
