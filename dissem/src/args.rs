@@ -38,7 +38,11 @@ pub enum Command {
         scenario: ScenarioArgs,
     },
     /// Print the JSON Schema of scenario files (for editor completion and checking).
-    Schema,
+    Schema {
+        /// The schema of sweep files instead.
+        #[arg(long)]
+        sweep: bool,
+    },
     /// List what a model's runs report: each metric, series and distribution with its unit, meaning and
     /// formula (every model, or MODEL alone).
     Metrics {

@@ -108,7 +108,10 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
                 prepared.origin, prepared.scenario.model.kind, prepared.scenario.replicates, prepared.scenario.seed
             ))
         }
-        Command::Schema => out(&(serde_json::to_string_pretty(&registry.schema()).expect("schema serialises") + "\n")),
+        Command::Schema { sweep } => {
+            let schema = if sweep { runner::sweep::schema() } else { registry.schema() };
+            out(&(serde_json::to_string_pretty(&schema).expect("schema serialises") + "\n"))
+        }
         Command::Metrics { model } => metrics(model.as_deref(), registry),
         Command::Check { paths } => check(&paths, registry),
         Command::Sweep { file, out, resume, shard, force } => {

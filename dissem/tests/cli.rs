@@ -40,6 +40,8 @@ fn metrics_documents_every_model_and_refuses_unknown_ones() {
     assert!(all.contains("\nflooding: ") || all.starts_with("flooding: "), "{all}");
     assert!(all.contains("\nalm: ") && all.contains("{group}.link_stress.{link}"), "{all}");
     assert!(ok(d.path(), &["metrics", "rumor"]).starts_with("rumor: "));
+    let sweep: serde_json::Value = serde_json::from_str(&ok(d.path(), &["schema", "--sweep"])).unwrap();
+    assert_eq!(sweep["properties"]["scenario"]["type"], "string");
     let (code, err) = fails(d.path(), &["metrics", "flood"]);
     assert_eq!(code, 2);
     assert!(err.contains("unknown kind \"flood\"") && err.contains("\"flooding\""), "{err}");

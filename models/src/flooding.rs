@@ -51,6 +51,7 @@ pub struct FloodingParams {
     pub source: u32,
     /// Forwarding probability (1 = full flooding).
     #[serde(default = "one")]
+    #[schemars(range(min = 0, max = 1))]
     pub p_flood: f64,
     #[serde(default)]
     pub degree_rule: DegreeRule,

@@ -97,8 +97,80 @@ impl Registry {
                 json!({"description": "The protocol and its parameters.", "oneOf": variants}),
             );
         }
-        root
+        let mut root = root.to_value();
+        let defs = root["$defs"].clone();
+        describe(&mut root, &defs);
+        Schema::try_from(root).expect("the schema is an object")
     }
+}
+
+/// Makes every property of `node` (and below) described, with descriptions as users read them: a `kind`
+/// tag says which variant it selects, a property that only refers to a definition takes the definition's
+/// description, and rustdoc links (``[`x`]``, `[x](target)`) become their text.
+pub(crate) fn describe(node: &mut Value, defs: &Value) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(text)) = map.get_mut("description") {
+                *text = plain(text);
+            }
+            // A variant written as a one-field object (`{"count": 5}`) is described by the variant's text.
+            let variant = map.get("description").and_then(Value::as_str).map(plain);
+            if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                let single = properties.len() == 1;
+                for (name, property) in properties.iter_mut() {
+                    let Value::Object(p) = property else { continue };
+                    if p.contains_key("description") {
+                        continue;
+                    }
+                    let described = match (name.as_str(), p.get("const"), p.get("$ref")) {
+                        ("kind", Some(Value::String(tag)), _) => Some(format!("`{tag}` selects this variant.")),
+                        (_, _, Some(Value::String(target))) => {
+                            target.strip_prefix("#/$defs/").and_then(|def| defs[def]["description"].as_str()).map(plain)
+                        }
+                        _ if single => variant.clone(),
+                        _ => None,
+                    };
+                    if let Some(text) = described {
+                        p.insert("description".into(), Value::String(text));
+                    }
+                }
+            }
+            map.values_mut().for_each(|v| describe(v, defs));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| describe(v, defs)),
+        _ => {}
+    }
+}
+
+/// `text` with rustdoc links replaced by their text (``[`x`]`` → `` `x` ``, `[x](target)` → `x`; other
+/// brackets, `[min, max]`, stay) and the line breaks of a doc comment joined (paragraph breaks stay).
+fn plain(text: &str) -> String {
+    let joined = text.split("\n\n").map(|p| p.replace('\n', " ")).collect::<Vec<_>>().join("\n\n");
+    let mut out = String::with_capacity(joined.len());
+    let mut rest = joined.as_str();
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(']') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let inner = &after[..close];
+        let tail = &after[close + 1..];
+        let code = inner.len() >= 2 && inner.starts_with('`') && inner.ends_with('`');
+        if let Some(target) = tail.strip_prefix('(').and_then(|t| t.find(')').map(|end| &t[end + 1..])) {
+            out.push_str(inner);
+            rest = target;
+        } else if code {
+            out.push_str(inner);
+            rest = tail;
+        } else {
+            out.push('[');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 impl std::fmt::Debug for Registry {
@@ -239,6 +311,46 @@ mod tests {
         let _ = Registry::builtin().with(models::flooding::Flooding);
     }
 
+    /// Every property a scenario or a sweep file may hold, at any depth, is described, without rustdoc link
+    /// syntax.
+    #[test]
+    fn every_schema_property_is_described_in_plain_text() {
+        fn walk(node: &Value, path: &str, missing: &mut Vec<String>) {
+            match node {
+                Value::Object(map) => {
+                    if let Some(Value::Object(properties)) = map.get("properties") {
+                        for (name, p) in properties {
+                            match p["description"].as_str() {
+                                Some(text) if !text.is_empty() => {
+                                    assert!(!text.contains("[`") && !text.contains("]("), "{path}.{name}: {text}")
+                                }
+                                _ => missing.push(format!("{path}.{name}")),
+                            }
+                        }
+                    }
+                    map.iter().for_each(|(k, v)| walk(v, &format!("{path}/{k}"), missing));
+                }
+                Value::Array(items) => {
+                    items.iter().enumerate().for_each(|(i, v)| walk(v, &format!("{path}[{i}]"), missing))
+                }
+                _ => {}
+            }
+        }
+        for (name, schema) in [("scenario", Registry::builtin().schema()), ("sweep", crate::sweep::schema())] {
+            let mut missing = Vec::new();
+            walk(&schema.to_value(), name, &mut missing);
+            assert_eq!(missing, Vec::<String>::new());
+        }
+    }
+
+    #[test]
+    fn rustdoc_links_become_their_text() {
+        assert_eq!(plain("[`IdSpace::hash`] of the name"), "`IdSpace::hash` of the name");
+        assert_eq!(plain("see [the paper](https://x.org/a) and [`Y`](crate::Y)."), "see the paper and `Y`.");
+        assert_eq!(plain("a range [min, max] and [x"), "a range [min, max] and [x");
+        assert_eq!(plain("one\nsentence.\n\nTwo."), "one sentence.\n\nTwo.");
+    }
+
     #[test]
     fn schema_has_one_variant_per_model() {
         let registry = Registry::builtin();
@@ -248,5 +360,13 @@ mod tests {
         assert_eq!(kinds, registry.kinds());
         assert_eq!(variants[0]["required"][0], "kind");
         assert!(schema["$defs"]["Timing"].is_object(), "nested parameter types are defined");
+        // Bounds where 0 or more than 1 means nothing.
+        assert_eq!(schema["properties"]["replicates"]["minimum"], 1);
+        let topologies = schema["$defs"]["TopologySpec"]["oneOf"].as_array().unwrap();
+        let watts_strogatz = topologies.iter().find(|t| t["properties"]["kind"]["const"] == "watts_strogatz").unwrap();
+        assert_eq!(watts_strogatz["properties"]["k"]["minimum"], 2);
+        assert!(topologies.iter().all(|t| t["properties"].get("nodes").is_none_or(|n| n["minimum"] == 2)));
+        assert_eq!(schema["$defs"]["NetworkSpec"]["properties"]["loss"]["maximum"], 1.0);
+        assert_eq!(variants[0]["properties"]["p_flood"]["maximum"], 1.0);
     }
 }

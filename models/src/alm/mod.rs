@@ -105,7 +105,9 @@ pub struct GroupParams {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZipfGroups {
+    /// Number of groups.
     pub count: u32,
+    /// Zipf exponent of the group sizes over their rank.
     #[serde(default = "default_exponent")]
     pub exponent: f64,
     /// Size of the largest group; default: every overlay node.
@@ -146,6 +148,7 @@ impl Stated {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
+    /// The metric's name as the run reports it (`dissem metrics alm`).
     pub metric: String,
     pub value: Stated,
     /// Where the value comes from, shown as its formula.
@@ -161,8 +164,10 @@ pub struct AlmParams {
     /// with 32-bit random identifiers.
     #[serde(default)]
     pub overlay: OverlayParams,
+    /// Groups reported one by one (`<name>.*` metrics) and in the `all.*` totals.
     #[serde(default)]
     pub groups: Vec<GroupParams>,
+    /// Many groups with Zipf-distributed sizes, reported in the `all.*` totals only.
     #[serde(default)]
     pub zipf_groups: Option<ZipfGroups>,
     /// Link-stress histograms count stress 1, 2, …, and put stress ≥ this in the last bin.
@@ -171,6 +176,7 @@ pub struct AlmParams {
     /// The cheapest overlay tree (quadratic) is computed for groups of at most this many nodes.
     #[serde(default = "default_mst_limit")]
     pub mst_limit: u32,
+    /// Values the run must reproduce exactly (from a published example), checked by `dissem check`.
     #[serde(default)]
     pub expect: Vec<Expectation>,
 }

@@ -54,7 +54,10 @@ pub enum Collection {
     /// Keep certificates forever.
     Never,
     /// Drop a certificate `rounds` rounds after the deletion it records.
-    Lifetime { rounds: u32 },
+    Lifetime {
+        /// Rounds a certificate is kept after its deletion.
+        rounds: u32,
+    },
     /// Drop a certificate everywhere once every node holds it.
     Global,
 }
