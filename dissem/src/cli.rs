@@ -92,6 +92,11 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
                 check_writable(dir, &exporters::RUN_FILES).map_err(Failure::Input)?;
             }
             let report = run_with_progress(&prepared)?;
+            // On standard error, so that the table (or the JSON document) on standard output stays clean.
+            for note in &report.notes {
+                eprintln!("note: {note}");
+            }
+            warn_few_replicates(std::iter::once(report.runs.len()));
             if let Some(dir) = &dir {
                 write_artifacts(dir, &exporters::run_artifacts(&report)).map_err(Failure::Input)?;
             }
@@ -130,6 +135,14 @@ fn prepare(args: &ScenarioArgs, registry: &Registry) -> Result<Prepared, Failure
     let text = read_text(&args.file).map_err(Failure::Input)?;
     let scenario = runner::parse(&text, &origin, &args.overrides().map_err(Failure::Input)?, registry)?;
     Ok(Prepared::new(scenario, &origin, &FsInputs::beside(&args.file), registry)?)
+}
+
+/// Warns on standard error when a 95% interval shown rests on fewer than 5 runs (`counts`: runs per
+/// scenario or sweep point).
+pub(crate) fn warn_few_replicates(counts: impl Iterator<Item = usize>) {
+    if let Some(warning) = counts.filter(|&n| n > 1).min().and_then(exporters::text::few_replicates) {
+        eprintln!("warning: {warning}");
+    }
 }
 
 pub(crate) fn progress_bar(len: u64, label: &str) -> ProgressBar {

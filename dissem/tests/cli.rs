@@ -47,6 +47,23 @@ fn metrics_documents_every_model_and_refuses_unknown_ones() {
     assert!(err.contains("unknown kind \"flood\"") && err.contains("\"flooding\""), "{err}");
 }
 
+/// What loading merged goes to standard error as notes, beside the warning about a CI from few runs; the
+/// table on standard output is the table alone.
+#[test]
+fn notes_and_warnings_go_to_standard_error() {
+    let d = setup();
+    let scenario = r#"{"replicates": 3, "topology": {"kind": "edges", "edges": ["a b", "b c", "c a", "a b"]},
+                       "model": {"kind": "flooding"}}"#;
+    write(d.path(), "dup.json", scenario);
+    let out = dissem(d.path(), &["run", "dup.json"]);
+    let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
+    assert!(out.status.success() && !stdout.contains("note:") && stdout.contains("coverage"), "{stdout}");
+    assert!(stderr.contains("note: merged 1 parallel link(s)"), "{stderr}");
+    assert!(stderr.contains("warning: 95% intervals from 3 replicates"), "{stderr}");
+    let five = dissem(d.path(), &["run", "dup.json", "--replicates", "5"]);
+    assert!(!String::from_utf8(five.stderr).unwrap().contains("warning"));
+}
+
 /// A temp dir holding ring.json and sweep.json.
 fn setup() -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");

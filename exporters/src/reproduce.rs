@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use crate::number::fmt_num;
+use crate::number::{ci_places, fmt_mean_ci, fmt_num, fmt_places};
 use crate::plot::{self, Content, Figure, Ink, LogAxes, Series, Style, SweepPlot};
 use crate::{Artifact, sweep as sweep_csv};
 
@@ -21,7 +21,8 @@ use crate::{Artifact, sweep as sweep_csv};
 #[serde(deny_unknown_fields)]
 pub struct Item {
     pub title: String,
-    /// Where the lecture states it (e.g. "REFERENCE.md, Flooding").
+    /// Where the lecture and the literature state it, as short citations of the entries of the repository's
+    /// `REFERENCES.md` (e.g. "Cárcamo 2023, ch. 4, Flooding; Haas, Halpern & Li, INFOCOM 2002").
     #[serde(default)]
     pub source: String,
     /// What the lecture says, in Markdown.
@@ -383,7 +384,7 @@ pub fn index(entries: &[IndexEntry]) -> Artifact {
          Each item has its own page with the lecture's formula beside the simulated value (mean and 95% \
          confidence interval), the claims checked against the simulation, plots (SVG and PNG) and the data \
          (`summary.csv`). Regenerate one with `dissem reproduce NAME`, list them with `dissem reproduce --list`.\n\n\
-         | item | what | lecture source |\n|---|---|---|\n",
+         | item | what | sources ([references](../REFERENCES.md)) |\n|---|---|---|\n",
     );
     for e in entries {
         md += &format!("| [{}]({}/README.md) | {} | {} |\n", e.name, e.name, cell(&e.title), cell(&e.source));
@@ -413,7 +414,7 @@ pub fn render_item(
         sweep.seed
     );
     md += &format!(
-        "Lecture source: {}. Sweep: `{sweep_file}` ({runs}). Regenerate: `dissem reproduce {name}`.\n\n",
+        "Sources: {} ([references](../../REFERENCES.md)). Sweep: `{sweep_file}` ({runs}). Regenerate: `dissem reproduce {name}`.\n\n",
         item.source
     );
     if !item.table.is_empty() {
@@ -469,7 +470,7 @@ fn cell(s: &str) -> String {
 fn mean_ci(report: &RunReport, metric: &str, scale: f64) -> Option<String> {
     let (_, s) = report.metrics().into_iter().find(|(n, _)| n == metric)?;
     Some(if s.n > 1 && s.sd > 0.0 {
-        format!("{} ± {}", fmt_num(s.mean * scale), fmt_num(s.half_width() * scale))
+        fmt_mean_ci(s.mean * scale, s.half_width() * scale)
     } else {
         fmt_num(s.mean * scale)
     })
@@ -571,6 +572,8 @@ fn judge(claim: &Claim, sweep: &Sweep, reports: &[RunReport]) -> Result<String, 
             .find(|(n, _)| n == &claim.metric)
             .ok_or_else(|| format!("claim \"{}\": no metric `{}`", claim.text, claim.metric))?;
         let (lo, hi) = s.ci95;
+        // Mean and bounds to the decimal place the interval resolves.
+        let shown = |x: f64| ci_places(s.half_width()).map_or_else(|| fmt_num(x), |p| fmt_places(x, p));
         // Holds when the whole 95% interval is on the claimed side, fails when it is wholly on the other.
         let verdict = match claim.bound {
             Bound::Above(a) if lo > a => "holds",
@@ -585,9 +588,9 @@ fn judge(claim: &Claim, sweep: &Sweep, reports: &[RunReport]) -> Result<String, 
             "- {}: {verdict}. Simulated {} = {} (95% CI [{}, {}], {} runs) at {}.\n",
             claim.text,
             claim.metric,
-            fmt_num(s.mean),
-            fmt_num(lo),
-            fmt_num(hi),
+            shown(s.mean),
+            shown(lo),
+            shown(hi),
             s.n,
             at.join(", ")
         );
@@ -613,12 +616,11 @@ fn checks(sweep: &Sweep, reports: &[RunReport]) -> String {
                 _ => format!("±{}", fmt_num(c.tolerance)),
             };
             rows.push(format!(
-                "| {} | {} | {} | {} ± {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
                 if at.is_empty() { "the scenario".to_owned() } else { cell(&at) },
                 c.metric,
                 cell(&c.formula),
-                fmt_num(c.simulated.mean),
-                fmt_num(c.simulated.half_width()),
+                fmt_mean_ci(c.simulated.mean, c.simulated.half_width()),
                 fmt_num(c.expected),
                 tolerance,
                 if c.pass { "pass" } else { "**FAIL**" }
