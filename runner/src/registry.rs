@@ -305,6 +305,65 @@ mod tests {
         assert_eq!(registry.normalize(&mut spec).unwrap_err().0, "model.p_flood");
     }
 
+    /// A model from outside the built-in list, as a program built on dissem registers its own.
+    struct Count;
+
+    /// Parameters of [`Count`].
+    #[derive(Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct CountParams {
+        /// Also emit a metric the model does not declare.
+        #[serde(default)]
+        undeclared: bool,
+    }
+
+    impl Model for Count {
+        const KIND: &'static str = "count";
+        const ABOUT: &'static str = "Counts the nodes.";
+        const METRICS: &'static [MetricDoc] = &[MetricDoc::metric("nodes", "nodes", "Nodes of the topology.", "N")];
+        type Params = CountParams;
+        type Prepared = models::Bound<CountParams>;
+
+        fn prepare(&self, params: &CountParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+            Ok(models::Bound::new(params, env))
+        }
+
+        fn run(&self, b: &Self::Prepared, _: u64, _: u64) -> Outcome {
+            let mut out = Outcome::default();
+            out.metric("nodes", f64::from(b.env.topology.node_count()));
+            if b.params.undeclared {
+                out.metric("other", 1.0);
+            }
+            out
+        }
+
+        fn estimated_bytes(&self, _: &CountParams, _: &Size) -> u64 {
+            0
+        }
+    }
+
+    fn run_count(params: &str) -> Outcome {
+        let registry = Registry::builtin().with(Count);
+        let text = format!(r#"{{"topology": {{"kind": "ring", "nodes": 5}}, "model": {{"kind": "count"{params}}}}}"#);
+        let scenario = crate::parse(&text, "t.json", &[], &registry).unwrap();
+        crate::Prepared::new(scenario, "t.json", &crate::NoInputs, &registry).unwrap().run_replicate(0).unwrap()
+    }
+
+    #[test]
+    fn a_registered_model_is_documented_and_held_to_its_declaration() {
+        let registry = Registry::builtin().with(Count);
+        assert_eq!(registry.documentation("count").unwrap(), (Count::ABOUT, Count::METRICS));
+        assert!(registry.documentation("counter").unwrap_err().contains("\"count\""));
+        assert_eq!(run_count("").get("nodes"), Some(5.0));
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "model \"count\" emits outputs its METRICS does not declare: [(Metric, \"other\")]")]
+    fn an_undeclared_output_fails_a_debug_run() {
+        run_count(r#", "undeclared": true"#);
+    }
+
     #[test]
     #[should_panic(expected = "two models are registered as kind \"flooding\"")]
     fn a_kind_is_registered_once() {
