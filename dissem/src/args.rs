@@ -11,7 +11,7 @@ use serde_json::Value;
 #[command(name = "dissem", version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Worker threads for replicates (default: all cores). Results do not depend on it.
-    #[arg(long, global = true)]
+    #[arg(short = 'j', long, global = true)]
     pub threads: Option<usize>,
     #[command(subcommand)]
     pub command: Command,
@@ -29,7 +29,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Also write result.json, metrics.csv, runs.csv and series.csv into this directory.
-        #[arg(long, value_name = "DIR")]
+        #[arg(short, long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Run replicate R alone (0 <= R < replicates), exactly as it runs among the others: the way to re-run
         /// one row of runs.csv or runs.jsonl (with that row's --seed and --set values).
@@ -42,7 +42,18 @@ pub enum Command {
         scenario: ScenarioArgs,
     },
     /// Print the JSON Schema of scenario files (for editor completion and checking).
-    Schema,
+    Schema {
+        /// The schema of sweep files instead.
+        #[arg(long)]
+        sweep: bool,
+    },
+    /// List what a model's runs report: each metric, series and distribution with its unit, meaning and
+    /// formula (every model, or MODEL alone).
+    Metrics {
+        /// A `model.kind` (default: every registered model).
+        #[arg(value_name = "MODEL")]
+        model: Option<String>,
+    },
     /// Run scenarios with analytic counterparts and compare: one line per formula, exit 1 if any fails.
     Check {
         /// Scenario files or directories to search for *.json (default: scenarios/).
@@ -56,7 +67,7 @@ pub enum Command {
         #[arg(value_name = "FILE")]
         file: PathBuf,
         /// Output directory.
-        #[arg(long, value_name = "DIR")]
+        #[arg(short, long, value_name = "DIR")]
         out: PathBuf,
         /// Finish an interrupted sweep in DIR without redoing its finished runs.
         #[arg(long)]
@@ -79,7 +90,7 @@ pub enum Command {
         #[arg(long)]
         list: bool,
         /// Output directory.
-        #[arg(long, value_name = "DIR", default_value = "reports")]
+        #[arg(short, long, value_name = "DIR", default_value = "reports")]
         out: PathBuf,
         /// Directory of item files.
         #[arg(long, value_name = "DIR", default_value = "sweeps/reproduce")]
@@ -91,7 +102,7 @@ pub enum Command {
         #[arg(value_name = "DIR", required = true)]
         dirs: Vec<PathBuf>,
         /// Output directory for sweep.json, runs.jsonl and summary.csv.
-        #[arg(long, value_name = "DIR")]
+        #[arg(short, long, value_name = "DIR")]
         out: PathBuf,
     },
 }
@@ -120,10 +131,11 @@ pub struct PlotArgs {
     /// Logarithmic axes: auto (when values span decades), none, x, y or xy.
     #[arg(long, value_name = "AXES", default_value = "auto")]
     pub log: String,
+    /// Title above the plot (default: what is plotted).
     #[arg(long)]
     pub title: Option<String>,
     /// Path of the plot without extension; writes PATH.svg and PATH.png (default: DIR/plots/<what>).
-    #[arg(long, value_name = "PATH")]
+    #[arg(short, long, value_name = "PATH")]
     pub out: Option<PathBuf>,
 }
 
@@ -162,5 +174,40 @@ impl ScenarioArgs {
             out.push(("replicates".into(), Value::from(r)));
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// `--help` explains every option and argument of every command, and the short flags stay unique.
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(command: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id != "help" && id != "version" && arg.get_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let cli = Cli::command();
+        cli.clone().debug_assert();
+        let mut missing = Vec::new();
+        walk(&cli, "dissem", &mut missing);
+        assert_eq!(missing, Vec::<String>::new());
+    }
+
+    #[test]
+    fn short_flags_for_output_and_threads() {
+        let cli = Cli::try_parse_from(["dissem", "-j", "2", "run", "s.json", "-o", "out"]).unwrap();
+        assert_eq!(cli.threads, Some(2));
+        assert!(matches!(cli.command, Command::Run { out: Some(dir), .. } if dir == std::path::Path::new("out")));
     }
 }

@@ -102,6 +102,13 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
                 Some(r) => prepared.run_only(r)?,
                 None => run_with_progress(&prepared)?,
             };
+            // On standard error, so that the table (or the JSON document) on standard output stays clean.
+            for note in &report.notes {
+                eprintln!("note: {note}");
+            }
+            if replicate.is_none() {
+                warn_few_replicates(std::iter::once(report.runs.len()));
+            }
             let provenance = exporters::Provenance::new(command_line(), &prepared.scenario);
             if let Some(dir) = &dir {
                 write_artifacts(dir, &exporters::run_artifacts(&report, &provenance)).map_err(Failure::Input)?;
@@ -119,7 +126,11 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
                 prepared.origin, prepared.scenario.model.kind, prepared.scenario.replicates, prepared.scenario.seed
             ))
         }
-        Command::Schema => out(&(serde_json::to_string_pretty(&registry.schema()).expect("schema serialises") + "\n")),
+        Command::Schema { sweep } => {
+            let schema = if sweep { runner::sweep::schema() } else { registry.schema() };
+            out(&(serde_json::to_string_pretty(&schema).expect("schema serialises") + "\n"))
+        }
+        Command::Metrics { model } => metrics(model.as_deref(), registry),
         Command::Check { paths } => check(&paths, registry),
         Command::Sweep { file, out, resume, shard, force } => {
             sweep::run(&file, &out, resume, shard.as_deref(), force, registry)
@@ -133,16 +144,16 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
 }
 
 /// This process's command line, quoted for a POSIX shell (program by its file name), for provenance.
-/// `--threads` is left out: it never changes results, and outputs must not depend on it.
+/// `--threads` (`-j`) is left out: it never changes results, and outputs must not depend on it.
 pub(crate) fn command_line() -> String {
     let mut args = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
     let program = args.next().unwrap_or_default();
     let program = std::path::Path::new(&program).file_name().map_or(program.clone(), |n| n.to_string_lossy().into());
     let mut kept = vec![shell_quoted(&program)];
     while let Some(arg) = args.next() {
-        if arg == "--threads" {
+        if arg == "--threads" || arg == "-j" {
             args.next();
-        } else if !arg.starts_with("--threads=") {
+        } else if !(arg.starts_with("--threads=") || arg.starts_with("-j")) {
             kept.push(shell_quoted(&arg));
         }
     }
@@ -160,6 +171,14 @@ fn prepare(args: &ScenarioArgs, registry: &Registry) -> Result<Prepared, Failure
     let text = read_text(&args.file).map_err(Failure::Input)?;
     let scenario = runner::parse(&text, &origin, &args.overrides().map_err(Failure::Input)?, registry)?;
     Ok(Prepared::new(scenario, &origin, &FsInputs::beside(&args.file), registry)?)
+}
+
+/// Warns on standard error when a 95% interval shown rests on fewer than 5 runs (`counts`: runs per
+/// scenario or sweep point).
+pub(crate) fn warn_few_replicates(counts: impl Iterator<Item = usize>) {
+    if let Some(warning) = counts.filter(|&n| n > 1).min().and_then(exporters::text::few_replicates) {
+        eprintln!("warning: {warning}");
+    }
 }
 
 pub(crate) fn progress_bar(len: u64, label: &str) -> ProgressBar {
@@ -182,6 +201,17 @@ fn run_with_progress(prepared: &Prepared) -> Result<RunReport, Failure> {
     Ok(report?)
 }
 
+/// The documentation of every model's outputs, or of `model`'s alone.
+fn metrics(model: Option<&str>, registry: &Registry) -> Result<(), Failure> {
+    let kinds = model.map_or_else(|| registry.kinds().iter().map(|k| k.to_string()).collect(), |k| vec![k.to_owned()]);
+    let mut pages = Vec::new();
+    for kind in &kinds {
+        let (about, docs) = registry.documentation(kind).map_err(|m| Failure::Input(format!("metrics: {m}")))?;
+        pages.push(exporters::text::metric_docs(kind, about, docs));
+    }
+    out(&pages.join("\n"))
+}
+
 /// Runs every scenario under `paths` that has analytic counterparts and prints one line per comparison.
 fn check(paths: &[std::path::PathBuf], registry: &Registry) -> Result<(), Failure> {
     let files = crate::files::scenario_files(paths).map_err(Failure::Input)?;
@@ -201,7 +231,50 @@ fn check(paths: &[std::path::PathBuf], registry: &Registry) -> Result<(), Failur
 
 #[cfg(test)]
 mod tests {
-    use super::shell_quoted;
+    use std::collections::BTreeSet;
+    use std::path::PathBuf;
+
+    use models::outcome::{outputs, undeclared};
+
+    use super::*;
+
+    /// `dissem metrics` cannot drift from what runs emit: one replicate of every shipped scenario emits only
+    /// outputs its model declares, and every declared output of every registered model is emitted by some
+    /// shipped scenario (so a model without a scenario exercising all it reports fails here too).
+    #[test]
+    fn shipped_scenarios_emit_exactly_the_declared_metrics() {
+        let registry = Registry::builtin();
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let shipped = crate::files::scenario_files(std::slice::from_ref(&root)).unwrap();
+        // What no shipped scenario asks for: Chord on an underlay's hosts (its delays).
+        let chord_on_hosts = r#"model={"kind": "chord", "lookups": 1000}"#;
+        let extra = [(root.join("alm/transit-stub-groups.json"), chord_on_hosts)];
+        let cases =
+            shipped.iter().map(|f| (f.clone(), None)).chain(extra.iter().map(|(f, set)| (f.clone(), Some(*set))));
+        let mut emitted: BTreeSet<(String, models::OutputKind, String)> = BTreeSet::new();
+        for (file, set) in cases {
+            let set = set.into_iter().map(str::to_owned).collect();
+            let args = ScenarioArgs { replicates: Some(1), set, ..ScenarioArgs::of(&file) };
+            let prepared = prepare(&args, &registry).unwrap_or_else(|_| panic!("{}", file.display()));
+            let kind = prepared.scenario.model.kind.clone();
+            let outcome = prepared.run_replicate(0).unwrap();
+            let (_, declared) = registry.documentation(&kind).unwrap();
+            assert_eq!(undeclared(declared, &outcome), [], "{}", file.display());
+            emitted.extend(outputs(&outcome).map(|(k, name)| (kind.clone(), k, name.to_owned())));
+        }
+        let mut never = Vec::new();
+        for kind in registry.kinds() {
+            let (_, declared) = registry.documentation(kind).unwrap();
+            assert!(!declared.is_empty(), "{kind} declares its metrics");
+            never.extend(
+                declared
+                    .iter()
+                    .filter(|d| !emitted.iter().any(|(k, o, name)| k == kind && *o == d.kind && d.matches(name)))
+                    .map(|d| format!("{kind}: {} `{}`", d.kind.name(), d.name)),
+            );
+        }
+        assert_eq!(never, Vec::<String>::new(), "declared but emitted by no shipped scenario");
+    }
 
     /// A recorded command reads back as the same words in a POSIX shell.
     #[test]

@@ -216,6 +216,7 @@ fn finish(dir: &Path, sweep: &Sweep) -> Result<(), Failure> {
     let reports = reports_of(sweep, &text).map_err(|m| Failure::Input(format!("{}: {m}", dir.join(RUNS).display())))?;
     let summary = text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports));
     write_artifacts(dir, &[summary]).map_err(Failure::Input)?;
+    crate::cli::warn_few_replicates(reports.iter().map(|r| r.runs.len()));
     out(&format!(
         "{}{} runs in {}; summary in {}\n",
         exporters::sweep::summary_table(sweep, &reports),
@@ -295,6 +296,7 @@ pub fn merge(dirs: &[PathBuf], dir: &Path) -> Result<(), Failure> {
         lock.remove_if_created();
         return Err(Failure::Input(m));
     }
+    crate::cli::warn_few_replicates(reports.iter().map(|r| r.runs.len()));
     out(&format!(
         "{}{} runs merged into {}\n",
         exporters::sweep::summary_table(sweep, &reports),

@@ -33,6 +33,37 @@ fn fails(dir: &Path, args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+#[test]
+fn metrics_documents_every_model_and_refuses_unknown_ones() {
+    let d = setup();
+    let all = ok(d.path(), &["metrics"]);
+    assert!(all.contains("\nflooding: ") || all.starts_with("flooding: "), "{all}");
+    assert!(all.contains("\nalm: ") && all.contains("{group}.link_stress.{link}"), "{all}");
+    assert!(ok(d.path(), &["metrics", "rumor"]).starts_with("rumor: "));
+    let sweep: serde_json::Value = serde_json::from_str(&ok(d.path(), &["schema", "--sweep"])).unwrap();
+    assert_eq!(sweep["properties"]["scenario"]["type"], "string");
+    let (code, err) = fails(d.path(), &["metrics", "flood"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown kind \"flood\"") && err.contains("\"flooding\""), "{err}");
+}
+
+/// What loading merged goes to standard error as notes, beside the warning about a CI from few runs; the
+/// table on standard output is the table alone.
+#[test]
+fn notes_and_warnings_go_to_standard_error() {
+    let d = setup();
+    let scenario = r#"{"replicates": 3, "topology": {"kind": "edges", "edges": ["a b", "b c", "c a", "a b"]},
+                       "model": {"kind": "flooding"}}"#;
+    write(d.path(), "dup.json", scenario);
+    let out = dissem(d.path(), &["run", "dup.json"]);
+    let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
+    assert!(out.status.success() && !stdout.contains("note:") && stdout.contains("coverage"), "{stdout}");
+    assert!(stderr.contains("note: merged 1 parallel link(s)"), "{stderr}");
+    assert!(stderr.contains("warning: 95% intervals from 3 replicates"), "{stderr}");
+    let five = dissem(d.path(), &["run", "dup.json", "--replicates", "5"]);
+    assert!(!String::from_utf8(five.stderr).unwrap().contains("warning"));
+}
+
 /// A temp dir holding ring.json and sweep.json.
 fn setup() -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -73,6 +104,7 @@ fn json_output_is_identical_across_thread_counts() {
     let one = ok(d.path(), &[&["--threads", "1"], &args[..]].concat());
     let two = ok(d.path(), &[&["--threads", "2"], &args[..]].concat());
     assert_eq!(one, two);
+    assert_eq!(one, ok(d.path(), &[&["-j2"], &args[..]].concat()), "provenance leaves -j out too");
     assert_eq!(one, ok(d.path(), &args), "a second run gives the same bytes");
 }
 

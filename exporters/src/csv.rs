@@ -1,8 +1,9 @@
-//! CSV exports that pandas and spreadsheets read: one header row, comma-separated, RFC 4180 quoting.
+//! CSV exports that pandas and spreadsheets read: one header row, comma-separated, RFC 4180 quoting, every
+//! number at full precision (the shortest text that reads back as the same f64).
 
 use runner::RunReport;
 
-use crate::number::fmt_num;
+use crate::number::fmt_exact;
 
 fn field(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
@@ -16,7 +17,14 @@ pub(crate) fn line<S: AsRef<str>>(cells: &[S]) -> String {
 pub fn metrics(report: &RunReport) -> String {
     let mut out = line(&["metric", "mean", "sd", "ci95_lo", "ci95_hi", "n"]);
     for (name, s) in report.metrics() {
-        out += &line(&[name, fmt_num(s.mean), fmt_num(s.sd), fmt_num(s.ci95.0), fmt_num(s.ci95.1), s.n.to_string()]);
+        out += &line(&[
+            name,
+            fmt_exact(s.mean),
+            fmt_exact(s.sd),
+            fmt_exact(s.ci95.0),
+            fmt_exact(s.ci95.1),
+            s.n.to_string(),
+        ]);
     }
     out
 }
@@ -29,7 +37,7 @@ pub fn runs(report: &RunReport) -> String {
     let mut out = line(&header);
     for (replicate, run) in (u64::from(report.first_replicate)..).zip(&report.runs) {
         let mut row = vec![replicate.to_string()];
-        row.extend(names.iter().map(|n| run.get(n).map(fmt_num).unwrap_or_default()));
+        row.extend(names.iter().map(|n| run.get(n).map(fmt_exact).unwrap_or_default()));
         out += &line(&row);
     }
     out
@@ -52,7 +60,7 @@ fn columns(series: &[(String, Vec<f64>)]) -> Option<String> {
     let mut out = line(&header);
     for i in 0..len {
         let mut row = vec![i.to_string()];
-        row.extend(series.iter().map(|(_, v)| v.get(i).map(|&x| fmt_num(x)).unwrap_or_default()));
+        row.extend(series.iter().map(|(_, v)| v.get(i).map(|&x| fmt_exact(x)).unwrap_or_default()));
         out += &line(&row);
     }
     Some(out)

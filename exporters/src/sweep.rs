@@ -4,7 +4,7 @@ use runner::RunReport;
 use runner::sweep::{Sweep, value_text};
 
 use crate::csv::line;
-use crate::number::fmt_num;
+use crate::number::{fmt_exact, fmt_mean_ci, fmt_num};
 use crate::text::table;
 
 /// Names in first-seen order over all points.
@@ -38,21 +38,24 @@ pub fn summary_csv(sweep: &Sweep, reports: &[RunReport]) -> String {
         for m in &metrics {
             match stats.iter().find(|(n, _)| n == m) {
                 Some((_, s)) => {
-                    row.extend([s.mean, s.sd, s.ci95.0, s.ci95.1].map(fmt_num).into_iter().chain([s.n.to_string()]))
+                    row.extend([s.mean, s.sd, s.ci95.0, s.ci95.1].map(fmt_exact).into_iter().chain([s.n.to_string()]))
                 }
                 None => row.extend(std::iter::repeat_n(String::new(), 5)),
             }
         }
         let values = report.analytic();
         row.extend(
-            analytic.iter().map(|a| values.iter().find(|x| &x.name == a).map(|x| fmt_num(x.value)).unwrap_or_default()),
+            analytic
+                .iter()
+                .map(|a| values.iter().find(|x| &x.name == a).map(|x| fmt_exact(x.value)).unwrap_or_default()),
         );
         out += &line(&row);
     }
     out
 }
 
-/// The table `dissem sweep` prints: point, parameters, and each metric's mean ± 95% CI half-width.
+/// The table `dissem sweep` prints: point, parameters, and each metric's mean ± 95% CI half-width (the mean
+/// rounded to what the interval resolves).
 pub fn summary_table(sweep: &Sweep, reports: &[RunReport]) -> String {
     let metrics = union(reports.iter().map(RunReport::metric_names));
     let mut header: Vec<&str> = vec!["point"];
@@ -68,7 +71,7 @@ pub fn summary_table(sweep: &Sweep, reports: &[RunReport]) -> String {
             row.extend(sweep.parameters.iter().map(|k| point.parameters.get(k).map(value_text).unwrap_or_default()));
             let stats = report.metrics();
             row.extend(metrics.iter().map(|m| match stats.iter().find(|(n, _)| n == m) {
-                Some((_, s)) if s.n > 1 => format!("{} ± {}", fmt_num(s.mean), fmt_num(s.half_width())),
+                Some((_, s)) if s.n > 1 => fmt_mean_ci(s.mean, s.half_width()),
                 Some((_, s)) => fmt_num(s.mean),
                 None => String::new(),
             }));

@@ -1,8 +1,10 @@
-//! The readable summary table printed by `dissem run`.
+//! The readable summary table printed by `dissem run`, the check lines of `dissem check` and the metric
+//! documentation of `dissem metrics`.
 
+use models::{MetricDoc, OutputKind};
 use runner::{CheckResult, RunReport};
 
-use crate::number::fmt_num;
+use crate::number::{fmt_mean_ci, fmt_num};
 
 /// Renders rows as an aligned plain-text table with a header rule.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
@@ -24,7 +26,9 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Metric, mean, 95% CI and the analytic value(s) predicting it.
+/// The table alone (notes on what loading the topology merged or dropped go to standard error, printed by
+/// the binary): metric, mean ± 95% CI half-width (the mean rounded to what the interval resolves; the mean alone for one
+/// replicate) and the analytic value(s) predicting it.
 pub fn run_summary(report: &RunReport) -> String {
     let analytic = report.analytic();
     let rows: Vec<Vec<String>> = report
@@ -36,12 +40,8 @@ pub fn run_summary(report: &RunReport) -> String {
                 .filter(|a| a.metric == name)
                 .map(|a| format!("{} = {}", a.formula, fmt_num(a.value)))
                 .collect();
-            vec![
-                name,
-                fmt_num(s.mean),
-                format!("[{}, {}]", fmt_num(s.ci95.0), fmt_num(s.ci95.1)),
-                predictions.join("; "),
-            ]
+            let mean = if s.n > 1 { fmt_mean_ci(s.mean, s.half_width()) } else { fmt_num(s.mean) };
+            vec![name, mean, predictions.join("; ")]
         })
         .collect();
     let mut out = format!(
@@ -52,11 +52,23 @@ pub fn run_summary(report: &RunReport) -> String {
         report.runs.len(),
         if report.runs.len() == 1 { "" } else { "s" }
     );
-    out += &table(&["metric", "mean", "95% CI", "analytic"], &rows);
-    for note in &report.notes {
-        out += &format!("note: {note}\n");
-    }
+    out += &table(&["metric", "mean ± 95% CI", "analytic"], &rows);
     out
+}
+
+/// Fewest replicates whose 95% interval is shown without a warning: below 5 the Student-t factor (4.30 at
+/// n = 3, 12.7 at n = 2) makes the interval too wide, and the sample sd too unstable, to mean much.
+pub const MIN_REPLICATES_FOR_CI: usize = 5;
+
+/// The warning for a 95% interval computed from `n` runs, when 1 < n < [`MIN_REPLICATES_FOR_CI`].
+pub fn few_replicates(n: usize) -> Option<String> {
+    (2..MIN_REPLICATES_FOR_CI).contains(&n).then(|| {
+        format!(
+            "95% intervals from {n} replicates are {:.1} standard errors wide each side and rest on an unstable sd; \
+             use --replicates {MIN_REPLICATES_FOR_CI} or more",
+            sim_core::stats::t_quantile_975(n - 1)
+        )
+    })
 }
 
 /// One line per comparison: scenario, formula, simulated mean ± CI half-width, analytic value, verdict.
@@ -69,11 +81,25 @@ pub fn check_lines(results: &[CheckResult]) -> String {
                 c.scenario.clone(),
                 c.metric.clone(),
                 c.formula.clone(),
-                format!("{} ± {}", fmt_num(c.simulated.mean), fmt_num(c.simulated.half_width())),
+                fmt_mean_ci(c.simulated.mean, c.simulated.half_width()),
                 fmt_num(c.expected),
                 if c.tolerance == 0.0 { "exact, every run".to_owned() } else { format!("±{}", fmt_num(c.tolerance)) },
             ]
         })
         .collect();
     table(&["result", "scenario", "metric", "formula", "simulated", "analytic", "tolerance"], &rows)
+}
+
+/// `dissem metrics` for one model: a heading with its kind and description, then every declared output
+/// with its kind (unless a metric), unit, meaning and formula.
+pub fn metric_docs(kind: &str, about: &str, docs: &[MetricDoc]) -> String {
+    let mut out = format!("{kind}: {about}\n");
+    if docs.is_empty() {
+        out += "  (declares no metrics: its `Model::METRICS` is empty)\n";
+    }
+    for d in docs {
+        let what = if d.kind == OutputKind::Metric { String::new() } else { format!(" ({})", d.kind.name()) };
+        out += &format!("\n  {}{what} [{}]\n      {}\n      = {}\n", d.name, d.unit, d.meaning, d.formula);
+    }
+    out
 }

@@ -89,3 +89,13 @@ fn one_replicate_alone_is_that_replicate() {
     let csv = exporters::csv::runs(&one);
     assert!(csv.lines().nth(1).is_some_and(|row| row.starts_with("2,")), "{csv}");
 }
+
+/// `dissem metrics`: every built-in model's declared outputs, one snapshot per model.
+#[test]
+fn metric_documentation() {
+    let registry = Registry::builtin();
+    for kind in registry.kinds() {
+        let (about, docs) = registry.documentation(kind).expect("registered");
+        insta::assert_snapshot!(format!("metrics_{kind}"), exporters::text::metric_docs(kind, about, docs));
+    }
+}

@@ -25,7 +25,7 @@ use sim_core::underlay::Underlay;
 
 use crate::model::{Env, Model, Size};
 use crate::overlay::{IdAssignment, IdSpace, Nodes, StructuredOverlay, check_ids, node_ids, underlay_of};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, MetricDoc, ModelError, Outcome, join};
 
 pub use churn::{ChurnEvent, ChurnParams};
 
@@ -409,6 +409,105 @@ fn histogram_quantile(histogram: &[u64], q: f64) -> f64 {
     (histogram.len().max(1) - 1) as f64
 }
 
+/// What a Chord run reports (`dissem metrics chord`); the delays only with hosts on an underlay, the `churn.`
+/// entries only with `churn`.
+pub const METRICS: &[MetricDoc] = &[
+    MetricDoc::metric("nodes", "nodes", "Chord nodes on the ring.", "N"),
+    MetricDoc::metric(
+        "mean_hops",
+        "hops",
+        "Messages per lookup until the request reaches succ(k).",
+        "Σ hops / lookups",
+    ),
+    MetricDoc::metric(
+        "mean_path_length",
+        "hops",
+        "The Chord paper's path length: fingers followed until the predecessor of k.",
+        "mean_hops − share of lookups that leave their initiator",
+    ),
+    MetricDoc::metric("max_hops", "hops", "Longest lookup.", "max over lookups of the hops"),
+    MetricDoc::metric("hops_p50", "hops", "Median hops per lookup.", "0.5-quantile of the hop histogram"),
+    MetricDoc::metric(
+        "hops_p99",
+        "hops",
+        "99th percentile of the hops per lookup.",
+        "0.99-quantile of the hop histogram",
+    ),
+    MetricDoc::metric(
+        "mean_delay",
+        "time units",
+        "Underlay delay along a lookup's overlay path.",
+        "Σ over lookups of Σ hop delays / lookups",
+    ),
+    MetricDoc::metric(
+        "mean_direct_delay",
+        "time units",
+        "Underlay delay from the initiator straight to the key's owner.",
+        "Σ shortest-path delays / lookups",
+    ),
+    MetricDoc::metric(
+        "delay_stretch",
+        "ratio",
+        "Overlay delay over direct delay.",
+        "Σ path delays / max(1, Σ direct delays)",
+    ),
+    MetricDoc::distribution(
+        "hops_distribution",
+        "fraction",
+        "Share of lookups taking h hops, h = 0, 1, …",
+        "lookups with h hops / lookups",
+    ),
+    MetricDoc::metric(
+        "churn.lookup_success_mean",
+        "fraction",
+        "Share of lookups that found the key's live owner, averaged over rounds 0..=rounds.",
+        "mean of churn.lookup_success",
+    ),
+    MetricDoc::metric(
+        "churn.lookup_success_min",
+        "fraction",
+        "Worst round's lookup success.",
+        "min of churn.lookup_success",
+    ),
+    MetricDoc::metric(
+        "churn.lookup_success_final",
+        "fraction",
+        "Last round's lookup success.",
+        "last of churn.lookup_success",
+    ),
+    MetricDoc::metric(
+        "churn.mean_hops_final",
+        "hops",
+        "Last round's hops per successful lookup.",
+        "last of churn.mean_hops",
+    ),
+    MetricDoc::series("churn.alive", "fraction", "Share of nodes up, per round.", "live nodes / N"),
+    MetricDoc::series(
+        "churn.lookup_success",
+        "fraction",
+        "Share of the round's lookups that reached the key's live owner.",
+        "successful lookups / lookups",
+    ),
+    MetricDoc::series(
+        "churn.mean_hops",
+        "hops",
+        "Hops per successful lookup, per round.",
+        "Σ hops of successful lookups / successful lookups",
+    ),
+    MetricDoc::series(
+        "churn.timeouts_per_lookup",
+        "timeouts",
+        "Contacts of departed nodes per lookup, per round.",
+        "timeouts / lookups",
+    ),
+    MetricDoc::series(
+        "churn.correct_successors",
+        "fraction",
+        "Share of live nodes whose first live listed successor is their true successor.",
+        "correct / live nodes",
+    ),
+];
+
 /// Chord as a [`Model`]: `model.kind = "chord"`.
 pub struct Chord;
 
@@ -433,6 +532,7 @@ impl Model for Chord {
     const KIND: &'static str = "chord";
     const ABOUT: &'static str = "Chord lookups (and churn with stabilisation) on the topology's hosts, or on \
                                  `complete.nodes` overlay nodes without an underlay.";
+    const METRICS: &'static [MetricDoc] = METRICS;
     type Params = ChordParams;
     type Prepared = PreparedChord;
 

@@ -27,7 +27,7 @@ use sim_core::topology::Topology;
 use sim_core::{NodeId, Time};
 
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, NodeRef, Outcome, check_probability, join};
+use crate::{Check, MetricDoc, ModelError, NodeRef, Outcome, check_probability, join};
 
 /// How the forwarding probability depends on degrees.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -51,6 +51,7 @@ pub struct FloodingParams {
     pub source: NodeRef,
     /// Forwarding probability (1 = full flooding).
     #[serde(default = "one")]
+    #[schemars(range(min = 0, max = 1))]
     pub p_flood: f64,
     #[serde(default)]
     pub degree_rule: DegreeRule,
@@ -288,12 +289,56 @@ fn completion_time(topology: &Topology, source: NodeId, latency: Latency) -> Opt
     }
 }
 
+/// What a flooding run reports (`dissem metrics flooding`).
+pub const METRICS: &[MetricDoc] = &[
+    MetricDoc::metric("coverage", "fraction", "Share of the nodes that received the update.", "reached / N"),
+    MetricDoc::metric(
+        "messages",
+        "messages",
+        "Copies of the update sent, lost ones included.",
+        "Σ over reached nodes of the copies each forwarded",
+    ),
+    MetricDoc::metric(
+        "duplicates",
+        "messages",
+        "Copies delivered to a node that already had the update.",
+        "delivered − (reached − 1)",
+    ),
+    MetricDoc::metric(
+        "completion_time",
+        "time units",
+        "When the last node to be reached received its first copy.",
+        "max over reached nodes of the first-receipt time",
+    ),
+    MetricDoc::metric(
+        "mean_hops",
+        "hops",
+        "Hops travelled by the first copy each node received, the source excluded.",
+        "Σ hops of first copies / max(1, reached − 1)",
+    ),
+    MetricDoc::metric("max_hops", "hops", "Hops of the farthest first copy.", "max over reached nodes of the hops"),
+    MetricDoc::metric(
+        "reached_90pct",
+        "0/1",
+        "Whether at least 90% of the nodes received the update (the mean over runs is the probability).",
+        "1 if reached ≥ 0.9·N, else 0",
+    ),
+    MetricDoc::metric(
+        "reduction_vs_full",
+        "ratio",
+        "How many times fewer messages than full flooding on the same graph (reported unless the run is full, \
+         lossless flooding).",
+        "(2|E| − (N − 1)) / max(1, messages)",
+    ),
+];
+
 /// Flooding as a [`Model`]: `model.kind = "flooding"`.
 pub struct Flooding;
 
 impl Model for Flooding {
     const KIND: &'static str = "flooding";
     const ABOUT: &'static str = "Flooding: full, probabilistic, degree-dependent or GOSSIP1(p, k).";
+    const METRICS: &'static [MetricDoc] = METRICS;
     type Params = FloodingParams;
     type Prepared = Bound<FloodingParams>;
 

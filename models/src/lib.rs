@@ -28,7 +28,7 @@ pub mod overlays;
 
 pub use model::{Bound, Env, Model, Size};
 pub use node_ref::NodeRef;
-pub use outcome::{Analytic, Check, ModelError, Outcome, join};
+pub use outcome::{Analytic, Check, MetricDoc, ModelError, Outcome, OutputKind, join};
 
 /// Checks that a probability parameter lies in [0, 1] (and is not NaN).
 pub fn check_probability(field: String, p: f64) -> Result<(), ModelError> {

@@ -16,7 +16,7 @@ use sim_core::NodeId;
 use sim_core::network::Network;
 use sim_core::topology::Topology;
 
-use crate::{ModelError, Outcome};
+use crate::{MetricDoc, ModelError, Outcome};
 
 /// What a model runs on: one topology (a fixed one, or one replicate's random draw) and the network.
 #[derive(Clone, Debug)]
@@ -58,6 +58,11 @@ pub trait Model: Send + Sync + 'static {
     const KIND: &'static str;
     /// One sentence on what the model simulates (shown by `dissem schema` and `--help`).
     const ABOUT: &'static str;
+    /// Every metric, series and distribution a run may emit, with unit, meaning and formula: what `dissem
+    /// metrics` prints. When a model declares any, each run's outcome is checked against the list in debug
+    /// builds (`runner::Registry`), and the workspace tests require every entry to be emitted by some shipped
+    /// scenario. The default, empty, declares nothing and checks nothing.
+    const METRICS: &'static [MetricDoc] = &[];
     type Params: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
     type Prepared: Send + Sync + 'static;
 

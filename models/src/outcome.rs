@@ -74,6 +74,97 @@ impl Outcome {
     }
 }
 
+/// Which part of an [`Outcome`] a declared output lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OutputKind {
+    /// One number per run ([`Outcome::metrics`]).
+    Metric,
+    /// A curve per run ([`Outcome::series`]), over rounds, time or levels as its formula says.
+    Series,
+    /// A histogram per run ([`Outcome::distributions`]).
+    Distribution,
+}
+
+impl OutputKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputKind::Metric => "metric",
+            OutputKind::Series => "series",
+            OutputKind::Distribution => "distribution",
+        }
+    }
+}
+
+/// The documentation of one output a model emits: the table `dissem metrics` prints, and the list a run's
+/// [`Outcome`] is checked against ([`undeclared`]), so the two cannot drift apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MetricDoc {
+    /// The name as emitted; `{group}`, `{link}`, `{member}`… stand for a part the scenario chooses.
+    pub name: &'static str,
+    pub kind: OutputKind,
+    /// Unit of the values: `nodes`, `messages`, `rounds`, `time units`, `fraction`, `0/1`, …
+    pub unit: &'static str,
+    /// What it measures, in one sentence.
+    pub meaning: &'static str,
+    /// How it is computed from the run, in plain text.
+    pub formula: &'static str,
+}
+
+impl MetricDoc {
+    /// A scalar metric.
+    pub const fn metric(name: &'static str, unit: &'static str, meaning: &'static str, formula: &'static str) -> Self {
+        MetricDoc { name, kind: OutputKind::Metric, unit, meaning, formula }
+    }
+
+    /// A series (one value per round, time step or level).
+    pub const fn series(name: &'static str, unit: &'static str, meaning: &'static str, formula: &'static str) -> Self {
+        MetricDoc { name, kind: OutputKind::Series, unit, meaning, formula }
+    }
+
+    /// A distribution (one value per histogram bin).
+    pub const fn distribution(
+        name: &'static str,
+        unit: &'static str,
+        meaning: &'static str,
+        formula: &'static str,
+    ) -> Self {
+        MetricDoc { name, kind: OutputKind::Distribution, unit, meaning, formula }
+    }
+
+    /// Whether `name` is an instance of this entry: literal parts equal, each `{placeholder}` standing for
+    /// one or more characters.
+    pub fn matches(&self, name: &str) -> bool {
+        matches_pattern(self.name.as_bytes(), name.as_bytes())
+    }
+}
+
+fn matches_pattern(pattern: &[u8], name: &[u8]) -> bool {
+    match pattern.iter().position(|&b| b == b'{') {
+        None => pattern == name,
+        Some(open) => {
+            let Some(close) = pattern[open..].iter().position(|&b| b == b'}') else { return pattern == name };
+            let rest = &pattern[open + close + 1..];
+            name.len() > open
+                && name[..open] == pattern[..open]
+                && (open + 1..=name.len()).any(|end| matches_pattern(rest, &name[end..]))
+        }
+    }
+}
+
+/// Every output of `outcome` that no entry of `declared` covers (same kind, matching name), in the
+/// outcome's order.
+pub fn undeclared<'a>(declared: &[MetricDoc], outcome: &'a Outcome) -> Vec<(OutputKind, &'a str)> {
+    outputs(outcome).filter(|&(kind, name)| !declared.iter().any(|d| d.kind == kind && d.matches(name))).collect()
+}
+
+/// Every output of `outcome` with its kind: metrics, then series, then distributions.
+pub fn outputs(outcome: &Outcome) -> impl Iterator<Item = (OutputKind, &str)> {
+    let metrics = outcome.metrics.iter().map(|(n, _)| (OutputKind::Metric, n.as_str()));
+    let series = outcome.series.iter().map(|(n, _)| (OutputKind::Series, n.as_str()));
+    let distributions = outcome.distributions.iter().map(|(n, _)| (OutputKind::Distribution, n.as_str()));
+    metrics.chain(series).chain(distributions)
+}
+
 /// Why a model could not run with the given parameters and topology.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{}: {message}", self.path("model"))]
@@ -113,5 +204,30 @@ pub fn join(prefix: &str, field: &str) -> String {
         (true, _) => field.to_owned(),
         (_, true) => prefix.to_owned(),
         _ => format!("{prefix}.{field}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_stand_for_one_or_more_characters() {
+        let doc = MetricDoc::metric("{group}.link_stress.{link}", "", "", "");
+        assert!(doc.matches("g0.link_stress.a-b"));
+        assert!(doc.matches("my.group.link_stress.x"));
+        assert!(!doc.matches(".link_stress.a-b"));
+        assert!(!doc.matches("g0.link_stress."));
+        assert!(!doc.matches("g0.link_stress_max"));
+        assert!(MetricDoc::metric("coverage", "", "", "").matches("coverage"));
+        assert!(!MetricDoc::metric("coverage", "", "", "").matches("coverage2"));
+    }
+
+    #[test]
+    fn undeclared_outputs_are_listed_by_kind() {
+        let mut out = Outcome::default();
+        out.metric("a", 1.0).metric("b", 2.0).series("a", vec![1.0]).distribution("h", vec![]);
+        let declared = [MetricDoc::metric("a", "", "", ""), MetricDoc::series("{x}", "", "", "")];
+        assert_eq!(undeclared(&declared, &out), [(OutputKind::Metric, "b"), (OutputKind::Distribution, "h")]);
     }
 }

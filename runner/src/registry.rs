@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use models::{Env, Model, ModelError, Outcome, Size};
+use models::{Env, MetricDoc, Model, ModelError, Outcome, Size};
 use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
@@ -52,6 +52,12 @@ impl Registry {
         self.models.iter().map(|m| m.kind()).collect()
     }
 
+    /// The description ([`Model::ABOUT`]) and declared outputs ([`Model::METRICS`]) of the model registered
+    /// as `kind`, or an error listing the known kinds.
+    pub fn documentation(&self, kind: &str) -> Result<(&'static str, &'static [MetricDoc]), String> {
+        self.get(kind).map(|m| (m.about(), m.metrics()))
+    }
+
     fn find(&self, kind: &str) -> Option<&Arc<dyn DynModel>> {
         self.models.iter().find(|m| m.kind() == kind)
     }
@@ -91,8 +97,80 @@ impl Registry {
                 json!({"description": "The protocol and its parameters.", "oneOf": variants}),
             );
         }
-        root
+        let mut root = root.to_value();
+        let defs = root["$defs"].clone();
+        describe(&mut root, &defs);
+        Schema::try_from(root).expect("the schema is an object")
     }
+}
+
+/// Makes every property of `node` (and below) described, with descriptions as users read them: a `kind`
+/// tag says which variant it selects, a property that only refers to a definition takes the definition's
+/// description, and rustdoc links (``[`x`]``, `[x](target)`) become their text.
+pub(crate) fn describe(node: &mut Value, defs: &Value) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(text)) = map.get_mut("description") {
+                *text = plain(text);
+            }
+            // A variant written as a one-field object (`{"count": 5}`) is described by the variant's text.
+            let variant = map.get("description").and_then(Value::as_str).map(plain);
+            if let Some(Value::Object(properties)) = map.get_mut("properties") {
+                let single = properties.len() == 1;
+                for (name, property) in properties.iter_mut() {
+                    let Value::Object(p) = property else { continue };
+                    if p.contains_key("description") {
+                        continue;
+                    }
+                    let described = match (name.as_str(), p.get("const"), p.get("$ref")) {
+                        ("kind", Some(Value::String(tag)), _) => Some(format!("`{tag}` selects this variant.")),
+                        (_, _, Some(Value::String(target))) => {
+                            target.strip_prefix("#/$defs/").and_then(|def| defs[def]["description"].as_str()).map(plain)
+                        }
+                        _ if single => variant.clone(),
+                        _ => None,
+                    };
+                    if let Some(text) = described {
+                        p.insert("description".into(), Value::String(text));
+                    }
+                }
+            }
+            map.values_mut().for_each(|v| describe(v, defs));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| describe(v, defs)),
+        _ => {}
+    }
+}
+
+/// `text` with rustdoc links replaced by their text (``[`x`]`` → `` `x` ``, `[x](target)` → `x`; other
+/// brackets, `[min, max]`, stay) and the line breaks of a doc comment joined (paragraph breaks stay).
+fn plain(text: &str) -> String {
+    let joined = text.split("\n\n").map(|p| p.replace('\n', " ")).collect::<Vec<_>>().join("\n\n");
+    let mut out = String::with_capacity(joined.len());
+    let mut rest = joined.as_str();
+    while let Some(open) = rest.find('[') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(']') else {
+            out.push_str(&rest[open..]);
+            return out;
+        };
+        let inner = &after[..close];
+        let tail = &after[close + 1..];
+        let code = inner.len() >= 2 && inner.starts_with('`') && inner.ends_with('`');
+        if let Some(target) = tail.strip_prefix('(').and_then(|t| t.find(')').map(|end| &t[end + 1..])) {
+            out.push_str(inner);
+            rest = target;
+        } else if code {
+            out.push_str(inner);
+            rest = tail;
+        } else {
+            out.push('[');
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 impl std::fmt::Debug for Registry {
@@ -104,6 +182,8 @@ impl std::fmt::Debug for Registry {
 /// A model behind its parameters' JSON form.
 pub(crate) trait DynModel: Send + Sync {
     fn kind(&self) -> &'static str;
+    fn about(&self) -> &'static str;
+    fn metrics(&self) -> &'static [MetricDoc];
     fn schema(&self, generator: &mut SchemaGenerator) -> Schema;
     /// Reads and writes back the parameters; errors: (path within them, message).
     fn normalize(&self, params: Map<String, Value>) -> Result<Map<String, Value>, (String, String)>;
@@ -125,7 +205,16 @@ struct Ready<M: Model> {
 
 impl<M: Model> Runnable for Ready<M> {
     fn run(&self, seed: u64, run: u64) -> Outcome {
-        self.model.run(&self.prepared, seed, run)
+        let outcome = self.model.run(&self.prepared, seed, run);
+        // What `dissem metrics` prints must be what runs emit: every debug run (tests, CI's `dissem check`)
+        // checks it.
+        debug_assert!(
+            M::METRICS.is_empty() || models::outcome::undeclared(M::METRICS, &outcome).is_empty(),
+            "model \"{}\" emits outputs its METRICS does not declare: {:?}",
+            M::KIND,
+            models::outcome::undeclared(M::METRICS, &outcome)
+        );
+        outcome
     }
 }
 
@@ -138,6 +227,14 @@ impl<M: Model> Entry<M> {
 impl<M: Model> DynModel for Entry<M> {
     fn kind(&self) -> &'static str {
         M::KIND
+    }
+
+    fn about(&self) -> &'static str {
+        M::ABOUT
+    }
+
+    fn metrics(&self) -> &'static [MetricDoc] {
+        M::METRICS
     }
 
     fn schema(&self, generator: &mut SchemaGenerator) -> Schema {
@@ -208,10 +305,109 @@ mod tests {
         assert_eq!(registry.normalize(&mut spec).unwrap_err().0, "model.p_flood");
     }
 
+    /// A model from outside the built-in list, as a program built on dissem registers its own.
+    struct Count;
+
+    /// Parameters of [`Count`].
+    #[derive(Clone, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+    #[serde(deny_unknown_fields)]
+    struct CountParams {
+        /// Also emit a metric the model does not declare.
+        #[serde(default)]
+        undeclared: bool,
+    }
+
+    impl Model for Count {
+        const KIND: &'static str = "count";
+        const ABOUT: &'static str = "Counts the nodes.";
+        const METRICS: &'static [MetricDoc] = &[MetricDoc::metric("nodes", "nodes", "Nodes of the topology.", "N")];
+        type Params = CountParams;
+        type Prepared = models::Bound<CountParams>;
+
+        fn prepare(&self, params: &CountParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+            Ok(models::Bound::new(params, env))
+        }
+
+        fn run(&self, b: &Self::Prepared, _: u64, _: u64) -> Outcome {
+            let mut out = Outcome::default();
+            out.metric("nodes", f64::from(b.env.topology.node_count()));
+            if b.params.undeclared {
+                out.metric("other", 1.0);
+            }
+            out
+        }
+
+        fn estimated_bytes(&self, _: &CountParams, _: &Size) -> u64 {
+            0
+        }
+    }
+
+    fn run_count(params: &str) -> Outcome {
+        let registry = Registry::builtin().with(Count);
+        let text = format!(r#"{{"topology": {{"kind": "ring", "nodes": 5}}, "model": {{"kind": "count"{params}}}}}"#);
+        let scenario = crate::parse(&text, "t.json", &[], &registry).unwrap();
+        crate::Prepared::new(scenario, "t.json", &crate::NoInputs, &registry).unwrap().run_replicate(0).unwrap()
+    }
+
+    #[test]
+    fn a_registered_model_is_documented_and_held_to_its_declaration() {
+        let registry = Registry::builtin().with(Count);
+        assert_eq!(registry.documentation("count").unwrap(), (Count::ABOUT, Count::METRICS));
+        assert!(registry.documentation("counter").unwrap_err().contains("\"count\""));
+        assert_eq!(run_count("").get("nodes"), Some(5.0));
+    }
+
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "model \"count\" emits outputs its METRICS does not declare: [(Metric, \"other\")]")]
+    fn an_undeclared_output_fails_a_debug_run() {
+        run_count(r#", "undeclared": true"#);
+    }
+
     #[test]
     #[should_panic(expected = "two models are registered as kind \"flooding\"")]
     fn a_kind_is_registered_once() {
         let _ = Registry::builtin().with(models::flooding::Flooding);
+    }
+
+    /// Every property a scenario or a sweep file may hold, at any depth, is described, without rustdoc link
+    /// syntax.
+    #[test]
+    fn every_schema_property_is_described_in_plain_text() {
+        fn walk(node: &Value, path: &str, missing: &mut Vec<String>) {
+            match node {
+                Value::Object(map) => {
+                    if let Some(Value::Object(properties)) = map.get("properties") {
+                        for (name, p) in properties {
+                            match p["description"].as_str() {
+                                Some(text) if !text.is_empty() => {
+                                    assert!(!text.contains("[`") && !text.contains("]("), "{path}.{name}: {text}")
+                                }
+                                _ => missing.push(format!("{path}.{name}")),
+                            }
+                        }
+                    }
+                    map.iter().for_each(|(k, v)| walk(v, &format!("{path}/{k}"), missing));
+                }
+                Value::Array(items) => {
+                    items.iter().enumerate().for_each(|(i, v)| walk(v, &format!("{path}[{i}]"), missing))
+                }
+                _ => {}
+            }
+        }
+        for (name, schema) in [("scenario", Registry::builtin().schema()), ("sweep", crate::sweep::schema())] {
+            let mut missing = Vec::new();
+            walk(&schema.to_value(), name, &mut missing);
+            assert_eq!(missing, Vec::<String>::new());
+        }
+    }
+
+    #[test]
+    fn rustdoc_links_become_their_text() {
+        assert_eq!(plain("[`IdSpace::hash`] of the name"), "`IdSpace::hash` of the name");
+        assert_eq!(plain("see [the paper](https://x.org/a) and [`Y`](crate::Y)."), "see the paper and `Y`.");
+        assert_eq!(plain("a range [min, max] and [x"), "a range [min, max] and [x");
+        assert_eq!(plain("one\nsentence.\n\nTwo."), "one sentence.\n\nTwo.");
     }
 
     #[test]
@@ -223,5 +419,13 @@ mod tests {
         assert_eq!(kinds, registry.kinds());
         assert_eq!(variants[0]["required"][0], "kind");
         assert!(schema["$defs"]["Timing"].is_object(), "nested parameter types are defined");
+        // Bounds where 0 or more than 1 means nothing.
+        assert_eq!(schema["properties"]["replicates"]["minimum"], 1);
+        let topologies = schema["$defs"]["TopologySpec"]["oneOf"].as_array().unwrap();
+        let watts_strogatz = topologies.iter().find(|t| t["properties"]["kind"]["const"] == "watts_strogatz").unwrap();
+        assert_eq!(watts_strogatz["properties"]["k"]["minimum"], 2);
+        assert!(topologies.iter().all(|t| t["properties"].get("nodes").is_none_or(|n| n["minimum"] == 2)));
+        assert_eq!(schema["$defs"]["NetworkSpec"]["properties"]["loss"]["maximum"], 1.0);
+        assert_eq!(variants[0]["properties"]["p_flood"]["maximum"], 1.0);
     }
 }

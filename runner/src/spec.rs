@@ -35,6 +35,7 @@ pub struct Scenario {
     /// Short name used in reports; defaults to the file name.
     #[serde(default)]
     pub name: String,
+    /// Free text saying what the scenario shows (shown nowhere else; for the reader of the file).
     #[serde(default)]
     pub description: String,
     /// Seed of every random stream of the scenario; replicate r draws from stream (seed, r).
@@ -44,9 +45,12 @@ pub struct Scenario {
     #[serde(default = "default_replicates")]
     #[schemars(range(min = 1, max = MAX_REPLICATES))]
     pub replicates: u32,
+    /// The graph the protocol runs on.
     pub topology: TopologySpec,
+    /// Link latency and loss (default: every message takes 1 time unit, none is lost).
     #[serde(default)]
     pub network: NetworkSpec,
+    /// The protocol and its parameters (`dissem metrics MODEL` lists what it reports).
     pub model: ModelSpec,
 }
 
@@ -104,14 +108,21 @@ kind_tagged!(TopologySpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NodesSpec {
+    /// Number of nodes N (a ring needs 3).
+    #[schemars(range(min = 2))]
     pub nodes: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GridSpec {
+    /// Rows of the lattice.
+    #[schemars(range(min = 1))]
     pub rows: u32,
+    /// Columns of the lattice.
+    #[schemars(range(min = 1))]
     pub cols: u32,
+    /// Wrap both dimensions (every node then has four neighbours).
     #[serde(default)]
     pub torus: bool,
 }
@@ -119,32 +130,47 @@ pub struct GridSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ErdosRenyiSpec {
+    /// Number of nodes N.
+    #[schemars(range(min = 2))]
     pub nodes: u32,
     /// Edge probability p_edge.
+    #[schemars(range(min = 0, max = 1))]
     pub p: f64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RandomRegularSpec {
+    /// Number of nodes N.
+    #[schemars(range(min = 2))]
     pub nodes: u32,
+    /// Degree of every node, below N; N · degree must be even.
+    #[schemars(range(min = 1))]
     pub degree: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BarabasiAlbertSpec {
+    /// Number of nodes N.
+    #[schemars(range(min = 2))]
     pub nodes: u32,
+    /// Links each new node makes to existing nodes, below N.
+    #[schemars(range(min = 1))]
     pub m: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WattsStrogatzSpec {
+    /// Number of nodes N.
+    #[schemars(range(min = 2))]
     pub nodes: u32,
-    /// Lattice degree (even).
+    /// Lattice degree (even, 2 <= k < N).
+    #[schemars(range(min = 2))]
     pub k: u32,
     /// Rewiring probability.
+    #[schemars(range(min = 0, max = 1))]
     pub beta: f64,
 }
 
@@ -153,18 +179,30 @@ pub struct WattsStrogatzSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct TransitStubSpec {
+    /// Transit domains (the backbone).
+    #[schemars(range(min = 1))]
     pub transit_domains: u32,
+    /// Routers in each transit domain.
+    #[schemars(range(min = 1))]
     pub transit_per_domain: u32,
+    /// Stub domains hanging off each transit router.
+    #[schemars(range(min = 1))]
     pub stubs_per_transit: u32,
+    /// Routers in each stub domain.
+    #[schemars(range(min = 1))]
     pub stub_size: u32,
     /// End hosts, each attached to a uniformly chosen stub router.
     pub hosts: u32,
     /// Probability of each extra intra-domain link beyond a spanning tree.
+    #[schemars(range(min = 0, max = 1))]
     pub edge_probability: f64,
-    /// Uniform integer delay ranges [min, max] per link class.
+    /// Delay range [min, max] (uniform integers, 1 <= min <= max) of links inside and between transit domains.
     pub transit_transit_delay: [u32; 2],
+    /// Delay range [min, max] of the links between a transit router and its stub domains.
     pub transit_stub_delay: [u32; 2],
+    /// Delay range [min, max] of the links inside a stub domain.
     pub stub_stub_delay: [u32; 2],
+    /// Delay range [min, max] of the link from a host to its stub router.
     pub host_delay: [u32; 2],
 }
 
@@ -190,6 +228,7 @@ impl Default for TransitStubSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EdgeListSpec {
+    /// The file, relative to the scenario file.
     pub path: String,
     /// End hosts of the underlay by node name (for Chord and ALM); default: every node.
     #[serde(default)]
@@ -210,7 +249,9 @@ pub enum GraphmlWeightsSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GraphmlSpec {
+    /// The file, relative to the scenario file.
     pub path: String,
+    /// Edge weights: `hops` (every link 1) or `distance` (propagation delay from the coordinates).
     #[serde(default)]
     pub weights: GraphmlWeightsSpec,
 }
@@ -229,10 +270,12 @@ pub struct EdgesSpec {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NetworkSpec {
+    /// Time a message takes on a link (default: constant 1).
     #[serde(default)]
     pub latency: LatencySpec,
     /// Probability that a message is lost.
     #[serde(default)]
+    #[schemars(range(min = 0, max = 1))]
     pub loss: f64,
 }
 
@@ -241,6 +284,7 @@ pub struct NetworkSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum LatencySpec {
+    /// Every message takes `value` time units.
     Constant(ConstantLatency),
     /// Uniform on the integers min..=max.
     Uniform(UniformLatency),
@@ -266,13 +310,16 @@ impl Default for LatencySpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConstantLatency {
+    /// The delay, in time units.
     pub value: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UniformLatency {
+    /// Smallest delay, in time units.
     pub min: u32,
+    /// Largest delay, at least `min`.
     pub max: u32,
 }
 

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use models::Outcome;
 use rayon::prelude::*;
+use schemars::{JsonSchema, Schema, json_schema};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sim_core::rng::derive_seed;
@@ -42,11 +43,13 @@ pub const MAX_POINTS: u64 = 1_000_000;
 const MAX_LISTED: u64 = 4_000_000;
 
 /// A sweep file as written.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SweepSpec {
+    /// Short name used in reports; defaults to the file name.
     #[serde(default)]
     pub name: String,
+    /// Free text saying what the sweep shows.
     #[serde(default)]
     pub description: String,
     /// The base scenario file, relative to the sweep file.
@@ -56,7 +59,9 @@ pub struct SweepSpec {
     pub seed: Option<u64>,
     /// Replicates per point (1 to 100,000); default: the base scenario's.
     #[serde(default)]
+    #[schemars(range(min = 1, max = MAX_REPLICATES))]
     pub replicates: Option<u32>,
+    /// How the parameters' values combine into points: `product` (every combination) or `zip`.
     #[serde(default)]
     pub mode: Mode,
     /// Overrides applied to every point, by dotted path.
@@ -65,11 +70,45 @@ pub struct SweepSpec {
     /// Dotted path → a list, `{"range": [from, to, step]}`, `{"geom": [from, to, factor]}` or
     /// `{"linspace": [from, to, count]}`.
     #[serde(default)]
+    #[schemars(schema_with = "parameters_schema")]
     pub parameters: Map<String, Value>,
 }
 
+/// The JSON Schema of sweep files (`dissem schema --sweep`).
+pub fn schema() -> Schema {
+    let mut root = schemars::SchemaGenerator::default().root_schema_for::<SweepSpec>().to_value();
+    let defs = root["$defs"].clone();
+    crate::registry::describe(&mut root, &defs);
+    Schema::try_from(root).expect("the schema is an object")
+}
+
+/// `parameters`: every value a list or one of the generated forms.
+fn parameters_schema(_: &mut schemars::SchemaGenerator) -> Schema {
+    let form = |name: &str, third: &str, text: &str| {
+        json!({
+            "type": "object",
+            "description": text,
+            "properties": {name: {
+                "description": format!("[from, to, {third}]"),
+                "type": "array", "items": {"type": "number"}, "minItems": 3, "maxItems": 3,
+            }},
+            "required": [name],
+            "additionalProperties": false,
+        })
+    };
+    json_schema!({
+        "type": "object",
+        "additionalProperties": {"oneOf": [
+            {"type": "array", "minItems": 1, "description": "The values, in order."},
+            form("range", "step", "Integers from, from + step, … up to to (included when reached)."),
+            form("geom", "factor", "from, from·factor, from·factor², … while ≤ to."),
+            form("linspace", "count", "count evenly spaced values from from to to, both included."),
+        ]},
+    })
+}
+
 /// How parameter values combine into points.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Every combination; the last parameter varies fastest.

@@ -30,7 +30,7 @@ use sim_core::underlay::Underlay;
 use crate::model::{Env, Model, Size};
 use crate::overlay::{Nodes, StructuredOverlay, underlay_of};
 use crate::overlays::{Overlay, OverlayParams};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, MetricDoc, ModelError, Outcome, join};
 pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
 use metrics::{Scratch, quantile};
 pub use tree::{Tree, TreeError, explicit_tree, join_tree};
@@ -105,7 +105,9 @@ pub struct GroupParams {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ZipfGroups {
+    /// Number of groups.
     pub count: u32,
+    /// Zipf exponent of the group sizes over their rank.
     #[serde(default = "default_exponent")]
     pub exponent: f64,
     /// Size of the largest group; default: every overlay node.
@@ -146,6 +148,7 @@ impl Stated {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Expectation {
+    /// The metric's name as the run reports it (`dissem metrics alm`).
     pub metric: String,
     pub value: Stated,
     /// Where the value comes from, shown as its formula.
@@ -161,8 +164,10 @@ pub struct AlmParams {
     /// with 32-bit random identifiers.
     #[serde(default)]
     pub overlay: OverlayParams,
+    /// Groups reported one by one (`<name>.*` metrics) and in the `all.*` totals.
     #[serde(default)]
     pub groups: Vec<GroupParams>,
+    /// Many groups with Zipf-distributed sizes, reported in the `all.*` totals only.
     #[serde(default)]
     pub zipf_groups: Option<ZipfGroups>,
     /// Link-stress histograms count stress 1, 2, …, and put stress ≥ this in the last bin.
@@ -171,6 +176,7 @@ pub struct AlmParams {
     /// The cheapest overlay tree (quadratic) is computed for groups of at most this many nodes.
     #[serde(default = "default_mst_limit")]
     pub mst_limit: u32,
+    /// Values the run must reproduce exactly (from a published example), checked by `dissem check`.
     #[serde(default)]
     pub expect: Vec<Expectation>,
 }
@@ -716,6 +722,229 @@ fn totals(reports: &[GroupReport], underlay: &Underlay, bins: u32, out: &mut Out
     out.metric("all.usage_ratio_ip", alm.usage(graph) as f64 / ip.usage(graph).max(1) as f64);
 }
 
+/// What an ALM run reports (`dissem metrics alm`): `{group}` is a listed group's name, `all` the totals over
+/// every group (listed and Zipf) each sending one message; `{link}` (`a-b`) and `{member}` are those the
+/// group asks to report.
+pub const METRICS: &[MetricDoc] = &[
+    MetricDoc::metric(
+        "{group}.members",
+        "nodes",
+        "Members of the group ({group}: a listed group's name, or `all` for the totals over every group).",
+        "count of members",
+    ),
+    MetricDoc::metric(
+        "{group}.tree_nodes",
+        "nodes",
+        "Nodes of the group's dissemination tree.",
+        "members + forwarders",
+    ),
+    MetricDoc::metric(
+        "{group}.forwarders",
+        "nodes",
+        "Tree nodes that are not members (they only forward).",
+        "tree nodes − members",
+    ),
+    MetricDoc::metric("{group}.depth", "hops", "Overlay hops from the root to the deepest member.", "max over members"),
+    MetricDoc::metric(
+        "{group}.depth_mean",
+        "hops",
+        "Overlay hops from the root to a member, on average.",
+        "mean over members",
+    ),
+    MetricDoc::metric(
+        "{group}.node_stress_max",
+        "children",
+        "Most copies one node sends (its children in the tree).",
+        "max over forwarding nodes of their children",
+    ),
+    MetricDoc::metric(
+        "{group}.node_stress_mean",
+        "children",
+        "Copies a forwarding node sends, on average.",
+        "mean over nodes with children of their children",
+    ),
+    MetricDoc::metric(
+        "{group}.link_stress_max",
+        "copies",
+        "Most copies of the message crossing one underlay link.",
+        "max over links of the copies crossing it",
+    ),
+    MetricDoc::metric("{group}.link_stress_mean", "copies", "Copies per used underlay link.", "Σ copies / links used"),
+    MetricDoc::metric("{group}.links_used", "links", "Underlay links that carry at least one copy.", "count"),
+    MetricDoc::metric(
+        "{group}.network_usage",
+        "time units × copies",
+        "Resources the dissemination uses in the underlay.",
+        "Σ over links of delay × stress",
+    ),
+    MetricDoc::distribution(
+        "{group}.link_stress_histogram",
+        "links",
+        "Used links with stress 1, 2, …; the last bin holds stress ≥ histogram_bins.",
+        "count of links per stress",
+    ),
+    MetricDoc::metric(
+        "{group}.tree_cost",
+        "time units",
+        "Σ over overlay tree edges of their unicast delay.",
+        "Σ edge delays",
+    ),
+    MetricDoc::metric(
+        "{group}.usage_ratio_ip",
+        "ratio",
+        "Network usage relative to IP multicast.",
+        "network_usage / max(1, ip.network_usage)",
+    ),
+    MetricDoc::metric(
+        "{group}.delay_mean",
+        "time units",
+        "Delay from the source to a receiver over the tree, on average.",
+        "mean over receivers of the overlay path's underlay delay",
+    ),
+    MetricDoc::metric(
+        "{group}.delay_max",
+        "time units",
+        "Longest delay from the source to a receiver.",
+        "max over receivers",
+    ),
+    MetricDoc::metric(
+        "{group}.mst_cost",
+        "time units",
+        "Cost of the cheapest overlay tree over the same nodes (when the group asks for it).",
+        "weight of the minimum spanning tree of unicast delays",
+    ),
+    MetricDoc::metric(
+        "{group}.stretch_mean",
+        "ratio",
+        "Relative delay penalty: overlay delay over unicast delay, receivers not on the source's host.",
+        "mean over receivers of overlay delay / unicast delay",
+    ),
+    MetricDoc::metric("{group}.stretch_max", "ratio", "Largest stretch.", "max over receivers"),
+    MetricDoc::metric("{group}.stretch_p50", "ratio", "Median stretch.", "0.5-quantile over receivers"),
+    MetricDoc::metric("{group}.stretch_p90", "ratio", "90th percentile of the stretch.", "0.9-quantile over receivers"),
+    MetricDoc::metric(
+        "{group}.stretch_p99",
+        "ratio",
+        "99th percentile of the stretch.",
+        "0.99-quantile over receivers",
+    ),
+    MetricDoc::series(
+        "{group}.stretch_quantiles",
+        "ratio",
+        "Stretch at levels 0, 0.01, …, 1 (a CDF read sideways).",
+        "quantile over receivers at each level",
+    ),
+    MetricDoc::metric("{group}.ip.links_used", "links", "Links of IP multicast's shortest-path tree.", "count"),
+    MetricDoc::metric(
+        "{group}.ip.link_stress_max",
+        "copies",
+        "Most copies on one link under IP multicast (1 when any link is used).",
+        "max over links",
+    ),
+    MetricDoc::metric(
+        "{group}.ip.network_usage",
+        "time units × copies",
+        "Network usage of IP multicast.",
+        "Σ over the shortest-path tree's links of their delay",
+    ),
+    MetricDoc::metric(
+        "{group}.unicast.link_stress_max",
+        "copies",
+        "Most copies on one link when the source unicasts to every member.",
+        "max over links",
+    ),
+    MetricDoc::metric(
+        "{group}.unicast.link_stress_mean",
+        "copies",
+        "Copies per used link under unicast.",
+        "Σ copies / links used",
+    ),
+    MetricDoc::metric("{group}.unicast.links_used", "links", "Links used under unicast.", "count"),
+    MetricDoc::metric(
+        "{group}.unicast.network_usage",
+        "time units × copies",
+        "Network usage under unicast.",
+        "Σ over links of delay × stress",
+    ),
+    MetricDoc::distribution(
+        "{group}.unicast.link_stress_histogram",
+        "links",
+        "Used links with stress 1, 2, … under unicast; the last bin holds stress ≥ histogram_bins.",
+        "count of links per stress",
+    ),
+    MetricDoc::metric(
+        "{group}.unicast.delay_mean",
+        "time units",
+        "Shortest-path delay from the source to a receiver, on average.",
+        "mean over receivers",
+    ),
+    MetricDoc::metric(
+        "{group}.unicast.delay_max",
+        "time units",
+        "Longest shortest-path delay to a receiver.",
+        "max over receivers",
+    ),
+    MetricDoc::metric(
+        "{group}.unicast.source_link_stress",
+        "copies",
+        "Copies crossing the source's access link under unicast (when the source host has one).",
+        "members not on the source's host",
+    ),
+    MetricDoc::metric(
+        "{group}.link_stress.{link}",
+        "copies",
+        "Copies of the group's message crossing the named link.",
+        "stress of link a-b",
+    ),
+    MetricDoc::metric(
+        "{group}.overlay_delay.{member}",
+        "time units",
+        "Delay from the source to the named member over the tree.",
+        "Σ over its overlay path of each hop's shortest-path delay",
+    ),
+    MetricDoc::metric(
+        "{group}.unicast_delay.{member}",
+        "time units",
+        "Shortest-path delay from the source to the named member.",
+        "Dijkstra distance",
+    ),
+    MetricDoc::metric(
+        "{group}.stretch.{member}",
+        "ratio",
+        "The named member's stretch (when its unicast delay is not 0).",
+        "overlay_delay / unicast_delay",
+    ),
+    MetricDoc::metric("all.groups", "groups", "Groups, listed and Zipf.", "count"),
+    MetricDoc::metric("all.members", "nodes", "Members summed over groups.", "Σ members"),
+    MetricDoc::metric("all.forwarders", "nodes", "Forwarders summed over groups.", "Σ forwarders"),
+    MetricDoc::metric("all.depth_max", "hops", "Deepest tree.", "max over groups of depth"),
+    MetricDoc::metric("all.depth_mean", "hops", "Tree depth, averaged over groups.", "mean over groups of depth"),
+    MetricDoc::metric(
+        "all.delay_mean",
+        "time units",
+        "Delay to a receiver over the tree, averaged over every receiver of every group.",
+        "Σ_g delay_mean · receivers / Σ receivers",
+    ),
+    MetricDoc::metric(
+        "all.node_stress_max",
+        "children",
+        "Most copies one node sends, children summed over groups.",
+        "max over nodes of Σ_g children",
+    ),
+    MetricDoc::metric(
+        "all.node_stress_mean",
+        "children",
+        "Copies a forwarding node sends, children summed over groups.",
+        "mean over nodes with children of Σ_g children",
+    ),
+    MetricDoc::metric(
+        "all.usage_ratio_ip",
+        "ratio",
+        "Combined network usage relative to IP multicast's.",
+        "all.network_usage / max(1, all.ip.network_usage)",
+    ),
+];
+
 /// Application-level multicast as a [`Model`]: `model.kind = "alm"`.
 pub struct Alm;
 
@@ -730,6 +959,7 @@ impl Model for Alm {
     const KIND: &'static str = "alm";
     const ABOUT: &'static str = "Application-level multicast on a router-level underlay, over trees built by \
                                  joins on a structured overlay (Chord by default) or stated explicitly.";
+    const METRICS: &'static [MetricDoc] = METRICS;
     type Params = AlmParams;
     type Prepared = PreparedAlm;
 

@@ -31,6 +31,7 @@ const CHURN_STREAM: u64 = 0x6368_7572;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChurnEvent {
+    /// The round it happens at.
     pub round: u32,
     /// Fraction of the live nodes that fail.
     #[serde(default)]
@@ -56,6 +57,7 @@ pub struct ChurnParams {
     /// Probability that a down node joins in a round.
     #[serde(default)]
     pub join_rate: f64,
+    /// Bursts of failures and joins at given rounds, on top of the rates.
     #[serde(default)]
     pub events: Vec<ChurnEvent>,
     /// Rounds between stabilisations.

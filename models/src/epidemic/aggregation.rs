@@ -42,7 +42,7 @@ use sim_core::topology::Topology;
 use super::analysis::{averaging_factor_at, averaging_factor_poisson};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Order, Timing};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, NodeRef, Outcome, join};
+use crate::{Check, MetricDoc, ModelError, NodeRef, Outcome, join};
 
 /// The values nodes start with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -245,12 +245,58 @@ pub fn run(params: &AggregationParams, topology: &Topology, network: Network, se
     out
 }
 
+/// What an aggregation run reports (`dissem metrics aggregation`); the `size_estimate` entries only for
+/// `initial = "peak"`.
+pub const METRICS: &[MetricDoc] = &[
+    MetricDoc::metric(
+        "variance_final",
+        "value²",
+        "Variance of the node values at the end.",
+        "Σ (x_i − x̄)² / N after the last cycle",
+    ),
+    MetricDoc::metric(
+        "reduction_factor",
+        "ratio per cycle",
+        "How much one cycle shrinks the variance (the lecture's 1/(2√e) ≈ 0.303).",
+        "(σ²_c / σ²_0)^(1/c), c = cycles while σ² is above rounding noise",
+    ),
+    MetricDoc::metric(
+        "mean",
+        "value",
+        "Mean of the node values at the end, exchanges cut off by the end counted in.",
+        "(Σ x_i + value in transit) / N",
+    ),
+    MetricDoc::series(
+        "variance",
+        "value²",
+        "Variance of the node values, before cycle 1 and after every cycle.",
+        "Σ (x_i − x̄)² / N",
+    ),
+    MetricDoc::series("reduction_factor", "ratio", "Each cycle's variance reduction.", "σ²_{c+1} / σ²_c"),
+    MetricDoc::series(
+        "variance_predicted",
+        "value²",
+        "The variance the formula predicts per cycle from the run's initial variance.",
+        "σ²_0 · ρ^c, ρ = 1/(2√e) per cycle (1/e per period with exponential timers)",
+    ),
+    MetricDoc::metric(
+        "size_estimate",
+        "nodes",
+        "Mean of the nodes' estimates of N (one node started with 1, the others 0).",
+        "mean over nodes with x_i > 0 of 1/x_i",
+    ),
+    MetricDoc::metric("size_estimate_min", "nodes", "Smallest estimate of N.", "min over nodes with x_i > 0 of 1/x_i"),
+    MetricDoc::metric("size_estimate_max", "nodes", "Largest estimate of N.", "max over nodes with x_i > 0 of 1/x_i"),
+    MetricDoc::metric("unreached", "nodes", "Nodes still at 0, with no estimate.", "count of x_i = 0"),
+];
+
 /// Gossip aggregation as a [`Model`]: `model.kind = "aggregation"`.
 pub struct Aggregation;
 
 impl Model for Aggregation {
     const KIND: &'static str = "aggregation";
     const ABOUT: &'static str = "Push-pull gossip averaging and size estimation.";
+    const METRICS: &'static [MetricDoc] = METRICS;
     type Params = AggregationParams;
     type Prepared = Bound<AggregationParams>;
 

@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn residual_reproduces_the_lecture_table() {
-        // REFERENCE.md, N = 10,000: 1/p_stop → s, rounded to 6 digits.
+        // The lecture's table (Cárcamo 2023, ch. 4; REFERENCES.md), N = 10,000: 1/p_stop → s, rounded to 6 digits.
         let table = [
             (1.0, 0.203188),
             (2.0, 0.059520),

@@ -43,7 +43,7 @@ use super::replicas::{
 use super::{Mode, check_connected};
 use crate::gossip::{End, Gossip, Harness, Incoming, Net, Round, Timing};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, MetricDoc, ModelError, Outcome, join};
 
 /// Parameters of an anti-entropy run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -311,12 +311,73 @@ fn analytic(out: &mut Outcome, mode: Mode, n: u32, max_rounds: u32, checked: boo
 /// Relative slack of the rounds-to-convergence check (see `analytic`).
 const ROUNDS_SLACK: f64 = 0.05;
 
+/// What an anti-entropy run reports (`dissem metrics anti_entropy`).
+pub const METRICS: &[MetricDoc] = &[
+    MetricDoc::metric(
+        "rounds_to_convergence",
+        "rounds",
+        "When every node first held every update.",
+        "convergence time / period (a fraction event-driven); NaN if the round limit came first",
+    ),
+    MetricDoc::metric(
+        "converged",
+        "0/1",
+        "Whether every node held every update before the round limit.",
+        "1 if converged, else 0",
+    ),
+    MetricDoc::metric("rounds", "rounds", "Rounds the run lasted.", "⌈end time / period⌉"),
+    MetricDoc::metric(
+        "messages",
+        "messages",
+        "Messages sent: pushes, digests and replies.",
+        "sends counted by the network, lost ones included",
+    ),
+    MetricDoc::metric("messages_per_node", "messages per node", "Messages sent per node.", "messages / N"),
+    MetricDoc::metric(
+        "state_bytes",
+        "bytes",
+        "Replica entries carried by all messages, in bytes (a digest carries none).",
+        "entries carried × 24 (key, value, version)",
+    ),
+    MetricDoc::metric(
+        "final_ignorant_fraction",
+        "fraction",
+        "Share of (node, update) pairs still missing at the end.",
+        "missing pairs / (N × updates)",
+    ),
+    MetricDoc::metric(
+        "convergence_time",
+        "time units",
+        "When every node first held every update (event-driven runs only).",
+        "time of the last missing entry's arrival; NaN if not converged",
+    ),
+    MetricDoc::series(
+        "ignorant_fraction",
+        "fraction",
+        "Share of (node, update) pairs missing, before round 1 and after every round.",
+        "missing pairs / (N × updates)",
+    ),
+    MetricDoc::series(
+        "ignorant_fraction_recursion",
+        "fraction",
+        "The mean-field recursion's ignorant fraction per round (one update at time 0 on the complete graph).",
+        "p_0 = 1 − 1/N; push p_{i+1} = p_i(1−1/(N−1))^{(N−1)(1−p_i)}, pull p_i², push-pull both; until N·p_i < 0.01",
+    ),
+    MetricDoc::series(
+        "ignorant_fraction_lecture",
+        "fraction",
+        "The lecture's push-pull recursion per round (push-pull, one update at time 0 on the complete graph).",
+        "p_{i+1} = p_i² · (p_i e^{−1}) as the lecture prints it, from p_0 = 1 − 1/N until N·p_i < 0.01",
+    ),
+];
+
 /// Anti-entropy as a [`Model`]: `model.kind = "anti_entropy"`.
 pub struct AntiEntropy;
 
 impl Model for AntiEntropy {
     const KIND: &'static str = "anti_entropy";
     const ABOUT: &'static str = "Anti-entropy: push, pull or push-pull, in synchronous rounds or event-driven.";
+    const METRICS: &'static [MetricDoc] = METRICS;
     type Params = AntiEntropyParams;
     type Prepared = Bound<AntiEntropyParams>;
 

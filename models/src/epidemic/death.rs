@@ -45,7 +45,7 @@ use super::replicas::{ENTRY_BYTES, Entry, Exchange, MAX_STORE_ENTRIES, Msg, Repl
 use super::{Mode, check_connected};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Timing};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, Outcome, check_probability, join};
+use crate::{Check, MetricDoc, ModelError, Outcome, check_probability, join};
 
 /// When certificates are dropped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -54,7 +54,10 @@ pub enum Collection {
     /// Keep certificates forever.
     Never,
     /// Drop a certificate `rounds` rounds after the deletion it records.
-    Lifetime { rounds: u32 },
+    Lifetime {
+        /// Rounds a certificate is kept after its deletion.
+        rounds: u32,
+    },
     /// Drop a certificate everywhere once every node holds it.
     Global,
 }
@@ -459,6 +462,90 @@ impl Series {
     }
 }
 
+/// What a death-certificate run reports (`dissem metrics death_certificates`).
+pub const METRICS: &[MetricDoc] = &[
+    MetricDoc::metric(
+        "resurrected_values",
+        "keys",
+        "Deleted keys whose value is held by some node at the end (brought back to life).",
+        "keys with a value on at least one node",
+    ),
+    MetricDoc::metric(
+        "resurrected_fraction",
+        "fraction",
+        "Share of the deleted keys resurrected.",
+        "resurrected_values / keys",
+    ),
+    MetricDoc::metric(
+        "resurrected_copies",
+        "copies",
+        "Value copies at the end held by nodes that had held the key's certificate.",
+        "count over (node, key) at the last round",
+    ),
+    MetricDoc::metric(
+        "deleted_everywhere_round",
+        "rounds",
+        "The first round after which no copy of a deleted value existed any more, for good.",
+        "1 + last round with a copy (from the deletion round on); NaN if copies remain at the end",
+    ),
+    MetricDoc::metric(
+        "certificate_peak",
+        "entries",
+        "Most certificates stored at once, over all nodes.",
+        "max over rounds of the certificates series",
+    ),
+    MetricDoc::metric("certificate_peak_bytes", "bytes", "The certificate peak in bytes.", "certificate_peak × 24"),
+    MetricDoc::metric(
+        "certificate_entry_rounds",
+        "entry·rounds",
+        "Storage spent on certificates over the run.",
+        "Σ over rounds of the certificates stored",
+    ),
+    MetricDoc::metric(
+        "certificates_end",
+        "entries",
+        "Certificates still stored at the end.",
+        "certificates at the last round",
+    ),
+    MetricDoc::metric("messages", "messages", "Messages sent.", "sends counted by the network, lost ones included"),
+    MetricDoc::metric(
+        "state_bytes",
+        "bytes",
+        "Replica entries (values and certificates) carried by all messages, in bytes.",
+        "entries carried × 24",
+    ),
+    MetricDoc::metric(
+        "failed_contacts",
+        "contacts",
+        "Exchanges that found their peer offline.",
+        "count of contacts of an offline node",
+    ),
+    MetricDoc::metric(
+        "offline_nodes",
+        "nodes",
+        "Nodes taken offline during the run.",
+        "the count drawn from the parameters",
+    ),
+    MetricDoc::series(
+        "certificates",
+        "entries",
+        "Certificates stored over all nodes, before round 1 and after every round.",
+        "count over (node, key)",
+    ),
+    MetricDoc::series(
+        "value_copies",
+        "copies",
+        "Copies of the deleted values, before round 1 and after every round.",
+        "count over (node, key)",
+    ),
+    MetricDoc::series(
+        "resurrected_copies",
+        "copies",
+        "Copies held by nodes that had held the key's certificate, per round.",
+        "count over (node, key)",
+    ),
+];
+
 /// Death certificates as a [`Model`]: `model.kind = "death_certificates"`.
 pub struct DeathCertificates;
 
@@ -466,6 +553,7 @@ impl Model for DeathCertificates {
     const KIND: &'static str = "death_certificates";
     const ABOUT: &'static str =
         "Deletion by death certificates: lifetime-limited or collected once every node holds them.";
+    const METRICS: &'static [MetricDoc] = METRICS;
     type Params = DeathParams;
     type Prepared = Bound<DeathParams>;
 

@@ -72,7 +72,7 @@ use super::anti_entropy::spread;
 use super::replicas::{Bitset, ENTRY_BYTES, Replicas};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Timing, Turns, View};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, NodeRef, Outcome, join};
+use crate::{Check, MetricDoc, ModelError, NodeRef, Outcome, join};
 
 /// When an infective loses interest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -454,6 +454,95 @@ fn mean_latency(l: Latency) -> f64 {
     }
 }
 
+/// What a rumor-spreading run reports (`dissem metrics rumor`); the `ae_` and `total_` entries only with
+/// `then_anti_entropy`.
+pub const METRICS: &[MetricDoc] = &[
+    MetricDoc::metric(
+        "residual",
+        "fraction",
+        "Share of the nodes that never heard the rumor (the lecture's s).",
+        "ignorant nodes at the end / N",
+    ),
+    MetricDoc::metric("residual_nodes", "nodes", "Nodes that never heard the rumor.", "N − informed nodes"),
+    MetricDoc::metric("traffic", "messages per node", "Rumor messages per node (the lecture's m).", "rumors sent / N"),
+    MetricDoc::metric(
+        "t_ave",
+        "rounds",
+        "Mean time at which a node other than the origin first heard the rumor.",
+        "Σ first-receipt times / period / (informed − 1); NaN when nobody else was informed",
+    ),
+    MetricDoc::metric(
+        "t_ave_demers",
+        "rounds",
+        "Demers et al.'s t_ave: mean delay to the nodes that heard the rumor, the origin counted at delay 0.",
+        "Σ first-receipt times / period / informed = t_ave·(informed − 1)/informed",
+    ),
+    MetricDoc::metric(
+        "t_last",
+        "rounds",
+        "When the last node to be informed first heard the rumor (Demers et al.'s t_last too).",
+        "last first-receipt time / period",
+    ),
+    MetricDoc::metric(
+        "rounds",
+        "rounds",
+        "How long the rumor was spread: until the last spreader stopped, or the end of the run.",
+        "time of the last removal (or end) / period",
+    ),
+    MetricDoc::metric(
+        "died_out",
+        "0/1",
+        "Whether every node had stopped spreading before the round limit.",
+        "1 if no node is infective at the end, else 0",
+    ),
+    MetricDoc::metric(
+        "messages",
+        "messages",
+        "Every message sent in the rumor phase: rumors, pull requests and feedback.",
+        "sends counted by the network, lost ones included",
+    ),
+    MetricDoc::metric("requests", "messages", "Pull requests sent (pull and push-pull).", "count of requests"),
+    MetricDoc::metric(
+        "feedback_messages",
+        "messages",
+        "Replies telling a spreader that the receiver already knew (feedback variants).",
+        "count of such replies",
+    ),
+    MetricDoc::series(
+        "susceptible_fraction",
+        "fraction",
+        "Share of ignorant nodes, before round 1 and after every round.",
+        "ignorant nodes / N",
+    ),
+    MetricDoc::series(
+        "infective_fraction",
+        "fraction",
+        "Share of nodes still spreading, before round 1 and after every round.",
+        "infective nodes / N",
+    ),
+    MetricDoc::metric(
+        "ae_rounds",
+        "rounds",
+        "Rounds the anti-entropy phase took to bring the update to every node.",
+        "convergence time / period; NaN if it did not converge",
+    ),
+    MetricDoc::metric("ae_messages", "messages", "Messages of the anti-entropy phase.", "sends counted by the network"),
+    MetricDoc::metric(
+        "ae_state_bytes",
+        "bytes",
+        "Replica entries the anti-entropy phase carried, in bytes.",
+        "entries carried × 24",
+    ),
+    MetricDoc::metric("total_rounds", "rounds", "Both phases together.", "rounds + ae_rounds"),
+    MetricDoc::metric("total_messages", "messages", "Both phases together.", "messages + ae_messages"),
+    MetricDoc::series(
+        "ae_ignorant_fraction",
+        "fraction",
+        "Share of nodes without the update during the anti-entropy phase, before its round 1 and after each round.",
+        "ignorant nodes / N",
+    ),
+];
+
 /// Rumor spreading as a [`Model`]: `model.kind = "rumor"`.
 pub struct Rumor;
 
@@ -461,6 +550,7 @@ impl Model for Rumor {
     const KIND: &'static str = "rumor";
     const ABOUT: &'static str = "Rumor spreading (the lecture model and the Demers et al. variants), optionally \
                                  followed by anti-entropy until every node is updated.";
+    const METRICS: &'static [MetricDoc] = METRICS;
     type Params = RumorParams;
     type Prepared = Bound<RumorParams>;
 
