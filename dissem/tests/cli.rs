@@ -685,3 +685,112 @@ fn documents_are_objects_and_a_byte_order_mark_is_read() {
     write(d.path(), "bom.json", &format!("\u{feff}{RING}"));
     assert!(ok(d.path(), &["validate", "bom.json"]).contains("ok"));
 }
+
+/// Model parameters that size a run's memory or work (issue 9, items 3 and 10): each is refused by its
+/// dotted field with the allowed range, before anything is allocated, and the schema states the same bound.
+#[test]
+fn model_parameters_that_size_a_run_are_bounded() {
+    let d = setup();
+    let chord = |churn: &str| {
+        format!(
+            r#"{{"topology": {{"kind": "complete", "nodes": 100}}, "model": {{"kind": "chord", "lookups": 10,
+            "churn": {{"rounds": 2, "lookups": 5, {churn}}}}}}}"#
+        )
+    };
+    let on_ring = |model: &str| format!(r#"{{"topology": {{"kind": "ring", "nodes": 10}}, "model": {model}}}"#);
+    let cases = [
+        (chord(r#""successors": 4294967295"#), "model.churn.successors", "from 1 to 256"),
+        (chord(r#""successors": 4294967295"#).replace("\"rounds\": 2", "\"rounds\": 4294967295"), "model.churn.rounds", "from 1 to 1000000"),
+        (chord(r#""fix_fingers": 4294967295"#), "model.churn.fix_fingers", "at most ring.bits (32)"),
+        (chord(r#""stabilize_every": 1"#).replace("\"lookups\": 10", "\"lookups\": 4294967295"), "model.lookups", "from 0 to 10000000"),
+        (
+            r#"{"topology": {"kind": "transit_stub", "transit_domains": 1, "transit_per_domain": 2, "stubs_per_transit": 2,
+            "stub_size": 3, "edge_probability": 0.5, "hosts": 20}, "model": {"kind": "alm", "groups": [],
+            "zipf_groups": {"count": 4294967295}}}"#
+                .to_owned(),
+            "model.zipf_groups.count",
+            "from 1 to 100000",
+        ),
+        (on_ring(r#"{"kind": "anti_entropy", "max_rounds": 4294967295}"#), "model.max_rounds", "from 1 to 1000000"),
+        (on_ring(r#"{"kind": "rumor", "max_rounds": 4294967295}"#), "model.max_rounds", "from 1 to 1000000"),
+        (on_ring(r#"{"kind": "aggregation", "cycles": 4294967295}"#), "model.cycles", "from 1 to 1000000"),
+        (on_ring(r#"{"kind": "death_certificates", "rounds": 4294967295}"#), "model.rounds", "from 1 to 1000000"),
+        (on_ring(r#"{"kind": "death_certificates", "delete_spread": 4294967295}"#), "model.delete_spread", "1000000"),
+        (
+            on_ring(r#"{"kind": "death_certificates", "collection": {"kind": "lifetime", "rounds": 4294967295}}"#),
+            "model.collection.rounds",
+            "1000000",
+        ),
+    ];
+    for (text, field, allowed) in cases {
+        write(d.path(), "m.json", &text);
+        refused(d.path(), &["validate", "m.json"], &["m.json", &format!("`{field}`"), allowed]);
+    }
+    let schema: serde_json::Value = serde_json::from_str(&ok(d.path(), &["schema"])).unwrap();
+    let defs = &schema["$defs"];
+    for (def, field, maximum) in [
+        ("ChurnParams", "successors", 256),
+        ("ChurnParams", "rounds", 1_000_000),
+        ("ChurnParams", "fix_fingers", 64),
+        ("ChurnParams", "lookups", 10_000_000),
+        ("ZipfGroups", "count", 100_000),
+    ] {
+        assert_eq!(defs[def]["properties"][field]["maximum"], maximum, "{def}.{field}: {}", defs[def]);
+    }
+    let model = |kind: &str| {
+        let variants = defs["ModelSpec"]["oneOf"].as_array().unwrap();
+        variants.iter().find(|v| v["properties"]["kind"]["const"] == kind).unwrap()["properties"].clone()
+    };
+    assert_eq!(model("death_certificates")["rounds"]["maximum"], 1_000_000);
+    assert_eq!(model("anti_entropy")["max_rounds"]["maximum"], 1_000_000);
+    assert_eq!(model("alm")["mst_limit"]["maximum"], 20_000);
+}
+
+/// `{"kind": ...}` enums of model parameters refuse unknown fields, naming them (issue 9, item 11).
+#[test]
+fn timings_and_collections_refuse_unknown_fields_by_name() {
+    let d = setup();
+    let on_complete =
+        |model: &str| format!(r#"{{"topology": {{"kind": "complete", "nodes": 10}}, "model": {model}}}"#);
+    let cases = [
+        (r#"{"kind": "anti_entropy", "timing": {"kind": "rounds", "period": 100, "jitter": 0.5}}"#, "model.timing.period"),
+        (r#"{"kind": "anti_entropy", "timing": {"kind": "periodic", "period": 100, "jiter": 0.5}}"#, "model.timing.jiter"),
+        (r#"{"kind": "rumor", "timing": {"kind": "poisson", "period": "x"}}"#, "model.timing.period"),
+        (r#"{"kind": "death_certificates", "collection": {"kind": "global", "rounds": 5}}"#, "model.collection.rounds"),
+        (r#"{"kind": "death_certificates", "collection": {"kind": "lifetime", "round": 5}}"#, "model.collection.round"),
+        (r#"{"kind": "aggregation", "timing": {"kind": "hourly"}}"#, "model.timing.kind"),
+    ];
+    for (model, field) in cases {
+        write(d.path(), "t.json", &on_complete(model));
+        refused(d.path(), &["validate", "t.json"], &["t.json", &format!("`{field}`")]);
+    }
+    write(d.path(), "t.json", &on_complete(r#"{"kind": "anti_entropy", "timing": {"kind": "periodic", "period": 5}}"#));
+    ok(d.path(), &["validate", "t.json"]);
+}
+
+/// Event-driven periods and update times stay on the clock (issue 9, item 13): a period of 2^64 - 1 made
+/// `rounds_to_convergence` 1e-11; it is refused, and the longest period allowed gives exact times.
+#[test]
+fn periods_beyond_the_clock_are_refused() {
+    let d = setup();
+    let on_complete =
+        |model: &str| format!(r#"{{"topology": {{"kind": "complete", "nodes": 10}}, "model": {model}}}"#);
+    for (model, field) in [
+        (r#"{"kind": "anti_entropy", "timing": {"kind": "periodic", "period": 18446744073709551615}}"#, "model.timing.period"),
+        (r#"{"kind": "anti_entropy", "timing": {"kind": "poisson", "period": 4294967296}}"#, "model.timing.period"),
+        (r#"{"kind": "anti_entropy", "max_rounds": 10, "updates": [{"at": 10}]}"#, "model.updates[0].at"),
+    ] {
+        write(d.path(), "p.json", &on_complete(model));
+        refused(d.path(), &["run", "p.json"], &["p.json", &format!("`{field}`")]);
+    }
+    write(
+        d.path(),
+        "p.json",
+        &on_complete(r#"{"kind": "anti_entropy", "timing": {"kind": "periodic", "period": 4294967295}}"#),
+    );
+    let doc: serde_json::Value = serde_json::from_str(&ok(d.path(), &["run", "p.json", "--json"])).unwrap();
+    let rounds = doc["metrics"]["rounds_to_convergence"]["mean"].as_f64().unwrap();
+    assert!((1.0..10.0).contains(&rounds), "{rounds}");
+    let schema: serde_json::Value = serde_json::from_str(&ok(d.path(), &["schema"])).unwrap();
+    assert_eq!(schema["$defs"]["Timing"]["oneOf"][1]["properties"]["period"]["maximum"], 4294967295_u64);
+}

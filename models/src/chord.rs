@@ -25,7 +25,7 @@ use sim_core::underlay::Underlay;
 
 use crate::model::{Env, Model, Size};
 use crate::overlay::{IdAssignment, IdSpace, Nodes, StructuredOverlay, check_ids, node_ids, underlay_of};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, MAX_LOOKUPS, ModelError, Outcome, check_range, join};
 
 pub use churn::{ChurnEvent, ChurnParams};
 
@@ -283,6 +283,7 @@ pub struct ChordParams {
     pub ring: RingParams,
     /// Lookups from uniform random nodes for uniform random keys on the converged ring.
     #[serde(default = "default_lookups")]
+    #[schemars(range(max = MAX_LOOKUPS))]
     pub lookups: u32,
     /// Joins, failures and stabilisation over time.
     #[serde(default)]
@@ -302,8 +303,9 @@ impl Default for ChordParams {
 impl ChordParams {
     pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
         self.ring.validate(&join(prefix, "ring"), nodes)?;
+        check_range(join(prefix, "lookups"), self.lookups.into(), 0, MAX_LOOKUPS.into())?;
         if let Some(churn) = &self.churn {
-            churn.validate(&join(prefix, "churn"))?;
+            churn.validate(&join(prefix, "churn"), self.ring.bits)?;
         }
         Ok(())
     }

@@ -20,17 +20,22 @@ use serde::{Deserialize, Serialize};
 use sim_core::rng::{Lane, SimRng, below, chance, derive_seed, partial_shuffle, stream};
 use sim_core::rounds::{Flow, RoundProtocol, run_rounds};
 
-use crate::overlay::IdSpace;
-use crate::{ModelError, Outcome, check_probability, join};
+use crate::overlay::{IdSpace, MAX_BITS};
+use crate::{MAX_LOOKUPS, MAX_ROUNDS, ModelError, Outcome, check_probability, check_range, join};
 
 const NONE: u32 = u32::MAX;
 /// Keeps the churn stream apart from the lookup stream of the same (seed, run).
 const CHURN_STREAM: u64 = 0x6368_7572;
 
+/// Longest successor list: Stoica et al. suggest r = 2·log2 N, which stays below 128 for any ring that fits
+/// in memory; every node holds r entries and copies them at every stabilisation.
+pub const MAX_SUCCESSORS: u32 = 256;
+
 /// A burst of failures and joins at one round.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChurnEvent {
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub round: u32,
     /// Fraction of the live nodes that fail.
     #[serde(default)]
@@ -46,6 +51,7 @@ pub struct ChurnEvent {
 pub struct ChurnParams {
     /// Rounds after round 0.
     #[serde(default = "default_rounds")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub rounds: u32,
     /// Fraction of the nodes up at round 0 (the ring starts converged among them).
     #[serde(default = "one")]
@@ -60,15 +66,20 @@ pub struct ChurnParams {
     pub events: Vec<ChurnEvent>,
     /// Rounds between stabilisations.
     #[serde(default = "one_u32")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub stabilize_every: u32,
-    /// Fingers each node refreshes per stabilisation.
+    /// Fingers each node refreshes per stabilisation, at most one pass over its table (`ring.bits`, at most
+    /// 64).
     #[serde(default = "one_u32")]
+    #[schemars(range(max = MAX_BITS))]
     pub fix_fingers: u32,
     /// Length r of the successor list.
     #[serde(default = "default_successors")]
+    #[schemars(range(min = 1, max = MAX_SUCCESSORS))]
     pub successors: u32,
     /// Lookups measured per round.
     #[serde(default = "default_lookups")]
+    #[schemars(range(min = 1, max = MAX_LOOKUPS))]
     pub lookups: u32,
 }
 
@@ -109,7 +120,8 @@ impl Default for ChurnParams {
 }
 
 impl ChurnParams {
-    pub fn validate(&self, prefix: &str) -> Result<(), ModelError> {
+    /// Checks the parameters for a ring of `bits`-bit identifiers; errors name fields within `prefix`.
+    pub fn validate(&self, prefix: &str, bits: u32) -> Result<(), ModelError> {
         check_probability(join(prefix, "fail_rate"), self.fail_rate)?;
         check_probability(join(prefix, "join_rate"), self.join_rate)?;
         if !(self.initially_alive > 0.0 && self.initially_alive <= 1.0) {
@@ -118,15 +130,19 @@ impl ChurnParams {
                 format!("must be in (0, 1], got {}", self.initially_alive),
             ));
         }
-        for (field, v) in [
-            ("rounds", self.rounds),
-            ("stabilize_every", self.stabilize_every),
-            ("successors", self.successors),
-            ("lookups", self.lookups),
+        for (field, v, hi) in [
+            ("rounds", self.rounds, MAX_ROUNDS),
+            ("stabilize_every", self.stabilize_every, MAX_ROUNDS),
+            ("successors", self.successors, MAX_SUCCESSORS),
+            ("lookups", self.lookups, MAX_LOOKUPS),
         ] {
-            if v == 0 {
-                return Err(ModelError::new(join(prefix, field), "must be at least 1"));
-            }
+            check_range(join(prefix, field), v.into(), 1, hi.into())?;
+        }
+        if self.fix_fingers > bits {
+            return Err(ModelError::new(
+                join(prefix, "fix_fingers"),
+                format!("must be at most ring.bits ({bits}): more would refresh the same fingers again, got {}", self.fix_fingers),
+            ));
         }
         for (i, e) in self.events.iter().enumerate() {
             check_probability(join(prefix, &format!("events[{i}].fail")), e.fail)?;
@@ -501,7 +517,7 @@ mod tests {
     }
 
     fn churn_series(params: ChurnParams, n: u32) -> Outcome {
-        params.validate("churn").unwrap();
+        params.validate("churn", 32).unwrap();
         let space = IdSpace::new(32);
         let ids = random_ids(space, n, &mut stream(9, 0, Lane::Placement));
         let mut out = Outcome::default();
@@ -570,8 +586,8 @@ mod tests {
     #[test]
     fn invalid_churn_parameters_name_their_field() {
         let bad = ChurnParams { events: vec![ChurnEvent { round: 0, fail: 0.1, join: 0.0 }], ..ChurnParams::default() };
-        assert_eq!(bad.validate("c").unwrap_err().field, "c.events[0].round");
+        assert_eq!(bad.validate("c", 32).unwrap_err().field, "c.events[0].round");
         let bad = ChurnParams { fail_rate: 1.5, ..ChurnParams::default() };
-        assert_eq!(bad.validate("c").unwrap_err().field, "c.fail_rate");
+        assert_eq!(bad.validate("c", 32).unwrap_err().field, "c.fail_rate");
     }
 }

@@ -37,7 +37,7 @@ use super::analysis::{averaging_factor, averaging_factor_poisson};
 use super::check_node;
 use crate::gossip::{Gossip, Harness, Incoming, Net, Timing};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, MAX_ROUNDS, ModelError, Outcome, check_range, join};
 
 /// The values nodes start with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -61,6 +61,7 @@ pub struct AggregationParams {
     pub peak_node: NodeId,
     /// Number of cycles (event-driven: periods).
     #[serde(default = "default_cycles")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub cycles: u32,
     #[serde(default)]
     pub timing: Timing,
@@ -81,9 +82,7 @@ impl AggregationParams {
     pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
         check_node(join(prefix, "peak_node"), self.peak_node, topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
-        if self.cycles == 0 {
-            return Err(ModelError::new(join(prefix, "cycles"), "must be at least 1"));
-        }
+        check_range(join(prefix, "cycles"), self.cycles.into(), 1, MAX_ROUNDS.into())?;
         super::check_connected(topology, "averaging")
     }
 }

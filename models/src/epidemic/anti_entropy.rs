@@ -43,7 +43,7 @@ use super::replicas::{
 use super::{Mode, check_connected, check_node};
 use crate::gossip::{End, Gossip, Harness, Incoming, Net, Round, Timing};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, MAX_ROUNDS, ModelError, Outcome, check_range, join};
 
 /// Parameters of an anti-entropy run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -58,6 +58,7 @@ pub struct AntiEntropyParams {
     pub updates: Vec<UpdateSpec>,
     /// Give up after this many rounds (event-driven: periods) without convergence.
     #[serde(default = "default_max_rounds")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub max_rounds: u32,
 }
 
@@ -92,8 +93,16 @@ impl AntiEntropyParams {
                 check_node(join(prefix, &format!("updates[{i}].node")), v, topology)?;
             }
         }
-        if self.max_rounds == 0 {
-            return Err(ModelError::new(join(prefix, "max_rounds"), "must be at least 1"));
+        check_range(join(prefix, "max_rounds"), self.max_rounds.into(), 1, MAX_ROUNDS.into())?;
+        // A write after the run's last round would never happen, and its convergence never be measured.
+        let last = u64::from(self.max_rounds) * self.timing.period();
+        for (i, u) in self.updates.iter().enumerate() {
+            if u.at >= last {
+                return Err(ModelError::new(
+                    join(prefix, &format!("updates[{i}].at")),
+                    format!("must be before the run ends at max_rounds × period = {last}, got {}", u.at),
+                ));
+            }
         }
         let mut keys: Vec<u64> = self.updates.iter().map(|u| u.key).collect();
         keys.sort_unstable();

@@ -61,7 +61,7 @@ use super::replicas::{Bitset, ENTRY_BYTES, Replicas};
 use super::{Mode, check_node};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Timing, Turns, View};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, ModelError, Outcome, join};
+use crate::{Check, MAX_ROUNDS, ModelError, Outcome, check_range, join};
 
 /// When an infective loses interest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -95,6 +95,7 @@ pub struct RumorParams {
     pub timing: Timing,
     /// Give up after this many rounds (event-driven: periods), per phase.
     #[serde(default = "default_max_rounds")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub max_rounds: u32,
     /// Run anti-entropy in this mode after the rumor dies out, until every node holds the update.
     #[serde(default)]
@@ -144,9 +145,7 @@ impl RumorParams {
         if !(1..=k_max).contains(&self.k) {
             return Err(ModelError::new(join(prefix, "k"), format!("must lie in 1..={k_max}, got {}", self.k)));
         }
-        if self.max_rounds == 0 {
-            return Err(ModelError::new(join(prefix, "max_rounds"), "must be at least 1"));
-        }
+        check_range(join(prefix, "max_rounds"), self.max_rounds.into(), 1, MAX_ROUNDS.into())?;
         if self.then_anti_entropy.is_some() {
             super::check_connected(topology, "anti-entropy after the rumor")?;
         }
