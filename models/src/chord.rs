@@ -24,7 +24,9 @@ use sim_core::topology::Topology;
 use sim_core::underlay::Underlay;
 
 use crate::model::{Env, Model, Size};
-use crate::overlay::{IdAssignment, IdSpace, Nodes, StructuredOverlay, check_ids, node_ids, underlay_of};
+use crate::overlay::{
+    IdAssignment, IdSpace, Nodes, StructuredOverlay, check_ids, node_ids, underlay_bytes, underlay_of,
+};
 use crate::{Check, MAX_LOOKUPS, ModelError, Outcome, check_range, join};
 
 pub use churn::{ChurnEvent, ChurnParams};
@@ -452,9 +454,15 @@ impl Model for Chord {
         crate::chord::run(&p.params, p.nodes(), seed, run)
     }
 
-    /// Finger tables (one u32 per identifier bit) and ids.
+    /// The underlay on a graph; then the converged ring for the lookups, freed before the churn
+    /// experiment's own state is built.
     fn estimated_bytes(&self, params: &ChordParams, size: &Size) -> u64 {
-        params.ring.estimated_bytes(size.nodes)
+        let on_graph = size.edges > 0;
+        let nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
+        let ring = if params.lookups > 0 { params.ring.estimated_bytes(nodes) } else { 0 };
+        let churn = params.churn.as_ref().map_or(0, |c| c.estimated_bytes(nodes, params.ring.bits));
+        let underlay = if on_graph { underlay_bytes(size) } else { 0 };
+        underlay.saturating_add(ring.max(churn))
     }
 }
 

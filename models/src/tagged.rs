@@ -45,8 +45,7 @@ pub fn split_kind<'de, D: Deserializer<'de>>(
 
 /// Deserialises a variant body, prefixing errors with their path inside it (`.` for the body itself).
 pub fn body<T: DeserializeOwned>(map: Map<String, Value>) -> Result<T, String> {
-    serde_path_to_error::deserialize(Value::Object(map))
-        .map_err(|e| format!("at `{}`: {}", e.path(), e.inner()))
+    serde_path_to_error::deserialize(Value::Object(map)).map_err(|e| format!("at `{}`: {}", e.path(), e.inner()))
 }
 
 /// The body of a variant without fields: anything but `kind` is refused, by name.

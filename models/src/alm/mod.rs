@@ -28,7 +28,7 @@ use sim_core::topology::EdgeId;
 use sim_core::underlay::Underlay;
 
 use crate::model::{Env, Model, Size};
-use crate::overlay::{Nodes, StructuredOverlay, underlay_of};
+use crate::overlay::{Nodes, StructuredOverlay, underlay_bytes, underlay_of};
 use crate::overlays::{Overlay, OverlayParams};
 use crate::{Check, ModelError, Outcome, check_range, join};
 pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
@@ -754,12 +754,11 @@ impl Model for Alm {
         crate::alm::run(&p.params, &p.underlay, seed, run)
     }
 
-    /// The underlay's distance table between routers (4 bytes per pair), which dominates, and the overlay.
+    /// The underlay's distance table, which dominates, and the overlay.
     fn estimated_bytes(&self, params: &AlmParams, size: &Size) -> u64 {
-        let routers = size.nodes.saturating_sub(size.hosts);
         let overlay_nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
         let overlay = if params.uses_overlay() { params.overlay.estimated_bytes(overlay_nodes) } else { 0 };
-        routers.saturating_mul(routers).saturating_mul(4).saturating_add(overlay)
+        underlay_bytes(size).saturating_add(overlay)
     }
 }
 

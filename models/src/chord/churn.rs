@@ -120,6 +120,14 @@ impl Default for ChurnParams {
 }
 
 impl ChurnParams {
+    /// Memory of the experiment on `nodes` nodes with `bits`-bit identifiers: per node r successors, m
+    /// fingers, a predecessor, its id and its place among the live nodes; and five series of one entry per
+    /// round.
+    pub fn estimated_bytes(&self, nodes: u64, bits: u32) -> u64 {
+        let per_node = 4 * u64::from(self.successors) + 4 * u64::from(bits) + 30;
+        nodes.saturating_mul(per_node).saturating_add(5 * 8 * (u64::from(self.rounds) + 1))
+    }
+
     /// Checks the parameters for a ring of `bits`-bit identifiers; errors name fields within `prefix`.
     pub fn validate(&self, prefix: &str, bits: u32) -> Result<(), ModelError> {
         check_probability(join(prefix, "fail_rate"), self.fail_rate)?;
@@ -141,7 +149,10 @@ impl ChurnParams {
         if self.fix_fingers > bits {
             return Err(ModelError::new(
                 join(prefix, "fix_fingers"),
-                format!("must be at most ring.bits ({bits}): more would refresh the same fingers again, got {}", self.fix_fingers),
+                format!(
+                    "must be at most ring.bits ({bits}): more would refresh the same fingers again, got {}",
+                    self.fix_fingers
+                ),
             ));
         }
         for (i, e) in self.events.iter().enumerate() {

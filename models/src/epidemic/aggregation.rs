@@ -253,9 +253,14 @@ impl Model for Aggregation {
         crate::epidemic::aggregation::run(&b.params, &b.env.topology, b.env.network, seed, run)
     }
 
-    /// One f64 estimate per node, and the event queue and links when event-driven.
+    /// One f64 estimate per node; event-driven also the event queue, links, and about one 24-byte
+    /// message in flight per node (every exchange's reply carries a value back).
     fn estimated_bytes(&self, params: &AggregationParams, size: &Size) -> u64 {
-        size.nodes.saturating_mul(16).saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+        let in_flight = if params.timing == Timing::Rounds { 0 } else { size.nodes.saturating_mul(24) };
+        size.nodes
+            .saturating_mul(16)
+            .saturating_add(in_flight)
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
     }
 }
 

@@ -38,7 +38,8 @@ use sim_core::topology::Topology;
 
 use super::analysis::{Recursion, push_pull_rounds_estimate, push_rounds_estimate};
 use super::replicas::{
-    Bitset, ENTRY_BYTES, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, UpdateSpec, resolve,
+    Bitset, ENTRY_BYTES, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, UpdateSpec, resolve, series_bytes,
+    store_bytes,
 };
 use super::{Mode, check_connected, check_node};
 use crate::gossip::{End, Gossip, Harness, Incoming, Net, Round, Timing};
@@ -335,9 +336,21 @@ impl Model for AntiEntropy {
         crate::epidemic::anti_entropy::run(&b.params, &b.env.topology, b.env.network, seed, run)
     }
 
-    /// Packed replica state: a few bits per node in rounds, a byte or two with event timers.
-    fn estimated_bytes(&self, _: &AntiEntropyParams, size: &Size) -> u64 {
-        size.nodes.saturating_mul(2).saturating_add(size.edges.saturating_mul(16))
+    /// One update: a few bits per node; several: a store of nodes × keys entries. Plus the event queue
+    /// and links when event-driven, and the ignorant-fraction series.
+    fn estimated_bytes(&self, params: &AntiEntropyParams, size: &Size) -> u64 {
+        let state = if params.updates.len() == 1 {
+            size.nodes.saturating_mul(2)
+        } else {
+            let mut keys: Vec<u64> = params.updates.iter().map(|u| u.key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            store_bytes(size.nodes, keys.len() as u64)
+        };
+        state
+            .saturating_add(size.edges.saturating_mul(16))
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+            .saturating_add(series_bytes(1, params.max_rounds))
     }
 }
 

@@ -41,7 +41,9 @@ use sim_core::network::Network;
 use sim_core::rng::{Lane, below, shuffle_step, stream};
 use sim_core::topology::Topology;
 
-use super::replicas::{ENTRY_BYTES, Entry, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update};
+use super::replicas::{
+    ENTRY_BYTES, Entry, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, series_bytes, store_bytes,
+};
 use super::{Mode, check_connected};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Timing};
 use crate::model::{Bound, Env, Model, Size};
@@ -515,7 +517,10 @@ impl Model for DeathCertificates {
 
     /// Per-node stores of keys, versions and certificates, and the event queue and links when event-driven.
     fn estimated_bytes(&self, params: &DeathParams, size: &Size) -> u64 {
-        size.nodes.saturating_mul(64).saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+        store_bytes(size.nodes, params.keys.into())
+            .saturating_add(size.nodes.saturating_mul(16))
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+            .saturating_add(series_bytes(3, params.rounds))
     }
 }
 

@@ -57,7 +57,7 @@ use sim_core::{NodeId, Time};
 
 use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::spread;
-use super::replicas::{Bitset, ENTRY_BYTES, Replicas};
+use super::replicas::{Bitset, ENTRY_BYTES, Replicas, series_bytes};
 use super::{Mode, check_node};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Timing, Turns, View};
 use crate::model::{Bound, Env, Model, Size};
@@ -458,9 +458,13 @@ impl Model for Rumor {
         crate::epidemic::rumor::run(&b.params, &b.env.topology, b.env.network, seed, run)
     }
 
-    /// Packed node states: a few bits per node in rounds, a byte or two with event timers.
-    fn estimated_bytes(&self, _: &RumorParams, size: &Size) -> u64 {
-        size.nodes.saturating_mul(2).saturating_add(size.edges.saturating_mul(16))
+    /// Packed node states (two bits and a counter byte per node), the event queue and links when
+    /// event-driven, and the per-round series.
+    fn estimated_bytes(&self, params: &RumorParams, size: &Size) -> u64 {
+        size.nodes
+            .saturating_add(size.edges.saturating_mul(16))
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+            .saturating_add(series_bytes(4, params.max_rounds))
     }
 }
 
