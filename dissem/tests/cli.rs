@@ -715,6 +715,7 @@ fn model_parameters_that_size_a_run_are_bounded() {
         (on_ring(r#"{"kind": "rumor", "max_rounds": 4294967295}"#), "model.max_rounds", "from 1 to 1000000"),
         (on_ring(r#"{"kind": "aggregation", "cycles": 4294967295}"#), "model.cycles", "from 1 to 1000000"),
         (on_ring(r#"{"kind": "death_certificates", "rounds": 4294967295}"#), "model.rounds", "from 1 to 1000000"),
+        (on_ring(r#"{"kind": "death_certificates", "keys": 4294967295}"#), "model.keys", "from 1 to 16777216"),
         (on_ring(r#"{"kind": "death_certificates", "delete_spread": 4294967295}"#), "model.delete_spread", "1000000"),
         (
             on_ring(r#"{"kind": "death_certificates", "collection": {"kind": "lifetime", "rounds": 4294967295}}"#),

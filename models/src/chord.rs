@@ -25,7 +25,7 @@ use sim_core::underlay::Underlay;
 
 use crate::model::{Env, Model, Size};
 use crate::overlay::{
-    IdAssignment, IdSpace, Nodes, StructuredOverlay, check_ids, node_ids, underlay_bytes, underlay_of,
+    IdAssignment, IdSpace, MAX_BITS, Nodes, StructuredOverlay, check_ids, node_ids, underlay_bytes, underlay_of,
 };
 use crate::{Check, MAX_LOOKUPS, ModelError, Outcome, check_range, join};
 
@@ -72,7 +72,7 @@ impl RingParams {
 
     /// Finger tables (one u32 per identifier bit), ids and the maps between nodes and ring positions.
     pub fn estimated_bytes(&self, nodes: u64) -> u64 {
-        nodes.saturating_mul(u64::from(self.bits) * 4 + 16)
+        nodes.saturating_mul(u64::from(self.bits.min(MAX_BITS)) * 4 + 16)
     }
 }
 

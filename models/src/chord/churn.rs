@@ -122,10 +122,10 @@ impl Default for ChurnParams {
 impl ChurnParams {
     /// Memory of the experiment on `nodes` nodes with `bits`-bit identifiers: per node r successors, m
     /// fingers, a predecessor, its id and its place among the live nodes; and five series of one entry per
-    /// round.
+    /// round. Parameters count up to their bounds: beyond them, validation refuses them by name.
     pub fn estimated_bytes(&self, nodes: u64, bits: u32) -> u64 {
-        let per_node = 4 * u64::from(self.successors) + 4 * u64::from(bits) + 30;
-        nodes.saturating_mul(per_node).saturating_add(5 * 8 * (u64::from(self.rounds) + 1))
+        let per_node = 4 * u64::from(self.successors.min(MAX_SUCCESSORS)) + 4 * u64::from(bits.min(MAX_BITS)) + 30;
+        nodes.saturating_mul(per_node).saturating_add(5 * 8 * (u64::from(self.rounds.min(MAX_ROUNDS)) + 1))
     }
 
     /// Checks the parameters for a ring of `bits`-bit identifiers; errors name fields within `prefix`.
