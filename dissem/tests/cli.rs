@@ -702,6 +702,11 @@ fn model_parameters_that_size_a_run_are_bounded() {
         (chord(r#""successors": 4294967295"#), "model.churn.successors", "from 1 to 256"),
         (chord(r#""successors": 4294967295"#).replace("\"rounds\": 2", "\"rounds\": 4294967295"), "model.churn.rounds", "from 1 to 1000000"),
         (chord(r#""fix_fingers": 4294967295"#), "model.churn.fix_fingers", "at most ring.bits (32)"),
+        (
+            chord(r#""fix_fingers": 32, "successors": 256"#).replace("\"rounds\": 2", "\"rounds\": 1000000"),
+            "model.churn.rounds",
+            "more than the 500000000 a run may take",
+        ),
         (chord(r#""stabilize_every": 1"#).replace("\"lookups\": 10", "\"lookups\": 4294967295"), "model.lookups", "from 0 to 10000000"),
         (
             r#"{"topology": {"kind": "transit_stub", "transit_domains": 1, "transit_per_domain": 2, "stubs_per_transit": 2,

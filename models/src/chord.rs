@@ -308,6 +308,7 @@ impl ChordParams {
         check_range(join(prefix, "lookups"), self.lookups.into(), 0, MAX_LOOKUPS.into())?;
         if let Some(churn) = &self.churn {
             churn.validate(&join(prefix, "churn"), self.ring.bits)?;
+            churn.check_work(&join(prefix, "churn"), nodes.len())?;
         }
         Ok(())
     }

@@ -31,6 +31,10 @@ const CHURN_STREAM: u64 = 0x6368_7572;
 /// in memory; every node holds r entries and copies them at every stabilisation.
 pub const MAX_SUCCESSORS: u32 = 256;
 
+/// Most lookups (stabilisations, finger refreshes and measured lookups) a churn experiment may take: about
+/// 15 s on one core for 100 nodes, more for larger rings, whose lookups take more hops.
+pub const MAX_CHURN_LOOKUPS: u64 = 500_000_000;
+
 /// A burst of failures and joins at one round.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +130,24 @@ impl ChurnParams {
     pub fn estimated_bytes(&self, nodes: u64, bits: u32) -> u64 {
         let per_node = 4 * u64::from(self.successors.min(MAX_SUCCESSORS)) + 4 * u64::from(bits.min(MAX_BITS)) + 30;
         nodes.saturating_mul(per_node).saturating_add(5 * 8 * (u64::from(self.rounds.min(MAX_ROUNDS)) + 1))
+    }
+
+    /// Checks that the experiment on `nodes` nodes takes at most [`MAX_CHURN_LOOKUPS`] lookups: every round
+    /// each node stabilises (about one lookup's work) and refreshes `fix_fingers` fingers by lookups, and
+    /// `lookups` are measured. Each parameter within its bound can still make minutes of work together.
+    pub fn check_work(&self, prefix: &str, nodes: u32) -> Result<(), ModelError> {
+        let per_round = u64::from(nodes) * (1 + u64::from(self.fix_fingers)) + u64::from(self.lookups);
+        let work = u64::from(self.rounds).saturating_mul(per_round);
+        if work > MAX_CHURN_LOOKUPS {
+            return Err(ModelError::new(
+                join(prefix, "rounds"),
+                format!(
+                    "rounds × (nodes × (1 + fix_fingers) + lookups) = {work} lookups, more than the \
+                     {MAX_CHURN_LOOKUPS} a run may take; use fewer rounds, nodes or fix_fingers"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Checks the parameters for a ring of `bits`-bit identifiers; errors name fields within `prefix`.
