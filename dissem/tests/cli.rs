@@ -775,3 +775,270 @@ fn documents_are_objects_and_a_byte_order_mark_is_read() {
     write(d.path(), "bom.json", &format!("\u{feff}{RING}"));
     assert!(ok(d.path(), &["validate", "bom.json"]).contains("ok"));
 }
+
+/// Model parameters that size a run's memory or work (issue 9, items 3 and 10): each is refused by its
+/// dotted field with the allowed range, before anything is allocated, and the schema states the same bound.
+#[test]
+fn model_parameters_that_size_a_run_are_bounded() {
+    let d = setup();
+    let chord = |churn: &str| {
+        format!(
+            r#"{{"topology": {{"kind": "complete", "nodes": 100}}, "model": {{"kind": "chord", "lookups": 10,
+            "churn": {{"rounds": 2, "lookups": 5, {churn}}}}}}}"#
+        )
+    };
+    let on_ring = |model: &str| format!(r#"{{"topology": {{"kind": "ring", "nodes": 10}}, "model": {model}}}"#);
+    let cases = [
+        (chord(r#""successors": 4294967295"#), "model.churn.successors", "from 1 to 256"),
+        (chord(r#""successors": 4294967295"#).replace("\"rounds\": 2", "\"rounds\": 4294967295"), "model.churn.rounds", "from 1 to 1000000"),
+        (chord(r#""fix_fingers": 4294967295"#), "model.churn.fix_fingers", "at most ring.bits (32)"),
+        (
+            chord(r#""fix_fingers": 32, "successors": 256"#).replace("\"rounds\": 2", "\"rounds\": 1000000"),
+            "model.churn.rounds",
+            "more than the 500000000 a run may take",
+        ),
+        (chord(r#""stabilize_every": 1"#).replace("\"lookups\": 10", "\"lookups\": 4294967295"), "model.lookups", "from 0 to 10000000"),
+        (
+            r#"{"topology": {"kind": "transit_stub", "transit_domains": 1, "transit_per_domain": 2, "stubs_per_transit": 2,
+            "stub_size": 3, "edge_probability": 0.5, "hosts": 20}, "model": {"kind": "alm", "groups": [],
+            "zipf_groups": {"count": 4294967295}}}"#
+                .to_owned(),
+            "model.zipf_groups.count",
+            "from 1 to 100000",
+        ),
+        (on_ring(r#"{"kind": "anti_entropy", "max_rounds": 4294967295}"#), "model.max_rounds", "from 1 to 1000000"),
+        (on_ring(r#"{"kind": "rumor", "max_rounds": 4294967295}"#), "model.max_rounds", "from 1 to 1000000"),
+        (on_ring(r#"{"kind": "aggregation", "cycles": 4294967295}"#), "model.cycles", "from 1 to 1000000"),
+        (on_ring(r#"{"kind": "death_certificates", "rounds": 4294967295}"#), "model.rounds", "from 1 to 1000000"),
+        (on_ring(r#"{"kind": "death_certificates", "keys": 4294967295}"#), "model.keys", "from 1 to 16777216"),
+        (on_ring(r#"{"kind": "death_certificates", "delete_spread": 4294967295}"#), "model.delete_spread", "1000000"),
+        (
+            on_ring(r#"{"kind": "death_certificates", "collection": {"kind": "lifetime", "rounds": 4294967295}}"#),
+            "model.collection.rounds",
+            "1000000",
+        ),
+    ];
+    for (text, field, allowed) in cases {
+        write(d.path(), "m.json", &text);
+        refused(d.path(), &["validate", "m.json"], &["m.json", &format!("`{field}`"), allowed]);
+    }
+    let schema: serde_json::Value = serde_json::from_str(&ok(d.path(), &["schema"])).unwrap();
+    let defs = &schema["$defs"];
+    for (def, field, maximum) in [
+        ("ChurnParams", "successors", 256),
+        ("ChurnParams", "rounds", 1_000_000),
+        ("ChurnParams", "fix_fingers", 64),
+        ("ChurnParams", "lookups", 10_000_000),
+        ("ZipfGroups", "count", 100_000),
+    ] {
+        assert_eq!(defs[def]["properties"][field]["maximum"], maximum, "{def}.{field}: {}", defs[def]);
+    }
+    let model = |kind: &str| {
+        let variants = defs["ModelSpec"]["oneOf"].as_array().unwrap();
+        variants.iter().find(|v| v["properties"]["kind"]["const"] == kind).unwrap()["properties"].clone()
+    };
+    assert_eq!(model("death_certificates")["rounds"]["maximum"], 1_000_000);
+    assert_eq!(model("anti_entropy")["max_rounds"]["maximum"], 1_000_000);
+    assert_eq!(model("alm")["mst_limit"]["maximum"], 20_000);
+}
+
+/// `{"kind": ...}` enums of model parameters refuse unknown fields, naming them (issue 9, item 11).
+#[test]
+fn timings_and_collections_refuse_unknown_fields_by_name() {
+    let d = setup();
+    let on_complete = |model: &str| format!(r#"{{"topology": {{"kind": "complete", "nodes": 10}}, "model": {model}}}"#);
+    let cases = [
+        (
+            r#"{"kind": "anti_entropy", "timing": {"kind": "rounds", "period": 100, "jitter": 0.5}}"#,
+            "model.timing.period",
+        ),
+        (
+            r#"{"kind": "anti_entropy", "timing": {"kind": "periodic", "period": 100, "jiter": 0.5}}"#,
+            "model.timing.jiter",
+        ),
+        (r#"{"kind": "rumor", "timing": {"kind": "poisson", "period": "x"}}"#, "model.timing.period"),
+        (r#"{"kind": "death_certificates", "collection": {"kind": "global", "rounds": 5}}"#, "model.collection.rounds"),
+        (r#"{"kind": "death_certificates", "collection": {"kind": "lifetime", "round": 5}}"#, "model.collection.round"),
+        (r#"{"kind": "aggregation", "timing": {"kind": "hourly"}}"#, "model.timing.kind"),
+    ];
+    for (model, field) in cases {
+        write(d.path(), "t.json", &on_complete(model));
+        refused(d.path(), &["validate", "t.json"], &["t.json", &format!("`{field}`")]);
+    }
+    write(d.path(), "t.json", &on_complete(r#"{"kind": "anti_entropy", "timing": {"kind": "periodic", "period": 5}}"#));
+    ok(d.path(), &["validate", "t.json"]);
+}
+
+/// Event-driven periods and update times stay on the clock (issue 9, item 13): a period of 2^64 - 1 made
+/// `rounds_to_convergence` 1e-11; it is refused, and the longest period allowed gives exact times.
+#[test]
+fn periods_beyond_the_clock_are_refused() {
+    let d = setup();
+    let on_complete = |model: &str| format!(r#"{{"topology": {{"kind": "complete", "nodes": 10}}, "model": {model}}}"#);
+    for (model, field) in [
+        (
+            r#"{"kind": "anti_entropy", "timing": {"kind": "periodic", "period": 18446744073709551615}}"#,
+            "model.timing.period",
+        ),
+        (r#"{"kind": "anti_entropy", "timing": {"kind": "poisson", "period": 4294967296}}"#, "model.timing.period"),
+        (r#"{"kind": "anti_entropy", "max_rounds": 10, "updates": [{"at": 10}]}"#, "model.updates[0].at"),
+    ] {
+        write(d.path(), "p.json", &on_complete(model));
+        refused(d.path(), &["run", "p.json"], &["p.json", &format!("`{field}`")]);
+    }
+    write(
+        d.path(),
+        "p.json",
+        &on_complete(r#"{"kind": "anti_entropy", "timing": {"kind": "periodic", "period": 4294967295}}"#),
+    );
+    let doc: serde_json::Value = serde_json::from_str(&ok(d.path(), &["run", "p.json", "--json"])).unwrap();
+    let rounds = doc["metrics"]["rounds_to_convergence"]["mean"].as_f64().unwrap();
+    assert!((1.0..10.0).contains(&rounds), "{rounds}");
+    let schema: serde_json::Value = serde_json::from_str(&ok(d.path(), &["schema"])).unwrap();
+    assert_eq!(schema["$defs"]["Timing"]["oneOf"][1]["properties"]["period"]["maximum"], 4294967295_u64);
+}
+
+/// Scenarios whose model state dominates the process (tens of MiB), two sizes of every model and of every
+/// state the estimate distinguishes: stores of many keys, event queues, graphs, underlays, churn.
+const MEMORY_CASES: &[(&str, &str)] = &[
+    ("flooding ring", r#"{"topology": {"kind": "ring", "nodes": N}, "model": {"kind": "flooding"}}"#),
+    (
+        "flooding random regular",
+        r#"{"topology": {"kind": "random_regular", "nodes": N, "degree": 8}, "model": {"kind": "flooding"}}"#,
+    ),
+    (
+        "anti-entropy, 1 key",
+        r#"{"topology": {"kind": "random_regular", "nodes": N, "degree": 6}, "model": {"kind": "anti_entropy"}}"#,
+    ),
+    (
+        "anti-entropy, 16 keys",
+        r#"{"topology": {"kind": "complete", "nodes": N}, "model": {"kind": "anti_entropy", "updates": [{"key": 0},
+        {"key": 1}, {"key": 2}, {"key": 3}, {"key": 4}, {"key": 5}, {"key": 6}, {"key": 7}, {"key": 8}, {"key": 9},
+        {"key": 10}, {"key": 11}, {"key": 12}, {"key": 13}, {"key": 14}, {"key": 15}]}}"#,
+    ),
+    (
+        "anti-entropy, event-driven",
+        r#"{"topology": {"kind": "complete", "nodes": N}, "network": {"latency": {"kind": "uniform", "min": 1, "max": 10}},
+        "model": {"kind": "anti_entropy", "timing": {"kind": "poisson", "period": 10}}}"#,
+    ),
+    ("rumor", r#"{"topology": {"kind": "complete", "nodes": N}, "model": {"kind": "rumor"}}"#),
+    (
+        "rumor, event-driven",
+        r#"{"topology": {"kind": "complete", "nodes": N}, "network": {"latency": {"kind": "uniform", "min": 1, "max": 10}},
+        "model": {"kind": "rumor", "timing": {"kind": "periodic", "period": 10, "jitter": 0.5}}}"#,
+    ),
+    (
+        "death certificates, 100 keys",
+        r#"{"topology": {"kind": "complete", "nodes": N}, "model": {"kind": "death_certificates", "keys": 100,
+        "offline_round": 1, "outage": 4, "delete_round": 2, "delete_spread": 2, "rounds": 8}}"#,
+    ),
+    (
+        "death certificates, event-driven",
+        r#"{"topology": {"kind": "complete", "nodes": N}, "network": {"latency": {"kind": "uniform", "min": 1, "max": 10}},
+        "model": {"kind": "death_certificates", "keys": 20, "offline_round": 1, "outage": 4, "delete_round": 2,
+        "delete_spread": 2, "rounds": 8, "timing": {"kind": "poisson", "period": 20}}}"#,
+    ),
+    (
+        "aggregation",
+        r#"{"topology": {"kind": "complete", "nodes": N}, "model": {"kind": "aggregation", "cycles": 10}}"#,
+    ),
+    (
+        "aggregation, event-driven",
+        r#"{"topology": {"kind": "complete", "nodes": N}, "model": {"kind": "aggregation", "cycles": 10,
+        "timing": {"kind": "periodic", "period": 10}}}"#,
+    ),
+    ("chord", r#"{"topology": {"kind": "complete", "nodes": N}, "model": {"kind": "chord", "lookups": 1000}}"#),
+    (
+        "chord churn",
+        r#"{"topology": {"kind": "complete", "nodes": N}, "model": {"kind": "chord", "lookups": 0,
+        "churn": {"rounds": 3, "fail_rate": 0.01, "join_rate": 0.01, "successors": 16, "lookups": 100}}}"#,
+    ),
+    (
+        "alm",
+        r#"{"topology": {"kind": "transit_stub", "hosts": 1000, "stub_size": N}, "network": {"latency": {"kind": "edge_weight"}},
+        "model": {"kind": "alm", "groups": [{"members": "all"}], "zipf_groups": {"count": 20}}}"#,
+    ),
+];
+
+/// Set to a scenario's text, makes [`memory_probe`] run it and print its estimate and peak.
+const PROBE: &str = "DISSEM_MEMORY_PROBE";
+
+/// VmHWM (peak resident set) of this process, in bytes.
+fn peak_rss() -> u64 {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+}
+
+/// Runs the scenario in [`PROBE`] (one replicate, one thread) and prints `estimate peak` in bytes; does
+/// nothing without it. A process of its own per scenario, so that each peak is its own.
+#[test]
+fn memory_probe() {
+    let Ok(text) = std::env::var(PROBE) else { return };
+    let registry = runner::Registry::builtin();
+    let scenario = runner::parse(&text, "probe.json", &[], &registry).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let estimate = pool.install(|| {
+        let prepared = runner::Prepared::new(scenario, "probe.json", &runner::NoInputs, &registry).unwrap();
+        prepared.run_all(&|| ()).unwrap();
+        prepared.estimated_bytes()
+    });
+    println!("memory-probe {estimate} {}", peak_rss());
+}
+
+/// Estimate and peak of `scenario` in a fresh process.
+fn probe(scenario: &str) -> (u64, u64) {
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new(exe)
+        .args(["memory_probe", "--exact", "--nocapture", "--test-threads", "1"])
+        .env(PROBE, scenario)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // The harness prints `test memory_probe ... ` on the same line.
+    let numbers: Vec<u64> = stdout
+        .split_once("memory-probe ")
+        .map(|(_, rest)| rest.split_whitespace().take(2).map(|x| x.parse().unwrap()).collect())
+        .unwrap_or_else(|| panic!("no probe output for {scenario}: {stdout} {}", String::from_utf8_lossy(&out.stderr)));
+    (numbers[0], numbers[1])
+}
+
+/// The memory guard's estimate (issue 9, item 4) is within 0.5×–2× of the measured peak, beyond the peak
+/// of a 10-node run, for every model at two sizes. The estimate also sets how many replicates run at once.
+#[test]
+fn memory_estimates_are_within_half_and_twice_the_peak() {
+    let sizes = |name: &str| -> [u64; 2] {
+        match name {
+            "flooding ring" => [200_000, 400_000],
+            "flooding random regular" => [40_000, 80_000],
+            "anti-entropy, 1 key" => [60_000, 120_000],
+            "anti-entropy, 16 keys" => [10_000, 20_000],
+            "anti-entropy, event-driven" => [100_000, 200_000],
+            "rumor, event-driven" => [200_000, 400_000],
+            "rumor" => [1_000_000, 2_000_000],
+            "aggregation" => [400_000, 800_000],
+            "aggregation, event-driven" => [100_000, 200_000],
+            "death certificates, 100 keys" => [2_000, 4_000],
+            "death certificates, event-driven" => [8_000, 16_000],
+            "chord" => [50_000, 100_000],
+            "chord churn" => [40_000, 80_000],
+            "alm" => [10, 20],
+            _ => panic!("no sizes for {name}"),
+        }
+    };
+    let (_, baseline) = probe(RING);
+    let mut table = vec![format!("{:<34} {:>9} {:>12} {:>12} {:>6}", "model", "size", "estimate", "peak", "ratio")];
+    let mut wrong = Vec::new();
+    for (name, template) in MEMORY_CASES {
+        for n in sizes(name) {
+            let (estimate, peak) = probe(&template.replace(": N", &format!(": {n}")));
+            let ratio = peak.saturating_sub(baseline) as f64 / estimate as f64;
+            table.push(format!("{name:<34} {n:>9} {estimate:>12} {:>12} {ratio:>6.2}", peak - baseline));
+            if !(0.5..=2.0).contains(&ratio) {
+                wrong.push(format!("{name} at {n}: ratio {ratio:.2}"));
+            }
+        }
+    }
+    println!("{}", table.join("\n"));
+    assert!(wrong.is_empty(), "estimates off: {wrong:?}\n{}", table.join("\n"));
+}

@@ -24,8 +24,10 @@ use sim_core::topology::Topology;
 use sim_core::underlay::Underlay;
 
 use crate::model::{Env, Model, Size};
-use crate::overlay::{IdAssignment, IdSpace, Nodes, StructuredOverlay, check_ids, node_ids, underlay_of};
-use crate::{Check, MetricDoc, ModelError, Outcome, join};
+use crate::overlay::{
+    IdAssignment, IdSpace, MAX_BITS, Nodes, StructuredOverlay, check_ids, node_ids, underlay_bytes, underlay_of,
+};
+use crate::{Check, MAX_LOOKUPS, MetricDoc, ModelError, Outcome, check_range, join};
 
 pub use churn::{ChurnEvent, ChurnParams};
 
@@ -70,7 +72,7 @@ impl RingParams {
 
     /// Finger tables (one u32 per identifier bit), ids and the maps between nodes and ring positions.
     pub fn estimated_bytes(&self, nodes: u64) -> u64 {
-        nodes.saturating_mul(u64::from(self.bits) * 4 + 16)
+        nodes.saturating_mul(u64::from(self.bits.min(MAX_BITS)) * 4 + 16)
     }
 }
 
@@ -283,6 +285,7 @@ pub struct ChordParams {
     pub ring: RingParams,
     /// Lookups from uniform random nodes for uniform random keys on the converged ring.
     #[serde(default = "default_lookups")]
+    #[schemars(range(max = MAX_LOOKUPS))]
     pub lookups: u32,
     /// Joins, failures and stabilisation over time.
     #[serde(default)]
@@ -302,8 +305,10 @@ impl Default for ChordParams {
 impl ChordParams {
     pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
         self.ring.validate(&join(prefix, "ring"), nodes)?;
+        check_range(join(prefix, "lookups"), self.lookups.into(), 0, MAX_LOOKUPS.into())?;
         if let Some(churn) = &self.churn {
-            churn.validate(&join(prefix, "churn"))?;
+            churn.validate(&join(prefix, "churn"), self.ring.bits)?;
+            churn.check_work(&join(prefix, "churn"), nodes.len())?;
         }
         Ok(())
     }
@@ -550,9 +555,15 @@ impl Model for Chord {
         crate::chord::run(&p.params, p.nodes(), seed, run)
     }
 
-    /// Finger tables (one u32 per identifier bit) and ids.
+    /// The underlay on a graph; then the converged ring for the lookups, freed before the churn
+    /// experiment's own state is built.
     fn estimated_bytes(&self, params: &ChordParams, size: &Size) -> u64 {
-        params.ring.estimated_bytes(size.nodes)
+        let on_graph = size.edges > 0;
+        let nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
+        let ring = if params.lookups > 0 { params.ring.estimated_bytes(nodes) } else { 0 };
+        let churn = params.churn.as_ref().map_or(0, |c| c.estimated_bytes(nodes, params.ring.bits));
+        let underlay = if on_graph { underlay_bytes(size) } else { 0 };
+        underlay.saturating_add(ring.max(churn))
     }
 }
 

@@ -25,10 +25,27 @@ pub mod node_ref;
 pub mod outcome;
 pub mod overlay;
 pub mod overlays;
+pub mod tagged;
 
 pub use model::{Bound, Env, Model, Size};
 pub use node_ref::NodeRef;
 pub use outcome::{Analytic, Check, MetricDoc, ModelError, Outcome, OutputKind, join};
+
+/// Most rounds a run may last (`rounds`, `max_rounds`, `cycles`, churn rounds): every round costs work on
+/// every node and adds an entry to the run's series, and round arithmetic stays far from overflowing.
+pub const MAX_ROUNDS: u32 = 1_000_000;
+
+/// Most lookups a Chord run measures (on the converged ring, or per churn round).
+pub const MAX_LOOKUPS: u32 = 10_000_000;
+
+/// Checks that an integer parameter lies in `lo..=hi`, the range its schema states.
+pub fn check_range(field: String, value: u64, lo: u64, hi: u64) -> Result<(), ModelError> {
+    if (lo..=hi).contains(&value) {
+        Ok(())
+    } else {
+        Err(ModelError::new(field, format!("must be from {lo} to {hi}, got {value}")))
+    }
+}
 
 /// Checks that a probability parameter lies in [0, 1] (and is not NaN).
 pub fn check_probability(field: String, p: f64) -> Result<(), ModelError> {

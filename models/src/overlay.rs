@@ -24,7 +24,7 @@ use sim_core::rng::{Lane, Rng, SimRng, mix64, partial_shuffle, stream};
 use sim_core::topology::Topology;
 use sim_core::underlay::{Underlay, UnderlayError};
 
-use crate::model::Env;
+use crate::model::{Env, Size};
 use crate::{ModelError, join};
 
 /// A structured overlay with converged routing state: nodes `0..len()` (numbered as the [`Nodes`] it was built
@@ -282,6 +282,20 @@ pub fn random_ids(space: IdSpace, n: u32, rng: &mut SimRng) -> Vec<u64> {
 
 /// The underlay a model's environment describes: its graph with its hosts (every node when none are named).
 /// An implicit complete graph has no underlay.
+/// Memory of the underlay [`underlay_of`] builds on a graph of `size`: the u32 distance table from every
+/// anchor (distinct router a host hangs off: r·(1 − e^(−h/r)) expected for h hosts on r routers; every node
+/// when all are hosts) to every router, and each host's placement.
+pub fn underlay_bytes(size: &Size) -> u64 {
+    let (routers, anchors) = if size.hosts == 0 {
+        (size.nodes, size.nodes as f64)
+    } else {
+        let r = size.nodes.saturating_sub(size.hosts).max(1);
+        (r, r as f64 * -(-(size.hosts as f64) / r as f64).exp_m1())
+    };
+    let table = (anchors * routers as f64 * 4.0) as u64; // `as` saturates
+    table.saturating_add(size.nodes.saturating_mul(16))
+}
+
 pub fn underlay_of(env: &Env) -> Result<Underlay, ModelError> {
     let Topology::Graph(graph) = &*env.topology else {
         return Err(ModelError::outside(

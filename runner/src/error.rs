@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+pub(crate) use models::tagged::shorten;
+
 /// A scenario that cannot be run as written.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct ScenarioError {
@@ -57,16 +59,6 @@ impl ScenarioError {
         }
         // serde_json appends " at line L column C" for syntax errors; keep it, it locates the problem.
         ScenarioError::new(origin, field, message)
-    }
-}
-
-/// A user's string as an error message quotes it: at most 60 characters, so that a huge value does not
-/// make a huge message.
-pub(crate) fn shorten(text: &str) -> String {
-    const MAX: usize = 60;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_owned(),
     }
 }
 

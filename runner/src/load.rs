@@ -28,7 +28,9 @@ pub fn parse(
 pub(crate) fn parse_value(doc: Value, origin: &str, registry: &Registry) -> Result<Scenario, ScenarioError> {
     let mut scenario: Scenario =
         crate::json::from_value(doc).map_err(|(path, message)| ScenarioError::from_serde(origin, &path, &message))?;
-    registry.normalize(&mut scenario.model).map_err(|(field, message)| ScenarioError::new(origin, field, message))?;
+    registry
+        .normalize(&mut scenario.model)
+        .map_err(|(field, message)| ScenarioError::from_serde(origin, &field, &message))?;
     if scenario.name.is_empty() {
         scenario.name = default_name(origin);
     }

@@ -102,13 +102,13 @@ impl<M, T> Context<'_, M, T> {
             return;
         }
         let delay = self.network.latency.sample(self.net_rng, weight);
-        self.queue.push(self.now + delay, Event::Deliver { from, to: Target::new(to), msg });
+        self.queue.push(later(self.now, delay), Event::Deliver { from, to: Target::new(to), msg });
     }
 
     /// Fires `timer` at `node` after `delay`.
     #[inline]
     pub fn set_timer(&mut self, node: NodeId, delay: Time, timer: T) {
-        self.queue.push(self.now + delay, Event::Timer { node, timer });
+        self.queue.push(later(self.now, delay), Event::Timer { node, timer });
     }
 
     /// Ends the run after the current handler returns.
@@ -119,6 +119,13 @@ impl<M, T> Context<'_, M, T> {
     pub fn counters(&self) -> &Counters {
         self.counters
     }
+}
+
+/// `now + delay`, which no run reaches the end of the clock with: delays stay below 2^32 and runs last at
+/// most 10^6 periods of at most 2^32 (the scenario format bounds both), so a wrap is a bug, not a result.
+#[inline(always)]
+fn later(now: Time, delay: Time) -> Time {
+    now.checked_add(delay).expect("event time beyond 2^64: delays and run lengths must be bounded")
 }
 
 /// Bounds on a run.

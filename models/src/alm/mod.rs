@@ -28,9 +28,9 @@ use sim_core::topology::EdgeId;
 use sim_core::underlay::Underlay;
 
 use crate::model::{Env, Model, Size};
-use crate::overlay::{Nodes, StructuredOverlay, underlay_of};
+use crate::overlay::{Nodes, StructuredOverlay, underlay_bytes, underlay_of};
 use crate::overlays::{Overlay, OverlayParams};
-use crate::{Check, MetricDoc, ModelError, Outcome, join};
+use crate::{Check, MetricDoc, ModelError, Outcome, check_range, join};
 pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
 use metrics::{Scratch, quantile};
 pub use tree::{Tree, TreeError, explicit_tree, join_tree};
@@ -106,6 +106,8 @@ pub struct GroupParams {
 #[serde(deny_unknown_fields)]
 pub struct ZipfGroups {
     /// Number of groups.
+    /// Number of groups, at most 100,000 (each is a tree built and measured).
+    #[schemars(range(min = 1, max = MAX_ZIPF_GROUPS))]
     pub count: u32,
     /// Zipf exponent of the group sizes over their rank.
     #[serde(default = "default_exponent")]
@@ -172,14 +174,26 @@ pub struct AlmParams {
     pub zipf_groups: Option<ZipfGroups>,
     /// Link-stress histograms count stress 1, 2, …, and put stress ≥ this in the last bin.
     #[serde(default = "default_bins")]
+    #[schemars(range(min = 1, max = MAX_HISTOGRAM_BINS))]
     pub histogram_bins: u32,
-    /// The cheapest overlay tree (quadratic) is computed for groups of at most this many nodes.
+    /// The cheapest overlay tree (quadratic) is computed for groups of at most this many nodes (at most
+    /// 20,000: 4·10^8 distance reads per group).
     #[serde(default = "default_mst_limit")]
+    #[schemars(range(max = MAX_MST_LIMIT))]
     pub mst_limit: u32,
     /// Values the run must reproduce exactly (from a published example), checked by `dissem check`.
     #[serde(default)]
     pub expect: Vec<Expectation>,
 }
+
+/// Most Zipf groups: each one's tree is built, measured and kept until the totals are summed.
+pub const MAX_ZIPF_GROUPS: u32 = 100_000;
+
+/// Most bins of a link-stress histogram (one series entry each, per group).
+pub const MAX_HISTOGRAM_BINS: u32 = 100_000;
+
+/// Largest group whose cheapest overlay tree is computed (dense Prim: quadratic in the group's size).
+pub const MAX_MST_LIMIT: u32 = 20_000;
 
 fn default_bins() -> u32 {
     100
@@ -258,17 +272,14 @@ impl AlmParams {
         if self.groups.is_empty() && self.zipf_groups.is_none() {
             return Err(ModelError::new(join(prefix, "groups"), "no groups: give groups or zipf_groups"));
         }
-        if self.histogram_bins == 0 {
-            return Err(ModelError::new(join(prefix, "histogram_bins"), "must be at least 1"));
-        }
+        check_range(join(prefix, "histogram_bins"), self.histogram_bins.into(), 1, MAX_HISTOGRAM_BINS.into())?;
+        check_range(join(prefix, "mst_limit"), self.mst_limit.into(), 0, MAX_MST_LIMIT.into())?;
         for (i, e) in self.expect.iter().enumerate() {
             e.value.value().map_err(|m| ModelError::new(join(prefix, &format!("expect[{i}].value")), m))?;
         }
         if let Some(z) = &self.zipf_groups {
             let at = |f: &str| join(prefix, &format!("zipf_groups.{f}"));
-            if z.count == 0 {
-                return Err(ModelError::new(at("count"), "must be at least 1"));
-            }
+            check_range(at("count"), z.count.into(), 1, MAX_ZIPF_GROUPS.into())?;
             if !(z.exponent.is_finite() && z.exponent > 0.0) {
                 return Err(ModelError::new(at("exponent"), format!("must be positive, got {}", z.exponent)));
             }
@@ -973,12 +984,11 @@ impl Model for Alm {
         crate::alm::run(&p.params, &p.underlay, seed, run)
     }
 
-    /// The underlay's distance table between routers (4 bytes per pair), which dominates, and the overlay.
+    /// The underlay's distance table, which dominates, and the overlay.
     fn estimated_bytes(&self, params: &AlmParams, size: &Size) -> u64 {
-        let routers = size.nodes.saturating_sub(size.hosts);
         let overlay_nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
         let overlay = if params.uses_overlay() { params.overlay.estimated_bytes(overlay_nodes) } else { 0 };
-        routers.saturating_mul(routers).saturating_mul(4).saturating_add(overlay)
+        underlay_bytes(size).saturating_add(overlay)
     }
 }
 

@@ -20,18 +20,27 @@ use serde::{Deserialize, Serialize};
 use sim_core::rng::{Lane, SimRng, below, chance, derive_seed, partial_shuffle, stream};
 use sim_core::rounds::{Flow, RoundProtocol, run_rounds};
 
-use crate::overlay::IdSpace;
-use crate::{ModelError, Outcome, check_probability, join};
+use crate::overlay::{IdSpace, MAX_BITS};
+use crate::{MAX_LOOKUPS, MAX_ROUNDS, ModelError, Outcome, check_probability, check_range, join};
 
 const NONE: u32 = u32::MAX;
 /// Keeps the churn stream apart from the lookup stream of the same (seed, run).
 const CHURN_STREAM: u64 = 0x6368_7572;
+
+/// Longest successor list: Stoica et al. suggest r = 2·log2 N, which stays below 128 for any ring that fits
+/// in memory; every node holds r entries and copies them at every stabilisation.
+pub const MAX_SUCCESSORS: u32 = 256;
+
+/// Most lookups (stabilisations, finger refreshes and measured lookups) a churn experiment may take: about
+/// 15 s on one core for 100 nodes, more for larger rings, whose lookups take more hops.
+pub const MAX_CHURN_LOOKUPS: u64 = 500_000_000;
 
 /// A burst of failures and joins at one round.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChurnEvent {
     /// The round it happens at.
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub round: u32,
     /// Fraction of the live nodes that fail.
     #[serde(default)]
@@ -47,6 +56,7 @@ pub struct ChurnEvent {
 pub struct ChurnParams {
     /// Rounds after round 0.
     #[serde(default = "default_rounds")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub rounds: u32,
     /// Fraction of the nodes up at round 0 (the ring starts converged among them).
     #[serde(default = "one")]
@@ -62,15 +72,20 @@ pub struct ChurnParams {
     pub events: Vec<ChurnEvent>,
     /// Rounds between stabilisations.
     #[serde(default = "one_u32")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub stabilize_every: u32,
-    /// Fingers each node refreshes per stabilisation.
+    /// Fingers each node refreshes per stabilisation, at most one pass over its table (`ring.bits`, at most
+    /// 64).
     #[serde(default = "one_u32")]
+    #[schemars(range(max = MAX_BITS))]
     pub fix_fingers: u32,
     /// Length r of the successor list.
     #[serde(default = "default_successors")]
+    #[schemars(range(min = 1, max = MAX_SUCCESSORS))]
     pub successors: u32,
     /// Lookups measured per round.
     #[serde(default = "default_lookups")]
+    #[schemars(range(min = 1, max = MAX_LOOKUPS))]
     pub lookups: u32,
 }
 
@@ -111,7 +126,34 @@ impl Default for ChurnParams {
 }
 
 impl ChurnParams {
-    pub fn validate(&self, prefix: &str) -> Result<(), ModelError> {
+    /// Memory of the experiment on `nodes` nodes with `bits`-bit identifiers: per node r successors, m
+    /// fingers, a predecessor, its id and its place among the live nodes; and five series of one entry per
+    /// round. Parameters count up to their bounds: beyond them, validation refuses them by name.
+    pub fn estimated_bytes(&self, nodes: u64, bits: u32) -> u64 {
+        let per_node = 4 * u64::from(self.successors.min(MAX_SUCCESSORS)) + 4 * u64::from(bits.min(MAX_BITS)) + 30;
+        nodes.saturating_mul(per_node).saturating_add(5 * 8 * (u64::from(self.rounds.min(MAX_ROUNDS)) + 1))
+    }
+
+    /// Checks that the experiment on `nodes` nodes takes at most [`MAX_CHURN_LOOKUPS`] lookups: every round
+    /// each node stabilises (about one lookup's work) and refreshes `fix_fingers` fingers by lookups, and
+    /// `lookups` are measured. Each parameter within its bound can still make minutes of work together.
+    pub fn check_work(&self, prefix: &str, nodes: u32) -> Result<(), ModelError> {
+        let per_round = u64::from(nodes) * (1 + u64::from(self.fix_fingers)) + u64::from(self.lookups);
+        let work = u64::from(self.rounds).saturating_mul(per_round);
+        if work > MAX_CHURN_LOOKUPS {
+            return Err(ModelError::new(
+                join(prefix, "rounds"),
+                format!(
+                    "rounds × (nodes × (1 + fix_fingers) + lookups) = {work} lookups, more than the \
+                     {MAX_CHURN_LOOKUPS} a run may take; use fewer rounds, nodes or fix_fingers"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the parameters for a ring of `bits`-bit identifiers; errors name fields within `prefix`.
+    pub fn validate(&self, prefix: &str, bits: u32) -> Result<(), ModelError> {
         check_probability(join(prefix, "fail_rate"), self.fail_rate)?;
         check_probability(join(prefix, "join_rate"), self.join_rate)?;
         if !(self.initially_alive > 0.0 && self.initially_alive <= 1.0) {
@@ -120,15 +162,22 @@ impl ChurnParams {
                 format!("must be in (0, 1], got {}", self.initially_alive),
             ));
         }
-        for (field, v) in [
-            ("rounds", self.rounds),
-            ("stabilize_every", self.stabilize_every),
-            ("successors", self.successors),
-            ("lookups", self.lookups),
+        for (field, v, hi) in [
+            ("rounds", self.rounds, MAX_ROUNDS),
+            ("stabilize_every", self.stabilize_every, MAX_ROUNDS),
+            ("successors", self.successors, MAX_SUCCESSORS),
+            ("lookups", self.lookups, MAX_LOOKUPS),
         ] {
-            if v == 0 {
-                return Err(ModelError::new(join(prefix, field), "must be at least 1"));
-            }
+            check_range(join(prefix, field), v.into(), 1, hi.into())?;
+        }
+        if self.fix_fingers > bits {
+            return Err(ModelError::new(
+                join(prefix, "fix_fingers"),
+                format!(
+                    "must be at most ring.bits ({bits}): more would refresh the same fingers again, got {}",
+                    self.fix_fingers
+                ),
+            ));
         }
         for (i, e) in self.events.iter().enumerate() {
             check_probability(join(prefix, &format!("events[{i}].fail")), e.fail)?;
@@ -503,7 +552,7 @@ mod tests {
     }
 
     fn churn_series(params: ChurnParams, n: u32) -> Outcome {
-        params.validate("churn").unwrap();
+        params.validate("churn", 32).unwrap();
         let space = IdSpace::new(32);
         let ids = random_ids(space, n, &mut stream(9, 0, Lane::Placement));
         let mut out = Outcome::default();
@@ -572,8 +621,8 @@ mod tests {
     #[test]
     fn invalid_churn_parameters_name_their_field() {
         let bad = ChurnParams { events: vec![ChurnEvent { round: 0, fail: 0.1, join: 0.0 }], ..ChurnParams::default() };
-        assert_eq!(bad.validate("c").unwrap_err().field, "c.events[0].round");
+        assert_eq!(bad.validate("c", 32).unwrap_err().field, "c.events[0].round");
         let bad = ChurnParams { fail_rate: 1.5, ..ChurnParams::default() };
-        assert_eq!(bad.validate("c").unwrap_err().field, "c.fail_rate");
+        assert_eq!(bad.validate("c", 32).unwrap_err().field, "c.fail_rate");
     }
 }

@@ -42,7 +42,7 @@ use sim_core::topology::Topology;
 use super::analysis::{averaging_factor_at, averaging_factor_poisson};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Order, Timing};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, MetricDoc, ModelError, NodeRef, Outcome, join};
+use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
 /// The values nodes start with.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -66,6 +66,7 @@ pub struct AggregationParams {
     pub peak_node: NodeRef,
     /// Number of cycles (event-driven: periods).
     #[serde(default = "default_cycles")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub cycles: u32,
     #[serde(default)]
     pub timing: Timing,
@@ -92,9 +93,7 @@ impl AggregationParams {
     pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         let peak_node = self.peak_node.resolve(join(prefix, "peak_node"), topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
-        if self.cycles == 0 {
-            return Err(ModelError::new(join(prefix, "cycles"), "must be at least 1"));
-        }
+        check_range(join(prefix, "cycles"), self.cycles.into(), 1, MAX_ROUNDS.into())?;
         super::check_connected(topology, "averaging")?;
         Ok(AggregationParams { peak_node, ..self.clone() })
     }
@@ -308,9 +307,14 @@ impl Model for Aggregation {
         crate::epidemic::aggregation::run(&b.params, &b.env.topology, b.env.network, seed, run)
     }
 
-    /// One f64 estimate per node, and the event queue and links when event-driven.
+    /// One f64 estimate per node; event-driven also the event queue, links, and about one 24-byte
+    /// message in flight per node (every exchange's reply carries a value back).
     fn estimated_bytes(&self, params: &AggregationParams, size: &Size) -> u64 {
-        size.nodes.saturating_mul(16).saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+        let in_flight = if params.timing == Timing::Rounds { 0 } else { size.nodes.saturating_mul(24) };
+        size.nodes
+            .saturating_mul(16)
+            .saturating_add(in_flight)
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
     }
 }
 

@@ -38,12 +38,13 @@ use sim_core::topology::Topology;
 
 use super::analysis::{Recursion, push_pull_rounds_estimate, push_rounds_estimate};
 use super::replicas::{
-    Bitset, ENTRY_BYTES, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, UpdateSpec, resolve,
+    Bitset, ENTRY_BYTES, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, UpdateSpec, resolve, series_bytes,
+    store_bytes,
 };
 use super::{Mode, check_connected};
 use crate::gossip::{End, Gossip, Harness, Incoming, Net, Round, Timing};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, MetricDoc, ModelError, Outcome, join};
+use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, Outcome, check_range, join};
 
 /// Parameters of an anti-entropy run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -58,6 +59,7 @@ pub struct AntiEntropyParams {
     pub updates: Vec<UpdateSpec>,
     /// Give up after this many rounds (event-driven: periods) without convergence.
     #[serde(default = "default_max_rounds")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub max_rounds: u32,
 }
 
@@ -94,8 +96,16 @@ impl AntiEntropyParams {
                 u.node = Some(v.resolve(join(prefix, &format!("updates[{i}].node")), topology)?);
             }
         }
-        if self.max_rounds == 0 {
-            return Err(ModelError::new(join(prefix, "max_rounds"), "must be at least 1"));
+        check_range(join(prefix, "max_rounds"), self.max_rounds.into(), 1, MAX_ROUNDS.into())?;
+        // A write after the run's last round would never happen, and its convergence never be measured.
+        let last = u64::from(self.max_rounds) * self.timing.period();
+        for (i, u) in self.updates.iter().enumerate() {
+            if u.at >= last {
+                return Err(ModelError::new(
+                    join(prefix, &format!("updates[{i}].at")),
+                    format!("must be before the run ends at max_rounds × period = {last}, got {}", u.at),
+                ));
+            }
         }
         let mut keys: Vec<u64> = self.updates.iter().map(|u| u.key).collect();
         keys.sort_unstable();
@@ -389,9 +399,21 @@ impl Model for AntiEntropy {
         crate::epidemic::anti_entropy::run(&b.params, &b.env.topology, b.env.network, seed, run)
     }
 
-    /// Packed replica state: a few bits per node in rounds, a byte or two with event timers.
-    fn estimated_bytes(&self, _: &AntiEntropyParams, size: &Size) -> u64 {
-        size.nodes.saturating_mul(2).saturating_add(size.edges.saturating_mul(16))
+    /// One update: a few bits per node; several: a store of nodes × keys entries. Plus the event queue
+    /// and links when event-driven, and the ignorant-fraction series.
+    fn estimated_bytes(&self, params: &AntiEntropyParams, size: &Size) -> u64 {
+        let state = if params.updates.len() == 1 {
+            size.nodes.saturating_mul(2)
+        } else {
+            let mut keys: Vec<u64> = params.updates.iter().map(|u| u.key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            store_bytes(size.nodes, keys.len() as u64)
+        };
+        state
+            .saturating_add(size.edges.saturating_mul(16))
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+            .saturating_add(series_bytes(1, params.max_rounds))
     }
 }
 

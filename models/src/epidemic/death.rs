@@ -41,14 +41,17 @@ use sim_core::network::Network;
 use sim_core::rng::{Lane, below, shuffle_step, stream};
 use sim_core::topology::Topology;
 
-use super::replicas::{ENTRY_BYTES, Entry, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update};
+use super::replicas::{
+    ENTRY_BYTES, Entry, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, series_bytes, store_bytes,
+};
 use super::{Mode, check_connected};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Timing};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, MetricDoc, ModelError, Outcome, check_probability, join};
+use crate::tagged::{Variant, body, no_fields, tagged};
+use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, Outcome, check_probability, check_range, join};
 
 /// When certificates are dropped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Collection {
     /// Keep certificates forever.
@@ -56,10 +59,29 @@ pub enum Collection {
     /// Drop a certificate `rounds` rounds after the deletion it records.
     Lifetime {
         /// Rounds a certificate is kept after its deletion.
+        #[schemars(range(max = MAX_ROUNDS))]
         rounds: u32,
     },
     /// Drop a certificate everywhere once every node holds it.
     Global,
+}
+
+/// Read with `crate::tagged`, so that `never` and `global` refuse fields and errors name the inner field.
+impl<'de> Deserialize<'de> for Collection {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// The fields of `lifetime`.
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Lifetime {
+            rounds: u32,
+        }
+        const VARIANTS: &[Variant<Collection>] = &[
+            ("never", |m| no_fields(m).map(|()| Collection::Never)),
+            ("lifetime", |m| body(m).map(|l: Lifetime| Collection::Lifetime { rounds: l.rounds })),
+            ("global", |m| no_fields(m).map(|()| Collection::Global)),
+        ];
+        tagged(d, VARIANTS)
+    }
 }
 
 impl Default for Collection {
@@ -78,26 +100,32 @@ pub struct DeathParams {
     pub timing: Timing,
     /// Number of values written (before round 1, at random nodes) and later deleted.
     #[serde(default = "default_keys")]
+    #[schemars(range(min = 1, max = MAX_STORE_ENTRIES))]
     pub keys: u32,
     /// Fraction of nodes that go offline with their copies.
     #[serde(default = "default_offline_fraction")]
     pub offline_fraction: f64,
     /// The offline nodes disconnect after this round.
     #[serde(default = "default_offline_round")]
+    #[schemars(range(max = MAX_ROUNDS))]
     pub offline_round: u32,
     /// Each offline node stays away a uniform 1..=outage rounds.
     #[serde(default = "default_outage")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub outage: u32,
     /// The first deletions happen after this round.
     #[serde(default = "default_delete_round")]
+    #[schemars(range(max = MAX_ROUNDS))]
     pub delete_round: u32,
     /// Each key is deleted after a uniform round in `delete_round..=delete_round + delete_spread`.
     #[serde(default = "default_delete_spread")]
+    #[schemars(range(max = MAX_ROUNDS))]
     pub delete_spread: u32,
     #[serde(default)]
     pub collection: Collection,
     /// Rounds to simulate.
     #[serde(default = "default_rounds")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub rounds: u32,
 }
 
@@ -149,11 +177,18 @@ impl DeathParams {
         if self.offline_fraction >= 1.0 {
             return err("offline_fraction", "some node must stay online to delete".into());
         }
-        if self.keys == 0 {
-            return err("keys", "must be at least 1".into());
+        check_range(join(prefix, "keys"), self.keys.into(), 1, MAX_STORE_ENTRIES)?;
+        for (field, value, least) in [
+            ("offline_round", self.offline_round, 0),
+            ("outage", self.outage, 1),
+            ("delete_round", self.delete_round, 0),
+            ("delete_spread", self.delete_spread, 0),
+            ("rounds", self.rounds, 1),
+        ] {
+            check_range(join(prefix, field), value.into(), least, MAX_ROUNDS.into())?;
         }
-        if self.outage == 0 {
-            return err("outage", "must be at least 1".into());
+        if let Collection::Lifetime { rounds } = self.collection {
+            check_range(join(prefix, "collection.rounds"), rounds.into(), 0, MAX_ROUNDS.into())?;
         }
         let last_delete = u64::from(self.delete_round) + u64::from(self.delete_spread);
         if u64::from(self.rounds) <= last_delete {
@@ -568,7 +603,10 @@ impl Model for DeathCertificates {
 
     /// Per-node stores of keys, versions and certificates, and the event queue and links when event-driven.
     fn estimated_bytes(&self, params: &DeathParams, size: &Size) -> u64 {
-        size.nodes.saturating_mul(64).saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+        store_bytes(size.nodes, params.keys.into())
+            .saturating_add(size.nodes.saturating_mul(16))
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+            .saturating_add(series_bytes(3, params.rounds))
     }
 }
 

@@ -14,14 +14,27 @@ use sim_core::rng::SimRng;
 use sim_core::topology::Topology;
 
 use super::Mode;
-use crate::NodeRef;
 use crate::gossip::{Gossip, Incoming, Net, Round, View, Wire};
+use crate::{MAX_ROUNDS, NodeRef};
 
 /// Bytes one entry occupies in a message: key (8) + value (8) + version (8).
 pub const ENTRY_BYTES: u64 = 24;
 
 /// Bound on nodes × keys of a [`Store`] (32 bytes per entry, kept twice in synchronous rounds: 1 GiB).
 pub(crate) const MAX_STORE_ENTRIES: u64 = 1 << 24;
+
+/// Memory of a [`Store`] of `nodes` × `keys` entries (32 bytes each), kept twice: the current state and the
+/// round-start copy in rounds, the entries in flight event-driven (measured: 57–64 bytes per entry). Like
+/// every estimate, it assumes what validation accepts (at most [`MAX_STORE_ENTRIES`]), so that parameters
+/// beyond their bounds are refused by name rather than by the memory guard.
+pub(crate) fn store_bytes(nodes: u64, keys: u64) -> u64 {
+    nodes.saturating_mul(keys).min(MAX_STORE_ENTRIES) * 64
+}
+
+/// Memory of `series` series of one f64 per round for `rounds` rounds (at most [`MAX_ROUNDS`]).
+pub(crate) fn series_bytes(series: u64, rounds: u32) -> u64 {
+    series * 8 * (u64::from(rounds.min(MAX_ROUNDS)) + 1)
+}
 
 /// The state of all replicas. Writes always go to the current state; synchronous rounds read the state
 /// [`Replicas::freeze`] kept at the start of the round.

@@ -69,10 +69,10 @@ use sim_core::{NodeId, Time};
 use super::Mode;
 use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::spread;
-use super::replicas::{Bitset, ENTRY_BYTES, Replicas};
+use super::replicas::{Bitset, ENTRY_BYTES, Replicas, series_bytes};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Timing, Turns, View};
 use crate::model::{Bound, Env, Model, Size};
-use crate::{Check, MetricDoc, ModelError, NodeRef, Outcome, join};
+use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
 /// When an infective loses interest.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -106,6 +106,7 @@ pub struct RumorParams {
     pub timing: Timing,
     /// Give up after this many rounds (event-driven: periods), per phase.
     #[serde(default = "default_max_rounds")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub max_rounds: u32,
     /// Run anti-entropy in this mode after the rumor dies out, until every node holds the update.
     #[serde(default)]
@@ -156,9 +157,7 @@ impl RumorParams {
         if !(1..=k_max).contains(&self.k) {
             return Err(ModelError::new(join(prefix, "k"), format!("must lie in 1..={k_max}, got {}", self.k)));
         }
-        if self.max_rounds == 0 {
-            return Err(ModelError::new(join(prefix, "max_rounds"), "must be at least 1"));
-        }
+        check_range(join(prefix, "max_rounds"), self.max_rounds.into(), 1, MAX_ROUNDS.into())?;
         if self.then_anti_entropy.is_some() {
             super::check_connected(topology, "anti-entropy after the rumor")?;
         }
@@ -562,9 +561,13 @@ impl Model for Rumor {
         crate::epidemic::rumor::run(&b.params, &b.env.topology, b.env.network, seed, run)
     }
 
-    /// Packed node states: a few bits per node in rounds, a byte or two with event timers.
-    fn estimated_bytes(&self, _: &RumorParams, size: &Size) -> u64 {
-        size.nodes.saturating_mul(2).saturating_add(size.edges.saturating_mul(16))
+    /// Packed node states (two bits and a counter byte per node), the event queue and links when
+    /// event-driven, and the per-round series.
+    fn estimated_bytes(&self, params: &RumorParams, size: &Size) -> u64 {
+        size.nodes
+            .saturating_add(size.edges.saturating_mul(16))
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+            .saturating_add(series_bytes(4, params.max_rounds))
     }
 }
 

@@ -30,11 +30,11 @@ pub(super) fn run<G: Gossip>(h: &Harness<'_>, clock: Clock, g: &mut G, seed: u64
         round: 0,
         done: false,
     };
-    let mut sim = Simulation::with_run(seed, run).network(h.network).timer_horizon(2 * period);
+    let mut sim = Simulation::with_run(seed, run).network(h.network).timer_horizon(period.saturating_mul(2));
     if let Topology::Graph(graph) = h.topology {
         sim = sim.graph(graph);
     }
-    sim.run(&mut driver, Limits { max_time: Some(u64::from(h.max_rounds) * period), max_events: None });
+    sim.run(&mut driver, Limits { max_time: Some(u64::from(h.max_rounds).saturating_mul(period)), max_events: None });
     let counters = sim.counters_ref();
     End {
         time: sim.now(),

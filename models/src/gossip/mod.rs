@@ -124,7 +124,8 @@ use sim_core::{NodeId, Time};
 
 pub use rounds::{Round, Wire};
 
-use crate::{ModelError, join};
+use crate::tagged::{Variant, body, no_fields, tagged};
+use crate::{ModelError, check_range, join};
 
 /// A gossip protocol: its rule, written once for both drivers. See the [module docs](self).
 ///
@@ -266,8 +267,12 @@ pub enum Order {
     Shuffled,
 }
 
+/// Longest period of an event-driven timing, like every latency below 2^32 time units: `max_rounds`
+/// periods then stay far below 2^64.
+pub const MAX_PERIOD: Time = u32::MAX as Time;
+
 /// When nodes take the initiative.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Timing {
     /// Synchronous rounds: every node takes its turn once per round; exchanges are atomic.
@@ -278,17 +283,48 @@ pub enum Timing {
     Periodic {
         /// Time units between a node's initiatives (one round).
         #[serde(default = "default_period")]
+        #[schemars(range(min = 1, max = MAX_PERIOD))]
         period: Time,
         /// Fraction of the period, in [0, 1).
         #[serde(default)]
+        #[schemars(range(min = 0), extend("exclusiveMaximum" = 1))]
         jitter: f64,
     },
     /// Event-driven: exponential gaps with mean `period` (rounded up to whole time units, at least 1).
     Poisson {
         /// Mean time units between a node's initiatives (one round).
         #[serde(default = "default_period")]
+        #[schemars(range(min = 1, max = MAX_PERIOD))]
         period: Time,
     },
+}
+
+/// Read with `crate::tagged`, so that a unit variant refuses fields and errors name the inner field.
+impl<'de> Deserialize<'de> for Timing {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        /// The fields of `periodic`, with their defaults.
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Periodic {
+            #[serde(default = "default_period")]
+            period: Time,
+            #[serde(default)]
+            jitter: f64,
+        }
+        /// The fields of `poisson`, with their defaults.
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Poisson {
+            #[serde(default = "default_period")]
+            period: Time,
+        }
+        const VARIANTS: &[Variant<Timing>] = &[
+            ("rounds", |m| no_fields(m).map(|()| Timing::Rounds)),
+            ("periodic", |m| body(m).map(|p: Periodic| Timing::Periodic { period: p.period, jitter: p.jitter })),
+            ("poisson", |m| body(m).map(|p: Poisson| Timing::Poisson { period: p.period })),
+        ];
+        tagged(d, VARIANTS)
+    }
 }
 
 fn default_period() -> Time {
@@ -306,9 +342,7 @@ impl Timing {
 
     /// Checks the period and jitter; `prefix` is the path of the timing within the parameters.
     pub fn validate(&self, prefix: &str) -> Result<(), ModelError> {
-        let check_period = |period: Time| {
-            if period == 0 { Err(ModelError::new(join(prefix, "period"), "must be at least 1")) } else { Ok(()) }
-        };
+        let check_period = |period: Time| check_range(join(prefix, "period"), period, 1, MAX_PERIOD);
         match *self {
             Timing::Rounds => Ok(()),
             Timing::Periodic { period, jitter } => {
