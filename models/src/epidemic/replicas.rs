@@ -10,8 +10,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
-use sim_core::rng::SimRng;
 use sim_core::prefetch;
+use sim_core::rng::SimRng;
 use sim_core::topology::NeighborSampler;
 
 use super::Mode;
@@ -552,8 +552,8 @@ impl Replicas for Store {
 mod tests {
     use super::*;
     use crate::gossip::{Harness, Timing, Traffic};
-    use sim_core::network::Network;
     use proptest::prelude::*;
+    use sim_core::network::Network;
     use sim_core::rng::{Lane, stream};
     use sim_core::topology::Topology;
     use sim_core::topology::generators::erdos_renyi;
@@ -683,7 +683,9 @@ mod tests {
         let (u, slots) = resolve(&[spec(5, 17, 0)], 300, &mut stream(1, 0, Lane::Placement));
         let harness = Harness::new(&t, Network { loss: 0.1, ..Network::default() }, Timing::Rounds, 12);
         let downs = [Vec::new(), (0..300).filter(|v| v % 7 == 5).collect::<Vec<_>>()];
-        for (mode, down) in [Mode::Push, Mode::Pull, Mode::PushPull].into_iter().flat_map(|m| downs.clone().map(|d| (m, d))) {
+        for (mode, down) in
+            [Mode::Push, Mode::Pull, Mode::PushPull].into_iter().flat_map(|m| downs.clone().map(|d| (m, d)))
+        {
             let mut fast = Bare::new(mode, Bitset::new(300), down.clone(), true);
             let mut bits = Bare::new(mode, Bitset::new(300), down.clone(), false);
             let mut store = Bare::new(mode, Store::new(300, slots, &u), down.clone(), false);
@@ -691,7 +693,7 @@ mod tests {
             bits.exchange.replicas.inject(&u[0]);
             let ends = [harness.run(&mut fast, 2, 0), harness.run(&mut bits, 2, 0), harness.run(&mut store, 2, 0)];
             assert!(ends.iter().all(|e| *e == ends[0]), "{mode:?}: {ends:?}");
-            assert!(ends[0].traffic.lost > 0 && (ends[0].traffic.failed > 0) == !down.is_empty());
+            assert!(ends[0].traffic.lost > 0 && (ends[0].traffic.failed > 0) != down.is_empty());
             assert_eq!(fast.samples, store.samples, "{mode:?}");
             assert_eq!(bits.samples, store.samples, "{mode:?}");
             assert_eq!(fast.exchange.replicas, bits.exchange.replicas);

@@ -35,7 +35,9 @@ impl From<Graph> for Topology {
 #[derive(Clone, Copy, Debug)]
 pub enum NeighborSampler<'t> {
     /// A draw among the `N - 1` other nodes.
-    Complete { others: Below },
+    Complete {
+        others: Below,
+    },
     Graph(&'t Graph),
 }
 
