@@ -84,6 +84,29 @@ impl Below {
         self.finish(rng, m)
     }
 
+    /// Fills `out` with the next `out.len()` draws, exactly as many calls of [`Below::sample`] would make
+    /// them, without a test that a branch predictor could miss. A word of the stream is accepted or
+    /// rejected by its value alone, and each draw takes words up to the first accepted one: so the draws
+    /// are the accepted words in order, and taking as many words as draws are still missing never takes
+    /// a word too many.
+    #[inline]
+    pub fn fill(self, out: &mut [u32], rng: &mut SimRng) {
+        const BLOCK: usize = 64;
+        let mut bytes = [[0u8; 4]; BLOCK];
+        let mut done = 0;
+        while done < out.len() {
+            let want = (out.len() - done).min(BLOCK);
+            rng.fill_bytes(bytes[..want].as_flattened_mut());
+            for word in &bytes[..want] {
+                let m = u64::from(u32::from_le_bytes(*word)) * u64::from(self.n);
+                // Written whether accepted or not (a rejected word is overwritten by the next);
+                // `done` stays below `out.len()` since fewer than `want` words are accepted before this.
+                out[done] = (m >> 32) as u32;
+                done += usize::from(m as u32 >= self.threshold);
+            }
+        }
+    }
+
     /// Lemire's rejection step for the product `m` of a draw and n; the high half is the value.
     #[inline]
     fn finish(self, rng: &mut SimRng, mut m: u64) -> u32 {
@@ -155,7 +178,8 @@ mod tests {
     }
 
     /// `Below` is `below` with the threshold computed ahead: the same values, and the stream left at the same
-    /// place, for ranges where rejections are frequent (3·2^30: one draw in three is rejected) or rare.
+    /// place, one draw at a time or filling runs, for ranges where rejections are frequent (3·2^30: one
+    /// word in four is rejected) or rare.
     #[test]
     fn below_sampler_draws_what_below_draws() {
         for n in [1, 2, 7, 1000, 999_999_999, 3 << 30, u32::MAX] {
@@ -165,6 +189,14 @@ mod tests {
                 assert_eq!(sampler.sample(&mut a), below(&mut b, n), "n = {n}");
             }
             assert_eq!(a.next_u32(), b.next_u32());
+            // In runs of every length up to two blocks, starting anywhere in the stream's buffer.
+            for len in 0..130 {
+                let mut filled = vec![0; len];
+                sampler.fill(&mut filled, &mut a);
+                let drawn: Vec<u32> = (0..len).map(|_| below(&mut b, n)).collect();
+                assert_eq!(filled, drawn, "n = {n}, {len} draws");
+                assert_eq!(a.next_u32(), b.next_u32());
+            }
         }
     }
 

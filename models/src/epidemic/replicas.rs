@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 use sim_core::prefetch;
 use sim_core::rng::SimRng;
-use sim_core::topology::NeighborSampler;
+use sim_core::topology::{DrawNeighbor, NeighborSampler};
 
 use super::Mode;
 use crate::gossip::{Gossip, Incoming, Net, Round, View, Wire};
@@ -315,8 +315,8 @@ fn count_ones(words: &[[u64; 2]], view: View) -> u64 {
     words.iter().map(|w| u64::from(w[view as usize].count_ones())).sum()
 }
 
-/// [`Bitset::fast_round`] for one mode; returns the entries carried. Each arm passes a sampler whose kind
-/// the compiler sees, so that the loop draws peers without testing it.
+/// [`Bitset::fast_round`] for one mode; returns the entries carried. One loop per kind of topology, so that
+/// peers are drawn without testing it.
 #[inline(always)]
 fn word_round<const PUSH: bool, const PULL: bool, const FAULTY: bool>(
     words: &mut [[u64; 2]],
@@ -326,10 +326,8 @@ fn word_round<const PUSH: bool, const PULL: bool, const FAULTY: bool>(
     wire: Wire<'_>,
 ) -> u64 {
     match sampler {
-        NeighborSampler::Complete { others } => {
-            word_loop::<PUSH, PULL, FAULTY>(words, n, NeighborSampler::Complete { others }, rng, wire)
-        }
-        NeighborSampler::Graph(g) => word_loop::<PUSH, PULL, FAULTY>(words, n, NeighborSampler::Graph(g), rng, wire),
+        NeighborSampler::Complete(others) => word_loop::<PUSH, PULL, FAULTY, _>(words, n, &others, rng, wire),
+        NeighborSampler::Graph(g) => word_loop::<PUSH, PULL, FAULTY, _>(words, n, g, rng, wire),
     }
 }
 
@@ -339,6 +337,8 @@ struct Peers {
     of: [NodeId; 64],
     /// Initiators without an exchange: down, or without neighbours.
     absent: u64,
+    /// Initiators in the word (64 but in the last word).
+    count: usize,
 }
 
 /// The turns of the round, word by word. The peers of the next word's initiators are drawn, and their
@@ -348,104 +348,138 @@ struct Peers {
 /// order, so the draws are those of the generic round; and exchanges read only round-start bits and
 /// only set bits, so drawing ahead changes nothing else either.
 ///
-/// With perfect links (`FAULTY = false`: no loss, every node up) every message arrives: the exchanges
-/// of a word carry no tests, and messages and entries are counted per word.
+/// Drawing and exchanging are functions of their own, each a tight loop with registers to itself.
 #[inline(always)]
-fn word_loop<const PUSH: bool, const PULL: bool, const FAULTY: bool>(
+fn word_loop<const PUSH: bool, const PULL: bool, const FAULTY: bool, S: DrawNeighbor>(
     words: &mut [[u64; 2]],
     n: u32,
-    sampler: NeighborSampler<'_>,
+    sampler: &S,
     rng: &mut SimRng,
     mut wire: Wire<'_>,
 ) -> u64 {
     let mut entries = 0;
-    let mut peers = [Peers { of: [0; 64], absent: 0 }, Peers { of: [0; 64], absent: 0 }];
-    draw_peers::<FAULTY>(words, 0, n, &sampler, rng, &wire, &mut peers[0]);
+    let mut peers = [(); 2].map(|()| Peers { of: [0; 64], absent: 0, count: 0 });
+    draw_peers::<FAULTY, S>(words, 0, n, sampler, rng, &wire, &mut peers[0]);
     for wi in 0..words.len() {
         let [even, odd] = &mut peers;
         let (this, next) = if wi % 2 == 0 { (&*even, odd) } else { (&*odd, even) };
         if wi + 1 < words.len() {
-            draw_peers::<FAULTY>(words, wi + 1, n, &sampler, rng, &wire, next);
+            draw_peers::<FAULTY, S>(words, wi + 1, n, sampler, rng, &wire, next);
         }
-        let first = wi as u32 * 64;
-        let count = (n - first).min(64) as usize;
-        let start = words[wi][1];
-        let mut pulled = 0u64;
-        if FAULTY {
-            for (b, &q) in this.of[..count].iter().enumerate() {
-                if this.absent >> b & 1 == 1 {
-                    continue;
-                }
-                let mine = start >> b & 1;
-                if PUSH {
-                    entries += mine;
-                }
-                if !wire.transmit(q) {
-                    continue;
-                }
-                let peer_words = &mut words[(q / 64) as usize];
-                if PUSH {
-                    peer_words[0] |= mine << (q % 64);
-                }
-                if PULL {
-                    let reply = peer_words[1] >> (q % 64) & 1 & !mine;
-                    entries += reply;
-                    if wire.transmit(first + b as u32) {
-                        pulled |= reply << b;
-                    }
-                }
-            }
+        entries += if FAULTY {
+            exchange_faulty::<PUSH, PULL>(words, wi, this, &mut wire)
         } else {
-            // An initiator paired with itself is not counted as a sender, and pulls the bit it has.
-            let senders = start & !this.absent;
-            for (b, &q) in this.of[..count].iter().enumerate() {
-                let peer_words = &mut words[(q / 64) as usize];
-                if PUSH {
-                    peer_words[0] |= (senders >> b & 1) << (q % 64);
-                }
-                if PULL {
-                    pulled |= (peer_words[1] >> (q % 64) & 1) << b;
-                }
-            }
-            // Only initiators without the update get a non-empty reply.
-            pulled &= !start;
-            let exchanges = count as u64 - u64::from(this.absent.count_ones());
-            wire.delivered(exchanges * (1 + u64::from(PULL)));
-            if PUSH {
-                entries += u64::from(senders.count_ones());
-            }
-            if PULL {
-                entries += u64::from(pulled.count_ones());
-            }
-        }
-        words[wi][0] |= pulled;
+            let (carried, messages) = exchange::<PUSH, PULL>(words, wi, this);
+            wire.delivered(messages);
+            carried
+        };
     }
     entries
 }
 
-/// Draws the peers of the initiators of word `wi` in turn order, and starts loading their words.
-#[inline(always)]
-fn draw_peers<const FAULTY: bool>(
+/// Draws the peers of the initiators of word `wi` in turn order, and starts loading their words. With
+/// every node up, the draws of the word are one run ([`DrawNeighbor::draw_run`]).
+#[inline(never)]
+fn draw_peers<const FAULTY: bool, S: DrawNeighbor>(
     words: &[[u64; 2]],
     wi: usize,
     n: u32,
-    sampler: &NeighborSampler<'_>,
+    sampler: &S,
     rng: &mut SimRng,
     wire: &Wire<'_>,
     peers: &mut Peers,
 ) {
     let first = wi as u32 * 64;
-    let count = (n - first).min(64) as usize;
-    peers.absent = 0;
-    for (b, slot) in peers.of[..count].iter_mut().enumerate() {
-        let p = first + b as u32;
-        let peer = if FAULTY && !wire.is_up(p) { None } else { sampler.sample(p, rng) };
-        *slot = peer.unwrap_or_else(|| {
-            peers.absent |= 1 << b;
-            p
-        });
-        prefetch::read(&words[(*slot / 64) as usize]);
+    peers.count = (n - first).min(64) as usize;
+    let of = &mut peers.of[..peers.count];
+    if FAULTY {
+        peers.absent = 0;
+        for (b, slot) in (0..).zip(of.iter_mut()) {
+            let p = first + b;
+            let peer = if wire.is_up(p) { sampler.draw(p, rng) } else { None };
+            *slot = peer.unwrap_or_else(|| {
+                peers.absent |= 1 << b;
+                p
+            });
+        }
+    } else {
+        peers.absent = sampler.draw_run(first, of, rng);
     }
+    for &q in &*of {
+        prefetch::read(&words[(q / 64) as usize]);
+    }
+}
+
+/// The exchanges of word `wi` over perfect links (no loss, every node up: every message arrives), with
+/// no tests: messages and entries are counted for the word at once. Returns (entries, messages).
+#[inline(never)]
+fn exchange<const PUSH: bool, const PULL: bool>(words: &mut [[u64; 2]], wi: usize, peers: &Peers) -> (u64, u64) {
+    let start = words[wi][1];
+    // An initiator paired with itself is not counted as a sender, and pulls the bit it has.
+    let senders = start & !peers.absent;
+    let mut pushing = senders;
+    let mut pulled = 0u64;
+    for &q in &peers.of[..peers.count] {
+        let peer_words = &mut words[(q / 64) as usize];
+        if PUSH {
+            peer_words[0] |= (pushing & 1) << (q % 64);
+            pushing >>= 1;
+        }
+        if PULL {
+            // Shifted in from the top: after the word's initiators, bit b is initiator b's.
+            pulled = pulled >> 1 | (peer_words[1] >> (q % 64)) << 63;
+        }
+    }
+    // Only initiators without the update get a non-empty reply.
+    pulled = (pulled >> (64 - peers.count)) & !start;
+    words[wi][0] |= pulled;
+    let exchanges = peers.count as u64 - u64::from(peers.absent.count_ones());
+    let mut entries = 0;
+    if PUSH {
+        entries += u64::from(senders.count_ones());
+    }
+    if PULL {
+        entries += u64::from(pulled.count_ones());
+    }
+    (entries, exchanges * (1 + u64::from(PULL)))
+}
+
+/// The exchanges of word `wi` as the generic round makes them, message by message; returns the entries.
+#[inline(never)]
+fn exchange_faulty<const PUSH: bool, const PULL: bool>(
+    words: &mut [[u64; 2]],
+    wi: usize,
+    peers: &Peers,
+    wire: &mut Wire<'_>,
+) -> u64 {
+    let first = wi as u32 * 64;
+    let start = words[wi][1];
+    let (mut pulled, mut entries) = (0u64, 0);
+    for (b, &q) in peers.of[..peers.count].iter().enumerate() {
+        if peers.absent >> b & 1 == 1 {
+            continue;
+        }
+        let mine = start >> b & 1;
+        if PUSH {
+            entries += mine;
+        }
+        if !wire.transmit(q) {
+            continue;
+        }
+        let peer_words = &mut words[(q / 64) as usize];
+        if PUSH {
+            peer_words[0] |= mine << (q % 64);
+        }
+        if PULL {
+            let reply = peer_words[1] >> (q % 64) & 1 & !mine;
+            entries += reply;
+            if wire.transmit(first + b as u32) {
+                pulled |= reply << b;
+            }
+        }
+    }
+    words[wi][0] |= pulled;
+    entries
 }
 
 /// Per node, one entry slot per key.

@@ -29,25 +29,74 @@ impl From<Graph> for Topology {
     }
 }
 
-/// Draws [`Topology::random_neighbor`] with what can be worked out once worked out once (on the complete
-/// graph, the rejection threshold of the draw). A copy whose variant the compiler sees is a sampler without
-/// the test of the variant.
+/// Draws what [`Topology::random_neighbor`] draws, from the same words, for many nodes in a row (the
+/// turns of a round), with what can be worked out once worked out once. Each kind of topology has its
+/// own type, so that a loop generic over it draws without testing the kind.
+pub trait DrawNeighbor {
+    /// What `random_neighbor(v, rng)` draws.
+    fn draw(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId>;
+
+    /// What `draw` draws for the nodes `first`, `first + 1`, … in turn, one per element of `out` (at most
+    /// 64): `out[i]` is the neighbour of `first + i`, or `first + i` itself if it has none; bit `i` of
+    /// the result is set for such nodes.
+    #[inline]
+    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut SimRng) -> u64 {
+        debug_assert!(out.len() <= 64);
+        let mut alone = 0;
+        for (i, slot) in (0..).zip(out) {
+            *slot = self.draw(first + i, rng).unwrap_or_else(|| {
+                alone |= 1 << i;
+                first + i
+            });
+        }
+        alone
+    }
+}
+
+/// [`DrawNeighbor`] for either kind of topology ([`Topology::neighbor_sampler`]).
 #[derive(Clone, Copy, Debug)]
 pub enum NeighborSampler<'t> {
-    /// A draw among the `N - 1` other nodes.
-    Complete {
-        others: Below,
-    },
+    Complete(OtherNodes),
     Graph(&'t Graph),
 }
 
-impl NeighborSampler<'_> {
-    /// What `random_neighbor(v, rng)` draws, from the same draws.
+/// Neighbours on the complete graph: the other nodes, with the rejection threshold of the draw
+/// computed once.
+#[derive(Clone, Copy, Debug)]
+pub struct OtherNodes {
+    others: Below,
+}
+
+impl DrawNeighbor for OtherNodes {
     #[inline(always)]
-    pub fn sample(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
+    fn draw(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
+        Some(other_than(v, self.others.sample(rng)))
+    }
+
+    /// Without a test per draw: [`Below::fill`], then the skip over each node itself.
+    #[inline]
+    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut SimRng) -> u64 {
+        self.others.fill(out, rng);
+        for (v, slot) in (first..).zip(out) {
+            *slot = other_than(v, *slot);
+        }
+        0
+    }
+}
+
+impl DrawNeighbor for Graph {
+    #[inline(always)]
+    fn draw(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
+        graph_neighbor(self, v, rng)
+    }
+}
+
+impl DrawNeighbor for NeighborSampler<'_> {
+    #[inline(always)]
+    fn draw(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
         match self {
-            NeighborSampler::Complete { others } => Some(other_than(v, others.sample(rng))),
-            NeighborSampler::Graph(g) => graph_neighbor(g, v, rng),
+            NeighborSampler::Complete(others) => others.draw(v, rng),
+            NeighborSampler::Graph(g) => g.draw(v, rng),
         }
     }
 }
@@ -107,7 +156,7 @@ impl Topology {
     /// [`Topology::random_neighbor`] for many draws in a row (the turns of a round): the same draws.
     pub fn neighbor_sampler(&self) -> NeighborSampler<'_> {
         match self {
-            Topology::Complete { nodes } => NeighborSampler::Complete { others: Below::new(nodes - 1) },
+            Topology::Complete { nodes } => NeighborSampler::Complete(OtherNodes { others: Below::new(nodes - 1) }),
             Topology::Graph(g) => NeighborSampler::Graph(g),
         }
     }
@@ -125,21 +174,40 @@ mod tests {
     use super::*;
     use crate::rng::{Lane, Rng, stream};
 
-    /// The sampler draws what `random_neighbor` draws and leaves the stream where it leaves it: on the
-    /// complete graph (sizes with frequent and rare rejections) and on a graph with an isolated node.
+    /// The sampler draws what `random_neighbor` draws and leaves the stream where it leaves it, node by
+    /// node and in runs: on the complete graph (sizes with frequent and rare rejections) and on a graph
+    /// with an isolated node.
     #[test]
     fn neighbor_sampler_draws_what_random_neighbor_draws() {
         let mut b = GraphBuilder::new(5);
         b.edge(0, 1).edge(1, 2).edge(1, 3);
         let graph = Topology::from(b.build().unwrap());
         for t in [Topology::complete(2).unwrap(), Topology::complete(3 << 30).unwrap(), graph] {
+            let n = t.node_count().min(200);
             let (mut x, mut y) = (stream(4, 0, Lane::Protocol), stream(4, 0, Lane::Protocol));
             let sampler = t.neighbor_sampler();
             for i in 0..5000 {
-                let v = i % t.node_count().min(5);
-                assert_eq!(sampler.sample(v, &mut x), t.random_neighbor(v, &mut y), "{t:?}, node {v}");
+                let v = i % n;
+                assert_eq!(sampler.draw(v, &mut x), t.random_neighbor(v, &mut y), "{t:?}, node {v}");
             }
             assert_eq!(x.next_u32(), y.next_u32());
+            for (first, len) in [(0, 0), (0, 1), (1, (n - 1).min(64)), (0, n.min(64)), (n - n.min(37), n.min(37))] {
+                let mut out = vec![0; len as usize];
+                let alone = match sampler {
+                    NeighborSampler::Complete(others) => others.draw_run(first, &mut out, &mut x),
+                    NeighborSampler::Graph(g) => g.draw_run(first, &mut out, &mut x),
+                };
+                for (i, &q) in (0..).zip(&out) {
+                    let v = first + i;
+                    let expected = t.random_neighbor(v, &mut y);
+                    assert_eq!(
+                        (q, alone >> i & 1 == 1),
+                        (expected.unwrap_or(v), expected.is_none()),
+                        "{t:?}, node {v}"
+                    );
+                }
+                assert_eq!(x.next_u32(), y.next_u32());
+            }
         }
     }
 }
