@@ -160,12 +160,6 @@ impl<'a, M, T> Round<'a, M, T> {
         self.turns == Turns::All && self.order == Order::Index
     }
 
-    /// Whether every node is up.
-    #[inline]
-    pub fn all_up(&self) -> bool {
-        self.down.count == 0
-    }
-
     /// What a faster form of a round works with, borrowed apart (so that its hot loop can keep them in
     /// registers): the topology, the protocol's random stream (peers are drawn from it, as
     /// [`Net::peer`] does with [`Topology::random_neighbor`]), and the links.
@@ -201,13 +195,24 @@ impl Wire<'_> {
         self.all_up || self.down.is_up(node)
     }
 
-    /// A message to `to`: sent; failed if `to` is down; lost with the network's loss. Returns whether it
-    /// arrives. `CHURN = false` skips the check that `to` is up, for loops that run only while
-    /// [`Round::all_up`].
+    /// Whether links are perfect: no loss, and every node up. Then every message arrives.
     #[inline]
-    pub fn transmit<const CHURN: bool>(&mut self, to: NodeId) -> bool {
-        debug_assert!(CHURN || self.all_up, "CHURN = false while some node is down");
-        transmit(to, !CHURN || self.all_up, self.down, self.loss, self.rng, &mut self.traffic)
+    pub fn perfect(&self) -> bool {
+        self.all_up && self.loss == 0.0
+    }
+
+    /// Accounts for `count` messages sent over perfect links ([`Wire::perfect`]), all of which arrive.
+    #[inline]
+    pub fn delivered(&mut self, count: u64) {
+        debug_assert!(self.perfect(), "messages counted as delivered over faulty links");
+        self.traffic.sent += count;
+    }
+
+    /// A message to `to`: sent; failed if `to` is down; lost with the network's loss. Returns whether it
+    /// arrives.
+    #[inline]
+    pub fn transmit(&mut self, to: NodeId) -> bool {
+        transmit(to, self.all_up, self.down, self.loss, self.rng, &mut self.traffic)
     }
 }
 
