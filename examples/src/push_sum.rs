@@ -48,7 +48,7 @@
 //! estimates then converge to something other than x̄, and the contraction formula is not checked.
 
 use dissem::models::gossip::{Gossip, Harness, Incoming, Net, Timing, View};
-use dissem::models::{Bound, Check, Env, Model, ModelError, Outcome, Size};
+use dissem::models::{Bound, Check, Env, MetricDoc, Model, ModelError, Outcome, Size};
 use dissem::sim_core::NodeId;
 use dissem::sim_core::network::Network;
 use dissem::sim_core::rng::{Lane, stream, unit};
@@ -496,9 +496,53 @@ pub fn run(params: &PushSumParams, topology: &Topology, network: Network, seed: 
 /// `dissem::Registry::builtin().with(PushSum)`.
 pub struct PushSum;
 
+/// What push-sum reports: `dissem-push-sum metrics push_sum` prints this table, and debug runs check every
+/// output against it.
+const METRICS: &[MetricDoc] = &[
+    MetricDoc::metric(
+        "contraction",
+        "factor per round",
+        "Mean of Ψ_{t+1}/Ψ_t over the rounds where ρ^t stays above 1e-10 (NaN if Ψ reached 0 before).",
+        "ρ = 1/2 − 1/(2(N−1)) − (N−2)/(4(N−1)²)",
+    ),
+    MetricDoc::metric("ratio_first", "factor", "Ψ_1/Ψ_0: the first round's contraction.", "ρ"),
+    MetricDoc::metric(
+        "error_final",
+        "fraction",
+        "Largest |s_i/w_i − x̄| at the end, relative to the largest initial deviation.",
+        "max_i |s_i/w_i − x̄| / max_i |x_i − x̄|",
+    ),
+    MetricDoc::metric("potential_final", "fraction", "Ψ at the end relative to Ψ_0.", "Ψ_T / Ψ_0"),
+    MetricDoc::metric("reached_epsilon", "0 or 1", "Whether the error reached `epsilon`.", "1 if error ≤ ε"),
+    MetricDoc::metric(
+        "rounds_to_epsilon",
+        "rounds",
+        "First round where the error is at most `epsilon`.",
+        "min t: error_t ≤ ε",
+    ),
+    MetricDoc::metric("weight_lost", "weight per node", "Weight lost with dropped messages, per node.", "Σ lost w / N"),
+    MetricDoc::metric("messages", "messages", "Messages sent.", "one per node and round"),
+    MetricDoc::metric(
+        "mass_conserved",
+        "0 or 1",
+        "Whether Σs and Σw (held + in transit + lost) are unchanged within the rounding bound.",
+        "|drift| ≤ 2u Σ|partial sums|",
+    ),
+    MetricDoc::series("potential", "fraction", "Ψ_t / Ψ_0 after every round.", "Σ_i (s_i − x̄ w_i)² / Ψ_0"),
+    MetricDoc::series("potential_predicted", "fraction", "The formula's Ψ_t / Ψ_0 (complete graph, rounds).", "ρ^t"),
+    MetricDoc::series("ratio", "factor", "Ψ_{t+1}/Ψ_t for the rounds averaged in `contraction`.", "Ψ_{t+1}/Ψ_t"),
+    MetricDoc::series(
+        "error",
+        "fraction",
+        "The relative error after every round.",
+        "max_i |s_i/w_i − x̄| / max_i |x_i − x̄|",
+    ),
+];
+
 impl Model for PushSum {
     const KIND: &'static str = "push_sum";
     const ABOUT: &'static str = "Push-sum gossip averaging (Kempe, Dobra, Gehrke 2003): keep half, send half.";
+    const METRICS: &'static [MetricDoc] = METRICS;
     type Params = PushSumParams;
     type Prepared = Bound<PushSumParams>;
 
