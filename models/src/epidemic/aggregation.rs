@@ -11,7 +11,7 @@
 //! takes part in 1 + Poisson(1) exchanges per cycle, and treating the values it meets as independent,
 //! `E[σ²_{i+1}] ≈ E[2^{-(1 + Poisson(1))}] σ²_i = σ²_i / (2√e)`. Because the order is random, a cycle's
 //! expected factor is the same from any values, `f(N) = 1/(2√e) − 0.554/N`
-//! ([`averaging_factor_at`](super::analysis::averaging_factor_at), exact up to O(1/N²)). So the metric
+//! ([`averaging_factor_at`], exact up to O(1/N²)). So the metric
 //! `reduction_factor` is the arithmetic mean of the per-cycle factors, whose expectation is `f(N)` from
 //! a uniform and from a peak start alike, and the check has no slack. (Their geometric mean would sit
 //! below by Jensen's inequality, the more so the more the factors vary, as from a peak; with the order
