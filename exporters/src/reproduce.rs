@@ -60,8 +60,8 @@ pub struct SeriesTable {
     pub shift: BTreeMap<String, usize>,
 }
 
-/// A table column: `{"param": P}`, `{"metric": M}`, `{"analytic": A}` or `{"check": A}`, with an optional
-/// `header`; metrics and analytic values may be multiplied by a parameter (`"times": "topology.nodes"`).
+/// A table column: `{"param": P}`, `{"metric": M}`, `{"analytic": A}`, `{"check": A}` or
+/// `{"published": [v, …]}`, with an optional `header`; metrics and analytic values may be multiplied by a parameter (`"times": "topology.nodes"`).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(try_from = "Map<String, Value>")]
 pub struct Column {
@@ -81,6 +81,25 @@ pub enum Cell {
     Analytic { name: String, times: Option<String> },
     /// The verdict of comparing an analytic value with its metric.
     Check(String),
+    /// Values published in the literature, one per point in the sweep's order (`null`: none); a string
+    /// keeps the digits as printed there ("0.20").
+    Published(Vec<Option<Published>>),
+}
+
+/// A published value: a number, or its text as printed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Published {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+impl std::fmt::Display for Published {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Published::Number(n) => n.fmt(f),
+            Published::Text(t) => f.write_str(t),
+        }
+    }
 }
 
 impl TryFrom<Map<String, Value>> for Column {
@@ -94,11 +113,21 @@ impl TryFrom<Map<String, Value>> for Column {
             header: Option<String>,
         }
         const SHARED: [&str; 1] = ["header"];
-        let (kind, mut own, shared) = split(map, &["param", "metric", "analytic", "check"], &SHARED)?;
+        let (kind, mut own, shared) = split(map, &["param", "metric", "analytic", "check", "published"], &SHARED)?;
         let Shared { header } = body(shared, &[])?;
         let cell = match kind {
             "param" => Cell::Param(only(own, kind, &SHARED)?),
             "check" => Cell::Check(only(own, kind, &SHARED)?),
+            "published" => {
+                let values: Vec<Value> = only(own, kind, &SHARED)?;
+                let value = |(i, v): (usize, Value)| match v {
+                    Value::Null => Ok(None),
+                    Value::Number(n) => Ok(Some(Published::Number(n))),
+                    Value::String(t) => Ok(Some(Published::Text(t))),
+                    other => Err(format!("`published[{i}]`: give a number, its text or null, got {other}")),
+                };
+                Cell::Published(values.into_iter().enumerate().map(value).collect::<Result<_, _>>()?)
+            }
             _ => {
                 let times = own.remove("times").map(|t| String::deserialize(t).map_err(|e| format!("`times`: {e}")));
                 let times = times.transpose()?;
@@ -491,11 +520,19 @@ fn table(item: &Item, sweep: &Sweep, reports: &[RunReport]) -> Result<String, St
                 formula_of(name).ok_or_else(|| format!("no point reports analytic value `{name}`"))?
             }
             Cell::Check(name) => format!("check {name}"),
+            Cell::Published(values) if values.len() != sweep.points.len() => {
+                return Err(format!(
+                    "`published` has {} values for the sweep's {} points (one per point, in order)",
+                    values.len(),
+                    sweep.points.len()
+                ));
+            }
+            Cell::Published(_) => "published".into(),
         };
         header.push(cell(c.header.as_ref().unwrap_or(&default)));
     }
     let mut md = format!("| {} |\n|{}\n", header.join(" | "), "---|".repeat(header.len()));
-    for (point, report) in sweep.points.iter().zip(reports) {
+    for (i, (point, report)) in sweep.points.iter().zip(reports).enumerate() {
         let scale = |times: &Option<String>| match times {
             Some(p) => point
                 .parameters
@@ -523,6 +560,7 @@ fn table(item: &Item, sweep: &Sweep, reports: &[RunReport]) -> Result<String, St
                     Some(_) => "**FAIL**".into(),
                     None => "–".into(),
                 },
+                Cell::Published(values) => values[i].as_ref().map_or_else(|| "–".into(), ToString::to_string),
             };
             row.push(cell(&text));
         }
@@ -789,7 +827,8 @@ mod tests {
     fn item_entries_parse_into_their_kinds() {
         let text = r#"{"title": "t", "sweep": "s.json",
             "table": [{"param": "model.k"}, {"metric": "residual", "times": "topology.nodes", "header": "N_s"},
-                      {"analytic": "residual_lecture"}, {"check": "residual_lecture"}],
+                      {"analytic": "residual_lecture"}, {"check": "residual_lecture"},
+                      {"published": [0.18, "0.20", null], "header": "s (paper)"}],
             "claims": [{"text": "c", "metric": "coverage", "at": {"model.p_flood": 0.01}, "above": 0.99}],
             "plots": [{"name": "a", "y": ["residual"], "group": "topology.nodes", "log": "y"},
                       {"name": "b", "hist": "coverage"}, {"name": "c", "cdf": "coverage"},
@@ -800,6 +839,9 @@ mod tests {
         let metric = Cell::Metric { name: "residual".into(), times: Some("topology.nodes".into()) };
         assert_eq!(item.table[1], Column { header: Some("N_s".into()), cell: metric });
         assert_eq!(item.table[3].cell, Cell::Check("residual_lecture".into()));
+        let Cell::Published(values) = &item.table[4].cell else { panic!("{:?}", item.table[4]) };
+        let shown: Vec<String> = values.iter().map(|v| v.as_ref().map_or("–".into(), ToString::to_string)).collect();
+        assert_eq!(shown, ["0.18", "0.20", "–"]);
         assert_eq!(item.claims[0].bound, Bound::Above(0.99));
         let kinds: Vec<&str> = item
             .plots
@@ -838,6 +880,7 @@ mod tests {
             r#"{"title": "t", "sweep": "s.json", "plots": [{"name": "p", "hist": "m"}, {"name": "p", "cdf": "m"}]}"#,
             r#"{"title": "t", "sweep": "s.json", "plots": [{"name": "p", "distributions": ["h"], "labels": {"h": 2}}]}"#,
             r#"{"title": "t", "sweep": "s.json", "tables": []}"#,
+            r#"{"title": "t", "sweep": "s.json", "table": [{"published": [{"s": 0.2}]}]}"#,
             r#"{"title": "t", "sweep": "s.json", "table": [{"param": "a"}"#,
         ];
         let messages: Vec<String> =
