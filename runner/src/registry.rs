@@ -11,16 +11,37 @@ use serde_json::{Map, Value, json};
 
 use crate::spec::ModelSpec;
 
-/// The models scenarios may use, in the order `dissem schema` lists them.
-#[derive(Clone, Default)]
+/// The models scenarios may use, in the order `dissem schema` lists them, and the memory budget their runs
+/// are held to.
+#[derive(Clone)]
 pub struct Registry {
     models: Vec<Arc<dyn DynModel>>,
+    memory_budget: u64,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry { models: Vec::new(), memory_budget: crate::run::MEMORY_BUDGET_BYTES }
+    }
 }
 
 impl Registry {
     /// A registry without models (add them with [`Registry::with`]).
     pub fn new() -> Self {
         Registry::default()
+    }
+
+    /// The same models, with runs held to `bytes` of estimated memory: a scenario whose one run needs more
+    /// is refused before anything is allocated, and no more runs go at once than fit (default
+    /// [`MEMORY_BUDGET_BYTES`](crate::MEMORY_BUDGET_BYTES)).
+    pub fn with_memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = bytes;
+        self
+    }
+
+    /// The memory budget of runs, in bytes.
+    pub fn memory_budget(&self) -> u64 {
+        self.memory_budget
     }
 
     /// Every model of the `models` crate.
