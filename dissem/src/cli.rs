@@ -102,8 +102,14 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
                 // Before the run, so that a bad directory does not cost its results.
                 check_writable(dir, &exporters::RUN_FILES).map_err(Failure::Input)?;
             }
-            let report = match replicate {
-                Some(r) => prepared.run_only(r)?,
+            // One replicate alone may take minutes: its own work is shown instead of a count of runs.
+            let report = match replicate.or((prepared.scenario.replicates == 1).then_some(0)) {
+                Some(r) => {
+                    let bar = WorkBar::new(&prepared.scenario.name);
+                    let report = prepared.run_only(r, &bar);
+                    bar.0.finish_and_clear();
+                    report?
+                }
                 None => run_with_progress(&prepared)?,
             };
             // On standard error, so that the table (or the JSON document) on standard output stays clean.
@@ -249,6 +255,31 @@ pub(crate) fn progress_bar(len: u64, label: &str) -> ProgressBar {
     );
     bar.set_prefix(label.to_owned());
     bar
+}
+
+/// The progress of one run's own work (a long run's lookups), on standard error when it is a terminal.
+struct WorkBar(ProgressBar);
+
+impl WorkBar {
+    fn new(label: &str) -> WorkBar {
+        if !std::io::stderr().is_terminal() {
+            return WorkBar(ProgressBar::hidden());
+        }
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} {bar:40} {percent}% of the run, {elapsed} elapsed, ETA {eta}")
+                .expect("valid template"),
+        );
+        bar.set_prefix(label.to_owned());
+        WorkBar(bar)
+    }
+}
+
+impl models::Progress for WorkBar {
+    fn advance(&self, done: u64, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(done);
+    }
 }
 
 fn run_with_progress(prepared: &Prepared) -> Result<RunReport, Failure> {

@@ -282,15 +282,15 @@ pub fn run(
     // A flood never leaves the source's component, which is a giant one or no part of one.
     let in_giant = if reach.nodes == reach.giant { f64::from(flood.reached) / f64::from(reach.giant) } else { 0.0 };
     out.metric("coverage", f64::from(flood.reached) / f64::from(n))
-        .metric("reachable", f64::from(reach.nodes) / f64::from(n))
-        .metric("coverage_of_reachable", f64::from(flood.reached) / f64::from(reach.nodes))
-        .metric("coverage_of_giant", in_giant)
         .metric("messages", counters.sent as f64)
         .metric("duplicates", (counters.delivered - u64::from(flood.reached - 1)) as f64)
         .metric("completion_time", flood.last_first_receipt as f64)
         .metric("mean_hops", flood.hop_sum as f64 / others)
         .metric("max_hops", f64::from(flood.max_hops))
-        .metric("reached_90pct", f64::from(u8::from(flood.reached as f64 >= 0.9 * f64::from(n))));
+        .metric("reached_90pct", f64::from(u8::from(flood.reached as f64 >= 0.9 * f64::from(n))))
+        .metric("reachable", f64::from(reach.nodes) / f64::from(n))
+        .metric("coverage_of_reachable", f64::from(flood.reached) / f64::from(reach.nodes))
+        .metric("coverage_of_giant", in_giant);
 
     let full_messages = reach.full_flooding_messages();
     let lossless = network.loss == 0.0;
@@ -343,26 +343,6 @@ fn completion_time(topology: &Topology, source: NodeId, latency: Latency) -> Opt
 pub const METRICS: &[MetricDoc] = &[
     MetricDoc::metric("coverage", "fraction", "Share of the nodes that received the update.", "reached / N"),
     MetricDoc::metric(
-        "reachable",
-        "fraction",
-        "Share of the nodes in the source's connected component c, all that any flood can reach (1 on a \
-         connected graph).",
-        "|V_c| / N",
-    ),
-    MetricDoc::metric(
-        "coverage_of_reachable",
-        "fraction",
-        "Share of the source's component that received the update (full, lossless flooding: 1).",
-        "reached / |V_c|",
-    ),
-    MetricDoc::metric(
-        "coverage_of_giant",
-        "fraction",
-        "Share of a largest connected component (the giant component) that received the update: 0 when the \
-         source lies outside every largest component.",
-        "reached / |V_giant| if |V_c| = |V_giant|, else 0",
-    ),
-    MetricDoc::metric(
         "messages",
         "messages",
         "Copies of the update sent, lost ones included (full, lossless flooding: exactly 2|E_c| − (|V_c| − 1)).",
@@ -392,6 +372,26 @@ pub const METRICS: &[MetricDoc] = &[
         "0/1",
         "Whether at least 90% of the nodes received the update (the mean over runs is the probability).",
         "1 if reached ≥ 0.9·N, else 0",
+    ),
+    MetricDoc::metric(
+        "reachable",
+        "fraction",
+        "Share of the nodes in the source's connected component c, all that any flood can reach (1 on a \
+         connected graph).",
+        "|V_c| / N",
+    ),
+    MetricDoc::metric(
+        "coverage_of_reachable",
+        "fraction",
+        "Share of the source's component that received the update (full, lossless flooding: 1).",
+        "reached / |V_c|",
+    ),
+    MetricDoc::metric(
+        "coverage_of_giant",
+        "fraction",
+        "Share of a largest connected component (the giant component) that received the update: 0 when the \
+         source lies outside every largest component.",
+        "reached / |V_giant| if |V_c| = |V_giant|, else 0",
     ),
     MetricDoc::metric(
         "reduction_vs_full",

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use models::{Env, MetricDoc, Model, ModelError, Outcome, Size};
+use models::{Env, MetricDoc, Model, ModelError, Outcome, Progress, Size};
 use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
@@ -214,7 +214,8 @@ pub(crate) trait DynModel: Send + Sync {
 
 /// A model prepared on one environment, ready for any (seed, run).
 pub(crate) trait Runnable: Send + Sync {
-    fn run(&self, seed: u64, run: u64) -> Outcome;
+    /// The run, telling `progress` how far it has got ([`Model::run_observed`]).
+    fn run(&self, seed: u64, run: u64, progress: &dyn Progress) -> Outcome;
 }
 
 struct Entry<M>(Arc<M>);
@@ -225,8 +226,8 @@ struct Ready<M: Model> {
 }
 
 impl<M: Model> Runnable for Ready<M> {
-    fn run(&self, seed: u64, run: u64) -> Outcome {
-        let outcome = self.model.run(&self.prepared, seed, run);
+    fn run(&self, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
+        let outcome = self.model.run_observed(&self.prepared, seed, run, progress);
         // What `dissem metrics` prints must be what runs emit: every debug run (tests, CI's `dissem check`)
         // checks it.
         debug_assert!(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
-use models::{Env, Outcome, Size};
+use models::{Env, Outcome, Progress, Size, Unobserved};
 use sim_core::NodeId;
 use sim_core::network::{Latency, Network};
 use sim_core::rng::{Lane, stream};
@@ -198,20 +198,27 @@ impl Prepared {
 
     /// Runs replicate `replicate` (draws from stream (seed, replicate)).
     pub fn run_replicate(&self, replicate: u32) -> Result<Outcome, ScenarioError> {
+        self.run_observed(replicate, &Unobserved)
+    }
+
+    /// [`Prepared::run_replicate`], telling `progress` how far the run has got (models with long runs
+    /// report; see [`models::Model::run_observed`]).
+    pub fn run_observed(&self, replicate: u32, progress: &dyn Progress) -> Result<Outcome, ScenarioError> {
         let (seed, run) = (self.scenario.seed, u64::from(replicate));
         match &self.fixed {
-            Some(model) => Ok(model.run(seed, run)),
+            Some(model) => Ok(model.run(seed, run, progress)),
             None => {
                 let built = self.build(replicate, &NoInputs)?;
-                Ok(self.prepare_model(Arc::new(built.topology), built.hosts, Some(replicate))?.run(seed, run))
+                let model = self.prepare_model(Arc::new(built.topology), built.hosts, Some(replicate))?;
+                Ok(model.run(seed, run, progress))
             }
         }
     }
 
-    /// Runs replicate `replicate` alone, as [`Prepared::run_all`] would have run it: its report holds that one
-    /// run, numbered `replicate`.
-    pub fn run_only(&self, replicate: u32) -> Result<RunReport, ScenarioError> {
-        let outcome = self.run_replicate(replicate)?;
+    /// Runs replicate `replicate` alone, as [`Prepared::run_all`] would have run it, telling `progress` how
+    /// far it has got: its report holds that one run, numbered `replicate`.
+    pub fn run_only(&self, replicate: u32, progress: &dyn Progress) -> Result<RunReport, ScenarioError> {
+        let outcome = self.run_observed(replicate, progress)?;
         let mut report = RunReport::new(&self.scenario, vec![outcome], self.notes.clone());
         report.first_replicate = replicate;
         Ok(report)
