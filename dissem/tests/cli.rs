@@ -86,7 +86,7 @@ fn assert_same_dir(a: &Path, b: &Path) {
 fn run_validate_and_exit_codes() {
     let d = setup();
     let table = ok(d.path(), &["run", "ring.json"]);
-    assert!(table.contains("2|E| - (N - 1) = 61"), "{table}");
+    assert!(table.contains("2|E_c| - (|V_c| - 1) = 61"), "{table}");
     assert!(ok(d.path(), &["validate", "ring.json"]).contains("ok"));
     let (code, err) = fails(d.path(), &["run", "ring.json", "--set", "model.p_flood=2"]);
     assert_eq!(code, 2);
