@@ -219,13 +219,17 @@ pub(crate) fn wrong_command(text: &str, origin: &str, command: &str, error: runn
     let Ok(serde_json::Value::Object(doc)) = serde_json::from_str::<serde_json::Value>(text) else {
         return error.into();
     };
-    let quoted = shlex::try_quote(origin).map_or_else(|_| origin.to_owned(), |q| q.into_owned());
+    let quote = |w: &str| shlex::try_quote(w).map_or_else(|_| w.to_owned(), |q| q.into_owned());
+    let quoted = quote(origin);
     let (kind, fix) = if doc.contains_key("model") {
         ("a scenario file", format!("run it with `dissem run {quoted}`"))
     } else if doc.contains_key("scenario") && doc.contains_key("parameters") {
         ("a sweep file", format!("run it with `dissem sweep {quoted} --out DIR`"))
     } else if doc.contains_key("sweep") && doc.contains_key("title") {
-        ("a reproduce item", "run it with `dissem reproduce NAME --items DIR` (NAME: its file name)".to_owned())
+        let path = std::path::Path::new(origin);
+        let name = path.file_stem().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let dir = path.parent().map_or_else(String::new, |d| d.display().to_string());
+        ("a reproduce item", format!("run it with `dissem reproduce {} --items {}`", quote(&name), quote(&dir)))
     } else {
         return error.into();
     };

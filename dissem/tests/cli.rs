@@ -1116,7 +1116,8 @@ fn run_and_sweep_name_the_command_a_file_needs() {
         &["ring.json: is a scenario file", "`dissem run ring.json`"],
     );
     let item = workspace().join("sweeps/reproduce/flooding-p-flood.json");
-    refused(d.path(), &["run", item.to_str().unwrap()], &["is a reproduce item", "dissem reproduce"]);
+    let words = ["is a reproduce item", "dissem reproduce flooding-p-flood --items "];
+    refused(d.path(), &["run", item.to_str().unwrap()], &words);
     // A scenario with a mistake still gets its own error.
     write(d.path(), "typo.json", &RING.replace("\"model\"", "\"modle\""));
     refused(d.path(), &["run", "typo.json"], &["typo.json", "modle"]);
