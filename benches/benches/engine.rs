@@ -4,7 +4,7 @@
 //! (target: at least 10 million per second, single-threaded).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use models::flooding::{self, FloodingParams};
+use models::flooding::{self, FloodingParams, Reach};
 use sim_core::network::{Latency, Network};
 use sim_core::queue::EventQueue;
 use sim_core::rng::{Lane, below, stream};
@@ -46,11 +46,12 @@ fn flooding_regular(c: &mut Criterion) {
     let topology = Topology::from(graph);
     let network = Network { latency: Latency::Uniform { min: 1, max: 100 }, loss: 0.0 };
     let params = FloodingParams::default();
+    let reach = Reach::of(&topology, 0);
     let delivered = 2 * topology.edge_count() - u64::from(n - 1);
     let mut group = c.benchmark_group("flooding");
     group.throughput(Throughput::Elements(delivered));
     group.bench_function("random_regular_n1e6_d8_uniform_latency", |b| {
-        b.iter(|| flooding::run(&params, &topology, network, 1, 0))
+        b.iter(|| flooding::run(&params, &topology, &reach, network, 1, 0))
     });
     group.finish();
 }

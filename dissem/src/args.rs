@@ -13,6 +13,10 @@ pub struct Cli {
     /// Worker threads for replicates (default: all cores). Results do not depend on it.
     #[arg(short = 'j', long, global = true)]
     pub threads: Option<usize>,
+    /// Memory the runs may use, estimated before anything is allocated (e.g. 8GiB, 512MiB; default 20GiB): a
+    /// scenario needing more is refused, and no more replicates run at once than fit.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
+    pub memory_budget: Option<u64>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -69,9 +73,18 @@ pub enum Command {
         /// Output directory.
         #[arg(short, long, value_name = "DIR")]
         out: PathBuf,
+        #[command(flatten)]
+        overrides: Overrides,
         /// Finish an interrupted sweep in DIR without redoing its finished runs.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "overwrite")]
         resume: bool,
+        /// Replace the sweep DIR holds (its sweep.json, runs.jsonl and summary.csv) instead of refusing.
+        #[arg(long)]
+        overwrite: bool,
+        /// Print every metric of every point (default: the metrics that fit in 100 columns; all are in
+        /// summary.csv).
+        #[arg(long)]
+        wide: bool,
         /// Run only slice I of N (0 <= I < N): runs I, I+N, I+2N, ...; combine slices with `dissem merge`.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
@@ -93,9 +106,24 @@ pub enum Command {
         #[arg(short, long, value_name = "DIR", default_value = "reports")]
         out: PathBuf,
         /// Directory of item files.
-        #[arg(long, value_name = "DIR", default_value = "sweeps/reproduce")]
+        #[arg(long, value_name = "DIR", default_value = crate::reproduce::DEFAULT_ITEMS)]
         items: PathBuf,
     },
+    /// Write the shipped scenarios/ and sweeps/ (lecture items in sweeps/reproduce/) into DIR: an installed
+    /// dissem then runs `dissem check` and `dissem reproduce` in DIR as in the source checkout.
+    Examples {
+        /// Directory to write scenarios/ and sweeps/ into (neither may exist there yet).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
+    /// Print a shell completion script, e.g. `dissem completions bash > ~/.local/share/bash-completion/completions/dissem`.
+    Completions {
+        /// The shell.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `dissem man > ~/.local/share/man/man1/dissem.1`.
+    Man,
     /// Combine the output directories of all shards of a sweep into what one unsharded run writes.
     Merge {
         /// Shard output directories (each written by `dissem sweep --shard I/N`).
@@ -104,7 +132,35 @@ pub enum Command {
         /// Output directory for sweep.json, runs.jsonl and summary.csv.
         #[arg(short, long, value_name = "DIR")]
         out: PathBuf,
+        /// Print every metric of every point (default: the metrics that fit in 100 columns).
+        #[arg(long)]
+        wide: bool,
     },
+}
+
+/// Reads a size such as `8GiB`, `512MiB`, `1.5GiB`, `2G` (binary units: K, M, G, T with or without `iB`),
+/// `8GB` (decimal units) or a number of bytes; more than zero.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let factor: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "K" | "KiB" => 1024.0,
+        "M" | "MiB" => 1024f64.powi(2),
+        "G" | "GiB" => 1024f64.powi(3),
+        "T" | "TiB" => 1024f64.powi(4),
+        "KB" | "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "TB" => 1e12,
+        other => return Err(format!("unknown unit `{other}`; use B, KiB, MiB, GiB, TiB (or KB, MB, GB, TB)")),
+    };
+    let value: f64 = number.parse().map_err(|_| format!("`{text}` is not a size such as 8GiB"))?;
+    let bytes = value * factor;
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("`{text}`: must be at least 1 byte and below 16 EiB"));
+    }
+    Ok(bytes as u64)
 }
 
 #[derive(Args, Debug)]
@@ -144,36 +200,53 @@ pub struct ScenarioArgs {
     /// Scenario file (JSON; see `dissem schema`).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-    /// Override the scenario's seed.
+    #[command(flatten)]
+    pub overrides: Overrides,
+}
+
+/// What `run`, `validate` and `sweep` take beside their file: one definition, so the flags mean the same
+/// everywhere.
+#[derive(Args, Debug, Default)]
+pub struct Overrides {
+    /// Override the seed (a sweep's: each point's seed derives from it).
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Override the number of replicates.
+    /// Override the number of replicates (a sweep's: per point).
     #[arg(long)]
     pub replicates: Option<u32>,
-    /// Override any field by its dotted path, e.g. --set topology.nodes=1000 (repeatable).
+    /// Override any field by its dotted path, e.g. --set topology.nodes=1000 (repeatable). In a sweep it applies
+    /// to every point, after the sweep file's `set`; a parameter the sweep varies cannot be set.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
 }
 
 impl ScenarioArgs {
     pub fn of(file: &std::path::Path) -> Self {
-        ScenarioArgs { file: file.to_owned(), seed: None, replicates: None, set: Vec::new() }
+        ScenarioArgs { file: file.to_owned(), overrides: Overrides::default() }
     }
 
     /// All overrides: --set in order, then --seed and --replicates.
     pub fn overrides(&self) -> Result<Vec<(String, Value)>, String> {
-        let mut out = self
-            .set
-            .iter()
-            .map(|s| runner::parse_assignment(s).map_err(|m| format!("--set: {m}")))
-            .collect::<Result<Vec<_>, _>>()?;
-        if let Some(seed) = self.seed {
+        let mut out = self.overrides.assignments()?;
+        if let Some(seed) = self.overrides.seed {
             out.push(("seed".into(), Value::from(seed)));
         }
-        if let Some(r) = self.replicates {
+        if let Some(r) = self.overrides.replicates {
             out.push(("replicates".into(), Value::from(r)));
         }
         Ok(out)
+    }
+}
+
+impl Overrides {
+    /// The --set assignments, parsed, in order.
+    pub fn assignments(&self) -> Result<Vec<(String, Value)>, String> {
+        self.set.iter().map(|s| runner::parse_assignment(s).map_err(|m| format!("--set: {m}"))).collect()
+    }
+
+    /// What a sweep takes from them.
+    pub fn for_sweep(&self) -> Result<runner::sweep::CommandLine, String> {
+        Ok(runner::sweep::CommandLine { set: self.assignments()?, seed: self.seed, replicates: self.replicates })
     }
 }
 
@@ -202,6 +275,19 @@ mod tests {
         let mut missing = Vec::new();
         walk(&cli, "dissem", &mut missing);
         assert_eq!(missing, Vec::<String>::new());
+    }
+
+    #[test]
+    fn sizes_read_in_binary_and_decimal_units() {
+        assert_eq!(parse_size("8GiB"), Ok(8 << 30));
+        assert_eq!(parse_size("8G"), Ok(8 << 30));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("512 MiB"), Ok(512 << 20));
+        assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        for bad in ["", "0", "GiB", "8 XB", "-1G", "1e99TiB", "0.1"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -48,6 +48,10 @@ impl From<runner::ScenarioError> for Failure {
 /// `Registry::builtin().with(MyModel)`, and its binary runs, sweeps, checks and plots them as dissem's own.
 pub fn main_with(registry: Registry) -> ExitCode {
     let cli = Cli::parse();
+    let registry = match cli.memory_budget {
+        Some(bytes) => registry.with_memory_budget(bytes),
+        None => registry,
+    };
     let result = threads(cli.threads).and_then(|()| dispatch(cli.command, &registry));
     // Messages quote what the user wrote; `bounded` keeps a huge value from making a huge message.
     match result {
@@ -86,7 +90,7 @@ fn threads(asked: Option<usize>) -> Result<(), Failure> {
 fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
     match command {
         Command::Run { scenario, json, out: dir, replicate } => {
-            let prepared = prepare(&scenario, registry)?;
+            let prepared = prepare(&scenario, registry, "run")?;
             let replicates = prepared.scenario.replicates;
             if let Some(r) = replicate.filter(|&r| r >= replicates) {
                 return Err(Failure::Input(format!(
@@ -98,8 +102,14 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
                 // Before the run, so that a bad directory does not cost its results.
                 check_writable(dir, &exporters::RUN_FILES).map_err(Failure::Input)?;
             }
-            let report = match replicate {
-                Some(r) => prepared.run_only(r)?,
+            // One replicate alone may take minutes: its own work is shown instead of a count of runs.
+            let report = match replicate.or((prepared.scenario.replicates == 1).then_some(0)) {
+                Some(r) => {
+                    let bar = WorkBar::new(&prepared.scenario.name);
+                    let report = prepared.run_only(r, &bar);
+                    bar.0.finish_and_clear();
+                    report?
+                }
                 None => run_with_progress(&prepared)?,
             };
             // On standard error, so that the table (or the JSON document) on standard output stays clean.
@@ -120,10 +130,15 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
             }
         }
         Command::Validate { scenario } => {
-            let prepared = prepare(&scenario, registry)?;
+            let prepared = prepare(&scenario, registry, "validate")?;
+            let connectivity = prepared.connectivity(VALIDATE_ELEMENTS)?;
             out(&format!(
-                "{}: ok ({} model, {} replicate(s), seed {})\n",
-                prepared.origin, prepared.scenario.model.kind, prepared.scenario.replicates, prepared.scenario.seed
+                "{}: ok ({} model, {} replicate(s), seed {})\n{}",
+                prepared.origin,
+                prepared.scenario.model.kind,
+                prepared.scenario.replicates,
+                prepared.scenario.seed,
+                exporters::text::connectivity(&connectivity, prepared.scenario.replicates)
             ))
         }
         Command::Schema { sweep } => {
@@ -132,16 +147,34 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
         }
         Command::Metrics { model } => metrics(model.as_deref(), registry),
         Command::Check { paths } => check(&paths, registry),
-        Command::Sweep { file, out, resume, shard, force } => {
-            sweep::run(&file, &out, resume, shard.as_deref(), force, registry)
+        Command::Sweep { file, out, overrides, resume, overwrite, shard, force, wide } => {
+            let options = sweep::Options { resume, overwrite, shard: shard.as_deref(), force, wide };
+            sweep::run(&file, &out, overrides.for_sweep().map_err(Failure::Input)?, &options, registry)
         }
-        Command::Merge { dirs, out } => sweep::merge(&dirs, &out),
+        Command::Merge { dirs, out, wide } => sweep::merge(&dirs, &out, wide),
+        Command::Examples { dir } => crate::shipped::examples(&dir),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "dissem", &mut script);
+            out(&String::from_utf8_lossy(&script))
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut page)
+                .map_err(|e| Failure::Input(format!("man: {e}")))?;
+            out(&String::from_utf8_lossy(&page))
+        }
         Command::Plot(args) => plot::plot(&args),
         Command::Reproduce { name, list, out, items } => {
             reproduce::reproduce(name.as_deref(), list, &out, &items, registry)
         }
     }
 }
+
+/// Nodes and edges of the random graphs `validate` draws at most, replicate after replicate (about a second
+/// of work); beyond, it says how many replicates it checked.
+const VALIDATE_ELEMENTS: u64 = 20_000_000;
 
 /// This process's command line, quoted for a POSIX shell (program by its file name), for provenance.
 /// `--threads` (`-j`) is left out: it never changes results, and outputs must not depend on it.
@@ -170,11 +203,41 @@ fn words_to_record(mut args: impl Iterator<Item = String>) -> String {
     shlex::try_join(kept.iter().map(String::as_str)).expect("no NUL byte in command-line arguments")
 }
 
-fn prepare(args: &ScenarioArgs, registry: &Registry) -> Result<Prepared, Failure> {
+/// Reads, checks and prepares the scenario of `args` for `command` (named in errors).
+fn prepare(args: &ScenarioArgs, registry: &Registry, command: &str) -> Result<Prepared, Failure> {
     let origin = args.file.display().to_string();
     let text = read_text(&args.file).map_err(Failure::Input)?;
-    let scenario = runner::parse(&text, &origin, &args.overrides().map_err(Failure::Input)?, registry)?;
+    let scenario = runner::parse(&text, &origin, &args.overrides().map_err(Failure::Input)?, registry)
+        .map_err(|e| wrong_command(&text, &origin, command, e))?;
     Ok(Prepared::new(scenario, &origin, &FsInputs::beside(&args.file), registry)?)
+}
+
+/// The failure to report when `command` could not read `text` (from `origin`): when the file is of another
+/// kind (a sweep given to `run`, a scenario given to `sweep`, a reproduce item to either), the command that
+/// reads it; otherwise `error` itself.
+pub(crate) fn wrong_command(text: &str, origin: &str, command: &str, error: runner::ScenarioError) -> Failure {
+    let Ok(serde_json::Value::Object(doc)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return error.into();
+    };
+    let quote = |w: &str| shlex::try_quote(w).map_or_else(|_| w.to_owned(), |q| q.into_owned());
+    let quoted = quote(origin);
+    let (kind, fix) = if doc.contains_key("model") {
+        ("a scenario file", format!("run it with `dissem run {quoted}`"))
+    } else if doc.contains_key("scenario") && doc.contains_key("parameters") {
+        ("a sweep file", format!("run it with `dissem sweep {quoted} --out DIR`"))
+    } else if doc.contains_key("sweep") && doc.contains_key("title") {
+        let path = std::path::Path::new(origin);
+        let name = path.file_stem().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let dir = path.parent().map_or_else(String::new, |d| d.display().to_string());
+        ("a reproduce item", format!("run it with `dissem reproduce {} --items {}`", quote(&name), quote(&dir)))
+    } else {
+        return error.into();
+    };
+    let reads = if command == "sweep" { "a sweep file" } else { "a scenario file" };
+    if kind == reads {
+        return error.into();
+    }
+    Failure::Input(format!("{origin}: is {kind}, but `dissem {command}` reads {reads}; {fix}"))
 }
 
 /// Warns on standard error when a 95% interval shown rests on fewer than 5 runs (`counts`: runs per
@@ -196,6 +259,31 @@ pub(crate) fn progress_bar(len: u64, label: &str) -> ProgressBar {
     );
     bar.set_prefix(label.to_owned());
     bar
+}
+
+/// The progress of one run's own work (a long run's lookups), on standard error when it is a terminal.
+struct WorkBar(ProgressBar);
+
+impl WorkBar {
+    fn new(label: &str) -> WorkBar {
+        if !std::io::stderr().is_terminal() {
+            return WorkBar(ProgressBar::hidden());
+        }
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} {bar:40} {percent}% of the run, {elapsed} elapsed, ETA {eta}")
+                .expect("valid template"),
+        );
+        bar.set_prefix(label.to_owned());
+        WorkBar(bar)
+    }
+}
+
+impl models::Progress for WorkBar {
+    fn advance(&self, done: u64, total: u64) {
+        self.0.set_length(total);
+        self.0.set_position(done);
+    }
 }
 
 fn run_with_progress(prepared: &Prepared) -> Result<RunReport, Failure> {
@@ -222,7 +310,7 @@ fn check(paths: &[std::path::PathBuf], registry: &Registry) -> Result<(), Failur
     let mut results = Vec::new();
     for file in &files {
         let args = ScenarioArgs::of(file);
-        let report = run_with_progress(&prepare(&args, registry)?)?;
+        let report = run_with_progress(&prepare(&args, registry, "check")?)?;
         results.extend(report.checks());
     }
     let failed = results.iter().filter(|c| !c.pass).count();
@@ -241,6 +329,7 @@ mod tests {
     use models::outcome::{outputs, undeclared};
 
     use super::*;
+    use crate::args::Overrides;
 
     /// `dissem metrics` cannot drift from what runs emit: one replicate of every shipped scenario emits only
     /// outputs its model declares, and every declared output of every registered model is emitted by some
@@ -258,8 +347,9 @@ mod tests {
         let mut emitted: BTreeSet<(String, models::OutputKind, String)> = BTreeSet::new();
         for (file, set) in cases {
             let set = set.into_iter().map(str::to_owned).collect();
-            let args = ScenarioArgs { replicates: Some(1), set, ..ScenarioArgs::of(&file) };
-            let prepared = prepare(&args, &registry).unwrap_or_else(|_| panic!("{}", file.display()));
+            let overrides = Overrides { replicates: Some(1), set, ..Overrides::default() };
+            let args = ScenarioArgs { file: file.clone(), overrides };
+            let prepared = prepare(&args, &registry, "run").unwrap_or_else(|_| panic!("{}", file.display()));
             let kind = prepared.scenario.model.kind.clone();
             let outcome = prepared.run_replicate(0).unwrap();
             let (_, declared) = registry.documentation(&kind).unwrap();

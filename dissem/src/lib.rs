@@ -21,6 +21,7 @@ pub mod cli;
 mod files;
 mod plot;
 mod reproduce;
+mod shipped;
 mod sweep;
 
 pub use runner::Registry;

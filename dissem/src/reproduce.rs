@@ -11,9 +11,18 @@ use crate::cli::{Failure, out};
 use crate::files::{read_text, write_artifacts};
 use crate::sweep::Planned;
 
+/// Where `reproduce` looks for items unless told (`--items`).
+pub const DEFAULT_ITEMS: &str = "sweeps/reproduce";
+
 /// The item files under `dir`, sorted by name: (name, path).
 fn item_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Failure> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Failure::Input(if e.kind() == std::io::ErrorKind::NotFound && dir == Path::new(DEFAULT_ITEMS) {
+            crate::shipped::missing_default(DEFAULT_ITEMS)
+        } else {
+            format!("{}: {e}", dir.display())
+        })
+    })?;
     let mut items = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| Failure::Input(format!("{}: {e}", dir.display())))?.path();
@@ -68,7 +77,7 @@ pub fn reproduce(
     let mut lines = String::new();
     for (name, path, item) in &selected {
         let sweep_path = normalize(&path.parent().unwrap_or(Path::new("")).join(&item.sweep));
-        let mut loaded = Planned::read(&sweep_path, registry)?.expand()?;
+        let mut loaded = Planned::read(&sweep_path, runner::sweep::CommandLine::default(), registry)?.expand()?;
         let (sweep, points) = loaded.prepare()?;
         let runs = sweep.runs(None);
         let bar = crate::cli::progress_bar(runs.len(), name);

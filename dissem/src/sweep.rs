@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use exporters::runs;
-use runner::sweep::{ExecError, Plan, Points, RunRow, Runs, Shard, Sweep, parse_sweep, plan};
+use runner::sweep::{CommandLine, ExecError, Plan, Points, RunRow, Runs, Shard, Sweep, parse_sweep, plan};
 use runner::{Registry, RunReport};
 
 use crate::cli::{Failure, out};
@@ -42,9 +42,13 @@ pub struct Loaded<'r> {
 }
 
 impl<'r> Planned<'r> {
-    pub fn read(file: &Path, registry: &'r Registry) -> Result<Planned<'r>, Failure> {
+    /// Reads and plans the sweep `file` with what the command line adds (`cli`).
+    pub fn read(file: &Path, cli: CommandLine, registry: &'r Registry) -> Result<Planned<'r>, Failure> {
         let origin = file.display().to_string();
-        let spec = parse_sweep(&read_text(file).map_err(Failure::Input)?, &origin)?;
+        let text = read_text(file).map_err(Failure::Input)?;
+        let mut spec =
+            parse_sweep(&text, &origin).map_err(|e| crate::cli::wrong_command(&text, &origin, "sweep", e))?;
+        spec.command_line = cli;
         let base = file.parent().unwrap_or(Path::new("")).join(&spec.scenario);
         let base_text = read_text(&base).map_err(|m| Failure::Input(format!("{origin}: field `scenario`: {m}")))?;
         let plan = plan(&spec, &origin, &base_text, &base.display().to_string(), registry)?;
@@ -66,16 +70,30 @@ impl Loaded<'_> {
     }
 }
 
+/// How `dissem sweep` runs, besides its file, directory and overrides.
+pub struct Options<'a> {
+    /// Finish the sweep DIR holds.
+    pub resume: bool,
+    /// Replace the sweep DIR holds.
+    pub overwrite: bool,
+    /// `I/N` as given.
+    pub shard: Option<&'a str>,
+    /// Run more than [`RUN_LIMIT`] runs.
+    pub force: bool,
+    /// Print every metric.
+    pub wide: bool,
+}
+
 pub fn run(
     file: &Path,
     dir: &Path,
-    resume: bool,
-    shard: Option<&str>,
-    force: bool,
+    cli: CommandLine,
+    options: &Options<'_>,
     registry: &Registry,
 ) -> Result<(), Failure> {
+    let Options { resume, overwrite, shard, force, wide } = *options;
     let shard = shard.map(Shard::parse).transpose().map_err(|m| Failure::Input(format!("--shard: {m}")))?;
-    let planned = Planned::read(file, registry)?;
+    let planned = Planned::read(file, cli, registry)?;
     // Counted before any point is built: a sweep too large to run costs nothing.
     let count = Runs::of(shard, planned.plan.total_runs()).len();
     if count > RUN_LIMIT && !force {
@@ -91,7 +109,7 @@ pub fn run(
     let (sweep, points) = loaded.prepare()?;
     let runs = sweep.runs(shard);
     let lock = DirLock::acquire(dir, "dissem sweep").map_err(Failure::Input)?;
-    let done = match open_dir(dir, sweep, shard, runs, resume) {
+    let done = match open_dir(dir, sweep, shard, runs, resume, overwrite) {
         Ok(Opened::Fresh) => None,
         Ok(Opened::Resumed(done)) => Some(done),
         Err(e) => {
@@ -127,7 +145,7 @@ pub fn run(
         }
     }
     match shard {
-        None => finish(dir, sweep),
+        None => finish(dir, sweep, wide),
         Some(s) => out(&format!(
             "shard {s}: {} runs in {}; combine all shards with `dissem merge`\n",
             runs.len(),
@@ -144,13 +162,30 @@ enum Opened {
     Resumed(u64),
 }
 
-/// Prepares DIR (locked by the caller) for the sweep.
-fn open_dir(dir: &Path, sweep: &Sweep, shard: Option<Shard>, runs: Runs, resume: bool) -> Result<Opened, Failure> {
+/// Prepares DIR (locked by the caller) for the sweep; `overwrite` first removes the sweep files it holds.
+fn open_dir(
+    dir: &Path,
+    sweep: &Sweep,
+    shard: Option<Shard>,
+    runs: Runs,
+    resume: bool,
+    overwrite: bool,
+) -> Result<Opened, Failure> {
     let (meta_path, runs_path) = (dir.join(META), dir.join(RUNS));
+    if overwrite {
+        for path in [&meta_path, &runs_path, &dir.join(SUMMARY)] {
+            match std::fs::remove_file(path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Failure::Input(format!("{}: cannot remove: {e}", path.display())));
+                }
+                _ => {}
+            }
+        }
+    }
     if !meta_path.exists() {
         if runs_path.exists() {
             return Err(Failure::Input(format!(
-                "{}: exists without {META}; choose another --out",
+                "{}: exists without {META}; pass --overwrite to replace it, or choose another --out",
                 runs_path.display()
             )));
         }
@@ -160,7 +195,7 @@ fn open_dir(dir: &Path, sweep: &Sweep, shard: Option<Shard>, runs: Runs, resume:
     }
     if !resume {
         return Err(Failure::Input(format!(
-            "{} already holds a sweep; pass --resume to finish it, or choose another --out",
+            "{} already holds a sweep; pass --resume to finish it, --overwrite to replace it, or choose another --out",
             dir.display()
         )));
     }
@@ -168,7 +203,8 @@ fn open_dir(dir: &Path, sweep: &Sweep, shard: Option<Shard>, runs: Runs, resume:
         .map_err(|m| Failure::Input(format!("{}: {m}", meta_path.display())))?;
     if theirs.hash() != sweep.hash() || their_shard != shard {
         return Err(Failure::Input(format!(
-            "{} holds {}, not {}; resume only with the same sweep file, parameters, input files and shard{}",
+            "{} holds {}, not {}; resume only with the same sweep file, parameters, input files, shard, --set, --seed and \
+             --replicates (or pass --overwrite to start again){}",
             dir.display(),
             describe(&theirs, their_shard),
             describe(sweep, shard),
@@ -211,7 +247,7 @@ fn remove_files(dir: &Path, names: &[&str]) {
 }
 
 /// Writes summary.csv from the complete runs.jsonl and prints the summary table.
-fn finish(dir: &Path, sweep: &Sweep) -> Result<(), Failure> {
+fn finish(dir: &Path, sweep: &Sweep, wide: bool) -> Result<(), Failure> {
     let text = read_text(&dir.join(RUNS)).map_err(Failure::Input)?;
     let reports = reports_of(sweep, &text).map_err(|m| Failure::Input(format!("{}: {m}", dir.join(RUNS).display())))?;
     let summary = text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports));
@@ -219,7 +255,7 @@ fn finish(dir: &Path, sweep: &Sweep) -> Result<(), Failure> {
     crate::cli::warn_few_replicates(reports.iter().map(|r| r.runs.len()));
     out(&format!(
         "{}{} runs in {}; summary in {}\n",
-        exporters::sweep::summary_table(sweep, &reports),
+        exporters::sweep::summary_table(sweep, &reports, wide),
         sweep.total_runs(),
         dir.join(RUNS).display(),
         dir.join(SUMMARY).display()
@@ -240,7 +276,7 @@ pub fn read_dir(dir: &Path) -> Result<(Sweep, Option<Shard>, String), Failure> {
     Ok((sweep, shard, runs))
 }
 
-pub fn merge(dirs: &[PathBuf], dir: &Path) -> Result<(), Failure> {
+pub fn merge(dirs: &[PathBuf], dir: &Path, wide: bool) -> Result<(), Failure> {
     // The output must not be one of the shards it reads: writing it would replace what it merges.
     if let Ok(target) = dir.canonicalize()
         && let Some(same) = dirs.iter().find(|d| d.canonicalize().is_ok_and(|d| d == target))
@@ -299,7 +335,7 @@ pub fn merge(dirs: &[PathBuf], dir: &Path) -> Result<(), Failure> {
     crate::cli::warn_few_replicates(reports.iter().map(|r| r.runs.len()));
     out(&format!(
         "{}{} runs merged into {}\n",
-        exporters::sweep::summary_table(sweep, &reports),
+        exporters::sweep::summary_table(sweep, &reports, wide),
         sweep.total_runs(),
         dir.display()
     ))

@@ -86,7 +86,7 @@ fn assert_same_dir(a: &Path, b: &Path) {
 fn run_validate_and_exit_codes() {
     let d = setup();
     let table = ok(d.path(), &["run", "ring.json"]);
-    assert!(table.contains("2|E| - (N - 1) = 61"), "{table}");
+    assert!(table.contains("2|E_c| - (|V_c| - 1) = 61"), "{table}");
     assert!(ok(d.path(), &["validate", "ring.json"]).contains("ok"));
     let (code, err) = fails(d.path(), &["run", "ring.json", "--set", "model.p_flood=2"]);
     assert_eq!(code, 2);
@@ -737,8 +737,10 @@ fn an_unusable_random_replicate_exits_2_in_run_and_sweep() {
         r#"{"seed": 2, "replicates": 40, "topology": {"kind": "erdos_renyi", "nodes": 30, "p": 0.15},
         "model": {"kind": "anti_entropy"}}"#,
     );
-    ok(d.path(), &["validate", "er.json"]);
-    refused(d.path(), &["run", "er.json"], &["er.json", "`topology`", "disconnected", "(replicate 2)"]);
+    // `validate` draws every replicate's graph as the run will, so it refuses what `run` refuses.
+    let words = ["er.json", "`topology`", "disconnected", "(replicate 2)"];
+    refused(d.path(), &["validate", "er.json"], &words);
+    refused(d.path(), &["run", "er.json"], &words);
     write(d.path(), "s.json", r#"{"scenario": "er.json", "seed": 2}"#);
     refused(d.path(), &["sweep", "s.json", "--out", "sw"], &["s.json: point 0", "`topology`", "(replicate 6)"]);
     assert!(!d.path().join("sw").exists(), "{:?}", names_in(&d.path().join("sw")));
@@ -1041,4 +1043,176 @@ fn memory_estimates_are_within_half_and_twice_the_peak() {
     }
     println!("{}", table.join("\n"));
     assert!(wrong.is_empty(), "estimates off: {wrong:?}\n{}", table.join("\n"));
+}
+
+/// `sweep` takes `--set`, `--seed` and `--replicates` as `run` does; they reach every point, so they are part
+/// of the sweep's identity (resume and merge refuse other values), and a sweep run with them equals a sweep
+/// file that says the same.
+#[test]
+fn sweeps_take_what_run_takes() {
+    let d = setup();
+    let flags = ["--set", "model.degree_rule=\"own\"", "--seed", "9", "--replicates", "3"];
+    ok(d.path(), &[&["sweep", "sweep.json", "--out", "flags"], &flags[..]].concat());
+    let same = SWEEP.replace(
+        "\"replicates\": 6, \"seed\": 3,",
+        "\"replicates\": 3, \"seed\": 9, \"set\": {\"model.degree_rule\": \"own\"},",
+    );
+    write(d.path(), "same.json", &same);
+    ok(d.path(), &["sweep", "same.json", "--out", "file"]);
+    for f in ["runs.jsonl", "summary.csv"] {
+        assert!(read(d.path().join("flags").join(f)) == read(d.path().join("file").join(f)), "{f}");
+    }
+    let meta: serde_json::Value = serde_json::from_slice(&read(d.path().join("flags/sweep.json"))).unwrap();
+    assert_eq!((&meta["sweep"]["seed"], &meta["sweep"]["replicates"]), (&serde_json::json!(9), &serde_json::json!(3)));
+    assert_eq!(meta["sweep"]["points"][0]["scenario"]["model"]["degree_rule"], "own");
+    // Shards run with the flags merge into the same bytes; a shard without them is another sweep.
+    for i in 0..2 {
+        let shard = format!("{i}/2");
+        ok(d.path(), &[&["sweep", "sweep.json", "--out", &format!("s{i}"), "--shard", &shard], &flags[..]].concat());
+    }
+    ok(d.path(), &["merge", "s0", "s1", "--out", "merged"]);
+    assert_same_dir(&d.path().join("flags"), &d.path().join("merged"));
+    ok(d.path(), &["sweep", "sweep.json", "--out", "plain", "--shard", "1/2"]);
+    refused(d.path(), &["merge", "s0", "plain", "--out", "mixed"], &["holds sweep"]);
+    // Resume needs the same flags.
+    refused(
+        d.path(),
+        &["sweep", "sweep.json", "--out", "flags", "--resume", "--seed", "10"],
+        &["--seed", "--overwrite"],
+    );
+    ok(d.path(), &[&["sweep", "sweep.json", "--out", "flags", "--resume"], &flags[..]].concat());
+    // What a flag cannot mean is refused by name.
+    let sweep = ["sweep", "sweep.json", "--out", "never"];
+    refused(d.path(), &[&sweep[..], &["--set", "model.p_flood=0.5"]].concat(), &["--set", "parameters.model.p_flood"]);
+    refused(d.path(), &[&sweep[..], &["--set", "topology.nodes.x=1"]].concat(), &["--set", "topology.nodes"]);
+    refused(d.path(), &[&sweep[..], &["--set", "seed=1"]].concat(), &["--set", "--seed"]);
+    refused(d.path(), &[&sweep[..], &["--replicates", "0"]].concat(), &["--replicates", "1 to 100000"]);
+    refused(d.path(), &[&sweep[..], &["--set", "model.p_flod=1"]].concat(), &["model.p_flod", "--set"]);
+    assert!(!d.path().join("never").exists());
+}
+
+/// An existing sweep directory is replaced only when asked, and then nothing of the old sweep is left.
+#[test]
+fn a_sweep_directory_is_overwritten_only_when_asked() {
+    let d = setup();
+    ok(d.path(), &["sweep", "sweep.json", "--out", "s"]);
+    refused(d.path(), &["sweep", "sweep.json", "--out", "s", "--seed", "4"], &["already holds a sweep", "--overwrite"]);
+    ok(d.path(), &["sweep", "sweep.json", "--out", "s", "--seed", "4", "--overwrite"]);
+    ok(d.path(), &["sweep", "sweep.json", "--out", "fresh", "--seed", "4"]);
+    assert_same_dir(&d.path().join("fresh"), &d.path().join("s"));
+    let (code, err) = fails(d.path(), &["sweep", "sweep.json", "--out", "s", "--overwrite", "--resume"]);
+    assert!(code == 2 && err.contains("--resume") && err.contains("--overwrite"), "{err}");
+}
+
+/// A file of another kind gets the command that reads it, not a list of unknown fields.
+#[test]
+fn run_and_sweep_name_the_command_a_file_needs() {
+    let d = setup();
+    refused(d.path(), &["run", "sweep.json"], &["sweep.json: is a sweep file", "dissem sweep sweep.json --out DIR"]);
+    refused(d.path(), &["validate", "sweep.json"], &["is a sweep file", "`dissem validate` reads a scenario file"]);
+    refused(
+        d.path(),
+        &["sweep", "ring.json", "--out", "x"],
+        &["ring.json: is a scenario file", "`dissem run ring.json`"],
+    );
+    let item = workspace().join("sweeps/reproduce/flooding-p-flood.json");
+    let words = ["is a reproduce item", "dissem reproduce flooding-p-flood --items "];
+    refused(d.path(), &["run", item.to_str().unwrap()], &words);
+    // A scenario with a mistake still gets its own error.
+    write(d.path(), "typo.json", &RING.replace("\"model\"", "\"modle\""));
+    refused(d.path(), &["run", "typo.json"], &["typo.json", "modle"]);
+}
+
+/// The table `dissem sweep` prints by default stays within 100 columns and says where the other metrics
+/// are; `--wide` prints them all.
+#[test]
+fn sweep_tables_are_narrow_unless_asked() {
+    let d = setup();
+    let narrow = ok(d.path(), &["sweep", "sweep.json", "--out", "n"]);
+    let table: Vec<&str> = narrow.lines().take_while(|l| !l.starts_with('(')).collect();
+    assert!(table.iter().all(|l| l.chars().count() <= 100), "{narrow}");
+    insta::assert_snapshot!("narrow_sweep_table", narrow.replace(&d.path().display().to_string(), "TMP"));
+    let wide = ok(d.path(), &["sweep", "sweep.json", "--out", "w", "--wide"]);
+    assert!(wide.lines().next().unwrap().contains("reached_90pct") && !wide.contains("--wide"), "{wide}");
+    let merged = ok(d.path(), &["merge", "n", "--out", "m", "--wide"]);
+    assert_eq!(merged.lines().next(), wide.lines().next());
+}
+
+/// Flooding on a disconnected graph covers the source's component with the exact count of that part, and
+/// `validate` says how the graphs are connected: a fixed one, and every random draw.
+#[test]
+fn disconnected_graphs_are_flooded_and_validated() {
+    let d = setup();
+    let two = r#"{"replicates": 5, "topology": {"kind": "edges", "edges": ["a b", "b c", "c a", "d e", "e f", "f g",
+        "g d", "d f"]}, "model": {"kind": "flooding", "source": "a"}}"#;
+    write(d.path(), "two.json", two);
+    let report = ok(d.path(), &["run", "two.json"]);
+    insta::assert_snapshot!("flooding_a_small_component", report);
+    let validated = ok(d.path(), &["validate", "two.json"]);
+    assert_eq!(validated.lines().nth(1), Some("topology: disconnected, 2 components, the largest has 4 of 7 nodes"));
+    let er = r#"{"seed": 2, "replicates": 40, "topology": {"kind": "erdos_renyi", "nodes": 30, "p": 0.15},
+        "model": {"kind": "flooding"}}"#;
+    write(d.path(), "er.json", er);
+    insta::assert_snapshot!("validate_random_disconnected", ok(d.path(), &["validate", "er.json"]));
+    let json: serde_json::Value = serde_json::from_str(&ok(d.path(), &["run", "er.json", "--json"])).unwrap();
+    let mean = |m: &str| json["metrics"][m]["mean"].as_f64().unwrap();
+    assert_eq!(mean("coverage_of_reachable"), 1.0);
+    assert_eq!(mean("coverage"), mean("reachable"));
+    assert!(mean("reachable") < 1.0, "some of the 40 draws are disconnected");
+    assert!(!ok(d.path(), &["check", "er.json"]).contains("FAIL"));
+}
+
+/// An installed binary has no checkout beside it: `reproduce` and `check` say how to get the shipped files,
+/// and `dissem examples` writes them, byte for byte, so that the same commands work there.
+#[test]
+fn an_installed_binary_writes_out_the_shipped_files() {
+    let d = tempfile::tempdir().unwrap();
+    refused(d.path(), &["reproduce", "--list"], &["sweeps/reproduce", "dissem examples DIR"]);
+    refused(d.path(), &["check"], &["scenarios", "dissem examples DIR"]);
+    ok(d.path(), &["examples", "shipped"]);
+    let shipped = d.path().join("shipped");
+    for top in ["scenarios", "sweeps"] {
+        let ours = files_under(&workspace().join(top));
+        assert!(!ours.is_empty());
+        assert_eq!(files_under(&shipped.join(top)), ours, "{top}");
+        for rel in &ours {
+            assert!(read(workspace().join(top).join(rel)) == read(shipped.join(top).join(rel)), "{}", rel.display());
+        }
+    }
+    let list = ok(&shipped, &["reproduce", "--list"]);
+    assert!(list.contains("flooding-p-flood"), "{list}");
+    assert!(ok(&shipped, &["validate", "scenarios/flooding/full-zoo-kdl.json"]).contains("ok"));
+    refused(d.path(), &["examples", "shipped"], &["shipped/scenarios", "exists already"]);
+}
+
+#[test]
+fn completions_and_a_man_page() {
+    let d = setup();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let script = ok(d.path(), &["completions", shell]);
+        assert!(script.contains("memory-budget") && script.contains("overwrite"), "{shell}");
+    }
+    let (code, err) = fails(d.path(), &["completions", "tcsh"]);
+    assert!(code == 2 && err.contains("tcsh"), "{err}");
+    let man = ok(d.path(), &["man"]);
+    assert!(man.starts_with(".ie") && man.contains(".TH dissem 1") && man.contains("examples"), "{man}");
+}
+
+/// The memory budget is an option: a scenario within the default 20 GiB is refused under a smaller one,
+/// naming the budget and the option.
+#[test]
+fn the_memory_budget_is_an_option() {
+    let d = setup();
+    let big =
+        r#"{"topology": {"kind": "random_regular", "nodes": 1000000, "degree": 8}, "model": {"kind": "flooding"}}"#;
+    write(d.path(), "big.json", big);
+    ok(d.path(), &["validate", "big.json", "--set", "topology.nodes=1000"]);
+    refused(
+        d.path(),
+        &["--memory-budget", "64MiB", "validate", "big.json"],
+        &["big.json", "64.0 MiB budget", "--memory-budget"],
+    );
+    let (code, err) = fails(d.path(), &["run", "ring.json", "--memory-budget", "0"]);
+    assert!(code == 2 && err.contains("--memory-budget") && err.contains("at least 1 byte"), "{err}");
+    ok(d.path(), &["run", "ring.json", "--memory-budget", "1MiB"]);
 }

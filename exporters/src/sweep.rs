@@ -54,29 +54,56 @@ pub fn summary_csv(sweep: &Sweep, reports: &[RunReport]) -> String {
     out
 }
 
+/// Width the table `dissem sweep` prints by default stays within (columns of text), unless one metric alone
+/// exceeds it.
+pub const NARROW_COLUMNS: usize = 100;
+
 /// The table `dissem sweep` prints: point, parameters, and each metric's mean ± 95% CI half-width (the mean
-/// rounded to what the interval resolves).
-pub fn summary_table(sweep: &Sweep, reports: &[RunReport]) -> String {
+/// rounded to what the interval resolves). Unless `wide`, only the first metrics (in the order the model
+/// reports them, its headline ones first) that fit in [`NARROW_COLUMNS`] are shown, and a last line says
+/// how many are left out.
+pub fn summary_table(sweep: &Sweep, reports: &[RunReport], wide: bool) -> String {
     let metrics = union(reports.iter().map(RunReport::metric_names));
-    let mut header: Vec<&str> = vec!["point"];
-    header.extend(sweep.parameters.iter().map(String::as_str));
-    header.extend(metrics.iter().map(String::as_str));
-    let rows: Vec<Vec<String>> = sweep
-        .points
-        .iter()
-        .zip(reports)
-        .enumerate()
-        .map(|(p, (point, report))| {
-            let mut row = vec![p.to_string()];
-            row.extend(sweep.parameters.iter().map(|k| point.parameters.get(k).map(value_text).unwrap_or_default()));
-            let stats = report.metrics();
-            row.extend(metrics.iter().map(|m| match stats.iter().find(|(n, _)| n == m) {
+    let mut columns: Vec<(String, Vec<String>)> =
+        vec![("point".to_owned(), (0..sweep.points.len()).map(|p| p.to_string()).collect())];
+    columns.extend(sweep.parameters.iter().map(|k| {
+        (
+            k.clone(),
+            sweep.points.iter().map(|point| point.parameters.get(k).map(value_text).unwrap_or_default()).collect(),
+        )
+    }));
+    let stats: Vec<_> = reports.iter().map(RunReport::metrics).collect();
+    let metric_columns = metrics.iter().map(|m| {
+        let cells = stats
+            .iter()
+            .map(|stats| match stats.iter().find(|(n, _)| n == m) {
                 Some((_, s)) if s.n > 1 => fmt_mean_ci(s.mean, s.half_width()),
                 Some((_, s)) => fmt_num(s.mean),
                 None => String::new(),
-            }));
-            row
-        })
-        .collect();
-    table(&header, &rows)
+            })
+            .collect();
+        (m.clone(), cells)
+    });
+    let width = |(header, cells): &(String, Vec<String>)| {
+        cells.iter().map(|c| c.chars().count()).chain([header.chars().count()]).max().unwrap_or(0) + 2
+    };
+    let mut used: usize = columns.iter().map(width).sum();
+    let mut left_out = 0;
+    for column in metric_columns {
+        let w = width(&column);
+        if wide || left_out == 0 && (used + w <= NARROW_COLUMNS + 2 || columns.len() == 1 + sweep.parameters.len()) {
+            used += w;
+            columns.push(column);
+        } else {
+            left_out += 1;
+        }
+    }
+    let header: Vec<&str> = columns.iter().map(|(h, _)| h.as_str()).collect();
+    let rows: Vec<Vec<String>> =
+        (0..sweep.points.len()).map(|p| columns.iter().map(|(_, cells)| cells[p].clone()).collect()).collect();
+    let mut out = table(&header, &rows);
+    if left_out > 0 {
+        out += &format!("({left_out} more metric(s) in summary.csv; --wide prints them all)\n");
+    }
+    out
 }

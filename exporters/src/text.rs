@@ -2,7 +2,7 @@
 //! documentation of `dissem metrics`.
 
 use models::{MetricDoc, OutputKind};
-use runner::{CheckResult, RunReport};
+use runner::{CheckResult, Connectivity, RunReport};
 
 use crate::number::{fmt_mean_ci, fmt_num};
 
@@ -24,6 +24,42 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         out += &line(row.iter().map(String::as_str).collect());
     }
     out
+}
+
+/// The line `dissem validate` adds about the graphs the replicates run on: connected or not (components and
+/// the largest), how many random draws were checked, and for G(N, p) the chance of a connected draw.
+pub fn connectivity(c: &Connectivity, replicates: u32) -> String {
+    /// Disconnected replicates listed by number; the rest are counted.
+    const LISTED: usize = 3;
+    let part = |&(replicate, components, largest): &(Option<u32>, u32, u32)| {
+        let of = format!("{components} components, the largest has {largest} of {} nodes", c.nodes);
+        replicate.map_or(of.clone(), |r| format!("replicate {r}: {of}"))
+    };
+    let mut line = if !c.random {
+        match c.disconnected.first() {
+            None => format!("topology: connected ({} nodes)", c.nodes),
+            Some(d) => format!("topology: disconnected, {}", part(d)),
+        }
+    } else {
+        let checked = if c.checked == replicates {
+            format!("all {replicates} replicates checked")
+        } else {
+            format!("{} of {replicates} replicates checked (the others are drawn when they run)", c.checked)
+        };
+        let found = match c.disconnected.len() {
+            0 => "every graph checked is connected".to_owned(),
+            n => {
+                let listed: Vec<String> = c.disconnected.iter().take(LISTED).map(part).collect();
+                let more = if n > LISTED { format!("; {} more", n - LISTED) } else { String::new() };
+                format!("{n} disconnected ({}{more})", listed.join("; "))
+            }
+        };
+        format!("topology: random, drawn per replicate; {checked}; {found}")
+    };
+    if let Some(p) = c.erdos_renyi_connected {
+        line += &format!("; G(N, p) is connected with probability about {} (e^(-N(1-p)^(N-1)))", fmt_num(p));
+    }
+    line + "\n"
 }
 
 /// The table alone (notes on what loading the topology merged or dropped go to standard error, printed by

@@ -84,7 +84,7 @@ fn run_artifacts_are_the_exporters_output() {
 #[test]
 fn one_replicate_alone_is_that_replicate() {
     let all = flooding();
-    let one = prepared(FLOODING).run_only(2).expect("runs");
+    let one = prepared(FLOODING).run_only(2, &models::Unobserved).expect("runs");
     assert_eq!(one.runs, all.runs[2..3]);
     let csv = exporters::csv::runs(&one);
     assert!(csv.lines().nth(1).is_some_and(|row| row.starts_with("2,")), "{csv}");

@@ -23,7 +23,7 @@ use sim_core::rng::{Lane, below, stream};
 use sim_core::topology::Topology;
 use sim_core::underlay::Underlay;
 
-use crate::model::{Env, Model, Size};
+use crate::model::{Env, Model, Progress, Size, Unobserved};
 use crate::overlay::{
     IdAssignment, IdSpace, MAX_BITS, Nodes, StructuredOverlay, check_ids, node_ids, underlay_bytes, underlay_of,
 };
@@ -326,13 +326,15 @@ pub fn predicted_path_length(nodes: u32) -> f64 {
 /// also `mean_delay` (underlay delay along the overlay path), `mean_direct_delay` (initiator to owner) and
 /// `delay_stretch` (their ratio).
 /// Series: `hops_distribution` (fraction of lookups taking h hops, h = 0, 1, …), plus the churn series.
-pub fn run(params: &ChordParams, nodes: Nodes<'_>, seed: u64, run: u64) -> Outcome {
+/// `progress` hears of every [`PROGRESS_STEP`] lookups done.
+pub fn run(params: &ChordParams, nodes: Nodes<'_>, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
     let space = params.ring.space();
     let ids = node_ids(space, params.ring.ids, nodes, seed, run);
     let mut out = Outcome::default();
     out.metric("nodes", f64::from(nodes.len()));
     if params.lookups > 0 {
-        lookups(&Ring::new(space, &ids), nodes.underlay(), params.lookups, seed, run, &mut out);
+        let ring = Ring::new(space, &ids);
+        lookups(&ring, nodes.underlay(), params.lookups, (seed, run), progress, &mut out);
     }
     if let Some(churn) = &params.churn {
         churn::run(churn, space, &ids, seed, run, &mut out);
@@ -340,12 +342,25 @@ pub fn run(params: &ChordParams, nodes: Nodes<'_>, seed: u64, run: u64) -> Outco
     out
 }
 
-fn lookups(ring: &Ring, underlay: Option<&Underlay>, count: u32, seed: u64, run: u64, out: &mut Outcome) {
+/// Lookups between two reports to a run's [`Progress`]: a few milliseconds of work.
+pub const PROGRESS_STEP: u32 = 1 << 16;
+
+fn lookups(
+    ring: &Ring,
+    underlay: Option<&Underlay>,
+    count: u32,
+    (seed, run): (u64, u64),
+    progress: &dyn Progress,
+    out: &mut Outcome,
+) {
     let mut rng = stream(seed, run, Lane::Protocol);
     let mut histogram: Vec<u64> = Vec::new();
     let (mut delay, mut direct) = (0u64, 0u64);
     let mut path = Vec::new();
-    for _ in 0..count {
+    for i in 0..count {
+        if i % PROGRESS_STEP == 0 {
+            progress.advance(i.into(), count.into());
+        }
         let from = below(&mut rng, ring.len());
         let key = ring.space().random(&mut rng);
         ring.lookup_path(from, key, &mut path);
@@ -359,6 +374,7 @@ fn lookups(ring: &Ring, underlay: Option<&Underlay>, count: u32, seed: u64, run:
             direct += u.delay(ring.node(from), ring.node(path[hops]));
         }
     }
+    progress.advance(count.into(), count.into());
     let total = f64::from(count);
     let mean = histogram.iter().zip(0..).map(|(&c, h)| c as f64 * f64::from(h)).sum::<f64>() / total;
     // Stoica et al. count the fingers followed until the predecessor of k, which returns its successor:
@@ -552,7 +568,12 @@ impl Model for Chord {
     }
 
     fn run(&self, p: &PreparedChord, seed: u64, run: u64) -> Outcome {
-        crate::chord::run(&p.params, p.nodes(), seed, run)
+        self.run_observed(p, seed, run, &Unobserved)
+    }
+
+    /// Lookups report their progress (the churn experiment, bounded in rounds, does not).
+    fn run_observed(&self, p: &PreparedChord, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
+        crate::chord::run(&p.params, p.nodes(), seed, run, progress)
     }
 
     /// The underlay on a graph; then the converged ring for the lookups, freed before the churn
@@ -608,7 +629,7 @@ mod tests {
         // 12 rings of N = 1024, 4000 lookups each; the replicate means must lie within their 95% interval of
         // ½·log2 N = 5, widened by the check's slack of 0.3 hops (the estimate's offset is about −0.15).
         let params = ChordParams { lookups: 4_000, ..ChordParams::default() };
-        let outs: Vec<Outcome> = (0..12).map(|r| run(&params, Nodes::Bare(1024), 42, r)).collect();
+        let outs: Vec<Outcome> = (0..12).map(|r| run(&params, Nodes::Bare(1024), 42, r, &Unobserved)).collect();
         let means: Vec<f64> = outs.iter().map(|o| o.get("mean_path_length").unwrap()).collect();
         let s = sim_core::stats::Summary::of(&means);
         let a = outs[0].analytic.iter().find(|a| a.name == "mean_path_length").unwrap();
@@ -636,8 +657,8 @@ mod tests {
         let params =
             ChordParams { ring: RingParams { bits: 64, ids: IdAssignment::Hashed }, lookups: 500, churn: None };
         params.validate("chord", Nodes::Hosts(&u)).unwrap();
-        let a = run(&params, Nodes::Hosts(&u), 1, 0);
-        let b = run(&params, Nodes::Hosts(&u), 2, 0);
+        let a = run(&params, Nodes::Hosts(&u), 1, 0, &Unobserved);
+        let b = run(&params, Nodes::Hosts(&u), 2, 0, &Unobserved);
         // Hashed ids do not depend on the seed; the lookups do.
         let ids = |seed| node_ids(params.ring.space(), params.ring.ids, Nodes::Hosts(&u), seed, 0);
         assert_eq!(ids(1), ids(2));
@@ -658,8 +679,8 @@ mod tests {
         )
         .unwrap();
         params.validate("chord", Nodes::Bare(128)).unwrap();
-        let out = run(&params, Nodes::Bare(128), 3, 1);
-        assert_eq!(out, run(&params, Nodes::Bare(128), 3, 1));
+        let out = run(&params, Nodes::Bare(128), 3, 1, &Unobserved);
+        assert_eq!(out, run(&params, Nodes::Bare(128), 3, 1, &Unobserved));
         let alive = &out.series.iter().find(|(n, _)| n == "churn.alive").unwrap().1;
         assert_eq!(alive.len(), 7);
         assert_eq!(alive[2], 102.0 / 128.0);
@@ -706,5 +727,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A long run tells its observer how far it has got, from 0 to all lookups, in order, and returns
+    /// exactly what an unobserved run returns.
+    #[test]
+    fn lookups_report_progress_without_changing_results() {
+        struct Record(std::sync::Mutex<Vec<(u64, u64)>>);
+        impl Progress for Record {
+            fn advance(&self, done: u64, total: u64) {
+                self.0.lock().unwrap().push((done, total));
+            }
+        }
+        let count = 3 * PROGRESS_STEP + 5;
+        let params = ChordParams { lookups: count, ..ChordParams::default() };
+        let record = Record(std::sync::Mutex::new(Vec::new()));
+        let observed = run(&params, Nodes::Bare(64), 3, 1, &record);
+        assert_eq!(observed, run(&params, Nodes::Bare(64), 3, 1, &Unobserved));
+        let total = u64::from(count);
+        let step = u64::from(PROGRESS_STEP);
+        let expected: Vec<(u64, u64)> = [0, step, 2 * step, 3 * step, total].iter().map(|&d| (d, total)).collect();
+        assert_eq!(*record.0.lock().unwrap(), expected);
     }
 }

@@ -98,20 +98,53 @@ impl FloodingParams {
                 format!("must be a positive number, got {d}"),
             ));
         }
-        if let Some(g) = topology.as_graph() {
-            let sizes = g.component_sizes();
-            if sizes.len() > 1 {
-                return Err(ModelError::topology(format!(
-                    "the graph is disconnected ({} components, the largest has {} of {} nodes); flooding needs a \
-                         connected graph",
-                    sizes.len(),
-                    sizes[0],
-                    g.node_count()
-                )));
-            }
-        }
         Ok(FloodingParams { source, ..self.clone() })
     }
+}
+
+/// What a flood from the source can reach: the source's connected component `c`, beside the largest one.
+/// On a disconnected graph every count of full flooding holds for `c` alone: |V_c| nodes reached by
+/// 2|E_c| − (|V_c| − 1) messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reach {
+    /// |V_c|, the source included.
+    pub nodes: u32,
+    /// |E_c|.
+    pub edges: u64,
+    /// Nodes of a largest component (the giant component).
+    pub giant: u32,
+    /// Connected components of the graph.
+    pub components: u32,
+}
+
+impl Reach {
+    /// The reach of `source` in `topology` (a complete graph is one component).
+    pub fn of(topology: &Topology, source: NodeId) -> Reach {
+        let whole = Reach {
+            nodes: topology.node_count(),
+            edges: topology.edge_count(),
+            giant: topology.node_count(),
+            components: 1,
+        };
+        let Topology::Graph(g) = topology else { return whole };
+        let sizes = g.component_sizes();
+        if sizes.len() <= 1 {
+            return whole;
+        }
+        let (nodes, edges) = g.component_of(source);
+        Reach { nodes, edges, giant: sizes[0], components: sizes.len() as u32 }
+    }
+
+    /// Messages of full, lossless flooding: 2|E_c| − (|V_c| − 1).
+    pub fn full_flooding_messages(&self) -> f64 {
+        2.0 * self.edges as f64 - f64::from(self.nodes - 1)
+    }
+}
+
+/// The prepared form of flooding: checked parameters, their environment, and what the source can reach.
+pub struct PreparedFlood {
+    bound: Bound<FloodingParams>,
+    reach: Reach,
 }
 
 struct Flood<'t> {
@@ -214,8 +247,16 @@ impl Protocol for Flood<'_> {
     }
 }
 
-/// Runs one flood: run `run` of `seed` on `topology` under `network`.
-pub fn run(params: &FloodingParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
+/// Runs one flood: run `run` of `seed` on `topology` under `network`; `reach` is
+/// `Reach::of(topology, source)`, computed once per topology.
+pub fn run(
+    params: &FloodingParams,
+    topology: &Topology,
+    reach: &Reach,
+    network: Network,
+    seed: u64,
+    run: u64,
+) -> Outcome {
     let n = topology.node_count();
     let d_ref = params.degree_reference.unwrap_or(2.0 * topology.edge_count() as f64 / f64::from(n));
     let mut flood = Flood {
@@ -238,19 +279,25 @@ pub fn run(params: &FloodingParams, topology: &Topology, network: Network, seed:
 
     let mut out = Outcome::default();
     let others = f64::from(flood.reached - 1).max(1.0);
+    // A flood never leaves the source's component, which is a giant one or no part of one.
+    let in_giant = if reach.nodes == reach.giant { f64::from(flood.reached) / f64::from(reach.giant) } else { 0.0 };
     out.metric("coverage", f64::from(flood.reached) / f64::from(n))
         .metric("messages", counters.sent as f64)
         .metric("duplicates", (counters.delivered - u64::from(flood.reached - 1)) as f64)
         .metric("completion_time", flood.last_first_receipt as f64)
         .metric("mean_hops", flood.hop_sum as f64 / others)
         .metric("max_hops", f64::from(flood.max_hops))
-        .metric("reached_90pct", f64::from(u8::from(flood.reached as f64 >= 0.9 * f64::from(n))));
+        .metric("reached_90pct", f64::from(u8::from(flood.reached as f64 >= 0.9 * f64::from(n))))
+        .metric("reachable", f64::from(reach.nodes) / f64::from(n))
+        .metric("coverage_of_reachable", f64::from(flood.reached) / f64::from(reach.nodes))
+        .metric("coverage_of_giant", in_giant);
 
-    let full_messages = 2.0 * topology.edge_count() as f64 - f64::from(n - 1);
+    let full_messages = reach.full_flooding_messages();
     let lossless = network.loss == 0.0;
     if params.is_full() && lossless {
-        out.analytic("messages", "messages", "2|E| - (N - 1)", full_messages, Check::Exact);
-        out.analytic("coverage", "coverage", "1 (connected graph)", 1.0, Check::Exact);
+        out.analytic("messages", "messages", FULL_MESSAGES, full_messages, Check::Exact);
+        out.analytic("coverage", "coverage", "|V_c| / N", f64::from(reach.nodes) / f64::from(n), Check::Exact);
+        out.analytic("coverage_of_reachable", "coverage_of_reachable", "1", 1.0, Check::Exact);
         if let Some(ecc) = completion_time(topology, params.source.index(), network.latency) {
             out.analytic("completion_time", "completion_time", "eccentricity of the source", ecc as f64, Check::Exact);
         }
@@ -259,7 +306,7 @@ pub fn run(params: &FloodingParams, topology: &Topology, network: Network, seed:
         out.analytic(
             "messages_full_flooding",
             "messages",
-            "2|E| - (N - 1) (full flooding)",
+            &format!("{FULL_MESSAGES} (full flooding)"),
             full_messages,
             Check::Reference,
         );
@@ -273,6 +320,9 @@ pub fn run(params: &FloodingParams, topology: &Topology, network: Network, seed:
     );
     out
 }
+
+/// Messages of full flooding: every reached node but the source sends one copy fewer than its degree.
+const FULL_MESSAGES: &str = "2|E_c| - (|V_c| - 1)";
 
 /// Completion time of full flooding where it is determined: the (weighted) eccentricity of the source.
 fn completion_time(topology: &Topology, source: NodeId, latency: Latency) -> Option<Time> {
@@ -295,7 +345,7 @@ pub const METRICS: &[MetricDoc] = &[
     MetricDoc::metric(
         "messages",
         "messages",
-        "Copies of the update sent, lost ones included.",
+        "Copies of the update sent, lost ones included (full, lossless flooding: exactly 2|E_c| − (|V_c| − 1)).",
         "Σ over reached nodes of the copies each forwarded",
     ),
     MetricDoc::metric(
@@ -324,11 +374,31 @@ pub const METRICS: &[MetricDoc] = &[
         "1 if reached ≥ 0.9·N, else 0",
     ),
     MetricDoc::metric(
+        "reachable",
+        "fraction",
+        "Share of the nodes in the source's connected component c, all that any flood can reach (1 on a \
+         connected graph).",
+        "|V_c| / N",
+    ),
+    MetricDoc::metric(
+        "coverage_of_reachable",
+        "fraction",
+        "Share of the source's component that received the update (full, lossless flooding: 1).",
+        "reached / |V_c|",
+    ),
+    MetricDoc::metric(
+        "coverage_of_giant",
+        "fraction",
+        "Share of a largest connected component (the giant component) that received the update: 0 when the \
+         source lies outside every largest component.",
+        "reached / |V_giant| if |V_c| = |V_giant|, else 0",
+    ),
+    MetricDoc::metric(
         "reduction_vs_full",
         "ratio",
         "How many times fewer messages than full flooding on the same graph (reported unless the run is full, \
          lossless flooding).",
-        "(2|E| − (N − 1)) / max(1, messages)",
+        "(2|E_c| − (|V_c| − 1)) / max(1, messages), c the source's component",
     ),
 ];
 
@@ -340,14 +410,17 @@ impl Model for Flooding {
     const ABOUT: &'static str = "Flooding: full, probabilistic, degree-dependent or GOSSIP1(p, k).";
     const METRICS: &'static [MetricDoc] = METRICS;
     type Params = FloodingParams;
-    type Prepared = Bound<FloodingParams>;
+    type Prepared = PreparedFlood;
 
     fn prepare(&self, params: &FloodingParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        Ok(Bound::new(&params.validate("", &env.topology)?, env))
+        let params = params.validate("", &env.topology)?;
+        let reach = Reach::of(&env.topology, params.source.index());
+        Ok(PreparedFlood { bound: Bound::new(&params, env), reach })
     }
 
-    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
-        crate::flooding::run(&b.params, &b.env.topology, b.env.network, seed, run)
+    fn run(&self, p: &Self::Prepared, seed: u64, run: u64) -> Outcome {
+        let Bound { params, env } = &p.bound;
+        crate::flooding::run(params, &env.topology, &p.reach, env.network, seed, run)
     }
 
     /// A reached bit per node, plus up to one queued 16-byte event per arc.
@@ -372,7 +445,7 @@ mod tests {
     #[test]
     fn full_flooding_on_a_ring_matches_the_formulas() {
         let t = ring(10);
-        let out = run(&FloodingParams::default(), &t, Network::default(), 1, 0);
+        let out = run(&FloodingParams::default(), &t, &Reach::of(&t, 0), Network::default(), 1, 0);
         assert_eq!(out.get("messages"), Some(2.0 * 10.0 - 9.0));
         assert_eq!(out.get("coverage"), Some(1.0));
         assert_eq!(out.get("completion_time"), Some(5.0));
@@ -384,7 +457,7 @@ mod tests {
     #[test]
     fn complete_graph_flood_sends_n_minus_one_squared() {
         let t = Topology::complete(50).unwrap();
-        let out = run(&FloodingParams::default(), &t, Network::default(), 1, 0);
+        let out = run(&FloodingParams::default(), &t, &Reach::of(&t, 0), Network::default(), 1, 0);
         assert_eq!(out.get("messages"), Some(49.0 * 49.0));
         assert_eq!(out.get("completion_time"), Some(1.0));
     }
@@ -393,7 +466,7 @@ mod tests {
     fn p_flood_zero_reaches_only_the_neighbours() {
         let t = ring(10);
         let p = FloodingParams { p_flood: 0.0, ..FloodingParams::default() };
-        let out = run(&p, &t, Network::default(), 1, 0);
+        let out = run(&p, &t, &Reach::of(&t, 0), Network::default(), 1, 0);
         assert_eq!(out.get("messages"), Some(2.0));
         assert_eq!(out.get("coverage"), Some(0.3));
     }
@@ -402,8 +475,34 @@ mod tests {
     fn gossip_k_floods_the_first_hops_surely() {
         let t = ring(10);
         let p = FloodingParams { p_flood: 0.0, gossip_k: Some(3), ..FloodingParams::default() };
-        let out = run(&p, &t, Network::default(), 1, 0);
+        let out = run(&p, &t, &Reach::of(&t, 0), Network::default(), 1, 0);
         // Hops 1 and 2 forward surely, hop 3 never: nodes within 3 hops are reached.
         assert_eq!(out.get("coverage"), Some(0.7));
+    }
+
+    /// Two rings of 6 and 4 nodes: a flood from the small one covers it alone, with the exact count of its
+    /// part, and none of the giant component.
+    #[test]
+    fn a_flood_covers_the_source_component_of_a_disconnected_graph() {
+        let mut b = GraphBuilder::new(10);
+        for v in 0..6 {
+            b.edge(v, (v + 1) % 6);
+        }
+        for v in 0..4 {
+            b.edge(6 + v, 6 + (v + 1) % 4);
+        }
+        let t = Topology::from(b.build().unwrap());
+        let reach = Reach::of(&t, 7);
+        assert_eq!(reach, Reach { nodes: 4, edges: 4, giant: 6, components: 2 });
+        let p = FloodingParams { source: 7u32.into(), ..FloodingParams::default() };
+        let out = run(&p, &t, &reach, Network::default(), 1, 0);
+        assert_eq!(out.get("messages"), Some(2.0 * 4.0 - 3.0));
+        assert_eq!(out.get("coverage"), Some(0.4));
+        assert_eq!(out.get("reachable"), Some(0.4));
+        assert_eq!(out.get("coverage_of_reachable"), Some(1.0));
+        assert_eq!(out.get("coverage_of_giant"), Some(0.0));
+        let from_giant = run(&FloodingParams::default(), &t, &Reach::of(&t, 0), Network::default(), 1, 0);
+        assert_eq!(from_giant.get("coverage_of_giant"), Some(1.0));
+        assert_eq!(from_giant.get("messages"), Some(2.0 * 6.0 - 5.0));
     }
 }

@@ -27,7 +27,7 @@ pub mod overlay;
 pub mod overlays;
 pub mod tagged;
 
-pub use model::{Bound, Env, Model, Size};
+pub use model::{Bound, Env, Model, Progress, Size, Unobserved};
 pub use node_ref::NodeRef;
 pub use outcome::{Analytic, Check, MetricDoc, ModelError, Outcome, OutputKind, join};
 

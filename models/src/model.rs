@@ -73,9 +73,30 @@ pub trait Model: Send + Sync + 'static {
     /// Run `run` of `seed`: every draw comes from `sim_core::rng::stream(seed, run, lane)`.
     fn run(&self, prepared: &Self::Prepared, seed: u64, run: u64) -> Outcome;
 
+    /// [`Model::run`], telling `progress` how far it has got. Models whose single run can take minutes
+    /// override it; the default reports nothing.
+    fn run_observed(&self, prepared: &Self::Prepared, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
+        let _ = progress;
+        self.run(prepared, seed, run)
+    }
+
     /// Peak memory of one run beyond the topology's own arrays, from the parameters and sizes alone;
     /// scenarios whose estimate exceeds the budget are refused before anything is allocated.
     fn estimated_bytes(&self, params: &Self::Params, size: &Size) -> u64;
+}
+
+/// Told how far one long run has got, so that the edge can show it (a progress bar on a terminal): models
+/// report through it and never print. Reporting changes nothing a run draws or returns.
+pub trait Progress: Sync {
+    /// `done` of the run's `total` units of work (lookups, rounds, …) are finished.
+    fn advance(&self, done: u64, total: u64);
+}
+
+/// No one watches the run.
+pub struct Unobserved;
+
+impl Progress for Unobserved {
+    fn advance(&self, _: u64, _: u64) {}
 }
 
 /// The prepared form of a model that needs nothing beyond its checked parameters and its environment.

@@ -1,9 +1,9 @@
 //! Integration tests of the models crate against sim-core topologies.
 
-use models::flooding::{self, FloodingParams};
+use models::flooding::{self, FloodingParams, Reach};
 use proptest::prelude::*;
 use sim_core::network::{Latency, Network};
-use sim_core::paths::ShortestPaths;
+use sim_core::paths::{ShortestPaths, UNREACHABLE};
 use sim_core::rng::{Lane, stream};
 use sim_core::topology::{Topology, generators};
 
@@ -29,13 +29,39 @@ proptest! {
         let params = FloodingParams { source: source.into(), ..FloodingParams::default() };
 
         let random = Network { latency: Latency::Uniform { min: 1, max: 30 }, loss: 0.0 };
-        let out = flooding::run(&params, &topology, random, seed, 0);
+        let out = flooding::run(&params, &topology, &Reach::of(&topology, source), random, seed, 0);
         prop_assert_eq!(out.get("messages"), Some(2.0 * edges - f64::from(nodes - 1)));
         prop_assert_eq!(out.get("coverage"), Some(1.0));
 
-        let unit = flooding::run(&params, &topology, Network::default(), seed, 0);
+        let unit = flooding::run(&params, &topology, &Reach::of(&topology, source), Network::default(), seed, 0);
         prop_assert_eq!(unit.get("completion_time"), Some(ecc as f64));
         prop_assert_eq!(unit.get("max_hops"), Some(ecc as f64));
+    }
+}
+
+/// Full flooding on sparse G(N, p) graphs (mean degree 1.6: many components) reaches exactly the source's
+/// component c and sends 2|E_c| − (|V_c| − 1) messages; c is found here by breadth-first hops from the
+/// source, independently of the model's own count.
+#[test]
+fn full_flooding_on_a_disconnected_graph_covers_the_source_component() {
+    for seed in 0..20u64 {
+        let graph = generators::erdos_renyi(300, 1.6 / 299.0, &mut stream(seed, 0, Lane::Topology)).unwrap();
+        assert!(!graph.is_connected());
+        let source = (seed * 37 % 300) as u32;
+        let hops = ShortestPaths::hops_from(&graph, source);
+        let component: Vec<u32> = (0..300).filter(|&v| hops.distances()[v as usize] != UNREACHABLE).collect();
+        let degrees: u64 = component.iter().map(|&v| u64::from(graph.degree(v))).sum();
+        let giant = graph.component_sizes()[0];
+        let topology = Topology::from(graph);
+        let params = FloodingParams { source: source.into(), ..FloodingParams::default() };
+        let out = flooding::run(&params, &topology, &Reach::of(&topology, source), Network::default(), seed, 0);
+        let nodes = component.len() as f64;
+        assert_eq!(out.get("messages"), Some(degrees as f64 - (nodes - 1.0)), "seed {seed}");
+        assert_eq!(out.get("coverage"), Some(nodes / 300.0));
+        assert_eq!(out.get("coverage_of_reachable"), Some(1.0));
+        let in_giant = if nodes as u32 == giant { 1.0 } else { 0.0 };
+        assert_eq!(out.get("coverage_of_giant"), Some(in_giant));
+        assert!(out.analytic.iter().any(|a| a.name == "messages" && a.value == degrees as f64 - (nodes - 1.0)));
     }
 }
 
@@ -59,7 +85,7 @@ fn weighted_flooding_completes_at_the_weighted_eccentricity() {
         let g = topology.as_graph().unwrap();
         let ecc = ShortestPaths::from(g, 0).eccentricity();
         let network = Network { latency: Latency::EdgeWeight, loss: 0.0 };
-        let out = flooding::run(&FloodingParams::default(), &topology, network, seed, 0);
+        let out = flooding::run(&FloodingParams::default(), &topology, &Reach::of(&topology, 0), network, seed, 0);
         assert_eq!(out.get("completion_time"), Some(ecc as f64));
         assert!(out.analytic.iter().any(|a| a.name == "completion_time" && a.value == ecc as f64));
     }
@@ -76,7 +102,7 @@ fn probabilistic_flooding_sends_what_its_forwarders_imply() {
     for seed in 0..40 {
         let topology = Topology::from(generators::random_regular(n, d, &mut stream(seed, 0, Lane::Topology)).unwrap());
         let params = FloodingParams { p_flood: p, ..FloodingParams::default() };
-        let out = flooding::run(&params, &topology, Network::default(), seed, 0);
+        let out = flooding::run(&params, &topology, &Reach::of(&topology, 0), Network::default(), seed, 0);
         let reached = out.get("coverage").unwrap() * f64::from(n);
         let forwards = (out.get("messages").unwrap() - f64::from(d)) / f64::from(d - 1);
         ratios.push(forwards / (reached - 1.0));

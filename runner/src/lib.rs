@@ -25,6 +25,6 @@ pub use load::parse;
 pub use overrides::{parse_assignment, set_path};
 pub use registry::Registry;
 pub use report::{AnalyticSummary, CheckResult, RunReport};
-pub use run::{Inputs, MEMORY_BUDGET_BYTES, NoInputs, Prepared};
+pub use run::{Connectivity, Inputs, MEMORY_BUDGET_BYTES, NoInputs, Prepared};
 pub use spec::*;
 pub use topology::Built;

@@ -5,22 +5,43 @@
 
 use std::sync::Arc;
 
-use models::{Env, MetricDoc, Model, ModelError, Outcome, Size};
+use models::{Env, MetricDoc, Model, ModelError, Outcome, Progress, Size};
 use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
 use crate::spec::ModelSpec;
 
-/// The models scenarios may use, in the order `dissem schema` lists them.
-#[derive(Clone, Default)]
+/// The models scenarios may use, in the order `dissem schema` lists them, and the memory budget their runs
+/// are held to.
+#[derive(Clone)]
 pub struct Registry {
     models: Vec<Arc<dyn DynModel>>,
+    memory_budget: u64,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry { models: Vec::new(), memory_budget: crate::run::MEMORY_BUDGET_BYTES }
+    }
 }
 
 impl Registry {
     /// A registry without models (add them with [`Registry::with`]).
     pub fn new() -> Self {
         Registry::default()
+    }
+
+    /// The same models, with runs held to `bytes` of estimated memory: a scenario whose one run needs more
+    /// is refused before anything is allocated, and no more runs go at once than fit (default
+    /// [`MEMORY_BUDGET_BYTES`](crate::MEMORY_BUDGET_BYTES)).
+    pub fn with_memory_budget(mut self, bytes: u64) -> Self {
+        self.memory_budget = bytes;
+        self
+    }
+
+    /// The memory budget of runs, in bytes.
+    pub fn memory_budget(&self) -> u64 {
+        self.memory_budget
     }
 
     /// Every model of the `models` crate.
@@ -193,7 +214,8 @@ pub(crate) trait DynModel: Send + Sync {
 
 /// A model prepared on one environment, ready for any (seed, run).
 pub(crate) trait Runnable: Send + Sync {
-    fn run(&self, seed: u64, run: u64) -> Outcome;
+    /// The run, telling `progress` how far it has got ([`Model::run_observed`]).
+    fn run(&self, seed: u64, run: u64, progress: &dyn Progress) -> Outcome;
 }
 
 struct Entry<M>(Arc<M>);
@@ -204,8 +226,8 @@ struct Ready<M: Model> {
 }
 
 impl<M: Model> Runnable for Ready<M> {
-    fn run(&self, seed: u64, run: u64) -> Outcome {
-        let outcome = self.model.run(&self.prepared, seed, run);
+    fn run(&self, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
+        let outcome = self.model.run_observed(&self.prepared, seed, run, progress);
         // What `dissem metrics` prints must be what runs emit: every debug run (tests, CI's `dissem check`)
         // checks it.
         debug_assert!(

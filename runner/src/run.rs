@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
-use models::{Env, Outcome, Size};
+use models::{Env, Outcome, Progress, Size, Unobserved};
+use sim_core::NodeId;
 use sim_core::network::{Latency, Network};
 use sim_core::rng::{Lane, stream};
 use sim_core::topology::{Topology, generators};
@@ -13,7 +14,7 @@ use sim_core::topology::{Topology, generators};
 use crate::error::ScenarioError;
 use crate::registry::{DynModel, Registry, Runnable};
 use crate::report::RunReport;
-use crate::spec::{LatencySpec, Scenario};
+use crate::spec::{LatencySpec, Scenario, TopologySpec};
 use crate::topology::Built;
 
 /// Reads the files a scenario refers to (edge lists, GraphML). The binary reads from disk relative to
@@ -31,7 +32,8 @@ impl Inputs for NoInputs {
     }
 }
 
-/// Scenarios whose estimated memory exceeds this are refused before anything is allocated.
+/// The default memory budget ([`Registry::memory_budget`]): scenarios whose estimated memory exceeds it are
+/// refused before anything is allocated.
 pub const MEMORY_BUDGET_BYTES: u64 = 20 << 30;
 
 /// A scenario ready to run: checked, with its model prepared on the fixed topology (random topologies are
@@ -42,8 +44,12 @@ pub struct Prepared {
     model: Arc<dyn DynModel>,
     /// The model prepared on the fixed topology, shared by every replicate.
     fixed: Option<Box<dyn Runnable>>,
+    /// The fixed topology (what `fixed` runs on), for [`Prepared::connectivity`].
+    fixed_topology: Option<Arc<Topology>>,
     pub notes: Vec<String>,
     estimated_bytes: u64,
+    /// The registry's memory budget.
+    budget: u64,
 }
 
 impl Prepared {
@@ -57,9 +63,18 @@ impl Prepared {
     ) -> Result<Prepared, ScenarioError> {
         let model =
             Arc::clone(registry.get(&scenario.model.kind).map_err(|m| ScenarioError::new(origin, "model.kind", m))?);
-        let estimated_bytes = within_budget(&scenario, &*model, scenario.topology.size_estimate(), origin, "")?;
-        let mut prepared =
-            Prepared { scenario, origin: origin.to_owned(), model, fixed: None, notes: Vec::new(), estimated_bytes };
+        let budget = registry.memory_budget();
+        let estimated_bytes = within_budget(&scenario, &*model, scenario.topology.size_estimate(), budget, origin, "")?;
+        let mut prepared = Prepared {
+            scenario,
+            origin: origin.to_owned(),
+            model,
+            fixed: None,
+            fixed_topology: None,
+            notes: Vec::new(),
+            estimated_bytes,
+            budget,
+        };
         let random = prepared.scenario.topology.is_random();
         // Random kinds never read files; replicate 0's graph stands for the others in the checks.
         let built = prepared.build(0, if random { &NoInputs } else { inputs })?;
@@ -72,15 +87,66 @@ impl Prepared {
                 hosts: built.hosts.len() as u64,
             };
             let what = format!(" (the topology read has {} nodes and {} edges)", size.nodes, size.edges);
-            prepared.estimated_bytes = within_budget(&prepared.scenario, &*prepared.model, size, origin, &what)?;
+            prepared.estimated_bytes =
+                within_budget(&prepared.scenario, &*prepared.model, size, budget, origin, &what)?;
         }
         check_latency(&prepared, &built.topology)?;
         prepared.notes.clone_from(&built.notes);
-        let runnable = prepared.prepare_model(built, None)?;
+        let topology = Arc::new(built.topology);
+        let runnable = prepared.prepare_model(Arc::clone(&topology), built.hosts, None)?;
         if !random {
             prepared.fixed = Some(runnable);
+            prepared.fixed_topology = Some(topology);
         }
         Ok(prepared)
+    }
+
+    /// Checks the topology of every replicate as its run will meet it, so that what `validate` accepts, `run`
+    /// does not refuse later: a fixed topology serves them all; a random one is drawn per replicate and the
+    /// model prepared on each (its refusal is the error, naming the replicate), until the graphs drawn hold
+    /// `budget` nodes and edges in all (at least replicate 0 is checked). Returns their connectivity.
+    pub fn connectivity(&self, budget: u64) -> Result<Connectivity, ScenarioError> {
+        let components = |t: &Topology| t.as_graph().map_or_else(|| vec![t.node_count()], |g| g.component_sizes());
+        let erdos_renyi = match &self.scenario.topology {
+            // The chance of no isolated node, the limit of the chance of connectivity (Erdős and Rényi 1961).
+            TopologySpec::ErdosRenyi(s) => {
+                Some((-f64::from(s.nodes) * (1.0 - s.p).powf(f64::from(s.nodes) - 1.0)).exp())
+            }
+            _ => None,
+        };
+        let mut found = Connectivity {
+            random: self.fixed_topology.is_none(),
+            checked: 0,
+            nodes: 0,
+            disconnected: Vec::new(),
+            erdos_renyi_connected: erdos_renyi,
+        };
+        if let Some(topology) = &self.fixed_topology {
+            found.checked = self.scenario.replicates;
+            found.nodes = topology.node_count();
+            let sizes = components(topology);
+            if sizes.len() > 1 {
+                found.disconnected.push((None, sizes.len() as u32, sizes[0]));
+            }
+            return Ok(found);
+        }
+        let mut drawn = 0u64;
+        for r in 0..self.scenario.replicates {
+            if r > 0 && drawn >= budget {
+                break;
+            }
+            let built = self.build(r, &NoInputs)?;
+            let topology = Arc::new(built.topology);
+            drawn = drawn.saturating_add(u64::from(topology.node_count()) + topology.edge_count());
+            found.nodes = topology.node_count();
+            let sizes = components(&topology);
+            if sizes.len() > 1 {
+                found.disconnected.push((Some(r), sizes.len() as u32, sizes[0]));
+            }
+            self.prepare_model(topology, built.hosts, Some(r))?;
+            found.checked = r + 1;
+        }
+        Ok(found)
     }
 
     /// The estimated memory of one run of `scenario` from the scenario alone (a file counts as empty; an
@@ -99,8 +165,13 @@ impl Prepared {
         })
     }
 
-    fn prepare_model(&self, built: Built, replicate: Option<u32>) -> Result<Box<dyn Runnable>, ScenarioError> {
-        let env = Env { topology: Arc::new(built.topology), hosts: built.hosts.into(), network: self.network() };
+    fn prepare_model(
+        &self,
+        topology: Arc<Topology>,
+        hosts: Vec<NodeId>,
+        replicate: Option<u32>,
+    ) -> Result<Box<dyn Runnable>, ScenarioError> {
+        let env = Env { topology, hosts: hosts.into(), network: self.network() };
         self.model.prepare(&self.scenario.model.params, &env).map_err(|e| {
             let message = match replicate {
                 Some(r) => format!("{} (replicate {r})", e.message),
@@ -127,20 +198,27 @@ impl Prepared {
 
     /// Runs replicate `replicate` (draws from stream (seed, replicate)).
     pub fn run_replicate(&self, replicate: u32) -> Result<Outcome, ScenarioError> {
+        self.run_observed(replicate, &Unobserved)
+    }
+
+    /// [`Prepared::run_replicate`], telling `progress` how far the run has got (models with long runs
+    /// report; see [`models::Model::run_observed`]).
+    pub fn run_observed(&self, replicate: u32, progress: &dyn Progress) -> Result<Outcome, ScenarioError> {
         let (seed, run) = (self.scenario.seed, u64::from(replicate));
         match &self.fixed {
-            Some(model) => Ok(model.run(seed, run)),
+            Some(model) => Ok(model.run(seed, run, progress)),
             None => {
                 let built = self.build(replicate, &NoInputs)?;
-                Ok(self.prepare_model(built, Some(replicate))?.run(seed, run))
+                let model = self.prepare_model(Arc::new(built.topology), built.hosts, Some(replicate))?;
+                Ok(model.run(seed, run, progress))
             }
         }
     }
 
-    /// Runs replicate `replicate` alone, as [`Prepared::run_all`] would have run it: its report holds that one
-    /// run, numbered `replicate`.
-    pub fn run_only(&self, replicate: u32) -> Result<RunReport, ScenarioError> {
-        let outcome = self.run_replicate(replicate)?;
+    /// Runs replicate `replicate` alone, as [`Prepared::run_all`] would have run it, telling `progress` how
+    /// far it has got: its report holds that one run, numbered `replicate`.
+    pub fn run_only(&self, replicate: u32, progress: &dyn Progress) -> Result<RunReport, ScenarioError> {
+        let outcome = self.run_observed(replicate, progress)?;
         let mut report = RunReport::new(&self.scenario, vec![outcome], self.notes.clone());
         report.first_replicate = replicate;
         Ok(report)
@@ -155,7 +233,7 @@ impl Prepared {
             on_done();
             out
         };
-        let workers = workers_within(self.estimated_bytes, 0);
+        let workers = workers_within(self.budget, self.estimated_bytes, 0);
         ordered(self.scenario.replicates.into(), workers, &job, &mut |outcome| {
             runs.push(outcome);
             Ok(())
@@ -164,40 +242,57 @@ impl Prepared {
     }
 }
 
+/// The connectivity of the graphs a scenario's replicates run on ([`Prepared::connectivity`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Connectivity {
+    /// Whether each replicate draws its own topology.
+    pub random: bool,
+    /// Replicates whose topology was checked (every one for a fixed topology).
+    pub checked: u32,
+    /// Nodes of the topology (of the last one checked).
+    pub nodes: u32,
+    /// `(replicate, components, nodes of the largest)` of each disconnected graph checked; the replicate is
+    /// `None` for a fixed topology.
+    pub disconnected: Vec<(Option<u32>, u32, u32)>,
+    /// For G(N, p): the chance that a draw is connected, e^(−N(1−p)^(N−1)) (that no node is isolated).
+    pub erdos_renyi_connected: Option<f64>,
+}
+
 /// The estimated memory of one run of `scenario` on a topology of `size`: the graph and the model's state.
 fn run_bytes(scenario: &Scenario, model: &dyn DynModel, size: Size) -> u64 {
     generators::estimated_bytes(size.nodes, size.edges)
         .saturating_add(model.estimated_bytes(&scenario.model.params, &size))
 }
 
-/// [`run_bytes`], or an error if it exceeds the budget; `what` ends the message (what the size comes from).
+/// [`run_bytes`], or an error if it exceeds `budget`; `what` ends the message (what the size comes from).
 fn within_budget(
     scenario: &Scenario,
     model: &dyn DynModel,
     size: Size,
+    budget: u64,
     origin: &str,
     what: &str,
 ) -> Result<u64, ScenarioError> {
     let bytes = run_bytes(scenario, model, size);
-    if bytes > MEMORY_BUDGET_BYTES {
+    if bytes > budget {
         return Err(ScenarioError::new(
             origin,
             "topology",
             format!(
                 "this scenario needs about {} of memory{what}, more than the {} budget; reduce topology.nodes or \
-                 the edge density",
+                 the edge density, or raise the budget (dissem --memory-budget)",
                 human_bytes(bytes),
-                human_bytes(MEMORY_BUDGET_BYTES)
+                human_bytes(budget)
             ),
         ));
     }
     Ok(bytes)
 }
 
-/// How many runs of `bytes_each` fit at once beside `reserved` bytes held already, at least one and at
-/// most one per thread of the current pool.
-pub(crate) fn workers_within(bytes_each: u64, reserved: u64) -> usize {
-    let fit = MEMORY_BUDGET_BYTES.saturating_sub(reserved) / bytes_each.max(1);
+/// How many runs of `bytes_each` fit at once in `budget` beside `reserved` bytes held already, at least one
+/// and at most one per thread of the current pool.
+pub(crate) fn workers_within(budget: u64, bytes_each: u64, reserved: u64) -> usize {
+    let fit = budget.saturating_sub(reserved) / bytes_each.max(1);
     usize::try_from(fit).unwrap_or(usize::MAX).clamp(1, rayon::current_num_threads())
 }
 

@@ -27,7 +27,7 @@ use crate::load::parse_value;
 use crate::overrides::set_path;
 use crate::registry::Registry;
 use crate::report::RunReport;
-use crate::run::{Inputs, MEMORY_BUDGET_BYTES, Prepared, ordered, workers_within};
+use crate::run::{Inputs, Prepared, ordered, workers_within};
 use crate::spec::{MAX_REPLICATES, Scenario};
 
 /// Version tag of the metadata file; resume and merge refuse other versions.
@@ -72,6 +72,24 @@ pub struct SweepSpec {
     #[serde(default)]
     #[schemars(schema_with = "parameters_schema")]
     pub parameters: Map<String, Value>,
+    /// What the command line adds (`dissem sweep --set/--seed/--replicates`); never read from the file.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub command_line: CommandLine,
+}
+
+/// What `dissem sweep` takes beside the sweep file, as `dissem run` does beside a scenario file.
+///
+/// `set` is applied to the base scenario after the sweep file's own `set` (so it wins over it) and before the
+/// parameters, at every point; a path the sweep varies, or one inside it, is refused, since the parameter
+/// would replace it. `seed` and `replicates` replace the sweep file's (or, without those, the base
+/// scenario's). All of them reach every point's scenario, so they are part of the sweep's identity: resume
+/// and merge accept only the same values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CommandLine {
+    pub set: Vec<(String, Value)>,
+    pub seed: Option<u64>,
+    pub replicates: Option<u32>,
 }
 
 /// The JSON Schema of sweep files (`dissem schema --sweep`).
@@ -248,17 +266,37 @@ pub fn plan(
     for (path, value) in &spec.set {
         set_path(&mut doc, path, value.clone()).map_err(|m| ScenarioError::new(origin, format!("set.{path}"), m))?;
     }
-    // An error after `set` may come from either file: name both.
-    let defaults_origin =
-        if spec.set.is_empty() { base_origin.to_owned() } else { format!("{origin} (`set` applied to {base_origin})") };
+    let cli = &spec.command_line;
+    for (path, value) in &cli.set {
+        let refuse = |m: String| Err(ScenarioError::new(origin, path.as_str(), format!("--set: {m}")));
+        if let Some(axis) = spec.parameters.keys().find(|axis| path == *axis || path.starts_with(&format!("{axis}."))) {
+            return refuse(format!(
+                "the sweep varies `{axis}` (parameters.{axis}), which replaces this value at every point; change \
+                 the sweep's parameters instead"
+            ));
+        }
+        if matches!(path.as_str(), "seed" | "replicates") {
+            return refuse(format!("give the sweep's {path} with --{path}"));
+        }
+        set_path(&mut doc, path, value.clone())
+            .map_err(|m| ScenarioError::new(origin, path.as_str(), format!("--set: {m}")))?;
+    }
+    // An error after `set` may come from either file (or the command line): name them.
+    let defaults_origin = match (spec.set.is_empty(), cli.set.is_empty()) {
+        (true, true) => base_origin.to_owned(),
+        (false, true) => format!("{origin} (`set` applied to {base_origin})"),
+        (true, false) => format!("{base_origin} (with --set)"),
+        (false, false) => format!("{origin} (`set` and --set applied to {base_origin})"),
+    };
     let defaults = parse_value(doc.clone(), &defaults_origin, registry)?;
-    let seed = spec.seed.unwrap_or(defaults.seed);
-    let replicates = spec.replicates.unwrap_or(defaults.replicates);
+    let seed = cli.seed.or(spec.seed).unwrap_or(defaults.seed);
+    let replicates = cli.replicates.or(spec.replicates).unwrap_or(defaults.replicates);
     if !(1..=MAX_REPLICATES).contains(&replicates) {
+        let flag = if cli.replicates.is_some() { "--replicates: " } else { "" };
         return Err(ScenarioError::new(
             origin,
             "replicates",
-            format!("must be from 1 to {MAX_REPLICATES}, got {replicates}"),
+            format!("{flag}must be from 1 to {MAX_REPLICATES}, got {replicates}"),
         ));
     }
     let (mut axes, mut listed) = (Vec::new(), 0u64);
@@ -605,9 +643,10 @@ impl Inputs for Hashed<'_> {
     }
 }
 
-/// Prepared forms kept from checking a sweep's points, at most: 1/16 of the memory budget (1.25 GiB). Small
-/// sweeps keep all of theirs; a sweep of thousands of big points does not hold them all at once.
-const KEEP_BYTES: u64 = MEMORY_BUDGET_BYTES / 16;
+/// Prepared forms kept from checking a sweep's points, at most: this fraction of the memory budget (1.25
+/// GiB of the default 20). Small sweeps keep all of theirs; a sweep of thousands of big points does not hold
+/// them all at once.
+const KEEP_SHARE: u64 = 16;
 
 /// The points of a sweep, checked and ready to run. A point's prepared form (its fixed topology, a model's
 /// setup) is kept from the check while all kept ones fit in a sixteenth of the memory budget; the others are
@@ -716,7 +755,7 @@ impl Sweep {
         inputs: &'a dyn Inputs,
         registry: &'a Registry,
     ) -> Result<Points<'a>, ScenarioError> {
-        self.prepare_keeping(origin, inputs, registry, KEEP_BYTES)
+        self.prepare_keeping(origin, inputs, registry, registry.memory_budget() / KEEP_SHARE)
     }
 
     /// [`Sweep::prepare`], keeping prepared forms up to `keep` bytes.
@@ -739,7 +778,8 @@ impl Sweep {
             let fits = kept.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes) <= keep;
             Ok((fits.then(|| Arc::new(prepared)), bytes))
         };
-        ordered(self.points.len() as u64, workers_within(largest, 0), &check, &mut |point| {
+        let budget = registry.memory_budget();
+        ordered(self.points.len() as u64, workers_within(budget, largest, 0), &check, &mut |point| {
             checked.push(point);
             Ok(())
         })?;
@@ -765,7 +805,7 @@ impl Sweep {
             .collect();
         let largest = points.estimates.iter().copied().max().unwrap_or(0);
         // Beside the kept forms: one prepared point per worker, and the next one being prepared.
-        let workers = workers_within(largest, points.kept.saturating_add(largest));
+        let workers = workers_within(points.registry.memory_budget(), largest, points.kept.saturating_add(largest));
         let run_one = |k: u64| {
             let run = runs.get(k).expect("k < runs.len()");
             let (point, replicate) = self.locate(run);

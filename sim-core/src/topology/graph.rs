@@ -229,6 +229,27 @@ impl Graph {
         self.component_sizes().len() <= 1
     }
 
+    /// Nodes and edges of the connected component of `source` (breadth-first; edges counted as half the sum
+    /// of the component's degrees).
+    pub fn component_of(&self, source: NodeId) -> (u32, u64) {
+        let mut seen = vec![0u64; (self.node_count() as usize).div_ceil(64)];
+        let mut queue: Vec<NodeId> = vec![source];
+        seen[source as usize / 64] |= 1 << (source % 64);
+        let (mut head, mut degrees) = (0, 0u64);
+        while let Some(&v) = queue.get(head) {
+            head += 1;
+            degrees += u64::from(self.degree(v));
+            for &u in self.neighbors(v) {
+                let (word, bit) = (u as usize / 64, 1u64 << (u % 64));
+                if seen[word] & bit == 0 {
+                    seen[word] |= bit;
+                    queue.push(u);
+                }
+            }
+        }
+        (queue.len() as u32, degrees / 2)
+    }
+
     /// Edges that repeat an earlier edge between the same two nodes, in either direction: `(repeat, first)`
     /// pairs in the order of `repeat`, `first` being the pair's smallest edge id. Found by sorting each
     /// adjacency row (each pair is looked at from its smaller end), without hashing.
