@@ -35,6 +35,8 @@ pub enum Command {
         /// one row of runs.csv or runs.jsonl (with that row's --seed and --set values).
         #[arg(long, value_name = "R")]
         replicate: Option<u32>,
+        #[command(flatten)]
+        trace: TraceArgs,
     },
     /// Check a scenario file (syntax, types, ranges, topology, memory) without running it.
     Validate {
@@ -105,6 +107,19 @@ pub enum Command {
         #[arg(short, long, value_name = "DIR")]
         out: PathBuf,
     },
+}
+
+/// `dissem run --trace FILE`.
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    /// Write every step of one replicate (--replicate, default 0) to FILE as JSON Lines: time, kind (send,
+    /// deliver, inform, link), from, to, message, dropped. Runs that replicate alone.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// The most lines --trace writes (about 110 bytes each); later steps are counted in a last
+    /// `{"kind":"truncated",...}` line.
+    #[arg(long, value_name = "LINES", default_value_t = exporters::trace::DEFAULT_LIMIT, requires = "trace")]
+    pub trace_limit: u64,
 }
 
 #[derive(Args, Debug)]

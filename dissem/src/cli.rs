@@ -85,7 +85,7 @@ fn threads(asked: Option<usize>) -> Result<(), Failure> {
 
 fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
     match command {
-        Command::Run { scenario, json, out: dir, replicate } => {
+        Command::Run { scenario, json, out: dir, replicate, trace } => {
             let prepared = prepare(&scenario, registry)?;
             let replicates = prepared.scenario.replicates;
             if let Some(r) = replicate.filter(|&r| r >= replicates) {
@@ -98,15 +98,16 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
                 // Before the run, so that a bad directory does not cost its results.
                 check_writable(dir, &exporters::RUN_FILES).map_err(Failure::Input)?;
             }
-            let report = match replicate {
-                Some(r) => prepared.run_only(r)?,
-                None => run_with_progress(&prepared)?,
+            let report = match (&trace.trace, replicate) {
+                (Some(path), r) => crate::trace::run(&prepared, r.unwrap_or(0), path, trace.trace_limit)?,
+                (None, Some(r)) => prepared.run_only(r)?,
+                (None, None) => run_with_progress(&prepared)?,
             };
             // On standard error, so that the table (or the JSON document) on standard output stays clean.
             for note in &report.notes {
                 eprintln!("note: {note}");
             }
-            if replicate.is_none() {
+            if replicate.is_none() && trace.trace.is_none() {
                 warn_few_replicates(std::iter::once(report.runs.len()));
             }
             let provenance = exporters::Provenance::new(command_line(), &prepared.scenario);

@@ -22,6 +22,7 @@ mod files;
 mod plot;
 mod reproduce;
 mod sweep;
+mod trace;
 
 pub use runner::Registry;
 pub use {exporters, models, runner, sim_core};

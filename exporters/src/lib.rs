@@ -14,6 +14,7 @@ pub mod reproduce;
 pub mod runs;
 pub mod sweep;
 pub mod text;
+pub mod trace;
 
 /// The version of dissem that wrote an output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

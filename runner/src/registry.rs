@@ -8,6 +8,7 @@ use std::sync::Arc;
 use models::{Env, MetricDoc, Model, ModelError, Outcome, Size};
 use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
+use sim_core::trace::Sink;
 
 use crate::spec::ModelSpec;
 
@@ -194,6 +195,10 @@ pub(crate) trait DynModel: Send + Sync {
 /// A model prepared on one environment, ready for any (seed, run).
 pub(crate) trait Runnable: Send + Sync {
     fn run(&self, seed: u64, run: u64) -> Outcome;
+    /// [`Model::run_traced`]: `None` if the model has no trace.
+    fn run_traced(&self, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome>;
+    /// The environment the model was prepared on.
+    fn env(&self) -> &Env;
 }
 
 struct Entry<M>(Arc<M>);
@@ -201,11 +206,11 @@ struct Entry<M>(Arc<M>);
 struct Ready<M: Model> {
     model: Arc<M>,
     prepared: M::Prepared,
+    env: Env,
 }
 
-impl<M: Model> Runnable for Ready<M> {
-    fn run(&self, seed: u64, run: u64) -> Outcome {
-        let outcome = self.model.run(&self.prepared, seed, run);
+impl<M: Model> Ready<M> {
+    fn checked(outcome: Outcome) -> Outcome {
         // What `dissem metrics` prints must be what runs emit: every debug run (tests, CI's `dissem check`)
         // checks it.
         debug_assert!(
@@ -215,6 +220,20 @@ impl<M: Model> Runnable for Ready<M> {
             models::outcome::undeclared(M::METRICS, &outcome)
         );
         outcome
+    }
+}
+
+impl<M: Model> Runnable for Ready<M> {
+    fn run(&self, seed: u64, run: u64) -> Outcome {
+        Self::checked(self.model.run(&self.prepared, seed, run))
+    }
+
+    fn run_traced(&self, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
+        self.model.run_traced(&self.prepared, seed, run, sink).map(Self::checked)
+    }
+
+    fn env(&self) -> &Env {
+        &self.env
     }
 }
 
@@ -270,7 +289,7 @@ impl<M: Model> DynModel for Entry<M> {
     fn prepare(&self, params: &Map<String, Value>, env: &Env) -> Result<Box<dyn Runnable>, ModelError> {
         let params = Self::typed(params).map_err(|(path, message)| ModelError::new(path, message))?;
         let prepared = self.0.prepare(&params, env)?;
-        Ok(Box::new(Ready { model: Arc::clone(&self.0), prepared }))
+        Ok(Box::new(Ready { model: Arc::clone(&self.0), prepared, env: env.clone() }))
     }
 }
 
