@@ -38,6 +38,19 @@ pub enum Command {
         #[command(flatten)]
         trace: TraceArgs,
     },
+    /// Draw one replicate's spread: DIR/spread.graphml (Gephi, yEd), DIR/spread.dot (Graphviz) and
+    /// DIR/spread.html (plays the spread in a browser), with each node's first receipt and role; for an overlay
+    /// over an underlay (ALM) also DIR/overlay.svg: the underlay, the overlay tree and the stress on each link.
+    Draw {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Output directory.
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+        /// The replicate drawn (default 0).
+        #[arg(long, value_name = "R", default_value_t = 0)]
+        replicate: u32,
+    },
     /// Check a scenario file (syntax, types, ranges, topology, memory) without running it.
     Validate {
         #[command(flatten)]

@@ -87,12 +87,8 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
     match command {
         Command::Run { scenario, json, out: dir, replicate, trace } => {
             let prepared = prepare(&scenario, registry)?;
-            let replicates = prepared.scenario.replicates;
-            if let Some(r) = replicate.filter(|&r| r >= replicates) {
-                return Err(Failure::Input(format!(
-                    "--replicate {r}: the scenario has replicates 0 to {} (replicates = {replicates})",
-                    replicates - 1
-                )));
+            if let Some(r) = replicate {
+                check_replicate(&prepared, r)?;
             }
             if let Some(dir) = &dir {
                 // Before the run, so that a bad directory does not cost its results.
@@ -120,6 +116,11 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
                 out(&exporters::text::run_summary(&report))
             }
         }
+        Command::Draw { scenario, out, replicate } => {
+            let prepared = prepare(&scenario, registry)?;
+            check_replicate(&prepared, replicate)?;
+            crate::draw::draw(&prepared, replicate, &out)
+        }
         Command::Validate { scenario } => {
             let prepared = prepare(&scenario, registry)?;
             out(&format!(
@@ -142,6 +143,18 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
             reproduce::reproduce(name.as_deref(), list, &out, &items, registry)
         }
     }
+}
+
+/// An error unless `replicate` is one of the scenario's.
+fn check_replicate(prepared: &Prepared, replicate: u32) -> Result<(), Failure> {
+    let replicates = prepared.scenario.replicates;
+    if replicate >= replicates {
+        return Err(Failure::Input(format!(
+            "--replicate {replicate}: the scenario has replicates 0 to {} (replicates = {replicates})",
+            replicates - 1
+        )));
+    }
+    Ok(())
 }
 
 /// This process's command line, quoted for a POSIX shell (program by its file name), for provenance.

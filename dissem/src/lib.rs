@@ -18,6 +18,7 @@
 
 mod args;
 pub mod cli;
+mod draw;
 mod files;
 mod plot;
 mod reproduce;

@@ -12,6 +12,7 @@ pub mod number;
 pub mod plot;
 pub mod reproduce;
 pub mod runs;
+pub mod spread;
 pub mod sweep;
 pub mod text;
 pub mod trace;
