@@ -20,7 +20,11 @@ async function main() {
     page.on("pageerror", e => problems.push("page error: " + e));
     page.on("request", r => { if (r.url().split("#")[0] !== url) problems.push("request: " + r.url()); });
     await page.goto(url + "#duration=1500");
-    await page.waitForFunction(() => document.documentElement.dataset.done === "true", null, { timeout: 30000 });
+    try {
+      await page.waitForFunction(() => document.documentElement.dataset.done === "true", null, { timeout: 20000 });
+    } catch (e) {
+      problems.push("never played to its end: " + e.message.split("\n")[0]);
+    }
     const state = await page.evaluate(() => {
       const data = JSON.parse(document.getElementById("data").textContent);
       const circles = [...document.querySelectorAll("circle.node")];
