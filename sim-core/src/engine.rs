@@ -111,10 +111,15 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
         self.counters.sent += 1;
         if !survives(self.network, self.net_rng) {
             self.counters.dropped += 1;
-            self.trace.send(self.now, from, to, &msg, true);
+            if R::ON {
+                self.trace.send(self.now, from, to, &msg, true);
+            }
             return;
         }
-        self.trace.send(self.now, from, to, &msg, false);
+        // Guarded, not only empty when untraced: a reference to `msg` would keep it out of registers.
+        if R::ON {
+            self.trace.send(self.now, from, to, &msg, false);
+        }
         let delay = self.network.latency.sample(self.net_rng, weight);
         self.queue.push(later(self.now, delay), Event::Deliver { from, to: Target::new(to), msg });
     }
@@ -290,7 +295,9 @@ impl<'g, M, T> Simulation<'g, M, T> {
             match event {
                 Event::Deliver { from, to, msg } => {
                     ctx.counters.delivered += 1;
-                    ctx.trace.deliver(time, from, to.get(), &msg, false);
+                    if R::ON {
+                        ctx.trace.deliver(time, from, to.get(), &msg, false);
+                    }
                     protocol.on_message(&mut ctx, from, to.get(), msg);
                 }
                 Event::Timer { node, timer } => protocol.on_timer(&mut ctx, node, timer),

@@ -309,8 +309,10 @@ impl<'r, 'a, M, T, R: Trace<M>> Handler<'r, 'a, M, T, R> {
                 },
                 None => break,
             };
-            let now = self.round.now;
-            self.round.trace.deliver(now, at.from, at.to, &msg, false);
+            if R::ON {
+                let now = self.round.now;
+                self.round.trace.deliver(now, at.from, at.to, &msg, false);
+            }
             g.receive(&mut self, msg, at);
             self.round.check(g, at.from, at.to);
             self.round.check(g, at.to, at.from);
@@ -359,7 +361,9 @@ impl<M, T, R: Trace<M>> Net<M, T> for Handler<'_, '_, M, T, R> {
         } else {
             transmit(to.node, r.down.count == 0, &r.down, r.loss, &mut r.network_rng, &mut r.traffic)
         };
-        r.trace.send(r.now, from, to.node, &msg, !arrives);
+        if R::ON {
+            r.trace.send(r.now, from, to.node, &msg, !arrives);
+        }
         if arrives {
             let m = (msg, Incoming { from, to: to.node, link: Link::NONE });
             if self.next.is_none() && !self.later {
