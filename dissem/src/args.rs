@@ -39,6 +39,21 @@ pub enum Command {
         /// one row of runs.csv or runs.jsonl (with that row's --seed and --set values).
         #[arg(long, value_name = "R")]
         replicate: Option<u32>,
+        #[command(flatten)]
+        trace: TraceArgs,
+    },
+    /// Draw one replicate's spread: DIR/spread.graphml (Gephi, yEd), DIR/spread.dot (Graphviz) and
+    /// DIR/spread.html (plays the spread in a browser), with each node's first receipt and role; for an overlay
+    /// over an underlay (ALM) also DIR/overlay.svg: the underlay, the overlay tree and the stress on each link.
+    Draw {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Output directory.
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+        /// The replicate drawn (default 0).
+        #[arg(long, value_name = "R", default_value_t = 0)]
+        replicate: u32,
     },
     /// Check a scenario file (syntax, types, ranges, topology, memory) without running it.
     Validate {
@@ -161,6 +176,19 @@ fn parse_size(text: &str) -> Result<u64, String> {
         return Err(format!("`{text}`: must be at least 1 byte and below 16 EiB"));
     }
     Ok(bytes as u64)
+}
+
+/// `dissem run --trace FILE`.
+#[derive(Args, Debug)]
+pub struct TraceArgs {
+    /// Write every step of one replicate (--replicate, default 0) to FILE as JSON Lines: time, kind (send,
+    /// deliver, inform, link), from, to, message, dropped. Runs that replicate alone.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// The most lines --trace writes (about 110 bytes each); later steps are counted in a last
+    /// `{"kind":"truncated",...}` line.
+    #[arg(long, value_name = "LINES", default_value_t = exporters::trace::DEFAULT_LIMIT, requires = "trace")]
+    pub trace_limit: u64,
 }
 
 #[derive(Args, Debug)]

@@ -89,34 +89,31 @@ fn threads(asked: Option<usize>) -> Result<(), Failure> {
 
 fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
     match command {
-        Command::Run { scenario, json, out: dir, replicate } => {
+        Command::Run { scenario, json, out: dir, replicate, trace } => {
             let prepared = prepare(&scenario, registry, "run")?;
-            let replicates = prepared.scenario.replicates;
-            if let Some(r) = replicate.filter(|&r| r >= replicates) {
-                return Err(Failure::Input(format!(
-                    "--replicate {r}: the scenario has replicates 0 to {} (replicates = {replicates})",
-                    replicates - 1
-                )));
+            if let Some(r) = replicate {
+                check_replicate(&prepared, r)?;
             }
             if let Some(dir) = &dir {
                 // Before the run, so that a bad directory does not cost its results.
                 check_writable(dir, &exporters::RUN_FILES).map_err(Failure::Input)?;
             }
             // One replicate alone may take minutes: its own work is shown instead of a count of runs.
-            let report = match replicate.or((prepared.scenario.replicates == 1).then_some(0)) {
-                Some(r) => {
+            let report = match (&trace.trace, replicate.or((prepared.scenario.replicates == 1).then_some(0))) {
+                (Some(path), r) => crate::trace::run(&prepared, r.unwrap_or(0), path, trace.trace_limit)?,
+                (None, Some(r)) => {
                     let bar = WorkBar::new(&prepared.scenario.name);
                     let report = prepared.run_only(r, &bar);
                     bar.0.finish_and_clear();
                     report?
                 }
-                None => run_with_progress(&prepared)?,
+                (None, None) => run_with_progress(&prepared)?,
             };
             // On standard error, so that the table (or the JSON document) on standard output stays clean.
             for note in &report.notes {
                 eprintln!("note: {note}");
             }
-            if replicate.is_none() {
+            if replicate.is_none() && trace.trace.is_none() {
                 warn_few_replicates(std::iter::once(report.runs.len()));
             }
             let provenance = exporters::Provenance::new(command_line(), &prepared.scenario);
@@ -128,6 +125,11 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
             } else {
                 out(&exporters::text::run_summary(&report))
             }
+        }
+        Command::Draw { scenario, out, replicate } => {
+            let prepared = prepare(&scenario, registry, "draw")?;
+            check_replicate(&prepared, replicate)?;
+            crate::draw::draw(&prepared, replicate, &out)
         }
         Command::Validate { scenario } => {
             let prepared = prepare(&scenario, registry, "validate")?;
@@ -175,6 +177,18 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
 /// Nodes and edges of the random graphs `validate` draws at most, replicate after replicate (about a second
 /// of work); beyond, it says how many replicates it checked.
 const VALIDATE_ELEMENTS: u64 = 20_000_000;
+
+/// An error unless `replicate` is one of the scenario's.
+fn check_replicate(prepared: &Prepared, replicate: u32) -> Result<(), Failure> {
+    let replicates = prepared.scenario.replicates;
+    if replicate >= replicates {
+        return Err(Failure::Input(format!(
+            "--replicate {replicate}: the scenario has replicates 0 to {} (replicates = {replicates})",
+            replicates - 1
+        )));
+    }
+    Ok(())
+}
 
 /// This process's command line, quoted for a POSIX shell (program by its file name), for provenance.
 /// `--threads` (`-j`) is left out: it never changes results, and outputs must not depend on it.

@@ -18,11 +18,13 @@
 
 mod args;
 pub mod cli;
+mod draw;
 mod files;
 mod plot;
 mod reproduce;
 mod shipped;
 mod sweep;
+mod trace;
 
 pub use runner::Registry;
 pub use {exporters, models, runner, sim_core};

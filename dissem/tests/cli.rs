@@ -1216,3 +1216,71 @@ fn the_memory_budget_is_an_option() {
     assert!(code == 2 && err.contains("--memory-budget") && err.contains("at least 1 byte"), "{err}");
     ok(d.path(), &["run", "ring.json", "--memory-budget", "1MiB"]);
 }
+
+/// `run --trace` writes one replicate's steps as JSON Lines, runs that replicate as `--replicate` does (same
+/// table), cuts the trace at `--trace-limit` with a last line counting what was left out, and refuses models
+/// without a trace before writing anything.
+#[test]
+fn traces_are_json_lines_of_one_replicate_with_a_size_guard() {
+    let dir = setup();
+    let alone = ok(dir.path(), &["run", "ring.json", "--replicate", "2", "--json"]);
+    let traced = ok(dir.path(), &["run", "ring.json", "--replicate", "2", "--json", "--trace", "t.jsonl"]);
+    let result = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap()["metrics"].clone();
+    assert_eq!(result(&alone), result(&traced));
+    let lines: Vec<serde_json::Value> = fs::read_to_string(dir.path().join("t.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kind = |k: &str| lines.iter().filter(|l| l["kind"] == k).count();
+    // Full flooding on a ring of 60: 2|E| - (N - 1) = 61 copies, each delivered; 60 nodes informed.
+    assert_eq!((kind("send"), kind("deliver"), kind("inform")), (61, 61, 60));
+    assert_eq!(
+        lines[0],
+        serde_json::json!({"time": 0, "kind": "inform", "from": 0, "to": 0, "message": "update", "dropped": false})
+    );
+
+    let out = dissem(dir.path(), &["run", "ring.json", "--trace", "cut.jsonl", "--trace-limit", "10"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cut at 10 lines"));
+    let cut = fs::read_to_string(dir.path().join("cut.jsonl")).unwrap();
+    assert_eq!(cut.lines().count(), 11);
+    assert_eq!(cut.lines().last().unwrap(), r#"{"kind":"truncated","limit":10,"omitted":172}"#);
+
+    let chord = r#"{"topology": {"kind": "complete", "nodes": 64}, "model": {"kind": "chord", "lookups": 10}}"#;
+    write(dir.path(), "chord.json", chord);
+    let (code, err) = fails(dir.path(), &["run", "chord.json", "--trace", "none.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("model.kind") && err.contains("chord"), "{err}");
+    assert!(!dir.path().join("none.jsonl").exists());
+    let (code, err) = fails(dir.path(), &["run", "ring.json", "--trace", "no/such/dir/t.jsonl"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does not exist"), "{err}");
+}
+
+/// `draw` writes the three pictures of a spread (and the overlay SVG for ALM), and refuses topologies too large
+/// to draw without writing anything.
+#[test]
+fn draw_writes_pictures_of_the_spread() {
+    let dir = setup();
+    let listed = ok(dir.path(), &["draw", "ring.json", "--out", "pictures"]);
+    assert_eq!(listed.lines().count(), 3);
+    let graphml = fs::read_to_string(dir.path().join("pictures/spread.graphml")).unwrap();
+    assert_eq!(graphml.matches("<node ").count(), 60);
+    assert_eq!(graphml.matches(">source<").count(), 1);
+    assert_eq!(graphml.matches(">reached<").count(), 59);
+    assert!(fs::read_to_string(dir.path().join("pictures/spread.dot")).unwrap().starts_with("graph spread {"));
+    // Self-contained: the only address in the page is the SVG namespace.
+    let page = fs::read_to_string(dir.path().join("pictures/spread.html")).unwrap();
+    assert_eq!(page.matches("http").count(), page.matches("http://www.w3.org/2000/svg").count());
+
+    let alm = workspace().join("scenarios/alm/lecture-costs.json");
+    ok(dir.path(), &["draw", alm.to_str().unwrap(), "--out", "alm"]);
+    let svg = fs::read_to_string(dir.path().join("alm/overlay.svg")).unwrap();
+    assert!(svg.contains("aria-label=\"7  ×2\""), "the lecture's link Ra-Rb (delay 7) carries the message twice");
+
+    let (code, err) = fails(dir.path(), &["draw", "ring.json", "--set", "topology.nodes=6000", "--out", "big"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("topology") && err.contains("5000"), "{err}");
+    assert!(!dir.path().join("big").exists());
+}

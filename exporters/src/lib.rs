@@ -12,8 +12,10 @@ pub mod number;
 pub mod plot;
 pub mod reproduce;
 pub mod runs;
+pub mod spread;
 pub mod sweep;
 pub mod text;
+pub mod trace;
 
 /// The version of dissem that wrote an output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

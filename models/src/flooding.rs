@@ -24,6 +24,7 @@ use sim_core::paths::ShortestPaths;
 use sim_core::prefetch;
 use sim_core::rng::chance;
 use sim_core::topology::Topology;
+use sim_core::trace::{Labelled, NoTrace, Sink, Trace};
 use sim_core::{NodeId, Time};
 
 use crate::model::{Bound, Env, Model, Size};
@@ -163,7 +164,7 @@ struct Flood<'t> {
 }
 
 impl Flood<'_> {
-    fn forwards(&self, ctx: &mut Context<'_, (), ()>, v: NodeId, hop: u32) -> bool {
+    fn forwards<R: Trace<()>>(&self, ctx: &mut Context<'_, (), (), R>, v: NodeId, hop: u32) -> bool {
         let p = match (self.params.gossip_k, self.params.degree_rule) {
             (Some(k), _) if hop < k => return true,
             (_, DegreeRule::Own) => self.params.p_flood * self.d_ref / f64::from(self.topology.degree(v)),
@@ -172,7 +173,7 @@ impl Flood<'_> {
         chance(ctx.rng(), p)
     }
 
-    fn forward(&self, ctx: &mut Context<'_, (), ()>, v: NodeId, sender: Option<NodeId>) {
+    fn forward<R: Trace<()>>(&self, ctx: &mut Context<'_, (), (), R>, v: NodeId, sender: Option<NodeId>) {
         let per_neighbor = self.params.degree_rule == DegreeRule::Neighbors;
         match self.topology {
             Topology::Graph(g) => {
@@ -201,22 +202,24 @@ impl Flood<'_> {
     }
 }
 
-impl Protocol for Flood<'_> {
+impl<R: Trace<()>> Protocol<R> for Flood<'_> {
     type Msg = ();
     type Timer = ();
 
-    fn start(&mut self, ctx: &mut Context<'_, (), ()>) {
+    fn start(&mut self, ctx: &mut Context<'_, (), (), R>) {
         let s = self.params.source.index();
         self.reached_bits.set(s);
         self.reached = 1;
+        ctx.inform(s, s);
         self.forward(ctx, s, None);
     }
 
     #[inline]
-    fn on_message(&mut self, ctx: &mut Context<'_, (), ()>, from: NodeId, to: NodeId, (): ()) {
+    fn on_message(&mut self, ctx: &mut Context<'_, (), (), R>, from: NodeId, to: NodeId, (): ()) {
         if !self.reached_bits.set(to) {
             return;
         }
+        ctx.inform(from, to);
         let hop = self.hops[from as usize] + 1;
         self.hops[to as usize] = hop;
         self.reached += 1;
@@ -228,7 +231,7 @@ impl Protocol for Flood<'_> {
         }
     }
 
-    fn on_timer(&mut self, _: &mut Context<'_, (), ()>, _: NodeId, _: ()) {}
+    fn on_timer(&mut self, _: &mut Context<'_, (), (), R>, _: NodeId, _: ()) {}
 
     /// Only a first receipt reads the adjacency and the sender's hop count, and the reached bit (in cache) says
     /// whether it will be one.
@@ -257,6 +260,20 @@ pub fn run(
     seed: u64,
     run: u64,
 ) -> Outcome {
+    run_traced(params, topology, reach, network, seed, run, &mut NoTrace)
+}
+
+/// [`run`], reporting every copy sent (named `update`), delivered or dropped, and every first receipt, to
+/// `trace`.
+pub fn run_traced<R: Trace<()>>(
+    params: &FloodingParams,
+    topology: &Topology,
+    reach: &Reach,
+    network: Network,
+    seed: u64,
+    run: u64,
+    trace: &mut R,
+) -> Outcome {
     let n = topology.node_count();
     let d_ref = params.degree_reference.unwrap_or(2.0 * topology.edge_count() as f64 / f64::from(n));
     let mut flood = Flood {
@@ -274,7 +291,7 @@ pub fn run(
     if let Topology::Graph(g) = topology {
         sim = sim.graph(g);
     }
-    sim.run(&mut flood, Limits::default());
+    sim.run_traced(&mut flood, Limits::default(), trace);
     let counters = sim.counters_ref();
 
     let mut out = Outcome::default();
@@ -421,6 +438,12 @@ impl Model for Flooding {
     fn run(&self, p: &Self::Prepared, seed: u64, run: u64) -> Outcome {
         let Bound { params, env } = &p.bound;
         crate::flooding::run(params, &env.topology, &p.reach, env.network, seed, run)
+    }
+
+    fn run_traced(&self, p: &Self::Prepared, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
+        let Bound { params, env } = &p.bound;
+        let mut trace = Labelled::new(sink, |()| "update");
+        Some(run_traced(params, &env.topology, &p.reach, env.network, seed, run, &mut trace))
     }
 
     /// A reached bit per node, plus up to one queued 16-byte event per arc.

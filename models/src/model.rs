@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use sim_core::NodeId;
 use sim_core::network::Network;
 use sim_core::topology::Topology;
+use sim_core::trace::Sink;
 
 use crate::{MetricDoc, ModelError, Outcome};
 
@@ -78,6 +79,13 @@ pub trait Model: Send + Sync + 'static {
     fn run_observed(&self, prepared: &Self::Prepared, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
         let _ = progress;
         self.run(prepared, seed, run)
+    }
+
+    /// [`Model::run`] with a trace: the same run (same draws, same outcome), every message sent, dropped and
+    /// delivered and every first receipt of the update reported to `sink` as it happens
+    /// ([`sim_core::trace`]). `None`, the default: the model has no trace.
+    fn run_traced(&self, _prepared: &Self::Prepared, _seed: u64, _run: u64, _sink: &mut dyn Sink) -> Option<Outcome> {
+        None
     }
 
     /// Peak memory of one run beyond the topology's own arrays, from the parameters and sizes alone;

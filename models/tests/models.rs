@@ -6,6 +6,7 @@ use sim_core::network::{Latency, Network};
 use sim_core::paths::{ShortestPaths, UNREACHABLE};
 use sim_core::rng::{Lane, stream};
 use sim_core::topology::{Topology, generators};
+use sim_core::trace::{Kind, OwnedStep};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
@@ -109,4 +110,58 @@ fn probabilistic_flooding_sends_what_its_forwarders_imply() {
     }
     let s = sim_core::stats::Summary::of(&ratios);
     assert!((s.mean - p).abs() < 1.7 * s.half_width(), "{s:?}");
+}
+
+fn count(steps: &[OwnedStep], kind: Kind) -> usize {
+    steps.iter().filter(|s| s.kind == kind).count()
+}
+
+/// A traced flood is the same run (same outcome), and its trace accounts for every message: one `send` per
+/// message, one `deliver` per copy not lost, one `inform` per node reached, in time order.
+#[test]
+fn a_traced_flood_is_the_same_run_and_its_trace_adds_up() {
+    let graph = generators::random_regular(200, 4, &mut stream(5, 0, Lane::Topology)).unwrap();
+    let topology = Topology::from(graph);
+    let params = FloodingParams { p_flood: 0.8, ..FloodingParams::default() };
+    let network = Network { latency: Latency::Uniform { min: 1, max: 9 }, loss: 0.1 };
+    let reach = Reach::of(&topology, 0);
+    let plain = flooding::run(&params, &topology, &reach, network, 3, 2);
+    let mut steps: Vec<OwnedStep> = Vec::new();
+    let mut trace = sim_core::trace::Labelled::new(&mut steps, |()| "update");
+    let traced = flooding::run_traced(&params, &topology, &reach, network, 3, 2, &mut trace);
+    assert_eq!(plain, traced);
+    let dropped = steps.iter().filter(|s| s.kind == Kind::Send && s.dropped).count();
+    assert_eq!(count(&steps, Kind::Send) as f64, plain.get("messages").unwrap());
+    assert_eq!(count(&steps, Kind::Deliver), count(&steps, Kind::Send) - dropped);
+    assert_eq!(count(&steps, Kind::Inform) as f64, plain.get("coverage").unwrap() * 200.0);
+    assert!(steps.windows(2).all(|w| w[0].time <= w[1].time));
+}
+
+/// Traced gossip runs take the generic round where untraced ones take a protocol's faster form; both give
+/// the same outcome, in rounds and event-driven, and every node that ends up informed is reported once.
+#[test]
+fn traced_gossip_runs_are_the_same_runs() {
+    use models::epidemic::anti_entropy::{self, AntiEntropyParams};
+    use models::epidemic::rumor::{self, RumorParams};
+    use models::gossip::Timing;
+    let topology = Topology::complete(300).unwrap();
+    let lossy = Network { latency: Latency::Uniform { min: 1, max: 4 }, loss: 0.05 };
+    for timing in [Timing::Rounds, Timing::Poisson { period: 10 }] {
+        let ae = AntiEntropyParams { timing, ..AntiEntropyParams::default() };
+        let mut steps: Vec<OwnedStep> = Vec::new();
+        let traced = anti_entropy::run_with(&ae, &topology, lossy, 7, 1, Some(&mut steps));
+        assert_eq!(traced, anti_entropy::run(&ae, &topology, lossy, 7, 1));
+        assert_eq!(traced.get("converged"), Some(1.0));
+        assert_eq!(count(&steps, Kind::Inform), 300);
+        assert_eq!(count(&steps, Kind::Send) as f64, traced.get("messages").unwrap());
+
+        let r = RumorParams { timing, ..RumorParams::default() };
+        let mut steps: Vec<OwnedStep> = Vec::new();
+        let traced = rumor::run_with(&r, &topology, lossy, 7, 1, Some(&mut steps));
+        assert_eq!(traced, rumor::run(&r, &topology, lossy, 7, 1));
+        assert_eq!(count(&steps, Kind::Inform) as f64, 300.0 - traced.get("residual_nodes").unwrap());
+        let informed: std::collections::BTreeSet<u32> =
+            steps.iter().filter(|s| s.kind == Kind::Inform).map(|s| s.to).collect();
+        assert_eq!(informed.len(), count(&steps, Kind::Inform));
+    }
 }

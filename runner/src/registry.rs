@@ -8,6 +8,7 @@ use std::sync::Arc;
 use models::{Env, MetricDoc, Model, ModelError, Outcome, Progress, Size};
 use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map, Value, json};
+use sim_core::trace::Sink;
 
 use crate::spec::ModelSpec;
 
@@ -216,6 +217,10 @@ pub(crate) trait DynModel: Send + Sync {
 pub(crate) trait Runnable: Send + Sync {
     /// The run, telling `progress` how far it has got ([`Model::run_observed`]).
     fn run(&self, seed: u64, run: u64, progress: &dyn Progress) -> Outcome;
+    /// [`Model::run_traced`]: `None` if the model has no trace.
+    fn run_traced(&self, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome>;
+    /// The environment the model was prepared on.
+    fn env(&self) -> &Env;
 }
 
 struct Entry<M>(Arc<M>);
@@ -223,11 +228,11 @@ struct Entry<M>(Arc<M>);
 struct Ready<M: Model> {
     model: Arc<M>,
     prepared: M::Prepared,
+    env: Env,
 }
 
-impl<M: Model> Runnable for Ready<M> {
-    fn run(&self, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
-        let outcome = self.model.run_observed(&self.prepared, seed, run, progress);
+impl<M: Model> Ready<M> {
+    fn checked(outcome: Outcome) -> Outcome {
         // What `dissem metrics` prints must be what runs emit: every debug run (tests, CI's `dissem check`)
         // checks it.
         debug_assert!(
@@ -237,6 +242,20 @@ impl<M: Model> Runnable for Ready<M> {
             models::outcome::undeclared(M::METRICS, &outcome)
         );
         outcome
+    }
+}
+
+impl<M: Model> Runnable for Ready<M> {
+    fn run(&self, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
+        Self::checked(self.model.run_observed(&self.prepared, seed, run, progress))
+    }
+
+    fn run_traced(&self, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
+        self.model.run_traced(&self.prepared, seed, run, sink).map(Self::checked)
+    }
+
+    fn env(&self) -> &Env {
+        &self.env
     }
 }
 
@@ -292,7 +311,7 @@ impl<M: Model> DynModel for Entry<M> {
     fn prepare(&self, params: &Map<String, Value>, env: &Env) -> Result<Box<dyn Runnable>, ModelError> {
         let params = Self::typed(params).map_err(|(path, message)| ModelError::new(path, message))?;
         let prepared = self.0.prepare(&params, env)?;
-        Ok(Box::new(Ready { model: Arc::clone(&self.0), prepared }))
+        Ok(Box::new(Ready { model: Arc::clone(&self.0), prepared, env: env.clone() }))
     }
 }
 

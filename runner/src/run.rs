@@ -10,6 +10,7 @@ use sim_core::NodeId;
 use sim_core::network::{Latency, Network};
 use sim_core::rng::{Lane, stream};
 use sim_core::topology::{Topology, generators};
+use sim_core::trace::Sink;
 
 use crate::error::ScenarioError;
 use crate::registry::{DynModel, Registry, Runnable};
@@ -215,13 +216,42 @@ impl Prepared {
         }
     }
 
+    /// Runs replicate `replicate` as [`Prepared::run_replicate`] does (same draws, same outcome), reporting its
+    /// steps to `sink` ([`models::Model::run_traced`]); returns the outcome and the environment it ran on (for
+    /// pictures of the spread). An error if the model has no trace.
+    pub fn run_traced(&self, replicate: u32, sink: &mut dyn Sink) -> Result<(Outcome, Env), ScenarioError> {
+        let (seed, run) = (self.scenario.seed, u64::from(replicate));
+        let drawn;
+        let model = match &self.fixed {
+            Some(model) => model,
+            None => {
+                let built = self.build(replicate, &NoInputs)?;
+                drawn = self.prepare_model(Arc::new(built.topology), built.hosts, Some(replicate))?;
+                &drawn
+            }
+        };
+        let outcome = model.run_traced(seed, run, sink).ok_or_else(|| {
+            let kind = &self.scenario.model.kind;
+            ScenarioError::new(
+                &self.origin,
+                "model.kind",
+                format!("model \"{kind}\" does not report its steps to traces"),
+            )
+        })?;
+        Ok((outcome, model.env().clone()))
+    }
+
     /// Runs replicate `replicate` alone, as [`Prepared::run_all`] would have run it, telling `progress` how
     /// far it has got: its report holds that one run, numbered `replicate`.
     pub fn run_only(&self, replicate: u32, progress: &dyn Progress) -> Result<RunReport, ScenarioError> {
-        let outcome = self.run_observed(replicate, progress)?;
+        Ok(self.report_of(replicate, self.run_observed(replicate, progress)?))
+    }
+
+    /// The report of replicate `replicate` alone, given its outcome.
+    pub fn report_of(&self, replicate: u32, outcome: Outcome) -> RunReport {
         let mut report = RunReport::new(&self.scenario, vec![outcome], self.notes.clone());
         report.first_replicate = replicate;
-        Ok(report)
+        report
     }
 
     /// Runs every replicate, as many at once as the memory budget allows; results are in replicate order

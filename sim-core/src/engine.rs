@@ -8,17 +8,28 @@ use crate::network::{Counters, Latency, Network, survives};
 use crate::queue::EventQueue;
 use crate::rng::{Lane, SimRng, stream};
 use crate::topology::{ArcId, Graph};
+use crate::trace::{NoTrace, Trace};
 use crate::{NodeId, Time};
 
 /// A protocol run by the engine: reacts to message deliveries and timers.
-pub trait Protocol {
+///
+/// `R` is the run's [`Trace`]: a protocol that can be traced implements `Protocol<R>` for every `R:
+/// Trace<Self::Msg>` (its handlers are then compiled once untraced, at no cost, and once traced); one that
+/// cannot implements `Protocol`, that is `Protocol<NoTrace>`.
+pub trait Protocol<R = NoTrace> {
     type Msg;
     type Timer;
 
     /// Called once at time 0 before any event.
-    fn start(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>);
-    fn on_message(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>, from: NodeId, to: NodeId, msg: Self::Msg);
-    fn on_timer(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer>, node: NodeId, timer: Self::Timer);
+    fn start(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer, R>);
+    fn on_message(
+        &mut self,
+        ctx: &mut Context<'_, Self::Msg, Self::Timer, R>,
+        from: NodeId,
+        to: NodeId,
+        msg: Self::Msg,
+    );
+    fn on_timer(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer, R>, node: NodeId, timer: Self::Timer);
 
     /// A hint that a message from `from` to `to` will be delivered in a few events: a protocol whose
     /// per-node state is large may start loading it (see [`crate::prefetch`]). It must not change any state.
@@ -52,8 +63,8 @@ impl Target {
     }
 }
 
-/// What a handler may touch while it runs.
-pub struct Context<'a, M, T> {
+/// What a handler may touch while it runs; `R` is the run's trace.
+pub struct Context<'a, M, T, R = NoTrace> {
     now: Time,
     stop: bool,
     rng: &'a mut SimRng,
@@ -64,9 +75,10 @@ pub struct Context<'a, M, T> {
     network: &'a Network,
     graph: Option<&'a Graph>,
     counters: &'a mut Counters,
+    trace: &'a mut R,
 }
 
-impl<M, T> Context<'_, M, T> {
+impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
     pub fn now(&self) -> Time {
         self.now
     }
@@ -99,7 +111,14 @@ impl<M, T> Context<'_, M, T> {
         self.counters.sent += 1;
         if !survives(self.network, self.net_rng) {
             self.counters.dropped += 1;
+            if R::ON {
+                self.trace.send(self.now, from, to, &msg, true);
+            }
             return;
+        }
+        // Guarded, not only empty when untraced: a reference to `msg` would keep it out of registers.
+        if R::ON {
+            self.trace.send(self.now, from, to, &msg, false);
         }
         let delay = self.network.latency.sample(self.net_rng, weight);
         self.queue.push(later(self.now, delay), Event::Deliver { from, to: Target::new(to), msg });
@@ -118,6 +137,13 @@ impl<M, T> Context<'_, M, T> {
 
     pub fn counters(&self) -> &Counters {
         self.counters
+    }
+
+    /// Reports to the trace that `to` received the update for the first time, from `from` (`from == to` for
+    /// a source); nothing when untraced.
+    #[inline(always)]
+    pub fn inform(&mut self, from: NodeId, to: NodeId) {
+        self.trace.inform(self.now, from, to);
     }
 }
 
@@ -219,6 +245,17 @@ impl<'g, M, T> Simulation<'g, M, T> {
 
     /// Runs `protocol` from time 0 until the queue drains, a limit is hit, or a handler calls `stop`.
     pub fn run<P: Protocol<Msg = M, Timer = T>>(&mut self, protocol: &mut P, limits: Limits) -> RunEnd {
+        self.run_traced(protocol, limits, &mut NoTrace)
+    }
+
+    /// [`Simulation::run`], reporting every send, drop and delivery to `trace` (and the protocol's first
+    /// receipts, through [`Context::inform`]). The same draws, so the same run.
+    pub fn run_traced<R: Trace<M>, P: Protocol<R, Msg = M, Timer = T>>(
+        &mut self,
+        protocol: &mut P,
+        limits: Limits,
+        trace: &mut R,
+    ) -> RunEnd {
         let max_time = limits.max_time.unwrap_or(Time::MAX);
         let max_events = limits.max_events.unwrap_or(u64::MAX);
         let mut events = self.events;
@@ -232,6 +269,7 @@ impl<'g, M, T> Simulation<'g, M, T> {
             network: &self.network,
             graph: self.graph,
             counters: &mut self.counters,
+            trace,
         };
         protocol.start(&mut ctx);
         let end = loop {
@@ -257,6 +295,9 @@ impl<'g, M, T> Simulation<'g, M, T> {
             match event {
                 Event::Deliver { from, to, msg } => {
                     ctx.counters.delivered += 1;
+                    if R::ON {
+                        ctx.trace.deliver(time, from, to.get(), &msg, false);
+                    }
                     protocol.on_message(&mut ctx, from, to.get(), msg);
                 }
                 Event::Timer { node, timer } => protocol.on_timer(&mut ctx, node, timer),

@@ -17,6 +17,7 @@ pub mod rng;
 pub mod rounds;
 pub mod stats;
 pub mod topology;
+pub mod trace;
 pub mod underlay;
 
 /// Simulation time: an integer number of time units.

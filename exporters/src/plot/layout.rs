@@ -130,6 +130,23 @@ pub struct Text {
 }
 
 impl Text {
+    /// `text` in `face` at `size`, its baseline at `y`, horizontal.
+    pub(super) fn new(face: Face, text: &str, size: f64, (x, y): (f64, f64), anchor: Anchor, color: Rgb) -> Text {
+        Text {
+            text: text.to_owned(),
+            x,
+            y,
+            size,
+            bold: false,
+            anchor,
+            vertical: false,
+            color,
+            width: face.width(text, size),
+            ascent: face.ascent(),
+            descent: face.descent(),
+        }
+    }
+
     /// How far before `x` (along the baseline) the text starts.
     pub fn shift(&self) -> f64 {
         match self.anchor {
@@ -194,20 +211,7 @@ impl Typesetter {
     }
 
     fn text(&self, text: &str, size: f64, bold: bool, (x, y): (f64, f64), anchor: Anchor) -> Text {
-        let face = self.face(bold);
-        Text {
-            text: text.to_owned(),
-            x,
-            y,
-            size,
-            bold,
-            anchor,
-            vertical: false,
-            color: TEXT,
-            width: face.width(text, size),
-            ascent: face.ascent(),
-            descent: face.descent(),
-        }
+        Text { bold, ..Text::new(self.face(bold), text, size, (x, y), anchor, TEXT) }
     }
 
     fn width(&self, text: &str, size: f64, bold: bool) -> f64 {

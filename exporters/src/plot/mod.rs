@@ -14,7 +14,7 @@ use runner::RunReport;
 use runner::sweep::{Sweep, value_text};
 use serde_json::{Map, Value};
 
-pub use layout::{Layer, Layout, Mark, Rect, Rgb, Text, group_colour, layout};
+pub use layout::{Anchor, Layer, Layout, Mark, Rect, Rgb, Text, group_colour, layout};
 
 use crate::Artifact;
 use crate::number::fmt_num;
@@ -75,6 +75,16 @@ pub struct PlotError(pub String);
 
 fn err<E: std::fmt::Display>(e: E) -> PlotError {
     PlotError(e.to_string())
+}
+
+/// A drawing laid out by other exporters (pictures of a spread), as SVG with text as glyph outlines.
+pub fn svg(layout: &Layout) -> Result<String, PlotError> {
+    svg::render(layout)
+}
+
+/// A line of text in the plot font at `(x, y)` (its baseline), for drawings laid out by other exporters.
+pub fn text(text: &str, size: f64, (x, y): (f64, f64), anchor: Anchor, color: Rgb) -> Result<Text, PlotError> {
+    Ok(Text::new(self::text::Face::get(false)?, text, size, (x, y), anchor, color))
 }
 
 /// Renders `figure` as `<stem>.svg` and `<stem>.png`.

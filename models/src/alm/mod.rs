@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use sim_core::paths::ShortestPaths;
 use sim_core::rng::{Lane, below, partial_shuffle, stream};
 use sim_core::topology::EdgeId;
+use sim_core::trace::{Kind, Sink, Step};
 use sim_core::underlay::Underlay;
 
 use crate::model::{Env, Model, Size};
@@ -541,12 +542,66 @@ fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) ->
 /// `all.link_stress_max`, `_mean`, `all.links_used`, `all.network_usage`, `all.ip.*`, `all.unicast.*`
 /// (with histograms), `all.node_stress_max`, `_mean` (children summed over groups per node).
 pub fn run(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> Outcome {
+    outcome(params, underlay, &analyse(params, underlay, seed, run))
+}
+
+/// [`run`], with each group's message reported to `sink` (named by the group), group after group: the source
+/// informed at 0, then every overlay hop (lead-in, then tree edges in order of arrival) as a `send` at the
+/// time the sender has the message, a `link` step for each underlay link of its unicast path (so that a
+/// link's steps count its stress), a `deliver` and, on a first receipt, an `inform` at the arrival time.
+/// Nodes are graph nodes (hosts and routers), not overlay indices.
+pub fn run_traced(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64, sink: &mut dyn Sink) -> Outcome {
     let reports = analyse(params, underlay, seed, run);
+    for r in &reports {
+        trace_group(r, underlay, sink);
+    }
+    outcome(params, underlay, &reports)
+}
+
+fn trace_group(r: &GroupReport, u: &Underlay, sink: &mut dyn Sink) {
+    let c = &r.costs;
+    let d = &c.dissemination;
+    let message = r.name.as_str();
+    let graph = u.graph();
+    let mut informed = BTreeSet::new();
+    let mut step = |time, kind, from, to| sink.step(Step { time, kind, from, to, message, dropped: false });
+    let source = u.host(d.source);
+    step(0, Kind::Inform, source, source);
+    informed.insert(d.source);
+    // (time at the sender, sender, receiver) of every overlay hop, in the order the message takes them.
+    let mut hops = Vec::new();
+    let mut time = 0;
+    for w in d.lead_in.windows(2) {
+        hops.push((time, w[0], w[1]));
+        time += u.delay(w[0], w[1]);
+    }
+    let mut order: Vec<usize> = (0..d.tree.len()).filter(|&i| c.from[i] != tree::NONE).collect();
+    order.sort_by_key(|&i| c.arrival[c.from[i] as usize]);
+    for i in order {
+        let p = c.from[i] as usize;
+        hops.push((c.arrival[p], d.tree.nodes[p], d.tree.nodes[i]));
+    }
+    for (at, a, b) in hops {
+        let arrival = at + u.delay(a, b);
+        step(at, Kind::Send, u.host(a), u.host(b));
+        u.for_each_link(a, b, |e| {
+            let (x, y) = graph.endpoints(e);
+            step(at, Kind::Link, x, y);
+        });
+        step(arrival, Kind::Deliver, u.host(a), u.host(b));
+        if informed.insert(b) {
+            step(arrival, Kind::Inform, u.host(a), u.host(b));
+        }
+    }
+}
+
+/// The outcome of a run from its groups' reports.
+fn outcome(params: &AlmParams, underlay: &Underlay, reports: &[GroupReport]) -> Outcome {
     let mut out = Outcome::default();
     for r in reports.iter().filter(|r| r.detailed) {
         group_outcome(r, underlay, params.histogram_bins, &mut out);
     }
-    totals(&reports, underlay, params.histogram_bins, &mut out);
+    totals(reports, underlay, params.histogram_bins, &mut out);
     for e in &params.expect {
         out.analytic(
             &format!("expect.{}", e.metric),
@@ -982,6 +1037,10 @@ impl Model for Alm {
 
     fn run(&self, p: &PreparedAlm, seed: u64, run: u64) -> Outcome {
         crate::alm::run(&p.params, &p.underlay, seed, run)
+    }
+
+    fn run_traced(&self, p: &PreparedAlm, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
+        Some(crate::alm::run_traced(&p.params, &p.underlay, seed, run, sink))
     }
 
     /// The underlay's distance table, which dominates, and the overlay.

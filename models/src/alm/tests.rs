@@ -114,6 +114,27 @@ fn lecture_example_costs() {
     assert_eq!(out.analytic.iter().filter(|a| a.name.starts_with("expect.")).count(), 6);
 }
 
+/// The trace of the lecture example: its `link` steps count each link's stress, its `inform` steps are the
+/// overlay tree, and the run is the same.
+#[test]
+fn lecture_example_trace_counts_link_stress() {
+    use sim_core::trace::{Kind, OwnedStep};
+    let (g, hosts) = lecture_network();
+    let u = Underlay::new(g.clone().into(), hosts).unwrap();
+    let params = lecture_params();
+    let mut steps: Vec<OwnedStep> = Vec::new();
+    assert_eq!(run_traced(&params, &u, 1, 0, &mut steps), run(&params, &u, 1, 0));
+    let from_a = |kind| steps.iter().filter(move |s| s.message == "from_a" && s.kind == kind);
+    let (ra, rb) = (0, 1);
+    assert_eq!(from_a(Kind::Link).filter(|s| (s.from, s.to) == (ra, rb) || (s.from, s.to) == (rb, ra)).count(), 2);
+    assert_eq!(from_a(Kind::Link).count(), 14, "Σ stress over the 9 links used");
+    let tree: Vec<(u32, u32)> = from_a(Kind::Inform).map(|s| (s.from, s.to)).collect();
+    // A (5) informs itself, then A→B, B→E, E→D, D→C.
+    assert_eq!(tree, vec![(5, 5), (5, 6), (6, 9), (9, 8), (8, 7)]);
+    let d = from_a(Kind::Inform).find(|s| s.to == 8).unwrap();
+    assert_eq!(d.time, 9 + 39 + 27);
+}
+
 #[test]
 fn lecture_example_reads_from_json() {
     let json = r#"{

@@ -38,6 +38,7 @@ use sim_core::NodeId;
 use sim_core::network::Network;
 use sim_core::rng::{Lane, stream, unit};
 use sim_core::topology::Topology;
+use sim_core::trace::Sink;
 
 use super::analysis::{averaging_factor_at, averaging_factor_poisson};
 use crate::gossip::{Gossip, Harness, Incoming, Net, Order, Timing};
@@ -165,11 +166,31 @@ impl Gossip for Averaging {
     fn sample(&mut self) {
         self.var.push(variance(&self.x).0);
     }
+
+    fn describe(msg: &Msg) -> &'static str {
+        match msg {
+            Msg::Push(_) => "push",
+            Msg::Reply { .. } => "reply",
+        }
+    }
 }
 
 /// Runs averaging: run `run` of `seed` on `topology` under `network` (latency applies event-driven, loss
 /// in both timings).
 pub fn run(params: &AggregationParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
+    run_with(params, topology, network, seed, run, None)
+}
+
+/// [`run`], reporting every message and first receipt to `sink` if there is one
+/// ([`crate::gossip::Harness::run_traced`]).
+pub fn run_with(
+    params: &AggregationParams,
+    topology: &Topology,
+    network: Network,
+    seed: u64,
+    run: u64,
+    sink: Option<&mut dyn Sink>,
+) -> Outcome {
     let n = topology.node_count();
     let nf = f64::from(n);
     let mut x = vec![0.0; n as usize];
@@ -182,7 +203,9 @@ pub fn run(params: &AggregationParams, topology: &Topology, network: Network, se
     }
     let mean0 = variance(&x).1;
     let mut avg = Averaging { x, in_transit: 0.0, var: Vec::new() };
-    Harness::new(topology, network, params.timing, params.cycles).order(Order::Shuffled).run(&mut avg, seed, run);
+    Harness::new(topology, network, params.timing, params.cycles)
+        .order(Order::Shuffled)
+        .run_with(&mut avg, seed, run, sink);
     let Averaging { x, in_transit, var } = avg;
     let var0 = var[0];
     let factors: Vec<f64> = var.windows(2).map(|w| w[1] / w[0]).collect();
@@ -305,6 +328,10 @@ impl Model for Aggregation {
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
         crate::epidemic::aggregation::run(&b.params, &b.env.topology, b.env.network, seed, run)
+    }
+
+    fn run_traced(&self, b: &Self::Prepared, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
+        Some(crate::epidemic::aggregation::run_with(&b.params, &b.env.topology, b.env.network, seed, run, Some(sink)))
     }
 
     /// One f64 estimate per node; event-driven also the event queue, links, and about one 24-byte

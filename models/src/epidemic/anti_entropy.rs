@@ -35,6 +35,7 @@ use sim_core::NodeId;
 use sim_core::network::Network;
 use sim_core::rng::{Lane, stream};
 use sim_core::topology::Topology;
+use sim_core::trace::Sink;
 
 use super::analysis::{Recursion, push_pull_rounds_estimate, push_rounds_estimate};
 use super::replicas::{
@@ -155,9 +156,10 @@ pub(crate) fn spread<R: Replicas>(
     updates: &[Update],
     seed: u64,
     run: u64,
+    sink: Option<&mut dyn Sink>,
 ) -> Spreading {
     let mut s = Spread { exchange: Exchange::new(mode, replicas), updates, missing, total, ignorant: Vec::new() };
-    let end = harness.run(&mut s, seed, run);
+    let end = harness.run_with(&mut s, seed, run, sink);
     Spreading { end, ignorant: s.ignorant, entries: s.exchange.entries }
 }
 
@@ -225,20 +227,42 @@ impl<R: Replicas> Gossip for Spread<'_, R> {
     fn round(&mut self, round: &mut Round<'_, Self::Msg, u32>) {
         Exchange::round(self, round, |s| &mut s.exchange);
     }
+
+    fn describe(msg: &Self::Msg) -> &'static str {
+        msg.name()
+    }
+
+    /// A node holds "the update" once it holds any entry (with several updates: its first).
+    fn holds(&self, node: NodeId) -> bool {
+        R::len(&self.exchange.replicas.snapshot(crate::gossip::View::Now, node)) > 0
+    }
 }
 
 /// Runs anti-entropy: run `run` of `seed` on `topology` under `network` (latency and loss apply to
 /// event-driven runs; loss also to synchronous rounds).
 pub fn run(params: &AntiEntropyParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
+    run_with(params, topology, network, seed, run, None)
+}
+
+/// [`run`], reporting every message and first receipt to `sink` if there is one
+/// ([`crate::gossip::Harness::run_traced`]).
+pub fn run_with(
+    params: &AntiEntropyParams,
+    topology: &Topology,
+    network: Network,
+    seed: u64,
+    run: u64,
+    sink: Option<&mut dyn Sink>,
+) -> Outcome {
     let n = topology.node_count();
     let (updates, slots) = resolve(&params.updates, n, &mut stream(seed, run, Lane::Placement));
     let total = u64::from(n) * updates.len() as u64;
     let harness = Harness::new(topology, network, params.timing, params.max_rounds);
     // One update: one bit per node; several: the general store. Same exchange rule either way.
     let s = if updates.len() == 1 {
-        spread(&harness, params.mode, Bitset::new(n), total, total, &updates, seed, run)
+        spread(&harness, params.mode, Bitset::new(n), total, total, &updates, seed, run, sink)
     } else {
-        spread(&harness, params.mode, Store::new(n, slots, &updates), total, total, &updates, seed, run)
+        spread(&harness, params.mode, Store::new(n, slots, &updates), total, total, &updates, seed, run, sink)
     };
 
     let mut out = Outcome::default();
@@ -397,6 +421,10 @@ impl Model for AntiEntropy {
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
         crate::epidemic::anti_entropy::run(&b.params, &b.env.topology, b.env.network, seed, run)
+    }
+
+    fn run_traced(&self, b: &Self::Prepared, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
+        Some(crate::epidemic::anti_entropy::run_with(&b.params, &b.env.topology, b.env.network, seed, run, Some(sink)))
     }
 
     /// One update: a few bits per node; several: a store of nodes × keys entries. Plus the event queue

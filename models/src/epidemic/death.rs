@@ -40,6 +40,7 @@ use sim_core::bitset::BitSet;
 use sim_core::network::Network;
 use sim_core::rng::{Lane, below, shuffle_step, stream};
 use sim_core::topology::Topology;
+use sim_core::trace::Sink;
 
 use super::replicas::{
     ENTRY_BYTES, Entry, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, series_bytes, store_bytes,
@@ -206,6 +207,19 @@ impl DeathParams {
 
 /// Runs the scenario: run `run` of `seed` on `topology`; `network.loss` applies to every message.
 pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
+    run_with(params, topology, network, seed, run, None)
+}
+
+/// [`run`], reporting every message and first receipt to `sink` if there is one
+/// ([`crate::gossip::Harness::run_traced`]).
+pub fn run_with(
+    params: &DeathParams,
+    topology: &Topology,
+    network: Network,
+    seed: u64,
+    run: u64,
+    sink: Option<&mut dyn Sink>,
+) -> Outcome {
     let n = topology.node_count();
     let keys = params.keys;
     let mut place = stream(seed, run, Lane::Placement);
@@ -257,7 +271,7 @@ pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u6
         saw_certificate: BitSet::new(n * keys),
         series: Series::default(),
     };
-    let ended = Harness::new(topology, network, params.timing, params.rounds).run(&mut d, seed, run);
+    let ended = Harness::new(topology, network, params.timing, params.rounds).run_with(&mut d, seed, run, sink);
     let Deletion { exchange, series, .. } = d;
     let cur = &exchange.replicas;
 
@@ -388,6 +402,10 @@ impl Gossip for Deletion<'_> {
 
     fn sample(&mut self) {
         self.series.record(&self.exchange.replicas, self.n, self.keys, &mut self.saw_certificate);
+    }
+
+    fn describe(msg: &Self::Msg) -> &'static str {
+        msg.name()
     }
 }
 
@@ -599,6 +617,10 @@ impl Model for DeathCertificates {
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
         crate::epidemic::death::run(&b.params, &b.env.topology, b.env.network, seed, run)
+    }
+
+    fn run_traced(&self, b: &Self::Prepared, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
+        Some(crate::epidemic::death::run_with(&b.params, &b.env.topology, b.env.network, seed, run, Some(sink)))
     }
 
     /// Per-node stores of keys, versions and certificates, and the event queue and links when event-driven.

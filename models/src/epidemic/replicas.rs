@@ -77,6 +77,16 @@ pub(crate) enum Msg<S> {
 }
 
 impl<S> Msg<S> {
+    /// The message's name in traces.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Msg::Push(_) => "push",
+            Msg::Digest(_) => "pull-request",
+            Msg::PushPull(_) => "push-pull",
+            Msg::Reply(_) => "reply",
+        }
+    }
+
     /// The entries or digest the message carries.
     pub fn entries_mut(&mut self) -> &mut S {
         match self {

@@ -75,6 +75,7 @@ use sim_core::bitset::BitSet;
 use sim_core::network::{Latency, Network};
 use sim_core::rng::{SimRng, chance, derive_seed};
 use sim_core::topology::Topology;
+use sim_core::trace::Sink;
 use sim_core::{NodeId, Time};
 
 use super::Mode;
@@ -427,16 +428,42 @@ impl Gossip for Spreading {
     fn done(&self) -> bool {
         self.spreading_count == 0 && self.rumors_in_flight == 0
     }
+
+    fn describe(msg: &Msg) -> &'static str {
+        match msg {
+            Msg::Rumor => "rumor",
+            Msg::Request => "request",
+            Msg::Nack => "nack",
+            Msg::Ack => "ack",
+        }
+    }
+
+    fn holds(&self, node: NodeId) -> bool {
+        self.informed.get(node)
+    }
 }
 
 /// Runs rumor spreading (and, if asked, anti-entropy after it): run `run` of `seed` on `topology` under
 /// `network`.
 pub fn run(params: &RumorParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
+    run_with(params, topology, network, seed, run, None)
+}
+
+/// [`run`], reporting every message and first receipt to `sink` if there is one
+/// ([`crate::gossip::Harness::run_traced`]).
+pub fn run_with(
+    params: &RumorParams,
+    topology: &Topology,
+    network: Network,
+    seed: u64,
+    run: u64,
+    sink: Option<&mut dyn Sink>,
+) -> Outcome {
     let n = topology.node_count();
     let nf = f64::from(n);
     let harness = Harness::new(topology, network, params.timing, params.max_rounds);
     let mut r = Spreading::new(n, params);
-    let end = harness.run(&mut r, seed, run);
+    let end = harness.run_with(&mut r, seed, run, sink);
     let died_out = r.spreading_count == 0;
     let rounds = end.in_rounds(if died_out { r.last_removal } else { end.time });
     let s = r.susceptible();
@@ -465,7 +492,7 @@ pub fn run(params: &RumorParams, topology: &Topology, network: Network, seed: u6
         }
         let missing = u64::from(n) - r.informed_count;
         // A stream of its own, so that the phases do not replay each other's draws.
-        let ae = spread(&harness, ae_mode, have, missing, u64::from(n), &[], derive_seed(seed, &[AE_PHASE]), run);
+        let ae = spread(&harness, ae_mode, have, missing, u64::from(n), &[], derive_seed(seed, &[AE_PHASE]), run, None);
         let ae_rounds = ae.converged().unwrap_or(f64::NAN);
         out.metric("ae_rounds", ae_rounds)
             .metric("ae_messages", ae.end.traffic.sent as f64)
@@ -632,6 +659,10 @@ impl Model for Rumor {
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
         crate::epidemic::rumor::run(&b.params, &b.env.topology, b.env.network, seed, run)
+    }
+
+    fn run_traced(&self, b: &Self::Prepared, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
+        Some(crate::epidemic::rumor::run_with(&b.params, &b.env.topology, b.env.network, seed, run, Some(sink)))
     }
 
     /// Packed node states (two bits and a counter byte per node), the event queue and links when

@@ -4,12 +4,33 @@ use sim_core::bitset::BitSet;
 use sim_core::engine::{Context, Limits, Protocol, Simulation};
 use sim_core::rng::{SimRng, below};
 use sim_core::topology::{ArcId, Topology};
+use sim_core::trace::{Labelled, Sink, Trace};
 use sim_core::{NodeId, Time};
 
 use super::{Clock, Down, End, Gossip, Harness, Incoming, Link, Net, Peer, Traffic, Turns, View};
 
-/// Runs `g` on the engine.
-pub(super) fn run<G: Gossip>(h: &Harness<'_>, clock: Clock, g: &mut G, seed: u64, run: u64) -> End {
+/// Runs `g` on the engine, reporting to `sink` (messages named by [`Gossip::describe`]).
+pub(super) fn run_traced<G: Gossip>(
+    h: &Harness<'_>,
+    clock: Clock,
+    g: &mut G,
+    seed: u64,
+    run: u64,
+    sink: &mut dyn Sink,
+) -> End {
+    let mut trace = Labelled::new(sink, |e: &Envelope<G::Msg>| G::describe(&e.msg));
+    self::run(h, clock, g, seed, run, &mut trace)
+}
+
+/// Runs `g` on the engine, reporting to `trace`.
+pub(super) fn run<G: Gossip, R: Trace<Envelope<G::Msg>>>(
+    h: &Harness<'_>,
+    clock: Clock,
+    g: &mut G,
+    seed: u64,
+    run: u64,
+    trace: &mut R,
+) -> End {
     let period = h.timing.period();
     let n = h.topology.node_count();
     let turns = g.turns();
@@ -29,12 +50,14 @@ pub(super) fn run<G: Gossip>(h: &Harness<'_>, clock: Clock, g: &mut G, seed: u64
         },
         round: 0,
         done: false,
+        informed: BitSet::new(if R::ON { n } else { 0 }),
     };
     let mut sim = Simulation::with_run(seed, run).network(h.network).timer_horizon(period.saturating_mul(2));
     if let Topology::Graph(graph) = h.topology {
         sim = sim.graph(graph);
     }
-    sim.run(&mut driver, Limits { max_time: Some(u64::from(h.max_rounds).saturating_mul(period)), max_events: None });
+    let limits = Limits { max_time: Some(u64::from(h.max_rounds).saturating_mul(period)), max_events: None };
+    sim.run_traced(&mut driver, limits, trace);
     let counters = sim.counters_ref();
     End {
         time: sim.now(),
@@ -45,7 +68,7 @@ pub(super) fn run<G: Gossip>(h: &Harness<'_>, clock: Clock, g: &mut G, seed: u64
 }
 
 /// What travels through the engine: the protocol's message and the link it took.
-struct Envelope<M> {
+pub(super) struct Envelope<M> {
     link: Link,
     msg: M,
 }
@@ -57,7 +80,7 @@ enum Tick<T> {
     Protocol(T),
 }
 
-type Ctx<'c, M, T> = Context<'c, Envelope<M>, Tick<T>>;
+type Ctx<'c, M, T, R> = Context<'c, Envelope<M>, Tick<T>, R>;
 
 struct Driver<'p, 't, G> {
     protocol: &'p mut G,
@@ -65,6 +88,8 @@ struct Driver<'p, 't, G> {
     state: State,
     round: u32,
     done: bool,
+    /// Traced runs: the nodes reported to hold the update.
+    informed: BitSet,
 }
 
 /// What the harness keeps per run besides the links.
@@ -83,24 +108,33 @@ struct State {
 }
 
 /// The event-driven [`Net`]: the engine's context, the links and the harness state.
-struct Events<'a, 'c, 't, M, T> {
-    ctx: &'a mut Ctx<'c, M, T>,
+struct Events<'a, 'c, 't, M, T, R> {
+    ctx: &'a mut Ctx<'c, M, T, R>,
     links: &'a Links<'t>,
     state: &'a mut State,
 }
 
-fn net<'a, 'c, 't, M, T>(
+fn net<'a, 'c, 't, M, T, R>(
     links: &'a Links<'t>,
     state: &'a mut State,
-    ctx: &'a mut Ctx<'c, M, T>,
-) -> Events<'a, 'c, 't, M, T> {
+    ctx: &'a mut Ctx<'c, M, T, R>,
+) -> Events<'a, 'c, 't, M, T, R> {
     Events { ctx, links, state }
 }
 
 impl<G: Gossip> Driver<'_, '_, G> {
+    /// Traced runs: reports `to` as informed by `from` the first time the protocol says it holds the update.
+    #[inline(always)]
+    fn check<R: Trace<Envelope<G::Msg>>>(&mut self, ctx: &mut Ctx<'_, G::Msg, G::Timer, R>, from: NodeId, to: NodeId) {
+        if R::ON && !self.informed.get(to) && self.protocol.holds(to) {
+            self.informed.set(to);
+            ctx.inform(from, to);
+        }
+    }
+
     /// Stops the run, with a last sample, once the protocol is done.
     #[inline]
-    fn check_done(&mut self, ctx: &mut Ctx<'_, G::Msg, G::Timer>) {
+    fn check_done<R: Trace<Envelope<G::Msg>>>(&mut self, ctx: &mut Ctx<'_, G::Msg, G::Timer, R>) {
         if self.protocol.done() {
             self.protocol.sample();
             self.done = true;
@@ -109,12 +143,17 @@ impl<G: Gossip> Driver<'_, '_, G> {
     }
 }
 
-impl<G: Gossip> Protocol for Driver<'_, '_, G> {
+impl<G: Gossip, R: Trace<Envelope<G::Msg>>> Protocol<R> for Driver<'_, '_, G> {
     type Msg = Envelope<G::Msg>;
     type Timer = Tick<G::Timer>;
 
-    fn start(&mut self, ctx: &mut Ctx<'_, G::Msg, G::Timer>) {
+    fn start(&mut self, ctx: &mut Ctx<'_, G::Msg, G::Timer, R>) {
         self.protocol.start(&mut net(&self.links, &mut self.state, ctx));
+        if R::ON {
+            for v in 0..self.links.topology.node_count() {
+                self.check(ctx, v, v);
+            }
+        }
         self.state.starting = false;
         self.protocol.sample();
         ctx.set_timer(0, self.state.period, Tick::Sample);
@@ -136,17 +175,19 @@ impl<G: Gossip> Protocol for Driver<'_, '_, G> {
         self.check_done(ctx);
     }
 
-    fn on_message(&mut self, ctx: &mut Ctx<'_, G::Msg, G::Timer>, from: NodeId, to: NodeId, env: Envelope<G::Msg>) {
+    fn on_message(&mut self, ctx: &mut Ctx<'_, G::Msg, G::Timer, R>, from: NodeId, to: NodeId, env: Envelope<G::Msg>) {
         if !self.state.down.is_up(to) {
             self.state.failed += 1;
             return;
         }
         let at = Incoming { from, to, link: env.link };
         self.protocol.receive(&mut net(&self.links, &mut self.state, ctx), env.msg, at);
+        self.check(ctx, from, to);
+        self.check(ctx, to, from);
         self.check_done(ctx);
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, G::Msg, G::Timer>, node: NodeId, tick: Tick<G::Timer>) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, G::Msg, G::Timer, R>, node: NodeId, tick: Tick<G::Timer>) {
         match tick {
             Tick::Turn => {
                 let awake = self.state.turns == Turns::All || {
@@ -170,13 +211,16 @@ impl<G: Gossip> Protocol for Driver<'_, '_, G> {
                 self.protocol.sample();
                 ctx.set_timer(0, self.state.period, Tick::Sample);
             }
-            Tick::Protocol(t) => self.protocol.timer(&mut net(&self.links, &mut self.state, ctx), node, t),
+            Tick::Protocol(t) => {
+                self.protocol.timer(&mut net(&self.links, &mut self.state, ctx), node, t);
+                self.check(ctx, node, node);
+            }
         }
         self.check_done(ctx);
     }
 }
 
-impl<M, T> Net<M, T> for Events<'_, '_, '_, M, T> {
+impl<M, T, R: Trace<Envelope<M>>> Net<M, T> for Events<'_, '_, '_, M, T, R> {
     #[inline]
     fn nodes(&self) -> u32 {
         self.links.topology.node_count()

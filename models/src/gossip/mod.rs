@@ -120,6 +120,7 @@ use sim_core::bitset::BitSet;
 use sim_core::network::Network;
 use sim_core::rng::{SimRng, below, unit};
 use sim_core::topology::{ArcId, Topology};
+use sim_core::trace::{NoTrace, Sink};
 use sim_core::{NodeId, Time};
 
 pub use rounds::{Round, Wire};
@@ -171,6 +172,18 @@ pub trait Gossip: Sized {
     /// Whether the run can stop (checked after start, after every round, and event-driven after every
     /// event). Default: never; the run lasts `max_rounds`.
     fn done(&self) -> bool {
+        false
+    }
+
+    /// What `msg` is, in a trace (`send`, `deliver` steps). Default: `message`.
+    fn describe(_msg: &Self::Msg) -> &'static str {
+        "message"
+    }
+
+    /// Whether `node` holds the update the protocol spreads: a traced run reports when each node first does
+    /// (`inform` steps), checked after start, after every delivery (at both ends) and after every timer.
+    /// Default: no node ever does (a protocol that spreads no update, such as averaging).
+    fn holds(&self, _node: NodeId) -> bool {
         false
     }
 
@@ -509,8 +522,27 @@ impl<'t> Harness<'t> {
     /// Runs `protocol` as run `run` of `seed`.
     pub fn run<G: Gossip>(&self, protocol: &mut G, seed: u64, run: u64) -> End {
         match self.timing.clock() {
-            None => rounds::run(self, protocol, seed, run),
-            Some(clock) => events::run(self, clock, protocol, seed, run),
+            None => rounds::run(self, protocol, seed, run, NoTrace),
+            Some(clock) => events::run(self, clock, protocol, seed, run, &mut NoTrace),
+        }
+    }
+
+    /// [`Harness::run_traced`] into `sink` if there is one, [`Harness::run`] otherwise.
+    pub fn run_with<G: Gossip>(&self, protocol: &mut G, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> End {
+        match sink {
+            Some(sink) => self.run_traced(protocol, seed, run, sink),
+            None => self.run(protocol, seed, run),
+        }
+    }
+
+    /// [`Harness::run`], reporting every message sent (named by [`Gossip::describe`]), dropped and delivered,
+    /// and every node's first holding of the update ([`Gossip::holds`]), to `sink`. The same draws, so the
+    /// same run: in rounds it takes the generic round ([`Round::turns`]), which a protocol's faster form is
+    /// tested to equal.
+    pub fn run_traced<G: Gossip>(&self, protocol: &mut G, seed: u64, run: u64, sink: &mut dyn Sink) -> End {
+        match self.timing.clock() {
+            None => rounds::run(self, protocol, seed, run, sim_core::trace::Labelled::new(sink, G::describe)),
+            Some(clock) => events::run_traced(self, clock, protocol, seed, run, sink),
         }
     }
 }

@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, VecDeque};
 use sim_core::bitset::BitSet;
 use sim_core::rng::{Lane, SimRng, chance, partial_shuffle, stream};
 use sim_core::topology::Topology;
+use sim_core::trace::{Labelled, NoTrace, Trace};
 use sim_core::{NodeId, Time};
 
 use super::{Down, End, Gossip, Harness, Incoming, Link, Net, Order, Peer, Traffic, Turns, View};
 
 /// The synchronous-round driver, as a faster form of a round ([`Gossip::round`]) drives it. Handlers see
-/// it through [`Net`].
-pub struct Round<'a, M, T> {
+/// it through [`Net`]. `R` is the run's trace (none for a faster form: traced runs take the generic round).
+pub struct Round<'a, M, T, R = NoTrace> {
     topology: &'a Topology,
     rng: SimRng,
     /// Loss draws, apart from the protocol's.
@@ -37,10 +38,32 @@ pub struct Round<'a, M, T> {
     awake: BitSet,
     listed: BitSet,
     woken: Vec<NodeId>,
+    trace: R,
+    /// Traced runs: the nodes reported to hold the update.
+    informed: BitSet,
 }
 
-/// Runs `g` in synchronous rounds.
-pub(super) fn run<G: Gossip>(h: &Harness<'_>, g: &mut G, seed: u64, run: u64) -> End {
+/// How a run with trace `Self` plays a round: untraced, as the protocol says ([`Gossip::round`], perhaps a
+/// faster form); traced, the generic turns, whose every message the trace sees.
+pub(super) trait Play<M>: Trace<M> + Sized {
+    fn play<G: Gossip<Msg = M>>(g: &mut G, round: &mut Round<'_, M, G::Timer, Self>);
+}
+
+impl<M> Play<M> for NoTrace {
+    #[inline(always)]
+    fn play<G: Gossip<Msg = M>>(g: &mut G, round: &mut Round<'_, M, G::Timer, Self>) {
+        g.round(round);
+    }
+}
+
+impl<M> Play<M> for Labelled<'_, M> {
+    fn play<G: Gossip<Msg = M>>(g: &mut G, round: &mut Round<'_, M, G::Timer, Self>) {
+        round.turns(g);
+    }
+}
+
+/// Runs `g` in synchronous rounds, reporting to `trace`.
+pub(super) fn run<G: Gossip, R: Play<G::Msg>>(h: &Harness<'_>, g: &mut G, seed: u64, run: u64, trace: R) -> End {
     let n = h.topology.node_count();
     let turns = g.turns();
     let (awake, list) = match (turns, h.order) {
@@ -66,10 +89,17 @@ pub(super) fn run<G: Gossip>(h: &Harness<'_>, g: &mut G, seed: u64, run: u64) ->
         listed: awake.clone(),
         awake,
         woken: Vec::new(),
+        trace,
+        informed: BitSet::new(if R::ON { n } else { 0 }),
     };
     let mut net = Handler::new(&mut r);
     g.start(&mut net);
     net.deliver(g);
+    if R::ON {
+        for v in 0..n {
+            r.check(g, v, v);
+        }
+    }
     g.sample();
     r.fire_timers(g);
     let mut done = g.done();
@@ -81,7 +111,7 @@ pub(super) fn run<G: Gossip>(h: &Harness<'_>, g: &mut G, seed: u64, run: u64) ->
             let len = r.list.len();
             partial_shuffle(&mut r.list, len, &mut r.rng);
         }
-        g.round(&mut r);
+        R::play(g, &mut r);
         r.fire_timers(g);
         let round = r.now as u32;
         let mut net = Handler::new(&mut r);
@@ -93,7 +123,7 @@ pub(super) fn run<G: Gossip>(h: &Harness<'_>, g: &mut G, seed: u64, run: u64) ->
     End { time: r.now, period: 1, done, traffic: r.traffic }
 }
 
-impl<'a, M, T> Round<'a, M, T> {
+impl<'a, M, T, R: Trace<M>> Round<'a, M, T, R> {
     /// Gives every node whose turn it is this round its turn, and delivers what each turn sends before
     /// the next: the generic body of [`Gossip::round`].
     pub fn turns<G: Gossip<Msg = M, Timer = T>>(&mut self, g: &mut G) {
@@ -125,6 +155,16 @@ impl<'a, M, T> Round<'a, M, T> {
             let mut net = Handler::new(self);
             g.timer(&mut net, node, timer);
             net.deliver(g);
+            self.check(g, node, node);
+        }
+    }
+
+    /// Traced runs: reports `to` as informed by `from` the first time `g` says it holds the update.
+    #[inline(always)]
+    fn check<G: Gossip>(&mut self, g: &G, from: NodeId, to: NodeId) {
+        if R::ON && !self.informed.get(to) && g.holds(to) {
+            self.informed.set(to);
+            self.trace.inform(self.now, from, to);
         }
     }
 
@@ -159,7 +199,9 @@ impl<'a, M, T> Round<'a, M, T> {
     pub fn in_index_order(&self) -> bool {
         self.turns == Turns::All && self.order == Order::Index
     }
+}
 
+impl<'a, M, T> Round<'a, M, T> {
     /// What a faster form of a round works with, borrowed apart (so that its hot loop can keep them in
     /// registers): the topology, the protocol's random stream (peers are drawn from it, as
     /// [`Net::peer`] does with [`Topology::random_neighbor`]), and the links.
@@ -242,16 +284,16 @@ fn transmit(to: NodeId, all_up: bool, down: &Down, loss: f64, rng: &mut SimRng, 
 /// The [`Net`] of one handler call in rounds: what it sends is delivered when it returns, and so on
 /// until nothing is left. The first message waits in `next`, a local of the turn that the compiler can
 /// keep in registers.
-struct Handler<'r, 'a, M, T> {
-    round: &'r mut Round<'a, M, T>,
+struct Handler<'r, 'a, M, T, R> {
+    round: &'r mut Round<'a, M, T, R>,
     next: Option<(M, Incoming)>,
     /// Whether messages wait in [`Round::later`] (kept here so that the common case never looks there).
     later: bool,
 }
 
-impl<'r, 'a, M, T> Handler<'r, 'a, M, T> {
+impl<'r, 'a, M, T, R: Trace<M>> Handler<'r, 'a, M, T, R> {
     #[inline(always)]
-    fn new(round: &'r mut Round<'a, M, T>) -> Self {
+    fn new(round: &'r mut Round<'a, M, T, R>) -> Self {
         Handler { round, next: None, later: false }
     }
 
@@ -267,12 +309,18 @@ impl<'r, 'a, M, T> Handler<'r, 'a, M, T> {
                 },
                 None => break,
             };
+            if R::ON {
+                let now = self.round.now;
+                self.round.trace.deliver(now, at.from, at.to, &msg, false);
+            }
             g.receive(&mut self, msg, at);
+            self.round.check(g, at.from, at.to);
+            self.round.check(g, at.to, at.from);
         }
     }
 }
 
-impl<M, T> Net<M, T> for Handler<'_, '_, M, T> {
+impl<M, T, R: Trace<M>> Net<M, T> for Handler<'_, '_, M, T, R> {
     #[inline]
     fn nodes(&self) -> u32 {
         self.round.topology.node_count()
@@ -313,6 +361,9 @@ impl<M, T> Net<M, T> for Handler<'_, '_, M, T> {
         } else {
             transmit(to.node, r.down.count == 0, &r.down, r.loss, &mut r.network_rng, &mut r.traffic)
         };
+        if R::ON {
+            r.trace.send(r.now, from, to.node, &msg, !arrives);
+        }
         if arrives {
             let m = (msg, Incoming { from, to: to.node, link: Link::NONE });
             if self.next.is_none() && !self.later {
