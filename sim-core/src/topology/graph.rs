@@ -4,6 +4,8 @@ use crate::{NodeId, TopologyError, prefetch};
 
 /// How many edges ahead `GraphBuilder::build` prefetches the rows it will write.
 const AHEAD: usize = 16;
+/// Rows up to this long are checked for repeats by comparing their targets pairwise rather than by sorting.
+const SHORT_ROW: usize = 16;
 /// Every edge is two arcs, and arc ids are u32.
 const MAX_EDGES: usize = (u32::MAX / 2) as usize;
 
@@ -237,12 +239,21 @@ impl Graph {
         let mut upper: Vec<NodeId> = Vec::new();
         let mut pairs: Vec<(NodeId, EdgeId)> = Vec::new();
         for u in 0..self.node_count() {
-            // Most rows have no repeat: sorting their targets shows it; only then are edge ids looked at.
-            upper.clear();
-            upper.extend(self.neighbors(u).iter().filter(|&&v| v > u));
-            upper.sort_unstable();
-            if upper.windows(2).all(|w| w[0] != w[1]) {
-                continue;
+            // Most rows have no repeat: comparing their targets pairwise (a short row) or sorting them shows it;
+            // only then are edge ids looked at.
+            let row = self.neighbors(u);
+            if row.len() <= SHORT_ROW {
+                let repeat = (1..row.len()).any(|i| row[i] > u && row[..i].contains(&row[i]));
+                if !repeat {
+                    continue;
+                }
+            } else {
+                upper.clear();
+                upper.extend(row.iter().filter(|&&v| v > u));
+                upper.sort_unstable();
+                if upper.windows(2).all(|w| w[0] != w[1]) {
+                    continue;
+                }
             }
             pairs.clear();
             for a in self.arcs(u) {
@@ -460,6 +471,33 @@ mod tests {
         assert_eq!(g.weight(0), 1);
         assert_eq!(g.weight(2), 5);
         assert!(g.is_connected());
+    }
+
+    proptest::proptest! {
+        /// Repeats found by comparing short rows pairwise or sorting long ones are those a map of pairs finds.
+        #[test]
+        fn repeated_edges_are_the_pairs_seen_before(
+            nodes in 2u32..40,
+            picks in proptest::collection::vec((0u32..40, 1u32..40), 1..300),
+        ) {
+            let edges: Vec<(NodeId, NodeId)> =
+                picks.iter().map(|&(u, step)| (u % nodes, (u + step % (nodes - 1).max(1)) % nodes))
+                    .filter(|&(u, v)| u != v).collect();
+            let mut b = GraphBuilder::new(nodes);
+            for &(u, v) in &edges {
+                b.edge(u, v);
+            }
+            let g = b.build().unwrap();
+            let mut first = BTreeMap::new();
+            let mut expected = Vec::new();
+            for (e, &(u, v)) in (0..).zip(&edges) {
+                match first.get(&(u.min(v), u.max(v))) {
+                    Some(&f) => expected.push((e, f)),
+                    None => { first.insert((u.min(v), u.max(v)), e); }
+                }
+            }
+            proptest::prop_assert_eq!(g.repeated_edges(), expected);
+        }
     }
 
     #[test]

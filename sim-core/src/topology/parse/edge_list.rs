@@ -5,7 +5,8 @@
 //! read it. While reading, each label becomes a key: a decimal integer written the canonical way (no sign, no
 //! leading zero) is its own key, so only other labels are hashed. Nodes are numbered in order of first
 //! appearance as they are read; replacing keys by node ids is a second pass, which prefetches its table
-//! entries a few links ahead.
+//! entries a few links ahead. Once the first link has shown the file unweighted, lines `u v` of two canonical
+//! integers are recognised by a loop of their own, without the general splitting (which reads them alike).
 
 #![expect(clippy::disallowed_types, reason = "maps are looked up, never iterated into the graph")]
 
@@ -25,7 +26,20 @@ pub fn edge_list(text: &str) -> Result<Loaded, TopologyError> {
     // The first link's line; the others must agree with it on having a weight.
     let mut first_line = 0;
     let mut lines = Lines { text, pos: 0, line_no: 0 };
-    while let Some(Line { line_no, content, fields }) = lines.next() {
+    loop {
+        // The common line, `u v` of two integers in an unweighted file, takes a path of its own.
+        if let Some(Listed { ends, weights: None }) = &mut listed {
+            while let Some((u, v)) = lines.integer_pair() {
+                let too_many = || TopologyError::Parse {
+                    line: lines.line_no,
+                    message: format!("more than {TEXT} distinct nodes"),
+                };
+                ends.push((nodes.key(u).ok_or_else(too_many)?, nodes.key(v).ok_or_else(too_many)?));
+            }
+        }
+        let Some(Line { line_no, content, fields }) = lines.next() else {
+            break;
+        };
         if fields.count == 0 {
             continue;
         }
@@ -45,7 +59,7 @@ pub fn edge_list(text: &str) -> Result<Loaded, TopologyError> {
             None => {
                 first_line = line_no;
                 // At most one link per line.
-                let lines = text.bytes().map(|b| usize::from(b == b'\n')).sum::<usize>() + 1;
+                let lines = newlines(text.as_bytes()) + 1;
                 let weights = weight.map(|_| Vec::with_capacity(lines));
                 let Listed { ends, weights } = listed.insert(Listed { ends: Vec::with_capacity(lines), weights });
                 (ends, weights)
@@ -151,6 +165,34 @@ static CLASS: [u8; 256] = {
 };
 
 impl<'a> Lines<'a> {
+    /// The next line's two fields if it is `u v` of two canonical integers (see `canonical`) separated and
+    /// followed by ASCII whitespace only, moving past it; otherwise `None`, leaving the line to `next`, which
+    /// would read such a line the same way.
+    #[inline(always)]
+    fn integer_pair(&mut self) -> Option<(Token<'a>, Token<'a>)> {
+        let bytes = self.text.as_bytes();
+        let (u, pos) = integer(self.text, self.pos)?;
+        let mut next = pos;
+        while bytes.get(next).is_some_and(|&b| CLASS[b as usize] == SPACE) {
+            next += 1;
+        }
+        if next == pos {
+            return None;
+        }
+        let (v, mut pos) = integer(self.text, next)?;
+        while bytes.get(pos).is_some_and(|&b| CLASS[b as usize] == SPACE) {
+            pos += 1;
+        }
+        match bytes.get(pos) {
+            Some(b'\n') => pos += 1,
+            None => {}
+            Some(_) => return None,
+        }
+        self.pos = pos;
+        self.line_no += 1;
+        Some((u, v))
+    }
+
     #[inline]
     fn next(&mut self) -> Option<Line<'a>> {
         let text = self.text;
@@ -300,6 +342,31 @@ impl<'a> Nodes<'a> {
         }
         Links { endpoints: ends, weights, loops }
     }
+}
+
+/// How many `\n` bytes `bytes` holds; counted in blocks of at most 255 bytes into a `u8`, which vectorises.
+fn newlines(bytes: &[u8]) -> usize {
+    bytes.chunks(255).map(|block| usize::from(block.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))).sum()
+}
+
+/// The canonical integer (see `canonical`) starting at `start` and where it ends, if one starts there.
+#[inline(always)]
+fn integer(text: &str, start: usize) -> Option<(Token<'_>, usize)> {
+    let bytes = text.as_bytes();
+    let mut value = 0u64;
+    let mut pos = start;
+    while let Some(&b) = bytes.get(pos) {
+        let digit = b.wrapping_sub(b'0');
+        if digit >= 10 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        pos += 1;
+    }
+    // Digits are ASCII, so `start` and `pos` are char boundaries.
+    let token = &text[start..pos];
+    let number = canonical(token, Some(value))?;
+    Some((Token { text: token, number: Some(number) }, pos))
 }
 
 /// `value` followed by the digit `b`, and whether `b` is a digit (wrapping: `canonical` discards overflows).
