@@ -353,6 +353,11 @@ fn newlines(bytes: &[u8]) -> usize {
 #[inline(always)]
 fn integer(text: &str, start: usize) -> Option<(Token<'_>, usize)> {
     let bytes = text.as_bytes();
+    if let Some((value, len)) = bytes.get(start..start + 8).and_then(eight_digits_at_most) {
+        let token = &text[start..start + len];
+        let number = canonical(token, Some(value))?;
+        return Some((Token { text: token, number: Some(number) }, start + len));
+    }
     let mut value = 0u64;
     let mut pos = start;
     while let Some(&b) = bytes.get(pos) {
@@ -367,6 +372,32 @@ fn integer(text: &str, start: usize) -> Option<(Token<'_>, usize)> {
     let token = &text[start..pos];
     let number = canonical(token, Some(value))?;
     Some((Token { text: token, number: Some(number) }, pos))
+}
+
+/// The value and length of the digits that `chunk` (8 bytes) starts with, read as one word without a branch per
+/// digit; `None` if all 8 bytes are digits (the number may go on).
+#[inline(always)]
+fn eight_digits_at_most(chunk: &[u8]) -> Option<(u64, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let word = u64::from_le_bytes(chunk.try_into().ok()?);
+    // Digits become 0..=9 bytes. A byte is not a digit if its top bit is set, or if adding 0x76 sets it; a carry
+    // out of a byte can only disturb the bytes after the first non-digit, which are not read.
+    let digits = word ^ (0x30 * ONES);
+    let other = (digits.wrapping_add(0x76 * ONES) | digits) & (0x80 * ONES);
+    if other == 0 {
+        return None;
+    }
+    let len = (other.trailing_zeros() / 8) as usize;
+    if len == 0 {
+        return Some((0, 0));
+    }
+    // The digits moved to the top bytes, the first (most significant) lowest, zeros below them; then pairs,
+    // quads and the halves are combined.
+    let v = digits << (64 - 8 * len);
+    let v = (v & (0x0f * ONES)).wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    let v = (v & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 << 32 | 1) >> 32;
+    Some((v, len))
 }
 
 /// `value` followed by the digit `b`, and whether `b` is a digit (wrapping: `canonical` discards overflows).
@@ -431,6 +462,18 @@ mod tests {
         }
         // A line with non-ASCII text is split again, by Unicode whitespace; its integers are still integers.
         assert_eq!(number("12\u{a0}x"), Some(Some(12)));
+    }
+
+    proptest! {
+        /// The word-at-a-time reading of a number's digits agrees with reading them one by one, whatever follows.
+        #[test]
+        fn eight_bytes_read_like_digit_by_digit(chunk in proptest::array::uniform8(prop::sample::select(
+            b"0123456789 \t\n#/:a\x80\xff\x00".to_vec(),
+        ))) {
+            let len = chunk.iter().position(|b| !b.is_ascii_digit());
+            let value = chunk[..len.unwrap_or(8)].iter().fold(0u64, |v, &b| v * 10 + u64::from(b - b'0'));
+            prop_assert_eq!(eight_digits_at_most(&chunk), len.map(|len| (value, len)));
+        }
     }
 
     #[test]
