@@ -4,8 +4,6 @@ use crate::{NodeId, TopologyError, prefetch};
 
 /// How many edges ahead `GraphBuilder::build` prefetches the rows it will write.
 const AHEAD: usize = 16;
-/// Rows up to this long are checked for repeats by comparing their targets pairwise rather than by sorting.
-const SHORT_ROW: usize = 16;
 /// Every edge is two arcs, and arc ids are u32.
 const MAX_EDGES: usize = (u32::MAX / 2) as usize;
 
@@ -239,21 +237,12 @@ impl Graph {
         let mut upper: Vec<NodeId> = Vec::new();
         let mut pairs: Vec<(NodeId, EdgeId)> = Vec::new();
         for u in 0..self.node_count() {
-            // Most rows have no repeat: comparing their targets pairwise (a short row) or sorting them shows it;
-            // only then are edge ids looked at.
-            let row = self.neighbors(u);
-            if row.len() <= SHORT_ROW {
-                let repeat = (1..row.len()).any(|i| row[i] > u && row[..i].contains(&row[i]));
-                if !repeat {
-                    continue;
-                }
-            } else {
-                upper.clear();
-                upper.extend(row.iter().filter(|&&v| v > u));
-                upper.sort_unstable();
-                if upper.windows(2).all(|w| w[0] != w[1]) {
-                    continue;
-                }
+            // Most rows have no repeat: sorting their targets shows it; only then are edge ids looked at.
+            upper.clear();
+            upper.extend(self.neighbors(u).iter().filter(|&&v| v > u));
+            upper.sort_unstable();
+            if upper.windows(2).all(|w| w[0] != w[1]) {
+                continue;
             }
             pairs.clear();
             for a in self.arcs(u) {
@@ -474,7 +463,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Repeats found by comparing short rows pairwise or sorting long ones are those a map of pairs finds.
+        /// Repeats found by sorting adjacency rows are those a map of pairs finds.
         #[test]
         fn repeated_edges_are_the_pairs_seen_before(
             nodes in 2u32..40,
