@@ -1,14 +1,16 @@
 //! Engine speed. Event-queue throughput: a steady state of `pending` events, each pop scheduling one new
 //! event at a random delay, as a message-passing protocol does. Flooding: full flooding on a random
 //! 8-regular graph with N = 10^6 and uniform random latencies; throughput counts delivered messages
-//! (target: at least 10 million per second, single-threaded).
+//! (target: at least 10 million per second, single-threaded). Topology: generating a random 8-regular graph of
+//! N = 10^6 nodes, and loading the same graph from the text of an edge list (`u v` per line), each alone;
+//! throughput counts links.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use models::flooding::{self, FloodingParams, Reach};
 use sim_core::network::{Latency, Network};
 use sim_core::queue::EventQueue;
 use sim_core::rng::{Lane, below, stream};
-use sim_core::topology::{Topology, generators};
+use sim_core::topology::{Topology, generators, parse};
 
 fn queue_hold(c: &mut Criterion) {
     let mut group = c.benchmark_group("event_queue_hold");
@@ -56,9 +58,26 @@ fn flooding_regular(c: &mut Criterion) {
     group.finish();
 }
 
+fn topology_regular(c: &mut Criterion) {
+    let (n, d) = (1_000_000, 8);
+    let generate = || generators::random_regular(n, d, &mut stream(1, 0, Lane::Topology)).expect("valid parameters");
+    let graph = generate();
+    let text: String = (0..graph.edge_count() as u32)
+        .map(|e| {
+            let (u, v) = graph.endpoints(e);
+            format!("{u} {v}\n")
+        })
+        .collect();
+    let mut group = c.benchmark_group("topology");
+    group.throughput(Throughput::Elements(graph.edge_count() as u64));
+    group.bench_function("random_regular_n1e6_d8", |b| b.iter(generate));
+    group.bench_function("edge_list_n1e6_d8", |b| b.iter(|| parse::edge_list(&text).expect("a valid edge list")));
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10);
-    targets = queue_hold, flooding_regular
+    targets = queue_hold, flooding_regular, topology_regular
 }
 criterion_main!(benches);

@@ -483,6 +483,33 @@ mod tests {
         assert!(g.is_connected());
     }
 
+    proptest::proptest! {
+        /// Repeats found by sorting adjacency rows are those a map of pairs finds.
+        #[test]
+        fn repeated_edges_are_the_pairs_seen_before(
+            nodes in 2u32..40,
+            picks in proptest::collection::vec((0u32..40, 1u32..40), 1..300),
+        ) {
+            let edges: Vec<(NodeId, NodeId)> =
+                picks.iter().map(|&(u, step)| (u % nodes, (u + step % (nodes - 1).max(1)) % nodes))
+                    .filter(|&(u, v)| u != v).collect();
+            let mut b = GraphBuilder::new(nodes);
+            for &(u, v) in &edges {
+                b.edge(u, v);
+            }
+            let g = b.build().unwrap();
+            let mut first = BTreeMap::new();
+            let mut expected = Vec::new();
+            for (e, &(u, v)) in (0..).zip(&edges) {
+                match first.get(&(u.min(v), u.max(v))) {
+                    Some(&f) => expected.push((e, f)),
+                    None => { first.insert((u.min(v), u.max(v)), e); }
+                }
+            }
+            proptest::prop_assert_eq!(g.repeated_edges(), expected);
+        }
+    }
+
     #[test]
     fn self_loops_and_out_of_range_are_errors() {
         let mut b = GraphBuilder::new(3);

@@ -5,7 +5,8 @@
 //! read it. While reading, each label becomes a key: a decimal integer written the canonical way (no sign, no
 //! leading zero) is its own key, so only other labels are hashed. Nodes are numbered in order of first
 //! appearance as they are read; replacing keys by node ids is a second pass, which prefetches its table
-//! entries a few links ahead.
+//! entries a few links ahead. Once the first link has shown the file unweighted, lines `u v` of two canonical
+//! integers are recognised by a loop of their own, without the general splitting (which reads them alike).
 
 #![expect(clippy::disallowed_types, reason = "maps are looked up, never iterated into the graph")]
 
@@ -25,7 +26,20 @@ pub fn edge_list(text: &str) -> Result<Loaded, TopologyError> {
     // The first link's line; the others must agree with it on having a weight.
     let mut first_line = 0;
     let mut lines = Lines { text, pos: 0, line_no: 0 };
-    while let Some(Line { line_no, content, fields }) = lines.next() {
+    loop {
+        // The common line, `u v` of two integers in an unweighted file, takes a path of its own.
+        if let Some(Listed { ends, weights: None }) = &mut listed {
+            while let Some((u, v)) = lines.integer_pair() {
+                let too_many = || TopologyError::Parse {
+                    line: lines.line_no,
+                    message: format!("more than {TEXT} distinct nodes"),
+                };
+                ends.push((nodes.key(u).ok_or_else(too_many)?, nodes.key(v).ok_or_else(too_many)?));
+            }
+        }
+        let Some(Line { line_no, content, fields }) = lines.next() else {
+            break;
+        };
         if fields.count == 0 {
             continue;
         }
@@ -45,7 +59,7 @@ pub fn edge_list(text: &str) -> Result<Loaded, TopologyError> {
             None => {
                 first_line = line_no;
                 // At most one link per line.
-                let lines = text.bytes().map(|b| usize::from(b == b'\n')).sum::<usize>() + 1;
+                let lines = newlines(text.as_bytes()) + 1;
                 let weights = weight.map(|_| Vec::with_capacity(lines));
                 let Listed { ends, weights } = listed.insert(Listed { ends: Vec::with_capacity(lines), weights });
                 (ends, weights)
@@ -151,6 +165,34 @@ static CLASS: [u8; 256] = {
 };
 
 impl<'a> Lines<'a> {
+    /// The next line's two fields if it is `u v` of two canonical integers (see `canonical`) separated and
+    /// followed by ASCII whitespace only, moving past it; otherwise `None`, leaving the line to `next`, which
+    /// would read such a line the same way.
+    #[inline(always)]
+    fn integer_pair(&mut self) -> Option<(Token<'a>, Token<'a>)> {
+        let bytes = self.text.as_bytes();
+        let (u, pos) = integer(self.text, self.pos)?;
+        let mut next = pos;
+        while bytes.get(next).is_some_and(|&b| CLASS[b as usize] == SPACE) {
+            next += 1;
+        }
+        if next == pos {
+            return None;
+        }
+        let (v, mut pos) = integer(self.text, next)?;
+        while bytes.get(pos).is_some_and(|&b| CLASS[b as usize] == SPACE) {
+            pos += 1;
+        }
+        match bytes.get(pos) {
+            Some(b'\n') => pos += 1,
+            None => {}
+            Some(_) => return None,
+        }
+        self.pos = pos;
+        self.line_no += 1;
+        Some((u, v))
+    }
+
     #[inline]
     fn next(&mut self) -> Option<Line<'a>> {
         let text = self.text;
@@ -302,6 +344,62 @@ impl<'a> Nodes<'a> {
     }
 }
 
+/// How many `\n` bytes `bytes` holds; counted in blocks of at most 255 bytes into a `u8`, which vectorises.
+fn newlines(bytes: &[u8]) -> usize {
+    bytes.chunks(255).map(|block| usize::from(block.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))).sum()
+}
+
+/// The canonical integer (see `canonical`) starting at `start` and where it ends, if one starts there.
+#[inline(always)]
+fn integer(text: &str, start: usize) -> Option<(Token<'_>, usize)> {
+    let bytes = text.as_bytes();
+    if let Some((value, len)) = bytes.get(start..start + 8).and_then(eight_digits_at_most) {
+        let token = &text[start..start + len];
+        let number = canonical(token, Some(value))?;
+        return Some((Token { text: token, number: Some(number) }, start + len));
+    }
+    let mut value = 0u64;
+    let mut pos = start;
+    while let Some(&b) = bytes.get(pos) {
+        let digit = b.wrapping_sub(b'0');
+        if digit >= 10 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        pos += 1;
+    }
+    // Digits are ASCII, so `start` and `pos` are char boundaries.
+    let token = &text[start..pos];
+    let number = canonical(token, Some(value))?;
+    Some((Token { text: token, number: Some(number) }, pos))
+}
+
+/// The value and length of the digits that `chunk` (8 bytes) starts with, read as one word without a branch per
+/// digit; `None` if all 8 bytes are digits (the number may go on).
+#[inline(always)]
+fn eight_digits_at_most(chunk: &[u8]) -> Option<(u64, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let word = u64::from_le_bytes(chunk.try_into().ok()?);
+    // Digits become 0..=9 bytes. A byte is not a digit if its top bit is set, or if adding 0x76 sets it; a carry
+    // out of a byte can only disturb the bytes after the first non-digit, which are not read.
+    let digits = word ^ (0x30 * ONES);
+    let other = (digits.wrapping_add(0x76 * ONES) | digits) & (0x80 * ONES);
+    if other == 0 {
+        return None;
+    }
+    let len = (other.trailing_zeros() / 8) as usize;
+    if len == 0 {
+        return Some((0, 0));
+    }
+    // The digits moved to the top bytes, the first (most significant) lowest, zeros below them; then pairs,
+    // quads and the halves are combined.
+    let v = digits << (64 - 8 * len);
+    let v = (v & (0x0f * ONES)).wrapping_mul(10 << 8 | 1) >> 8;
+    let v = (v & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 << 16 | 1) >> 16;
+    let v = (v & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 << 32 | 1) >> 32;
+    Some((v, len))
+}
+
 /// `value` followed by the digit `b`, and whether `b` is a digit (wrapping: `canonical` discards overflows).
 #[inline(always)]
 fn next_digit(value: u64, b: u8) -> (u64, bool) {
@@ -364,6 +462,18 @@ mod tests {
         }
         // A line with non-ASCII text is split again, by Unicode whitespace; its integers are still integers.
         assert_eq!(number("12\u{a0}x"), Some(Some(12)));
+    }
+
+    proptest! {
+        /// The word-at-a-time reading of a number's digits agrees with reading them one by one, whatever follows.
+        #[test]
+        fn eight_bytes_read_like_digit_by_digit(chunk in proptest::array::uniform8(prop::sample::select(
+            b"0123456789 \t\n#/:a\x80\xff\x00".to_vec(),
+        ))) {
+            let len = chunk.iter().position(|b| !b.is_ascii_digit());
+            let value = chunk[..len.unwrap_or(8)].iter().fold(0u64, |v, &b| v * 10 + u64::from(b - b'0'));
+            prop_assert_eq!(eight_digits_at_most(&chunk), len.map(|len| (value, len)));
+        }
     }
 
     #[test]
