@@ -472,6 +472,8 @@ struct Driver<'a> {
     nodes: Nodes<'a>,
     delays: Delays<'a>,
     epoch: Vec<u32>,
+    /// Up, with its join lookup under way: it takes no requests yet.
+    joining: Vec<bool>,
     stab_wait: Vec<u64>,
     ping_wait: Vec<u64>,
     /// The truth lookups are checked against: live nodes by id, and as a list for uniform draws.
@@ -785,10 +787,8 @@ impl Driver<'_> {
                 }
             }
             Purpose::Join => match (current, result) {
-                (true, Some(s)) => {
-                    self.nodes.successors[l.initiator as usize * self.nodes.r] = s;
-                    self.start_maintenance(ctx, l.initiator);
-                }
+                (true, Some(s)) => self.joined(ctx, l.initiator, s),
+                // The join failed: the node gives up (the join process may draw it again).
                 (true, None) => self.leave(ctx, l.initiator),
                 (false, _) => {}
             },
@@ -848,20 +848,38 @@ impl Driver<'_> {
 
     // --- churn ---
 
-    fn arrive(&mut self, ctx: &mut Ctx<'_>, v: u32, now: Time) {
-        self.count_node_time(now);
+    /// v comes up with no state and asks `bootstrap` to look up its id; it takes no requests until the
+    /// answer (its successor) arrives, and only then counts as part of the ring. With no other node up, it
+    /// forms a ring of one.
+    fn arrive(&mut self, ctx: &mut Ctx<'_>, v: u32, bootstrap: Option<u32>) {
         let (vi, r, m) = (v as usize, self.nodes.r, self.nodes.m);
         self.nodes.alive[vi] = true;
         self.epoch[vi] += 1;
-        self.live.insert(self.id(v), v);
-        self.live_index[vi] = self.live_list.len() as u32;
-        self.live_list.push(v);
         self.nodes.predecessor[vi] = NONE;
         self.nodes.successors[vi * r..(vi + 1) * r].fill(NONE);
         self.nodes.fingers[vi * m..(vi + 1) * m].fill(NONE);
         self.nodes.next_finger[vi] = 0;
         (self.stab_wait[vi], self.ping_wait[vi]) = (0, 0);
         self.start_session(ctx, v);
+        match bootstrap {
+            Some(b) => {
+                self.joining[vi] = true;
+                self.begin(ctx, v, self.id(v), Purpose::Join, b);
+            }
+            None => self.joined(ctx, v, v),
+        }
+    }
+
+    /// v's join ends with its successor `s`: it enters the ring and starts its maintenance.
+    fn joined(&mut self, ctx: &mut Ctx<'_>, v: u32, s: u32) {
+        self.count_node_time(ctx.now());
+        let vi = v as usize;
+        self.joining[vi] = false;
+        self.nodes.successors[vi * self.nodes.r] = s;
+        self.live.insert(self.id(v), v);
+        self.live_index[vi] = self.live_list.len() as u32;
+        self.live_list.push(v);
+        self.start_maintenance(ctx, v);
     }
 
     fn start_session(&mut self, ctx: &mut Ctx<'_>, v: u32) {
@@ -871,12 +889,15 @@ impl Driver<'_> {
         }
     }
 
-    /// v fails silently.
+    /// v fails silently (while joining, or as part of the ring).
     fn leave(&mut self, ctx: &mut Ctx<'_>, v: u32) {
-        self.count_node_time(ctx.now());
         let vi = v as usize;
         self.nodes.alive[vi] = false;
         self.epoch[vi] += 1;
+        if std::mem::take(&mut self.joining[vi]) {
+            return;
+        }
+        self.count_node_time(ctx.now());
         self.live.remove(&self.id(v));
         let at = self.live_index[vi] as usize;
         self.live_list.swap_remove(at);
@@ -896,31 +917,16 @@ impl Driver<'_> {
     }
 
     fn join_one(&mut self, ctx: &mut Ctx<'_>) {
-        let down = self.nodes.ids.len() - self.live_list.len();
+        let down = self.nodes.alive.iter().filter(|&&up| !up).count();
         if down == 0 {
             return;
         }
         // The k-th down node in index order, k uniform.
-        let mut k = below(ctx.rng(), down as u32);
-        let v = (0..self.nodes.ids.len() as u32)
-            .find(|&v| {
-                if self.nodes.alive[v as usize] {
-                    return false;
-                }
-                if k == 0 {
-                    return true;
-                }
-                k -= 1;
-                false
-            })
-            .expect("a down node");
+        let k = below(ctx.rng(), down as u32) as usize;
+        let v =
+            (0..self.nodes.ids.len() as u32).filter(|&v| !self.nodes.alive[v as usize]).nth(k).expect("a down node");
         let bootstrap = self.random_live(ctx.rng());
-        self.arrive(ctx, v, ctx.now());
-        match bootstrap {
-            Some(b) => self.begin(ctx, v, self.id(v), Purpose::Join, b),
-            // Alone on the ring: nobody to join through, nothing to route to.
-            None => self.start_maintenance(ctx, v),
-        }
+        self.arrive(ctx, v, bootstrap);
     }
 
     fn fail_at_once(&mut self, ctx: &mut Ctx<'_>, fraction: f64) {
@@ -959,7 +965,8 @@ impl Protocol for Driver<'_> {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_>, from: NodeId, to: NodeId, msg: Msg) {
-        if !self.nodes.alive[to as usize] {
+        let answer = matches!(msg, Msg::Advice { .. } | Msg::Found { .. } | Msg::Predecessor { .. } | Msg::Pong { .. });
+        if !self.nodes.alive[to as usize] || (self.joining[to as usize] && !answer) {
             return;
         }
         let valid = |d: &Self, slot: u32, seq: u64| d.slots[slot as usize].awaiting == seq;
@@ -1107,6 +1114,7 @@ pub fn run(
         nodes: Nodes::converged(space, ids, alive, params.successors),
         delays,
         epoch: vec![0; n as usize],
+        joining: vec![false; n as usize],
         stab_wait: vec![0; n as usize],
         ping_wait: vec![0; n as usize],
         live: live_list.iter().map(|&v| (ids[v as usize], v)).collect(),
@@ -1195,4 +1203,202 @@ pub fn failed_lookup_bounds(p: f64, r: u32) -> (f64, f64) {
     let r = f64::from(r);
     let low = p.powf(r) * (1.0 + r * (1.0 - p));
     (low, low + p.powf(r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chord::{ChordParams, ChordTiming};
+    use crate::overlay::Nodes as OverlayNodes;
+    use sim_core::stats::Summary;
+    use sim_core::topology::GraphBuilder;
+
+    fn chord(events: EventParams, lookups: u32) -> ChordParams {
+        ChordParams { lookups, timing: ChordTiming::Events(events), ..ChordParams::default() }
+    }
+
+    fn latency(min: u64, max: u64) -> Network {
+        Network { latency: Latency::Uniform { min, max }, loss: 0.0 }
+    }
+
+    /// A star of 4 routers (delays 5..20) with `hosts` hosts on access links of delay 1..3.
+    fn star(hosts: u32) -> Underlay {
+        let mut b = GraphBuilder::new(5 + hosts);
+        for r in 1..5 {
+            b.weighted_edge(0, r, 5 * r);
+        }
+        for h in 5..5 + hosts {
+            b.weighted_edge(h, 1 + h % 4, 1 + h % 3);
+        }
+        Underlay::new(b.build().unwrap().into(), (5..5 + hosts).collect()).unwrap()
+    }
+
+    fn metric(out: &Outcome, name: &str) -> f64 {
+        out.get(name).unwrap_or_else(|| panic!("no {name} in {:?}", out.metrics))
+    }
+
+    #[test]
+    fn lookups_on_a_static_ring_never_fail_nor_answer_a_wrong_owner() {
+        let u = star(300);
+        for mode in [LookupMode::Iterative, LookupMode::Recursive] {
+            for (nodes, network) in
+                [(OverlayNodes::Bare(500), latency(1, 9)), (OverlayNodes::Hosts(&u), Network::default())]
+            {
+                let params = chord(EventParams { mode, interval: 3, ..EventParams::default() }, 3000);
+                params.validate("", nodes).unwrap();
+                for run in 0..3 {
+                    let out = crate::chord::run(&params, nodes, network, 7, run);
+                    for m in ["lookups_failed", "lookups_wrong", "lookups_abandoned", "timeouts_per_lookup"] {
+                        assert_eq!(metric(&out, m), 0.0, "{m} {mode:?}");
+                    }
+                    let hist = &out.distributions.iter().find(|(n, _)| n == "hops_distribution").unwrap().1;
+                    assert!((hist.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+                    assert!(metric(&out, "latency_p50") <= metric(&out, "latency_p99"));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn event_driven_mean_hops_equal_the_round_models_within_the_ci() {
+        // Paired by ring: run i of both models has the same ids (placement stream) and independent lookups.
+        // The difference d_i of the two mean hop counts has expectation 0 if both route alike; the check is
+        // |mean d| ≤ t(0.975, R − 1)·sd(d)/√R, the 95% interval of the paired differences.
+        let rounds = ChordParams { lookups: 2000, ..ChordParams::default() };
+        let events = chord(EventParams { mode: LookupMode::Recursive, ..EventParams::default() }, 2000);
+        let nodes = OverlayNodes::Bare(700);
+        let diffs: Vec<f64> = (0..16)
+            .map(|run| {
+                let e = crate::chord::run(&events, nodes, latency(2, 6), 11, run);
+                let r = crate::chord::run(&rounds, nodes, Network::default(), 11, run);
+                metric(&e, "mean_hops") - metric(&r, "mean_hops")
+            })
+            .collect();
+        let s = Summary::of(&diffs);
+        assert!(s.mean.abs() <= s.half_width(), "{s:?}");
+        // The lookups differ, so the test compares distributions, not copies of the same walks.
+        assert!(s.sd > 0.0);
+    }
+
+    #[test]
+    fn recursive_lookups_answer_sooner_than_iterative_ones() {
+        // Iterative: two one-way delays per hop (ask, answer); recursive: one per hop plus the answer.
+        let u = star(200);
+        let run = |mode| {
+            let params = chord(EventParams { mode, ..EventParams::default() }, 2000);
+            crate::chord::run(&params, OverlayNodes::Hosts(&u), Network::default(), 3, 0)
+        };
+        let (it, rec) = (run(LookupMode::Iterative), run(LookupMode::Recursive));
+        assert!(metric(&rec, "latency_mean") < 0.8 * metric(&it, "latency_mean"));
+        assert_eq!(metric(&rec, "mean_hops"), metric(&it, "mean_hops"));
+    }
+
+    #[test]
+    fn failed_lookups_after_simultaneous_failures_lie_between_the_bounds() {
+        // 1024 nodes, a fraction p fails at time 5, 4000 lookups before any stabilisation; 8 runs. The mean
+        // failed fraction must lie within its 95% interval of [low, high] (see `failed_lookup_bounds`).
+        for (p, r) in [(0.3, 1), (0.3, 2), (0.5, 3)] {
+            let failure = Failure { time: 5, fraction: p };
+            let events = EventParams { successors: r, start: 10, failures: vec![failure], ..EventParams::default() };
+            let params = chord(events, 4000);
+            let outs: Vec<Outcome> = (0..8)
+                .map(|run| crate::chord::run(&params, OverlayNodes::Bare(1024), latency(1, 10), 5, run))
+                .collect();
+            let failed = Summary::of(&outs.iter().map(|o| metric(o, "lookups_failed")).collect::<Vec<_>>());
+            let (low, high) = failed_lookup_bounds(failed_fraction(p, 1024), r);
+            assert!(failed.mean + failed.half_width() >= low, "p {p} r {r}: {failed:?} below {low}");
+            assert!(failed.mean - failed.half_width() <= high, "p {p} r {r}: {failed:?} above {high}");
+            // Before stabilisation no lookup is answered by a wrong node: a node without successors stops.
+            assert!(outs.iter().all(|o| metric(o, "lookups_wrong") == 0.0));
+            let analytic: Vec<f64> = outs[0].analytic.iter().map(|a| a.value).collect();
+            assert_eq!(analytic, [low, high]);
+        }
+    }
+
+    #[test]
+    fn stabilisation_repairs_the_ring_under_churn_and_costs_messages() {
+        let churn = |stabilize_every| {
+            let events = EventParams {
+                mode: LookupMode::Recursive,
+                start: 2000,
+                interval: 5,
+                stabilize_every,
+                churn: Some(SessionChurn {
+                    initially_alive: 0.8,
+                    session: Lifetime::Exponential { mean: 20_000.0 },
+                    join_rate: 0.01,
+                }),
+                ..EventParams::default()
+            };
+            let params = chord(events, 2000);
+            params.validate("", OverlayNodes::Bare(256)).unwrap();
+            crate::chord::run(&params, OverlayNodes::Bare(256), latency(1, 10), 2, 0)
+        };
+        let maintained = churn(50);
+        assert_eq!(maintained, churn(50));
+        let neglected = churn(0);
+        let bad = |o: &Outcome| metric(o, "lookups_failed") + metric(o, "lookups_wrong");
+        assert!(bad(&maintained) < 0.05, "{:?}", maintained.metrics);
+        assert!(bad(&neglected) > 2.0 * bad(&maintained), "{:?}", neglected.metrics);
+        // Each live node stabilises, pings and fixes a finger every 50 time units: several messages each.
+        let rate = metric(&maintained, "maintenance_per_node_time");
+        assert!((4.0 / 50.0..30.0 / 50.0).contains(&rate), "{rate}");
+        // Without maintenance, only the joins' lookups remain.
+        assert!(metric(&neglected, "maintenance_per_node_time") < rate / 20.0);
+        // Equilibrium: joins at rate λ from the down nodes balance departures at rate live/mean.
+        let alive = metric(&maintained, "alive_mean");
+        assert!((0.5..0.95).contains(&alive), "{alive}");
+    }
+
+    #[test]
+    fn session_times_have_the_mean_asked_for() {
+        // 40,000 draws of each; Pareto with shape 3 has a finite variance (shape 2 would not). The ceiling adds
+        // up to one unit, on average about 0.5.
+        let mut rng = sim_core::rng::stream(1, 0, sim_core::rng::Lane::Protocol);
+        for life in [Lifetime::Exponential { mean: 100.0 }, Lifetime::Pareto { shape: 3.0, mean: 100.0 }] {
+            let draws: Vec<f64> = (0..40_000).map(|_| life.draw(&mut rng) as f64).collect();
+            let s = Summary::of(&draws);
+            assert!((s.mean - 100.5).abs() <= s.half_width() + 0.5, "{life:?}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn bad_parameters_name_their_field() {
+        let nodes = OverlayNodes::Bare(64);
+        let err = |json: &str| {
+            let params: ChordParams = serde_json::from_str(json).unwrap();
+            params.validate("", nodes).unwrap_err().field
+        };
+        assert_eq!(err(r#"{"timing": {"kind": "events", "timeout_rtts": 0.5}}"#), "timing.timeout_rtts");
+        assert_eq!(err(r#"{"timing": {"kind": "events", "interval": 0}}"#), "timing.interval");
+        assert_eq!(err(r#"{"timing": {"kind": "events", "successors": 0}}"#), "timing.successors");
+        assert_eq!(err(r#"{"lookups": 0, "timing": {"kind": "events"}}"#), "lookups");
+        assert_eq!(
+            err(r#"{"timing": {"kind": "events", "failures": [{"time": 3, "fraction": 1.5}]}}"#),
+            "timing.failures[0].fraction"
+        );
+        assert_eq!(
+            err(r#"{"timing": {"kind": "events", "churn": {"session": {"kind": "pareto", "shape": 1, "mean": 9}}}}"#),
+            "timing.churn.session.shape"
+        );
+        assert_eq!(
+            err(
+                r#"{"timing": {"kind": "events", "churn": {"session": {"kind": "exponential", "mean": 10}, "join_rate": -1}}}"#
+            ),
+            "timing.churn.join_rate"
+        );
+        assert_eq!(err(r#"{"churn": {}, "timing": {"kind": "events"}}"#), "churn");
+        assert_eq!(
+            err(r#"{"lookups": 10000000, "timing": {"kind": "events", "stabilize_every": 1, "interval": 1000}}"#),
+            "timing.stabilize_every"
+        );
+        for bad in [
+            r#"{"timing": {"kind": "events", "mode": "sideways"}}"#,
+            r#"{"timing": {"kind": "events", "retries": 3}}"#,
+            r#"{"timing": {"kind": "rounds", "mode": "iterative"}}"#,
+            r#"{"timing": {"kind": "events", "churn": {"session": {"kind": "weibull", "mean": 3}}}}"#,
+        ] {
+            assert!(serde_json::from_str::<ChordParams>(bad).is_err(), "{bad}");
+        }
+    }
 }
