@@ -540,6 +540,10 @@ impl Driver<'_> {
     /// to a finger preceding the key, and has no next hop (`None`) when none does (a finger past the dead
     /// successors could answer for keys that belong to a node between them, so it is not taken as owner).
     fn advise(&self, v: u32, key: u64) -> Option<Hop<u32>> {
+        if self.joining[v as usize] {
+            // A joining node knows nobody yet (its bootstrap node did not answer).
+            return None;
+        }
         let n = self.id(v);
         if key == n {
             return Some(Hop::Owner(v));
@@ -1179,7 +1183,7 @@ fn report(params: &EventParams, n: u32, t: &mut Tally, lookups: u32, end: Time, 
 }
 
 const FAILED_LOW: &str = "p^r·(1 + r·(1 − p)): the key's live predecessor lost all r successors";
-const FAILED_HIGH: &str = "p^r·(2 + r·(1 − p)): … or so did the live node before it";
+const FAILED_HIGH: &str = "p^r·(2 + r·(1 − p)): … or so did the live node before it (an estimate)";
 
 /// The fraction of the `n` nodes a simultaneous failure of `fraction` of them takes down (at least one
 /// node stays up).
@@ -1187,7 +1191,7 @@ fn failed_fraction(fraction: f64, n: u32) -> f64 {
     (fraction * f64::from(n)).round().min(f64::from(n - 1)) / f64::from(n)
 }
 
-/// Bounds on the fraction of lookups that fail after a fraction p of the nodes failed at once, before any
+/// A lower bound and an estimate of the fraction of lookups that fail after a fraction p of the nodes failed at once, before any
 /// stabilisation, with successor lists of r: nodes fail independently with probability p and N is large.
 ///
 /// A lookup for key k succeeds only through x, the live node preceding k: x owns no key and forwards to no
@@ -1197,8 +1201,8 @@ fn failed_fraction(fraction: f64, n: u32) -> f64 {
 /// D + 1, so P(D ≥ r | k in the gap) = Σ_{j≥r} (j+1)(1−p)p^j / Σ_{j≥0} (j+1)(1−p)p^j = p^r·(1 + r·(1 − p)):
 /// the lower bound. A lookup can also stop before x at the live node y before it, when y's r successors
 /// all failed (probability p^r, the gap not size-biased) and none of its fingers lands on x; adding p^r
-/// bounds that, which leaves out stops further back (which need r failed successors and no finger on any
-/// of two or more live nodes: small beside p^r).
+/// gives the estimate, which leaves out stops further back (they need r failed successors and no finger on
+/// any of two or more live nodes; at p ≥ 0.4 with r = 4 they push the simulated fraction above it).
 pub fn failed_lookup_bounds(p: f64, r: u32) -> (f64, f64) {
     let r = f64::from(r);
     let low = p.powf(r) * (1.0 + r * (1.0 - p));
@@ -1294,10 +1298,11 @@ mod tests {
     }
 
     #[test]
-    fn failed_lookups_after_simultaneous_failures_lie_between_the_bounds() {
+    fn failed_lookups_after_simultaneous_failures_lie_between_the_bound_and_the_estimate() {
         // 1024 nodes, a fraction p fails at time 5, 4000 lookups before any stabilisation; 8 runs. The mean
-        // failed fraction must lie within its 95% interval of [low, high] (see `failed_lookup_bounds`).
-        for (p, r) in [(0.3, 1), (0.3, 2), (0.5, 3)] {
+        // failed fraction must lie within its 95% interval of [low, high] (see `failed_lookup_bounds`) where the estimate
+        // holds (p ≤ 0.3, or r ≤ 2).
+        for (p, r) in [(0.3, 1), (0.3, 2), (0.5, 2)] {
             let failure = Failure { time: 5, fraction: p };
             let events = EventParams { successors: r, start: 10, failures: vec![failure], ..EventParams::default() };
             let params = chord(events, 4000);
