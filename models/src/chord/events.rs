@@ -171,13 +171,16 @@ fn one_f64() -> f64 {
 pub enum Lifetime {
     /// Exponential with this mean.
     Exponential {
+        /// Mean session time in time units, 1..=10^12.
         #[schemars(range(min = 1, max = 1e12))]
         mean: f64,
     },
     /// Pareto (heavy-tailed) with this shape α > 1 and mean: scale mean·(α − 1)/α.
     Pareto {
+        /// Shape α, in (1, 100]: the smaller, the heavier the tail (infinite variance for α ≤ 2).
         #[schemars(range(min = 1, max = 100))]
         shape: f64,
+        /// Mean session time in time units, 1..=10^12.
         #[schemars(range(min = 1, max = 1e12))]
         mean: f64,
     },
