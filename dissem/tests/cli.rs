@@ -956,6 +956,12 @@ const MEMORY_CASES: &[(&str, &str)] = &[
         "churn": {"rounds": 3, "fail_rate": 0.01, "join_rate": 0.01, "successors": 16, "lookups": 100}}}"#,
     ),
     (
+        "chord, event-driven",
+        r#"{"topology": {"kind": "complete", "nodes": N}, "network": {"latency": {"kind": "uniform", "min": 1, "max": 10}},
+        "model": {"kind": "chord", "lookups": 2000, "timing": {"kind": "events", "successors": 16, "stabilize_every": 200, "give_up": 500,
+        "churn": {"session": {"kind": "exponential", "mean": 100000}, "join_rate": 0.01}}}}"#,
+    ),
+    (
         "alm",
         r#"{"topology": {"kind": "transit_stub", "hosts": 1000, "stub_size": N}, "network": {"latency": {"kind": "edge_weight"}},
         "model": {"kind": "alm", "groups": [{"members": "all"}], "zipf_groups": {"count": 20}}}"#,
@@ -1024,6 +1030,7 @@ fn memory_estimates_are_within_half_and_twice_the_peak() {
             "death certificates, event-driven" => [8_000, 16_000],
             "chord" => [50_000, 100_000],
             "chord churn" => [40_000, 80_000],
+            "chord, event-driven" => [20_000, 40_000],
             "alm" => [10, 20],
             _ => panic!("no sizes for {name}"),
         }

@@ -13,12 +13,14 @@
 //! ([`crate::overlay`]); delays come from the sim-core [`Underlay`] the nodes are placed on, if any.
 
 pub mod churn;
+pub mod events;
 
 use std::ops::ControlFlow;
 
 use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use sim_core::network::Network;
 use sim_core::rng::{Lane, below, stream};
 use sim_core::topology::Topology;
 use sim_core::underlay::Underlay;
@@ -27,9 +29,11 @@ use crate::model::{Env, Model, Progress, Size, Unobserved};
 use crate::overlay::{
     IdAssignment, IdSpace, MAX_BITS, Nodes, StructuredOverlay, check_ids, node_ids, underlay_bytes, underlay_of,
 };
+use crate::tagged::{Variant, body, no_fields, tagged};
 use crate::{Check, MAX_LOOKUPS, MetricDoc, ModelError, Outcome, check_range, join};
 
 pub use churn::{ChurnEvent, ChurnParams};
+pub use events::{EventParams, Failure, Lifetime, LookupMode, SessionChurn};
 
 /// The identifier circle and how nodes are placed on it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -184,31 +188,25 @@ impl Ring {
         self.space.in_half_open(self.id(self.predecessor(pos)), self.id(pos), key)
     }
 
-    /// Where `pos`, which does not own `key`, forwards a request for it: its successor if
-    /// key ∈ (pos, succ], else its closest finger preceding key.
+    /// Where `pos`, which does not own `key`, forwards a request for it: [`next_hop`] over its successor and
+    /// fingers.
     #[inline]
     pub fn next_position(&self, pos: u32, key: u64) -> u32 {
+        match self.hop(pos, key) {
+            Hop::Owner(p) | Hop::Closer(p) => p,
+        }
+    }
+
+    /// [`next_hop`] at `pos`, searching only the fingers that can precede the key: fingers i + 1 with
+    /// 2^i ≥ d start at or past it, so the search begins at the largest 2^i < d.
+    #[inline]
+    fn hop(&self, pos: u32, key: u64) -> Hop<u32> {
         let n = self.id(pos);
         let succ = self.successor(pos);
         let d = self.space.distance(n, key);
-        if d <= self.space.distance(n, self.id(succ)) {
-            return succ;
-        }
-        self.closest_preceding_finger(pos, n, d)
-    }
-
-    /// The finger of `pos` (whose id is `n`) closest before a key at distance `d` > the successor's distance.
-    #[inline]
-    fn closest_preceding_finger(&self, pos: u32, n: u64, d: u64) -> u32 {
-        // Fingers i + 1 with 2^i ≥ d start at or past the key, so the search begins at the largest 2^i < d.
-        let top = 63 - (d - 1).leading_zeros() as usize;
-        let table = self.fingers(pos);
-        table[..=top]
-            .iter()
-            .rev()
-            .copied()
-            .find(|&f| self.space.distance(n, self.id(f)) < d)
-            .expect("the successor precedes a key it does not cover")
+        let top = if d == 0 { 0 } else { 64 - (d - 1).leading_zeros() as usize };
+        let table = &self.fingers(pos)[..top.min(self.space.bits() as usize)];
+        next_hop(self.space, n, key, (succ, self.id(succ)), table.iter().rev().map(|&f| (f, self.id(f))))
     }
 
     /// The lookup path for `key` from `from` to `succ(key)`, both ends included, as ring positions
@@ -255,19 +253,53 @@ impl StructuredOverlay for Ring {
             return;
         }
         loop {
-            let n = self.id(pos);
-            let d = self.space.distance(n, key);
-            let succ = self.successor(pos);
-            if d <= self.space.distance(n, self.id(succ)) {
-                let _ = forward(self.node(succ));
-                return;
-            }
-            pos = self.closest_preceding_finger(pos, n, d);
-            if forward(self.node(pos)).is_break() {
-                return;
+            match self.hop(pos, key) {
+                Hop::Owner(succ) => {
+                    let _ = forward(self.node(succ));
+                    return;
+                }
+                Hop::Closer(f) => {
+                    pos = f;
+                    if forward(self.node(pos)).is_break() {
+                        return;
+                    }
+                }
             }
         }
     }
+}
+
+/// Where a request for a key goes next from a node that does not own it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Hop<T> {
+    /// The successor, which owns the key.
+    Owner(T),
+    /// A node strictly between this one and the key.
+    Closer(T),
+}
+
+/// Chord's next-hop rule (Stoica et al. 2001, Fig. 4 `find_successor`), written once for every timing: at a
+/// node with id `n`, a key in (n, successor] belongs to the successor; any other goes to the closest finger
+/// preceding it, or to the successor if no finger does. `fingers` lists (entry, id) from the farthest finger
+/// down; entries at the node itself are skipped (a stale table may hold them). The converged [`Ring`] and the
+/// event-driven nodes ([`events`]), whose tables may be stale, both route by it.
+#[inline]
+pub(crate) fn next_hop<T: Copy>(
+    space: IdSpace,
+    n: u64,
+    key: u64,
+    successor: (T, u64),
+    mut fingers: impl Iterator<Item = (T, u64)>,
+) -> Hop<T> {
+    let d = space.distance(n, key);
+    if d <= space.distance(n, successor.1) {
+        return Hop::Owner(successor.0);
+    }
+    let closer = fingers.find(|&(_, f)| {
+        let e = space.distance(n, f);
+        e > 0 && e < d
+    });
+    Hop::Closer(closer.map_or(successor.0, |(f, _)| f))
 }
 
 /// Position of the first id ≥ key in the sorted `ids`, wrapping to 0.
@@ -287,9 +319,35 @@ pub struct ChordParams {
     #[serde(default = "default_lookups")]
     #[schemars(range(max = MAX_LOOKUPS))]
     pub lookups: u32,
-    /// Joins, failures and stabilisation over time.
+    /// Joins, failures and stabilisation over time, in rounds (with `timing` `rounds`).
     #[serde(default)]
     pub churn: Option<ChurnParams>,
+    /// `rounds`: lookups computed on the converged ring (the fast path); `events`: Chord's messages on the
+    /// event engine, over the underlay's delays, with timeouts, maintenance and churn.
+    #[serde(default)]
+    pub timing: ChordTiming,
+}
+
+/// How Chord's lookups are simulated.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChordTiming {
+    /// Lookups walk the converged ring at once; churn (if any) runs in rounds.
+    #[default]
+    Rounds,
+    /// Lookups, maintenance and churn as messages and timers on the event engine ([`events`]).
+    Events(EventParams),
+}
+
+/// Read with `crate::tagged`, so that a unit variant refuses fields and errors name the inner field.
+impl<'de> Deserialize<'de> for ChordTiming {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const VARIANTS: &[Variant<ChordTiming>] = &[
+            ("rounds", |m| no_fields(m).map(|()| ChordTiming::Rounds)),
+            ("events", |m| body(m).map(ChordTiming::Events)),
+        ];
+        tagged(d, VARIANTS)
+    }
 }
 
 fn default_lookups() -> u32 {
@@ -298,7 +356,12 @@ fn default_lookups() -> u32 {
 
 impl Default for ChordParams {
     fn default() -> Self {
-        ChordParams { ring: RingParams::default(), lookups: default_lookups(), churn: None }
+        ChordParams {
+            ring: RingParams::default(),
+            lookups: default_lookups(),
+            churn: None,
+            timing: ChordTiming::Rounds,
+        }
     }
 }
 
@@ -307,8 +370,18 @@ impl ChordParams {
         self.ring.validate(&join(prefix, "ring"), nodes)?;
         check_range(join(prefix, "lookups"), self.lookups.into(), 0, MAX_LOOKUPS.into())?;
         if let Some(churn) = &self.churn {
+            if let ChordTiming::Events(_) = self.timing {
+                return Err(ModelError::new(
+                    join(prefix, "churn"),
+                    "round-based churn needs timing `rounds`; with timing `events` use timing.churn and \
+                     timing.failures",
+                ));
+            }
             churn.validate(&join(prefix, "churn"), self.ring.bits)?;
             churn.check_work(&join(prefix, "churn"), nodes.len())?;
+        }
+        if let ChordTiming::Events(events) = &self.timing {
+            events.validate(&join(prefix, "timing"), nodes.len(), self.ring.bits, self.lookups)?;
         }
         Ok(())
     }
@@ -326,13 +399,23 @@ pub fn predicted_path_length(nodes: u32) -> f64 {
 /// also `mean_delay` (underlay delay along the overlay path), `mean_direct_delay` (initiator to owner) and
 /// `delay_stretch` (their ratio).
 /// Series: `hops_distribution` (fraction of lookups taking h hops, h = 0, 1, …), plus the churn series.
-/// `progress` hears of every [`PROGRESS_STEP`] lookups done.
-pub fn run(params: &ChordParams, nodes: Nodes<'_>, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
+/// With timing `events`, [`events::run`] measures the lookups instead, on `network`'s latency without an
+/// underlay. `progress` hears of every [`PROGRESS_STEP`] lookups done (rounds).
+pub fn run(
+    params: &ChordParams,
+    nodes: Nodes<'_>,
+    network: Network,
+    seed: u64,
+    run: u64,
+    progress: &dyn Progress,
+) -> Outcome {
     let space = params.ring.space();
     let ids = node_ids(space, params.ring.ids, nodes, seed, run);
     let mut out = Outcome::default();
     out.metric("nodes", f64::from(nodes.len()));
-    if params.lookups > 0 {
+    if let ChordTiming::Events(p) = &params.timing {
+        events::run(p, params.lookups, space, &ids, nodes.underlay(), network, seed, run, &mut out);
+    } else if params.lookups > 0 {
         let ring = Ring::new(space, &ids);
         lookups(&ring, nodes.underlay(), params.lookups, (seed, run), progress, &mut out);
     }
@@ -376,6 +459,19 @@ fn lookups(
     }
     progress.advance(count.into(), count.into());
     let total = f64::from(count);
+    hop_metrics(&histogram, ring.len(), true, out);
+    if underlay.is_some() {
+        out.metric("mean_delay", delay as f64 / total)
+            .metric("mean_direct_delay", direct as f64 / total)
+            .metric("delay_stretch", delay as f64 / direct.max(1) as f64);
+    }
+}
+
+/// The hop statistics of lookups on `n` nodes from their histogram (`histogram[h]` lookups took h hops, at
+/// least one lookup): `mean_hops`, `mean_path_length`, `max_hops`, `hops_p50`, `hops_p99`,
+/// `hops_distribution`; with `converged`, Stoica et al.'s ½·log2 N beside them.
+fn hop_metrics(histogram: &[u64], n: u32, converged: bool, out: &mut Outcome) {
+    let total = histogram.iter().sum::<u64>() as f64;
     let mean = histogram.iter().zip(0..).map(|(&c, h)| c as f64 * f64::from(h)).sum::<f64>() / total;
     // Stoica et al. count the fingers followed until the predecessor of k, which returns its successor:
     // one hop fewer than the messages that reach succ(k), for every lookup that leaves its initiator.
@@ -383,15 +479,12 @@ fn lookups(
     out.metric("mean_hops", mean)
         .metric("mean_path_length", path_length)
         .metric("max_hops", (histogram.len() - 1) as f64)
-        .metric("hops_p50", histogram_quantile(&histogram, 0.5))
-        .metric("hops_p99", histogram_quantile(&histogram, 0.99));
-    if underlay.is_some() {
-        out.metric("mean_delay", delay as f64 / total)
-            .metric("mean_direct_delay", direct as f64 / total)
-            .metric("delay_stretch", delay as f64 / direct.max(1) as f64);
-    }
+        .metric("hops_p50", histogram_quantile(histogram, 0.5))
+        .metric("hops_p99", histogram_quantile(histogram, 0.99));
     out.distribution("hops_distribution", histogram.iter().map(|&c| c as f64 / total).collect());
-    let n = ring.len();
+    if !converged {
+        return;
+    }
     let predicted = predicted_path_length(n);
     out.analytic(
         "mean_path_length",
@@ -430,8 +523,9 @@ fn histogram_quantile(histogram: &[u64], q: f64) -> f64 {
     (histogram.len().max(1) - 1) as f64
 }
 
-/// What a Chord run reports (`dissem metrics chord`); the delays only with hosts on an underlay, the `churn.`
-/// entries only with `churn`.
+/// What a Chord run reports (`dissem metrics chord`); the delays only with hosts on an underlay and timing
+/// `rounds`, the `churn.` entries only with `churn`, latency and the lookup outcomes only with timing `events`
+/// (whose hop statistics count successful lookups).
 pub const METRICS: &[MetricDoc] = &[
     MetricDoc::metric("nodes", "nodes", "Chord nodes on the ring.", "N"),
     MetricDoc::metric(
@@ -477,6 +571,72 @@ pub const METRICS: &[MetricDoc] = &[
         "fraction",
         "Share of lookups taking h hops, h = 0, 1, …",
         "lookups with h hops / lookups",
+    ),
+    MetricDoc::metric(
+        "latency_mean",
+        "time units",
+        "Timing `events`: time from a successful lookup's start to the owner's answer at its initiator.",
+        "Σ latencies / successful lookups",
+    ),
+    MetricDoc::metric(
+        "latency_p50",
+        "time units",
+        "Timing `events`: median lookup latency.",
+        "0.5-quantile of latencies",
+    ),
+    MetricDoc::metric(
+        "latency_p90",
+        "time units",
+        "Timing `events`: 90th percentile of the lookup latency.",
+        "0.9-quantile of latencies",
+    ),
+    MetricDoc::metric(
+        "latency_p99",
+        "time units",
+        "Timing `events`: 99th percentile of the lookup latency.",
+        "0.99-quantile of latencies",
+    ),
+    MetricDoc::metric(
+        "lookups_failed",
+        "fraction",
+        "Timing `events`: lookups that found no live entry to route by or were not answered within give_up.",
+        "failed / (lookups − abandoned)",
+    ),
+    MetricDoc::metric(
+        "lookups_wrong",
+        "fraction",
+        "Timing `events`: lookups answered by a node other than the key's live successor at that moment.",
+        "wrong / (lookups − abandoned)",
+    ),
+    MetricDoc::metric(
+        "lookups_abandoned",
+        "fraction",
+        "Timing `events`: lookups whose initiator left before the answer (or that found no live node to start).",
+        "abandoned / lookups",
+    ),
+    MetricDoc::metric(
+        "timeouts_per_lookup",
+        "timeouts",
+        "Timing `events`: contacts of measured lookups that went unanswered.",
+        "timeouts / (lookups − abandoned)",
+    ),
+    MetricDoc::metric(
+        "messages_per_lookup",
+        "messages",
+        "Timing `events`: messages of measured lookups (requests, answers, suspicions, hop acknowledgements).",
+        "lookup messages / lookups",
+    ),
+    MetricDoc::metric(
+        "maintenance_per_node_time",
+        "messages per node per time unit",
+        "Timing `events`: stabilize, notify, check_predecessor, fix_fingers and join messages.",
+        "maintenance messages / ∫ live nodes dt",
+    ),
+    MetricDoc::metric(
+        "alive_mean",
+        "fraction",
+        "Timing `events`: time-averaged share of the nodes up.",
+        "∫ live nodes dt / (N · run time)",
     ),
     MetricDoc::metric(
         "churn.lookup_success_mean",
@@ -538,6 +698,8 @@ pub struct PreparedChord {
     /// The underlay's hosts, or `nodes` bare overlay nodes on a complete topology.
     underlay: Option<Underlay>,
     nodes: u32,
+    /// Message latency between bare nodes (timing `events` without an underlay).
+    network: Network,
 }
 
 impl PreparedChord {
@@ -562,7 +724,14 @@ impl Model for Chord {
             Topology::Complete { .. } => None,
             Topology::Graph(_) => Some(underlay_of(env)?),
         };
-        let prepared = PreparedChord { params: params.clone(), underlay, nodes: env.topology.node_count() };
+        if matches!(params.timing, ChordTiming::Events(_)) && env.network.loss > 0.0 {
+            return Err(ModelError::outside(
+                "network.loss",
+                "event-driven Chord needs a lossless network: a lost message would pass for a failed node",
+            ));
+        }
+        let prepared =
+            PreparedChord { params: params.clone(), underlay, nodes: env.topology.node_count(), network: env.network };
         params.validate("", prepared.nodes())?;
         Ok(prepared)
     }
@@ -573,15 +742,19 @@ impl Model for Chord {
 
     /// Lookups report their progress (the churn experiment, bounded in rounds, does not).
     fn run_observed(&self, p: &PreparedChord, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
-        crate::chord::run(&p.params, p.nodes(), seed, run, progress)
+        crate::chord::run(&p.params, p.nodes(), p.network, seed, run, progress)
     }
 
-    /// The underlay on a graph; then the converged ring for the lookups, freed before the churn
-    /// experiment's own state is built.
+    /// The underlay on a graph; then the converged ring for the lookups (or the event-driven nodes' state),
+    /// freed before the churn experiment's own state is built.
     fn estimated_bytes(&self, params: &ChordParams, size: &Size) -> u64 {
         let on_graph = size.edges > 0;
         let nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
-        let ring = if params.lookups > 0 { params.ring.estimated_bytes(nodes) } else { 0 };
+        let ring = match &params.timing {
+            ChordTiming::Rounds if params.lookups > 0 => params.ring.estimated_bytes(nodes),
+            ChordTiming::Rounds => 0,
+            ChordTiming::Events(e) => e.estimated_bytes(nodes, params.ring.bits, params.lookups),
+        };
         let churn = params.churn.as_ref().map_or(0, |c| c.estimated_bytes(nodes, params.ring.bits));
         let underlay = if on_graph { underlay_bytes(size) } else { 0 };
         underlay.saturating_add(ring.max(churn))
@@ -629,7 +802,8 @@ mod tests {
         // 12 rings of N = 1024, 4000 lookups each; the replicate means must lie within their 95% interval of
         // ½·log2 N = 5, widened by the check's slack of 0.3 hops (the estimate's offset is about −0.15).
         let params = ChordParams { lookups: 4_000, ..ChordParams::default() };
-        let outs: Vec<Outcome> = (0..12).map(|r| run(&params, Nodes::Bare(1024), 42, r, &Unobserved)).collect();
+        let outs: Vec<Outcome> =
+            (0..12).map(|r| run(&params, Nodes::Bare(1024), Network::default(), 42, r, &Unobserved)).collect();
         let means: Vec<f64> = outs.iter().map(|o| o.get("mean_path_length").unwrap()).collect();
         let s = sim_core::stats::Summary::of(&means);
         let a = outs[0].analytic.iter().find(|a| a.name == "mean_path_length").unwrap();
@@ -654,11 +828,15 @@ mod tests {
         }
         let g = b.build().unwrap();
         let u = Underlay::new(g.clone().into(), (4..44).collect()).unwrap();
-        let params =
-            ChordParams { ring: RingParams { bits: 64, ids: IdAssignment::Hashed }, lookups: 500, churn: None };
+        let params = ChordParams {
+            ring: RingParams { bits: 64, ids: IdAssignment::Hashed },
+            lookups: 500,
+            churn: None,
+            timing: ChordTiming::Rounds,
+        };
         params.validate("chord", Nodes::Hosts(&u)).unwrap();
-        let a = run(&params, Nodes::Hosts(&u), 1, 0, &Unobserved);
-        let b = run(&params, Nodes::Hosts(&u), 2, 0, &Unobserved);
+        let a = run(&params, Nodes::Hosts(&u), Network::default(), 1, 0, &Unobserved);
+        let b = run(&params, Nodes::Hosts(&u), Network::default(), 2, 0, &Unobserved);
         // Hashed ids do not depend on the seed; the lookups do.
         let ids = |seed| node_ids(params.ring.space(), params.ring.ids, Nodes::Hosts(&u), seed, 0);
         assert_eq!(ids(1), ids(2));
@@ -679,8 +857,8 @@ mod tests {
         )
         .unwrap();
         params.validate("chord", Nodes::Bare(128)).unwrap();
-        let out = run(&params, Nodes::Bare(128), 3, 1, &Unobserved);
-        assert_eq!(out, run(&params, Nodes::Bare(128), 3, 1, &Unobserved));
+        let out = run(&params, Nodes::Bare(128), Network::default(), 3, 1, &Unobserved);
+        assert_eq!(out, run(&params, Nodes::Bare(128), Network::default(), 3, 1, &Unobserved));
         let alive = &out.series.iter().find(|(n, _)| n == "churn.alive").unwrap().1;
         assert_eq!(alive.len(), 7);
         assert_eq!(alive[2], 102.0 / 128.0);
@@ -742,8 +920,8 @@ mod tests {
         let count = 3 * PROGRESS_STEP + 5;
         let params = ChordParams { lookups: count, ..ChordParams::default() };
         let record = Record(std::sync::Mutex::new(Vec::new()));
-        let observed = run(&params, Nodes::Bare(64), 3, 1, &record);
-        assert_eq!(observed, run(&params, Nodes::Bare(64), 3, 1, &Unobserved));
+        let observed = run(&params, Nodes::Bare(64), Network::default(), 3, 1, &record);
+        assert_eq!(observed, run(&params, Nodes::Bare(64), Network::default(), 3, 1, &Unobserved));
         let total = u64::from(count);
         let step = u64::from(PROGRESS_STEP);
         let expected: Vec<(u64, u64)> = [0, step, 2 * step, 3 * step, total].iter().map(|&d| (d, total)).collect();

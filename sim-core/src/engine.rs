@@ -106,6 +106,18 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
         self.transmit(from, graph.arc_target(arc), weight, msg);
     }
 
+    /// Sends `msg` from `from` to `to` with a delay the protocol knows, such as an underlay's shortest-path
+    /// delay between two hosts: the network's loss applies, its latency does not.
+    #[inline]
+    pub fn send_after(&mut self, from: NodeId, to: NodeId, delay: Time, msg: M) {
+        self.counters.sent += 1;
+        if !survives(self.network, self.net_rng) {
+            self.counters.dropped += 1;
+            return;
+        }
+        self.queue.push(later(self.now, delay), Event::Deliver { from, to: Target::new(to), msg });
+    }
+
     #[inline(always)]
     fn transmit(&mut self, from: NodeId, to: NodeId, weight: u32, msg: M) {
         self.counters.sent += 1;

@@ -204,17 +204,17 @@ pub(crate) struct Lookup {
 
 /// Per-node Chord state, structure of arrays; nodes are overlay node indices.
 pub(crate) struct Nodes<'a> {
-    space: IdSpace,
-    ids: &'a [u64],
-    m: usize,
-    r: usize,
-    alive: Vec<bool>,
+    pub(super) space: IdSpace,
+    pub(super) ids: &'a [u64],
+    pub(super) m: usize,
+    pub(super) r: usize,
+    pub(super) alive: Vec<bool>,
     /// `successors[v·r ..]`: successor list, `NONE`-padded.
-    successors: Vec<u32>,
-    predecessor: Vec<u32>,
+    pub(super) successors: Vec<u32>,
+    pub(super) predecessor: Vec<u32>,
     /// `fingers[v·m + i - 1]`: finger i, or `NONE` if unknown.
-    fingers: Vec<u32>,
-    next_finger: Vec<u8>,
+    pub(super) fingers: Vec<u32>,
+    pub(super) next_finger: Vec<u8>,
     /// Live nodes sorted by id: the truth lookups are checked against.
     live: Vec<(u64, u32)>,
 }
