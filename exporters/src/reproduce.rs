@@ -60,8 +60,9 @@ pub struct SeriesTable {
     pub shift: BTreeMap<String, usize>,
 }
 
-/// A table column: `{"param": P}`, `{"metric": M}`, `{"analytic": A}` or `{"check": A}`, with an optional
-/// `header`; metrics and analytic values may be multiplied by a parameter (`"times": "topology.nodes"`).
+/// A table column: `{"param": P}`, `{"metric": M}`, `{"analytic": A}`, `{"check": A}` or
+/// `{"published": {"param": P, "values": {"<value of P>": x, …}}}`, with an optional `header`; metrics and
+/// analytic values may be multiplied by a parameter (`"times": "topology.nodes"`).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(try_from = "Map<String, Value>")]
 pub struct Column {
@@ -81,6 +82,16 @@ pub enum Cell {
     Analytic { name: String, times: Option<String> },
     /// The verdict of comparing an analytic value with its metric.
     Check(String),
+    /// Values a publication reports at some values of a parameter (shown at those points, `–` elsewhere).
+    Published(Published),
+}
+
+/// Published values by the value of one sweep parameter (as the table shows it).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Published {
+    pub param: String,
+    pub values: BTreeMap<String, f64>,
 }
 
 impl TryFrom<Map<String, Value>> for Column {
@@ -94,11 +105,12 @@ impl TryFrom<Map<String, Value>> for Column {
             header: Option<String>,
         }
         const SHARED: [&str; 1] = ["header"];
-        let (kind, mut own, shared) = split(map, &["param", "metric", "analytic", "check"], &SHARED)?;
+        let (kind, mut own, shared) = split(map, &["param", "metric", "analytic", "check", "published"], &SHARED)?;
         let Shared { header } = body(shared, &[])?;
         let cell = match kind {
             "param" => Cell::Param(only(own, kind, &SHARED)?),
             "check" => Cell::Check(only(own, kind, &SHARED)?),
+            "published" => Cell::Published(only(own, kind, &SHARED)?),
             _ => {
                 let times = own.remove("times").map(|t| String::deserialize(t).map_err(|e| format!("`times`: {e}")));
                 let times = times.transpose()?;
@@ -491,6 +503,7 @@ fn table(item: &Item, sweep: &Sweep, reports: &[RunReport]) -> Result<String, St
                 formula_of(name).ok_or_else(|| format!("no point reports analytic value `{name}`"))?
             }
             Cell::Check(name) => format!("check {name}"),
+            Cell::Published(p) => format!("published at {}", p.param),
         };
         header.push(cell(c.header.as_ref().unwrap_or(&default)));
     }
@@ -523,6 +536,14 @@ fn table(item: &Item, sweep: &Sweep, reports: &[RunReport]) -> Result<String, St
                     Some(_) => "**FAIL**".into(),
                     None => "–".into(),
                 },
+                Cell::Published(p) => {
+                    let at = point
+                        .parameters
+                        .get(&p.param)
+                        .map(value_text)
+                        .ok_or_else(|| format!("`{}` is not a parameter of the sweep", p.param))?;
+                    p.values.get(&at).map_or_else(|| "–".into(), |&x| fmt_num(x))
+                }
             };
             row.push(cell(&text));
         }
@@ -789,7 +810,8 @@ mod tests {
     fn item_entries_parse_into_their_kinds() {
         let text = r#"{"title": "t", "sweep": "s.json",
             "table": [{"param": "model.k"}, {"metric": "residual", "times": "topology.nodes", "header": "N_s"},
-                      {"analytic": "residual_lecture"}, {"check": "residual_lecture"}],
+                      {"analytic": "residual_lecture"}, {"check": "residual_lecture"},
+                      {"published": {"param": "model.k", "values": {"1": 4.1}}}],
             "claims": [{"text": "c", "metric": "coverage", "at": {"model.p_flood": 0.01}, "above": 0.99}],
             "plots": [{"name": "a", "y": ["residual"], "group": "topology.nodes", "log": "y"},
                       {"name": "b", "hist": "coverage"}, {"name": "c", "cdf": "coverage"},
@@ -800,6 +822,8 @@ mod tests {
         let metric = Cell::Metric { name: "residual".into(), times: Some("topology.nodes".into()) };
         assert_eq!(item.table[1], Column { header: Some("N_s".into()), cell: metric });
         assert_eq!(item.table[3].cell, Cell::Check("residual_lecture".into()));
+        let published = Published { param: "model.k".into(), values: BTreeMap::from([("1".into(), 4.1)]) };
+        assert_eq!(item.table[4].cell, Cell::Published(published));
         assert_eq!(item.claims[0].bound, Bound::Above(0.99));
         let kinds: Vec<&str> = item
             .plots
