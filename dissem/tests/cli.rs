@@ -821,7 +821,7 @@ fn model_parameters_that_size_a_run_are_bounded() {
         (
             r#"{"topology": {"kind": "transit_stub", "transit_domains": 1, "transit_per_domain": 2, "stubs_per_transit": 2,
             "stub_size": 3, "edge_probability": 0.5, "hosts": 20}, "model": {"kind": "alm",
-            "overlay": {"kind": "chord", "candidates": 257}}}"#
+            "groups": [{"members": "all"}], "overlay": {"kind": "chord", "candidates": 257}}}"#
                 .to_owned(),
             "model.overlay.candidates",
             "from 1 to 256",
