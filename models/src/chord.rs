@@ -7,7 +7,11 @@
 //! messages until the request reaches succ(k).
 //!
 //! [`Ring`] is the converged ring: ids sorted in one vector, fingers as ring positions (u32) in one flat vector
-//! of N·m entries. It is a [`StructuredOverlay`] (root of a key = its successor, routes along fingers), which is
+//! of N·m entries. On an underlay, two proximity options (Gummadi et al. 2003) change which nodes fill the
+//! fingers and which finger a message takes, never where it ends: *proximity neighbour selection* makes finger i
+//! the node nearest by underlay delay among several candidates that may fill it ([`RingParams::candidates`]),
+//! and *proximity route selection* picks, among the fingers that make progress, the one with the least delay
+//! plus estimated remaining delay ([`RouteChoice::Proximity`]). Both default off, which is Chord as published. It is a [`StructuredOverlay`] (root of a key = its successor, routes along fingers), which is
 //! how application-level multicast builds trees on it. [`churn`] runs joins, failures and the stabilisation
 //! protocol in rounds on per-node state. Identifiers and their assignment are shared with other overlays
 //! ([`crate::overlay`]); delays come from the sim-core [`Underlay`] the nodes are placed on, if any.
@@ -22,6 +26,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::network::Network;
 use sim_core::rng::{Lane, below, stream};
+use sim_core::stats::quantile;
 use sim_core::topology::Topology;
 use sim_core::underlay::Underlay;
 
@@ -35,7 +40,7 @@ use crate::{Check, MAX_LOOKUPS, MetricDoc, ModelError, Outcome, check_range, joi
 pub use churn::{ChurnEvent, ChurnParams};
 pub use events::{EventParams, Failure, Lifetime, LookupMode, SessionChurn};
 
-/// The identifier circle and how nodes are placed on it.
+/// The identifier circle, how nodes are placed on it, and how fingers and next hops are chosen.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RingParams {
@@ -45,22 +50,108 @@ pub struct RingParams {
     /// How nodes get their identifiers: `random` (from the seed) or `hashed` (from their names).
     #[serde(default)]
     pub ids: IdAssignment,
+    /// Proximity neighbour selection: finger i of node n is the node nearest to n by underlay delay among this
+    /// many candidates, the first nodes from succ(n + 2^(i-1)) clockwise (ties: the first). 1 (default) is
+    /// Chord's finger; more needs hosts on an underlay. At most 256.
+    #[serde(default = "default_candidates", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1, max = MAX_CANDIDATES))]
+    pub candidates: u32,
+    /// Which nodes may be a finger's candidates: `interval` (default; those whose ids lie in the finger's
+    /// interval [n + 2^(i-1), n + 2^i), Gummadi et al.'s PNS; succ(n + 2^(i-1)) alone when it is empty) or
+    /// `successors` (the successors of n + 2^(i-1) whatever their ids, Stoica et al.'s alternates).
+    #[serde(default, skip_serializing_if = "CandidateScope::is_default")]
+    pub candidate_scope: CandidateScope,
+    /// How a node chooses the next hop towards a key: `closest_preceding` (default; Chord's closest preceding
+    /// finger) or `proximity` (proximity route selection; needs hosts on an underlay).
+    #[serde(default, skip_serializing_if = "RouteChoice::is_default")]
+    pub route: RouteChoice,
+}
+
+/// Most candidates per finger (each costs one delay lookup per finger per node when the ring is built).
+pub const MAX_CANDIDATES: u32 = 256;
+
+/// Which nodes may fill a finger under proximity neighbour selection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CandidateScope {
+    /// Nodes whose ids lie in the finger's interval [n + 2^(i-1), n + 2^i) (Gummadi et al. 2003).
+    #[default]
+    Interval,
+    /// The successors of the finger's start, past its interval too (Stoica et al. 2003's alternates).
+    Successors,
+}
+
+impl CandidateScope {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// How a node picks the next hop of a message for a key it does not own (the successor is taken when it owns
+/// the key, whatever the choice).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteChoice {
+    /// The finger closest before the key on the circle (Chord).
+    #[default]
+    ClosestPreceding,
+    /// Proximity route selection: among the fingers before the key, the one minimising
+    /// delay(n, f) + d̄(n) · ½·log2(1 + N·(distance from f to the key)/2^m), where d̄(n) is n's mean delay to
+    /// its distinct fingers and the log term estimates the hops left (after Dabek et al. 2004); ties go to the
+    /// finger closest to the key.
+    Proximity,
+}
+
+impl RouteChoice {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 fn default_bits() -> u32 {
     32
 }
 
+fn default_candidates() -> u32 {
+    1
+}
+
+fn is_one(x: &u32) -> bool {
+    *x == 1
+}
+
 impl Default for RingParams {
     fn default() -> Self {
-        RingParams { bits: default_bits(), ids: IdAssignment::Random }
+        RingParams {
+            bits: default_bits(),
+            ids: IdAssignment::Random,
+            candidates: default_candidates(),
+            candidate_scope: CandidateScope::default(),
+            route: RouteChoice::default(),
+        }
     }
 }
 
 impl RingParams {
-    /// Checks the identifier length and that the nodes get distinct ids (see [`check_ids`]).
+    /// Checks the identifier length, that the nodes get distinct ids (see [`check_ids`]), the number of
+    /// candidates, and that proximity options have an underlay to measure delays on.
     pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
-        check_ids(prefix, self.bits, self.ids, nodes)
+        check_ids(prefix, self.bits, self.ids, nodes)?;
+        check_range(join(prefix, "candidates"), self.candidates.into(), 1, MAX_CANDIDATES.into())?;
+        let needs_delays = [("candidates", self.candidates > 1), ("route", self.route == RouteChoice::Proximity)];
+        if let Some((field, _)) = needs_delays.iter().find(|(_, on)| *on)
+            && nodes.underlay().is_none()
+        {
+            return Err(ModelError::new(
+                join(prefix, field),
+                "proximity needs delays: place the nodes on a router-level graph (not a complete topology)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn proximity(&self) -> Proximity {
+        Proximity { candidates: self.candidates, scope: self.candidate_scope, route: self.route }
     }
 
     /// The identifier circle. Panics unless [`RingParams::validate`] accepted the parameters.
@@ -71,12 +162,37 @@ impl RingParams {
     /// The converged ring of `nodes` for run `run` of `seed` (random ids come from its placement stream).
     /// Panics unless [`RingParams::validate`] accepted the parameters for these nodes.
     pub fn ring(&self, nodes: Nodes<'_>, seed: u64, run: u64) -> Ring {
-        Ring::new(self.space(), &node_ids(self.space(), self.ids, nodes, seed, run))
+        self.ring_of(nodes, &node_ids(self.space(), self.ids, nodes, seed, run))
     }
 
-    /// Finger tables (one u32 per identifier bit), ids and the maps between nodes and ring positions.
+    /// The converged ring of `nodes` with identifiers `ids` (as [`node_ids`] gives them).
+    fn ring_of(&self, nodes: Nodes<'_>, ids: &[u64]) -> Ring {
+        match nodes.underlay() {
+            Some(u) => Ring::with_proximity(self.space(), ids, self.proximity(), u),
+            None => Ring::new(self.space(), ids),
+        }
+    }
+
+    /// Finger tables (one u32 per identifier bit), ids and the maps between nodes and ring positions; with
+    /// proximity route selection also a u32 delay per finger and a mean per node.
     pub fn estimated_bytes(&self, nodes: u64) -> u64 {
-        nodes.saturating_mul(u64::from(self.bits.min(MAX_BITS)) * 4 + 16)
+        let bits = u64::from(self.bits.min(MAX_BITS));
+        let route = if self.route == RouteChoice::Proximity { bits * 4 + 8 } else { 0 };
+        nodes.saturating_mul(bits * 4 + 16 + route)
+    }
+}
+
+/// The proximity options of a ring (see [`RingParams`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Proximity {
+    pub candidates: u32,
+    pub scope: CandidateScope,
+    pub route: RouteChoice,
+}
+
+impl Default for Proximity {
+    fn default() -> Self {
+        RingParams::default().proximity()
     }
 }
 
@@ -89,14 +205,31 @@ pub struct Ring {
     ids: Vec<u64>,
     nodes: Vec<u32>,
     positions: Vec<u32>,
-    /// `fingers[p·m + i - 1]` = position of `succ(id(p) + 2^(i-1))`.
+    /// `fingers[p·m + i - 1]` = position of `succ(id(p) + 2^(i-1))`, or of the nearest candidate under
+    /// proximity neighbour selection.
     fingers: Vec<u32>,
+    route: RouteChoice,
+    /// Proximity route selection only (else empty): delay from p to each finger, p's mean delay to its distinct
+    /// fingers, and N / 2^m (nodes per identifier).
+    finger_delays: Vec<u32>,
+    mean_finger_delay: Vec<f64>,
+    density: f64,
 }
 
 impl Ring {
     /// Builds the ring of overlay nodes `0..ids.len()`, node v having id `ids[v]`. Ids must be distinct and
     /// below 2^m.
     pub fn new(space: IdSpace, ids: &[u64]) -> Ring {
+        Ring::build(space, ids, Proximity::default(), None)
+    }
+
+    /// [`Ring::new`] with fingers and next hops chosen by `proximity`, measured on `underlay`, whose overlay
+    /// nodes are the ring's nodes.
+    pub fn with_proximity(space: IdSpace, ids: &[u64], proximity: Proximity, underlay: &Underlay) -> Ring {
+        Ring::build(space, ids, proximity, Some(underlay))
+    }
+
+    fn build(space: IdSpace, ids: &[u64], proximity: Proximity, underlay: Option<&Underlay>) -> Ring {
         let mut order: Vec<(u64, u32)> = ids.iter().zip(0..).map(|(&id, v)| (id, v)).collect();
         order.sort_unstable();
         assert!(order.windows(2).all(|w| w[0].0 != w[1].0), "node ids must be distinct");
@@ -109,20 +242,66 @@ impl Ring {
         }
         let m = space.bits() as usize;
         let mut fingers = vec![0u32; ids.len() * m];
+        let choose = underlay.filter(|_| proximity.candidates > 1);
         fingers.par_chunks_mut(m.max(1)).enumerate().for_each(|(p, table)| {
             let n = ids[p];
             let succ = (p + 1) % ids.len();
             let gap = space.distance(n, ids[succ]);
             for (i, f) in table.iter_mut().enumerate() {
                 // Fingers that start within the gap to the successor are the successor: no search needed.
-                *f = if gap == 0 || (1u64 << i) <= gap {
+                let first = if gap == 0 || (1u64 << i) <= gap {
                     succ as u32
                 } else {
                     successor_in(&ids, space.add(n, 1u64 << i))
                 };
+                *f = match choose {
+                    Some(u) if gap != 0 => nearest_candidate(space, &ids, &nodes, u, proximity, p as u32, i, first),
+                    _ => first,
+                };
             }
         });
-        Ring { space, ids, nodes, positions, fingers }
+        let mut ring = Ring {
+            space,
+            ids,
+            nodes,
+            positions,
+            fingers,
+            route: RouteChoice::ClosestPreceding,
+            finger_delays: Vec::new(),
+            mean_finger_delay: Vec::new(),
+            density: 0.0,
+        };
+        if let Some(u) = underlay
+            && proximity.route == RouteChoice::Proximity
+        {
+            ring.measure_fingers(u);
+        }
+        ring
+    }
+
+    /// Delays to the fingers, for proximity route selection.
+    fn measure_fingers(&mut self, underlay: &Underlay) {
+        let m = self.space.bits() as usize;
+        let mut delays = vec![0u32; self.fingers.len()];
+        let mut means = vec![0.0; self.ids.len()];
+        delays.par_chunks_mut(m).zip(means.par_iter_mut()).enumerate().for_each(|(p, (row, mean))| {
+            let from = underlay.delays_from(self.nodes[p]);
+            let table = self.fingers(p as u32);
+            let (mut sum, mut distinct) = (0u64, 0u32);
+            for (i, (d, &f)) in row.iter_mut().zip(table).enumerate() {
+                let delay = from.to(self.nodes[f as usize]);
+                *d = u32::try_from(delay).unwrap_or(u32::MAX);
+                if i == 0 || table[i - 1] != f {
+                    sum += delay;
+                    distinct += 1;
+                }
+            }
+            *mean = sum as f64 / f64::from(distinct);
+        });
+        self.route = RouteChoice::Proximity;
+        self.finger_delays = delays;
+        self.mean_finger_delay = means;
+        self.density = self.ids.len() as f64 / self.space.size() as f64;
     }
 
     pub fn space(&self) -> IdSpace {
@@ -189,7 +368,7 @@ impl Ring {
     }
 
     /// Where `pos`, which does not own `key`, forwards a request for it: [`next_hop`] over its successor and
-    /// fingers.
+    /// fingers, or with `route: proximity` the preceding finger [`RouteChoice::Proximity`] picks.
     #[inline]
     pub fn next_position(&self, pos: u32, key: u64) -> u32 {
         match self.hop(pos, key) {
@@ -204,9 +383,43 @@ impl Ring {
         let n = self.id(pos);
         let succ = self.successor(pos);
         let d = self.space.distance(n, key);
+        if self.route == RouteChoice::Proximity && d > self.space.distance(n, self.id(succ)) {
+            return Hop::Closer(self.proximity_finger(pos, n, d, succ));
+        }
         let top = if d == 0 { 0 } else { 64 - (d - 1).leading_zeros() as usize };
         let table = &self.fingers(pos)[..top.min(self.space.bits() as usize)];
         next_hop(self.space, n, key, (succ, self.id(succ)), table.iter().rev().map(|&f| (f, self.id(f))))
+    }
+
+    /// The finger of `pos` (whose id is `n`, whose successor is `succ`) that [`RouteChoice::Proximity`] sends
+    /// a message for a key at distance `d` > the successor's to: strictly between n and the key (every hop
+    /// makes progress), least delay plus the estimated delay of the rest of the way.
+    #[inline]
+    fn proximity_finger(&self, pos: u32, n: u64, d: u64, succ: u32) -> u32 {
+        // Fingers i + 1 with 2^i ≥ d start at or past the key (and so does any candidate that fills them), so the
+        // search begins at the largest 2^i < d.
+        let top = 63 - (d - 1).leading_zeros() as usize;
+        let table = &self.fingers(pos)[..=top];
+        let m = self.space.bits() as usize;
+        let delays = &self.finger_delays[pos as usize * m..];
+        let hop = self.mean_finger_delay[pos as usize];
+        let cost = |i: usize, f: u32| {
+            let left = (d - self.space.distance(n, self.id(f))) as f64;
+            f64::from(delays[i]) + hop * 0.5 * (1.0 + self.density * left).log2()
+        };
+        let mut best = None;
+        for (i, &f) in table.iter().enumerate().rev() {
+            let e = self.space.distance(n, self.id(f));
+            // Successor-scope candidates may leave no finger before the key; the successor always is.
+            if e == 0 || e >= d {
+                continue;
+            }
+            let c = cost(i, f);
+            if best.is_none_or(|(b, _)| c < b) {
+                best = Some((c, f));
+            }
+        }
+        best.map_or(succ, |(_, f)| f)
     }
 
     /// The lookup path for `key` from `from` to `succ(key)`, both ends included, as ring positions
@@ -300,6 +513,45 @@ pub(crate) fn next_hop<T: Copy>(
         e > 0 && e < d
     });
     Hop::Closer(closer.map_or(successor.0, |(f, _)| f))
+}
+
+/// Proximity neighbour selection for finger `i` (0-based) of ring position `p`: among up to
+/// `proximity.candidates` nodes clockwise from `first` = succ(id(p) + 2^i), never p itself and, for the
+/// interval scope, none past the interval's end id(p) + 2^(i+1) (`first` is always a candidate), the one
+/// nearest p by underlay delay; ties go to the first.
+#[expect(clippy::too_many_arguments, reason = "the ring's parts during construction")]
+fn nearest_candidate(
+    space: IdSpace,
+    ids: &[u64],
+    nodes: &[u32],
+    underlay: &Underlay,
+    proximity: Proximity,
+    p: u32,
+    i: usize,
+    first: u32,
+) -> u32 {
+    let n = ids[p as usize];
+    let end = match proximity.scope {
+        CandidateScope::Interval => 1u64.checked_shl(i as u32 + 1).filter(|_| i + 1 < space.bits() as usize),
+        CandidateScope::Successors => None,
+    };
+    if first == p {
+        return first; // no other node follows the finger's start before p: the finger is p itself
+    }
+    let from = underlay.delays_from(nodes[p as usize]);
+    let mut best = (from.to(nodes[first as usize]), first);
+    let mut c = first;
+    for _ in 1..proximity.candidates {
+        c = if c as usize + 1 == ids.len() { 0 } else { c + 1 };
+        if c == p || end.is_some_and(|end| space.distance(n, ids[c as usize]) >= end) {
+            break;
+        }
+        let delay = from.to(nodes[c as usize]);
+        if delay < best.0 {
+            best = (delay, c);
+        }
+    }
+    best.1
 }
 
 /// Position of the first id ≥ key in the sorted `ids`, wrapping to 0.
@@ -397,7 +649,8 @@ pub fn predicted_path_length(nodes: u32) -> f64 {
 /// Metrics: `nodes`, `mean_hops` (messages until the request reaches succ(k)), `mean_path_length` (fingers
 /// followed until the predecessor of k, the paper's path length), `max_hops`, `hops_p50`, `hops_p99`; with hosts
 /// also `mean_delay` (underlay delay along the overlay path), `mean_direct_delay` (initiator to owner) and
-/// `delay_stretch` (their ratio).
+/// `delay_stretch` (their ratio), and the lookup stretch quantiles `recursive_stretch_p10`, `_p50`, `_p99` and
+/// `iterative_stretch_*` (see [`METRICS`]).
 /// Series: `hops_distribution` (fraction of lookups taking h hops, h = 0, 1, …), plus the churn series.
 /// With timing `events`, [`events::run`] measures the lookups instead, on `network`'s latency without an
 /// underlay. `progress` hears of every [`PROGRESS_STEP`] lookups done (rounds).
@@ -416,8 +669,10 @@ pub fn run(
     if let ChordTiming::Events(p) = &params.timing {
         events::run(p, params.lookups, space, &ids, nodes.underlay(), network, seed, run, &mut out);
     } else if params.lookups > 0 {
-        let ring = Ring::new(space, &ids);
-        lookups(&ring, nodes.underlay(), params.lookups, (seed, run), progress, &mut out);
+        let ring = params.ring.ring_of(nodes, &ids);
+        let estimate =
+            if params.ring.proximity() == Proximity::default() { Estimate::Checked } else { Estimate::Shown };
+        lookups(&ring, nodes.underlay(), params.lookups, estimate, (seed, run), progress, &mut out);
     }
     if let Some(churn) = &params.churn {
         churn::run(churn, space, &ids, seed, run, &mut out);
@@ -428,10 +683,13 @@ pub fn run(
 /// Lookups between two reports to a run's [`Progress`]: a few milliseconds of work.
 pub const PROGRESS_STEP: u32 = 1 << 16;
 
+/// Runs `count` lookups; `estimate` says what becomes of the ½·log2 N path length (checked for Chord's own
+/// fingers and next hops, only shown under proximity).
 fn lookups(
     ring: &Ring,
     underlay: Option<&Underlay>,
     count: u32,
+    estimate: Estimate,
     (seed, run): (u64, u64),
     progress: &dyn Progress,
     out: &mut Outcome,
@@ -439,6 +697,7 @@ fn lookups(
     let mut rng = stream(seed, run, Lane::Protocol);
     let mut histogram: Vec<u64> = Vec::new();
     let (mut delay, mut direct) = (0u64, 0u64);
+    let (mut recursive, mut iterative) = (Vec::new(), Vec::new());
     let mut path = Vec::new();
     for i in 0..count {
         if i % PROGRESS_STEP == 0 {
@@ -453,24 +712,55 @@ fn lookups(
         }
         histogram[hops] += 1;
         if let Some(u) = underlay {
-            delay += path.windows(2).map(|w| u.delay(ring.node(w[0]), ring.node(w[1]))).sum::<u64>();
-            direct += u.delay(ring.node(from), ring.node(path[hops]));
+            let along = path.windows(2).map(|w| u.delay(ring.node(w[0]), ring.node(w[1]))).sum::<u64>();
+            let init = u.delays_from(ring.node(from));
+            let straight = init.to(ring.node(path[hops]));
+            delay += along;
+            direct += straight;
+            if straight > 0 {
+                // Stoica et al. (ToN 2003): a lookup's latency until the initiator has the answer, over the
+                // round trip to the key's owner. Recursive: the request follows the path and the owner
+                // replies directly; iterative: the initiator asks each node on the path in turn.
+                let round_trip = 2.0 * straight as f64;
+                let asked = path[1..].iter().map(|&p| init.to(ring.node(p))).sum::<u64>();
+                recursive.push((along + straight) as f64 / round_trip);
+                iterative.push(2.0 * asked as f64 / round_trip);
+            }
         }
     }
     progress.advance(count.into(), count.into());
     let total = f64::from(count);
-    hop_metrics(&histogram, ring.len(), true, out);
+    hop_metrics(&histogram, ring.len(), estimate, out);
     if underlay.is_some() {
         out.metric("mean_delay", delay as f64 / total)
             .metric("mean_direct_delay", direct as f64 / total)
             .metric("delay_stretch", delay as f64 / direct.max(1) as f64);
+        for (style, mut stretch) in [("recursive", recursive), ("iterative", iterative)] {
+            stretch.sort_unstable_by(f64::total_cmp);
+            if !stretch.is_empty() {
+                for (q, name) in [(0.1, "p10"), (0.5, "p50"), (0.99, "p99")] {
+                    out.metric(&format!("{style}_stretch_{name}"), quantile(&stretch, q));
+                }
+            }
+        }
     }
+}
+
+/// What becomes of Stoica et al.'s ½·log2 N beside a set of lookups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Estimate {
+    /// Not shown: the ring is still converging.
+    Omitted,
+    /// Shown only: the fingers are chosen by proximity, not Chord's.
+    Shown,
+    /// Checked: Chord's own fingers on a converged ring.
+    Checked,
 }
 
 /// The hop statistics of lookups on `n` nodes from their histogram (`histogram[h]` lookups took h hops, at
 /// least one lookup): `mean_hops`, `mean_path_length`, `max_hops`, `hops_p50`, `hops_p99`,
-/// `hops_distribution`; with `converged`, Stoica et al.'s ½·log2 N beside them.
-fn hop_metrics(histogram: &[u64], n: u32, converged: bool, out: &mut Outcome) {
+/// `hops_distribution`; Stoica et al.'s ½·log2 N beside them as `estimate` says.
+fn hop_metrics(histogram: &[u64], n: u32, estimate: Estimate, out: &mut Outcome) {
     let total = histogram.iter().sum::<u64>() as f64;
     let mean = histogram.iter().zip(0..).map(|(&c, h)| c as f64 * f64::from(h)).sum::<f64>() / total;
     // Stoica et al. count the fingers followed until the predecessor of k, which returns its successor:
@@ -482,18 +772,16 @@ fn hop_metrics(histogram: &[u64], n: u32, converged: bool, out: &mut Outcome) {
         .metric("hops_p50", histogram_quantile(histogram, 0.5))
         .metric("hops_p99", histogram_quantile(histogram, 0.99));
     out.distribution("hops_distribution", histogram.iter().map(|&c| c as f64 / total).collect());
-    if !converged {
+    if estimate == Estimate::Omitted {
         return;
     }
     let predicted = predicted_path_length(n);
-    out.analytic(
-        "mean_path_length",
-        "mean_path_length",
-        "½·log2 N (Stoica et al. 2001); checked with 0.3 hops of slack for N ≥ 16",
-        predicted,
-        path_length_check(n),
-    )
-    .analytic(
+    let (formula, check) = if estimate == Estimate::Checked {
+        ("½·log2 N (Stoica et al. 2001); checked with 0.3 hops of slack for N ≥ 16", path_length_check(n))
+    } else {
+        ("½·log2 N (Stoica et al. 2001), for Chord's fingers; shown only under proximity", Check::Reference)
+    };
+    out.analytic("mean_path_length", "mean_path_length", formula, predicted, check).analytic(
         "mean_hops",
         "mean_hops",
         "½·log2 N + 1 (path length plus the hop from the predecessor to succ(k))",
@@ -565,6 +853,43 @@ pub const METRICS: &[MetricDoc] = &[
         "ratio",
         "Overlay delay over direct delay.",
         "Σ path delays / max(1, Σ direct delays)",
+    ),
+    MetricDoc::metric(
+        "recursive_stretch_p50",
+        "ratio",
+        "Median lookup stretch, recursive: the request follows the overlay path and the owner answers the \
+         initiator directly (Stoica et al. 2003); lookups whose owner shares the initiator's host are left out.",
+        "median over lookups of (Σ hop delays + delay(owner, initiator)) / (2 · delay(initiator, owner))",
+    ),
+    MetricDoc::metric(
+        "recursive_stretch_p10",
+        "ratio",
+        "10th percentile of the recursive lookup stretch.",
+        "0.1-quantile over lookups",
+    ),
+    MetricDoc::metric(
+        "recursive_stretch_p99",
+        "ratio",
+        "99th percentile of the recursive lookup stretch.",
+        "0.99-quantile over lookups",
+    ),
+    MetricDoc::metric(
+        "iterative_stretch_p50",
+        "ratio",
+        "Median lookup stretch, iterative: the initiator asks each node of the path in turn.",
+        "median over lookups of Σ_j 2 · delay(initiator, path node j) / (2 · delay(initiator, owner))",
+    ),
+    MetricDoc::metric(
+        "iterative_stretch_p10",
+        "ratio",
+        "10th percentile of the iterative lookup stretch.",
+        "0.1-quantile over lookups",
+    ),
+    MetricDoc::metric(
+        "iterative_stretch_p99",
+        "ratio",
+        "99th percentile of the iterative lookup stretch.",
+        "0.99-quantile over lookups",
     ),
     MetricDoc::distribution(
         "hops_distribution",
@@ -750,8 +1075,10 @@ impl Model for Chord {
     fn estimated_bytes(&self, params: &ChordParams, size: &Size) -> u64 {
         let on_graph = size.edges > 0;
         let nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
+        // On an underlay, two stretches (f64) per lookup are kept for their quantiles.
+        let stretches = if on_graph { u64::from(params.lookups) * 16 } else { 0 };
         let ring = match &params.timing {
-            ChordTiming::Rounds if params.lookups > 0 => params.ring.estimated_bytes(nodes),
+            ChordTiming::Rounds if params.lookups > 0 => params.ring.estimated_bytes(nodes) + stretches,
             ChordTiming::Rounds => 0,
             ChordTiming::Events(e) => e.estimated_bytes(nodes, params.ring.bits, params.lookups),
         };
@@ -829,7 +1156,7 @@ mod tests {
         let g = b.build().unwrap();
         let u = Underlay::new(g.clone().into(), (4..44).collect()).unwrap();
         let params = ChordParams {
-            ring: RingParams { bits: 64, ids: IdAssignment::Hashed },
+            ring: RingParams { bits: 64, ids: IdAssignment::Hashed, ..RingParams::default() },
             lookups: 500,
             churn: None,
             timing: ChordTiming::Rounds,
@@ -845,7 +1172,7 @@ mod tests {
         // Every overlay hop costs at least the direct path, so the overlay delay is at least the direct one.
         assert!(a.get("delay_stretch").unwrap() >= 1.0);
         assert!(a.get("mean_direct_delay").unwrap() > 0.0);
-        let short = RingParams { bits: 6, ids: IdAssignment::Hashed };
+        let short = RingParams { bits: 6, ids: IdAssignment::Hashed, ..RingParams::default() };
         assert!(short.validate("ring", Nodes::Hosts(&u)).unwrap_err().message.contains("same 6-bit identifier"));
     }
 
@@ -868,7 +1195,117 @@ mod tests {
         assert!(serde_json::from_str::<ChordParams>(r#"{"lookup": 3}"#).is_err());
     }
 
+    /// `hosts` hosts on a ring of 12 routers with pseudo-random link and access delays.
+    fn small_underlay(hosts: u32, seed: u64) -> Underlay {
+        use sim_core::topology::GraphBuilder;
+        let r = 12;
+        let mut b = GraphBuilder::new(r + hosts);
+        let mut x = seed;
+        let mut next = |m: u64| {
+            x = sim_core::rng::mix64(x);
+            1 + (x % m) as u32
+        };
+        for v in 0..r {
+            b.weighted_edge(v, (v + 1) % r, next(30));
+        }
+        for h in 0..hosts {
+            let router = next(u64::from(r)) - 1;
+            b.weighted_edge(r + h, router, next(5));
+        }
+        Underlay::new(b.build().unwrap().into(), (r..r + hosts).collect()).unwrap()
+    }
+
+    #[test]
+    fn proximity_needs_an_underlay_and_bounded_candidates() {
+        let bare = Nodes::Bare(16);
+        let e = RingParams { candidates: 4, ..RingParams::default() }.validate("ring", bare).unwrap_err();
+        assert_eq!(e.field, "ring.candidates");
+        assert!(e.message.contains("proximity needs delays"), "{e}");
+        let e = RingParams { route: RouteChoice::Proximity, ..RingParams::default() }.validate("ring", bare);
+        assert_eq!(e.unwrap_err().field, "ring.route");
+        let e = RingParams { candidates: 0, ..RingParams::default() }.validate("ring", bare).unwrap_err();
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("ring.candidates", "must be from 1 to 256, got 0"));
+        assert!(RingParams { candidates: 257, ..RingParams::default() }.validate("ring", bare).is_err());
+        // Defaults are left out when written back, so existing scenarios read and print as before.
+        let json = serde_json::to_value(RingParams::default()).unwrap();
+        assert_eq!(json, serde_json::json!({"bits": 32, "ids": "random"}));
+        let read: RingParams =
+            serde_json::from_str(r#"{"candidates": 8, "candidate_scope": "successors", "route": "proximity"}"#)
+                .unwrap();
+        assert_eq!(
+            read.proximity(),
+            Proximity { candidates: 8, scope: CandidateScope::Successors, route: RouteChoice::Proximity }
+        );
+    }
+
+    #[test]
+    fn proximity_shortens_lookup_delays_on_an_underlay() {
+        // 600 hosts on 12 routers: with 16 candidates per finger, lookups cross fewer long router links.
+        let u = small_underlay(600, 5);
+        let base = ChordParams { lookups: 3_000, ..ChordParams::default() };
+        let near = ChordParams { ring: RingParams { candidates: 16, ..RingParams::default() }, ..base.clone() };
+        let stretch = |p: &ChordParams| {
+            let xs: Vec<f64> = (0..6)
+                .map(|r| {
+                    run(p, Nodes::Hosts(&u), Network::default(), 9, r, &Unobserved)
+                        .get("recursive_stretch_p50")
+                        .unwrap()
+                })
+                .collect();
+            sim_core::stats::Summary::of(&xs)
+        };
+        let (before, after) = (stretch(&base), stretch(&near));
+        // The intervals are disjoint: proximity lowers the median stretch beyond replicate noise.
+        assert!(after.ci95.1 < before.ci95.0, "{before:?} {after:?}");
+    }
+
     proptest! {
+        #[test]
+        fn proximity_fingers_and_routes_reach_the_owner(
+            hosts in 2u32..120,
+            seed in any::<u64>(),
+            candidates in 1u32..20,
+            successors in any::<bool>(),
+            proximity_route in any::<bool>(),
+            keys in proptest::collection::vec(any::<u64>(), 1..30),
+        ) {
+            let u = small_underlay(hosts, seed);
+            let bits = 12;
+            let space = IdSpace::new(bits);
+            let ids = random_ids(space, hosts, &mut stream(seed, 1, Lane::Placement));
+            let scope = if successors { CandidateScope::Successors } else { CandidateScope::Interval };
+            let route = if proximity_route { RouteChoice::Proximity } else { RouteChoice::ClosestPreceding };
+            let ring = Ring::with_proximity(space, &ids, Proximity { candidates, scope, route }, &u);
+            let plain = Ring::new(space, &ids);
+            for p in 0..hosts {
+                for (i, (&f, &chord)) in ring.fingers(p).iter().zip(plain.fingers(p)).enumerate() {
+                    // A finger is Chord's or one of the `candidates` nodes from it clockwise, never nearer by
+                    // delay than it is allowed to be: no candidate beats it.
+                    let steps = (f + hosts - chord) % hosts;
+                    prop_assert!(steps < candidates, "finger {i} of {p}: {steps} steps past Chord's");
+                    prop_assert!(u.delay(ring.node(p), ring.node(f)) <= u.delay(ring.node(p), ring.node(chord)));
+                    if !successors && steps > 0 {
+                        let d = space.distance(ring.id(p), ring.id(f));
+                        prop_assert!(d >= 1 << i && (i + 1 >= bits as usize || d < 1 << (i + 1)));
+                    }
+                }
+            }
+            let mut path = Vec::new();
+            for (k, key) in keys.into_iter().enumerate() {
+                let key = space.add(0, key);
+                let from = (k as u32 * 31) % hosts;
+                ring.lookup_path(from, key, &mut path);
+                prop_assert_eq!(*path.last().unwrap(), plain.successor_of(key));
+                for w in path.windows(2) {
+                    let left = |v: u32| space.distance(ring.id(v), key);
+                    prop_assert!(left(w[1]) < left(w[0]) || w[1] == ring.successor_of(key));
+                }
+                let mut nodes = Vec::new();
+                StructuredOverlay::route(&ring, ring.node(from), key, &mut nodes);
+                prop_assert_eq!(nodes, path.iter().map(|&p| ring.node(p)).collect::<Vec<_>>());
+            }
+        }
+
         #[test]
         fn every_lookup_ends_at_the_brute_force_successor(
             bits in prop_oneof![Just(64u32), 1u32..=64],

@@ -20,7 +20,8 @@ use crate::overlay::{IdSpace, Nodes, StructuredOverlay};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", expecting = "an object such as {\"kind\": \"chord\", \"bits\": 32}")]
 pub enum OverlayParams {
-    /// Chord's converged ring (Stoica et al. 2001): the root of a key is its successor, messages follow fingers.
+    /// Chord's converged ring (Stoica et al. 2001): the root of a key is its successor, messages follow fingers
+    /// (optionally chosen by proximity: `candidates`, `candidate_scope`, `route`).
     Chord(RingParams),
 }
 
@@ -117,7 +118,10 @@ mod tests {
     #[test]
     fn overlays_read_from_kind_tagged_objects() {
         let chord: OverlayParams = serde_json::from_str(r#"{"kind": "chord", "bits": 64, "ids": "hashed"}"#).unwrap();
-        assert_eq!(chord, OverlayParams::Chord(RingParams { bits: 64, ids: IdAssignment::Hashed }));
+        assert_eq!(
+            chord,
+            OverlayParams::Chord(RingParams { bits: 64, ids: IdAssignment::Hashed, ..RingParams::default() })
+        );
         assert_eq!(
             serde_json::to_value(&chord).unwrap(),
             serde_json::json!({"kind": "chord", "bits": 64, "ids": "hashed"})
@@ -133,7 +137,7 @@ mod tests {
 
     #[test]
     fn built_overlays_route_to_the_root_of_a_key() {
-        let params = OverlayParams::Chord(RingParams { bits: 16, ids: IdAssignment::Random });
+        let params = OverlayParams::Chord(RingParams { bits: 16, ids: IdAssignment::Random, ..RingParams::default() });
         params.validate("overlay", Nodes::Bare(50)).unwrap();
         let overlay = params.build(Nodes::Bare(50), 4, 0);
         assert_eq!((overlay.len(), overlay.key_space()), (50, IdSpace::new(16)));
@@ -149,7 +153,7 @@ mod tests {
             }
             assert_eq!(overlay.next_hop(v, key), None);
         }
-        let e = OverlayParams::Chord(RingParams { bits: 65, ids: IdAssignment::Random })
+        let e = OverlayParams::Chord(RingParams { bits: 65, ids: IdAssignment::Random, ..RingParams::default() })
             .validate("overlay", Nodes::Bare(5))
             .unwrap_err();
         assert_eq!(e.field, "overlay.bits");

@@ -32,6 +32,16 @@ impl Summary {
     }
 }
 
+/// Value at quantile `q` of a sorted sample (nearest rank: the smallest value with at least a fraction `q` of
+/// the sample at or below it); NaN when empty.
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
+    sorted[rank.min(sorted.len()) - 1]
+}
+
 /// 0.975 quantile of Student's t with `df` degrees of freedom (exact table to 30, then the
 /// Cornish-Fisher expansion around the normal quantile, accurate to 1e-4 there).
 pub fn t_quantile_975(df: usize) -> f64 {
@@ -56,6 +66,15 @@ pub fn t_quantile_975(df: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quantile_is_nearest_rank() {
+        let xs = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quantile(&xs, 0.5), 2.0);
+        assert_eq!(quantile(&xs, 0.9), 4.0);
+        assert_eq!(quantile(&xs, 0.0), 1.0);
+        assert!(quantile(&[], 0.5).is_nan());
+    }
 
     #[test]
     fn summary_of_known_sample() {

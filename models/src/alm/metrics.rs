@@ -55,15 +55,6 @@ fn histogram(stresses: impl Iterator<Item = u32> + Clone, bins: u32) -> Vec<f64>
     h
 }
 
-/// Value at quantile `q` of a sorted sample (nearest rank); NaN when empty.
-pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = (q * sorted.len() as f64).ceil().max(1.0) as usize;
-    sorted[rank.min(sorted.len()) - 1]
-}
-
 /// One message to one group: the tree, who sends, where the message enters the tree, and the overlay path
 /// from the source to that entry (empty when the source is the entry).
 #[derive(Clone, Debug)]
@@ -120,6 +111,14 @@ impl GroupCosts {
     /// Tree index of overlay node `v`, if it is in the tree.
     pub fn index_of(&self, v: u32) -> Option<u32> {
         self.dissemination.tree.nodes.iter().position(|&u| u == v).map(|i| i as u32)
+    }
+
+    /// Scribe's delay penalties (Castro et al. 2002): RAD, the mean delay over the tree to the receivers over
+    /// their mean unicast (= IP multicast) delay, and RMD, the same for the largest delays; `None` when no
+    /// receiver has a network path from the source.
+    pub fn delay_ratios(&self) -> Option<(f64, f64)> {
+        (self.unicast_delay_max > 0)
+            .then(|| (self.delay_mean / self.unicast_delay_mean, self.delay_max as f64 / self.unicast_delay_max as f64))
     }
 
     /// Overlay nodes the message passes from the source to tree index `i`, both included.
@@ -400,14 +399,5 @@ mod tests {
             scratch.arc(&g, e, to);
         }
         assert_eq!(scratch.ip_loads(s).loads, vec![(0, 1), (2, 1), (4, 1)]);
-    }
-
-    #[test]
-    fn quantile_is_nearest_rank() {
-        let xs = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(quantile(&xs, 0.5), 2.0);
-        assert_eq!(quantile(&xs, 0.9), 4.0);
-        assert_eq!(quantile(&xs, 0.0), 1.0);
-        assert!(quantile(&[], 0.5).is_nan());
     }
 }

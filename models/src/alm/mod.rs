@@ -32,8 +32,9 @@ use crate::model::{Env, Model, Size};
 use crate::overlay::{Nodes, StructuredOverlay, underlay_bytes, underlay_of};
 use crate::overlays::{Overlay, OverlayParams};
 use crate::{Check, MetricDoc, ModelError, Outcome, check_range, join};
+use metrics::Scratch;
 pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
-use metrics::{Scratch, quantile};
+use sim_core::stats::quantile;
 pub use tree::{Tree, TreeError, explicit_tree, join_tree};
 
 /// Who belongs to a group.
@@ -528,7 +529,8 @@ fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) ->
 /// * `<g>.link_stress_max`, `<g>.link_stress_mean` (over used links), `<g>.links_used`, `<g>.network_usage`
 ///   (Σ delay × stress), `<g>.tree_cost` (Σ overlay edge delays), `<g>.mst_cost` (cheapest overlay tree),
 ///   `<g>.usage_ratio_ip`;
-/// * `<g>.delay_mean`, `<g>.delay_max` (overlay delay source → receivers), `<g>.stretch_mean`, `_max`, `_p50`,
+/// * `<g>.delay_mean`, `<g>.delay_max` (overlay delay source → receivers), `<g>.rad`, `<g>.rmd` (their ratios to
+///   unicast's, as Scribe defines RAD and RMD), `<g>.stretch_mean`, `_max`, `_p50`,
 ///   `_p90`, `_p99` (overlay / unicast delay, receivers not on the source's host) and the series
 ///   `<g>.stretch_quantiles` (stretch at levels 0, 0.01, …, 1);
 /// * `<g>.ip.links_used`, `<g>.ip.link_stress_max`, `<g>.ip.network_usage`; `<g>.unicast.link_stress_max`,
@@ -538,7 +540,8 @@ fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) ->
 /// * series `<g>.link_stress_histogram`, `<g>.unicast.link_stress_histogram`.
 ///
 /// Over all groups (listed and Zipf), with one message per group: `all.groups`, `all.members`,
-/// `all.forwarders`, `all.depth_max`, `all.depth_mean`, pooled `all.stretch_*`, and the combined link loads
+/// `all.forwarders`, `all.depth_max`, `all.depth_mean`, pooled `all.stretch_*`, `all.rad_mean`, `_p50`, `_max`
+/// and `all.rmd_*` over groups, and the combined link loads
 /// `all.link_stress_max`, `_mean`, `all.links_used`, `all.network_usage`, `all.ip.*`, `all.unicast.*`
 /// (with histograms), `all.node_stress_max`, `_mean` (children summed over groups per node).
 pub fn run(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> Outcome {
@@ -641,6 +644,9 @@ fn group_outcome(r: &GroupReport, underlay: &Underlay, bins: u32, out: &mut Outc
         .metric(&format!("{g}.usage_ratio_ip"), usage as f64 / ip_usage.max(1) as f64)
         .metric(&format!("{g}.delay_mean"), c.delay_mean)
         .metric(&format!("{g}.delay_max"), c.delay_max as f64);
+    if let Some((rad, rmd)) = c.delay_ratios() {
+        out.metric(&format!("{g}.rad"), rad).metric(&format!("{g}.rmd"), rmd);
+    }
     if let Some(mst) = c.mst_cost {
         out.metric(&format!("{g}.mst_cost"), mst as f64);
     }
@@ -780,6 +786,15 @@ fn totals(reports: &[GroupReport], underlay: &Underlay, bins: u32, out: &mut Out
             forwarding.iter().map(|&k| f64::from(k)).sum::<f64>() / forwarding.len().max(1) as f64,
         );
     stretch_outcome("all", &stretch, out);
+    let (mut rad, mut rmd): (Vec<f64>, Vec<f64>) = reports.iter().filter_map(|r| r.costs.delay_ratios()).unzip();
+    for (name, ratios) in [("rad", &mut rad), ("rmd", &mut rmd)] {
+        ratios.sort_unstable_by(f64::total_cmp);
+        if let Some(&max) = ratios.last() {
+            out.metric(&format!("all.{name}_mean"), ratios.iter().sum::<f64>() / ratios.len() as f64)
+                .metric(&format!("all.{name}_p50"), quantile(ratios, 0.5))
+                .metric(&format!("all.{name}_max"), max);
+        }
+    }
     let alm = combine(|c| &c.alm);
     let ip = combine(|c| &c.ip);
     loads_outcome("all.", &alm, underlay, bins, out);
@@ -886,6 +901,19 @@ pub const METRICS: &[MetricDoc] = &[
         "mean over receivers of overlay delay / unicast delay",
     ),
     MetricDoc::metric("{group}.stretch_max", "ratio", "Largest stretch.", "max over receivers"),
+    MetricDoc::metric(
+        "{group}.rad",
+        "ratio",
+        "Relative average delay as Scribe defines it (Castro et al. 2002): the tree's average delay over IP \
+         multicast's (= unicast's), when some receiver has a network path.",
+        "delay_mean / unicast.delay_mean (a ratio of means; stretch_mean is a mean of ratios)",
+    ),
+    MetricDoc::metric(
+        "{group}.rmd",
+        "ratio",
+        "Relative maximum delay as Scribe defines it: the tree's largest delay over IP multicast's.",
+        "delay_max / unicast.delay_max",
+    ),
     MetricDoc::metric("{group}.stretch_p50", "ratio", "Median stretch.", "0.5-quantile over receivers"),
     MetricDoc::metric("{group}.stretch_p90", "ratio", "90th percentile of the stretch.", "0.9-quantile over receivers"),
     MetricDoc::metric(
@@ -991,6 +1019,12 @@ pub const METRICS: &[MetricDoc] = &[
         "Delay to a receiver over the tree, averaged over every receiver of every group.",
         "Σ_g delay_mean · receivers / Σ receivers",
     ),
+    MetricDoc::metric("all.rad_mean", "ratio", "RAD averaged over groups.", "mean over groups of {group}.rad"),
+    MetricDoc::metric("all.rad_p50", "ratio", "Median RAD over groups.", "0.5-quantile over groups of {group}.rad"),
+    MetricDoc::metric("all.rad_max", "ratio", "Largest RAD of a group.", "max over groups of {group}.rad"),
+    MetricDoc::metric("all.rmd_mean", "ratio", "RMD averaged over groups.", "mean over groups of {group}.rmd"),
+    MetricDoc::metric("all.rmd_p50", "ratio", "Median RMD over groups.", "0.5-quantile over groups of {group}.rmd"),
+    MetricDoc::metric("all.rmd_max", "ratio", "Largest RMD of a group.", "max over groups of {group}.rmd"),
     MetricDoc::metric(
         "all.node_stress_max",
         "children",

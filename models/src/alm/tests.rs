@@ -170,7 +170,10 @@ fn lecture_example_reads_from_json() {
             "zipf_groups": {"count": 1000}}"#,
     )
     .unwrap();
-    assert_eq!(chord.overlay, OverlayParams::Chord(RingParams { bits: 64, ids: IdAssignment::Hashed }));
+    assert_eq!(
+        chord.overlay,
+        OverlayParams::Chord(RingParams { bits: 64, ids: IdAssignment::Hashed, ..RingParams::default() })
+    );
     assert_eq!(chord.groups[0].members, Members::Fraction(0.1));
     assert_eq!(chord.zipf_groups.unwrap().exponent, 1.25);
     assert!(serde_json::from_str::<AlmParams>(r#"{"group": []}"#).is_err());
@@ -224,7 +227,7 @@ fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
     hosts.push(hosts[0]);
     let u = Underlay::new(g.clone().into(), hosts).unwrap();
     let params = AlmParams {
-        overlay: OverlayParams::Chord(RingParams { bits: 24, ids: IdAssignment::Random }),
+        overlay: OverlayParams::Chord(RingParams { bits: 24, ids: IdAssignment::Random, ..RingParams::default() }),
         groups: vec![
             GroupParams { name: Some("everyone".into()), ..GroupParams::default() },
             GroupParams {
@@ -259,6 +262,12 @@ fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
     assert_eq!(m("pair.unicast.source_link_stress"), 0.0);
     assert_eq!(m(&format!("pair.unicast_delay.{}", u.node_name(400))), 0.0);
     assert_eq!(out.get(&format!("pair.stretch.{}", u.node_name(400))), None);
+    // Scribe's ratios: of the mean delays and of the largest ones; none for the pair (no network path).
+    assert_eq!(m("everyone.rad"), m("everyone.delay_mean") / m("everyone.unicast.delay_mean"));
+    assert_eq!(m("some.rmd"), m("some.delay_max") / m("some.unicast.delay_max"));
+    assert_eq!((out.get("pair.rad"), out.get("pair.rmd")), (None, None));
+    assert!(m("all.rad_max") >= m("all.rad_p50") && m("all.rad_max") >= m("everyone.rad"));
+    assert!(m("everyone.rad") >= 1.0 && m("everyone.rmd") >= 1.0, "IP multicast's delays are the shortest");
     assert_eq!(out.get("pair.stretch_mean"), None);
     assert!(m("everyone.stretch_p50") >= 1.0 && m("everyone.stretch_p99") >= m("everyone.stretch_p90"));
     assert!(m("everyone.stretch_max") >= m("everyone.stretch_p99"));

@@ -1146,7 +1146,12 @@ fn report(params: &EventParams, n: u32, t: &mut Tally, lookups: u32, end: Time, 
     let static_ring = params.churn.is_none() && params.failures.is_empty();
     let ok = t.hops.iter().sum::<u64>();
     if ok > 0 {
-        super::hop_metrics(&t.hops, n, static_ring, out);
+        super::hop_metrics(
+            &t.hops,
+            n,
+            if static_ring { super::Estimate::Checked } else { super::Estimate::Omitted },
+            out,
+        );
     }
     t.latencies.sort_unstable();
     let quantile = |q: f64| {
