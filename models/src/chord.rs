@@ -619,6 +619,17 @@ impl Default for ChordParams {
 
 impl ChordParams {
     pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
+        if let ChordTiming::Events(_) = self.timing {
+            let proximity =
+                [("candidates", self.ring.candidates > 1), ("route", self.ring.route == RouteChoice::Proximity)];
+            if let Some((field, _)) = proximity.into_iter().find(|&(_, set)| set) {
+                return Err(ModelError::new(
+                    join(prefix, &format!("ring.{field}")),
+                    "proximity is an option of the converged ring (timing `rounds`); event-driven nodes fill \
+                     their fingers by fix_fingers",
+                ));
+            }
+        }
         self.ring.validate(&join(prefix, "ring"), nodes)?;
         check_range(join(prefix, "lookups"), self.lookups.into(), 0, MAX_LOOKUPS.into())?;
         if let Some(churn) = &self.churn {

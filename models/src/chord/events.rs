@@ -1403,6 +1403,11 @@ mod tests {
             "timing.churn.join_rate"
         );
         assert_eq!(err(r#"{"churn": {}, "timing": {"kind": "events"}}"#), "churn");
+        assert_eq!(err(r#"{"ring": {"candidates": 4}, "timing": {"kind": "events"}}"#), "ring.candidates");
+        let params: ChordParams =
+            serde_json::from_str(r#"{"ring": {"route": "proximity"}, "timing": {"kind": "events"}}"#).unwrap();
+        let e = params.validate("model", nodes).unwrap_err();
+        assert!(e.field == "model.ring.route" && e.message.contains("fix_fingers"), "{e:?}");
         assert_eq!(
             err(r#"{"lookups": 10000000, "timing": {"kind": "events", "stabilize_every": 1, "interval": 1000}}"#),
             "timing.stabilize_every"
