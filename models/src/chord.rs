@@ -367,8 +367,8 @@ impl Ring {
         self.space.in_half_open(self.id(self.predecessor(pos)), self.id(pos), key)
     }
 
-    /// Where `pos`, which does not own `key`, forwards a request for it: [`next_hop`] over its successor and
-    /// fingers, or with `route: proximity` the preceding finger [`RouteChoice::Proximity`] picks.
+    /// Where `pos`, which does not own `key`, forwards a request for it: Chord's next-hop rule (`next_hop`) over
+    /// its successor and fingers, or with `route: proximity` the preceding finger [`RouteChoice::Proximity`] picks.
     #[inline]
     pub fn next_position(&self, pos: u32, key: u64) -> u32 {
         match self.hop(pos, key) {

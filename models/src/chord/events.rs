@@ -3,7 +3,7 @@
 //!
 //! Every node keeps its own, possibly stale, state in the same per-node vectors as the round churn model
 //! ([`super::churn`]): a successor list of r entries, a predecessor and m fingers. Nodes learn of a failure
-//! only by a timeout. A node routes by the one next-hop rule [`super::next_hop`] over its own tables, so on a
+//! only by a timeout. A node routes by the one next-hop rule `next_hop` over its own tables, so on a
 //! converged ring a lookup takes exactly the path of the round model ([`super::Ring`]).
 //!
 //! **Lookups.** Iterative: the initiator asks each node on the path for its next hop (`Request` →
@@ -1072,7 +1072,7 @@ impl Protocol for Driver<'_> {
 
 /// Runs `lookups` measured lookups with the event-driven protocol on nodes with the given ids (on the
 /// underlay's hosts, or on bare nodes whose messages take the network's latency) and adds the metrics:
-/// the hop statistics of [`super::hop_metrics`] over successful lookups, `latency_mean`, `latency_p50`,
+/// the hop statistics of the round model (`hop_metrics`) over successful lookups, `latency_mean`, `latency_p50`,
 /// `latency_p90`, `latency_p99`, `lookups_failed`, `lookups_wrong`, `lookups_abandoned`,
 /// `timeouts_per_lookup`, `messages_per_lookup`, `maintenance_per_node_time`, `alive_mean`.
 #[allow(clippy::too_many_arguments)]
