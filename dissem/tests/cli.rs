@@ -493,6 +493,8 @@ fn replicates_are_bounded_and_big_sweeps_refused_before_expanding() {
     write(d.path(), "many.json", &RING.replace("\"replicates\": 4", "\"replicates\": 4294967295"));
     refused(d.path(), &["run", "many.json"], &["many.json", "`replicates`", "100000"]);
     refused(d.path(), &["run", "ring.json", "--replicates", "100001"], &["ring.json", "`replicates`", "100000"]);
+    let json_safe = ["`seed`", "9007199254740991", "got 9007199254740992"];
+    refused(d.path(), &["run", "ring.json", "--seed", "9007199254740992"], &json_safe);
     write(d.path(), "s.json", r#"{"scenario": "ring.json", "replicates": 4294967295}"#);
     refused(d.path(), &["sweep", "s.json", "--out", "never"], &["s.json", "`replicates`", "100000"]);
     // 10^6 points, all invalid (fractional node counts): refused by their number, before any point is

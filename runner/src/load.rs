@@ -5,7 +5,7 @@ use serde_json::Value;
 use crate::error::ScenarioError;
 use crate::overrides::set_path;
 use crate::registry::Registry;
-use crate::spec::{LatencySpec, MAX_EXPONENTIAL_MEAN, MAX_REPLICATES, Scenario, TopologySpec};
+use crate::spec::{LatencySpec, MAX_EXPONENTIAL_MEAN, MAX_REPLICATES, MAX_SEED, Scenario, TopologySpec};
 
 /// Parses a scenario from JSON text, applies `overrides` (dotted path, value), reads the model's parameters
 /// as the `registry` model of that kind, and checks value ranges that do not need the topology. `origin`
@@ -38,6 +38,14 @@ pub(crate) fn parse_value(doc: Value, origin: &str, registry: &Registry) -> Resu
     Ok(scenario)
 }
 
+/// Why a seed above [`MAX_SEED`] is refused.
+pub(crate) fn seed_message(seed: u64) -> String {
+    format!(
+        "must be at most 2^53 − 1 = {MAX_SEED} (JSON readers such as JavaScript, jq and pandas hold larger integers \
+         inexactly, so a written seed would come back changed), got {seed}"
+    )
+}
+
 fn default_name(origin: &str) -> String {
     let file = origin.rsplit(['/', '\\']).next().unwrap_or(origin);
     file.strip_suffix(".json").unwrap_or(file).to_owned()
@@ -47,6 +55,9 @@ fn check_ranges(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
     let err = |field: &str, msg: String| Err(ScenarioError::new(origin, field, msg));
     if !(1..=MAX_REPLICATES).contains(&s.replicates) {
         return err("replicates", format!("must be from 1 to {MAX_REPLICATES}, got {}", s.replicates));
+    }
+    if s.seed > MAX_SEED {
+        return err("seed", seed_message(s.seed));
     }
     if let nodes @ 0..2 = s.topology.size_estimate().nodes {
         let field = match s.topology {
@@ -173,6 +184,9 @@ mod tests {
         let e = error_of(&with(r#", "replicates": 4294967295"#));
         assert_eq!(e.field, "replicates");
         assert!(e.message.contains("100000"), "{e}");
+        let e = error_of(&with(r#", "seed": 9007199254740992"#));
+        assert_eq!(e.field, "seed", "a seed JSON readers would change (2^53)");
+        assert!(parse(&with(r#", "seed": 9007199254740991"#), "s.json", &[], &Registry::builtin()).is_ok());
         let latency = |l: &str| with(&format!(r#", "network": {{"latency": {l}}}"#));
         for (l, field) in [
             (r#"{"kind": "constant", "value": 18446744073709551615}"#, "network.latency.value"),

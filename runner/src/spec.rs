@@ -24,6 +24,10 @@ macro_rules! kind_tagged {
 /// sweep above this many runs needs `--force` anyway.
 pub const MAX_REPLICATES: u32 = 100_000;
 
+/// Largest seed: 2^53 − 1, so that every seed dissem reads or writes (scenarios, `runs.jsonl`, `summary.csv`,
+/// `result.json`) survives readers that hold JSON numbers as doubles (JavaScript, jq, pandas) unchanged.
+pub const MAX_SEED: u64 = (1 << 53) - 1;
+
 /// Largest mean of an exponential latency: a sample reaches at most 37 times the mean (the largest value of
 /// -ln(u) for a 53-bit uniform u), so every delay stays below 2^32 like every other latency.
 pub const MAX_EXPONENTIAL_MEAN: f64 = 1e8;
@@ -40,6 +44,7 @@ pub struct Scenario {
     pub description: String,
     /// Seed of every random stream of the scenario; replicate r draws from stream (seed, r).
     #[serde(default = "default_seed")]
+    #[schemars(range(max = MAX_SEED))]
     pub seed: u64,
     /// Number of independent runs.
     #[serde(default = "default_replicates")]

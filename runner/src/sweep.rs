@@ -5,7 +5,7 @@
 //! full scenario built with `set_path` and parsed, so every value gets the same validation as a written one.
 //! Runs are numbered point-major: run `p·R + r` is replicate `r` of point `p`; a shard's runs are an
 //! arithmetic progression ([`Runs`]), computed, never listed. Point `p` runs with seed
-//! `derive_seed(sweep seed, [p])` and replicate `r` draws from stream `(seed, r)`, exactly as
+//! [`point_seed`]`(sweep seed, p)` (53 bits of `derive_seed(sweep seed, [p])`) and replicate `r` draws from stream `(seed, r)`, exactly as
 //! `dissem run --seed` would, so results depend on neither threads nor shards and any point can be re-run
 //! on its own. Workers take runs in canonical order and the caller's sink receives them in that order; each
 //! run becomes one JSON line that resume and merge read back.
@@ -28,7 +28,7 @@ use crate::overrides::set_path;
 use crate::registry::Registry;
 use crate::report::RunReport;
 use crate::run::{Inputs, Prepared, ordered, workers_within};
-use crate::spec::{MAX_REPLICATES, Scenario};
+use crate::spec::{MAX_REPLICATES, MAX_SEED, Scenario};
 
 /// Version tag of the metadata file; resume and merge refuse other versions.
 pub const FORMAT: &str = "dissem-sweep/1";
@@ -56,6 +56,7 @@ pub struct SweepSpec {
     pub scenario: String,
     /// Seed of the sweep; default: the base scenario's.
     #[serde(default)]
+    #[schemars(range(max = MAX_SEED))]
     pub seed: Option<u64>,
     /// Replicates per point (1 to 100,000); default: the base scenario's.
     #[serde(default)]
@@ -291,6 +292,10 @@ pub fn plan(
     let defaults = parse_value(doc.clone(), &defaults_origin, registry)?;
     let seed = cli.seed.or(spec.seed).unwrap_or(defaults.seed);
     let replicates = cli.replicates.or(spec.replicates).unwrap_or(defaults.replicates);
+    if seed > MAX_SEED {
+        let flag = if cli.seed.is_some() { "--seed: " } else { "" };
+        return Err(ScenarioError::new(origin, "seed", format!("{flag}{}", crate::load::seed_message(seed))));
+    }
     if !(1..=MAX_REPLICATES).contains(&replicates) {
         let flag = if cli.replicates.is_some() { "--replicates: " } else { "" };
         return Err(ScenarioError::new(
@@ -431,9 +436,10 @@ impl Plan {
     }
 }
 
-/// The seed of point `p`: its replicate r draws from stream (seed, r).
+/// The seed of point `p`: its replicate r draws from stream (seed, r). Its low 53 bits, so that it is a
+/// valid scenario seed and comes back unchanged from any JSON reader ([`MAX_SEED`]).
 pub fn point_seed(sweep_seed: u64, point: u64) -> u64 {
-    derive_seed(sweep_seed, &[point])
+    derive_seed(sweep_seed, &[point]) & MAX_SEED
 }
 
 fn default_name(origin: &str) -> String {
@@ -966,10 +972,23 @@ mod tests {
     #[test]
     fn seeds_come_from_the_sweep_seed_and_the_point() {
         let s = sweep(r#"{"scenario": "r", "seed": 5, "parameters": {"topology.nodes": [10, 20]}}"#).unwrap();
-        assert_eq!(s.points[0].scenario.seed, derive_seed(5, &[0]));
-        assert_eq!(s.points[1].scenario.seed, derive_seed(5, &[1]));
+        assert_eq!(s.points[0].scenario.seed, derive_seed(5, &[0]) & MAX_SEED);
+        assert_eq!(s.points[1].scenario.seed, derive_seed(5, &[1]) & MAX_SEED);
         assert_ne!(s.points[0].scenario.seed, s.points[1].scenario.seed);
         assert_eq!(s.locate(4), (1, 1));
+    }
+
+    /// Every seed a sweep writes is one JSON readers keep exact (below 2^53) and one `run --seed` takes; a
+    /// sweep seed above that is refused by name, from the file or from --seed.
+    #[test]
+    fn seeds_are_json_safe() {
+        let s = sweep(r#"{"scenario": "r", "seed": 9007199254740991, "parameters": {"topology.nodes": {"range": [3, 1000, 1]}}}"#)
+            .unwrap();
+        assert!(s.points.iter().all(|p| p.scenario.seed <= MAX_SEED));
+        assert!(s.points.iter().any(|p| p.scenario.seed > MAX_SEED >> 1), "the 53 bits are used");
+        let e = sweep(r#"{"scenario": "r", "seed": 9007199254740992, "parameters": {"topology.nodes": [3]}}"#).unwrap_err();
+        assert_eq!(e.field, "seed", "{e}");
+        assert!(e.message.contains("2^53 − 1 = 9007199254740991") && e.message.ends_with("got 9007199254740992"), "{e}");
     }
 
     #[test]
