@@ -47,7 +47,7 @@
 //! Loss applies in both timings: a lost message takes its mass with it (metric `weight_lost`), the
 //! estimates then converge to something other than x̄, and the contraction formula is not checked.
 
-use dissem::models::gossip::{Gossip, Harness, Incoming, Net, Timing, View};
+use dissem::models::gossip::{Gossip, Harness, Incoming, Net, Timing, View, check_network};
 use dissem::models::{Bound, Check, Env, MetricDoc, Model, ModelError, Outcome, Size};
 use dissem::sim_core::NodeId;
 use dissem::sim_core::network::Network;
@@ -547,6 +547,7 @@ impl Model for PushSum {
     type Prepared = Bound<PushSumParams>;
 
     fn prepare(&self, params: &PushSumParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+        check_network(&env.network)?;
         params.validate(&env.topology)?;
         Ok(Bound::new(params, env))
     }

@@ -323,6 +323,7 @@ impl Model for Aggregation {
     type Prepared = Bound<AggregationParams>;
 
     fn prepare(&self, params: &AggregationParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+        crate::gossip::check_network(&env.network)?;
         Ok(Bound::new(&params.validate("", &env.topology)?, env))
     }
 

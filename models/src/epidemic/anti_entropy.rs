@@ -416,6 +416,7 @@ impl Model for AntiEntropy {
     type Prepared = Bound<AntiEntropyParams>;
 
     fn prepare(&self, params: &AntiEntropyParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+        crate::gossip::check_network(&env.network)?;
         Ok(Bound::new(&params.validate("", &env.topology)?, env))
     }
 

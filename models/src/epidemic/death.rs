@@ -611,6 +611,7 @@ impl Model for DeathCertificates {
     type Prepared = Bound<DeathParams>;
 
     fn prepare(&self, params: &DeathParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+        crate::gossip::check_network(&env.network)?;
         params.validate("", &env.topology)?;
         Ok(Bound::new(params, env))
     }

@@ -658,6 +658,7 @@ impl Model for Rumor {
     type Prepared = Bound<RumorParams>;
 
     fn prepare(&self, params: &RumorParams, env: &Env) -> Result<Self::Prepared, ModelError> {
+        crate::gossip::check_network(&env.network)?;
         Ok(Bound::new(&params.validate("", &env.topology)?, env))
     }
 

@@ -496,6 +496,23 @@ impl End {
     }
 }
 
+/// Refuses a network that loses every message: no gossip protocol could spread anything over it, and a run
+/// that waits for convergence would last all of its rounds (10^6 rounds of 10^4 nodes: minutes) to show it.
+/// For a protocol's [`Model::prepare`](crate::Model::prepare).
+pub fn check_network(network: &Network) -> Result<(), ModelError> {
+    if network.loss < 1.0 {
+        return Ok(());
+    }
+    Err(ModelError::outside(
+        "network.loss",
+        format!(
+            "is {}: every message would be lost, so a gossip protocol could spread nothing and would run all its \
+             rounds; allowed: [0, 1)",
+            network.loss
+        ),
+    ))
+}
+
 /// Where, how and how long a gossip protocol runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Harness<'t> {
