@@ -732,7 +732,7 @@ fn nodes_by_their_ids_in_the_topology_file() {
 #[test]
 fn an_unusable_random_replicate_exits_2_in_run_and_sweep() {
     let d = setup();
-    // Replicate 0 is connected (validation passes); replicate 2 of the run, 6 of the sweep's point are not.
+    // Replicate 0 is connected; replicate 2 of the run and of the sweep's point (another seed) are not.
     write(
         d.path(),
         "er.json",
@@ -744,7 +744,7 @@ fn an_unusable_random_replicate_exits_2_in_run_and_sweep() {
     refused(d.path(), &["validate", "er.json"], &words);
     refused(d.path(), &["run", "er.json"], &words);
     write(d.path(), "s.json", r#"{"scenario": "er.json", "seed": 2}"#);
-    refused(d.path(), &["sweep", "s.json", "--out", "sw"], &["s.json: point 0", "`topology`", "(replicate 6)"]);
+    refused(d.path(), &["sweep", "s.json", "--out", "sw"], &["s.json: point 0", "`topology`", "(replicate 2)"]);
     assert!(!d.path().join("sw").exists(), "{:?}", names_in(&d.path().join("sw")));
 }
 
