@@ -10,6 +10,7 @@
 pub mod bitset;
 pub mod engine;
 pub mod network;
+pub mod pages;
 pub mod paths;
 pub mod prefetch;
 pub mod queue;

@@ -91,6 +91,14 @@ impl Below {
     /// a word too many.
     #[inline]
     pub fn fill(self, out: &mut [u32], rng: &mut SimRng) {
+        self.fill_map(out, rng, |_, draw| draw);
+    }
+
+    /// [`Below::fill`], storing `map(i, draw)` for the `i`-th draw: what the caller makes of each draw, in the
+    /// same loop. `map` also sees the rare words that are then rejected (with the index of the draw that
+    /// overwrites them), so it must not count on seeing draws only: for instance a prefetch.
+    #[inline]
+    pub fn fill_map(self, out: &mut [u32], rng: &mut SimRng, map: impl Fn(usize, u32) -> u32) {
         const BLOCK: usize = 64;
         let mut bytes = [[0u8; 4]; BLOCK];
         let mut done = 0;
@@ -101,7 +109,7 @@ impl Below {
                 let m = u64::from(u32::from_le_bytes(*word)) * u64::from(self.n);
                 // Written whether accepted or not (a rejected word is overwritten by the next);
                 // `done` stays below `out.len()` since fewer than `want` words are accepted before this.
-                out[done] = (m >> 32) as u32;
+                out[done] = map(done, (m >> 32) as u32);
                 done += usize::from(m as u32 >= self.threshold);
             }
         }
@@ -189,12 +197,16 @@ mod tests {
                 assert_eq!(sampler.sample(&mut a), below(&mut b, n), "n = {n}");
             }
             assert_eq!(a.next_u32(), b.next_u32());
-            // In runs of every length up to two blocks, starting anywhere in the stream's buffer.
+            // In runs of every length up to two blocks, starting anywhere in the stream's buffer; mapped
+            // with the draw's index.
             for len in 0..130 {
                 let mut filled = vec![0; len];
                 sampler.fill(&mut filled, &mut a);
                 let drawn: Vec<u32> = (0..len).map(|_| below(&mut b, n)).collect();
                 assert_eq!(filled, drawn, "n = {n}, {len} draws");
+                sampler.fill_map(&mut filled, &mut a, |i, draw| draw ^ i as u32);
+                let drawn: Vec<u32> = (0..len).map(|i| below(&mut b, n) ^ i as u32).collect();
+                assert_eq!(filled, drawn, "n = {n}, {len} mapped draws");
                 assert_eq!(a.next_u32(), b.next_u32());
             }
         }

@@ -38,9 +38,11 @@ pub trait DrawNeighbor {
 
     /// What `draw` draws for the nodes `first`, `first + 1`, … in turn, one per element of `out` (at most
     /// 64): `out[i]` is the neighbour of `first + i`, or `first + i` itself if it has none; bit `i` of
-    /// the result is set for such nodes.
+    /// the result is set for such nodes. `drawn` sees every neighbour as it is drawn, in the same loop,
+    /// and on the complete graph also the rare candidates that are then rejected: it is for hints such as
+    /// a prefetch of what the caller will read at the neighbour.
     #[inline]
-    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut SimRng) -> u64 {
+    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut SimRng, drawn: impl Fn(NodeId)) -> u64 {
         debug_assert!(out.len() <= 64);
         let mut alone = 0;
         for (i, slot) in (0..).zip(out) {
@@ -48,6 +50,7 @@ pub trait DrawNeighbor {
                 alone |= 1 << i;
                 first + i
             });
+            drawn(*slot);
         }
         alone
     }
@@ -73,13 +76,14 @@ impl DrawNeighbor for OtherNodes {
         Some(other_than(v, self.others.sample(rng)))
     }
 
-    /// Without a test per draw: [`Below::fill`], then the skip over each node itself.
+    /// Without a test per draw: [`Below::fill_map`], skipping over each node itself in the same loop.
     #[inline]
-    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut SimRng) -> u64 {
-        self.others.fill(out, rng);
-        for (v, slot) in (first..).zip(out) {
-            *slot = other_than(v, *slot);
-        }
+    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut SimRng, drawn: impl Fn(NodeId)) -> u64 {
+        self.others.fill_map(out, rng, |i, u| {
+            let q = other_than(first + i as u32, u);
+            drawn(q);
+            q
+        });
         0
     }
 }
@@ -193,10 +197,15 @@ mod tests {
             assert_eq!(x.next_u32(), y.next_u32());
             for (first, len) in [(0, 0), (0, 1), (1, (n - 1).min(64)), (0, n.min(64)), (n - n.min(37), n.min(37))] {
                 let mut out = vec![0; len as usize];
+                let seen = std::cell::RefCell::new(Vec::new());
+                let drawn = |q| seen.borrow_mut().push(q);
                 let alone = match sampler {
-                    NeighborSampler::Complete(others) => others.draw_run(first, &mut out, &mut x),
-                    NeighborSampler::Graph(g) => g.draw_run(first, &mut out, &mut x),
+                    NeighborSampler::Complete(others) => others.draw_run(first, &mut out, &mut x, drawn),
+                    NeighborSampler::Graph(g) => g.draw_run(first, &mut out, &mut x, drawn),
                 };
+                // Every neighbour drawn was seen, in order (among rejected candidates on the complete graph).
+                let mut seen = seen.into_inner().into_iter();
+                assert!(out.iter().all(|q| seen.any(|s| s == *q)), "{t:?}: {out:?} not all seen");
                 for (i, &q) in (0..).zip(&out) {
                     let v = first + i;
                     let expected = t.random_neighbor(v, &mut y);
