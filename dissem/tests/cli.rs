@@ -844,10 +844,16 @@ fn model_parameters_that_size_a_run_are_bounded() {
     ];
     // Every message lost: a gossip model could spread nothing and would run all its rounds (10^6 rounds of
     // 10^4 nodes took 230 s before it was refused).
+    // Fixed-length runs whose rounds × nodes (× work per turn) would take hours.
+    let complete = |model: &str| on_ring(model).replace(r#""ring", "nodes": 10"#, r#""complete", "nodes": 10000"#);
+    let long = [
+        (complete(r#"{"kind": "aggregation", "cycles": 1000000}"#), "model.cycles", "more than the 1000000000"),
+        (complete(r#"{"kind": "death_certificates", "rounds": 10000}"#), "model.rounds", "× 44 (work per turn)"),
+    ];
     let lost = |model: &str| on_ring(model).replacen('{', r#"{"network": {"loss": 1}, "#, 1);
     let lossy = ["anti_entropy", "rumor", "aggregation", "death_certificates"]
         .map(|kind| (lost(&format!(r#"{{"kind": "{kind}"}}"#)), "network.loss", "allowed: [0, 1)"));
-    for (text, field, allowed) in cases.into_iter().chain(lossy) {
+    for (text, field, allowed) in cases.into_iter().chain(long).chain(lossy) {
         write(d.path(), "m.json", &text);
         refused(d.path(), &["validate", "m.json"], &["m.json", &format!("`{field}`"), allowed]);
     }

@@ -95,6 +95,7 @@ impl AggregationParams {
         let peak_node = self.peak_node.resolve(join(prefix, "peak_node"), topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
         check_range(join(prefix, "cycles"), self.cycles.into(), 1, MAX_ROUNDS.into())?;
+        crate::gossip::check_turns(join(prefix, "cycles"), self.cycles, topology.node_count(), 1)?;
         super::check_connected(topology, "averaging")?;
         Ok(AggregationParams { peak_node, ..self.clone() })
     }

@@ -513,6 +513,28 @@ pub fn check_network(network: &Network) -> Result<(), ModelError> {
     ))
 }
 
+/// Most turns a run of fixed length may take (rounds × nodes, each turn weighted by the protocol's work per
+/// turn relative to one pairwise exchange): about 10–30 s. Each parameter within its bound could otherwise make
+/// hours together (10^6 rounds of 10^4 nodes).
+pub const MAX_TURNS: u64 = 1_000_000_000;
+
+/// Refuses a run that always lasts `rounds` rounds (`field`, its path) of `nodes` turns of `weight` exchanges
+/// each when that is more than [`MAX_TURNS`].
+pub fn check_turns(field: String, rounds: u32, nodes: u32, weight: u64) -> Result<(), ModelError> {
+    let turns = u64::from(rounds).saturating_mul(u64::from(nodes)).saturating_mul(weight);
+    if turns <= MAX_TURNS {
+        return Ok(());
+    }
+    let per_turn = if weight == 1 { String::new() } else { format!(" × {weight} (work per turn)") };
+    Err(ModelError::new(
+        field.clone(),
+        format!(
+            "{field} × nodes{per_turn} = {turns} turns, more than the {MAX_TURNS} a run may take; use fewer \
+             rounds or nodes"
+        ),
+    ))
+}
+
 /// Where, how and how long a gossip protocol runs.
 #[derive(Clone, Copy, Debug)]
 pub struct Harness<'t> {
