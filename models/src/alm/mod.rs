@@ -659,7 +659,8 @@ pub fn run(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> Outc
 /// informed at 0, then every overlay hop (lead-in, then tree edges in order of arrival) as a `send` at the
 /// time the sender has the message, a `link` step for each underlay link of its unicast path (so that a
 /// link's steps count its stress), a `deliver` and, on a first receipt, an `inform` at the arrival time.
-/// Nodes are graph nodes (hosts and routers), not overlay indices.
+/// Nodes are graph nodes (hosts and routers), not overlay indices. With timing `events` the steps are the
+/// multicast's hops as its messages took them (a missed member has none); JOIN messages are not traced.
 pub fn run_traced(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64, sink: &mut dyn Sink) -> Outcome {
     let reports = analyse(params, underlay, seed, run);
     for r in &reports {
@@ -1297,11 +1298,16 @@ impl Model for Alm {
         Some(crate::alm::run_traced(&p.params, &p.underlay, seed, run, sink))
     }
 
-    /// The underlay's distance table, which dominates, and the overlay.
+    /// The underlay's distance table, which dominates, and the overlay; with timing `events`, a group's
+    /// engine (its queue holds at most one JOIN per member, its per-tree-node vectors about 40 bytes a node).
     fn estimated_bytes(&self, params: &AlmParams, size: &Size) -> u64 {
         let overlay_nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
         let overlay = if params.uses_overlay() { params.overlay.estimated_bytes(overlay_nodes) } else { 0 };
-        underlay_bytes(size).saturating_add(overlay)
+        let engine = match params.timing {
+            AlmTiming::Static => 0,
+            AlmTiming::Events(_) => overlay_nodes.saturating_mul(64),
+        };
+        underlay_bytes(size).saturating_add(overlay).saturating_add(engine)
     }
 }
 

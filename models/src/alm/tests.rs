@@ -222,31 +222,9 @@ fn random_network(routers: u32, hosts: u32, seed: u64) -> (Graph, Vec<u32>) {
 
 #[test]
 fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
-    let (g, mut hosts) = random_network(60, 400, 3);
     // Two overlay nodes share a host, so one receiver can sit on the source's host.
-    hosts.push(hosts[0]);
-    let u = Underlay::new(g.clone().into(), hosts).unwrap();
-    let params = AlmParams {
-        overlay: OverlayParams::Chord(RingParams { bits: 24, ids: IdAssignment::Random, ..RingParams::default() }),
-        groups: vec![
-            GroupParams { name: Some("everyone".into()), ..GroupParams::default() },
-            GroupParams {
-                name: Some("some".into()),
-                members: Members::Fraction(0.1),
-                source: Source::RandomMember,
-                ..GroupParams::default()
-            },
-            GroupParams {
-                name: Some("pair".into()),
-                members: Members::List(vec![u.node_name(0), u.node_name(400)]),
-                source: Source::Node(u.node_name(0)),
-                report_members: vec![u.node_name(400)],
-                ..GroupParams::default()
-            },
-        ],
-        zipf_groups: Some(ZipfGroups { count: 20, exponent: 1.25, largest: None, source: Source::Root }),
-        ..AlmParams::default()
-    };
+    let u = shared_host_underlay();
+    let params = chord_groups(&u, AlmTiming::Static);
     params.validate("alm", &u).unwrap();
     let out = run(&params, &u, 7, 0);
     assert_exact(&out);
@@ -287,7 +265,7 @@ fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
     assert_eq!(m("all.members"), 401.0 + 40.0 + 2.0 + zipf);
     // The combined load adds up the groups' loads.
     let analysed = analyse(&params, &u, 7, 0);
-    let usage: u64 = analysed.iter().map(|r| r.costs.alm.usage(&g)).sum();
+    let usage: u64 = analysed.iter().map(|r| r.costs.alm.usage(u.graph())).sum();
     assert_eq!(m("all.network_usage"), usage as f64);
     // Same seed, same outcome, whatever the number of threads.
     let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| run(&params, &u, 7, 0));
