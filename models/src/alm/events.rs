@@ -23,11 +23,12 @@ use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 use sim_core::Time;
 use sim_core::engine::{Context, Limits, Protocol, Simulation};
-use sim_core::rng::{below, derive_seed, unit};
+use sim_core::rng::derive_seed;
 use sim_core::underlay::Underlay;
 
 use super::metrics::{Delivery, Dissemination, MISSED, Scratch};
 use super::tree::{NONE, Tree};
+use crate::chord::events::below_time;
 use crate::gossip::MAX_PERIOD;
 use crate::overlay::StructuredOverlay;
 use crate::overlays::Overlay;
@@ -211,7 +212,7 @@ impl Protocol for Group<'_> {
         for &m in self.members {
             let at = match self.p.join_window {
                 0 | 1 => 0,
-                window => below_time(ctx, window),
+                window => below_time(ctx.rng(), window),
             };
             ctx.set_timer(m, at, Timer::Join);
         }
@@ -263,14 +264,6 @@ impl Protocol for Group<'_> {
             },
             Timer::Multicast => self.multicast(ctx),
         }
-    }
-}
-
-/// A uniform integer in `0..n`, n ≥ 1.
-fn below_time(ctx: &mut Ctx<'_>, n: Time) -> Time {
-    match u32::try_from(n) {
-        Ok(n) => u64::from(below(ctx.rng(), n)),
-        Err(_) => ((unit(ctx.rng()) * n as f64) as Time).min(n - 1),
     }
 }
 
