@@ -227,7 +227,7 @@ impl Scratch {
 }
 
 /// How one message travelled: who each tree node got it from and when, and the copies it put on each link.
-/// [`deliver`] computes it from the tree; the event-driven model records it from its messages.
+/// `deliver` computes it from the tree; the event-driven model records it from its messages.
 #[derive(Clone, Debug)]
 pub struct Delivery {
     /// Per tree index: the tree index it received the message from (`NONE` for the entry and the missed).
