@@ -206,7 +206,8 @@ pub enum AlmTiming {
     /// Trees joined by [`join_tree`] at once; delays summed over the tree's edges.
     #[default]
     Static,
-    /// JOIN messages and the multicast on the event engine over the underlay's delays ([`events`]).
+    /// JOIN messages routed by the overlay's next hop build the trees, and the multicast goes down them, on the
+    /// event engine over the underlay's delays (see the `events` module).
     Events(EventParams),
 }
 
