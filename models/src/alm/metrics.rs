@@ -72,14 +72,16 @@ pub struct Dissemination {
 #[derive(Clone, Debug)]
 pub struct GroupCosts {
     pub dissemination: Dissemination,
-    /// Per tree index: the tree index it received the message from (`NONE` for the entry).
+    /// Per tree index: the tree index it received the message from (`NONE` for the entry and the missed).
     pub from: Vec<u32>,
-    /// Per tree index: overlay delay from the source.
+    /// Per tree index: overlay delay from the source ([`MISSED`] if the message did not arrive).
     pub arrival: Vec<u64>,
     /// Members other than the source.
     pub receivers: u32,
     /// Receivers on the source's host (no network path, no stretch).
     pub colocated: u32,
+    /// Receivers the message did not reach (left out of the delays and stretch).
+    pub missed: u32,
     /// Tree nodes that are not members.
     pub forwarders: u32,
     /// Largest and mean overlay hops from the root to a member.
@@ -90,14 +92,17 @@ pub struct GroupCosts {
     pub node_stress_mean: f64,
     /// (overlay node, children) for every tree node with children.
     pub children: Vec<(u32, u32)>,
-    /// Σ of the overlay edges' unicast delays; delay of the lead-in path.
+    /// Σ of the unicast delays of the tree edges the message crossed (all of them unless some node was
+    /// missed); delay of the lead-in path.
     pub tree_cost: u64,
     pub lead_in_delay: u64,
     /// Cost of the cheapest overlay tree over the source and the members (MST of unicast delays), if computed.
     pub mst_cost: Option<u64>,
-    /// Mean and largest overlay delay from the source to the receivers, and the same for unicast.
+    /// Mean and largest overlay delay from the source to the receivers reached, and the same for unicast.
     pub delay_mean: f64,
     pub delay_max: u64,
+    /// Overlay delay of every receiver reached, sorted.
+    pub delays: Vec<f64>,
     pub unicast_delay_mean: f64,
     pub unicast_delay_max: u64,
     /// Stretch of every receiver not on the source's host, sorted.
@@ -164,14 +169,14 @@ impl Scratch {
     }
 
     #[inline]
-    fn add(&mut self, e: EdgeId, copies: u32) {
+    pub fn add(&mut self, e: EdgeId, copies: u32) {
         if self.count[e as usize] == 0 {
             self.touched.push(e);
         }
         self.count[e as usize] += copies;
     }
 
-    fn take(&mut self) -> LinkLoad {
+    pub fn take(&mut self) -> LinkLoad {
         self.touched.sort_unstable();
         let loads = self.touched.iter().map(|&e| (e, std::mem::take(&mut self.count[e as usize]))).collect();
         self.touched.clear();
@@ -221,22 +226,35 @@ impl Scratch {
     }
 }
 
-/// Measures one message: link stress of the ALM transmissions (lead-in hops and tree edges, each following
-/// the unicast path between its end hosts), of IP multicast (the source's shortest-path tree to the
-/// receivers) and of unicast to every receiver; delays, stretch, node stress, depth and tree costs. The MST is
-/// computed when the source and members number at most `mst_limit` (Prim, quadratic).
-pub(crate) fn measure(u: &Underlay, d: Dissemination, mst_limit: u32, scratch: &mut Scratch) -> GroupCosts {
-    let tree = &d.tree;
-    let k = tree.len();
-    let adjacency = tree.adjacency();
-    let (order, from) = tree.bfs(d.entry, &adjacency);
+/// How one message travelled: who each tree node got it from and when, and the copies it put on each link.
+/// `deliver` computes it from the tree; the event-driven model records it from its messages.
+#[derive(Clone, Debug)]
+pub struct Delivery {
+    /// Per tree index: the tree index it received the message from (`NONE` for the entry and the missed).
+    pub from: Vec<u32>,
+    /// Per tree index: delay from the source ([`MISSED`] when the message never arrived).
+    pub arrival: Vec<u64>,
+    /// Copies per underlay link of the overlay hops taken (lead-in and tree edges).
+    pub alm: LinkLoad,
+    /// Σ of the unicast delays of the tree edges the message crossed; delay of the lead-in path.
+    pub tree_cost: u64,
+    pub lead_in_delay: u64,
+}
 
+/// The arrival of a tree node the message did not reach.
+pub const MISSED: u64 = u64::MAX;
+
+/// The message sent at once over every edge of the tree from its entry (after the lead-in), each overlay hop
+/// following the unicast path between its end hosts and taking its delay.
+pub(crate) fn deliver(u: &Underlay, d: &Dissemination, scratch: &mut Scratch) -> Delivery {
+    let tree = &d.tree;
+    let (order, from) = tree.bfs(d.entry, &tree.adjacency());
     let mut lead_in_delay = 0;
     for w in d.lead_in.windows(2) {
         lead_in_delay += u.delay(w[0], w[1]);
         u.for_each_link(w[0], w[1], |e| scratch.add(e, 1));
     }
-    let mut arrival = vec![0u64; k];
+    let mut arrival = vec![0u64; tree.len()];
     arrival[d.entry as usize] = lead_in_delay;
     let mut tree_cost = 0;
     for &v in &order[1..] {
@@ -247,14 +265,45 @@ pub(crate) fn measure(u: &Underlay, d: Dissemination, mst_limit: u32, scratch: &
         arrival[v as usize] = arrival[p as usize] + hop;
         u.for_each_link(a, b, |e| scratch.add(e, 1));
     }
-    let alm = scratch.take();
+    Delivery { from, arrival, alm: scratch.take(), tree_cost, lead_in_delay }
+}
+
+/// Overlay hops from the root to every tree index (each parent chain walked once).
+fn hops_from_root(tree: &Tree) -> Vec<u32> {
+    let mut hops = vec![NONE; tree.len()];
+    hops[0] = 0;
+    let mut chain = Vec::new();
+    for i in 1..tree.len() {
+        let mut v = i;
+        while hops[v] == NONE {
+            chain.push(v);
+            v = tree.parent[v] as usize;
+        }
+        while let Some(c) = chain.pop() {
+            hops[c] = hops[v] + 1;
+            v = c;
+        }
+    }
+    hops
+}
+
+/// Measures one message delivered as `delivery` says: delays and stretch of the receivers it reached (the
+/// missed are counted apart), node stress, depth and tree costs; link stress of IP multicast (the source's
+/// shortest-path tree to every receiver) and of unicast to every receiver. The MST is computed when the
+/// source and members number at most `mst_limit` (Prim, quadratic).
+pub(crate) fn measure(
+    u: &Underlay,
+    d: Dissemination,
+    delivery: Delivery,
+    mst_limit: u32,
+    scratch: &mut Scratch,
+) -> GroupCosts {
+    let tree = &d.tree;
+    let k = tree.len();
+    let Delivery { from, arrival, alm, tree_cost, lead_in_delay } = delivery;
 
     // Depth counts hops from the root, whatever the entry.
-    let root_order = if d.entry == 0 { order } else { tree.bfs(0, &adjacency).0 };
-    let mut hops = vec![0u32; k];
-    for &v in &root_order[1..] {
-        hops[v as usize] = hops[tree.parent[v as usize] as usize] + 1;
-    }
+    let hops = hops_from_root(tree);
     let members: Vec<u32> = (0..k as u32).filter(|&i| tree.member[i as usize]).collect();
     let depth = members.iter().map(|&i| hops[i as usize]).max().unwrap_or(0);
     let depth_mean = members.iter().map(|&i| f64::from(hops[i as usize])).sum::<f64>() / members.len().max(1) as f64;
@@ -270,22 +319,32 @@ pub(crate) fn measure(u: &Underlay, d: Dissemination, mst_limit: u32, scratch: &
 
     let graph = u.graph();
     let source_host = u.host(d.source);
-    let (mut colocated, mut delay_sum, mut delay_max, mut unicast_sum, mut unicast_max) = (0, 0, 0, 0, 0);
+    let (mut colocated, mut missed, mut delay_sum, mut delay_max, mut unicast_sum, mut unicast_max) =
+        (0, 0, 0, 0, 0, 0);
     let mut stretch = Vec::with_capacity(members.len());
+    let mut delays = Vec::with_capacity(members.len());
     let from_source = u.delays_from(d.source);
     let receivers: Vec<u32> = members.iter().copied().filter(|&i| tree.nodes[i as usize] != d.source).collect();
     for &i in &receivers {
         let m = tree.nodes[i as usize];
-        delay_sum += arrival[i as usize];
-        delay_max = delay_max.max(arrival[i as usize]);
+        let reached = arrival[i as usize] != MISSED;
+        if reached {
+            delay_sum += arrival[i as usize];
+            delay_max = delay_max.max(arrival[i as usize]);
+            delays.push(arrival[i as usize] as f64);
+        } else {
+            missed += 1;
+        }
         if u.host(m) == source_host {
             colocated += 1;
             continue;
         }
         let direct = from_source.to(m);
-        unicast_sum += direct;
-        unicast_max = unicast_max.max(direct);
-        stretch.push(arrival[i as usize] as f64 / direct as f64);
+        if reached {
+            unicast_sum += direct;
+            unicast_max = unicast_max.max(direct);
+            stretch.push(arrival[i as usize] as f64 / direct as f64);
+        }
         if let Some(e) = u.access_edge(d.source) {
             scratch.add(e, 1);
             let (a, b) = graph.endpoints(e);
@@ -303,18 +362,20 @@ pub(crate) fn measure(u: &Underlay, d: Dissemination, mst_limit: u32, scratch: &
     let unicast = scratch.take();
     let ip = scratch.ip_loads(source_host);
     stretch.sort_unstable_by(f64::total_cmp);
+    delays.sort_unstable_by(f64::total_cmp);
 
     let mut mst_nodes: Vec<u32> = members.iter().map(|&i| tree.nodes[i as usize]).collect();
     if !mst_nodes.contains(&d.source) {
         mst_nodes.push(d.source);
     }
     let mst_cost = (mst_nodes.len() <= mst_limit as usize).then(|| mst(u, &mst_nodes));
-    let n_receivers = receivers.len().max(1) as f64;
+    let n_reached = (receivers.len() - missed as usize).max(1) as f64;
     GroupCosts {
         from,
         arrival,
         receivers: receivers.len() as u32,
         colocated,
+        missed,
         forwarders: (k - members.len()) as u32,
         depth,
         depth_mean,
@@ -324,9 +385,10 @@ pub(crate) fn measure(u: &Underlay, d: Dissemination, mst_limit: u32, scratch: &
         tree_cost,
         lead_in_delay,
         mst_cost,
-        delay_mean: delay_sum as f64 / n_receivers,
+        delay_mean: delay_sum as f64 / n_reached,
         delay_max,
-        unicast_delay_mean: unicast_sum as f64 / n_receivers,
+        delays,
+        unicast_delay_mean: unicast_sum as f64 / n_reached,
         unicast_delay_max: unicast_max,
         stretch,
         alm,

@@ -12,7 +12,12 @@
 //! [`Underlay`]. For each group the model measures link stress, stretch, node stress, forwarders, depth,
 //! network usage and tree cost, and the same costs for IP multicast (the source's shortest-path tree) and for
 //! unicast from the source to every member. Groups are measured in parallel and reported in group order.
+//!
+//! With `"timing": {"kind": "events"}` the overlay-built trees are built by JOIN messages and the message
+//! travels down them on the event engine ([`events`]); the same metrics are measured from those messages, and
+//! each listed group's figures are checked against the tree the static model builds.
 
+pub mod events;
 mod metrics;
 mod tree;
 
@@ -31,9 +36,11 @@ use sim_core::underlay::Underlay;
 use crate::model::{Env, Model, Size};
 use crate::overlay::{Nodes, StructuredOverlay, underlay_bytes, underlay_of};
 use crate::overlays::{Overlay, OverlayParams};
+use crate::tagged::{Variant, body, no_fields, tagged};
 use crate::{Check, MetricDoc, ModelError, Outcome, check_range, join};
+pub use events::{EventParams, Joins};
 use metrics::Scratch;
-pub use metrics::{Dissemination, GroupCosts, LinkLoad, mst};
+pub use metrics::{Delivery, Dissemination, GroupCosts, LinkLoad, MISSED, mst};
 use sim_core::stats::quantile;
 pub use tree::{Tree, TreeError, explicit_tree, join_tree};
 
@@ -186,6 +193,37 @@ pub struct AlmParams {
     /// Values the run must reproduce exactly (from a published example), checked by `dissem check`.
     #[serde(default)]
     pub expect: Vec<Expectation>,
+    /// `static` (default): trees built by a function and the message's delays summed along them; `events`:
+    /// JOIN messages build the trees and the message travels down them on the event engine.
+    #[serde(default, skip_serializing_if = "AlmTiming::is_static")]
+    pub timing: AlmTiming,
+}
+
+/// How ALM's trees are built and its message delivered.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AlmTiming {
+    /// Trees joined by [`join_tree`] at once; delays summed over the tree's edges.
+    #[default]
+    Static,
+    /// JOIN messages routed by the overlay's next hop build the trees, and the multicast goes down them, on the
+    /// event engine over the underlay's delays (see the `events` module).
+    Events(EventParams),
+}
+
+impl AlmTiming {
+    fn is_static(&self) -> bool {
+        *self == AlmTiming::Static
+    }
+}
+
+/// Read with `crate::tagged`, so that a unit variant refuses fields and errors name the inner field.
+impl<'de> Deserialize<'de> for AlmTiming {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        const VARIANTS: &[Variant<AlmTiming>] =
+            &[("static", |m| no_fields(m).map(|()| AlmTiming::Static)), ("events", |m| body(m).map(AlmTiming::Events))];
+        tagged(d, VARIANTS)
+    }
 }
 
 /// Most Zipf groups: each one's tree is built, measured and kept until the totals are summed.
@@ -214,6 +252,7 @@ impl Default for AlmParams {
             histogram_bins: default_bins(),
             mst_limit: default_mst_limit(),
             expect: Vec::new(),
+            timing: AlmTiming::Static,
         }
     }
 }
@@ -257,6 +296,11 @@ pub struct GroupReport {
     pub costs: GroupCosts,
     pub report_links: Vec<(String, EdgeId)>,
     pub report_members: Vec<(String, u32)>,
+    /// With timing `events`: what the group's JOIN messages did.
+    pub joins: Option<Joins>,
+    /// With timing `events`, for a listed group the message reached whole: the figures of the tree the static
+    /// model builds for the same plan, which the message-built tree must equal.
+    pub static_figures: Option<Vec<(&'static str, f64)>>,
 }
 
 impl AlmParams {
@@ -276,6 +320,16 @@ impl AlmParams {
         }
         check_range(join(prefix, "histogram_bins"), self.histogram_bins.into(), 1, MAX_HISTOGRAM_BINS.into())?;
         check_range(join(prefix, "mst_limit"), self.mst_limit.into(), 0, MAX_MST_LIMIT.into())?;
+        if let AlmTiming::Events(events) = &self.timing {
+            events.validate(&join(prefix, "timing"))?;
+            if let Some(g) = self.groups.iter().position(|g| g.tree.is_some()) {
+                return Err(ModelError::new(
+                    join(prefix, &format!("groups[{g}].tree")),
+                    "with timing `events` trees are built by JOIN messages over the overlay: remove the explicit \
+                     tree or use timing `static`",
+                ));
+            }
+        }
         for (i, e) in self.expect.iter().enumerate() {
             e.value.value().map_err(|m| ModelError::new(join(prefix, &format!("expect[{i}].value")), m))?;
         }
@@ -482,20 +536,71 @@ pub fn analyse(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> 
     let overlay = params.uses_overlay().then(|| params.overlay.build(Nodes::Hosts(underlay), seed, run));
     plans
         .into_par_iter()
+        .enumerate()
         .map_init(
             || Scratch::new(underlay),
-            |scratch, plan| {
-                let dissemination = disseminate(&plan, overlay.as_ref(), scratch);
+            |scratch, (g, plan)| {
+                let measure = |(d, delivery), scratch: &mut Scratch| {
+                    metrics::measure(underlay, d, delivery, params.mst_limit, scratch)
+                };
+                let (costs, joins, static_figures) = match (&params.timing, &plan.build) {
+                    (AlmTiming::Events(events), &Build::Joined { mid, ref members }) => {
+                        let overlay = overlay.as_ref().expect("an overlay for groups built by joins");
+                        let (d, delivery, joins) = events::disseminate(
+                            events,
+                            overlay,
+                            underlay,
+                            (mid, members, plan.source),
+                            (seed, g as u64, run),
+                            scratch,
+                        );
+                        let costs = measure((d, delivery), scratch);
+                        let reference = (plan.detailed && costs.missed == 0).then(|| {
+                            let d = disseminate(&plan, Some(overlay), scratch);
+                            let delivery = metrics::deliver(underlay, &d, scratch);
+                            compared_figures(&measure((d, delivery), scratch), underlay)
+                        });
+                        (costs, Some(joins), reference)
+                    }
+                    _ => {
+                        let d = disseminate(&plan, overlay.as_ref(), scratch);
+                        let delivery = metrics::deliver(underlay, &d, scratch);
+                        (measure((d, delivery), scratch), None, None)
+                    }
+                };
                 GroupReport {
                     name: plan.name,
                     detailed: plan.detailed,
-                    costs: metrics::measure(underlay, dissemination, params.mst_limit, scratch),
+                    costs,
                     report_links: plan.report_links,
                     report_members: plan.report_members,
+                    joins,
+                    static_figures,
                 }
             },
         )
         .collect()
+}
+
+/// The figures by which a message-built tree and delivery are checked against the static model's: link and
+/// node stress, tree size and depth, delays and Scribe's RAD and RMD.
+fn compared_figures(c: &GroupCosts, u: &Underlay) -> Vec<(&'static str, f64)> {
+    let mut figures = vec![
+        ("tree_nodes", c.dissemination.tree.len() as f64),
+        ("depth", f64::from(c.depth)),
+        ("link_stress_max", f64::from(c.alm.max())),
+        ("link_stress_mean", c.alm.mean()),
+        ("links_used", c.alm.links() as f64),
+        ("network_usage", c.alm.usage(u.graph()) as f64),
+        ("node_stress_max", f64::from(c.node_stress_max)),
+        ("node_stress_mean", c.node_stress_mean),
+        ("delay_mean", c.delay_mean),
+        ("delay_max", c.delay_max as f64),
+    ];
+    if let Some((rad, rmd)) = c.delay_ratios() {
+        figures.extend([("rad", rad), ("rmd", rmd)]);
+    }
+    figures
 }
 
 fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) -> Dissemination {
@@ -533,6 +638,9 @@ fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) ->
 ///   unicast's, as Scribe defines RAD and RMD), `<g>.stretch_mean`, `_max`, `_p50`,
 ///   `_p90`, `_p99` (overlay / unicast delay, receivers not on the source's host) and the series
 ///   `<g>.stretch_quantiles` (stretch at levels 0, 0.01, …, 1);
+/// * `<g>.delay_p50`, `_p90`, `_p99` (the delivery delay's distribution over the receivers reached);
+/// * with timing `events`: `<g>.members_missed`, `<g>.join_messages`, `<g>.join_latency_mean`, `_max`,
+///   `<g>.tree_complete_at`, `<g>.multicast_at`, and `all.members_missed`;
 /// * `<g>.ip.links_used`, `<g>.ip.link_stress_max`, `<g>.ip.network_usage`; `<g>.unicast.link_stress_max`,
 ///   `_mean`, `<g>.unicast.links_used`, `<g>.unicast.network_usage`, `<g>.unicast.delay_mean`, `_max`,
 ///   `<g>.unicast.source_link_stress` (when the source host has an access link);
@@ -552,7 +660,8 @@ pub fn run(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> Outc
 /// informed at 0, then every overlay hop (lead-in, then tree edges in order of arrival) as a `send` at the
 /// time the sender has the message, a `link` step for each underlay link of its unicast path (so that a
 /// link's steps count its stress), a `deliver` and, on a first receipt, an `inform` at the arrival time.
-/// Nodes are graph nodes (hosts and routers), not overlay indices.
+/// Nodes are graph nodes (hosts and routers), not overlay indices. With timing `events` the steps are the
+/// multicast's hops as its messages took them (a missed member has none); JOIN messages are not traced.
 pub fn run_traced(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64, sink: &mut dyn Sink) -> Outcome {
     let reports = analyse(params, underlay, seed, run);
     for r in &reports {
@@ -644,6 +753,14 @@ fn group_outcome(r: &GroupReport, underlay: &Underlay, bins: u32, out: &mut Outc
         .metric(&format!("{g}.usage_ratio_ip"), usage as f64 / ip_usage.max(1) as f64)
         .metric(&format!("{g}.delay_mean"), c.delay_mean)
         .metric(&format!("{g}.delay_max"), c.delay_max as f64);
+    if !c.delays.is_empty() {
+        for (q, name) in [(0.5, "p50"), (0.9, "p90"), (0.99, "p99")] {
+            out.metric(&format!("{g}.delay_{name}"), quantile(&c.delays, q));
+        }
+    }
+    if let Some(joins) = &r.joins {
+        joins_outcome(r, joins, out);
+    }
     if let Some((rad, rmd)) = c.delay_ratios() {
         out.metric(&format!("{g}.rad"), rad).metric(&format!("{g}.rmd"), rmd);
     }
@@ -692,12 +809,45 @@ fn group_outcome(r: &GroupReport, underlay: &Underlay, bins: u32, out: &mut Outc
     }
 }
 
+/// What a group's JOIN messages did, and the exact checks of the message-built tree against the static one.
+fn joins_outcome(r: &GroupReport, joins: &Joins, out: &mut Outcome) {
+    let (c, g) = (&r.costs, &r.name);
+    out.metric(&format!("{g}.members_missed"), f64::from(c.missed))
+        .metric(&format!("{g}.join_messages"), joins.messages as f64)
+        .metric(&format!("{g}.tree_complete_at"), joins.complete_at as f64)
+        .metric(&format!("{g}.multicast_at"), joins.multicast_at as f64);
+    if let Some(&max) = joins.latencies.last() {
+        let sum: u64 = joins.latencies.iter().sum();
+        out.metric(&format!("{g}.join_latency_mean"), sum as f64 / joins.latencies.len() as f64)
+            .metric(&format!("{g}.join_latency_max"), max as f64);
+    }
+    out.analytic(
+        &format!("{g}.join_messages"),
+        &format!("{g}.join_messages"),
+        "tree_nodes − 1: every JOIN message gives its sender a parent",
+        (c.dissemination.tree.len() - 1) as f64,
+        Check::Exact,
+    );
+    for (name, value) in r.static_figures.iter().flatten() {
+        out.analytic(
+            &format!("{g}.static.{name}"),
+            &format!("{g}.{name}"),
+            "the static model's, over the tree join_tree builds for the same group",
+            *value,
+            Check::Exact,
+        );
+    }
+}
+
 /// Delays and stretch of one member, with independent checks: Dijkstra on the full graph (sim-core) for the
 /// unicast delay and for every overlay hop on the member's path.
 fn reported_member(r: &GroupReport, name: &str, v: u32, underlay: &Underlay, out: &mut Outcome) {
     let (c, g) = (&r.costs, &r.name);
     let i = c.index_of(v).expect("members are in the tree");
     let overlay = c.arrival[i as usize];
+    if overlay == MISSED {
+        return;
+    }
     let source = c.dissemination.source;
     let graph = underlay.graph();
     let unicast = underlay.delay(source, v);
@@ -765,7 +915,7 @@ fn totals(reports: &[GroupReport], underlay: &Underlay, bins: u32, out: &mut Out
     let mut stretch: Vec<f64> = reports.iter().flat_map(|r| r.costs.stretch.iter().copied()).collect();
     stretch.sort_unstable_by(f64::total_cmp);
     let groups = reports.len() as f64;
-    let receivers: u32 = reports.iter().map(|r| r.costs.receivers).sum();
+    let receivers: u32 = reports.iter().map(|r| r.costs.receivers - r.costs.missed).sum();
     out.metric("all.groups", groups)
         .metric(
             "all.members",
@@ -786,6 +936,9 @@ fn totals(reports: &[GroupReport], underlay: &Underlay, bins: u32, out: &mut Out
             forwarding.iter().map(|&k| f64::from(k)).sum::<f64>() / forwarding.len().max(1) as f64,
         );
     stretch_outcome("all", &stretch, out);
+    if reports.iter().any(|r| r.joins.is_some()) {
+        out.metric("all.members_missed", reports.iter().map(|r| f64::from(r.costs.missed)).sum());
+    }
     let (mut rad, mut rmd): (Vec<f64>, Vec<f64>) = reports.iter().filter_map(|r| r.costs.delay_ratios()).unzip();
     for (name, ratios) in [("rad", &mut rad), ("rmd", &mut rmd)] {
         ratios.sort_unstable_by(f64::total_cmp);
@@ -887,6 +1040,63 @@ pub const METRICS: &[MetricDoc] = &[
         "time units",
         "Longest delay from the source to a receiver.",
         "max over receivers",
+    ),
+    MetricDoc::metric(
+        "{group}.delay_p50",
+        "time units",
+        "Median delay from the source to a receiver over the tree (with p90, p99: the delivery delay's \
+         distribution).",
+        "0.5-quantile over receivers reached",
+    ),
+    MetricDoc::metric(
+        "{group}.delay_p90",
+        "time units",
+        "90th percentile of the delay.",
+        "0.9-quantile over receivers",
+    ),
+    MetricDoc::metric(
+        "{group}.delay_p99",
+        "time units",
+        "99th percentile of the delay.",
+        "0.99-quantile over receivers",
+    ),
+    MetricDoc::metric(
+        "{group}.members_missed",
+        "nodes",
+        "Timing `events`: receivers the multicast did not reach (their JOIN had not connected them when it \
+         passed); they are left out of the delays, stretch, RAD and RMD.",
+        "count of members without an arrival",
+    ),
+    MetricDoc::metric(
+        "{group}.join_messages",
+        "messages",
+        "Timing `events`: JOIN messages sent, members' and forwarders' (each gives its sender a parent).",
+        "tree_nodes − 1",
+    ),
+    MetricDoc::metric(
+        "{group}.join_latency_mean",
+        "time units",
+        "Timing `events`: time from a member sending its JOIN to a tree node adopting the last forwarder, on \
+         average over the members that sent one.",
+        "mean over joining members of (stop time − send time)",
+    ),
+    MetricDoc::metric(
+        "{group}.join_latency_max",
+        "time units",
+        "Timing `events`: longest time a member's JOIN took to reach the tree.",
+        "max over joining members",
+    ),
+    MetricDoc::metric(
+        "{group}.tree_complete_at",
+        "time units",
+        "Timing `events`: when the last JOIN stopped.",
+        "time of the last adoption",
+    ),
+    MetricDoc::metric(
+        "{group}.multicast_at",
+        "time units",
+        "Timing `events`: when the source sent the multicast (`multicast_at`, or when the tree was complete).",
+        "send time",
     ),
     MetricDoc::metric(
         "{group}.mst_cost",
@@ -1019,6 +1229,12 @@ pub const METRICS: &[MetricDoc] = &[
         "Delay to a receiver over the tree, averaged over every receiver of every group.",
         "Σ_g delay_mean · receivers / Σ receivers",
     ),
+    MetricDoc::metric(
+        "all.members_missed",
+        "nodes",
+        "Timing `events`: receivers the multicast missed, summed over groups.",
+        "Σ_g members_missed",
+    ),
     MetricDoc::metric("all.rad_mean", "ratio", "RAD averaged over groups.", "mean over groups of {group}.rad"),
     MetricDoc::metric("all.rad_p50", "ratio", "Median RAD over groups.", "0.5-quantile over groups of {group}.rad"),
     MetricDoc::metric("all.rad_max", "ratio", "Largest RAD of a group.", "max over groups of {group}.rad"),
@@ -1065,6 +1281,12 @@ impl Model for Alm {
 
     fn prepare(&self, params: &AlmParams, env: &Env) -> Result<PreparedAlm, ModelError> {
         let underlay = underlay_of(env)?;
+        if matches!(params.timing, AlmTiming::Events(_)) && env.network.loss > 0.0 {
+            return Err(ModelError::outside(
+                "network.loss",
+                "event-driven ALM needs a lossless network: a lost JOIN would leave a member out of the tree",
+            ));
+        }
         params.validate("", &underlay)?;
         Ok(PreparedAlm { params: params.clone(), underlay })
     }
@@ -1077,11 +1299,16 @@ impl Model for Alm {
         Some(crate::alm::run_traced(&p.params, &p.underlay, seed, run, sink))
     }
 
-    /// The underlay's distance table, which dominates, and the overlay.
+    /// The underlay's distance table, which dominates, and the overlay; with timing `events`, a group's
+    /// engine (its queue holds at most one JOIN per member, its per-tree-node vectors about 40 bytes a node).
     fn estimated_bytes(&self, params: &AlmParams, size: &Size) -> u64 {
         let overlay_nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
         let overlay = if params.uses_overlay() { params.overlay.estimated_bytes(overlay_nodes) } else { 0 };
-        underlay_bytes(size).saturating_add(overlay)
+        let engine = match params.timing {
+            AlmTiming::Static => 0,
+            AlmTiming::Events(_) => overlay_nodes.saturating_mul(64),
+        };
+        underlay_bytes(size).saturating_add(overlay).saturating_add(engine)
     }
 }
 

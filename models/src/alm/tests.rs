@@ -222,31 +222,9 @@ fn random_network(routers: u32, hosts: u32, seed: u64) -> (Graph, Vec<u32>) {
 
 #[test]
 fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
-    let (g, mut hosts) = random_network(60, 400, 3);
     // Two overlay nodes share a host, so one receiver can sit on the source's host.
-    hosts.push(hosts[0]);
-    let u = Underlay::new(g.clone().into(), hosts).unwrap();
-    let params = AlmParams {
-        overlay: OverlayParams::Chord(RingParams { bits: 24, ids: IdAssignment::Random, ..RingParams::default() }),
-        groups: vec![
-            GroupParams { name: Some("everyone".into()), ..GroupParams::default() },
-            GroupParams {
-                name: Some("some".into()),
-                members: Members::Fraction(0.1),
-                source: Source::RandomMember,
-                ..GroupParams::default()
-            },
-            GroupParams {
-                name: Some("pair".into()),
-                members: Members::List(vec![u.node_name(0), u.node_name(400)]),
-                source: Source::Node(u.node_name(0)),
-                report_members: vec![u.node_name(400)],
-                ..GroupParams::default()
-            },
-        ],
-        zipf_groups: Some(ZipfGroups { count: 20, exponent: 1.25, largest: None, source: Source::Root }),
-        ..AlmParams::default()
-    };
+    let u = shared_host_underlay();
+    let params = chord_groups(&u, AlmTiming::Static);
     params.validate("alm", &u).unwrap();
     let out = run(&params, &u, 7, 0);
     assert_exact(&out);
@@ -287,10 +265,186 @@ fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
     assert_eq!(m("all.members"), 401.0 + 40.0 + 2.0 + zipf);
     // The combined load adds up the groups' loads.
     let analysed = analyse(&params, &u, 7, 0);
-    let usage: u64 = analysed.iter().map(|r| r.costs.alm.usage(&g)).sum();
+    let usage: u64 = analysed.iter().map(|r| r.costs.alm.usage(u.graph())).sum();
     assert_eq!(m("all.network_usage"), usage as f64);
     // Same seed, same outcome, whatever the number of threads.
     let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| run(&params, &u, 7, 0));
     assert_eq!(single, out);
     assert_ne!(run(&params, &u, 8, 0), out);
+}
+
+/// Listed groups of every kind (all nodes, a fraction with a random source, a pair on one host) and Zipf
+/// groups, over Chord on a random network where two overlay nodes share a host.
+fn chord_groups(u: &Underlay, timing: AlmTiming) -> AlmParams {
+    AlmParams {
+        overlay: OverlayParams::Chord(RingParams { bits: 24, ids: IdAssignment::Random, ..RingParams::default() }),
+        groups: vec![
+            GroupParams { name: Some("everyone".into()), ..GroupParams::default() },
+            GroupParams {
+                name: Some("some".into()),
+                members: Members::Fraction(0.1),
+                source: Source::RandomMember,
+                ..GroupParams::default()
+            },
+            GroupParams {
+                name: Some("pair".into()),
+                members: Members::List(vec![u.node_name(0), u.node_name(400)]),
+                source: Source::Node(u.node_name(0)),
+                report_members: vec![u.node_name(400)],
+                ..GroupParams::default()
+            },
+        ],
+        zipf_groups: Some(ZipfGroups { count: 20, exponent: 1.25, largest: None, source: Source::Root }),
+        timing,
+        ..AlmParams::default()
+    }
+}
+
+fn shared_host_underlay() -> Underlay {
+    let (g, mut hosts) = random_network(60, 400, 3);
+    hosts.push(hosts[0]);
+    Underlay::new(g.into(), hosts).unwrap()
+}
+
+/// Each tree's edges as (overlay node, its parent's overlay node), sorted.
+fn parent_edges(t: &Tree) -> Vec<(u32, u32)> {
+    let mut e: Vec<(u32, u32)> = (1..t.len()).map(|i| (t.nodes[i], t.nodes[t.parent[i] as usize])).collect();
+    e.sort_unstable();
+    e
+}
+
+/// Arrival time of every tree node, by overlay node.
+fn arrivals(c: &GroupCosts) -> Vec<(u32, u64)> {
+    let mut a: Vec<(u32, u64)> = c.dissemination.tree.nodes.iter().copied().zip(c.arrival.iter().copied()).collect();
+    a.sort_unstable();
+    a
+}
+
+#[test]
+fn join_messages_build_the_tree_join_tree_builds_and_the_multicast_measures_the_same() {
+    let u = shared_host_underlay();
+    let static_params = chord_groups(&u, AlmTiming::Static);
+    for events in [
+        EventParams::default(),
+        EventParams { join_window: 5_000, multicast_at: None },
+        // Members join while others' JOINs are under way; the multicast waits for the last one.
+        EventParams { join_window: 40, multicast_at: None },
+    ] {
+        let params = chord_groups(&u, AlmTiming::Events(events.clone()));
+        params.validate("alm", &u).unwrap();
+        for seed in [7, 8] {
+            let (by_function, by_messages) = (analyse(&static_params, &u, seed, 0), analyse(&params, &u, seed, 0));
+            assert_eq!(by_function.len(), by_messages.len());
+            for (f, m) in by_function.iter().zip(&by_messages) {
+                let (ft, mt) = (&f.costs.dissemination.tree, &m.costs.dissemination.tree);
+                // Same root, same parent of every node, same members.
+                assert_eq!(ft.root(), mt.root(), "{}", f.name);
+                assert_eq!(parent_edges(ft), parent_edges(mt), "{}", f.name);
+                let members = |t: &Tree| {
+                    let mut v: Vec<u32> = t.nodes.iter().zip(&t.member).filter(|p| *p.1).map(|p| *p.0).collect();
+                    v.sort_unstable();
+                    v
+                };
+                assert_eq!(members(ft), members(mt));
+                // The messages took the tree's edges with the underlay's delays and loaded the same links.
+                assert_eq!(arrivals(&f.costs), arrivals(&m.costs), "{}", f.name);
+                assert_eq!(f.costs.alm, m.costs.alm, "{}", f.name);
+                assert_eq!(f.costs.dissemination.lead_in, m.costs.dissemination.lead_in);
+                assert_eq!(m.costs.missed, 0);
+                let joins = m.joins.as_ref().expect("joins");
+                assert_eq!(joins.messages, mt.len() as u64 - 1);
+                assert!(joins.multicast_at == joins.complete_at && joins.complete_at < events.join_window + 5_000);
+            }
+            // Every metric of the static model, the same (stress, RAD, RMD, stretch, totals…), and every exact
+            // check of the event-driven run (JOIN messages, the static model's figures) holds.
+            let (fo, mo) = (run(&static_params, &u, seed, 0), run(&params, &u, seed, 0));
+            for (name, value) in &fo.metrics {
+                assert_eq!(mo.get(name), Some(*value), "{name}");
+            }
+            assert_eq!(fo.series, mo.series);
+            assert_eq!(fo.distributions, mo.distributions);
+            assert_exact(&mo);
+            let static_checks = mo.analytic.iter().filter(|a| a.name.contains(".static.")).count();
+            assert_eq!(static_checks, 12 + 12 + 10, "everyone and some with RAD and RMD, pair without");
+            assert_eq!(mo.get("everyone.members_missed"), Some(0.0));
+            assert_eq!(mo.get("all.members_missed"), Some(0.0));
+            assert_eq!(mo.get("everyone.join_messages"), Some(400.0));
+        }
+        let out = run(&params, &u, 7, 0);
+        let single = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap().install(|| run(&params, &u, 7, 0));
+        assert_eq!(single, out);
+    }
+}
+
+#[test]
+fn a_multicast_sent_while_members_join_misses_them() {
+    let u = shared_host_underlay();
+    let at = |multicast_at| {
+        let params = chord_groups(&u, AlmTiming::Events(EventParams { join_window: 2_000, multicast_at }));
+        params.validate("alm", &u).unwrap();
+        (analyse(&params, &u, 7, 0), run(&params, &u, 7, 0))
+    };
+    let complete = analyse(&chord_groups(&u, AlmTiming::Static), &u, 7, 0);
+    let (early, early_out) = at(Some(0));
+    // At time 0 only the root is in the tree (the JOINs have not arrived): every receiver is missed.
+    let everyone = &early[0].costs;
+    assert_eq!((everyone.missed, everyone.receivers), (400, 400));
+    assert_eq!(early_out.get("everyone.members_missed"), Some(400.0));
+    assert_eq!(early_out.get("everyone.delay_mean"), Some(0.0));
+    assert_eq!(early_out.get("everyone.rad"), None);
+    let (mid, mid_out) = at(Some(1_000));
+    let everyone = &mid[0].costs;
+    assert!(everyone.missed > 50 && everyone.missed < 350, "{}", everyone.missed);
+    assert!(mid_out.analytic.iter().all(|a| !a.name.starts_with("everyone.static.")), "no static check with misses");
+    assert_exact(&mid_out);
+    // Whoever the message reached, it reached over the complete tree's path at the same time.
+    let whole: BTreeMap<u32, u64> = arrivals(&complete[0].costs).into_iter().collect();
+    let reached: Vec<(u32, u64)> = arrivals(everyone).into_iter().filter(|&(_, a)| a != MISSED).collect();
+    assert!(reached.len() > 50);
+    for (v, a) in reached {
+        assert_eq!(whole[&v], a, "node {v}");
+    }
+    let (late, _) = at(Some(1_000_000));
+    assert_eq!(late[0].costs.missed, 0);
+    assert_eq!(late[0].joins.as_ref().unwrap().multicast_at, 1_000_000);
+}
+
+#[test]
+fn event_timing_errors_name_the_field() {
+    let (g, hosts) = lecture_network();
+    let u = Underlay::new(g.clone().into(), hosts).unwrap();
+    let mut p = lecture_params();
+    p.timing = AlmTiming::Events(EventParams::default());
+    let e = p.validate("alm", &u).unwrap_err();
+    assert_eq!(e.field, "alm.groups[0].tree");
+    assert!(e.message.contains("JOIN messages"), "{}", e.message);
+    let read = |json: &str| serde_json::from_str::<AlmParams>(json);
+    assert_eq!(
+        read(r#"{"timing": {"kind": "events", "join_window": 10, "multicast_at": 99}}"#).unwrap().timing,
+        AlmTiming::Events(EventParams { join_window: 10, multicast_at: Some(99) })
+    );
+    assert_eq!(read(r#"{"timing": {"kind": "static"}}"#).unwrap().timing, AlmTiming::Static);
+    for (bad, says) in [
+        (r#"{"timing": {"kind": "static", "join_window": 3}}"#, "at `join_window`"),
+        (r#"{"timing": {"kind": "events", "join_windw": 3}}"#, "join_windw"),
+        (r#"{"timing": {"kind": "events", "join_window": -1}}"#, "at `join_window`"),
+        (r#"{"timing": {"kind": "rounds"}}"#, "one of \"static\", \"events\""),
+    ] {
+        let e = read(bad).unwrap_err().to_string();
+        assert!(e.contains(says), "{bad}: {e}");
+    }
+    // Static timing is the default and is not written out.
+    assert!(serde_json::to_value(AlmParams::default()).unwrap().get("timing").is_none());
+    let env = crate::Env {
+        topology: std::sync::Arc::new(g.into()),
+        hosts: std::sync::Arc::from(vec![5, 6, 7, 8, 9]),
+        network: sim_core::network::Network { loss: 0.1, ..Default::default() },
+    };
+    let joined = AlmParams {
+        groups: vec![GroupParams::default()],
+        timing: AlmTiming::Events(EventParams::default()),
+        ..AlmParams::default()
+    };
+    let e = Alm.prepare(&joined, &env).err().expect("loss is refused");
+    assert_eq!(e.field, "network.loss");
 }

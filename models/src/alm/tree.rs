@@ -19,11 +19,13 @@ pub struct Tree {
 }
 
 impl Tree {
-    fn with_root(root: u32, member: bool) -> Tree {
+    /// A tree of its root alone.
+    pub(super) fn with_root(root: u32, member: bool) -> Tree {
         Tree { nodes: vec![root], parent: vec![NONE], member: vec![member] }
     }
 
-    fn push(&mut self, node: u32, member: bool, slot: &mut [u32]) -> u32 {
+    /// Adds `node` (no parent yet) and records its index in `slot`.
+    pub(super) fn push(&mut self, node: u32, member: bool, slot: &mut [u32]) -> u32 {
         let i = self.nodes.len() as u32;
         slot[node as usize] = i;
         self.nodes.push(node);

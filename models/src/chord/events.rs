@@ -948,7 +948,7 @@ impl Driver<'_> {
 }
 
 /// A uniform integer in `0..n`, n ≥ 1.
-fn below_time(rng: &mut SimRng, n: Time) -> Time {
+pub(crate) fn below_time(rng: &mut SimRng, n: Time) -> Time {
     if n <= u64::from(u32::MAX) { u64::from(below(rng, n as u32)) } else { (unit(rng) * n as f64) as Time % n }
 }
 
