@@ -982,13 +982,19 @@ mod tests {
     /// sweep seed above that is refused by name, from the file or from --seed.
     #[test]
     fn seeds_are_json_safe() {
-        let s = sweep(r#"{"scenario": "r", "seed": 9007199254740991, "parameters": {"topology.nodes": {"range": [3, 1000, 1]}}}"#)
-            .unwrap();
+        let s = sweep(
+            r#"{"scenario": "r", "seed": 9007199254740991, "parameters": {"topology.nodes": {"range": [3, 1000, 1]}}}"#,
+        )
+        .unwrap();
         assert!(s.points.iter().all(|p| p.scenario.seed <= MAX_SEED));
         assert!(s.points.iter().any(|p| p.scenario.seed > MAX_SEED >> 1), "the 53 bits are used");
-        let e = sweep(r#"{"scenario": "r", "seed": 9007199254740992, "parameters": {"topology.nodes": [3]}}"#).unwrap_err();
+        let e =
+            sweep(r#"{"scenario": "r", "seed": 9007199254740992, "parameters": {"topology.nodes": [3]}}"#).unwrap_err();
         assert_eq!(e.field, "seed", "{e}");
-        assert!(e.message.contains("2^53 − 1 = 9007199254740991") && e.message.ends_with("got 9007199254740992"), "{e}");
+        assert!(
+            e.message.contains("2^53 − 1 = 9007199254740991") && e.message.ends_with("got 9007199254740992"),
+            "{e}"
+        );
     }
 
     #[test]
