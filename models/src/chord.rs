@@ -941,8 +941,35 @@ pub const METRICS: &[MetricDoc] = &[
     MetricDoc::metric(
         "lookups_wrong",
         "fraction",
-        "Timing `events`: lookups answered by a node other than the key's live successor at that moment.",
+        "Timing `events`: lookups answered by a node other than the key's live successor when it answered.",
         "wrong / (lookups − abandoned)",
+    ),
+    MetricDoc::metric(
+        "lookups_wrong_new_owner",
+        "fraction",
+        "Timing `events`: wrong lookups whose key's owner joined the ring after the lookup began.",
+        "wrong with the owner newer than the lookup / (lookups − abandoned)",
+    ),
+    MetricDoc::metric(
+        "lookups_wrong_stale_successor",
+        "fraction",
+        "Timing `events`: other wrong lookups, answered by a node that another named as its successor while \
+         the owner lay between them (the owner not yet announced by stabilisation).",
+        "wrong by a successor pointer / (lookups − abandoned)",
+    ),
+    MetricDoc::metric(
+        "lookups_wrong_stale_predecessor",
+        "fraction",
+        "Timing `events`: other wrong lookups, answered by their initiator, whose predecessor pointer skipped \
+         the owner.",
+        "wrong by a predecessor pointer / (lookups − abandoned)",
+    ),
+    MetricDoc::metric(
+        "wrong_owner_age_max",
+        "time units",
+        "Timing `events`: longest time the owner of a wrongly answered key had been in the ring when the wrong \
+         answer was given (0 without wrong lookups): about two stabilisation periods while joins propagate.",
+        "max over wrong lookups of (answer time − owner's join time)",
     ),
     MetricDoc::metric(
         "lookups_abandoned",
