@@ -25,9 +25,9 @@ use std::collections::BTreeMap;
 use super::Mode;
 
 /// States `I < EARLY` are kept one by one, with exact laws.
-const EARLY: u32 = 1000;
+const EARLY: u32 = 500;
 /// States with `M ≤ LATE` ignorant nodes are kept one by one.
-const LATE: u32 = 1000;
+const LATE: u32 = 500;
 /// Up to this N every step takes its exact law.
 const EXACT_N: u32 = 1024;
 /// A law's terms below this (relative to its largest, or absolute in the push chain) are left out.
