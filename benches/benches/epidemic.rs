@@ -18,7 +18,7 @@ fn anti_entropy_rounds(c: &mut Criterion) {
         let topology = Topology::complete(n).expect("n >= 2");
         let params = AntiEntropyParams { mode: Mode::PushPull, ..AntiEntropyParams::default() };
         group.bench_function(BenchmarkId::from_parameter(n), |b| {
-            b.iter(|| anti_entropy::run(&params, &topology, Network::default(), 1, 0))
+            b.iter(|| anti_entropy::run(&params, &topology, Network::default(), None, 1, 0))
         });
     }
     group.finish();

@@ -20,7 +20,7 @@ fn main() {
     let start = Instant::now();
     let topology = Topology::complete(n).expect("n >= 2");
     let params = AntiEntropyParams { mode: Mode::PushPull, ..AntiEntropyParams::default() };
-    let out = anti_entropy::run(&params, &topology, Network::default(), 1, 0);
+    let out = anti_entropy::run(&params, &topology, Network::default(), None, 1, 0);
     println!(
         "anti-entropy push-pull N = 10^8: {} rounds to convergence in {:.1} s",
         out.get("rounds_to_convergence").unwrap_or(f64::NAN),

@@ -149,8 +149,8 @@ fn traced_gossip_runs_are_the_same_runs() {
     for timing in [Timing::Rounds, Timing::Poisson { period: 10 }] {
         let ae = AntiEntropyParams { timing, ..AntiEntropyParams::default() };
         let mut steps: Vec<OwnedStep> = Vec::new();
-        let traced = anti_entropy::run_with(&ae, &topology, lossy, 7, 1, Some(&mut steps));
-        assert_eq!(traced, anti_entropy::run(&ae, &topology, lossy, 7, 1));
+        let traced = anti_entropy::run_with(&ae, &topology, lossy, None, 7, 1, Some(&mut steps));
+        assert_eq!(traced, anti_entropy::run(&ae, &topology, lossy, None, 7, 1));
         assert_eq!(traced.get("converged"), Some(1.0));
         assert_eq!(count(&steps, Kind::Inform), 300);
         assert_eq!(count(&steps, Kind::Send) as f64, traced.get("messages").unwrap());

@@ -21,6 +21,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Mode;
 
+mod rounds_chain;
+pub use rounds_chain::{ExactRounds, exact_expected_rounds};
+
 /// Which recursion for the ignorant fraction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Recursion {
