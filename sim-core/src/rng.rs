@@ -98,6 +98,10 @@ impl Below {
     /// same loop. `map` also sees the rare words that are then rejected (with the index of the draw that
     /// overwrites them), so it must not count on seeing draws only: for instance a prefetch.
     #[inline]
+    #[expect(
+        unsafe_code,
+        reason = "the store of each draw is in bounds by the loop's invariant, unchecked in the hot loop"
+    )]
     pub fn fill_map(self, out: &mut [u32], rng: &mut SimRng, map: impl Fn(usize, u32) -> u32) {
         const BLOCK: usize = 64;
         let mut bytes = [[0u8; 4]; BLOCK];
@@ -107,9 +111,13 @@ impl Below {
             rng.fill_bytes(bytes[..want].as_flattened_mut());
             for word in &bytes[..want] {
                 let m = u64::from(u32::from_le_bytes(*word)) * u64::from(self.n);
-                // Written whether accepted or not (a rejected word is overwritten by the next);
-                // `done` stays below `out.len()` since fewer than `want` words are accepted before this.
-                out[done] = map(done, (m >> 32) as u32);
+                // Written whether accepted or not (a rejected word is overwritten by the next).
+                let draw = map(done, (m >> 32) as u32);
+                // SAFETY: `done < out.len()`. The block starts with `done + want <= out.len()`, each of its
+                // words adds at most 1 to `done`, and this is at most its `want`-th word: so fewer than
+                // `want` words were accepted before it. (The compiler cannot see this through the
+                // conditional increment, and the check would cost two of the loop's instructions.)
+                *unsafe { out.get_unchecked_mut(done) } = draw;
                 done += usize::from(m as u32 >= self.threshold);
             }
         }

@@ -428,10 +428,10 @@ fn draw_peers<const FAULTY: bool, S: DrawNeighbor>(
                 peers.absent |= 1 << b;
                 p
             });
-            prefetch::read(&words[(*slot / 64) as usize]);
+            prefetch::read_at(words, (*slot / 64) as usize);
         }
     } else {
-        peers.absent = sampler.draw_run(first, of, rng, |q| prefetch::read(&words[(q / 64) as usize]));
+        peers.absent = sampler.draw_run(first, of, rng, |q| prefetch::read_at(words, (q / 64) as usize));
     }
 }
 
