@@ -1146,8 +1146,9 @@ impl Protocol for Driver<'_> {
 /// the hop statistics of the round model (`hop_metrics`) over successful lookups, `latency_mean`, `latency_p50`,
 /// `latency_p90`, `latency_p99`, `lookups_failed`, `lookups_wrong` (and its split by cause,
 /// `lookups_wrong_new_owner`, `lookups_wrong_stale_successor`, `lookups_wrong_stale_predecessor`),
-/// `wrong_owner_age_max`, `lookups_abandoned`,
-/// `timeouts_per_lookup`, `messages_per_lookup`, `maintenance_per_node_time`, `alive_mean`.
+/// `wrong_owner_age_max`, `lookups_abandoned`, `timeouts_per_lookup`, `messages_per_lookup`,
+/// `maintenance_per_node_time`, `alive_mean`. On a static ring, `estimate` says whether the expected path
+/// length is checked or only shown.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     params: &EventParams,
@@ -1156,6 +1157,7 @@ pub fn run(
     ids: &[u64],
     underlay: Option<&Underlay>,
     network: Network,
+    estimate: super::Estimate,
     seed: u64,
     run: u64,
     out: &mut Outcome,
@@ -1211,21 +1213,24 @@ pub fn run(
     sim = sim.timer_horizon(params.stabilize_every.max(params.interval));
     sim.run(&mut driver, Limits::default());
     driver.count_node_time(sim.now());
-    report(params, n, &mut driver.tally, lookups, sim.now(), out);
+    report(params, n, estimate, &mut driver.tally, lookups, sim.now(), out);
 }
 
-fn report(params: &EventParams, n: u32, t: &mut Tally, lookups: u32, end: Time, out: &mut Outcome) {
+fn report(
+    params: &EventParams,
+    n: u32,
+    estimate: super::Estimate,
+    t: &mut Tally,
+    lookups: u32,
+    end: Time,
+    out: &mut Outcome,
+) {
     let total = f64::from(lookups);
     let measured = (total - t.abandoned as f64).max(1.0);
     let static_ring = params.churn.is_none() && params.failures.is_empty();
     let ok = t.hops.iter().sum::<u64>();
     if ok > 0 {
-        super::hop_metrics(
-            &t.hops,
-            n,
-            if static_ring { super::Estimate::Checked } else { super::Estimate::Omitted },
-            out,
-        );
+        super::hop_metrics(&t.hops, n, if static_ring { estimate } else { super::Estimate::Omitted }, out);
     }
     t.latencies.sort_unstable();
     let quantile = |q: f64| {
