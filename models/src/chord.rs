@@ -652,7 +652,7 @@ impl ChordParams {
 }
 
 /// Mean lookup path length estimated by Stoica et al.: ½·log2 N fingers followed. The exact mean with random
-/// identifiers is [`path_length::expected_path_length`], 0.14–0.3 hops lower.
+/// identifiers is [`path_length::expected_path_length`], 0.14–0.3 hops lower for N ≥ 16.
 pub fn predicted_path_length(nodes: u32) -> f64 {
     0.5 * f64::from(nodes).log2()
 }

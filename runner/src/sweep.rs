@@ -30,8 +30,8 @@ use crate::report::RunReport;
 use crate::run::{Inputs, Prepared, ordered, workers_within};
 use crate::spec::{MAX_REPLICATES, MAX_SEED, Scenario};
 
-/// Version tag of the metadata file; resume and merge refuse other versions.
-pub const FORMAT: &str = "dissem-sweep/1";
+/// Version tag of the metadata file; resume and merge refuse other versions (2: point seeds of 53 bits).
+pub const FORMAT: &str = "dissem-sweep/2";
 
 /// Most values one parameter may take (a typo in a range should not allocate gigabytes).
 const MAX_VALUES: u64 = 1_000_000;

@@ -71,8 +71,9 @@ pub struct Joins {
     pub messages: u64,
     /// Time from a member sending its JOIN to a tree node adopting it, for every member that sent one, sorted.
     pub latencies: Vec<Time>,
-    /// When the last JOIN stopped, and when the multicast left the source.
+    /// When the last JOIN stopped.
     pub complete_at: Time,
+    /// When the multicast left the source.
     pub multicast_at: Time,
 }
 

@@ -93,8 +93,9 @@ pub struct GroupCosts {
     /// (overlay node, children) for every tree node with children.
     pub children: Vec<(u32, u32)>,
     /// Σ of the unicast delays of the tree edges the message crossed (all of them unless some node was
-    /// missed); delay of the lead-in path.
+    /// missed).
     pub tree_cost: u64,
+    /// Delay of the lead-in path (source to root).
     pub lead_in_delay: u64,
     /// Cost of the cheapest overlay tree over the source and the members (MST of unicast delays), if computed.
     pub mst_cost: Option<u64>,
@@ -236,8 +237,9 @@ pub struct Delivery {
     pub arrival: Vec<u64>,
     /// Copies per underlay link of the overlay hops taken (lead-in and tree edges).
     pub alm: LinkLoad,
-    /// Σ of the unicast delays of the tree edges the message crossed; delay of the lead-in path.
+    /// Σ of the unicast delays of the tree edges the message crossed.
     pub tree_cost: u64,
+    /// Delay of the lead-in path (source to root).
     pub lead_in_delay: u64,
 }
 

@@ -136,21 +136,17 @@ fn hits(i: u32, m: u32, n: u32, dropped: &mut f64) -> Pmf {
     Pmf { lo: a as u32, p: p[a..b].to_vec() }
 }
 
-/// The sum `X + Bin(m − X, q)` for `X` of law `x`.
+/// The sum `X + Bin(m − X, q)` for `X` of law `x`, held over its support only (m may be ~N).
 fn add_pulls(x: &Pmf, m: u32, q: f64) -> Pmf {
-    let hi = x.lo + x.p.len() as u32 - 1;
-    let mut out = vec![0.0; (m - x.lo + 1) as usize];
-    let mut last = 0;
-    for (h, w) in x.iter() {
-        let pulls = binomial(m - h, q);
+    debug_assert!(x.lo + x.p.len() as u32 - 1 <= m);
+    let laws: Vec<(u32, f64, Pmf)> = x.iter().map(|(h, w)| (h, w, binomial(m - h, q))).collect();
+    let top = laws.iter().map(|(h, _, pulls)| h + pulls.lo + pulls.p.len() as u32 - 1).max().unwrap_or(x.lo);
+    let mut out = vec![0.0; (top - x.lo + 1) as usize];
+    for (h, w, pulls) in &laws {
         for (k, v) in pulls.iter() {
-            let at = (h + k - x.lo) as usize;
-            out[at] += w * v;
-            last = last.max(at);
+            out[(h + k - x.lo) as usize] += w * v;
         }
     }
-    debug_assert!(hi <= m);
-    out.truncate(last + 1);
     Pmf { lo: x.lo, p: out }
 }
 
@@ -339,8 +335,8 @@ impl States {
 ///   its mean is kept) and moves by the chain's exact conditional mean `E[M' | I]`, leaving out one round's
 ///   spread (standard deviation below `√E[M']`) while `I ≥ 500` and `M' > 500`. Its effect on `E[T]`
 ///   falls as the inverse of these limits: limits of 500 and 1000 differ by at most 3·10⁻⁴ rounds at N = 10⁴ and
-///   10⁶ in every mode, and pull at N = 3000 is within 10⁻³ rounds of its whole chain from limits of 300 on
-///   (tests);
+///   10⁶ in every mode (measured once), and pull at N = 3000 is within 10⁻³ rounds of its whole chain from
+///   limits of 300 on (a test);
 /// * when `N > 1024`, a push step from `I ≥ 500` informed nodes takes the not-hit count `M − H` as
 ///   `Bin(M, π₁)`, `π₁ = (1 − 1/(N−1))^I`: its mean is exact, its variance off by `M(M−1)(π₂ − π₁²)`,
 ///   `π₂ = (1 − 2/(N−1))^I`, a relative `≈ 0.6 M/N`. At N = 1000 this moves `E[T]` by 3·10⁻³ rounds
@@ -453,7 +449,7 @@ mod tests {
 
     /// Between the exact states mass moves by the conditional mean: pull at N = 3000, whose chain is cheap
     /// to keep whole, against limits of 100 and 300 (and push, push-pull against limits 300 vs 100): the
-    /// error falls about as 1/limit and is below 10⁻³ rounds from 300 on (the shipped limits are 1000).
+    /// error falls about as 1/limit and is below 10⁻³ rounds from 300 on (the shipped limits are 500).
     #[test]
     fn the_grid_between_the_exact_states_costs_little() {
         let n = 3000;
