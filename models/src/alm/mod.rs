@@ -643,7 +643,8 @@ fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) ->
 ///   `<g>.stretch_quantiles` (stretch at levels 0, 0.01, …, 1);
 /// * `<g>.delay_p50`, `_p90`, `_p99` (the delivery delay's distribution over the receivers reached);
 /// * with timing `events`: `<g>.members_missed`, `<g>.join_messages`, `<g>.join_latency_mean`, `_max`,
-///   `<g>.tree_complete_at`, `<g>.multicast_at`, and `all.members_missed`;
+///   `<g>.tree_complete_at`, `<g>.multicast_at`, `<g>.missed.<m>` for every named member, and
+///   `all.members_missed`;
 /// * `<g>.ip.links_used`, `<g>.ip.link_stress_max`, `<g>.ip.network_usage`; `<g>.unicast.link_stress_max`,
 ///   `_mean`, `<g>.unicast.links_used`, `<g>.unicast.network_usage`, `<g>.unicast.delay_mean`, `_max`,
 ///   `<g>.unicast.source_link_stress` (when the source host has an access link);
@@ -831,6 +832,11 @@ fn joins_outcome(r: &GroupReport, joins: &Joins, out: &mut Outcome) {
         (c.dissemination.tree.len() - 1) as f64,
         Check::Exact,
     );
+    // A named member the multicast missed has no delays to report: say so rather than leave them out.
+    for (name, v) in &r.report_members {
+        let i = c.index_of(*v).expect("members are in the tree");
+        out.metric(&format!("{g}.missed.{name}"), f64::from(u8::from(c.arrival[i as usize] == MISSED)));
+    }
     for (name, value) in r.static_figures.iter().flatten() {
         out.analytic(
             &format!("{g}.static.{name}"),
@@ -843,7 +849,8 @@ fn joins_outcome(r: &GroupReport, joins: &Joins, out: &mut Outcome) {
 }
 
 /// Delays and stretch of one member, with independent checks: Dijkstra on the full graph (sim-core) for the
-/// unicast delay and for every overlay hop on the member's path.
+/// unicast delay and for every overlay hop on the member's path. None for a member the multicast missed
+/// (`<g>.missed.<m>` says it was).
 fn reported_member(r: &GroupReport, name: &str, v: u32, underlay: &Underlay, out: &mut Outcome) {
     let (c, g) = (&r.costs, &r.name);
     let i = c.index_of(v).expect("members are in the tree");
@@ -1214,6 +1221,12 @@ pub const METRICS: &[MetricDoc] = &[
         "time units",
         "Shortest-path delay from the source to the named member.",
         "Dijkstra distance",
+    ),
+    MetricDoc::metric(
+        "{group}.missed.{member}",
+        "0/1",
+        "Whether the multicast missed the named member (timing events only; a missed member has no delays).",
+        "1 if the member's tree branch was not complete when the multicast passed, else 0",
     ),
     MetricDoc::metric(
         "{group}.stretch.{member}",

@@ -392,6 +392,10 @@ fn a_multicast_sent_while_members_join_misses_them() {
     assert_eq!(early_out.get("everyone.members_missed"), Some(400.0));
     assert_eq!(early_out.get("everyone.delay_mean"), Some(0.0));
     assert_eq!(early_out.get("everyone.rad"), None);
+    // The named member of the pair was missed too: said so, with no delays.
+    let named = u.node_name(400);
+    assert_eq!(early_out.get(&format!("pair.missed.{named}")), Some(1.0));
+    assert_eq!(early_out.get(&format!("pair.overlay_delay.{named}")), None);
     let (mid, mid_out) = at(Some(1_000));
     let everyone = &mid[0].costs;
     assert!(everyone.missed > 50 && everyone.missed < 350, "{}", everyone.missed);
@@ -404,8 +408,10 @@ fn a_multicast_sent_while_members_join_misses_them() {
     for (v, a) in reached {
         assert_eq!(whole[&v], a, "node {v}");
     }
-    let (late, _) = at(Some(1_000_000));
+    let (late, late_out) = at(Some(1_000_000));
     assert_eq!(late[0].costs.missed, 0);
+    assert_eq!(late_out.get(&format!("pair.missed.{named}")), Some(0.0));
+    assert!(late_out.get(&format!("pair.overlay_delay.{named}")).is_some());
     assert_eq!(late[0].joins.as_ref().unwrap().multicast_at, 1_000_000);
 }
 
