@@ -851,7 +851,7 @@ fn model_parameters_that_size_a_run_are_bounded() {
         (complete(r#"{"kind": "death_certificates", "rounds": 10000}"#), "model.rounds", "× 44 (work per turn)"),
     ];
     let lost = |model: &str| on_ring(model).replacen('{', r#"{"network": {"loss": 1}, "#, 1);
-    let lossy = ["anti_entropy", "rumor", "aggregation", "death_certificates"]
+    let lossy = ["anti_entropy", "rumor", "median_counter", "aggregation", "death_certificates"]
         .map(|kind| (lost(&format!(r#"{{"kind": "{kind}"}}"#)), "network.loss", "allowed: [0, 1)"));
     for (text, field, allowed) in cases.into_iter().chain(long).chain(lossy) {
         write(d.path(), "m.json", &text);
@@ -963,6 +963,7 @@ const MEMORY_CASES: &[(&str, &str)] = &[
         r#"{"topology": {"kind": "complete", "nodes": N}, "network": {"latency": {"kind": "uniform", "min": 1, "max": 10}},
         "model": {"kind": "rumor", "timing": {"kind": "periodic", "period": 10, "jitter": 0.5}}}"#,
     ),
+    ("median counter", r#"{"topology": {"kind": "complete", "nodes": N}, "model": {"kind": "median_counter"}}"#),
     (
         "death certificates, 100 keys",
         r#"{"topology": {"kind": "complete", "nodes": N}, "model": {"kind": "death_certificates", "keys": 100,
@@ -1058,6 +1059,7 @@ fn memory_estimates_are_within_half_and_twice_the_peak() {
             "anti-entropy, event-driven" => [100_000, 200_000],
             "rumor, event-driven" => [200_000, 400_000],
             "rumor" => [1_000_000, 2_000_000],
+            "median counter" => [200_000, 400_000],
             "aggregation" => [400_000, 800_000],
             "aggregation, event-driven" => [100_000, 200_000],
             "death certificates, 100 keys" => [2_000, 4_000],

@@ -53,6 +53,7 @@ impl Registry {
             .with(models::flooding::Flooding)
             .with(AntiEntropy)
             .with(Rumor)
+            .with(models::epidemic::median_counter::MedianCounterModel)
             .with(DeathCertificates)
             .with(Aggregation)
             .with(models::chord::Chord)

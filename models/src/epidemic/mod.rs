@@ -18,7 +18,8 @@
 //!
 //! The network's loss applies to every message in both.
 //!
-//! Submodules: [`anti_entropy`], [`rumor`], [`death`], [`aggregation`]; [`analysis`] holds the formulas as
+//! Submodules: [`anti_entropy`], [`rumor`], [`median_counter`] (Karp et al.'s push-pull that stops by
+//! itself), [`death`], [`aggregation`]; [`analysis`] holds the formulas as
 //! pure functions (recursions, the rumor residue) so that reports can draw analytic curves without running.
 //! The anti-entropy exchange itself, shared by anti-entropy, death certificates and the phase after rumor
 //! spreading, lives in the private module `replicas`, with its two state representations.
@@ -27,6 +28,7 @@ pub mod aggregation;
 pub mod analysis;
 pub mod anti_entropy;
 pub mod death;
+pub mod median_counter;
 mod replicas;
 
 pub use replicas::{ENTRY_BYTES, UpdateSpec};
