@@ -298,6 +298,7 @@ pub fn run_with(
         .metric("messages", messages)
         .metric("messages_per_node", messages / nf)
         .metric("state_bytes", (s.entries * ENTRY_BYTES) as f64)
+        .metric("traffic", s.entries as f64 / nf)
         .metric("final_ignorant_fraction", *s.ignorant.last().expect("sampled at start"));
     if params.timing != Timing::Rounds {
         out.metric("convergence_time", if s.end.done { s.end.time as f64 } else { f64::NAN });
@@ -406,6 +407,13 @@ pub const METRICS: &[MetricDoc] = &[
         "bytes",
         "Replica entries carried by all messages, in bytes (a digest carries none).",
         "entries carried × 24 (key, value, version)",
+    ),
+    MetricDoc::metric(
+        "traffic",
+        "entries per node",
+        "Replica entries carried per node; with one update, the update's transmissions per node (rumor \
+         spreading's m, Karp et al.'s transmissions / N), counted until convergence.",
+        "entries carried / N",
     ),
     MetricDoc::metric(
         "final_ignorant_fraction",
