@@ -45,7 +45,7 @@
 //! message count equals N calls per round plus the pull transmissions.
 //!
 //! References beside the metrics: `log3 N` for `t_last` (push-pull informs everyone in
-//! `log3 N + O(log log N)` rounds, Karp et al. Theorem 2.1) and `ln ln N` for `traffic` (O(N ln ln N)
+//! `log3 N + O(log log N)` rounds, Karp et al. §2) and `ln ln N` for `traffic` (O(N ln ln N)
 //! transmissions). Both are asymptotic orders, so neither is checked; a residue of 0 is checked (Karp et al.:
 //! every node is informed with high probability) on the complete graph without loss, within the 95% interval
 //! and never narrower than the rule of three over the runs.
@@ -504,7 +504,7 @@ pub const METRICS: &[MetricDoc] = &[
     MetricDoc::metric(
         "messages",
         "messages",
-        "Every message sent: one call per node per round, plus the answers.",
+        "Every message sent: a call per turn (one per node per round in synchronous rounds), plus the answers.",
         "sends counted by the network, lost ones included",
     ),
     MetricDoc::series(
