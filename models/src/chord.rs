@@ -666,11 +666,13 @@ pub fn predicted_path_length(nodes: u32) -> f64 {
 /// `iterative_stretch_*` (see [`METRICS`]).
 /// Series: `hops_distribution` (fraction of lookups taking h hops, h = 0, 1, …), plus the churn series.
 /// With timing `events`, [`events::run`] measures the lookups instead, on `network`'s latency without an
-/// underlay. `progress` hears of every [`PROGRESS_STEP`] lookups done (rounds).
+/// underlay. `estimate` is [`Estimate::of`] the ring and `nodes.len()`, computed once for every run.
+/// `progress` hears of every [`PROGRESS_STEP`] lookups done (rounds).
 pub fn run(
     params: &ChordParams,
     nodes: Nodes<'_>,
     network: Network,
+    estimate: Estimate,
     seed: u64,
     run: u64,
     progress: &dyn Progress,
@@ -679,7 +681,6 @@ pub fn run(
     let ids = node_ids(space, params.ring.ids, nodes, seed, run);
     let mut out = Outcome::default();
     out.metric("nodes", f64::from(nodes.len()));
-    let estimate = Estimate::of(&params.ring, nodes.len());
     if let ChordTiming::Events(p) = &params.timing {
         events::run(p, params.lookups, space, &ids, nodes.underlay(), network, estimate, seed, run, &mut out);
     } else if params.lookups > 0 {
@@ -757,17 +758,18 @@ fn lookups(
     }
 }
 
-/// What becomes of the expected path length beside a set of lookups.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What becomes of the expected path length beside a set of lookups: computed once per scenario, in `prepare`,
+/// for the prepared number of nodes (its grid takes milliseconds, and up to 32 MiB at 2^22 nodes).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Estimate {
     /// Not shown: the ring is still converging.
     Omitted,
     /// Shown only: the fingers are chosen by proximity, the identifiers are hashed (every run has the same
     /// ring, so the runs' interval leaves out the spread between rings that the expectation averages over), the
     /// circle is too dense for the continuum model, or N is too small for its de-Poissonisation.
-    Shown,
+    Shown(f64),
     /// Checked: Chord's own fingers on a converged ring of random identifiers, every run a new ring.
-    Checked,
+    Checked(f64),
 }
 
 /// Fewest nodes whose expected path length is checked (two or fewer are exact too: every path is 0 hops). The
@@ -781,14 +783,16 @@ const SPARSE_BITS: u32 = 10;
 impl Estimate {
     /// For Chord's lookups on the converged ring of `nodes` nodes that `ring` describes.
     pub fn of(ring: &RingParams, nodes: u32) -> Estimate {
-        let sparse = ring.bits >= u64::from(nodes.max(1)).next_power_of_two().ilog2() + SPARSE_BITS;
-        let sized = nodes <= 2 || nodes >= FEWEST_CHECKED;
-        if ring.proximity() == Proximity::default() && ring.ids == IdAssignment::Random && sparse && sized {
-            Estimate::Checked
-        } else {
-            Estimate::Shown
-        }
+        let expected = path_length::expected_path_length(nodes);
+        if checks_expectation(ring, nodes) { Estimate::Checked(expected) } else { Estimate::Shown(expected) }
     }
+}
+
+/// Whether the expected path length is the expectation of lookups on this ring (see [`Estimate`]).
+fn checks_expectation(ring: &RingParams, nodes: u32) -> bool {
+    let sparse = ring.bits >= u64::from(nodes.max(1)).next_power_of_two().ilog2() + SPARSE_BITS;
+    let sized = nodes <= 2 || nodes >= FEWEST_CHECKED;
+    ring.proximity() == Proximity::default() && ring.ids == IdAssignment::Random && sparse && sized
 }
 
 /// The expected path length's formula, as the `mean_path_length` analytic states it.
@@ -811,13 +815,12 @@ fn hop_metrics(histogram: &[u64], n: u32, estimate: Estimate, out: &mut Outcome)
         .metric("hops_p50", histogram_quantile(histogram, 0.5))
         .metric("hops_p99", histogram_quantile(histogram, 0.99));
     out.distribution("hops_distribution", histogram.iter().map(|&c| c as f64 / total).collect());
-    if estimate == Estimate::Omitted {
-        return;
-    }
-    let expected = path_length::expected_path_length(n);
-    let (check, formula) = match estimate {
-        Estimate::Checked => (Check::WithinCi { rel_slack: 0.0 }, EXPECTED_FORMULA.to_string()),
-        _ => (Check::Reference, format!("{EXPECTED_FORMULA}; for Chord's fingers on random ids, shown only here")),
+    let (expected, check, formula) = match estimate {
+        Estimate::Omitted => return,
+        Estimate::Checked(e) => (e, Check::WithinCi { rel_slack: 0.0 }, EXPECTED_FORMULA.to_string()),
+        Estimate::Shown(e) => {
+            (e, Check::Reference, format!("{EXPECTED_FORMULA}; for Chord's fingers on random ids, shown only here"))
+        }
     };
     // The initiator owns the key with probability 1/N (0 hops); every other lookup takes its path and the hop
     // from the predecessor to succ(k).
@@ -1096,6 +1099,8 @@ pub struct PreparedChord {
     nodes: u32,
     /// Message latency between bare nodes (timing `events` without an underlay).
     network: Network,
+    /// The expected path length beside the lookups (omitted without lookups).
+    estimate: Estimate,
 }
 
 impl PreparedChord {
@@ -1126,9 +1131,18 @@ impl Model for Chord {
                 "event-driven Chord needs a lossless network: a lost message would pass for a failed node",
             ));
         }
-        let prepared =
-            PreparedChord { params: params.clone(), underlay, nodes: env.topology.node_count(), network: env.network };
+        let nodes = env.topology.node_count();
+        let mut prepared = PreparedChord {
+            params: params.clone(),
+            underlay,
+            nodes,
+            network: env.network,
+            estimate: Estimate::Omitted,
+        };
         params.validate("", prepared.nodes())?;
+        if params.lookups > 0 {
+            prepared.estimate = Estimate::of(&params.ring, nodes);
+        }
         Ok(prepared)
     }
 
@@ -1138,26 +1152,27 @@ impl Model for Chord {
 
     /// Lookups report their progress (the churn experiment, bounded in rounds, does not).
     fn run_observed(&self, p: &PreparedChord, seed: u64, run: u64, progress: &dyn Progress) -> Outcome {
-        crate::chord::run(&p.params, p.nodes(), p.network, seed, run, progress)
+        crate::chord::run(&p.params, p.nodes(), p.network, p.estimate, seed, run, progress)
     }
 
-    /// The underlay on a graph; then the converged ring for the lookups (or the event-driven nodes' state)
-    /// with the expected path length's grid, freed before the churn experiment's own state is built.
+    /// The underlay on a graph with, in `prepare`, the expected path length's grid; then the converged ring for
+    /// the lookups (or the event-driven nodes' state), freed before the churn experiment's own state is built.
     fn estimated_bytes(&self, params: &ChordParams, size: &Size) -> u64 {
         let on_graph = size.edges > 0;
         let nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
         // On an underlay, two stretches (f64) per lookup are kept for their quantiles.
         let stretches = if on_graph { u64::from(params.lookups) * 16 } else { 0 };
-        // The expected path length's grid, while the ring or the nodes' state still lives.
-        let grid = path_length::grid_bytes(u32::try_from(nodes).unwrap_or(u32::MAX));
+        // The expected path length's grid, freed at the end of `prepare`.
+        let grid =
+            if params.lookups > 0 { path_length::grid_bytes(u32::try_from(nodes).unwrap_or(u32::MAX)) } else { 0 };
         let ring = match &params.timing {
-            ChordTiming::Rounds if params.lookups > 0 => params.ring.estimated_bytes(nodes) + stretches + grid,
+            ChordTiming::Rounds if params.lookups > 0 => params.ring.estimated_bytes(nodes) + stretches,
             ChordTiming::Rounds => 0,
-            ChordTiming::Events(e) => e.estimated_bytes(nodes, params.ring.bits, params.lookups) + grid,
+            ChordTiming::Events(e) => e.estimated_bytes(nodes, params.ring.bits, params.lookups),
         };
         let churn = params.churn.as_ref().map_or(0, |c| c.estimated_bytes(nodes, params.ring.bits));
         let underlay = if on_graph { underlay_bytes(size) } else { 0 };
-        underlay.saturating_add(ring.max(churn))
+        underlay.saturating_add(ring.max(churn).max(grid))
     }
 }
 
@@ -1168,6 +1183,12 @@ mod tests {
     use crate::overlay::random_ids;
     use proptest::prelude::*;
     use sim_core::stats::Summary;
+
+    /// A whole Chord run, with its expected path length computed as `prepare` does.
+    pub(super) fn run_chord(params: &ChordParams, nodes: Nodes<'_>, network: Network, seed: u64, run: u64) -> Outcome {
+        let estimate = Estimate::of(&params.ring, nodes.len());
+        super::run(params, nodes, network, estimate, seed, run, &Unobserved)
+    }
 
     /// Brute force: the first id ≥ key, else the smallest id.
     fn brute_succ(ids: &[u64], key: u64) -> u64 {
@@ -1203,7 +1224,7 @@ mod tests {
     /// `name` of the first run.
     fn replicated(params: &ChordParams, n: u32, runs: u64, metric: &str, name: &str) -> (Summary, Analytic) {
         let outs: Vec<Outcome> =
-            (0..runs).map(|r| run(params, Nodes::Bare(n), Network::default(), 42, r, &Unobserved)).collect();
+            (0..runs).map(|r| run_chord(params, Nodes::Bare(n), Network::default(), 42, r)).collect();
         let means: Vec<f64> = outs.iter().map(|o| o.get(metric).unwrap()).collect();
         (Summary::of(&means), outs[0].analytic.iter().find(|a| a.name == name).unwrap().clone())
     }
@@ -1221,7 +1242,7 @@ mod tests {
         let (hops, expected_hops) = replicated(&params, 1024, 12, "mean_hops", "mean_hops");
         assert_eq!(expected_hops.value, a.value + 1.0 - 1.0 / 1024.0);
         assert!((hops.mean - expected_hops.value).abs() <= hops.half_width(), "{hops:?}");
-        let out = run(&params, Nodes::Bare(1024), Network::default(), 42, 0, &Unobserved);
+        let out = run_chord(&params, Nodes::Bare(1024), Network::default(), 42, 0);
         let hist = &out.distributions.iter().find(|(n, _)| n == "hops_distribution").unwrap().1;
         assert!((hist.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         let extra = out.get("mean_hops").unwrap() - out.get("mean_path_length").unwrap();
@@ -1242,15 +1263,16 @@ mod tests {
     #[test]
     fn the_expected_path_length_is_checked_only_where_it_is_the_expectation() {
         let ring = RingParams::default();
-        assert_eq!(Estimate::of(&ring, 1024), Estimate::Checked);
-        assert_eq!(Estimate::of(&ring, 2), Estimate::Checked, "every path is 0 hops");
-        assert_eq!(Estimate::of(&ring, 8), Estimate::Shown, "de-Poissonisation off by 10^-3 hops");
-        assert_eq!(Estimate::of(&ring, 1 << 22), Estimate::Checked);
-        assert_eq!(Estimate::of(&ring, (1 << 22) + 1), Estimate::Shown, "fewer than 2^10 points per node");
+        assert!(checks_expectation(&ring, 1024));
+        assert!(checks_expectation(&ring, 2), "every path is 0 hops");
+        assert!(!checks_expectation(&ring, 8), "de-Poissonisation off by 10^-3 hops");
+        assert!(checks_expectation(&ring, 1 << 22));
+        assert!(!checks_expectation(&ring, (1 << 22) + 1), "fewer than 2^10 points per node");
         let hashed = RingParams { ids: IdAssignment::Hashed, ..RingParams::default() };
-        assert_eq!(Estimate::of(&hashed, 1024), Estimate::Shown, "the same ring in every run");
+        assert!(!checks_expectation(&hashed, 1024), "the same ring in every run");
         let proximity = RingParams { candidates: 4, ..RingParams::default() };
-        assert_eq!(Estimate::of(&proximity, 1024), Estimate::Shown);
+        assert!(!checks_expectation(&proximity, 1024));
+        assert_eq!(Estimate::of(&ring, 1024), Estimate::Checked(path_length::expected_path_length(1024)));
     }
 
     #[test]
@@ -1271,8 +1293,8 @@ mod tests {
             timing: ChordTiming::Rounds,
         };
         params.validate("chord", Nodes::Hosts(&u)).unwrap();
-        let a = run(&params, Nodes::Hosts(&u), Network::default(), 1, 0, &Unobserved);
-        let b = run(&params, Nodes::Hosts(&u), Network::default(), 2, 0, &Unobserved);
+        let a = run_chord(&params, Nodes::Hosts(&u), Network::default(), 1, 0);
+        let b = run_chord(&params, Nodes::Hosts(&u), Network::default(), 2, 0);
         // Hashed ids do not depend on the seed; the lookups do.
         let ids = |seed| node_ids(params.ring.space(), params.ring.ids, Nodes::Hosts(&u), seed, 0);
         assert_eq!(ids(1), ids(2));
@@ -1293,8 +1315,8 @@ mod tests {
         )
         .unwrap();
         params.validate("chord", Nodes::Bare(128)).unwrap();
-        let out = run(&params, Nodes::Bare(128), Network::default(), 3, 1, &Unobserved);
-        assert_eq!(out, run(&params, Nodes::Bare(128), Network::default(), 3, 1, &Unobserved));
+        let out = run_chord(&params, Nodes::Bare(128), Network::default(), 3, 1);
+        assert_eq!(out, run_chord(&params, Nodes::Bare(128), Network::default(), 3, 1));
         let alive = &out.series.iter().find(|(n, _)| n == "churn.alive").unwrap().1;
         assert_eq!(alive.len(), 7);
         assert_eq!(alive[2], 102.0 / 128.0);
@@ -1355,11 +1377,7 @@ mod tests {
         let near = ChordParams { ring: RingParams { candidates: 16, ..RingParams::default() }, ..base.clone() };
         let stretch = |p: &ChordParams| {
             let xs: Vec<f64> = (0..6)
-                .map(|r| {
-                    run(p, Nodes::Hosts(&u), Network::default(), 9, r, &Unobserved)
-                        .get("recursive_stretch_p50")
-                        .unwrap()
-                })
+                .map(|r| run_chord(p, Nodes::Hosts(&u), Network::default(), 9, r).get("recursive_stretch_p50").unwrap())
                 .collect();
             sim_core::stats::Summary::of(&xs)
         };
@@ -1466,8 +1484,8 @@ mod tests {
         let count = 3 * PROGRESS_STEP + 5;
         let params = ChordParams { lookups: count, ..ChordParams::default() };
         let record = Record(std::sync::Mutex::new(Vec::new()));
-        let observed = run(&params, Nodes::Bare(64), Network::default(), 3, 1, &record);
-        assert_eq!(observed, run(&params, Nodes::Bare(64), Network::default(), 3, 1, &Unobserved));
+        let observed = run(&params, Nodes::Bare(64), Network::default(), Estimate::of(&params.ring, 64), 3, 1, &record);
+        assert_eq!(observed, run_chord(&params, Nodes::Bare(64), Network::default(), 3, 1));
         let total = u64::from(count);
         let step = u64::from(PROGRESS_STEP);
         let expected: Vec<(u64, u64)> = [0, step, 2 * step, 3 * step, total].iter().map(|&d| (d, total)).collect();

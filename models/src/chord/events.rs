@@ -1303,6 +1303,7 @@ pub fn failed_lookup_bounds(p: f64, r: u32) -> (f64, f64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chord::tests::run_chord;
     use crate::chord::{ChordParams, ChordTiming};
     use crate::overlay::Nodes as OverlayNodes;
     use sim_core::stats::Summary;
@@ -1342,7 +1343,7 @@ mod tests {
                 let params = chord(EventParams { mode, interval: 3, ..EventParams::default() }, 3000);
                 params.validate("", nodes).unwrap();
                 for run in 0..3 {
-                    let out = crate::chord::run(&params, nodes, network, 7, run, &crate::Unobserved);
+                    let out = run_chord(&params, nodes, network, 7, run);
                     for m in ["lookups_failed", "lookups_wrong", "lookups_abandoned", "timeouts_per_lookup"] {
                         assert_eq!(metric(&out, m), 0.0, "{m} {mode:?}");
                     }
@@ -1364,8 +1365,8 @@ mod tests {
         let nodes = OverlayNodes::Bare(700);
         let diffs: Vec<f64> = (0..16)
             .map(|run| {
-                let e = crate::chord::run(&events, nodes, latency(2, 6), 11, run, &crate::Unobserved);
-                let r = crate::chord::run(&rounds, nodes, Network::default(), 11, run, &crate::Unobserved);
+                let e = run_chord(&events, nodes, latency(2, 6), 11, run);
+                let r = run_chord(&rounds, nodes, Network::default(), 11, run);
                 metric(&e, "mean_hops") - metric(&r, "mean_hops")
             })
             .collect();
@@ -1381,7 +1382,7 @@ mod tests {
         let u = star(200);
         let run = |mode| {
             let params = chord(EventParams { mode, ..EventParams::default() }, 2000);
-            crate::chord::run(&params, OverlayNodes::Hosts(&u), Network::default(), 3, 0, &crate::Unobserved)
+            run_chord(&params, OverlayNodes::Hosts(&u), Network::default(), 3, 0)
         };
         let (it, rec) = (run(LookupMode::Iterative), run(LookupMode::Recursive));
         assert!(metric(&rec, "latency_mean") < 0.8 * metric(&it, "latency_mean"));
@@ -1397,11 +1398,8 @@ mod tests {
             let failure = Failure { time: 5, fraction: p };
             let events = EventParams { successors: r, start: 10, failures: vec![failure], ..EventParams::default() };
             let params = chord(events, 4000);
-            let outs: Vec<Outcome> = (0..8)
-                .map(|run| {
-                    crate::chord::run(&params, OverlayNodes::Bare(1024), latency(1, 10), 5, run, &crate::Unobserved)
-                })
-                .collect();
+            let outs: Vec<Outcome> =
+                (0..8).map(|run| run_chord(&params, OverlayNodes::Bare(1024), latency(1, 10), 5, run)).collect();
             let failed = Summary::of(&outs.iter().map(|o| metric(o, "lookups_failed")).collect::<Vec<_>>());
             let (low, high) = failed_lookup_bounds(failed_fraction(p, 1024), r);
             assert!(failed.mean + failed.half_width() >= low, "p {p} r {r}: {failed:?} below {low}");
@@ -1430,7 +1428,7 @@ mod tests {
             };
             let params = chord(events, 2000);
             params.validate("", OverlayNodes::Bare(256)).unwrap();
-            crate::chord::run(&params, OverlayNodes::Bare(256), latency(1, 10), 2, 0, &crate::Unobserved)
+            run_chord(&params, OverlayNodes::Bare(256), latency(1, 10), 2, 0)
         };
         let maintained = churn(50);
         assert_eq!(maintained, churn(50));
@@ -1477,7 +1475,7 @@ mod tests {
         let params = chord(events, 1500);
         let (mut wrong, mut split) = (0.0, 0.0);
         for run in 0..4 {
-            let out = crate::chord::run(&params, OverlayNodes::Bare(512), latency(1, 10), 1, run, &crate::Unobserved);
+            let out = run_chord(&params, OverlayNodes::Bare(512), latency(1, 10), 1, run);
             let age = metric(&out, "wrong_owner_age_max");
             assert!(age <= 250.0, "run {run}: an owner {age} time units in the ring was missed: {:?}", out.metrics);
             assert!(metric(&out, "lookups_wrong") < 0.02, "run {run}: {:?}", out.metrics);
