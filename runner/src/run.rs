@@ -1,9 +1,9 @@
 //! Preparing a scenario (topology, memory guard, model checks) and running its replicates.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use models::{Env, Outcome, Progress, Size, Unobserved};
 use sim_core::NodeId;
@@ -47,6 +47,9 @@ pub struct Prepared {
     fixed: Option<Box<dyn Runnable>>,
     /// The fixed topology (what `fixed` runs on), for [`Prepared::connectivity`].
     fixed_topology: Option<Arc<Topology>>,
+    /// With a random topology: the model prepared on replicate 0's graph when checking, kept for replicate 0's
+    /// run (which takes it) and the connectivity check, so that the graph is not drawn twice.
+    first_drawn: Mutex<Option<Box<dyn Runnable>>>,
     pub notes: Vec<String>,
     estimated_bytes: u64,
     /// The registry's memory budget.
@@ -72,6 +75,7 @@ impl Prepared {
             model,
             fixed: None,
             fixed_topology: None,
+            first_drawn: Mutex::new(None),
             notes: Vec::new(),
             estimated_bytes,
             budget,
@@ -95,7 +99,9 @@ impl Prepared {
         prepared.notes.clone_from(&built.notes);
         let topology = Arc::new(built.topology);
         let runnable = prepared.prepare_model(Arc::clone(&topology), built.hosts, None)?;
-        if !random {
+        if random {
+            prepared.first_drawn = Mutex::new(Some(runnable));
+        } else {
             prepared.fixed = Some(runnable);
             prepared.fixed_topology = Some(topology);
         }
@@ -136,15 +142,23 @@ impl Prepared {
             if r > 0 && drawn >= budget {
                 break;
             }
-            let built = self.build(r, &NoInputs)?;
-            let topology = Arc::new(built.topology);
+            // Replicate 0's graph was drawn, and the model prepared on it, by `new`.
+            let first = (r == 0).then(|| self.first_drawn()).flatten();
+            let topology = match first {
+                Some(topology) => topology,
+                None => {
+                    let built = self.build(r, &NoInputs)?;
+                    let topology = Arc::new(built.topology);
+                    self.prepare_model(Arc::clone(&topology), built.hosts, Some(r))?;
+                    topology
+                }
+            };
             drawn = drawn.saturating_add(u64::from(topology.node_count()) + topology.edge_count());
             found.nodes = topology.node_count();
             let sizes = components(&topology);
             if sizes.len() > 1 {
                 found.disconnected.push((Some(r), sizes.len() as u32, sizes[0]));
             }
-            self.prepare_model(topology, built.hosts, Some(r))?;
             found.checked = r + 1;
         }
         Ok(found)
@@ -155,6 +169,24 @@ impl Prepared {
     pub(crate) fn estimate(scenario: &Scenario, registry: &Registry) -> u64 {
         let size = scenario.topology.size_estimate();
         registry.get(&scenario.model.kind).map_or(0, |model| run_bytes(scenario, &**model, size))
+    }
+
+    /// Replicate 0's random topology, if the model prepared on it by `new` is still kept.
+    fn first_drawn(&self) -> Option<Arc<Topology>> {
+        let kept = self.first_drawn.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.as_ref().map(|model| Arc::clone(&model.env().topology))
+    }
+
+    /// The model prepared on a random topology for `replicate`: replicate 0's kept one (taken, once), or one
+    /// prepared on the replicate's graph, drawn now.
+    fn drawn(&self, replicate: u32) -> Result<Box<dyn Runnable>, ScenarioError> {
+        if replicate == 0
+            && let Some(model) = self.first_drawn.lock().unwrap_or_else(PoisonError::into_inner).take()
+        {
+            return Ok(model);
+        }
+        let built = self.build(replicate, &NoInputs)?;
+        self.prepare_model(Arc::new(built.topology), built.hosts, Some(replicate))
     }
 
     /// Replicate `replicate`'s topology (the fixed one for replicate 0).
@@ -208,11 +240,7 @@ impl Prepared {
         let (seed, run) = (self.scenario.seed, u64::from(replicate));
         match &self.fixed {
             Some(model) => Ok(model.run(seed, run, progress)),
-            None => {
-                let built = self.build(replicate, &NoInputs)?;
-                let model = self.prepare_model(Arc::new(built.topology), built.hosts, Some(replicate))?;
-                Ok(model.run(seed, run, progress))
-            }
+            None => Ok(self.drawn(replicate)?.run(seed, run, progress)),
         }
     }
 
@@ -225,8 +253,7 @@ impl Prepared {
         let model = match &self.fixed {
             Some(model) => model,
             None => {
-                let built = self.build(replicate, &NoInputs)?;
-                drawn = self.prepare_model(Arc::new(built.topology), built.hosts, Some(replicate))?;
+                drawn = self.drawn(replicate)?;
                 &drawn
             }
         };

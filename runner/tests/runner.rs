@@ -34,6 +34,27 @@ fn results_do_not_depend_on_threads() {
     assert_ne!(one.runs[0].get("completion_time"), one.runs[1].get("completion_time"));
 }
 
+/// Replicate 0's random graph, drawn when the scenario is prepared, is kept for its run: whichever way the run
+/// gets it (kept, drawn again, after the connectivity check), the outcome is the same.
+#[test]
+fn replicate_zero_runs_alike_on_its_kept_or_redrawn_graph() {
+    let text = r#"{
+      "seed": 5, "replicates": 3,
+      "topology": {"kind": "erdos_renyi", "nodes": 300, "p": 0.01},
+      "network": {"latency": {"kind": "uniform", "min": 1, "max": 20}},
+      "model": {"kind": "flooding"}
+    }"#;
+    let p = prepared(text, &[]);
+    let on_kept = p.connectivity(u64::MAX).unwrap();
+    assert_eq!(on_kept.checked, 3);
+    let first = p.run_replicate(0).unwrap();
+    // The first run took the kept graph: what follows draws it again.
+    assert_eq!(p.connectivity(u64::MAX).unwrap(), on_kept);
+    assert_eq!(p.run_replicate(0).unwrap(), first);
+    assert_ne!(p.run_replicate(1).unwrap(), first);
+    assert_eq!(prepared(text, &[]).run_replicate(0).unwrap(), first);
+}
+
 #[test]
 fn seeds_change_results_and_replicates_are_streams_of_one_seed() {
     let a = prepared(RING, &[]).run_all(&|| ()).unwrap();
