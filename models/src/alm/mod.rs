@@ -15,7 +15,9 @@
 //!
 //! With `"timing": {"kind": "events"}` the overlay-built trees are built by JOIN messages and the message
 //! travels down them on the event engine ([`events`]); the same metrics are measured from those messages, and
-//! each listed group's figures are checked against the tree the static model builds.
+//! each listed group's figures are checked against the tree the static model builds. With its `churn` option
+//! nodes then fail, children find silent parents by heartbeats and re-join around the failed nodes, and the
+//! root sends more multicasts ([`churn`] has the parameters and what is measured).
 
 pub mod churn;
 pub mod events;
@@ -662,7 +664,10 @@ fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) ->
 /// * `<g>.delay_p50`, `_p90`, `_p99` (the delivery delay's distribution over the receivers reached);
 /// * with timing `events`: `<g>.members_missed`, `<g>.join_messages`, `<g>.join_latency_mean`, `_max`,
 ///   `<g>.tree_complete_at`, `<g>.multicast_at`, `<g>.missed.<m>` for every named member, and
-///   `all.members_missed`;
+///   `all.members_missed`; with `churn`: `<g>.churn_start`, `<g>.multicasts`, `<g>.missed_per_multicast_mean`,
+///   `_max`, `<g>.disconnected_per_multicast_mean`, `<g>.unchanged_multicasts`, `<g>.missed_unchanged`,
+///   `<g>.orphans`, `<g>.repairs`, `<g>.repair_time_mean`, `_max`, `<g>.rejoin_messages`, `<g>.join_timeouts`,
+///   `<g>.root_changes`, `<g>.heartbeats_per_node_time`, `<g>.failure_cut`, and their `all.*` totals;
 /// * `<g>.ip.links_used`, `<g>.ip.link_stress_max`, `<g>.ip.network_usage`; `<g>.unicast.link_stress_max`,
 ///   `_mean`, `<g>.unicast.links_used`, `<g>.unicast.network_usage`, `<g>.unicast.delay_mean`, `_max`,
 ///   `<g>.unicast.source_link_stress` (when the source host has an access link);
@@ -1477,13 +1482,16 @@ impl Model for Alm {
     }
 
     /// The underlay's distance table, which dominates, and the overlay; with timing `events`, a group's
-    /// engine (its queue holds at most one JOIN per member, its per-tree-node vectors about 40 bytes a node).
+    /// engine (its queue holds at most one JOIN per member, its per-tree-node vectors about 40 bytes a node);
+    /// with `churn`, the failure schedule (8 bytes a node), the tree as churn began and the repair state
+    /// (about 40 bytes a tree node more, and pending heartbeats in the queue).
     fn estimated_bytes(&self, params: &AlmParams, size: &Size) -> u64 {
         let overlay_nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
         let overlay = if params.uses_overlay() { params.overlay.estimated_bytes(overlay_nodes) } else { 0 };
         let engine = match params.timing {
             AlmTiming::Static => 0,
-            AlmTiming::Events(_) => overlay_nodes.saturating_mul(64),
+            AlmTiming::Events(EventParams { churn: None, .. }) => overlay_nodes.saturating_mul(64),
+            AlmTiming::Events(EventParams { churn: Some(_), .. }) => overlay_nodes.saturating_mul(64 + 8 + 96),
         };
         underlay_bytes(size).saturating_add(overlay).saturating_add(engine)
     }
