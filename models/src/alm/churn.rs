@@ -181,6 +181,7 @@ pub struct Repairs {
     pub start: Time,
     /// When the last multicast's last copy arrived (the end of the run).
     pub end: Time,
+    /// The multicasts after the first, in order.
     pub multicasts: Vec<Multicast>,
     /// Live tree nodes that found their parent silent.
     pub orphans: u64,
@@ -199,8 +200,9 @@ pub struct Repairs {
     /// The overlay node holding the root's role at the end.
     pub root: u32,
     /// Members connected to the live root just before a scheduled failure and cut off by it, summed over
-    /// failures; and its expectation given the trees at those times.
+    /// failures.
     pub failure_cut: u64,
+    /// Its expectation given the trees just before the failures ([`expected_cut`] summed over them).
     pub failure_cut_expected: f64,
 }
 

@@ -588,3 +588,35 @@ fn churn_errors_name_the_field() {
     assert_eq!(e.field, "alm.timing.churn.heartbeat");
     assert!(e.message.contains("heartbeats"), "{}", e.message);
 }
+
+#[test]
+fn heavy_churn_keeps_the_identities_whatever_the_seed() {
+    // A third of the nodes failing at once, sessions ending every few thousand time units, successor lists of
+    // two: re-joins meet failed nodes, roots fail, JOINs get stuck; some multicasts still pass unchanged.
+    let u = shared_host_underlay();
+    let mut churn = churn_params(2_000);
+    churn.session = Some(crate::chord::Lifetime::Exponential { mean: 1e6 });
+    churn.failures = vec![crate::chord::Failure { time: 500, fraction: 0.33 }];
+    churn.multicasts = 5;
+    churn.successors = 2;
+    let params =
+        chord_groups(&u, AlmTiming::Events(EventParams { join_window: 40, multicast_at: None, churn: Some(churn) }));
+    params.validate("alm", &u).unwrap();
+    let (mut root_changes, mut unchanged_missing) = (0, 0);
+    for seed in 1..=4 {
+        let reports = analyse(&params, &u, seed, 0);
+        let out = outcome(&params, &u, &reports);
+        // Every multicast during which nothing changed missed exactly the members cut off when it left.
+        assert_exact(&out);
+        for r in &reports {
+            let c = r.joins.as_ref().unwrap().repairs.as_ref().expect("churn");
+            assert!(c.repair_times.len() as u64 <= c.orphans);
+            assert!(c.multicasts.iter().all(|m| m.missed <= m.eligible && m.disconnected <= m.eligible));
+            root_changes += c.root_changes;
+            unchanged_missing += c.multicasts.iter().filter(|m| m.unchanged).map(|m| m.missed).sum::<u32>();
+        }
+        assert!(out.get("all.orphans").unwrap() > 0.0);
+    }
+    assert!(root_changes > 0, "some root failed and was replaced");
+    assert!(unchanged_missing > 0, "the identity is put to the test by multicasts that miss members");
+}
