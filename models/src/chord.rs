@@ -423,6 +423,35 @@ impl Ring {
         best.map_or(succ, |(_, f)| f)
     }
 
+    /// Where `pos` sends a request for `key` once it has found the positions `silent` names not answering:
+    /// Chord's next-hop rule ([`next_hop`]) over what it still trusts of its converged state, its first
+    /// `successors` successors (a successor list of that length) and its fingers. With every listed
+    /// successor silent it covers no key and forwards only to a finger preceding the key; `None` when no
+    /// entry makes progress. A key equal to its own id is its own (`Owner(pos)`). Fingers are taken closest
+    /// preceding, whatever `route` says: proximity route selection weighs delays of the converged table.
+    pub(crate) fn hop_around(
+        &self,
+        pos: u32,
+        key: u64,
+        successors: u32,
+        silent: impl Fn(u32) -> bool,
+    ) -> Option<Hop<u32>> {
+        let n = self.id(pos);
+        if key == n {
+            return Some(Hop::Owner(pos));
+        }
+        let len = u64::from(self.len());
+        let successor = (1..=u64::from(successors).min(len - 1))
+            .map(|k| ((u64::from(pos) + k) % len) as u32)
+            .find(|&s| !silent(s))
+            .map_or((NO_ENTRY, n), |s| (s, self.id(s)));
+        let fingers = self.fingers(pos).iter().rev().filter(|&&f| !silent(f)).map(|&f| (f, self.id(f)));
+        match next_hop(self.space, n, key, successor, fingers) {
+            Hop::Owner(NO_ENTRY) | Hop::Closer(NO_ENTRY) => None,
+            hop => Some(hop),
+        }
+    }
+
     /// The lookup path for `key` from `from` to `succ(key)`, both ends included, as ring positions
     /// ([`StructuredOverlay::route`] gives the same path as overlay nodes).
     pub fn lookup_path(&self, from: u32, key: u64, path: &mut Vec<u32>) {
@@ -482,6 +511,9 @@ impl StructuredOverlay for Ring {
         }
     }
 }
+
+/// No table entry left (a successor list whose every entry is silent).
+const NO_ENTRY: u32 = u32::MAX;
 
 /// Where a request for a key goes next from a node that does not own it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1218,6 +1250,25 @@ mod tests {
         assert_eq!(route(0, 2, &mut path), vec![0, 1, 3]);
         // Key 6 from node 1: finger[3] = 0 overshoots, finger[2] = 3 precedes 6, and 3's successor 0 covers it.
         assert_eq!(route(1, 6, &mut path), vec![1, 3, 0]);
+    }
+
+    #[test]
+    fn hops_around_silent_nodes_fall_back_to_the_next_entry() {
+        // The paper's ring 0, 1, 3 (positions 0, 1, 2): from node 0, key 2 goes to finger 1.
+        let ring = Ring::new(IdSpace::new(3), &[0, 1, 3]);
+        let none = |_: u32| false;
+        assert_eq!(ring.hop_around(0, 2, 2, none), Some(Hop::Closer(1)));
+        assert_eq!(ring.hop(0, 2), Hop::Closer(1), "nothing silent: the converged hop");
+        // Node 1 silent: the next successor, 3, covers key 2.
+        assert_eq!(ring.hop_around(0, 2, 2, |p| p == 1), Some(Hop::Owner(2)));
+        // With a successor list of one entry, only fingers are left; 3 overshoots the key: no way forward.
+        assert_eq!(ring.hop_around(0, 2, 1, |p| p == 1), None);
+        assert_eq!(ring.hop_around(0, 2, 2, |p| p != 0), None);
+        // A key equal to the node's own id is its own.
+        assert_eq!(ring.hop_around(0, 0, 2, none), Some(Hop::Owner(0)));
+        // Key 6 from node 1: finger 3 precedes it; with 3 silent, the successor list's 0 covers it.
+        assert_eq!(ring.hop_around(1, 6, 2, none), Some(Hop::Closer(2)));
+        assert_eq!(ring.hop_around(1, 6, 2, |p| p == 2), Some(Hop::Owner(0)));
     }
 
     /// Replicate means of `metric` over `runs` runs of `params` on `n` bare nodes, and the analytic value

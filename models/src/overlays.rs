@@ -13,7 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ModelError;
-use crate::chord::{Ring, RingParams};
+use crate::chord::{Hop, Ring, RingParams};
 use crate::overlay::{IdSpace, Nodes, StructuredOverlay};
 
 /// Which structured overlay to build, and its parameters.
@@ -73,6 +73,30 @@ impl OverlayParams {
 pub enum Overlay {
     /// A converged Chord ring.
     Chord(Ring),
+}
+
+impl Overlay {
+    /// The next hop of node `v` towards `key` once `v` has found the nodes `silent` names not answering
+    /// (Chord: [`Ring::hop_around`] with a successor list of `successors` entries): `Owner(u)` when `v`'s
+    /// tables name `u` (possibly `v` itself) as the key's owner, `Closer(u)` for a node nearer the key, `None`
+    /// when no entry it trusts makes progress.
+    pub(crate) fn next_hop_around(
+        &self,
+        v: u32,
+        key: u64,
+        successors: u32,
+        silent: impl Fn(u32) -> bool,
+    ) -> Option<Hop<u32>> {
+        match self {
+            Overlay::Chord(ring) => {
+                let hop = ring.hop_around(ring.position(v), key, successors, |p| silent(ring.node(p)))?;
+                Some(match hop {
+                    Hop::Owner(p) => Hop::Owner(ring.node(p)),
+                    Hop::Closer(p) => Hop::Closer(ring.node(p)),
+                })
+            }
+        }
+    }
 }
 
 impl StructuredOverlay for Overlay {

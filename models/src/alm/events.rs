@@ -15,8 +15,43 @@
 //! other than the root first routes it to the root (the lead-in), and each tree node forwards it to the
 //! children it has when it arrives. A member whose JOIN had not connected it to the root by then is missed.
 //!
-//! Groups do not interact (no node fails), so each group runs on its own engine, its draws from the stream of
-//! (seed, group index, run).
+//! **Churn** (`churn`, optional). Once the tree is complete and the first multicast has made its last hop
+//! (the start of churn, from which the churn parameters' times count), nodes fail for good: at the end of
+//! their sessions and in scheduled simultaneous failures. The schedule is drawn once per run from its own
+//! stream, so every group sees the same nodes fail at the same times after its own start. The root sends
+//! `multicasts` more multicasts, one every `multicast_every`; one due while the root is down is lost (its
+//! role has not passed on yet). Every tree node other than the root sends a heartbeat to its parent every
+//! `heartbeat` (the first at a uniform time in the first period); a parent that does not answer within
+//! `timeout_rtts` round trips (twice the underlay's delay, what a node measures on a static underlay) plus
+//! `timeout_min` has failed, and the child re-sends its JOIN towards the group's key, keeping its subtree.
+//!
+//! *What each node knows.* Its converged Chord state at the start (fingers and a successor list of
+//! `successors` entries), and the nodes it has itself found silent; nothing else, and nodes do not run
+//! Chord's stabilisation. A JOIN hop to a failed node costs the sender a timeout, after which it drops that
+//! node from its tables and sends the JOIN to its next best entry by Chord's rule ([`Overlay`]'s
+//! `next_hop_around`); a node with no entry that makes progress tries again at its next heartbeat. With no
+//! node joining, the first live entry of a successor list is the true live successor, so a JOIN sent to a
+//! node as the key's owner reaches the key's live successor: if the root has failed, that node takes the
+//! root's role (leaving its old parent, if it had one). Every other hop goes to a node strictly closer to
+//! the key, so tree edges lead either to the root or closer to the key and re-joins make no cycle. A node
+//! that receives a JOIN adopts its sender, then stops it if it was in the tree and forwards it otherwise,
+//! as during the build.
+//!
+//! *Shortcuts that change no outcome.* Answers to heartbeats and JOIN hops are counted but not simulated:
+//! they change no state, and the timeout exceeds the round trip they would take, so the sender's timer is
+//! scheduled only when the receiver has failed (at the sender's send time plus its timeout). Each group
+//! runs alone, so what a node learns by a timeout in one group it does not know in another.
+//!
+//! *What is measured.* Per later multicast: the members up when it was due (the root aside), those it
+//! missed, and those that had no chain of live tree nodes to the live root when it left; a repair lasts from
+//! a parent's failure until its orphan is connected to the live root again (by its own re-join, by the
+//! re-join of a node above it, or by becoming the root). The run ends when the last multicast's last copy
+//! has arrived.
+//!
+//! Groups do not interact (failures are scheduled, not caused), so each group runs on its own engine, its
+//! draws from the stream of (seed, group index, run).
+
+use std::collections::BTreeSet;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -26,9 +61,11 @@ use sim_core::engine::{Context, Limits, Protocol, Simulation};
 use sim_core::rng::derive_seed;
 use sim_core::underlay::Underlay;
 
+use super::churn::{ChurnParams, Multicast, NEVER, Repairs, Schedule, expected_cut};
 use super::metrics::{Delivery, Dissemination, MISSED, Scratch};
 use super::tree::{NONE, Tree};
-use crate::chord::events::below_time;
+use crate::chord::Hop;
+use crate::chord::events::{below_time, timeout};
 use crate::gossip::MAX_PERIOD;
 use crate::overlay::StructuredOverlay;
 use crate::overlays::Overlay;
@@ -38,7 +75,7 @@ use crate::{ModelError, check_range, join};
 const EVENTS_STREAM: u64 = 0x616c_6d65_7674;
 
 /// ALM's parameters when joins and the multicast run as messages on the event engine.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventParams {
     /// Each member sends its JOIN at a uniform random whole time in `[0, join_window)`; 0 (default): all at
@@ -51,6 +88,10 @@ pub struct EventParams {
     #[serde(default)]
     #[schemars(range(max = MAX_PERIOD))]
     pub multicast_at: Option<Time>,
+    /// Node failures, heartbeats, re-joins and later multicasts once the tree is built and the first
+    /// multicast delivered; default: none (the run ends with the first multicast).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub churn: Option<ChurnParams>,
 }
 
 impl EventParams {
@@ -60,12 +101,15 @@ impl EventParams {
         if let Some(t) = self.multicast_at {
             check_range(join(prefix, "multicast_at"), t, 0, MAX_PERIOD)?;
         }
+        if let Some(churn) = &self.churn {
+            churn.validate(&join(prefix, "churn"))?;
+        }
         Ok(())
     }
 }
 
 /// What the JOIN messages of one group did.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Joins {
     /// JOIN messages sent (each one adds one tree edge).
     pub messages: u64,
@@ -75,6 +119,8 @@ pub struct Joins {
     pub complete_at: Time,
     /// When the multicast left the source.
     pub multicast_at: Time,
+    /// With `churn`: what the churn phase measured.
+    pub repairs: Option<Repairs>,
 }
 
 enum Msg {
@@ -87,6 +133,13 @@ enum Msg {
     LeadIn,
     /// The multicast going down the tree.
     Data,
+    /// Churn: a JOIN sent again by a node (the sender) that lost its parent, or forwarded for one;
+    /// `owner`: the sender's tables name the receiver as the owner of the group's key.
+    Rejoin { owner: bool },
+    /// Churn: a child's heartbeat to its parent.
+    Ping,
+    /// Churn: later multicast number `k` (1, 2, …) going down the tree.
+    Later { k: u32 },
 }
 
 enum Timer {
@@ -94,9 +147,112 @@ enum Timer {
     Join,
     /// The source sends the multicast.
     Multicast,
+    /// Churn: a tree node's next heartbeat.
+    Heartbeat,
+    /// Churn: the node's heartbeat to its parent `peer` (`heartbeat`), or its JOIN to `peer`, was not
+    /// answered in time.
+    Silent { peer: u32, heartbeat: bool },
+    /// Churn: the root sends later multicast `k`.
+    Later { k: u32 },
+    /// Churn: scheduled failure `index` strikes (the nodes fail by the schedule; this measures its cut).
+    Failure { index: u32 },
 }
 
 type Ctx<'c> = Context<'c, Msg, Timer>;
+
+/// The churn phase's state (see the module comment); tree indices are those of [`Group::tree`].
+struct Repair<'a> {
+    p: &'a ChurnParams,
+    schedule: &'a Schedule,
+    /// When churn began; `None` while the tree is built and the first multicast travels.
+    start: Option<Time>,
+    /// Copies of the first multicast (lead-in and tree hops) on their way.
+    first_in_flight: u64,
+    /// Tree index of the node holding the root's role.
+    root: u32,
+    /// Per tree index: when it entered the tree; the last later multicast it got; the node its JOIN went
+    /// to, awaiting adoption (`NONE`: none); since when it has been an orphan awaiting repair (`NEVER`: it
+    /// is not).
+    entered: Vec<Time>,
+    got: Vec<u32>,
+    pending: Vec<u32>,
+    orphan_since: Vec<Time>,
+    waiting_orphans: u64,
+    /// (node, silent node): what each node has found out by its own timeouts.
+    silent: BTreeSet<(u32, u32)>,
+    /// Per later multicast (index k − 1): when sent, copies on their way, last arrival, and counts.
+    sent: Vec<Time>,
+    in_flight: Vec<u64>,
+    last_arrival: Vec<Time>,
+    eligible: Vec<u32>,
+    reached: Vec<u32>,
+    disconnected: Vec<u32>,
+    /// When tree edges changed, in time order.
+    changes: Vec<Time>,
+    /// The tree as churn began.
+    built: Option<Tree>,
+    out: Repairs,
+}
+
+impl<'a> Repair<'a> {
+    fn new(p: &'a ChurnParams, schedule: &'a Schedule) -> Self {
+        Repair {
+            p,
+            schedule,
+            start: None,
+            first_in_flight: 0,
+            root: 0,
+            entered: Vec::new(),
+            got: Vec::new(),
+            pending: Vec::new(),
+            orphan_since: Vec::new(),
+            waiting_orphans: 0,
+            silent: BTreeSet::new(),
+            sent: Vec::new(),
+            in_flight: Vec::new(),
+            last_arrival: Vec::new(),
+            eligible: Vec::new(),
+            reached: Vec::new(),
+            disconnected: Vec::new(),
+            changes: Vec::new(),
+            built: None,
+            out: Repairs::default(),
+        }
+    }
+
+    /// When overlay node `v` fails, in the group's time.
+    fn death(&self, v: u32) -> Time {
+        self.start.map_or(NEVER, |s| s.saturating_add(self.schedule.death[v as usize]))
+    }
+
+    /// What the phase measured, once the run has ended at `end`.
+    fn finish(mut self, tree: &Tree, end: Time) -> Repairs {
+        let Some(start) = self.start else {
+            return self.out;
+        };
+        self.out.start = start;
+        self.out.end = end;
+        self.out.root = tree.nodes[self.root as usize];
+        for (i, &v) in tree.nodes.iter().enumerate() {
+            let (from, to) = (self.entered[i].max(start), self.death(v).min(end));
+            self.out.node_time += u128::from(to.saturating_sub(from));
+        }
+        self.out.multicasts = (0..self.sent.len())
+            .map(|k| {
+                let (sent, last) = (self.sent[k], self.last_arrival[k]);
+                let changed =
+                    self.changes[self.changes.partition_point(|&t| t < sent)..].first().is_some_and(|&t| t <= last);
+                Multicast {
+                    eligible: self.eligible[k],
+                    missed: self.eligible[k].saturating_sub(self.reached[k]),
+                    disconnected: self.disconnected[k],
+                    unchanged: !changed && !self.schedule.death_within(sent - start, last - start),
+                }
+            })
+            .collect();
+        self.out
+    }
+}
 
 struct Group<'a> {
     overlay: &'a Overlay,
@@ -124,14 +280,24 @@ struct Group<'a> {
     arrival: Vec<u64>,
     tree_cost: u64,
     loads: &'a mut Scratch,
+    /// With `churn`: its state.
+    repair: Option<Repair<'a>>,
 }
 
-impl Group<'_> {
+impl<'a> Group<'a> {
     /// Sends `msg` over the overlay hop a → b, which takes the unicast delay between their hosts.
     fn hop(&mut self, ctx: &mut Ctx<'_>, a: u32, b: u32, msg: Msg) -> u64 {
         let delay = self.underlay.delay(a, b);
         ctx.send_after(a, b, delay, msg);
         delay
+    }
+
+    /// A copy of the first multicast leaves (churn begins once none is on its way).
+    fn first_copy(&mut self, ctx: &mut Ctx<'_>, a: u32, b: u32, msg: Msg) -> u64 {
+        if let Some(r) = &mut self.repair {
+            r.first_in_flight += 1;
+        }
+        self.hop(ctx, a, b, msg)
     }
 
     /// The next hop of node `v` towards the group's root key; `v` is not the root.
@@ -146,12 +312,33 @@ impl Group<'_> {
         self.first_child[parent as usize] = child;
     }
 
+    /// Tree node `child` leaves its parent's children.
+    fn unlink(&mut self, child: u32) {
+        let parent = std::mem::replace(&mut self.tree.parent[child as usize], NONE);
+        let next = std::mem::replace(&mut self.next_sibling[child as usize], NONE);
+        if self.first_child[parent as usize] == child {
+            self.first_child[parent as usize] = next;
+            return;
+        }
+        let mut at = self.first_child[parent as usize];
+        while self.next_sibling[at as usize] != child {
+            at = self.next_sibling[at as usize];
+        }
+        self.next_sibling[at as usize] = next;
+    }
+
     /// Adds overlay node `v` to the tree, without a parent yet.
-    fn enter(&mut self, v: u32, member: bool) -> u32 {
+    fn enter(&mut self, v: u32, member: bool, now: Time) -> u32 {
         self.first_child.push(NONE);
         self.next_sibling.push(NONE);
         self.from.push(NONE);
         self.arrival.push(MISSED);
+        if let Some(r) = &mut self.repair {
+            r.entered.push(now);
+            r.got.push(0);
+            r.pending.push(NONE);
+            r.orphan_since.push(NEVER);
+        }
         self.tree.push(v, member, self.slot)
     }
 
@@ -164,6 +351,7 @@ impl Group<'_> {
             if self.p.multicast_at.is_none() {
                 self.multicast(ctx);
             }
+            self.begin_churn(ctx);
         }
     }
 
@@ -184,7 +372,7 @@ impl Group<'_> {
             }
             Some(next) => {
                 self.underlay.for_each_link(v, next, |e| self.loads.add(e, 1));
-                self.lead_in_delay += self.hop(ctx, v, next, Msg::LeadIn);
+                self.lead_in_delay += self.first_copy(ctx, v, next, Msg::LeadIn);
             }
         }
     }
@@ -199,9 +387,332 @@ impl Group<'_> {
         while c != NONE {
             let child = self.tree.nodes[c as usize];
             self.underlay.for_each_link(v, child, |e| self.loads.add(e, 1));
-            self.tree_cost += self.hop(ctx, v, child, Msg::Data);
+            self.tree_cost += self.first_copy(ctx, v, child, Msg::Data);
             c = self.next_sibling[c as usize];
         }
+    }
+
+    // --- churn ---
+
+    fn repair(&mut self) -> &mut Repair<'a> {
+        self.repair.as_mut().expect("churn messages and timers only with churn")
+    }
+
+    /// Whether overlay node `v` is up at `now` (every node is, without churn or before it starts).
+    fn up(&self, v: u32, now: Time) -> bool {
+        self.repair.as_ref().is_none_or(|r| now < r.death(v))
+    }
+
+    /// Churn begins once the tree is complete and no copy of the first multicast is on its way: heartbeats
+    /// start, later multicasts and failures are scheduled.
+    fn begin_churn(&mut self, ctx: &mut Ctx<'_>) {
+        let Some(r) = &mut self.repair else { return };
+        if r.start.is_some() || self.joins_left > 0 || self.sent_at.is_none() || r.first_in_flight > 0 {
+            return;
+        }
+        r.start = Some(ctx.now());
+        r.built = Some(self.tree.clone());
+        let (p, root) = (r.p, self.tree.nodes[r.root as usize]);
+        for &v in &self.tree.nodes[1..] {
+            let first = 1 + below_time(ctx.rng(), p.heartbeat);
+            ctx.set_timer(v, first, Timer::Heartbeat);
+        }
+        for (index, f) in p.failures.iter().enumerate() {
+            ctx.set_timer(root, f.time, Timer::Failure { index: index as u32 });
+        }
+        ctx.set_timer(root, p.multicast_every, Timer::Later { k: 1 });
+    }
+
+    /// Node a's message to b found b failed: a's timer fires when its wait for b's answer is over.
+    fn silence(&mut self, ctx: &mut Ctx<'_>, a: u32, b: u32, heartbeat: bool) {
+        let delay = self.underlay.delay(a, b);
+        let p = self.repair().p;
+        let wait = timeout(p.timeout_rtts, p.timeout_min, delay) - delay;
+        ctx.set_timer(a, wait, Timer::Silent { peer: b, heartbeat });
+    }
+
+    /// Where node `v` sends a JOIN for the group's key by what it knows: `Owner(v)` when it holds the key
+    /// itself, `None` when no entry it trusts makes progress.
+    fn route(&self, v: u32) -> Option<Hop<u32>> {
+        let r = self.repair.as_ref().expect("routing around failures only with churn");
+        if r.silent.range((v, 0)..=(v, u32::MAX)).next().is_none() {
+            // Nothing found silent: the converged next hop, whose owner is the converged root.
+            return Some(match self.overlay.next_hop(v, self.mid) {
+                None => Hop::Owner(v),
+                Some(u) if u == self.overlay.root(self.mid) => Hop::Owner(u),
+                Some(u) => Hop::Closer(u),
+            });
+        }
+        self.overlay.next_hop_around(v, self.mid, r.p.successors, |u| r.silent.contains(&(v, u)))
+    }
+
+    /// Tree index `i`, without a parent, sends its JOIN again (or takes the root's role if it holds the
+    /// key; with no way forward it tries again at its next heartbeat).
+    fn rejoin(&mut self, ctx: &mut Ctx<'_>, i: u32) {
+        let v = self.tree.nodes[i as usize];
+        let (next, owner) = match self.route(v) {
+            None => return,
+            Some(Hop::Owner(u)) if u == v => return self.become_root(ctx, i),
+            Some(Hop::Owner(u)) => (u, true),
+            Some(Hop::Closer(u)) => (u, false),
+        };
+        let r = self.repair();
+        r.pending[i as usize] = next;
+        r.out.rejoin_messages += 1;
+        self.hop(ctx, v, next, Msg::Rejoin { owner });
+    }
+
+    /// Node b receives a (re-)JOIN from a: adopts a, then stops it if b was in the tree, takes the root's
+    /// role if a named it the key's owner, and forwards it otherwise.
+    fn rejoined(&mut self, ctx: &mut Ctx<'_>, a: u32, b: u32, owner: bool) {
+        let now = ctx.now();
+        if !self.up(b, now) {
+            return self.silence(ctx, a, b, false);
+        }
+        let ia = self.slot[a as usize];
+        let r = self.repair();
+        if r.pending[ia as usize] != b {
+            return; // a stopped waiting for b (it took the root's role meanwhile)
+        }
+        r.pending[ia as usize] = NONE;
+        r.changes.push(now);
+        let (ib, new) = match self.slot[b as usize] {
+            NONE => {
+                let ib = self.enter(b, false, now);
+                let heartbeat = self.repair().p.heartbeat;
+                ctx.set_timer(b, heartbeat, Timer::Heartbeat);
+                (ib, true)
+            }
+            ib => (ib, false),
+        };
+        self.adopt(ib, ia);
+        if owner && ib != self.repair().root {
+            self.become_root(ctx, ib);
+        } else if new {
+            self.rejoin(ctx, ib);
+        } else {
+            self.reconnected(ctx, ia);
+        }
+    }
+
+    /// Tree index `i` takes the root's role: it holds the group's key now that the root has failed.
+    fn become_root(&mut self, ctx: &mut Ctx<'_>, i: u32) {
+        if self.tree.parent[i as usize] != NONE {
+            self.unlink(i);
+        }
+        let r = self.repair();
+        r.pending[i as usize] = NONE;
+        r.root = i;
+        r.out.root_changes += 1;
+        r.changes.push(ctx.now());
+        self.reconnected(ctx, i);
+    }
+
+    /// Whether tree index `i` has a chain of live tree nodes up to the live root at `now`.
+    fn connected(&self, i: u32, now: Time) -> bool {
+        let root = self.repair.as_ref().map_or(0, |r| r.root);
+        let mut x = i;
+        for _ in 0..self.tree.len() {
+            if !self.up(self.tree.nodes[x as usize], now) {
+                return false;
+            }
+            if x == root {
+                return true;
+            }
+            x = self.tree.parent[x as usize];
+            if x == NONE {
+                return false;
+            }
+        }
+        debug_assert!(false, "tree parents form a cycle");
+        false
+    }
+
+    /// Tree index `top` has just been attached: if it is connected, every orphan awaiting repair in its
+    /// live subtree is repaired now.
+    fn reconnected(&mut self, ctx: &mut Ctx<'_>, top: u32) {
+        let now = ctx.now();
+        if self.repair().waiting_orphans == 0 || !self.connected(top, now) {
+            return;
+        }
+        let mut stack = vec![top];
+        while let Some(x) = stack.pop() {
+            if !self.up(self.tree.nodes[x as usize], now) {
+                continue;
+            }
+            let r = self.repair.as_mut().expect("churn");
+            let since = std::mem::replace(&mut r.orphan_since[x as usize], NEVER);
+            if since != NEVER {
+                r.out.repair_times.push(now - since);
+                r.waiting_orphans -= 1;
+            }
+            let mut c = self.first_child[x as usize];
+            while c != NONE {
+                stack.push(c);
+                c = self.next_sibling[c as usize];
+            }
+        }
+    }
+
+    /// Node v's heartbeat: to its parent, or, without one and no JOIN under way, its JOIN again.
+    fn heartbeat(&mut self, ctx: &mut Ctx<'_>, v: u32) {
+        if !self.up(v, ctx.now()) {
+            return;
+        }
+        let i = self.slot[v as usize];
+        let parent = self.tree.parent[i as usize];
+        let r = self.repair();
+        ctx.set_timer(v, r.p.heartbeat, Timer::Heartbeat);
+        if i == r.root {
+            return;
+        }
+        match parent {
+            NONE if r.pending[i as usize] == NONE => self.rejoin(ctx, i),
+            NONE => {}
+            p => {
+                r.out.heartbeat_messages += 1;
+                let parent = self.tree.nodes[p as usize];
+                self.hop(ctx, v, parent, Msg::Ping);
+            }
+        }
+    }
+
+    /// Node a's wait for `peer` is over without an answer.
+    fn silent(&mut self, ctx: &mut Ctx<'_>, a: u32, peer: u32, heartbeat: bool) {
+        if !self.up(a, ctx.now()) {
+            return;
+        }
+        let i = self.slot[a as usize];
+        let parent = self.tree.parent[i as usize];
+        if heartbeat && (parent == NONE || self.tree.nodes[parent as usize] != peer) {
+            return; // it has left that parent since
+        }
+        let death = self.repair().death(peer);
+        let r = self.repair();
+        if !heartbeat {
+            if r.pending[i as usize] != peer {
+                return;
+            }
+            r.pending[i as usize] = NONE;
+            r.out.join_timeouts += 1;
+        }
+        r.silent.insert((a, peer));
+        if heartbeat {
+            if r.orphan_since[i as usize] == NEVER {
+                r.orphan_since[i as usize] = death;
+                r.waiting_orphans += 1;
+                r.out.orphans += 1;
+            }
+            r.changes.push(ctx.now());
+            self.unlink(i);
+        }
+        self.rejoin(ctx, i);
+    }
+
+    /// Tree index `i` has later multicast `k`: it forwards it to its children.
+    fn forward_later(&mut self, ctx: &mut Ctx<'_>, i: u32, k: u32) {
+        let v = self.tree.nodes[i as usize];
+        let mut c = self.first_child[i as usize];
+        while c != NONE {
+            self.repair().in_flight[k as usize - 1] += 1;
+            let child = self.tree.nodes[c as usize];
+            self.hop(ctx, v, child, Msg::Later { k });
+            c = self.next_sibling[c as usize];
+        }
+    }
+
+    /// The root's role sends later multicast `k`: the members up and those cut off are counted as it leaves.
+    fn send_later(&mut self, ctx: &mut Ctx<'_>, k: u32) {
+        let now = ctx.now();
+        let r = self.repair();
+        let (root, last) = (r.root, r.p.multicasts);
+        if k < last {
+            let every = r.p.multicast_every;
+            ctx.set_timer(0, every, Timer::Later { k: k + 1 });
+        }
+        let (mut eligible, mut disconnected) = (0, 0);
+        for i in 0..self.tree.len() as u32 {
+            if self.tree.member[i as usize] && i != root && self.up(self.tree.nodes[i as usize], now) {
+                eligible += 1;
+                disconnected += u32::from(!self.connected(i, now));
+            }
+        }
+        let r = self.repair();
+        r.sent.push(now);
+        r.last_arrival.push(now);
+        r.in_flight.push(0);
+        r.eligible.push(eligible);
+        r.reached.push(0);
+        r.disconnected.push(disconnected);
+        if self.up(self.tree.nodes[root as usize], now) {
+            self.repair().got[root as usize] = k;
+            self.forward_later(ctx, root, k);
+        }
+        self.end_if_done(ctx, k);
+    }
+
+    /// Later multicast `k` arrives at b.
+    fn later(&mut self, ctx: &mut Ctx<'_>, b: u32, k: u32) {
+        let now = ctx.now();
+        let ib = self.slot[b as usize];
+        let r = self.repair();
+        r.in_flight[k as usize - 1] -= 1;
+        r.last_arrival[k as usize - 1] = now;
+        if self.up(b, now) && self.repair().got[ib as usize] < k {
+            let member = self.tree.member[ib as usize];
+            let r = self.repair();
+            r.got[ib as usize] = k;
+            if member && ib != r.root {
+                r.reached[k as usize - 1] += 1;
+            }
+            self.forward_later(ctx, ib, k);
+        }
+        self.end_if_done(ctx, k);
+    }
+
+    /// The run ends when the last multicast has no copy left on its way.
+    fn end_if_done(&mut self, ctx: &mut Ctx<'_>, k: u32) {
+        let r = self.repair();
+        if k == r.p.multicasts && r.in_flight[k as usize - 1] == 0 {
+            ctx.stop();
+        }
+    }
+
+    /// Scheduled failure `index` strikes: the members connected to the live root just before it, and those
+    /// of them it cuts off (they survive, a node above them does not), with the expected count.
+    fn failure(&mut self, index: u32) {
+        let r = self.repair.as_ref().expect("churn");
+        let (victims, live) = &r.schedule.failures[index as usize];
+        let at = r.p.failures[index as usize].time;
+        let victim = |v: u32| victims.binary_search(&v).is_ok();
+        let before = |v: u32| r.schedule.death[v as usize] > at || victim(v);
+        let (mut ancestors, mut cut) = (Vec::new(), 0);
+        for i in (0..self.tree.len() as u32).filter(|&i| self.tree.member[i as usize]) {
+            let (mut x, mut a, mut hit) = (i, 0, false);
+            let connected = loop {
+                let v = self.tree.nodes[x as usize];
+                if !before(v) || a > self.tree.len() as u32 {
+                    break false;
+                }
+                hit |= x != i && victim(v);
+                if x == r.root {
+                    break true;
+                }
+                x = self.tree.parent[x as usize];
+                if x == NONE {
+                    break false;
+                }
+                a += 1;
+            };
+            if connected {
+                ancestors.push(a);
+                cut += u64::from(hit && !victim(self.tree.nodes[i as usize]));
+            }
+        }
+        let expected = expected_cut(*live, victims.len() as u32, ancestors.into_iter());
+        let r = self.repair();
+        r.out.failure_cut += cut;
+        r.out.failure_cut_expected += expected;
     }
 }
 
@@ -228,7 +739,7 @@ impl Protocol for Group<'_> {
                 let child = self.slot[from as usize];
                 match self.slot[to as usize] {
                     NONE => {
-                        let forwarder = self.enter(to, false);
+                        let forwarder = self.enter(to, false, ctx.now());
                         self.adopt(forwarder, child);
                         let next = self.towards_root(to);
                         self.join_messages += 1;
@@ -243,8 +754,21 @@ impl Protocol for Group<'_> {
             Msg::LeadIn => {
                 self.lead_in.push(to);
                 self.take_multicast(ctx, to);
+                self.first_arrived(ctx);
             }
-            Msg::Data => self.reach(ctx, self.slot[to as usize], self.slot[from as usize]),
+            Msg::Data => {
+                self.reach(ctx, self.slot[to as usize], self.slot[from as usize]);
+                self.first_arrived(ctx);
+            }
+            Msg::Rejoin { owner } => self.rejoined(ctx, from, to, owner),
+            Msg::Ping => {
+                if self.up(to, ctx.now()) {
+                    self.repair().out.heartbeat_messages += 1; // the answer (see the module comment)
+                } else {
+                    self.silence(ctx, from, to, true);
+                }
+            }
+            Msg::Later { k } => self.later(ctx, to, k),
         }
     }
 
@@ -252,7 +776,7 @@ impl Protocol for Group<'_> {
         match timer {
             Timer::Join => match self.slot[node as usize] {
                 NONE => {
-                    self.enter(node, true);
+                    self.enter(node, true, ctx.now());
                     let next = self.towards_root(node);
                     self.join_messages += 1;
                     let now = ctx.now();
@@ -263,25 +787,48 @@ impl Protocol for Group<'_> {
                     self.join_done(ctx, None);
                 }
             },
-            Timer::Multicast => self.multicast(ctx),
+            Timer::Multicast => {
+                self.multicast(ctx);
+                self.begin_churn(ctx);
+            }
+            Timer::Heartbeat => self.heartbeat(ctx, node),
+            Timer::Silent { peer, heartbeat } => self.silent(ctx, node, peer, heartbeat),
+            Timer::Later { k } => self.send_later(ctx, k),
+            Timer::Failure { index } => self.failure(index),
+        }
+    }
+}
+
+impl Group<'_> {
+    /// A copy of the first multicast has arrived.
+    fn first_arrived(&mut self, ctx: &mut Ctx<'_>) {
+        if let Some(r) = &mut self.repair {
+            r.first_in_flight -= 1;
+            self.begin_churn(ctx);
         }
     }
 }
 
 /// Group `group` (members sorted, source `None` for the root) joined and sent one multicast on the event
-/// engine: the tree its JOINs built, the delivery its messages made, and what the joins did. `slot` must hold
-/// `NONE` for every overlay node; it is left so.
+/// engine, then, with `churn`, went through the failures of `schedule`: the tree its JOINs built (as it
+/// stood when churn began), the delivery its first multicast's messages made, and what the joins and
+/// repairs did. `slot` must hold `NONE` for every overlay node; it is left so.
 pub(super) fn disseminate(
     p: &EventParams,
     overlay: &Overlay,
     underlay: &Underlay,
     (mid, members, source): (u64, &[u32], Option<u32>),
     (seed, group, run): (u64, u64, u64),
+    schedule: Option<&Schedule>,
     scratch: &mut Scratch,
 ) -> (Dissemination, Delivery, Joins) {
     let root = overlay.root(mid);
     let mut slot = std::mem::take(&mut scratch.slot);
     slot[root as usize] = 0;
+    let mut repair = p.churn.as_ref().zip(schedule).map(|(c, s)| Repair::new(c, s));
+    if let Some(r) = &mut repair {
+        (r.entered, r.got, r.pending, r.orphan_since) = (vec![0], vec![0], vec![NONE], vec![NEVER]);
+    }
     let mut g = Group {
         overlay,
         underlay,
@@ -304,14 +851,16 @@ pub(super) fn disseminate(
         arrival: vec![MISSED],
         tree_cost: 0,
         loads: scratch,
+        repair,
     };
-    let mut sim = Simulation::<Msg, Timer>::with_run(derive_seed(seed, &[EVENTS_STREAM, group]), run)
-        .timer_horizon(p.join_window.max(1));
+    let horizon = p.join_window.max(p.churn.as_ref().map_or(1, |c| c.heartbeat));
+    let mut sim =
+        Simulation::<Msg, Timer>::with_run(derive_seed(seed, &[EVENTS_STREAM, group]), run).timer_horizon(horizon);
     sim.run(&mut g, Limits::default());
     let Group {
-        tree,
+        mut tree,
         from,
-        arrival,
+        mut arrival,
         tree_cost,
         lead_in,
         lead_in_delay,
@@ -319,20 +868,34 @@ pub(super) fn disseminate(
         join_latencies,
         complete_at,
         sent_at,
+        repair,
         ..
     } = g;
     let mut latencies = join_latencies;
     latencies.sort_unstable();
+    let mut built = None;
+    let repairs = repair.map(|mut r| {
+        built = r.built.take();
+        r.finish(&tree, sim.now())
+    });
     for &v in &tree.nodes {
         slot[v as usize] = NONE;
     }
     scratch.slot = slot;
+    // The first multicast's figures are those of the tree it went down: the tree as churn began.
+    if let Some(built) = built {
+        tree = built;
+    }
+    let mut from = from;
+    from.truncate(tree.len());
+    arrival.truncate(tree.len());
     let delivery = Delivery { from, arrival, alm: scratch.take(), tree_cost, lead_in_delay };
     let joins = Joins {
         messages: join_messages,
         latencies,
         complete_at,
         multicast_at: sent_at.expect("the multicast is sent"),
+        repairs,
     };
     (Dissemination { tree, source: source.unwrap_or(root), entry: 0, lead_in }, delivery, joins)
 }

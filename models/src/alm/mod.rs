@@ -15,8 +15,11 @@
 //!
 //! With `"timing": {"kind": "events"}` the overlay-built trees are built by JOIN messages and the message
 //! travels down them on the event engine ([`events`]); the same metrics are measured from those messages, and
-//! each listed group's figures are checked against the tree the static model builds.
+//! each listed group's figures are checked against the tree the static model builds. With its `churn` option
+//! nodes then fail, children find silent parents by heartbeats and re-join around the failed nodes, and the
+//! root sends more multicasts ([`churn`] has the parameters and what is measured).
 
+pub mod churn;
 pub mod events;
 mod metrics;
 mod tree;
@@ -38,6 +41,8 @@ use crate::overlay::{Nodes, StructuredOverlay, underlay_bytes, underlay_of};
 use crate::overlays::{Overlay, OverlayParams};
 use crate::tagged::{Variant, body, no_fields, tagged};
 use crate::{Check, MetricDoc, ModelError, Outcome, check_range, join};
+use churn::Schedule;
+pub use churn::{ChurnParams, Multicast, Repairs};
 pub use events::{EventParams, Joins};
 use metrics::Scratch;
 pub use metrics::{Delivery, Dissemination, GroupCosts, LinkLoad, MISSED, mst};
@@ -200,7 +205,7 @@ pub struct AlmParams {
 }
 
 /// How ALM's trees are built and its message delivered.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AlmTiming {
     /// Trees joined by [`join_tree`] at once; delays summed over the tree's edges.
@@ -345,7 +350,15 @@ impl AlmParams {
                 return Err(ModelError::new(at("largest"), format!("must be in 1..={}, got {l}", underlay.len())));
             }
         }
-        self.plans(prefix, underlay, 0, 0).map(|_| ())
+        let plans = self.plans(prefix, underlay, 0, 0)?;
+        if let AlmTiming::Events(EventParams { churn: Some(churn), .. }) = &self.timing {
+            // A tree has at most its members' route lengths (at most one hop per identifier bit) of nodes.
+            let hops = f64::from(self.overlay.key_space().bits()) + 1.0;
+            let n = f64::from(underlay.len());
+            let tree_nodes = plans.iter().map(|p| (p.build.members().len() as f64 * hops).min(n)).sum();
+            churn.check_work(&join(prefix, "timing.churn"), tree_nodes)?;
+        }
+        Ok(())
     }
 
     /// Resolves names and draws mids, members and random sources (protocol stream of (seed, run)).
@@ -534,6 +547,12 @@ fn random_member(build: &Build, rng: &mut sim_core::rng::SimRng) -> u32 {
 pub fn analyse(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> Vec<GroupReport> {
     let plans = params.plans("alm", underlay, seed, run).expect("validated ALM parameters");
     let overlay = params.uses_overlay().then(|| params.overlay.build(Nodes::Hosts(underlay), seed, run));
+    let schedule = match &params.timing {
+        AlmTiming::Events(EventParams { churn: Some(churn), .. }) => {
+            Some(Schedule::draw(churn, underlay.len(), seed, run))
+        }
+        _ => None,
+    };
     plans
         .into_par_iter()
         .enumerate()
@@ -552,6 +571,7 @@ pub fn analyse(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> 
                             underlay,
                             (mid, members, plan.source),
                             (seed, g as u64, run),
+                            schedule.as_ref(),
                             scratch,
                         );
                         let costs = measure((d, delivery), scratch);
@@ -644,7 +664,10 @@ fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) ->
 /// * `<g>.delay_p50`, `_p90`, `_p99` (the delivery delay's distribution over the receivers reached);
 /// * with timing `events`: `<g>.members_missed`, `<g>.join_messages`, `<g>.join_latency_mean`, `_max`,
 ///   `<g>.tree_complete_at`, `<g>.multicast_at`, `<g>.missed.<m>` for every named member, and
-///   `all.members_missed`;
+///   `all.members_missed`; with `churn`: `<g>.churn_start`, `<g>.multicasts`, `<g>.missed_per_multicast_mean`,
+///   `_max`, `<g>.disconnected_per_multicast_mean`, `<g>.unchanged_multicasts`, `<g>.missed_unchanged`,
+///   `<g>.orphans`, `<g>.repairs`, `<g>.repair_time_mean`, `_max`, `<g>.rejoin_messages`, `<g>.join_timeouts`,
+///   `<g>.root_changes`, `<g>.heartbeats_per_node_time`, `<g>.failure_cut`, and their `all.*` totals;
 /// * `<g>.ip.links_used`, `<g>.ip.link_stress_max`, `<g>.ip.network_usage`; `<g>.unicast.link_stress_max`,
 ///   `_mean`, `<g>.unicast.links_used`, `<g>.unicast.network_usage`, `<g>.unicast.delay_mean`, `_max`,
 ///   `<g>.unicast.source_link_stress` (when the source host has an access link);
@@ -714,10 +737,17 @@ fn trace_group(r: &GroupReport, u: &Underlay, sink: &mut dyn Sink) {
 /// The outcome of a run from its groups' reports.
 fn outcome(params: &AlmParams, underlay: &Underlay, reports: &[GroupReport]) -> Outcome {
     let mut out = Outcome::default();
+    let churn = match &params.timing {
+        AlmTiming::Events(e) => e.churn.as_ref(),
+        AlmTiming::Static => None,
+    };
     for r in reports.iter().filter(|r| r.detailed) {
-        group_outcome(r, underlay, params.histogram_bins, &mut out);
+        group_outcome(r, underlay, params.histogram_bins, churn, &mut out);
     }
     totals(reports, underlay, params.histogram_bins, &mut out);
+    if churn.is_some() {
+        churn::totals(reports.iter().filter_map(|r| r.joins.as_ref()?.repairs.as_ref()), &mut out);
+    }
     for e in &params.expect {
         out.analytic(
             &format!("expect.{}", e.metric),
@@ -738,7 +768,7 @@ fn loads_outcome(prefix: &str, load: &LinkLoad, underlay: &Underlay, bins: u32, 
         .distribution(&format!("{prefix}link_stress_histogram"), load.histogram(bins));
 }
 
-fn group_outcome(r: &GroupReport, underlay: &Underlay, bins: u32, out: &mut Outcome) {
+fn group_outcome(r: &GroupReport, underlay: &Underlay, bins: u32, churn: Option<&ChurnParams>, out: &mut Outcome) {
     let c = &r.costs;
     let d = &c.dissemination;
     let g = &r.name;
@@ -764,6 +794,9 @@ fn group_outcome(r: &GroupReport, underlay: &Underlay, bins: u32, out: &mut Outc
     }
     if let Some(joins) = &r.joins {
         joins_outcome(r, joins, out);
+        if let (Some(p), Some(repairs)) = (churn, &joins.repairs) {
+            churn::group_outcome(&r.name, p, repairs, out);
+        }
     }
     if let Some((rad, rmd)) = c.delay_ratios() {
         out.metric(&format!("{g}.rad"), rad).metric(&format!("{g}.rmd"), rmd);
@@ -1109,6 +1142,106 @@ pub const METRICS: &[MetricDoc] = &[
         "send time",
     ),
     MetricDoc::metric(
+        "{group}.churn_start",
+        "time units",
+        "Timing `events` with `churn`: when churn began (the tree complete, the first multicast's last copy \
+         arrived); churn times count from here.",
+        "time of the first multicast's last arrival, or of the tree's completion if later",
+    ),
+    MetricDoc::metric(
+        "{group}.multicasts",
+        "multicasts",
+        "With `churn`: multicasts the root's role sent after the first (one due while the root was down counts, \
+         lost).",
+        "churn.multicasts",
+    ),
+    MetricDoc::metric(
+        "{group}.missed_per_multicast_mean",
+        "nodes",
+        "With `churn`: members up when a later multicast was due (the root aside) that it did not reach, on \
+         average over the later multicasts.",
+        "mean over later multicasts of (members up − members reached)",
+    ),
+    MetricDoc::metric(
+        "{group}.missed_per_multicast_max",
+        "nodes",
+        "With `churn`: most members a later multicast missed.",
+        "max over later multicasts",
+    ),
+    MetricDoc::metric(
+        "{group}.disconnected_per_multicast_mean",
+        "nodes",
+        "With `churn`: members up without a chain of live tree nodes to the live root when a later multicast \
+         left, on average.",
+        "mean over later multicasts of the members cut off at sending",
+    ),
+    MetricDoc::metric(
+        "{group}.unchanged_multicasts",
+        "multicasts",
+        "With `churn`: later multicasts during which no node failed and no tree edge changed (from sending to \
+         their last arrival).",
+        "count",
+    ),
+    MetricDoc::metric(
+        "{group}.missed_unchanged",
+        "nodes",
+        "With `churn`: members missed by the unchanged multicasts, checked to equal those cut off when they left.",
+        "Σ over unchanged multicasts of missed members",
+    ),
+    MetricDoc::metric(
+        "{group}.orphans",
+        "nodes",
+        "With `churn`: live tree nodes that found their parent failed (by a heartbeat timeout) while not \
+         already awaiting a repair.",
+        "count of orphan episodes",
+    ),
+    MetricDoc::metric(
+        "{group}.repairs",
+        "nodes",
+        "With `churn`: orphans connected to the live root again before the run ended.",
+        "count",
+    ),
+    MetricDoc::metric(
+        "{group}.repair_time_mean",
+        "time units",
+        "With `churn`: time from a parent's failure to its orphan's being connected to the live root again \
+         (with its subtree), on average over repairs.",
+        "mean over repairs of (reconnection time − parent's failure time)",
+    ),
+    MetricDoc::metric("{group}.repair_time_max", "time units", "With `churn`: longest repair.", "max over repairs"),
+    MetricDoc::metric(
+        "{group}.rejoin_messages",
+        "messages",
+        "With `churn`: JOIN messages sent after churn began (orphans' re-joins, the forwarders they make, and \
+         re-sends after a timeout).",
+        "count",
+    ),
+    MetricDoc::metric(
+        "{group}.join_timeouts",
+        "timeouts",
+        "With `churn`: JOIN hops to a failed node, each costing its sender a timeout.",
+        "count",
+    ),
+    MetricDoc::metric(
+        "{group}.root_changes",
+        "changes",
+        "With `churn`: times the root's role passed to the key's new owner after the root failed.",
+        "count",
+    ),
+    MetricDoc::metric(
+        "{group}.heartbeats_per_node_time",
+        "messages / (node × time unit)",
+        "With `churn`: heartbeats and their answers per live tree node per time unit.",
+        "heartbeat messages / ∫ live tree nodes dt over churn",
+    ),
+    MetricDoc::metric(
+        "{group}.failure_cut",
+        "nodes",
+        "With `churn.failures`: members connected to the live root just before a scheduled failure that it \
+         cut off (they survived, a node above them did not), summed over the failures.",
+        "Σ over failures of the members cut off",
+    ),
+    MetricDoc::metric(
         "{group}.mst_cost",
         "time units",
         "Cost of the cheapest overlay tree over the same nodes (when the group asks for it).",
@@ -1251,6 +1384,39 @@ pub const METRICS: &[MetricDoc] = &[
         "Timing `events`: receivers the multicast missed, summed over groups.",
         "Σ_g members_missed",
     ),
+    MetricDoc::metric(
+        "all.missed_per_multicast_mean",
+        "nodes",
+        "With `churn`: members missed per later multicast, over every group's later multicasts.",
+        "Σ missed / Σ later multicasts",
+    ),
+    MetricDoc::metric(
+        "all.missed_per_multicast_max",
+        "nodes",
+        "With `churn`: most members one later multicast of a group missed.",
+        "max over groups and later multicasts",
+    ),
+    MetricDoc::metric("all.orphans", "nodes", "With `churn`: orphans summed over groups.", "Σ_g orphans"),
+    MetricDoc::metric("all.repairs", "nodes", "With `churn`: repairs summed over groups.", "Σ_g repairs"),
+    MetricDoc::metric(
+        "all.repair_time_mean",
+        "time units",
+        "With `churn`: repair time over every group's repairs.",
+        "mean over repairs",
+    ),
+    MetricDoc::metric("all.repair_time_max", "time units", "With `churn`: longest repair of any group.", "max"),
+    MetricDoc::metric(
+        "all.rejoin_messages",
+        "messages",
+        "With `churn`: JOIN messages after churn began, summed over groups.",
+        "Σ_g rejoin_messages",
+    ),
+    MetricDoc::metric(
+        "all.heartbeats_per_node_time",
+        "messages / (node × time unit)",
+        "With `churn`: heartbeats and answers per live tree node per time unit, over every group's trees.",
+        "Σ heartbeat messages / Σ ∫ live tree nodes dt",
+    ),
     MetricDoc::metric("all.rad_mean", "ratio", "RAD averaged over groups.", "mean over groups of {group}.rad"),
     MetricDoc::metric("all.rad_p50", "ratio", "Median RAD over groups.", "0.5-quantile over groups of {group}.rad"),
     MetricDoc::metric("all.rad_max", "ratio", "Largest RAD of a group.", "max over groups of {group}.rad"),
@@ -1316,13 +1482,16 @@ impl Model for Alm {
     }
 
     /// The underlay's distance table, which dominates, and the overlay; with timing `events`, a group's
-    /// engine (its queue holds at most one JOIN per member, its per-tree-node vectors about 40 bytes a node).
+    /// engine (its queue holds at most one JOIN per member, its per-tree-node vectors about 40 bytes a node);
+    /// with `churn`, the failure schedule (8 bytes a node), the tree as churn began and the repair state
+    /// (about 40 bytes a tree node more, and pending heartbeats in the queue).
     fn estimated_bytes(&self, params: &AlmParams, size: &Size) -> u64 {
         let overlay_nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
         let overlay = if params.uses_overlay() { params.overlay.estimated_bytes(overlay_nodes) } else { 0 };
         let engine = match params.timing {
             AlmTiming::Static => 0,
-            AlmTiming::Events(_) => overlay_nodes.saturating_mul(64),
+            AlmTiming::Events(EventParams { churn: None, .. }) => overlay_nodes.saturating_mul(64),
+            AlmTiming::Events(EventParams { churn: Some(_), .. }) => overlay_nodes.saturating_mul(64 + 8 + 96),
         };
         underlay_bytes(size).saturating_add(overlay).saturating_add(engine)
     }

@@ -326,9 +326,9 @@ fn join_messages_build_the_tree_join_tree_builds_and_the_multicast_measures_the_
     let static_params = chord_groups(&u, AlmTiming::Static);
     for events in [
         EventParams::default(),
-        EventParams { join_window: 5_000, multicast_at: None },
+        EventParams { join_window: 5_000, multicast_at: None, churn: None },
         // Members join while others' JOINs are under way; the multicast waits for the last one.
-        EventParams { join_window: 40, multicast_at: None },
+        EventParams { join_window: 40, multicast_at: None, churn: None },
     ] {
         let params = chord_groups(&u, AlmTiming::Events(events.clone()));
         params.validate("alm", &u).unwrap();
@@ -380,7 +380,7 @@ fn join_messages_build_the_tree_join_tree_builds_and_the_multicast_measures_the_
 fn a_multicast_sent_while_members_join_misses_them() {
     let u = shared_host_underlay();
     let at = |multicast_at| {
-        let params = chord_groups(&u, AlmTiming::Events(EventParams { join_window: 2_000, multicast_at }));
+        let params = chord_groups(&u, AlmTiming::Events(EventParams { join_window: 2_000, multicast_at, churn: None }));
         params.validate("alm", &u).unwrap();
         (analyse(&params, &u, 7, 0), run(&params, &u, 7, 0))
     };
@@ -427,7 +427,7 @@ fn event_timing_errors_name_the_field() {
     let read = |json: &str| serde_json::from_str::<AlmParams>(json);
     assert_eq!(
         read(r#"{"timing": {"kind": "events", "join_window": 10, "multicast_at": 99}}"#).unwrap().timing,
-        AlmTiming::Events(EventParams { join_window: 10, multicast_at: Some(99) })
+        AlmTiming::Events(EventParams { join_window: 10, multicast_at: Some(99), churn: None })
     );
     assert_eq!(read(r#"{"timing": {"kind": "static"}}"#).unwrap().timing, AlmTiming::Static);
     for (bad, says) in [
@@ -453,4 +453,170 @@ fn event_timing_errors_name_the_field() {
     };
     let e = Alm.prepare(&joined, &env).err().expect("loss is refused");
     assert_eq!(e.field, "network.loss");
+}
+
+fn churn_params(multicast_every: sim_core::Time) -> ChurnParams {
+    ChurnParams {
+        session: None,
+        failures: Vec::new(),
+        multicasts: 3,
+        multicast_every,
+        heartbeat: 200,
+        timeout_rtts: 3.0,
+        timeout_min: 1,
+        successors: 8,
+    }
+}
+
+/// Group "everyone" of [`chord_groups`] on the shared-host network, built by JOINs and then churned with
+/// the nodes `victims` picks (from the tree join_tree builds) failing as churn begins: the tree as churn
+/// began, what the repairs measured, and the overlay.
+fn churned(u: &Underlay, victims: impl Fn(&Tree, &Overlay) -> Vec<u32>) -> (Tree, Repairs, Overlay, u64) {
+    let params = chord_groups(u, AlmTiming::Static);
+    let overlay = params.overlay.build(Nodes::Hosts(u), 7, 0);
+    let mid = 0x00ab_cdef;
+    let members: Vec<u32> = (0..u.len()).collect();
+    let mut scratch = Scratch::new(u);
+    let before = join_tree(&overlay, mid, &members, &mut scratch.slot);
+    let mut death = vec![churn::NEVER; u.len() as usize];
+    for v in victims(&before, &overlay) {
+        death[v as usize] = 0;
+    }
+    let schedule =
+        Schedule { deaths_sorted: death.iter().copied().filter(|&d| d == 0).collect(), death, failures: vec![] };
+    let p = EventParams { join_window: 100, multicast_at: None, churn: Some(churn_params(20_000)) };
+    let (d, _, joins) =
+        events::disseminate(&p, &overlay, u, (mid, &members, None), (7, 0, 0), Some(&schedule), &mut scratch);
+    assert_eq!(parent_edges(&d.tree), parent_edges(&before), "the first multicast's tree is the built one");
+    (d.tree, joins.repairs.expect("churn"), overlay, mid)
+}
+
+/// Children of tree index `i`.
+fn children(t: &Tree, i: usize) -> usize {
+    t.parent.iter().filter(|&&p| p as usize == i).count()
+}
+
+#[test]
+fn orphans_of_a_failed_forwarder_rejoin_and_later_multicasts_reach_everyone() {
+    let u = shared_host_underlay();
+    // The interior node with the most children, not the root.
+    let busiest = |t: &Tree| (1..t.len()).max_by_key(|&i| (children(t, i), i)).expect("a tree of many nodes");
+    let (tree, r, _, _) = churned(&u, |t, _| vec![t.nodes[busiest(t)]]);
+    let orphaned = children(&tree, busiest(&tree)) as u64;
+    assert!(orphaned >= 2, "{orphaned}");
+    // Every child found its parent silent and was reconnected, the root kept its role.
+    assert_eq!(r.orphans, orphaned);
+    assert_eq!(r.repair_times.len() as u64, orphaned);
+    assert!(r.repair_times.iter().all(|&t| t > 0 && t < 20_000), "{:?}", r.repair_times);
+    assert_eq!((r.root_changes, r.root), (0, tree.root()));
+    assert!(r.rejoin_messages >= orphaned && r.heartbeat_messages > 0);
+    // 401 members, the root and the failed node aside; repaired before the first later multicast.
+    assert_eq!(r.multicasts.len(), 3);
+    for m in &r.multicasts {
+        assert_eq!((m.eligible, m.missed, m.disconnected), (399, 0, 0), "{m:?}");
+    }
+}
+
+#[test]
+fn when_the_root_fails_the_keys_next_owner_takes_its_role() {
+    let u = shared_host_underlay();
+    let (tree, r, overlay, _) = churned(&u, |t, _| vec![t.root()]);
+    let Overlay::Chord(ring) = &overlay;
+    let next_owner = ring.node(ring.successor(ring.position(tree.root())));
+    assert_eq!((r.root_changes, r.root), (1, next_owner));
+    assert_eq!(r.orphans, children(&tree, 0) as u64);
+    assert_eq!(r.repair_times.len() as u64, r.orphans);
+    // Every member but the failed root is reached, the new root aside.
+    for m in &r.multicasts {
+        assert_eq!((m.eligible, m.missed), (399, 0), "{m:?}");
+    }
+    // The root and its successor both failing: the owner is the next node, found past a timeout.
+    let (tree, r, overlay, _) = churned(&u, |t, o| {
+        let Overlay::Chord(ring) = o;
+        vec![t.root(), ring.node(ring.successor(ring.position(t.root())))]
+    });
+    let Overlay::Chord(ring) = &overlay;
+    let after = ring.node(ring.successor(ring.successor(ring.position(tree.root()))));
+    assert_eq!((r.root_changes, r.root), (1, after));
+    assert!(r.join_timeouts >= 1);
+    assert_eq!(r.multicasts.last().map(|m| m.missed), Some(0));
+}
+
+#[test]
+fn churn_without_failures_leaves_the_first_multicast_as_it_was_and_misses_nobody() {
+    let u = shared_host_underlay();
+    let plain = chord_groups(&u, AlmTiming::Events(EventParams { join_window: 40, multicast_at: None, churn: None }));
+    let churned = chord_groups(
+        &u,
+        AlmTiming::Events(EventParams { join_window: 40, multicast_at: None, churn: Some(churn_params(1_000)) }),
+    );
+    churned.validate("alm", &u).unwrap();
+    let (a, b) = (analyse(&plain, &u, 7, 0), analyse(&churned, &u, 7, 0));
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(parent_edges(&x.costs.dissemination.tree), parent_edges(&y.costs.dissemination.tree));
+        assert_eq!(arrivals(&x.costs), arrivals(&y.costs), "{}", x.name);
+        assert_eq!(x.costs.alm, y.costs.alm);
+        let r = y.joins.as_ref().unwrap().repairs.as_ref().expect("churn");
+        assert_eq!((r.orphans, r.rejoin_messages, r.join_timeouts, r.root_changes), (0, 0, 0, 0));
+        assert!(r.multicasts.iter().all(|m| m.missed == 0 && m.disconnected == 0 && m.unchanged));
+        assert!(r.heartbeat_messages > 0 && r.end >= r.start + 3 * 1_000);
+    }
+    let (plain_out, out) = (run(&plain, &u, 7, 0), run(&churned, &u, 7, 0));
+    for (name, value) in &plain_out.metrics {
+        assert_eq!(out.get(name), Some(*value), "{name}");
+    }
+    assert_exact(&out);
+    assert_eq!(out.get("all.missed_per_multicast_max"), Some(0.0));
+    assert_eq!(out.get("everyone.orphans"), Some(0.0));
+}
+
+#[test]
+fn churn_errors_name_the_field() {
+    let u = shared_host_underlay();
+    let read = |json: &str| serde_json::from_str::<AlmParams>(json);
+    let e = read(r#"{"timing": {"kind": "events", "churn": {"multicast_every": 10}}}"#).unwrap_err().to_string();
+    assert!(e.contains("heartbeat"), "{e}");
+    let mut p =
+        chord_groups(&u, AlmTiming::Events(EventParams { churn: Some(churn_params(1_000)), ..EventParams::default() }));
+    let AlmTiming::Events(EventParams { churn: Some(c), .. }) = &mut p.timing else { unreachable!() };
+    c.failures.push(crate::chord::Failure { time: 5, fraction: -0.1 });
+    assert_eq!(p.validate("alm", &u).unwrap_err().field, "alm.timing.churn.failures[0].fraction");
+    let AlmTiming::Events(EventParams { churn: Some(c), .. }) = &mut p.timing else { unreachable!() };
+    c.failures.clear();
+    (c.heartbeat, c.multicasts, c.multicast_every) = (1, 10_000, 1_000_000);
+    let e = p.validate("alm", &u).unwrap_err();
+    assert_eq!(e.field, "alm.timing.churn.heartbeat");
+    assert!(e.message.contains("heartbeats"), "{}", e.message);
+}
+
+#[test]
+fn heavy_churn_keeps_the_identities_whatever_the_seed() {
+    // A third of the nodes failing at once, sessions ending every few thousand time units, successor lists of
+    // two: re-joins meet failed nodes, roots fail, JOINs get stuck; some multicasts still pass unchanged.
+    let u = shared_host_underlay();
+    let mut churn = churn_params(2_000);
+    churn.session = Some(crate::chord::Lifetime::Exponential { mean: 1e6 });
+    churn.failures = vec![crate::chord::Failure { time: 500, fraction: 0.33 }];
+    churn.multicasts = 5;
+    churn.successors = 2;
+    let params =
+        chord_groups(&u, AlmTiming::Events(EventParams { join_window: 40, multicast_at: None, churn: Some(churn) }));
+    params.validate("alm", &u).unwrap();
+    let (mut root_changes, mut unchanged_missing) = (0, 0);
+    for seed in 1..=4 {
+        let reports = analyse(&params, &u, seed, 0);
+        let out = outcome(&params, &u, &reports);
+        // Every multicast during which nothing changed missed exactly the members cut off when it left.
+        assert_exact(&out);
+        for r in &reports {
+            let c = r.joins.as_ref().unwrap().repairs.as_ref().expect("churn");
+            assert!(c.repair_times.len() as u64 <= c.orphans);
+            assert!(c.multicasts.iter().all(|m| m.missed <= m.eligible && m.disconnected <= m.eligible));
+            root_changes += c.root_changes;
+            unchanged_missing += c.multicasts.iter().filter(|m| m.unchanged).map(|m| m.missed).sum::<u32>();
+        }
+        assert!(out.get("all.orphans").unwrap() > 0.0);
+    }
+    assert!(root_changes > 0, "some root failed and was replaced");
+    assert!(unchanged_missing > 0, "the identity is put to the test by multicasts that miss members");
 }

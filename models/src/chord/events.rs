@@ -120,11 +120,11 @@ pub struct EventParams {
     pub failures: Vec<Failure>,
 }
 
-fn one() -> Time {
+pub(crate) fn one() -> Time {
     1
 }
 
-fn default_timeout_rtts() -> f64 {
+pub(crate) fn default_timeout_rtts() -> f64 {
     3.0
 }
 
@@ -132,7 +132,7 @@ fn default_give_up() -> Time {
     100_000
 }
 
-fn default_successors() -> u32 {
+pub(crate) fn default_successors() -> u32 {
     8
 }
 
@@ -216,7 +216,8 @@ impl<'de> Deserialize<'de> for Lifetime {
 }
 
 impl Lifetime {
-    fn validate(&self, prefix: &str) -> Result<(), ModelError> {
+    /// Checks the law's parameters; errors name fields within `prefix`.
+    pub(crate) fn validate(&self, prefix: &str) -> Result<(), ModelError> {
         let (Lifetime::Exponential { mean } | Lifetime::Pareto { mean, .. }) = *self;
         if !(1.0..=1e12).contains(&mean) {
             return Err(ModelError::new(join(prefix, "mean"), format!("must be in [1, 1e12] time units, got {mean}")));
@@ -233,7 +234,7 @@ impl Lifetime {
     }
 
     /// One session time, at least 1.
-    fn draw(&self, rng: &mut SimRng) -> Time {
+    pub(crate) fn draw(&self, rng: &mut SimRng) -> Time {
         let u = 1.0 - unit(rng); // in (0, 1]
         let t = match *self {
             Lifetime::Exponential { mean } => -u.ln() * mean,
@@ -261,16 +262,10 @@ impl EventParams {
         let field = |f: &str| join(prefix, f);
         check_range(field("start"), self.start, 0, MAX_PERIOD)?;
         check_range(field("interval"), self.interval, 1, MAX_PERIOD)?;
-        check_range(field("timeout_min"), self.timeout_min, 1, MAX_PERIOD)?;
+        check_timeout(prefix, self.timeout_rtts, self.timeout_min)?;
         check_range(field("give_up"), self.give_up, 1, MAX_PERIOD)?;
         check_range(field("successors"), self.successors.into(), 1, MAX_SUCCESSORS.into())?;
         check_range(field("stabilize_every"), self.stabilize_every, 0, MAX_PERIOD)?;
-        if !(1.0..=1000.0).contains(&self.timeout_rtts) {
-            return Err(ModelError::new(
-                field("timeout_rtts"),
-                format!("must be in [1, 1000] round-trip times, got {}", self.timeout_rtts),
-            ));
-        }
         if lookups == 0 {
             return Err(ModelError::new(
                 join(prefix.rsplit_once('.').map_or("", |(p, _)| p), "lookups"),
@@ -293,10 +288,7 @@ impl EventParams {
                 ));
             }
         }
-        for (i, f) in self.failures.iter().enumerate() {
-            check_range(field(&format!("failures[{i}].time")), f.time, 0, MAX_PERIOD)?;
-            check_probability(field(&format!("failures[{i}].fraction")), f.fraction)?;
-        }
+        check_failures(prefix, &self.failures)?;
         let events = self.events(nodes, bits, lookups);
         if events > MAX_EVENTS as f64 {
             return Err(ModelError::new(
@@ -339,6 +331,39 @@ impl EventParams {
             .saturating_add(nodes.saturating_mul(64))
             .saturating_add(wheel)
     }
+}
+
+/// Checks a timeout of `timeout_rtts` round trips plus `timeout_min` (fields within `prefix`).
+pub(crate) fn check_timeout(prefix: &str, timeout_rtts: f64, timeout_min: Time) -> Result<(), ModelError> {
+    check_range(join(prefix, "timeout_min"), timeout_min, 1, MAX_PERIOD)?;
+    if !(1.0..=1000.0).contains(&timeout_rtts) {
+        return Err(ModelError::new(
+            join(prefix, "timeout_rtts"),
+            format!("must be in [1, 1000] round-trip times, got {timeout_rtts}"),
+        ));
+    }
+    Ok(())
+}
+
+/// How long a node waits for a peer `one_way` time units away: `timeout_rtts` round trips, rounded up, plus
+/// `timeout_min`. Always more than the round trip, so a live peer's answer never comes too late.
+pub(crate) fn timeout(timeout_rtts: f64, timeout_min: Time, one_way: Time) -> Time {
+    (timeout_rtts * 2.0 * one_way as f64).ceil() as Time + timeout_min
+}
+
+/// Checks scheduled simultaneous failures (fields `failures[i].*` within `prefix`).
+pub(crate) fn check_failures(prefix: &str, failures: &[Failure]) -> Result<(), ModelError> {
+    for (i, f) in failures.iter().enumerate() {
+        check_range(join(prefix, &format!("failures[{i}].time")), f.time, 0, MAX_PERIOD)?;
+        check_probability(join(prefix, &format!("failures[{i}].fraction")), f.fraction)?;
+    }
+    Ok(())
+}
+
+/// How many of `live` nodes a simultaneous failure of `fraction` takes down: round(fraction · live), leaving
+/// at least one node up.
+pub(crate) fn failing(fraction: f64, live: usize) -> usize {
+    ((fraction * live as f64).round() as usize).min(live.saturating_sub(1))
 }
 
 /// What a lookup is for.
@@ -538,7 +563,7 @@ impl Driver<'_> {
             Delays::Underlay(u) => u.delay(a, b),
             Delays::Network { max } => max,
         };
-        (self.p.timeout_rtts * 2.0 * one_way as f64).ceil() as Time + self.p.timeout_min
+        timeout(self.p.timeout_rtts, self.p.timeout_min, one_way)
     }
 
     fn send(&mut self, ctx: &mut Ctx<'_>, from: u32, to: u32, msg: Msg, maintenance: bool) {
@@ -1009,7 +1034,7 @@ impl Driver<'_> {
 
     fn fail_at_once(&mut self, ctx: &mut Ctx<'_>, fraction: f64) {
         let live = self.live_list.len();
-        let k = ((fraction * live as f64).round() as usize).min(live.saturating_sub(1));
+        let k = failing(fraction, live);
         let mut pool = self.live_list.clone();
         let failing = partial_shuffle(&mut pool, k, ctx.rng()).to_vec();
         for v in failing {
