@@ -92,7 +92,9 @@ pub enum CandidateScope {
     /// Nodes whose ids lie in the finger's interval [n + 2^(i-1), n + 2^i) (Gummadi et al. 2003).
     #[default]
     Interval,
-    /// The successors of the finger's start, past its interval too (Stoica et al. 2003's alternates).
+    /// The successors of the finger's start, past its interval too (Stoica et al. 2003's alternates). Which of
+    /// them a message takes is decided when it is forwarded: the nearest by delay among those before its key,
+    /// so that no hop passes the key (a finger fixed in advance would, for every key short of it).
     Successors,
 }
 
@@ -239,6 +241,12 @@ pub struct Ring {
     /// Proximity route selection only (else empty): delay from p to each finger, p's mean delay to its distinct
     /// fingers, and N / 2^m (nodes per identifier).
     finger_delays: Vec<u32>,
+    /// `candidate_scope: successors` only (else empty): finger slot p·m + i's alternates are
+    /// `alternates[alternate_ranges[p·m + i]]`, the candidates nearer by delay than every candidate before
+    /// them, in ring order, as (position, delay); the last is `fingers[p·m + i]`. Slots with the same first
+    /// candidate share one range.
+    alternates: Vec<(u32, u32)>,
+    alternate_ranges: Vec<(u32, u32)>,
     mean_finger_delay: Vec<f64>,
     density: f64,
 }
@@ -270,23 +278,52 @@ impl Ring {
         let m = space.bits() as usize;
         let mut fingers = vec![0u32; ids.len() * m];
         let choose = underlay.filter(|_| options.candidates > 1);
-        fingers.par_chunks_mut(m.max(1)).enumerate().for_each(|(p, table)| {
-            let n = ids[p];
-            let succ = (p + 1) % ids.len();
-            let gap = space.distance(n, ids[succ]);
-            for (i, f) in table.iter_mut().enumerate() {
-                // Fingers that start within the gap to the successor are the successor: no search needed.
-                let first = if gap == 0 || (1u64 << i) <= gap {
-                    succ as u32
-                } else {
-                    successor_in(&ids, space.add(n, 1u64 << i))
-                };
-                *f = match choose {
-                    Some(u) if gap != 0 => nearest_candidate(space, &ids, &nodes, u, options, p as u32, i, first),
-                    _ => first,
-                };
+        let keep_alternates = choose.is_some() && options.scope == CandidateScope::Successors;
+        // Per node: its alternates and each slot's range within them (successor scope only).
+        let mut per_node: Vec<(Vec<(u32, u32)>, Vec<(u32, u32)>)> = vec![Default::default(); ids.len()];
+        fingers.par_chunks_mut(m.max(1)).zip(per_node.par_iter_mut()).enumerate().for_each(
+            |(p, (table, (alternates, ranges)))| {
+                let n = ids[p];
+                let succ = (p + 1) % ids.len();
+                let gap = space.distance(n, ids[succ]);
+                let mut nearer = Vec::new();
+                for (i, f) in table.iter_mut().enumerate() {
+                    // Fingers that start within the gap to the successor are the successor: no search needed.
+                    let first = if gap == 0 || (1u64 << i) <= gap {
+                        succ as u32
+                    } else {
+                        successor_in(&ids, space.add(n, 1u64 << i))
+                    };
+                    *f = match choose {
+                        Some(u) if gap != 0 => {
+                            let shared = i > 0 && keep_alternates && nearer.first().is_some_and(|&(c, _)| c == first);
+                            if !shared {
+                                nearer.clear();
+                                nearer_candidates(space, &ids, &nodes, u, options, p as u32, i, first, &mut nearer);
+                                if keep_alternates {
+                                    alternates.extend_from_slice(&nearer);
+                                }
+                            }
+                            nearer.last().map_or(first, |&(c, _)| c)
+                        }
+                        _ => first,
+                    };
+                    if keep_alternates {
+                        let end = alternates.len() as u32;
+                        ranges.push(if nearer.is_empty() { (end, end) } else { (end - nearer.len() as u32, end) });
+                    }
+                }
+            },
+        );
+        let (mut alternates, mut alternate_ranges) = (Vec::new(), Vec::new());
+        if keep_alternates {
+            alternate_ranges.reserve(ids.len() * m);
+            for (node_alternates, ranges) in per_node {
+                let base = u32::try_from(alternates.len()).expect("fewer than 2^32 alternates");
+                alternate_ranges.extend(ranges.iter().map(|&(a, b)| (base + a, base + b)));
+                alternates.extend(node_alternates);
             }
-        });
+        }
         let mut ring = Ring {
             space,
             ids,
@@ -296,6 +333,8 @@ impl Ring {
             route: RouteChoice::ClosestPreceding,
             successor_list: options.successor_list,
             finger_delays: Vec::new(),
+            alternates,
+            alternate_ranges,
             mean_finger_delay: Vec::new(),
             density: 0.0,
         };
@@ -423,8 +462,27 @@ impl Ring {
             return Hop::Closer(self.proximity_finger(pos, n, d, succ));
         }
         let top = if d == 0 { 0 } else { 64 - (d - 1).leading_zeros() as usize };
-        let table = &self.fingers(pos)[..top.min(self.space.bits() as usize)];
+        let top = top.min(self.space.bits() as usize);
+        if !self.alternates.is_empty() {
+            if d <= self.space.distance(n, self.id(succ)) {
+                return Hop::Owner(succ);
+            }
+            return Hop::Closer((0..top).rev().find_map(|i| self.alternate(pos, i, n, d)).map_or(succ, |(f, _)| f));
+        }
+        let table = &self.fingers(pos)[..top];
         next_hop(self.space, n, key, (succ, self.id(succ)), table.iter().rev().map(|&f| (f, self.id(f))))
+    }
+
+    /// Successor scope: the alternate of finger slot `i` of `pos` (id `n`) a message for a key at distance `d`
+    /// takes, with its delay: the nearest by delay of the slot's candidates strictly between n and the key
+    /// (they lie in ring order, so those are a prefix), none if the first is already at or past the key.
+    #[inline]
+    fn alternate(&self, pos: u32, i: usize, n: u64, d: u64) -> Option<(u32, u32)> {
+        let (from, to) = self.alternate_ranges[pos as usize * self.space.bits() as usize + i];
+        self.alternates[from as usize..to as usize].iter().rev().copied().find(|&(c, _)| {
+            let e = self.space.distance(n, self.id(c));
+            e > 0 && e < d
+        })
     }
 
     /// The finger of `pos` (whose id is `n`, whose successor is `succ`) that [`RouteChoice::Proximity`] sends
@@ -439,18 +497,26 @@ impl Ring {
         let m = self.space.bits() as usize;
         let delays = &self.finger_delays[pos as usize * m..];
         let hop = self.mean_finger_delay[pos as usize];
-        let cost = |i: usize, f: u32| {
+        let cost = |delay: u32, f: u32| {
             let left = (d - self.space.distance(n, self.id(f))) as f64;
-            f64::from(delays[i]) + hop * 0.5 * (1.0 + self.density * left).log2()
+            f64::from(delay) + hop * 0.5 * (1.0 + self.density * left).log2()
         };
         let mut best = None;
         for (i, &f) in table.iter().enumerate().rev() {
+            let (f, delay) = if self.alternates.is_empty() {
+                (f, delays[i])
+            } else {
+                // The slot's alternate before the key; none if its first candidate is already past it.
+                match self.alternate(pos, i, n, d) {
+                    Some(alternate) => alternate,
+                    None => continue,
+                }
+            };
             let e = self.space.distance(n, self.id(f));
-            // Successor-scope candidates may leave no finger before the key; the successor always is.
             if e == 0 || e >= d {
                 continue;
             }
-            let c = cost(i, f);
+            let c = cost(delay, f);
             if best.is_none_or(|(b, _)| c < b) {
                 best = Some((c, f));
             }
@@ -553,10 +619,11 @@ pub(crate) fn next_hop<T: Copy>(
 
 /// Proximity neighbour selection for finger `i` (0-based) of ring position `p`: among up to
 /// `options.candidates` nodes clockwise from `first` = succ(id(p) + 2^i), never p itself and, for the
-/// interval scope, none past the interval's end id(p) + 2^(i+1) (`first` is always a candidate), the one
-/// nearest p by underlay delay; ties go to the first.
+/// interval scope, none past the interval's end id(p) + 2^(i+1) (`first` is always a candidate), pushes onto
+/// `nearer` as (position, delay) each candidate nearer to p by underlay delay than every one before it: the
+/// last is the nearest (ties go to the first), and the last before any position is the nearest up to it.
 #[expect(clippy::too_many_arguments, reason = "the ring's parts during construction")]
-fn nearest_candidate(
+fn nearer_candidates(
     space: IdSpace,
     ids: &[u64],
     nodes: &[u32],
@@ -565,29 +632,31 @@ fn nearest_candidate(
     p: u32,
     i: usize,
     first: u32,
-) -> u32 {
+    nearer: &mut Vec<(u32, u32)>,
+) {
     let n = ids[p as usize];
     let end = match options.scope {
         CandidateScope::Interval => 1u64.checked_shl(i as u32 + 1).filter(|_| i + 1 < space.bits() as usize),
         CandidateScope::Successors => None,
     };
     if first == p {
-        return first; // no other node follows the finger's start before p: the finger is p itself
+        nearer.push((first, 0)); // no other node follows the finger's start before p: the finger is p itself
+        return;
     }
     let from = underlay.delays_from(nodes[p as usize]);
-    let mut best = (from.to(nodes[first as usize]), first);
+    let delay = |c: u32| u32::try_from(from.to(nodes[c as usize])).unwrap_or(u32::MAX);
+    nearer.push((first, delay(first)));
     let mut c = first;
     for _ in 1..options.candidates {
         c = if c as usize + 1 == ids.len() { 0 } else { c + 1 };
         if c == p || end.is_some_and(|end| space.distance(n, ids[c as usize]) >= end) {
             break;
         }
-        let delay = from.to(nodes[c as usize]);
-        if delay < best.0 {
-            best = (delay, c);
+        let d = delay(c);
+        if nearer.last().is_some_and(|&(_, best)| d < best) {
+            nearer.push((c, d));
         }
     }
-    best.1
 }
 
 /// Position of the first id ≥ key in the sorted `ids`, wrapping to 0.
@@ -1489,6 +1558,38 @@ mod tests {
                 prop_assert_eq!(&path, &expected);
                 let delay = |p: &[u32]| p.windows(2).map(|w| u.delay(ring.node(w[0]), ring.node(w[1]))).sum::<u64>();
                 prop_assert!(delay(&path) <= delay(&full));
+                // No hop passes the key: every node before the owner lies strictly between `from` and the key.
+                let span = space.distance(ring.id(from), key);
+                for &v in &path[..path.len() - 1] {
+                    prop_assert!(v == from || space.distance(ring.id(from), ring.id(v)) < span);
+                }
+                // Stoica's alternates are chosen when forwarding: from the largest finger whose start precedes
+                // the key down, the nearest by delay (ties: the first) of its candidates (up to `candidates`
+                // nodes clockwise from Chord's finger, never the node itself) strictly before the key.
+                if successors && !proximity_route {
+                    for w in full.windows(2) {
+                        let (p, n) = (w[0], ring.id(w[0]));
+                        let d = space.distance(n, key);
+                        let before = |c: u32| (1..d).contains(&space.distance(n, ring.id(c)));
+                        let succ = ring.successor(p);
+                        let expected = if !before(succ) {
+                            succ
+                        } else {
+                            (0..bits as usize)
+                                .rev()
+                                .find_map(|i| {
+                                    let first = plain.fingers(p)[i];
+                                    (0..candidates)
+                                        .map(|k| (first + k) % hosts)
+                                        .take_while(|&c| c != p)
+                                        .filter(|&c| before(c))
+                                        .min_by_key(|&c| u.delay(ring.node(p), ring.node(c)))
+                                })
+                                .unwrap_or(succ)
+                        };
+                        prop_assert_eq!(w[1], expected, "hop from {} for key {}", p, key);
+                    }
+                }
             }
         }
 
