@@ -85,6 +85,9 @@ pub const MAX_CANDIDATES: u32 = 256;
 /// Longest successor list a node of the converged ring delivers from (Chord's r is O(log N)).
 pub const MAX_SUCCESSOR_LIST: u32 = 256;
 
+/// Candidates of a finger as (ring position, delay), in ring order.
+type Alternates = Vec<(u32, u32)>;
+
 /// Which nodes may fill a finger under proximity neighbour selection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -245,7 +248,7 @@ pub struct Ring {
     /// `alternates[alternate_ranges[p·m + i]]`, the candidates nearer by delay than every candidate before
     /// them, in ring order, as (position, delay); the last is `fingers[p·m + i]`. Slots with the same first
     /// candidate share one range.
-    alternates: Vec<(u32, u32)>,
+    alternates: Alternates,
     alternate_ranges: Vec<(u32, u32)>,
     mean_finger_delay: Vec<f64>,
     density: f64,
@@ -280,7 +283,7 @@ impl Ring {
         let choose = underlay.filter(|_| options.candidates > 1);
         let keep_alternates = choose.is_some() && options.scope == CandidateScope::Successors;
         // Per node: its alternates and each slot's range within them (successor scope only).
-        let mut per_node: Vec<(Vec<(u32, u32)>, Vec<(u32, u32)>)> = vec![Default::default(); ids.len()];
+        let mut per_node: Vec<(Alternates, Vec<(u32, u32)>)> = vec![Default::default(); ids.len()];
         fingers.par_chunks_mut(m.max(1)).zip(per_node.par_iter_mut()).enumerate().for_each(
             |(p, (table, (alternates, ranges)))| {
                 let n = ids[p];
@@ -632,7 +635,7 @@ fn nearer_candidates(
     p: u32,
     i: usize,
     first: u32,
-    nearer: &mut Vec<(u32, u32)>,
+    nearer: &mut Alternates,
 ) {
     let n = ids[p as usize];
     let end = match options.scope {
