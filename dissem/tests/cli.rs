@@ -830,6 +830,14 @@ fn model_parameters_that_size_a_run_are_bounded() {
             "model.overlay.candidates",
             "from 1 to 256",
         ),
+        (
+            r#"{"topology": {"kind": "transit_stub", "transit_domains": 1, "transit_per_domain": 2, "stubs_per_transit": 2,
+            "stub_size": 3, "edge_probability": 0.5, "hosts": 20}, "model": {"kind": "alm",
+            "groups": [{"members": "all"}], "overlay": {"kind": "chord", "successor_list": 0}}}"#
+                .to_owned(),
+            "model.overlay.successor_list",
+            "from 1 to 256",
+        ),
         (on_ring(r#"{"kind": "anti_entropy", "max_rounds": 4294967295}"#), "model.max_rounds", "from 1 to 1000000"),
         (on_ring(r#"{"kind": "rumor", "max_rounds": 4294967295}"#), "model.max_rounds", "from 1 to 1000000"),
         (on_ring(r#"{"kind": "aggregation", "cycles": 4294967295}"#), "model.cycles", "from 1 to 1000000"),
@@ -866,6 +874,7 @@ fn model_parameters_that_size_a_run_are_bounded() {
         ("ChurnParams", "lookups", 10_000_000),
         ("ZipfGroups", "count", 100_000),
         ("RingParams", "candidates", 256),
+        ("RingParams", "successor_list", 256),
     ] {
         assert_eq!(defs[def]["properties"][field]["maximum"], maximum, "{def}.{field}: {}", defs[def]);
     }

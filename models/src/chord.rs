@@ -11,8 +11,12 @@
 //! fingers and which finger a message takes, never where it ends: *proximity neighbour selection* makes finger i
 //! the node nearest by underlay delay among several candidates that may fill it ([`RingParams::candidates`]),
 //! and *proximity route selection* picks, among the fingers that make progress, the one with the least delay
-//! plus estimated remaining delay ([`RouteChoice::Proximity`]). Both default off, which is Chord as published. It is a [`StructuredOverlay`] (root of a key = its successor, routes along fingers), which is
-//! how application-level multicast builds trees on it. [`churn`] runs joins, failures and the stabilisation
+//! plus estimated remaining delay ([`RouteChoice::Proximity`]). A third option, a successor list
+//! ([`RingParams::successor_list`]), changes neither: a node that knows the key's owner among its first r
+//! successors sends the message there directly. All default off, which is Chord as published.
+//!
+//! A ring is a [`StructuredOverlay`] (root of a key = its successor, routes along fingers), which is how
+//! application-level multicast builds trees on it. [`churn`] runs joins, failures and the stabilisation
 //! protocol in rounds on per-node state. Identifiers and their assignment are shared with other overlays
 //! ([`crate::overlay`]); delays come from the sim-core [`Underlay`] the nodes are placed on, if any.
 
@@ -66,10 +70,23 @@ pub struct RingParams {
     /// finger) or `proximity` (proximity route selection; needs hosts on an underlay).
     #[serde(default, skip_serializing_if = "RouteChoice::is_default")]
     pub route: RouteChoice,
+    /// Successor list length r: a node whose first r successors include the owner of the key sends the message
+    /// straight to the owner (the successor lists of Stoica et al., ToN 2003, §IV-E, used to end a lookup;
+    /// Dabek et al. 2004) instead of routing on to the owner's predecessor first. 1 (default) is Chord's rule:
+    /// only the immediate successor is known to own a key. At most 256.
+    #[serde(default = "default_successor_list", skip_serializing_if = "is_one")]
+    #[schemars(range(min = 1, max = MAX_SUCCESSOR_LIST))]
+    pub successor_list: u32,
 }
 
 /// Most candidates per finger (each costs one delay lookup per finger per node when the ring is built).
 pub const MAX_CANDIDATES: u32 = 256;
+
+/// Longest successor list a node of the converged ring delivers from (Chord's r is O(log N)).
+pub const MAX_SUCCESSOR_LIST: u32 = 256;
+
+/// Candidates of a finger as (ring position, delay), in ring order.
+type Alternates = Vec<(u32, u32)>;
 
 /// Which nodes may fill a finger under proximity neighbour selection.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -78,7 +95,9 @@ pub enum CandidateScope {
     /// Nodes whose ids lie in the finger's interval [n + 2^(i-1), n + 2^i) (Gummadi et al. 2003).
     #[default]
     Interval,
-    /// The successors of the finger's start, past its interval too (Stoica et al. 2003's alternates).
+    /// The successors of the finger's start, past its interval too (Stoica et al. 2003's alternates). Which of
+    /// them a message takes is decided when it is forwarded: the nearest by delay among those before its key,
+    /// so that no hop passes the key (a finger fixed in advance would, for every key short of it).
     Successors,
 }
 
@@ -117,6 +136,10 @@ fn default_candidates() -> u32 {
     1
 }
 
+fn default_successor_list() -> u32 {
+    1
+}
+
 fn is_one(x: &u32) -> bool {
     *x == 1
 }
@@ -129,6 +152,7 @@ impl Default for RingParams {
             candidates: default_candidates(),
             candidate_scope: CandidateScope::default(),
             route: RouteChoice::default(),
+            successor_list: default_successor_list(),
         }
     }
 }
@@ -139,6 +163,7 @@ impl RingParams {
     pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
         check_ids(prefix, self.bits, self.ids, nodes)?;
         check_range(join(prefix, "candidates"), self.candidates.into(), 1, MAX_CANDIDATES.into())?;
+        check_range(join(prefix, "successor_list"), self.successor_list.into(), 1, MAX_SUCCESSOR_LIST.into())?;
         let needs_delays = [("candidates", self.candidates > 1), ("route", self.route == RouteChoice::Proximity)];
         if let Some((field, _)) = needs_delays.iter().find(|(_, on)| *on)
             && nodes.underlay().is_none()
@@ -151,8 +176,13 @@ impl RingParams {
         Ok(())
     }
 
-    fn proximity(&self) -> Proximity {
-        Proximity { candidates: self.candidates, scope: self.candidate_scope, route: self.route }
+    fn options(&self) -> RingOptions {
+        RingOptions {
+            candidates: self.candidates,
+            scope: self.candidate_scope,
+            route: self.route,
+            successor_list: self.successor_list,
+        }
     }
 
     /// The identifier circle. Panics unless [`RingParams::validate`] accepted the parameters.
@@ -168,10 +198,7 @@ impl RingParams {
 
     /// The converged ring of `nodes` with identifiers `ids` (as [`node_ids`] gives them).
     fn ring_of(&self, nodes: Nodes<'_>, ids: &[u64]) -> Ring {
-        match nodes.underlay() {
-            Some(u) => Ring::with_proximity(self.space(), ids, self.proximity(), u),
-            None => Ring::new(self.space(), ids),
-        }
+        Ring::build(self.space(), ids, self.options(), nodes.underlay())
     }
 
     /// Finger tables (one u32 per identifier bit), ids and the maps between nodes and ring positions; with
@@ -183,17 +210,19 @@ impl RingParams {
     }
 }
 
-/// The proximity options of a ring (see [`RingParams`]).
+/// How a ring departs from Chord as published (see [`RingParams`]): proximity neighbour and route selection,
+/// and delivery from the successor list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Proximity {
+pub struct RingOptions {
     pub candidates: u32,
     pub scope: CandidateScope,
     pub route: RouteChoice,
+    pub successor_list: u32,
 }
 
-impl Default for Proximity {
+impl Default for RingOptions {
     fn default() -> Self {
-        RingParams::default().proximity()
+        RingParams::default().options()
     }
 }
 
@@ -210,9 +239,17 @@ pub struct Ring {
     /// proximity neighbour selection.
     fingers: Vec<u32>,
     route: RouteChoice,
+    /// Nodes a node delivers to directly when one of them owns the key: its first `successor_list` successors.
+    successor_list: u32,
     /// Proximity route selection only (else empty): delay from p to each finger, p's mean delay to its distinct
     /// fingers, and N / 2^m (nodes per identifier).
     finger_delays: Vec<u32>,
+    /// `candidate_scope: successors` only (else empty): finger slot p·m + i's alternates are
+    /// `alternates[alternate_ranges[p·m + i]]`, the candidates nearer by delay than every candidate before
+    /// them, in ring order, as (position, delay); the last is `fingers[p·m + i]`. Slots with the same first
+    /// candidate share one range.
+    alternates: Alternates,
+    alternate_ranges: Vec<(u32, u32)>,
     mean_finger_delay: Vec<f64>,
     density: f64,
 }
@@ -221,16 +258,16 @@ impl Ring {
     /// Builds the ring of overlay nodes `0..ids.len()`, node v having id `ids[v]`. Ids must be distinct and
     /// below 2^m.
     pub fn new(space: IdSpace, ids: &[u64]) -> Ring {
-        Ring::build(space, ids, Proximity::default(), None)
+        Ring::build(space, ids, RingOptions::default(), None)
     }
 
-    /// [`Ring::new`] with fingers and next hops chosen by `proximity`, measured on `underlay`, whose overlay
-    /// nodes are the ring's nodes.
-    pub fn with_proximity(space: IdSpace, ids: &[u64], proximity: Proximity, underlay: &Underlay) -> Ring {
-        Ring::build(space, ids, proximity, Some(underlay))
+    /// [`Ring::new`] with fingers and next hops chosen by `options`, delays measured on `underlay`, whose
+    /// overlay nodes are the ring's nodes.
+    pub fn with_proximity(space: IdSpace, ids: &[u64], options: RingOptions, underlay: &Underlay) -> Ring {
+        Ring::build(space, ids, options, Some(underlay))
     }
 
-    fn build(space: IdSpace, ids: &[u64], proximity: Proximity, underlay: Option<&Underlay>) -> Ring {
+    fn build(space: IdSpace, ids: &[u64], options: RingOptions, underlay: Option<&Underlay>) -> Ring {
         let mut order: Vec<(u64, u32)> = ids.iter().zip(0..).map(|(&id, v)| (id, v)).collect();
         order.sort_unstable();
         assert!(order.windows(2).all(|w| w[0].0 != w[1].0), "node ids must be distinct");
@@ -243,24 +280,53 @@ impl Ring {
         }
         let m = space.bits() as usize;
         let mut fingers = vec![0u32; ids.len() * m];
-        let choose = underlay.filter(|_| proximity.candidates > 1);
-        fingers.par_chunks_mut(m.max(1)).enumerate().for_each(|(p, table)| {
-            let n = ids[p];
-            let succ = (p + 1) % ids.len();
-            let gap = space.distance(n, ids[succ]);
-            for (i, f) in table.iter_mut().enumerate() {
-                // Fingers that start within the gap to the successor are the successor: no search needed.
-                let first = if gap == 0 || (1u64 << i) <= gap {
-                    succ as u32
-                } else {
-                    successor_in(&ids, space.add(n, 1u64 << i))
-                };
-                *f = match choose {
-                    Some(u) if gap != 0 => nearest_candidate(space, &ids, &nodes, u, proximity, p as u32, i, first),
-                    _ => first,
-                };
+        let choose = underlay.filter(|_| options.candidates > 1);
+        let keep_alternates = choose.is_some() && options.scope == CandidateScope::Successors;
+        // Per node: its alternates and each slot's range within them (successor scope only).
+        let mut per_node: Vec<(Alternates, Vec<(u32, u32)>)> = vec![Default::default(); ids.len()];
+        fingers.par_chunks_mut(m.max(1)).zip(per_node.par_iter_mut()).enumerate().for_each(
+            |(p, (table, (alternates, ranges)))| {
+                let n = ids[p];
+                let succ = (p + 1) % ids.len();
+                let gap = space.distance(n, ids[succ]);
+                let mut nearer = Vec::new();
+                for (i, f) in table.iter_mut().enumerate() {
+                    // Fingers that start within the gap to the successor are the successor: no search needed.
+                    let first = if gap == 0 || (1u64 << i) <= gap {
+                        succ as u32
+                    } else {
+                        successor_in(&ids, space.add(n, 1u64 << i))
+                    };
+                    *f = match choose {
+                        Some(u) if gap != 0 => {
+                            let shared = i > 0 && keep_alternates && nearer.first().is_some_and(|&(c, _)| c == first);
+                            if !shared {
+                                nearer.clear();
+                                nearer_candidates(space, &ids, &nodes, u, options, p as u32, i, first, &mut nearer);
+                                if keep_alternates {
+                                    alternates.extend_from_slice(&nearer);
+                                }
+                            }
+                            nearer.last().map_or(first, |&(c, _)| c)
+                        }
+                        _ => first,
+                    };
+                    if keep_alternates {
+                        let end = alternates.len() as u32;
+                        ranges.push(if nearer.is_empty() { (end, end) } else { (end - nearer.len() as u32, end) });
+                    }
+                }
+            },
+        );
+        let (mut alternates, mut alternate_ranges) = (Vec::new(), Vec::new());
+        if keep_alternates {
+            alternate_ranges.reserve(ids.len() * m);
+            for (node_alternates, ranges) in per_node {
+                let base = u32::try_from(alternates.len()).expect("fewer than 2^32 alternates");
+                alternate_ranges.extend(ranges.iter().map(|&(a, b)| (base + a, base + b)));
+                alternates.extend(node_alternates);
             }
-        });
+        }
         let mut ring = Ring {
             space,
             ids,
@@ -268,12 +334,15 @@ impl Ring {
             positions,
             fingers,
             route: RouteChoice::ClosestPreceding,
+            successor_list: options.successor_list,
             finger_delays: Vec::new(),
+            alternates,
+            alternate_ranges,
             mean_finger_delay: Vec::new(),
             density: 0.0,
         };
         if let Some(u) = underlay
-            && proximity.route == RouteChoice::Proximity
+            && options.route == RouteChoice::Proximity
         {
             ring.measure_fingers(u);
         }
@@ -378,18 +447,45 @@ impl Ring {
     }
 
     /// [`next_hop`] at `pos`, searching only the fingers that can precede the key: fingers i + 1 with
-    /// 2^i ≥ d start at or past it, so the search begins at the largest 2^i < d.
+    /// 2^i ≥ d start at or past it, so the search begins at the largest 2^i < d. With a successor list, the
+    /// owner when it is one of the listed successors.
     #[inline]
     fn hop(&self, pos: u32, key: u64) -> Hop<u32> {
         let n = self.id(pos);
         let succ = self.successor(pos);
         let d = self.space.distance(n, key);
+        if self.successor_list > 1 {
+            // The list holds the next min(r, N - 1) positions; the last of them bounds the keys it covers.
+            let last = (u64::from(pos) + u64::from(self.successor_list.min(self.len() - 1))) % u64::from(self.len());
+            if d <= self.space.distance(n, self.id(last as u32)) {
+                return Hop::Owner(self.successor_of(key));
+            }
+        }
         if self.route == RouteChoice::Proximity && d > self.space.distance(n, self.id(succ)) {
             return Hop::Closer(self.proximity_finger(pos, n, d, succ));
         }
         let top = if d == 0 { 0 } else { 64 - (d - 1).leading_zeros() as usize };
-        let table = &self.fingers(pos)[..top.min(self.space.bits() as usize)];
+        let top = top.min(self.space.bits() as usize);
+        if !self.alternates.is_empty() {
+            if d <= self.space.distance(n, self.id(succ)) {
+                return Hop::Owner(succ);
+            }
+            return Hop::Closer((0..top).rev().find_map(|i| self.alternate(pos, i, n, d)).map_or(succ, |(f, _)| f));
+        }
+        let table = &self.fingers(pos)[..top];
         next_hop(self.space, n, key, (succ, self.id(succ)), table.iter().rev().map(|&f| (f, self.id(f))))
+    }
+
+    /// Successor scope: the alternate of finger slot `i` of `pos` (id `n`) a message for a key at distance `d`
+    /// takes, with its delay: the nearest by delay of the slot's candidates strictly between n and the key
+    /// (they lie in ring order, so those are a prefix), none if the first is already at or past the key.
+    #[inline]
+    fn alternate(&self, pos: u32, i: usize, n: u64, d: u64) -> Option<(u32, u32)> {
+        let (from, to) = self.alternate_ranges[pos as usize * self.space.bits() as usize + i];
+        self.alternates[from as usize..to as usize].iter().rev().copied().find(|&(c, _)| {
+            let e = self.space.distance(n, self.id(c));
+            e > 0 && e < d
+        })
     }
 
     /// The finger of `pos` (whose id is `n`, whose successor is `succ`) that [`RouteChoice::Proximity`] sends
@@ -404,18 +500,26 @@ impl Ring {
         let m = self.space.bits() as usize;
         let delays = &self.finger_delays[pos as usize * m..];
         let hop = self.mean_finger_delay[pos as usize];
-        let cost = |i: usize, f: u32| {
+        let cost = |delay: u32, f: u32| {
             let left = (d - self.space.distance(n, self.id(f))) as f64;
-            f64::from(delays[i]) + hop * 0.5 * (1.0 + self.density * left).log2()
+            f64::from(delay) + hop * 0.5 * (1.0 + self.density * left).log2()
         };
         let mut best = None;
         for (i, &f) in table.iter().enumerate().rev() {
+            let (f, delay) = if self.alternates.is_empty() {
+                (f, delays[i])
+            } else {
+                // The slot's alternate before the key; none if its first candidate is already past it.
+                match self.alternate(pos, i, n, d) {
+                    Some(alternate) => alternate,
+                    None => continue,
+                }
+            };
             let e = self.space.distance(n, self.id(f));
-            // Successor-scope candidates may leave no finger before the key; the successor always is.
             if e == 0 || e >= d {
                 continue;
             }
-            let c = cost(i, f);
+            let c = cost(delay, f);
             if best.is_none_or(|(b, _)| c < b) {
                 best = Some((c, f));
             }
@@ -549,42 +653,45 @@ pub(crate) fn next_hop<T: Copy>(
 }
 
 /// Proximity neighbour selection for finger `i` (0-based) of ring position `p`: among up to
-/// `proximity.candidates` nodes clockwise from `first` = succ(id(p) + 2^i), never p itself and, for the
-/// interval scope, none past the interval's end id(p) + 2^(i+1) (`first` is always a candidate), the one
-/// nearest p by underlay delay; ties go to the first.
+/// `options.candidates` nodes clockwise from `first` = succ(id(p) + 2^i), never p itself and, for the
+/// interval scope, none past the interval's end id(p) + 2^(i+1) (`first` is always a candidate), pushes onto
+/// `nearer` as (position, delay) each candidate nearer to p by underlay delay than every one before it: the
+/// last is the nearest (ties go to the first), and the last before any position is the nearest up to it.
 #[expect(clippy::too_many_arguments, reason = "the ring's parts during construction")]
-fn nearest_candidate(
+fn nearer_candidates(
     space: IdSpace,
     ids: &[u64],
     nodes: &[u32],
     underlay: &Underlay,
-    proximity: Proximity,
+    options: RingOptions,
     p: u32,
     i: usize,
     first: u32,
-) -> u32 {
+    nearer: &mut Alternates,
+) {
     let n = ids[p as usize];
-    let end = match proximity.scope {
+    let end = match options.scope {
         CandidateScope::Interval => 1u64.checked_shl(i as u32 + 1).filter(|_| i + 1 < space.bits() as usize),
         CandidateScope::Successors => None,
     };
     if first == p {
-        return first; // no other node follows the finger's start before p: the finger is p itself
+        nearer.push((first, 0)); // no other node follows the finger's start before p: the finger is p itself
+        return;
     }
     let from = underlay.delays_from(nodes[p as usize]);
-    let mut best = (from.to(nodes[first as usize]), first);
+    let delay = |c: u32| u32::try_from(from.to(nodes[c as usize])).unwrap_or(u32::MAX);
+    nearer.push((first, delay(first)));
     let mut c = first;
-    for _ in 1..proximity.candidates {
+    for _ in 1..options.candidates {
         c = if c as usize + 1 == ids.len() { 0 } else { c + 1 };
         if c == p || end.is_some_and(|end| space.distance(n, ids[c as usize]) >= end) {
             break;
         }
-        let delay = from.to(nodes[c as usize]);
-        if delay < best.0 {
-            best = (delay, c);
+        let d = delay(c);
+        if nearer.last().is_some_and(|&(_, best)| d < best) {
+            nearer.push((c, d));
         }
     }
-    best.1
 }
 
 /// Position of the first id ≥ key in the sorted `ids`, wrapping to 0.
@@ -660,6 +767,13 @@ impl ChordParams {
                     join(prefix, &format!("ring.{field}")),
                     "proximity is an option of the converged ring (timing `rounds`); event-driven nodes fill \
                      their fingers by fix_fingers",
+                ));
+            }
+            if self.ring.successor_list > 1 {
+                return Err(ModelError::new(
+                    join(prefix, "ring.successor_list"),
+                    "is an option of the converged ring (timing `rounds`); event-driven nodes keep \
+                     timing.successors successors and route by the first",
                 ));
             }
         }
@@ -796,9 +910,10 @@ fn lookups(
 pub enum Estimate {
     /// Not shown: the ring is still converging.
     Omitted,
-    /// Shown only: the fingers are chosen by proximity, the identifiers are hashed (every run has the same
-    /// ring, so the runs' interval leaves out the spread between rings that the expectation averages over), the
-    /// circle is too dense for the continuum model, or N is too small for its de-Poissonisation.
+    /// Shown only: the fingers or next hops are chosen by proximity, lookups end from a successor list, the
+    /// identifiers are hashed (every run has the same ring, so the runs' interval leaves out the spread between
+    /// rings that the expectation averages over), the circle is too dense for the continuum model, or N is too
+    /// small for its de-Poissonisation.
     Shown(f64),
     /// Checked: Chord's own fingers on a converged ring of random identifiers, every run a new ring.
     Checked(f64),
@@ -824,7 +939,7 @@ impl Estimate {
 fn checks_expectation(ring: &RingParams, nodes: u32) -> bool {
     let sparse = ring.bits >= u64::from(nodes.max(1)).next_power_of_two().ilog2() + SPARSE_BITS;
     let sized = nodes <= 2 || nodes >= FEWEST_CHECKED;
-    ring.proximity() == Proximity::default() && ring.ids == IdAssignment::Random && sparse && sized
+    ring.options() == RingOptions::default() && ring.ids == IdAssignment::Random && sparse && sized
 }
 
 /// The expected path length's formula, as the `mean_path_length` analytic states it.
@@ -1323,6 +1438,8 @@ mod tests {
         assert!(!checks_expectation(&hashed, 1024), "the same ring in every run");
         let proximity = RingParams { candidates: 4, ..RingParams::default() };
         assert!(!checks_expectation(&proximity, 1024));
+        let listed = RingParams { successor_list: 8, ..RingParams::default() };
+        assert!(!checks_expectation(&listed, 1024), "paths end before pred(k)");
         assert_eq!(Estimate::of(&ring, 1024), Estimate::Checked(path_length::expected_path_length(1024)));
     }
 
@@ -1408,6 +1525,15 @@ mod tests {
         let e = RingParams { candidates: 0, ..RingParams::default() }.validate("ring", bare).unwrap_err();
         assert_eq!((e.field.as_str(), e.message.as_str()), ("ring.candidates", "must be from 1 to 256, got 0"));
         assert!(RingParams { candidates: 257, ..RingParams::default() }.validate("ring", bare).is_err());
+        // A successor list needs no delays, but is bounded.
+        RingParams { successor_list: 16, ..RingParams::default() }.validate("ring", bare).unwrap();
+        for r in [0, 257] {
+            let e = RingParams { successor_list: r, ..RingParams::default() }.validate("ring", bare).unwrap_err();
+            assert_eq!(e.field, "ring.successor_list");
+        }
+        let events: ChordParams =
+            serde_json::from_str(r#"{"ring": {"successor_list": 4}, "timing": {"kind": "events"}}"#).unwrap();
+        assert_eq!(events.validate("chord", bare).unwrap_err().field, "chord.ring.successor_list");
         // Defaults are left out when written back, so existing scenarios read and print as before.
         let json = serde_json::to_value(RingParams::default()).unwrap();
         assert_eq!(json, serde_json::json!({"bits": 32, "ids": "random"}));
@@ -1415,8 +1541,13 @@ mod tests {
             serde_json::from_str(r#"{"candidates": 8, "candidate_scope": "successors", "route": "proximity"}"#)
                 .unwrap();
         assert_eq!(
-            read.proximity(),
-            Proximity { candidates: 8, scope: CandidateScope::Successors, route: RouteChoice::Proximity }
+            read.options(),
+            RingOptions {
+                candidates: 8,
+                scope: CandidateScope::Successors,
+                route: RouteChoice::Proximity,
+                successor_list: 1
+            }
         );
     }
 
@@ -1445,6 +1576,7 @@ mod tests {
             candidates in 1u32..20,
             successors in any::<bool>(),
             proximity_route in any::<bool>(),
+            successor_list in 1u32..20,
             keys in proptest::collection::vec(any::<u64>(), 1..30),
         ) {
             let u = small_underlay(hosts, seed);
@@ -1453,7 +1585,9 @@ mod tests {
             let ids = random_ids(space, hosts, &mut stream(seed, 1, Lane::Placement));
             let scope = if successors { CandidateScope::Successors } else { CandidateScope::Interval };
             let route = if proximity_route { RouteChoice::Proximity } else { RouteChoice::ClosestPreceding };
-            let ring = Ring::with_proximity(space, &ids, Proximity { candidates, scope, route }, &u);
+            let options = RingOptions { candidates, scope, route, successor_list };
+            let ring = Ring::with_proximity(space, &ids, options, &u);
+            let listless = Ring::with_proximity(space, &ids, RingOptions { successor_list: 1, ..options }, &u);
             let plain = Ring::new(space, &ids);
             for p in 0..hosts {
                 for (i, (&f, &chord)) in ring.fingers(p).iter().zip(plain.fingers(p)).enumerate() {
@@ -1481,6 +1615,53 @@ mod tests {
                 let mut nodes = Vec::new();
                 StructuredOverlay::route(&ring, ring.node(from), key, &mut nodes);
                 prop_assert_eq!(nodes, path.iter().map(|&p| ring.node(p)).collect::<Vec<_>>());
+                // The successor list only cuts the path short: the route without it, up to the first node
+                // with the owner among its first r successors, then the owner; by the triangle inequality of
+                // shortest-path delays it is never slower.
+                let owner = plain.successor_of(key);
+                let mut full = Vec::new();
+                listless.lookup_path(from, key, &mut full);
+                let within = |p: u32| p != owner && (owner + hosts - p) % hosts <= successor_list;
+                let cut = full.iter().position(|&p| within(p)).map_or(full.len(), |i| i + 1);
+                let mut expected = full[..cut].to_vec();
+                if expected.last() != Some(&owner) {
+                    expected.push(owner);
+                }
+                prop_assert_eq!(&path, &expected);
+                let delay = |p: &[u32]| p.windows(2).map(|w| u.delay(ring.node(w[0]), ring.node(w[1]))).sum::<u64>();
+                prop_assert!(delay(&path) <= delay(&full));
+                // No hop passes the key: every node before the owner lies strictly between `from` and the key.
+                let span = space.distance(ring.id(from), key);
+                for &v in &path[..path.len() - 1] {
+                    prop_assert!(v == from || space.distance(ring.id(from), ring.id(v)) < span);
+                }
+                // Stoica's alternates are chosen when forwarding: from the largest finger whose start precedes
+                // the key down, the nearest by delay (ties: the first) of its candidates (up to `candidates`
+                // nodes clockwise from Chord's finger, never the node itself) strictly before the key.
+                if successors && !proximity_route {
+                    for w in full.windows(2) {
+                        let (p, n) = (w[0], ring.id(w[0]));
+                        let d = space.distance(n, key);
+                        let before = |c: u32| (1..d).contains(&space.distance(n, ring.id(c)));
+                        let succ = ring.successor(p);
+                        let expected = if !before(succ) {
+                            succ
+                        } else {
+                            (0..bits as usize)
+                                .rev()
+                                .find_map(|i| {
+                                    let first = plain.fingers(p)[i];
+                                    (0..candidates)
+                                        .map(|k| (first + k) % hosts)
+                                        .take_while(|&c| c != p)
+                                        .filter(|&c| before(c))
+                                        .min_by_key(|&c| u.delay(ring.node(p), ring.node(c)))
+                                })
+                                .unwrap_or(succ)
+                        };
+                        prop_assert_eq!(w[1], expected, "hop from {} for key {}", p, key);
+                    }
+                }
             }
         }
 

@@ -21,7 +21,8 @@ use crate::overlay::{IdSpace, Nodes, StructuredOverlay};
 #[serde(tag = "kind", rename_all = "snake_case", expecting = "an object such as {\"kind\": \"chord\", \"bits\": 32}")]
 pub enum OverlayParams {
     /// Chord's converged ring (Stoica et al. 2001): the root of a key is its successor, messages follow fingers
-    /// (optionally chosen by proximity: `candidates`, `candidate_scope`, `route`).
+    /// (optionally chosen by proximity: `candidates`, `candidate_scope`, `route`; optionally delivered from
+    /// successor lists: `successor_list`).
     Chord(RingParams),
 }
 

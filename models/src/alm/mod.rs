@@ -675,8 +675,8 @@ fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) ->
 /// * series `<g>.link_stress_histogram`, `<g>.unicast.link_stress_histogram`.
 ///
 /// Over all groups (listed and Zipf), with one message per group: `all.groups`, `all.members`,
-/// `all.forwarders`, `all.depth_max`, `all.depth_mean`, pooled `all.stretch_*`, `all.rad_mean`, `_p50`, `_max`
-/// and `all.rmd_*` over groups, and the combined link loads
+/// `all.forwarders`, `all.depth_max`, `all.depth_mean`, pooled `all.stretch_*`, `all.rad_mean`, `_p50`, `_p90`,
+/// `_max` and `all.rmd_*` over groups, and the combined link loads
 /// `all.link_stress_max`, `_mean`, `all.links_used`, `all.network_usage`, `all.ip.*`, `all.unicast.*`
 /// (with histograms), `all.node_stress_max`, `_mean` (children summed over groups per node).
 pub fn run(params: &AlmParams, underlay: &Underlay, seed: u64, run: u64) -> Outcome {
@@ -988,6 +988,7 @@ fn totals(reports: &[GroupReport], underlay: &Underlay, bins: u32, out: &mut Out
         if let Some(&max) = ratios.last() {
             out.metric(&format!("all.{name}_mean"), ratios.iter().sum::<f64>() / ratios.len() as f64)
                 .metric(&format!("all.{name}_p50"), quantile(ratios, 0.5))
+                .metric(&format!("all.{name}_p90"), quantile(ratios, 0.9))
                 .metric(&format!("all.{name}_max"), max);
         }
     }
@@ -1419,9 +1420,21 @@ pub const METRICS: &[MetricDoc] = &[
     ),
     MetricDoc::metric("all.rad_mean", "ratio", "RAD averaged over groups.", "mean over groups of {group}.rad"),
     MetricDoc::metric("all.rad_p50", "ratio", "Median RAD over groups.", "0.5-quantile over groups of {group}.rad"),
+    MetricDoc::metric(
+        "all.rad_p90",
+        "ratio",
+        "90th percentile of RAD over groups (Scribe plots its distribution over groups).",
+        "0.9-quantile over groups of {group}.rad",
+    ),
     MetricDoc::metric("all.rad_max", "ratio", "Largest RAD of a group.", "max over groups of {group}.rad"),
     MetricDoc::metric("all.rmd_mean", "ratio", "RMD averaged over groups.", "mean over groups of {group}.rmd"),
     MetricDoc::metric("all.rmd_p50", "ratio", "Median RMD over groups.", "0.5-quantile over groups of {group}.rmd"),
+    MetricDoc::metric(
+        "all.rmd_p90",
+        "ratio",
+        "90th percentile of RMD over groups (Scribe plots its distribution over groups).",
+        "0.9-quantile over groups of {group}.rmd",
+    ),
     MetricDoc::metric("all.rmd_max", "ratio", "Largest RMD of a group.", "max over groups of {group}.rmd"),
     MetricDoc::metric(
         "all.node_stress_max",

@@ -245,6 +245,10 @@ fn chord_groups_satisfy_the_exact_identities_and_are_deterministic() {
     assert_eq!(m("some.rmd"), m("some.delay_max") / m("some.unicast.delay_max"));
     assert_eq!((out.get("pair.rad"), out.get("pair.rmd")), (None, None));
     assert!(m("all.rad_max") >= m("all.rad_p50") && m("all.rad_max") >= m("everyone.rad"));
+    for r in ["rad", "rmd"] {
+        let q = |name: &str| m(&format!("all.{r}_{name}"));
+        assert!(q("p50") <= q("p90") && q("p90") <= q("max"), "{r}: quantiles over groups in order");
+    }
     assert!(m("everyone.rad") >= 1.0 && m("everyone.rmd") >= 1.0, "IP multicast's delays are the shortest");
     assert_eq!(out.get("pair.stretch_mean"), None);
     assert!(m("everyone.stretch_p50") >= 1.0 && m("everyone.stretch_p99") >= m("everyone.stretch_p90"));
