@@ -1278,17 +1278,17 @@ impl Model for Chord {
                 "event-driven Chord needs a lossless network: a lost message would pass for a failed node",
             ));
         }
-        let nodes = env.topology.node_count();
         let mut prepared = PreparedChord {
             params: params.clone(),
             underlay,
-            nodes,
+            nodes: env.topology.node_count(),
             network: env.network,
             estimate: Estimate::Omitted,
         };
         params.validate("", prepared.nodes())?;
         if params.lookups > 0 {
-            prepared.estimate = Estimate::of(&params.ring, nodes);
+            // The ring's nodes: the underlay's hosts, not its routers.
+            prepared.estimate = Estimate::of(&params.ring, prepared.nodes().len());
         }
         Ok(prepared)
     }
