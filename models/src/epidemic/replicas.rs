@@ -5,7 +5,8 @@
 //! and [`Store`] for the general one (per node a key → (value, version) map, stored densely as one row of
 //! entry slots per node). Both implement [`Replicas`], so the exchange rule ([`Exchange`]) exists once;
 //! [`Bitset`] adds a word-at-a-time form of the synchronous round ([`Replicas::fast_round`]), checked
-//! against the rule by `bitset_and_store_agree_on_one_update`.
+//! against the rule by `bitset_and_store_agree_on_one_update`, whose chunks run on several threads at once
+//! with the same result.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::Relaxed;
