@@ -7,6 +7,7 @@
 //! which overlays are placed). It must not depend on any protocol, on JSON, on files or on plotting:
 //! parsers take text, never paths, and nothing here prints or exits.
 
+pub mod atomic;
 pub mod bitset;
 pub mod engine;
 pub mod network;

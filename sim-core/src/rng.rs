@@ -39,12 +39,25 @@ pub fn mix64(mut z: u64) -> u64 {
 
 /// Derives a child seed from a parent seed and a sequence of indices, e.g. (sweep seed, point, replicate).
 pub fn derive_seed(seed: u64, path: &[u64]) -> u64 {
-    path.iter().fold(mix64(seed), |acc, &i| mix64(acc ^ mix64(i)))
+    extend_seed(mix64(seed), path)
+}
+
+/// [`derive_seed`] continued from an already derived seed: `extend_seed(derive_seed(s, a), b)` is
+/// `derive_seed(s, a ++ b)`.
+fn extend_seed(derived: u64, path: &[u64]) -> u64 {
+    path.iter().fold(derived, |acc, &i| mix64(acc ^ mix64(i)))
 }
 
 /// The stream for `(seed, run)` in the given lane.
 pub fn stream(seed: u64, run: u64, lane: Lane) -> SimRng {
-    let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, &[lane.tag()]));
+    substream(seed, run, lane, &[])
+}
+
+/// A stream of its own for one part of `(seed, run)`'s work in `lane`, named by `path`: for instance the
+/// turns of chunk `k` of round `r` take `path = [r, k]`, so that parts can be drawn in any order, or at
+/// once on several threads, with the same draws. The empty path is [`stream`] itself.
+pub fn substream(seed: u64, run: u64, lane: Lane, path: &[u64]) -> SimRng {
+    let mut rng = ChaCha8Rng::seed_from_u64(extend_seed(derive_seed(seed, &[lane.tag()]), path));
     rng.set_stream(run);
     rng
 }
@@ -191,6 +204,21 @@ mod tests {
         assert_ne!(first(7, 0, Lane::Protocol), first(7, 1, Lane::Protocol));
         assert_ne!(first(7, 0, Lane::Protocol), first(7, 0, Lane::Topology));
         assert_ne!(first(7, 0, Lane::Protocol), first(8, 0, Lane::Protocol));
+    }
+
+    #[test]
+    fn substreams_are_apart_from_their_stream_and_each_other() {
+        let first = |path: &[u64]| substream(7, 0, Lane::Protocol, path).next_u64();
+        assert_eq!(first(&[]), stream(7, 0, Lane::Protocol).next_u64());
+        let firsts = [first(&[]), first(&[1, 0]), first(&[1, 1]), first(&[0, 1]), first(&[2, 0])];
+        for (i, a) in firsts.iter().enumerate() {
+            assert!(firsts[i + 1..].iter().all(|b| a != b), "{firsts:?}");
+        }
+        assert_ne!(
+            substream(7, 0, Lane::Protocol, &[1, 0]).next_u64(),
+            substream(7, 1, Lane::Protocol, &[1, 0]).next_u64()
+        );
+        assert_eq!(extend_seed(derive_seed(3, &[4]), &[5, 6]), derive_seed(3, &[4, 5, 6]));
     }
 
     /// `Below` is `below` with the threshold computed ahead: the same values, and the stream left at the same

@@ -20,7 +20,9 @@
 //! The exchange is written once (module `replicas`) and run by the gossip harness ([`crate::gossip`]) in
 //! rounds or event-driven. With a single update the state is a bitset: two bits per node (now, and at the
 //! start of the round), N/4 bytes in all, and synchronous rounds take a word-at-a-time form of the same
-//! exchange (checked against it draw for draw by a test). With several updates it is a dense store of
+//! exchange (checked against it draw for draw by a test), which runs the round's chunks of turns
+//! ([`crate::gossip::Chunks`]) on every thread of the rayon pool (`--threads`): one run uses all of
+//! them, and its output is the same bytes on any number. With several updates it is a dense store of
 //! N × keys entries of 32 bytes (kept twice in synchronous rounds).
 //!
 //! Analytic predictions (single update written before round 1 on the complete graph): the expected rounds

@@ -5,17 +5,23 @@
 //! and [`Store`] for the general one (per node a key → (value, version) map, stored densely as one row of
 //! entry slots per node). Both implement [`Replicas`], so the exchange rule ([`Exchange`]) exists once;
 //! [`Bitset`] adds a word-at-a-time form of the synchronous round ([`Replicas::fast_round`]), checked
-//! against the rule by `bitset_and_store_agree_on_one_update`.
+//! against the rule by `bitset_and_store_agree_on_one_update`, whose chunks run on several threads at once
+//! with the same result.
 
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+
+use rayon::prelude::*;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
+use sim_core::atomic::as_atomic;
 use sim_core::rng::SimRng;
 use sim_core::topology::{DrawNeighbor, NeighborSampler};
 use sim_core::{pages, prefetch};
 
 use super::Mode;
-use crate::gossip::{Gossip, Incoming, Net, Round, View, Wire};
+use crate::gossip::{Chunk, Chunks, Gossip, Incoming, Net, Round, Traffic, View, Wire};
 use crate::{MAX_ROUNDS, NodeRef};
 
 /// Bytes one entry occupies in a message: key (8) + value (8) + version (8).
@@ -317,22 +323,27 @@ impl Replicas for Bitset {
     /// word, and what they pull is gathered in a register and stored once. Gains are counted at the end by
     /// popcount. Needs turns in index order; one loop per mode, for perfect links or not, and per kind of
     /// topology, so that the hot loop carries no tests it does not need.
+    ///
+    /// The round's chunks ([`Chunks`]) run one after the other on one thread, or on all the threads of the
+    /// current rayon pool at once, with the same result: an exchange reads round-start bits only and only
+    /// sets current bits, so exchanges commute; a chunk draws from its own streams; and the counts are sums.
     fn fast_round<M, T>(ex: &mut Exchange<Self>, round: &mut Round<'_, M, T>) -> bool {
         if !round.in_index_order() {
             return false;
         }
         let words = &mut ex.replicas.words;
         let before = count_ones(words, View::RoundStart);
-        let (topology, rng, wire) = round.split();
-        let n = topology.node_count();
-        ex.entries += match (ex.mode, wire.perfect()) {
-            (Mode::Push, true) => word_round::<true, false, false>(words, n, topology.neighbor_sampler(), rng, wire),
-            (Mode::Pull, true) => word_round::<false, true, false>(words, n, topology.neighbor_sampler(), rng, wire),
-            (Mode::PushPull, true) => word_round::<true, true, false>(words, n, topology.neighbor_sampler(), rng, wire),
-            (Mode::Push, false) => word_round::<true, false, true>(words, n, topology.neighbor_sampler(), rng, wire),
-            (Mode::Pull, false) => word_round::<false, true, true>(words, n, topology.neighbor_sampler(), rng, wire),
-            (Mode::PushPull, false) => word_round::<true, true, true>(words, n, topology.neighbor_sampler(), rng, wire),
+        let mut chunks = round.chunks();
+        let (entries, traffic) = match (ex.mode, chunks.perfect()) {
+            (Mode::Push, true) => chunked_round::<true, false, false>(words, &chunks),
+            (Mode::Pull, true) => chunked_round::<false, true, false>(words, &chunks),
+            (Mode::PushPull, true) => chunked_round::<true, true, false>(words, &chunks),
+            (Mode::Push, false) => chunked_round::<true, false, true>(words, &chunks),
+            (Mode::Pull, false) => chunked_round::<false, true, true>(words, &chunks),
+            (Mode::PushPull, false) => chunked_round::<true, true, true>(words, &chunks),
         };
+        chunks.account(traffic);
+        ex.entries += entries;
         ex.gained += count_ones(words, View::Now) - before;
         true
     }
@@ -342,19 +353,96 @@ fn count_ones(words: &[[u64; 2]], view: View) -> u64 {
     words.iter().map(|w| u64::from(w[view as usize].count_ones())).sum()
 }
 
-/// [`Bitset::fast_round`] for one mode; returns the entries carried. One loop per kind of topology, so that
-/// peers are drawn without testing it.
-#[inline(always)]
-fn word_round<const PUSH: bool, const PULL: bool, const FAULTY: bool>(
+/// [`Bitset::fast_round`] for one mode; returns the entries carried and the traffic. One loop per kind of
+/// topology, so that peers are drawn without testing it.
+fn chunked_round<const PUSH: bool, const PULL: bool, const FAULTY: bool>(
     words: &mut [[u64; 2]],
-    n: u32,
-    sampler: NeighborSampler<'_>,
-    rng: &mut SimRng,
-    wire: Wire<'_>,
-) -> u64 {
-    match sampler {
-        NeighborSampler::Complete(others) => word_loop::<PUSH, PULL, FAULTY, _>(words, n, &others, rng, wire),
-        NeighborSampler::Graph(g) => word_loop::<PUSH, PULL, FAULTY, _>(words, n, g, rng, wire),
+    chunks: &Chunks<'_>,
+) -> (u64, Traffic) {
+    match chunks.topology().neighbor_sampler() {
+        NeighborSampler::Complete(others) => on_threads::<PUSH, PULL, FAULTY, _>(words, &others, chunks),
+        NeighborSampler::Graph(g) => on_threads::<PUSH, PULL, FAULTY, _>(words, g, chunks),
+    }
+}
+
+/// The chunks of the round in turn on this thread when the pool has one (the words plainly owned), or
+/// spread over the pool's threads (the words shared as atomics); the sums of their counts.
+fn on_threads<const PUSH: bool, const PULL: bool, const FAULTY: bool, S: DrawNeighbor + Sync>(
+    words: &mut [[u64; 2]],
+    sampler: &S,
+    chunks: &Chunks<'_>,
+) -> (u64, Traffic) {
+    let sum = |(e, t): (u64, Traffic), (f, u): (u64, Traffic)| (e + f, t + u);
+    if chunks.count() == 1 || rayon::current_num_threads() == 1 {
+        let mut owned = Owned(words);
+        (0..chunks.count())
+            .map(|k| word_loop::<PUSH, PULL, FAULTY, _, _>(&mut owned, sampler, chunks.chunk(k)))
+            .fold((0, Traffic::default()), sum)
+    } else {
+        let shared = Shared(as_atomic(words));
+        (0..chunks.count())
+            .into_par_iter()
+            .map(|k| word_loop::<PUSH, PULL, FAULTY, _, _>(&mut { shared }, sampler, chunks.chunk(k)))
+            .reduce(|| (0, Traffic::default()), sum)
+    }
+}
+
+/// The bitset's words as a round's exchanges use them: they read round-start words and set bits in
+/// current words, nothing else, so the order of the exchanges does not matter.
+trait Words {
+    /// Round-start word `wi`.
+    fn start(&self, wi: usize) -> u64;
+    /// Sets `bits` in current word `wi`.
+    fn set(&mut self, wi: usize, bits: u64);
+    /// Starts loading word `wi`.
+    fn prefetch(&self, wi: usize);
+}
+
+/// The words of a round run on one thread.
+struct Owned<'w>(&'w mut [[u64; 2]]);
+
+impl Words for Owned<'_> {
+    #[inline(always)]
+    fn start(&self, wi: usize) -> u64 {
+        self.0[wi][1]
+    }
+
+    // Unconditional (`|=`): in the middle rounds whether a bit is new is a coin flip a branch predictor
+    // cannot learn.
+    #[inline(always)]
+    fn set(&mut self, wi: usize, bits: u64) {
+        self.0[wi][0] |= bits;
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, wi: usize) {
+        prefetch::read_at(self.0, wi);
+    }
+}
+
+/// The words of a round whose chunks run on several threads at once.
+#[derive(Clone, Copy)]
+struct Shared<'w>(&'w [[AtomicU64; 2]]);
+
+impl Words for Shared<'_> {
+    #[inline(always)]
+    fn start(&self, wi: usize) -> u64 {
+        self.0[wi][1].load(Relaxed)
+    }
+
+    // A locked `or` costs tens of plain instructions and holds back the loads behind it: it is only worth
+    // it for a bit that is new, and over a run few are (each node's bit is new once).
+    #[inline(always)]
+    fn set(&mut self, wi: usize, bits: u64) {
+        let now = &self.0[wi][0];
+        if bits & !now.load(Relaxed) != 0 {
+            now.fetch_or(bits, Relaxed);
+        }
+    }
+
+    #[inline(always)]
+    fn prefetch(&self, wi: usize) {
+        prefetch::read_at(self.0, wi);
     }
 }
 
@@ -368,56 +456,58 @@ struct Peers {
     count: usize,
 }
 
-/// The turns of the round, word by word. The peers of the next word's initiators are drawn, and their
-/// words requested from memory, before this word's exchanges run: once the state outgrows the caches,
-/// each exchange would otherwise wait for its peer's word alone, while this way some 64 loads are under
-/// way at once. Peers come from the protocol stream and losses from the network stream, each in turn
-/// order, so the draws are those of the generic round; and exchanges read only round-start bits and
-/// only set bits, so drawing ahead changes nothing else either.
+/// The turns of one chunk, word by word (a chunk is whole words). The peers of the next word's initiators
+/// are drawn, and their words requested from memory, before this word's exchanges run: once the state
+/// outgrows the caches, each exchange would otherwise wait for its peer's word alone, while this way some
+/// 64 loads are under way at once. Peers come from the chunk's protocol stream and losses from its network
+/// stream, each in turn order, so the draws are those of the generic round; and exchanges read only
+/// round-start bits and only set bits, so drawing ahead changes nothing else either. Returns the entries
+/// carried and the traffic.
 ///
 /// Drawing and exchanging are functions of their own, each a tight loop with registers to itself.
 #[inline(always)]
-fn word_loop<const PUSH: bool, const PULL: bool, const FAULTY: bool, S: DrawNeighbor>(
-    words: &mut [[u64; 2]],
-    n: u32,
+fn word_loop<const PUSH: bool, const PULL: bool, const FAULTY: bool, W: Words, S: DrawNeighbor>(
+    words: &mut W,
     sampler: &S,
-    rng: &mut SimRng,
-    mut wire: Wire<'_>,
-) -> u64 {
+    chunk: Chunk<'_>,
+) -> (u64, Traffic) {
+    let Chunk { nodes, mut rng, mut wire } = chunk;
+    let (first, end) = ((nodes.start / 64) as usize, nodes.end.div_ceil(64) as usize);
     let mut entries = 0;
     let mut peers = [(); 2].map(|()| Peers { of: [0; 64], absent: 0, count: 0 });
-    draw_peers::<FAULTY, S>(words, 0, n, sampler, rng, &wire, &mut peers[0]);
-    for wi in 0..words.len() {
+    draw_peers::<FAULTY, _, _>(words, first, nodes.end, sampler, &mut rng, &wire, &mut peers[0]);
+    for wi in first..end {
         let [even, odd] = &mut peers;
-        let (this, next) = if wi % 2 == 0 { (&*even, odd) } else { (&*odd, even) };
-        if wi + 1 < words.len() {
-            draw_peers::<FAULTY, S>(words, wi + 1, n, sampler, rng, &wire, next);
+        let (this, next) = if (wi - first) % 2 == 0 { (&*even, odd) } else { (&*odd, even) };
+        if wi + 1 < end {
+            draw_peers::<FAULTY, _, _>(words, wi + 1, nodes.end, sampler, &mut rng, &wire, next);
         }
         entries += if FAULTY {
-            exchange_faulty::<PUSH, PULL>(words, wi, this, &mut wire)
+            exchange_faulty::<PUSH, PULL, _>(words, wi, this, &mut wire)
         } else {
-            let (carried, messages) = exchange::<PUSH, PULL>(words, wi, this);
+            let (carried, messages) = exchange::<PUSH, PULL, _>(words, wi, this);
             wire.delivered(messages);
             carried
         };
     }
-    entries
+    (entries, wire.traffic())
 }
 
-/// Draws the peers of the initiators of word `wi` in turn order, and starts loading their words as they
-/// are drawn. With every node up, the draws of the word are one run ([`DrawNeighbor::draw_run`]).
+/// Draws the peers of the initiators of word `wi` (those below `end`) in turn order, and starts loading
+/// their words as they are drawn. With every node up, the draws of the word are one run
+/// ([`DrawNeighbor::draw_run`]).
 #[inline(never)]
-fn draw_peers<const FAULTY: bool, S: DrawNeighbor>(
-    words: &[[u64; 2]],
+fn draw_peers<const FAULTY: bool, W: Words, S: DrawNeighbor>(
+    words: &W,
     wi: usize,
-    n: u32,
+    end: u32,
     sampler: &S,
     rng: &mut SimRng,
     wire: &Wire<'_>,
     peers: &mut Peers,
 ) {
     let first = wi as u32 * 64;
-    peers.count = (n - first).min(64) as usize;
+    peers.count = (end - first).min(64) as usize;
     let of = &mut peers.of[..peers.count];
     if FAULTY {
         peers.absent = 0;
@@ -428,36 +518,36 @@ fn draw_peers<const FAULTY: bool, S: DrawNeighbor>(
                 peers.absent |= 1 << b;
                 p
             });
-            prefetch::read_at(words, (*slot / 64) as usize);
+            words.prefetch((*slot / 64) as usize);
         }
     } else {
-        peers.absent = sampler.draw_run(first, of, rng, |q| prefetch::read_at(words, (q / 64) as usize));
+        peers.absent = sampler.draw_run(first, of, rng, |q| words.prefetch((q / 64) as usize));
     }
 }
 
 /// The exchanges of word `wi` over perfect links (no loss, every node up: every message arrives), with
 /// no tests: messages and entries are counted for the word at once. Returns (entries, messages).
 #[inline(never)]
-fn exchange<const PUSH: bool, const PULL: bool>(words: &mut [[u64; 2]], wi: usize, peers: &Peers) -> (u64, u64) {
-    let start = words[wi][1];
+fn exchange<const PUSH: bool, const PULL: bool, W: Words>(words: &mut W, wi: usize, peers: &Peers) -> (u64, u64) {
+    let start = words.start(wi);
     // An initiator paired with itself is not counted as a sender, and pulls the bit it has.
     let senders = start & !peers.absent;
     let mut pushing = senders;
     let mut pulled = 0u64;
     for &q in &peers.of[..peers.count] {
-        let peer_words = &mut words[(q / 64) as usize];
+        let qi = (q / 64) as usize;
         if PUSH {
-            peer_words[0] |= (pushing & 1) << (q % 64);
+            words.set(qi, (pushing & 1) << (q % 64));
             pushing >>= 1;
         }
         if PULL {
             // Shifted in from the top: after the word's initiators, bit b is initiator b's.
-            pulled = pulled >> 1 | (peer_words[1] >> (q % 64)) << 63;
+            pulled = pulled >> 1 | (words.start(qi) >> (q % 64)) << 63;
         }
     }
     // Only initiators without the update get a non-empty reply.
     pulled = (pulled >> (64 - peers.count)) & !start;
-    words[wi][0] |= pulled;
+    words.set(wi, pulled);
     let exchanges = peers.count as u64 - u64::from(peers.absent.count_ones());
     let mut entries = 0;
     if PUSH {
@@ -471,14 +561,14 @@ fn exchange<const PUSH: bool, const PULL: bool>(words: &mut [[u64; 2]], wi: usiz
 
 /// The exchanges of word `wi` as the generic round makes them, message by message; returns the entries.
 #[inline(never)]
-fn exchange_faulty<const PUSH: bool, const PULL: bool>(
-    words: &mut [[u64; 2]],
+fn exchange_faulty<const PUSH: bool, const PULL: bool, W: Words>(
+    words: &mut W,
     wi: usize,
     peers: &Peers,
     wire: &mut Wire<'_>,
 ) -> u64 {
     let first = wi as u32 * 64;
-    let start = words[wi][1];
+    let start = words.start(wi);
     let (mut pulled, mut entries) = (0u64, 0);
     for (b, &q) in peers.of[..peers.count].iter().enumerate() {
         if peers.absent >> b & 1 == 1 {
@@ -491,19 +581,19 @@ fn exchange_faulty<const PUSH: bool, const PULL: bool>(
         if !wire.transmit(q) {
             continue;
         }
-        let peer_words = &mut words[(q / 64) as usize];
+        let qi = (q / 64) as usize;
         if PUSH {
-            peer_words[0] |= mine << (q % 64);
+            words.set(qi, mine << (q % 64));
         }
         if PULL {
-            let reply = peer_words[1] >> (q % 64) & 1 & !mine;
+            let reply = words.start(qi) >> (q % 64) & 1 & !mine;
             entries += reply;
             if wire.transmit(first + b as u32) {
                 pulled |= reply << b;
             }
         }
     }
-    words[wi][0] |= pulled;
+    words.set(wi, pulled);
     entries
 }
 
@@ -763,12 +853,12 @@ mod tests {
 
     proptest! {
         /// The word-at-a-time round, peers drawn a word ahead, is the generic round: on the complete graph
-        /// and on sparse random graphs (with isolated nodes), at sizes around word boundaries, in every
-        /// mode, with or without loss and nodes that are down, from several informed nodes, the same
-        /// rounds give the same gains, entries, traffic and bits.
+        /// and on sparse random graphs (with isolated nodes), at sizes around word and chunk boundaries
+        /// (chunks on the test pool's threads), in every mode, with or without loss and nodes that are
+        /// down, from several informed nodes, the same rounds give the same gains, entries, traffic and bits.
         #[test]
         fn the_word_round_is_the_generic_round(
-            n in prop_oneof![2u32..200, 1000u32..1100],
+            n in prop_oneof![2u32..200, 1000u32..1100, 8150u32..8250],
             graph in any::<bool>(),
             mode in prop_oneof![Just(Mode::Push), Just(Mode::Pull), Just(Mode::PushPull)],
             loss in prop_oneof![Just(0.0), 0.0..0.5],

@@ -49,6 +49,12 @@
 //! `(seed, run)`; in rounds, loss is drawn from the network lane. Event-driven, latency and loss are drawn
 //! by the sim-core engine.
 //!
+//! In rounds whose turns are every node in index order, the turns are cut into chunks of [`CHUNK_NODES`]
+//! consecutive nodes, and each chunk of each round has a protocol and a network stream of its own, derived
+//! from `(seed, run, round, chunk)` ([`Chunks`]); the rest of the run (start, timers, end of round) draws
+//! from the run's streams. A chunk's draws do not depend on the chunks before it, so a faster form of the
+//! round may run chunks on several threads and still give the same output on any number of threads.
+//!
 //! # Example
 //!
 //! Push spreading of one bit: every informed node tells a random peer each round.
@@ -123,7 +129,7 @@ use sim_core::topology::{ArcId, Topology};
 use sim_core::trace::{NoTrace, Sink};
 use sim_core::{NodeId, Time};
 
-pub use rounds::{Round, Wire};
+pub use rounds::{CHUNK_NODES, Chunk, Chunks, Round, Wire};
 
 use crate::tagged::{Variant, body, no_fields, tagged};
 use crate::{ModelError, check_range, join};
@@ -469,6 +475,14 @@ pub struct Traffic {
     pub lost: u64,
     /// Addressed to a node that was down.
     pub failed: u64,
+}
+
+impl std::ops::Add for Traffic {
+    type Output = Traffic;
+
+    fn add(self, o: Traffic) -> Traffic {
+        Traffic { sent: self.sent + o.sent, lost: self.lost + o.lost, failed: self.failed + o.failed }
+    }
 }
 
 /// How a run ended.

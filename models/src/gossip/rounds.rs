@@ -1,9 +1,10 @@
 //! The synchronous-round driver: no event queue; messages are delivered as soon as they are sent.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::ops::Range;
 
 use sim_core::bitset::BitSet;
-use sim_core::rng::{Lane, SimRng, chance, partial_shuffle, stream};
+use sim_core::rng::{Lane, SimRng, chance, partial_shuffle, stream, substream};
 use sim_core::topology::Topology;
 use sim_core::trace::{Labelled, NoTrace, Trace};
 use sim_core::{NodeId, Time};
@@ -14,8 +15,12 @@ use super::{Down, End, Gossip, Harness, Incoming, Link, Net, Order, Peer, Traffi
 /// it through [`Net`]. `R` is the run's trace (none for a faster form: traced runs take the generic round).
 pub struct Round<'a, M, T, R = NoTrace> {
     topology: &'a Topology,
+    /// The run's: chunked turns derive their streams from them.
+    seed: u64,
+    run: u64,
+    /// The protocol's stream; during turns in index order, the chunk's.
     rng: SimRng,
-    /// Loss draws, apart from the protocol's.
+    /// Loss draws, apart from the protocol's; during turns in index order, the chunk's.
     network_rng: SimRng,
     loss: f64,
     /// No loss and every node up: sending cannot fail.
@@ -73,6 +78,8 @@ pub(super) fn run<G: Gossip, R: Play<G::Msg>>(h: &Harness<'_>, g: &mut G, seed: 
     };
     let mut r = Round {
         topology: h.topology,
+        seed,
+        run,
         rng: stream(seed, run, Lane::Protocol),
         network_rng: stream(seed, run, Lane::Network),
         loss: h.network.loss,
@@ -125,12 +132,20 @@ pub(super) fn run<G: Gossip, R: Play<G::Msg>>(h: &Harness<'_>, g: &mut G, seed: 
 
 impl<'a, M, T, R: Trace<M>> Round<'a, M, T, R> {
     /// Gives every node whose turn it is this round its turn, and delivers what each turn sends before
-    /// the next: the generic body of [`Gossip::round`].
+    /// the next: the generic body of [`Gossip::round`]. Turns in index order take their chunks' streams
+    /// ([`Chunks`]).
     pub fn turns<G: Gossip<Msg = M, Timer = T>>(&mut self, g: &mut G) {
         if self.in_index_order() {
-            for p in 0..self.topology.node_count() {
-                self.turn(g, p);
+            let n = self.topology.node_count();
+            let streams = self.chunk_streams();
+            let run = (self.rng.clone(), self.network_rng.clone());
+            for k in 0..chunk_count(n) {
+                (self.rng, self.network_rng) = streams.of(k);
+                for p in chunk_nodes(n, k) {
+                    self.turn(g, p);
+                }
             }
+            (self.rng, self.network_rng) = run;
         } else {
             for i in 0..self.list.len() {
                 self.turn(g, self.list[i]);
@@ -201,33 +216,135 @@ impl<'a, M, T, R: Trace<M>> Round<'a, M, T, R> {
     }
 }
 
-impl<'a, M, T> Round<'a, M, T> {
-    /// What a faster form of a round works with, borrowed apart (so that its hot loop can keep them in
-    /// registers): the topology, the protocol's random stream (peers are drawn from it, as
-    /// [`Net::peer`] does with [`Topology::random_neighbor`]), and the links.
-    pub fn split(&mut self) -> (&'a Topology, &mut SimRng, Wire<'_>) {
-        let wire = Wire {
-            loss: self.loss,
-            rng: &mut self.network_rng,
-            all_up: self.down.count == 0,
-            down: &self.down,
-            traffic: Traffic::default(),
-            total: &mut self.traffic,
-        };
-        (self.topology, &mut self.rng, wire)
+/// Nodes per chunk of a round's turns in index order ([`Chunks`]): a multiple of 64, so that chunks
+/// split packed per-node state at word boundaries.
+pub const CHUNK_NODES: u32 = 4096;
+
+/// Chunks of a round's turns on `n` nodes.
+fn chunk_count(n: u32) -> usize {
+    n.div_ceil(CHUNK_NODES) as usize
+}
+
+/// The nodes of chunk `k` of `n`.
+fn chunk_nodes(n: u32, k: usize) -> Range<NodeId> {
+    let first = k as u32 * CHUNK_NODES;
+    first..n.min(first + CHUNK_NODES)
+}
+
+/// Where the streams of a round's chunks come from.
+#[derive(Clone, Copy)]
+struct ChunkStreams {
+    seed: u64,
+    run: u64,
+    round: u64,
+}
+
+impl ChunkStreams {
+    /// The protocol and network streams of chunk `k`.
+    fn of(self, k: usize) -> (SimRng, SimRng) {
+        let path = [self.round, k as u64];
+        (substream(self.seed, self.run, Lane::Protocol, &path), substream(self.seed, self.run, Lane::Network, &path))
     }
 }
 
-/// The links of a synchronous round as a faster form of the round uses them ([`Round::split`]): messages
-/// are accounted for exactly as [`Net::send`] does, and the effect is the caller's. Its counts join the
-/// round's when it is dropped.
+impl<M, T, R> Round<'_, M, T, R> {
+    fn chunk_streams(&self) -> ChunkStreams {
+        ChunkStreams { seed: self.seed, run: self.run, round: self.now }
+    }
+}
+
+impl<'a, M, T> Round<'a, M, T> {
+    /// The round's turns as a faster form works with them ([`Chunks`]); only for turns in index order
+    /// ([`Round::in_index_order`]).
+    pub fn chunks(&mut self) -> Chunks<'_> {
+        debug_assert!(self.in_index_order(), "chunks of turns that are not in index order");
+        Chunks {
+            topology: self.topology,
+            streams: self.chunk_streams(),
+            loss: self.loss,
+            all_up: self.down.count == 0,
+            down: &self.down,
+            total: &mut self.traffic,
+        }
+    }
+}
+
+/// The turns of a synchronous round in index order, as a faster form of the round takes them. They are cut
+/// into chunks of [`CHUNK_NODES`] consecutive nodes (the last one shorter), the same for any number of
+/// threads; the turns of chunk `k` of round `r` draw their peers and the protocol's numbers from the
+/// protocol stream of `(seed, run)` at path `[r, k]`, and their losses from the network stream at the same
+/// path ([`sim_core::rng::substream`]). So the draws of a turn depend only on its chunk and its place in it:
+/// a protocol whose exchanges in a round commute (they read the round-start state, and only set bits, say)
+/// may run the chunks in any order, or several at once, and give the same result. The generic round
+/// ([`Round::turns`]) takes the same streams, one chunk after the other.
+pub struct Chunks<'r> {
+    topology: &'r Topology,
+    streams: ChunkStreams,
+    loss: f64,
+    all_up: bool,
+    down: &'r Down,
+    total: &'r mut Traffic,
+}
+
+impl Chunks<'_> {
+    /// The topology peers are drawn on.
+    #[inline]
+    pub fn topology(&self) -> &Topology {
+        self.topology
+    }
+
+    /// Number of chunks.
+    #[inline]
+    pub fn count(&self) -> usize {
+        chunk_count(self.topology.node_count())
+    }
+
+    /// Whether links are perfect: no loss, and every node up. Then every message arrives.
+    #[inline]
+    pub fn perfect(&self) -> bool {
+        self.all_up && self.loss == 0.0
+    }
+
+    /// Chunk `k`: its initiators, its protocol stream (peers are drawn from it, as [`Net::peer`] does with
+    /// [`Topology::random_neighbor`]), and its links.
+    pub fn chunk(&self, k: usize) -> Chunk<'_> {
+        let (rng, network_rng) = self.streams.of(k);
+        let wire = Wire {
+            loss: self.loss,
+            rng: network_rng,
+            all_up: self.all_up,
+            down: self.down,
+            traffic: Traffic::default(),
+        };
+        Chunk { nodes: chunk_nodes(self.topology.node_count(), k), rng, wire }
+    }
+
+    /// Adds the traffic of the chunks' wires ([`Wire::traffic`], summed) to the round's.
+    pub fn account(&mut self, t: Traffic) {
+        *self.total = *self.total + t;
+    }
+}
+
+/// One chunk of a round's turns ([`Chunks::chunk`]).
+pub struct Chunk<'r> {
+    /// The initiators, in turn order.
+    pub nodes: Range<NodeId>,
+    /// The chunk's protocol stream.
+    pub rng: SimRng,
+    /// The chunk's links.
+    pub wire: Wire<'r>,
+}
+
+/// The links of a chunk of a synchronous round as a faster form of the round uses them ([`Chunks::chunk`]):
+/// messages are accounted for exactly as [`Net::send`] does, and the effect is the caller's. Its counts
+/// ([`Wire::traffic`]) are the caller's to add to the round's ([`Chunks::account`]).
 pub struct Wire<'r> {
     loss: f64,
-    rng: &'r mut SimRng,
+    /// The chunk's network stream.
+    rng: SimRng,
     all_up: bool,
     down: &'r Down,
     traffic: Traffic,
-    total: &'r mut Traffic,
 }
 
 impl Wire<'_> {
@@ -254,15 +371,13 @@ impl Wire<'_> {
     /// arrives.
     #[inline]
     pub fn transmit(&mut self, to: NodeId) -> bool {
-        transmit(to, self.all_up, self.down, self.loss, self.rng, &mut self.traffic)
+        transmit(to, self.all_up, self.down, self.loss, &mut self.rng, &mut self.traffic)
     }
-}
 
-impl Drop for Wire<'_> {
-    fn drop(&mut self) {
-        self.total.sent += self.traffic.sent;
-        self.total.lost += self.traffic.lost;
-        self.total.failed += self.traffic.failed;
+    /// The messages counted so far.
+    #[inline]
+    pub fn traffic(&self) -> Traffic {
+        self.traffic
     }
 }
 
