@@ -10,7 +10,7 @@
 //! * **A**: does not know the rumor; transmits nothing.
 //! * **B-m** (`1 ≤ m < ctr_max`): knows the rumor and sends it, with its counter `m`, over every
 //!   connection. A node that first receives the rumor from B nodes only moves to B-1; the source starts in
-//!   B-1.
+//!   B-1 (in C when `ctr_max` is 1, which leaves no B state).
 //! * **C**: sends the rumor over every connection for `c_rounds` more rounds, then moves to D.
 //! * **D**: knows the rumor and sends nothing any more.
 //!
@@ -41,8 +41,9 @@
 //! node to be informed first received the rumor; `rounds`: the round at whose end the last transmitting node
 //! stopped (all nodes in A or D). In synchronous rounds on any connected graph, every node in B or C at the
 //! start of a round pushes exactly once in it, so `push_transmissions` equals the node-rounds spent in B or C
-//! (an exact check counting the same transmissions from the states instead of the sends); and the harness's
-//! message count equals N calls per round plus the pull transmissions.
+//! (an exact check counting the same transmissions from the states instead of the sends); and on the complete
+//! graph without loss (where it is checked) the harness's message count equals N calls per round plus the pull
+//! transmissions.
 //!
 //! References beside the metrics: `log3 N` for `t_last` (push-pull informs everyone in
 //! `log3 N + O(log log N)` rounds, Karp et al. §2) and `ln ln N` for `traffic` (O(N ln ln N)
