@@ -48,7 +48,8 @@ pub struct Prepared {
     /// The fixed topology (what `fixed` runs on), for [`Prepared::connectivity`].
     fixed_topology: Option<Arc<Topology>>,
     /// With a random topology: the model prepared on replicate 0's graph when checking, kept for replicate 0's
-    /// run (which takes it) and the connectivity check, so that the graph is not drawn twice.
+    /// run (which takes it) and the connectivity check, so that the graph is not drawn twice. Preparing any
+    /// other replicate drops it first ([`Prepared::drawn`]): a run's memory counts one prepared model, not two.
     first_drawn: Mutex<Option<Box<dyn Runnable>>>,
     pub notes: Vec<String>,
     estimated_bytes: u64,
@@ -142,16 +143,10 @@ impl Prepared {
             if r > 0 && drawn >= budget {
                 break;
             }
-            // Replicate 0's graph was drawn, and the model prepared on it, by `new`.
-            let first = (r == 0).then(|| self.first_drawn()).flatten();
-            let topology = match first {
+            // Replicate 0's graph was drawn, and the model prepared on it, by `new`; the others drop it.
+            let topology = match (r == 0).then(|| self.first_drawn()).flatten() {
                 Some(topology) => topology,
-                None => {
-                    let built = self.build(r, &NoInputs)?;
-                    let topology = Arc::new(built.topology);
-                    self.prepare_model(Arc::clone(&topology), built.hosts, Some(r))?;
-                    topology
-                }
+                None => Arc::clone(&self.drawn(r)?.env().topology),
             };
             drawn = drawn.saturating_add(u64::from(topology.node_count()) + topology.edge_count());
             found.nodes = topology.node_count();
@@ -178,11 +173,12 @@ impl Prepared {
     }
 
     /// The model prepared on a random topology for `replicate`: replicate 0's kept one (taken, once), or one
-    /// prepared on the replicate's graph, drawn now.
+    /// prepared on the replicate's graph, drawn now. Any other replicate drops the kept model before preparing
+    /// its own, so that no more prepared models are held than runs in flight (what the memory budget counts);
+    /// replicate 0 then draws its graph again, alike.
     fn drawn(&self, replicate: u32) -> Result<Box<dyn Runnable>, ScenarioError> {
-        if replicate == 0
-            && let Some(model) = self.first_drawn.lock().unwrap_or_else(PoisonError::into_inner).take()
-        {
+        let kept = self.first_drawn.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(model) = kept.filter(|_| replicate == 0) {
             return Ok(model);
         }
         let built = self.build(replicate, &NoInputs)?;
@@ -420,4 +416,34 @@ pub(crate) fn human_bytes(b: u64) -> String {
         i += 1;
     }
     format!("{v:.1} {}", UNITS[i])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(p: &Prepared) -> bool {
+        p.first_drawn.lock().unwrap().is_some()
+    }
+
+    #[test]
+    fn the_kept_model_of_replicate_zero_is_dropped_before_another_replicate_is_prepared() {
+        let text = r#"{"seed": 3, "replicates": 3, "topology": {"kind": "erdos_renyi", "nodes": 50, "p": 0.1},
+                       "model": {"kind": "flooding"}}"#;
+        let registry = Registry::builtin();
+        let new =
+            || Prepared::new(crate::parse(text, "t.json", &[], &registry).unwrap(), "t.json", &NoInputs, &registry);
+        let p = new().unwrap();
+        // Checking replicate 0 alone reuses the kept model; checking replicate 1 drops it.
+        assert_eq!(p.connectivity(0).unwrap().checked, 1);
+        assert!(kept(&p));
+        assert_eq!(p.connectivity(u64::MAX).unwrap().checked, 3);
+        assert!(!kept(&p));
+        let p = new().unwrap();
+        p.run_replicate(2).unwrap();
+        assert!(!kept(&p));
+        let p = new().unwrap();
+        p.run_traced(1, &mut Vec::new()).unwrap();
+        assert!(!kept(&p));
+    }
 }

@@ -48,7 +48,7 @@ fn replicate_zero_runs_alike_on_its_kept_or_redrawn_graph() {
     let on_kept = p.connectivity(u64::MAX).unwrap();
     assert_eq!(on_kept.checked, 3);
     let first = p.run_replicate(0).unwrap();
-    // The first run took the kept graph: what follows draws it again.
+    // Checking replicates 1 and 2 dropped the kept graph: what follows draws it again.
     assert_eq!(p.connectivity(u64::MAX).unwrap(), on_kept);
     assert_eq!(p.run_replicate(0).unwrap(), first);
     assert_ne!(p.run_replicate(1).unwrap(), first);
