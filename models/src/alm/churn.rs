@@ -202,7 +202,7 @@ pub struct Repairs {
     /// Members connected to the live root just before a scheduled failure and cut off by it, summed over
     /// failures.
     pub failure_cut: u64,
-    /// Its expectation given the trees just before the failures ([`expected_cut`] summed over them).
+    /// Its expectation given the trees just before the failures (`expected_cut` summed over them).
     pub failure_cut_expected: f64,
 }
 
