@@ -38,7 +38,7 @@ pub struct ChurnParams {
     #[serde(default)]
     pub session: Option<Lifetime>,
     /// Fractions of the live nodes failing at once, at times counted from the start of churn (at least one
-    /// node stays up); at most 1000.
+    /// node stays up), each at its own time; at most 1000.
     #[serde(default)]
     #[schemars(length(max = MAX_FAILURES))]
     pub failures: Vec<Failure>,
@@ -80,6 +80,16 @@ impl ChurnParams {
             session.validate(&field("session"))?;
         }
         check_failures(prefix, &self.failures)?;
+        // Failures at one time would each count the other's victims as down before it, while the expected
+        // cut draws them from one pool.
+        let mut times: Vec<(Time, usize)> = self.failures.iter().enumerate().map(|(i, f)| (f.time, i)).collect();
+        times.sort_unstable();
+        if let Some(w) = times.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(ModelError::new(
+                field(&format!("failures[{}].time", w[1].1)),
+                format!("{} is also the time of failures[{}]: each failure needs its own time", w[1].0, w[0].1),
+            ));
+        }
         check_range(field("multicasts"), self.multicasts.into(), 1, MAX_MULTICASTS.into())?;
         check_range(field("multicast_every"), self.multicast_every, 1, MAX_PERIOD)?;
         check_range(field("heartbeat"), self.heartbeat, 1, MAX_PERIOD)?;
@@ -284,7 +294,7 @@ pub(crate) fn group_outcome(g: &str, p: &ChurnParams, r: &Repairs, out: &mut Out
              (L nodes up, k failing, a live ancestors); the metric's interval is conservative (the formula's \
              own spread over trees is part of it)",
             r.failure_cut_expected,
-            Check::WithinCi { rel_slack: 0.0 },
+            Check::WithinCiCount { rel_slack: 0.0, unit: 1.0 },
         );
     }
 }
@@ -361,6 +371,8 @@ mod tests {
         assert_eq!(p.validate("timing.churn").unwrap_err().field, "timing.churn.heartbeat");
         let p = params(vec![Failure { time: 1, fraction: 1.5 }], None);
         assert_eq!(p.validate("timing.churn").unwrap_err().field, "timing.churn.failures[0].fraction");
+        let p = params(vec![Failure { time: 5, fraction: 0.1 }, Failure { time: 5, fraction: 0.2 }], None);
+        assert_eq!(p.validate("timing.churn").unwrap_err().field, "timing.churn.failures[1].time");
         let p = params(Vec::new(), Some(Lifetime::Pareto { shape: 0.5, mean: 10.0 }));
         assert_eq!(p.validate("timing.churn").unwrap_err().field, "timing.churn.session.shape");
         let mut p = params(Vec::new(), None);
@@ -374,7 +386,7 @@ mod tests {
         assert_eq!(e.field, "timing.churn.failures");
         assert!(e.message.contains("at most 1000"), "{}", e.message);
         // 1000 failures, each a walk from 10^5 tree nodes 33 hops up: 3.3·10^9 steps.
-        let p = params(vec![Failure { time: 1, fraction: 0.1 }; MAX_FAILURES], None);
+        let p = params((0..MAX_FAILURES as Time).map(|time| Failure { time, fraction: 0.1 }).collect(), None);
         assert!(p.validate("timing.churn").is_ok());
         assert_eq!(p.check_work("timing.churn", 1e5, 33.0, 1e5).unwrap_err().field, "timing.churn.failures");
         let mut p = params(Vec::new(), None);
