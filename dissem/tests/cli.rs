@@ -858,10 +858,25 @@ fn model_parameters_that_size_a_run_are_bounded() {
         (complete(r#"{"kind": "aggregation", "cycles": 1000000}"#), "model.cycles", "more than the 1000000000"),
         (complete(r#"{"kind": "death_certificates", "rounds": 10000}"#), "model.rounds", "× 44 (work per turn)"),
     ];
+    // Each scheduled failure is a pass over the nodes (and over every tree's members, in ALM).
+    let failures = vec![r#"{"time": 1, "fraction": 0.1}"#; 1001].join(", ");
+    let alm_churn = format!(
+        r#"{{"topology": {{"kind": "transit_stub", "transit_domains": 1, "transit_per_domain": 2, "stubs_per_transit": 2,
+        "stub_size": 3, "edge_probability": 0.5, "hosts": 20}}, "model": {{"kind": "alm", "groups": [{{"members": "all"}}],
+        "timing": {{"kind": "events", "churn": {{"failures": [{failures}], "multicast_every": 10, "heartbeat": 10}}}}}}}}"#
+    );
+    let chord_failures = format!(
+        r#"{{"topology": {{"kind": "complete", "nodes": 100}}, "model": {{"kind": "chord", "lookups": 10,
+        "timing": {{"kind": "events", "failures": [{failures}]}}}}}}"#
+    );
+    let too_many = [
+        (alm_churn, "model.timing.churn.failures", "at most 1000 failures"),
+        (chord_failures, "model.timing.failures", "at most 1000 failures"),
+    ];
     let lost = |model: &str| on_ring(model).replacen('{', r#"{"network": {"loss": 1}, "#, 1);
     let lossy = ["anti_entropy", "rumor", "median_counter", "aggregation", "death_certificates"]
         .map(|kind| (lost(&format!(r#"{{"kind": "{kind}"}}"#)), "network.loss", "allowed: [0, 1)"));
-    for (text, field, allowed) in cases.into_iter().chain(long).chain(lossy) {
+    for (text, field, allowed) in cases.into_iter().chain(long).chain(too_many).chain(lossy) {
         write(d.path(), "m.json", &text);
         refused(d.path(), &["validate", "m.json"], &["m.json", &format!("`{field}`"), allowed]);
     }

@@ -9,7 +9,8 @@ use sim_core::rng::{Lane, derive_seed, partial_shuffle, stream};
 
 use crate::chord::churn::MAX_SUCCESSORS;
 use crate::chord::events::{
-    Failure, Lifetime, check_failures, check_timeout, default_successors, default_timeout_rtts, failing, one,
+    Failure, Lifetime, MAX_FAILURES, check_failures, check_timeout, default_successors, default_timeout_rtts, failing,
+    one,
 };
 use crate::gossip::MAX_PERIOD;
 use crate::{Check, ModelError, Outcome, check_range, join};
@@ -37,8 +38,9 @@ pub struct ChurnParams {
     #[serde(default)]
     pub session: Option<Lifetime>,
     /// Fractions of the live nodes failing at once, at times counted from the start of churn (at least one
-    /// node stays up).
+    /// node stays up), each at its own time; at most 1000.
     #[serde(default)]
+    #[schemars(length(max = MAX_FAILURES))]
     pub failures: Vec<Failure>,
     /// Multicasts the group's root sends after the first, one every `multicast_every` time units from the
     /// start of churn; 1..=10,000.
@@ -78,6 +80,16 @@ impl ChurnParams {
             session.validate(&field("session"))?;
         }
         check_failures(prefix, &self.failures)?;
+        // Failures at one time would each count the other's victims as down before it, while the expected
+        // cut draws them from one pool.
+        let mut times: Vec<(Time, usize)> = self.failures.iter().enumerate().map(|(i, f)| (f.time, i)).collect();
+        times.sort_unstable();
+        if let Some(w) = times.windows(2).find(|w| w[0].0 == w[1].0) {
+            return Err(ModelError::new(
+                field(&format!("failures[{}].time", w[1].1)),
+                format!("{} is also the time of failures[{}]: each failure needs its own time", w[1].0, w[0].1),
+            ));
+        }
         check_range(field("multicasts"), self.multicasts.into(), 1, MAX_MULTICASTS.into())?;
         check_range(field("multicast_every"), self.multicast_every, 1, MAX_PERIOD)?;
         check_range(field("heartbeat"), self.heartbeat, 1, MAX_PERIOD)?;
@@ -85,21 +97,32 @@ impl ChurnParams {
         check_range(field("successors"), self.successors.into(), 1, MAX_SUCCESSORS.into())
     }
 
-    /// Checks that the groups' churn phases take at most [`MAX_CHURN_EVENTS`] messages and timers, given
-    /// a bound on the tree nodes of all groups together: each tree node sends a heartbeat every `heartbeat`
-    /// (a message, its answer and its timer) and forwards every multicast; the phase lasts about
-    /// `(multicasts + 1) · multicast_every`.
-    pub fn check_work(&self, prefix: &str, tree_nodes: f64) -> Result<(), ModelError> {
-        let duration = (f64::from(self.multicasts) + 1.0) * self.multicast_every as f64;
-        let per_node = 3.0 * duration / self.heartbeat as f64 + f64::from(self.multicasts);
-        let events = tree_nodes * per_node;
+    /// Checks that the groups' churn phases take at most [`MAX_CHURN_EVENTS`] messages, timers and steps,
+    /// given a bound on the tree nodes of all groups together, the `hops` a member is at most below its root
+    /// and the `nodes` of the overlay: each tree node sends a heartbeat every `heartbeat` (a message, its
+    /// answer and its timer) and forwards every multicast; the phase lasts about
+    /// `(multicasts + 1) · multicast_every`; every later multicast and every scheduled failure walks from each
+    /// member up to the root (`hops` steps), and drawing a failure's victims is a pass over the nodes.
+    pub fn check_work(&self, prefix: &str, tree_nodes: f64, hops: f64, nodes: f64) -> Result<(), ModelError> {
+        let (multicasts, failures) = (f64::from(self.multicasts), self.failures.len() as f64);
+        let duration = (multicasts + 1.0) * self.multicast_every as f64;
+        let heartbeats = tree_nodes * 3.0 * duration / self.heartbeat as f64;
+        let (later, failed) = (tree_nodes * multicasts * (1.0 + hops), failures * (tree_nodes * hops + nodes));
+        let events = heartbeats + later + failed;
         if events > MAX_CHURN_EVENTS {
+            let field = if failed >= heartbeats.max(later) {
+                "failures"
+            } else if later >= heartbeats {
+                "multicasts"
+            } else {
+                "heartbeat"
+            };
             return Err(ModelError::new(
-                join(prefix, "heartbeat"),
+                join(prefix, field),
                 format!(
-                    "about {events:.3e} heartbeats and multicast copies over {tree_nodes:.0} tree nodes, more than \
-                     the {MAX_CHURN_EVENTS:e} a run may take: use a longer heartbeat, fewer multicasts or a shorter \
-                     multicast_every"
+                    "about {events:.3e} heartbeats, multicast copies and walks to the root over {tree_nodes:.0} tree \
+                     nodes, more than the {MAX_CHURN_EVENTS:e} a run may take: use a longer heartbeat, fewer \
+                     multicasts or failures, or a shorter multicast_every"
                 ),
             ));
         }
@@ -271,7 +294,7 @@ pub(crate) fn group_outcome(g: &str, p: &ChurnParams, r: &Repairs, out: &mut Out
              (L nodes up, k failing, a live ancestors); the metric's interval is conservative (the formula's \
              own spread over trees is part of it)",
             r.failure_cut_expected,
-            Check::WithinCi { rel_slack: 0.0 },
+            Check::WithinCiCount { rel_slack: 0.0, unit: 1.0 },
         );
     }
 }
@@ -348,13 +371,26 @@ mod tests {
         assert_eq!(p.validate("timing.churn").unwrap_err().field, "timing.churn.heartbeat");
         let p = params(vec![Failure { time: 1, fraction: 1.5 }], None);
         assert_eq!(p.validate("timing.churn").unwrap_err().field, "timing.churn.failures[0].fraction");
+        let p = params(vec![Failure { time: 5, fraction: 0.1 }, Failure { time: 5, fraction: 0.2 }], None);
+        assert_eq!(p.validate("timing.churn").unwrap_err().field, "timing.churn.failures[1].time");
         let p = params(Vec::new(), Some(Lifetime::Pareto { shape: 0.5, mean: 10.0 }));
         assert_eq!(p.validate("timing.churn").unwrap_err().field, "timing.churn.session.shape");
         let mut p = params(Vec::new(), None);
         p.timeout_rtts = 0.5;
         assert_eq!(p.validate("timing.churn").unwrap_err().field, "timing.churn.timeout_rtts");
         let p = params(Vec::new(), None);
-        assert!(p.check_work("timing.churn", 1e9).is_err());
-        assert!(p.check_work("timing.churn", 1e3).is_ok());
+        assert_eq!(p.check_work("timing.churn", 1e9, 33.0, 1e9).unwrap_err().field, "timing.churn.heartbeat");
+        assert!(p.check_work("timing.churn", 1e3, 33.0, 1e3).is_ok());
+        let p = params(vec![Failure { time: 1, fraction: 0.1 }; MAX_FAILURES + 1], None);
+        let e = p.validate("timing.churn").unwrap_err();
+        assert_eq!(e.field, "timing.churn.failures");
+        assert!(e.message.contains("at most 1000"), "{}", e.message);
+        // 1000 failures, each a walk from 10^5 tree nodes 33 hops up: 3.3·10^9 steps.
+        let p = params((0..MAX_FAILURES as Time).map(|time| Failure { time, fraction: 0.1 }).collect(), None);
+        assert!(p.validate("timing.churn").is_ok());
+        assert_eq!(p.check_work("timing.churn", 1e5, 33.0, 1e5).unwrap_err().field, "timing.churn.failures");
+        let mut p = params(Vec::new(), None);
+        (p.multicasts, p.heartbeat) = (MAX_MULTICASTS, MAX_PERIOD);
+        assert_eq!(p.check_work("timing.churn", 1e5, 33.0, 1e5).unwrap_err().field, "timing.churn.multicasts");
     }
 }

@@ -180,9 +180,10 @@ struct Repair<'a> {
     waiting_orphans: u64,
     /// (node, silent node): what each node has found out by its own timeouts.
     silent: BTreeSet<(u32, u32)>,
-    /// Per later multicast (index k − 1): when sent, copies on their way, last arrival, and counts.
+    /// Copies of later multicasts, all of them together, on their way.
+    later_in_flight: u64,
+    /// Per later multicast (index k − 1): when sent, last arrival, and counts.
     sent: Vec<Time>,
-    in_flight: Vec<u64>,
     last_arrival: Vec<Time>,
     eligible: Vec<u32>,
     reached: Vec<u32>,
@@ -209,7 +210,7 @@ impl<'a> Repair<'a> {
             waiting_orphans: 0,
             silent: BTreeSet::new(),
             sent: Vec::new(),
-            in_flight: Vec::new(),
+            later_in_flight: 0,
             last_arrival: Vec::new(),
             eligible: Vec::new(),
             reached: Vec::new(),
@@ -401,6 +402,14 @@ impl<'a> Group<'a> {
     /// Whether overlay node `v` is up at `now` (every node is, without churn or before it starts).
     fn up(&self, v: u32, now: Time) -> bool {
         self.repair.as_ref().is_none_or(|r| now < r.death(v))
+    }
+
+    /// A copy of the first multicast has arrived.
+    fn first_arrived(&mut self, ctx: &mut Ctx<'_>) {
+        if let Some(r) = &mut self.repair {
+            r.first_in_flight -= 1;
+            self.begin_churn(ctx);
+        }
     }
 
     /// Churn begins once the tree is complete and no copy of the first multicast is on its way: heartbeats
@@ -614,7 +623,7 @@ impl<'a> Group<'a> {
         let v = self.tree.nodes[i as usize];
         let mut c = self.first_child[i as usize];
         while c != NONE {
-            self.repair().in_flight[k as usize - 1] += 1;
+            self.repair().later_in_flight += 1;
             let child = self.tree.nodes[c as usize];
             self.hop(ctx, v, child, Msg::Later { k });
             c = self.next_sibling[c as usize];
@@ -628,7 +637,7 @@ impl<'a> Group<'a> {
         let (root, last) = (r.root, r.p.multicasts);
         if k < last {
             let every = r.p.multicast_every;
-            ctx.set_timer(0, every, Timer::Later { k: k + 1 });
+            ctx.set_timer(self.tree.nodes[root as usize], every, Timer::Later { k: k + 1 });
         }
         let (mut eligible, mut disconnected) = (0, 0);
         for i in 0..self.tree.len() as u32 {
@@ -640,7 +649,6 @@ impl<'a> Group<'a> {
         let r = self.repair();
         r.sent.push(now);
         r.last_arrival.push(now);
-        r.in_flight.push(0);
         r.eligible.push(eligible);
         r.reached.push(0);
         r.disconnected.push(disconnected);
@@ -648,7 +656,7 @@ impl<'a> Group<'a> {
             self.repair().got[root as usize] = k;
             self.forward_later(ctx, root, k);
         }
-        self.end_if_done(ctx, k);
+        self.end_if_done(ctx);
     }
 
     /// Later multicast `k` arrives at b.
@@ -656,7 +664,7 @@ impl<'a> Group<'a> {
         let now = ctx.now();
         let ib = self.slot[b as usize];
         let r = self.repair();
-        r.in_flight[k as usize - 1] -= 1;
+        r.later_in_flight -= 1;
         r.last_arrival[k as usize - 1] = now;
         if self.up(b, now) && self.repair().got[ib as usize] < k {
             let member = self.tree.member[ib as usize];
@@ -667,13 +675,13 @@ impl<'a> Group<'a> {
             }
             self.forward_later(ctx, ib, k);
         }
-        self.end_if_done(ctx, k);
+        self.end_if_done(ctx);
     }
 
-    /// The run ends when the last multicast has no copy left on its way.
-    fn end_if_done(&mut self, ctx: &mut Ctx<'_>, k: u32) {
+    /// The run ends once the last multicast is sent and no copy of any multicast is left on its way.
+    fn end_if_done(&mut self, ctx: &mut Ctx<'_>) {
         let r = self.repair();
-        if k == r.p.multicasts && r.in_flight[k as usize - 1] == 0 {
+        if r.sent.len() == r.p.multicasts as usize && r.later_in_flight == 0 {
             ctx.stop();
         }
     }
@@ -795,16 +803,6 @@ impl Protocol for Group<'_> {
             Timer::Silent { peer, heartbeat } => self.silent(ctx, node, peer, heartbeat),
             Timer::Later { k } => self.send_later(ctx, k),
             Timer::Failure { index } => self.failure(index),
-        }
-    }
-}
-
-impl Group<'_> {
-    /// A copy of the first multicast has arrived.
-    fn first_arrived(&mut self, ctx: &mut Ctx<'_>) {
-        if let Some(r) = &mut self.repair {
-            r.first_in_flight -= 1;
-            self.begin_churn(ctx);
         }
     }
 }

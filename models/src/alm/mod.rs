@@ -356,7 +356,7 @@ impl AlmParams {
             let hops = f64::from(self.overlay.key_space().bits()) + 1.0;
             let n = f64::from(underlay.len());
             let tree_nodes = plans.iter().map(|p| (p.build.members().len() as f64 * hops).min(n)).sum();
-            churn.check_work(&join(prefix, "timing.churn"), tree_nodes)?;
+            churn.check_work(&join(prefix, "timing.churn"), tree_nodes, hops, n)?;
         }
         Ok(())
     }

@@ -115,8 +115,9 @@ pub struct EventParams {
     /// Sessions and joins.
     #[serde(default)]
     pub churn: Option<SessionChurn>,
-    /// Simultaneous failures at given times.
+    /// Simultaneous failures at given times; at most 1000.
     #[serde(default)]
+    #[schemars(length(max = MAX_FAILURES))]
     pub failures: Vec<Failure>,
 }
 
@@ -351,8 +352,17 @@ pub(crate) fn timeout(timeout_rtts: f64, timeout_min: Time, one_way: Time) -> Ti
     (timeout_rtts * 2.0 * one_way as f64).ceil() as Time + timeout_min
 }
 
-/// Checks scheduled simultaneous failures (fields `failures[i].*` within `prefix`).
+/// Most scheduled simultaneous failures (each one is a pass over the nodes).
+pub const MAX_FAILURES: usize = 1000;
+
+/// Checks scheduled simultaneous failures (fields `failures` and `failures[i].*` within `prefix`).
 pub(crate) fn check_failures(prefix: &str, failures: &[Failure]) -> Result<(), ModelError> {
+    if failures.len() > MAX_FAILURES {
+        return Err(ModelError::new(
+            join(prefix, "failures"),
+            format!("at most {MAX_FAILURES} failures are allowed, got {}", failures.len()),
+        ));
+    }
     for (i, f) in failures.iter().enumerate() {
         check_range(join(prefix, &format!("failures[{i}].time")), f.time, 0, MAX_PERIOD)?;
         check_probability(join(prefix, &format!("failures[{i}].fraction")), f.fraction)?;
