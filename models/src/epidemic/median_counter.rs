@@ -34,7 +34,8 @@
 //! sees the states the round began with, in both timings: in synchronous rounds every node calls once per
 //! round (the paper's model); event-driven, a round is one period, a node calls when its timer fires (zero,
 //! one or two times in a period with jitter or exponential gaps) and the median is taken over the partners it
-//! met during the period.
+//! met during the period (an answer arriving after the period its call was made in still informs the caller,
+//! but counts as silence in that period's median).
 //!
 //! **Metrics.** `transmissions` counts the rumor sends (push and pull, lost ones included); `traffic` is
 //! transmissions per node, the same measure as rumor spreading's `m`. `t_last`: the round in which the last
@@ -176,11 +177,13 @@ enum Tag {
 }
 
 /// What a connection carries: the call (with the rumor if the caller spreads it), and the callee's answer
-/// (the rumor, if it spreads it; a callee that does not stays silent).
+/// (the rumor, if it spreads it; a callee that does not stays silent). Both carry the round in which the call
+/// was made, so that an answer arriving in a later round (event-driven, with latency) does not count among
+/// the partners of a round that did not count its call.
 #[derive(Clone, Copy, Debug)]
 enum Msg {
-    Call(Option<Tag>),
-    Answer(Tag),
+    Call(Option<Tag>, u32),
+    Answer(Tag, u32),
 }
 
 /// What a node met during the current round.
@@ -236,6 +239,8 @@ struct MedianCounter {
     pull: u64,
     /// Σ over rounds of the nodes in B or C during the round.
     active_node_rounds: u64,
+    /// Rounds ended so far: the round calls are made in now.
+    round: u32,
     t_last: Time,
     /// The round at whose end the last spreading node stopped.
     last_stop: u32,
@@ -261,6 +266,7 @@ impl MedianCounter {
             push: 0,
             pull: 0,
             active_node_rounds: 0,
+            round: 0,
             t_last: 0,
             last_stop: 0,
             uninformed: Vec::new(),
@@ -268,9 +274,10 @@ impl MedianCounter {
         }
     }
 
-    /// `v` receives the rumor with `tag` at time `now` from a partner it has counted.
+    /// `v` receives the rumor with `tag` at time `now`; its counter is compared with `v`'s only when `counted`
+    /// (the partner is among this round's connections).
     #[inline]
-    fn hear(&mut self, v: NodeId, tag: Tag, now: Time) {
+    fn hear(&mut self, v: NodeId, tag: Tag, now: Time, counted: bool) {
         let state = self.state[v as usize];
         let t = &mut self.tally[v as usize];
         if state == State::A && !t.heard {
@@ -281,7 +288,7 @@ impl MedianCounter {
         t.heard = true;
         match (tag, state) {
             (Tag::C, _) => t.heard_c = true,
-            (Tag::B(m2), State::B(m)) if m2 >= m => t.at_least += 1,
+            (Tag::B(m2), State::B(m)) if counted && m2 >= m => t.at_least += 1,
             _ => {}
         }
     }
@@ -300,7 +307,7 @@ impl Gossip for MedianCounter {
             return;
         };
         let tag = self.state[p as usize].tag();
-        let left = net.send(p, q, Msg::Call(tag));
+        let left = net.send(p, q, Msg::Call(tag, self.round));
         if tag.is_some() {
             self.push += 1;
             self.in_flight += u64::from(left);
@@ -315,22 +322,23 @@ impl Gossip for MedianCounter {
     fn receive(&mut self, net: &mut impl Net<Msg, ()>, msg: Msg, at: Incoming) {
         let now = net.now();
         match msg {
-            Msg::Call(tag) => {
+            Msg::Call(tag, made) => {
                 self.tally[at.to as usize].partners += 1;
                 if let Some(tag) = tag {
                     self.in_flight -= 1;
-                    self.hear(at.to, tag, now);
+                    self.hear(at.to, tag, now, true);
                 }
                 if let Some(mine) = self.state[at.to as usize].tag() {
                     self.pull += 1;
-                    let left = net.reply(at, Msg::Answer(mine));
+                    let left = net.reply(at, Msg::Answer(mine, made));
                     self.in_flight += u64::from(left);
                 }
             }
-            Msg::Answer(tag) => {
+            Msg::Answer(tag, made) => {
                 self.in_flight -= 1;
-                // The caller counted the connection when its call was delivered.
-                self.hear(at.to, tag, now);
+                // The caller counted the connection when its call was delivered, in round `made`: an answer
+                // from an earlier round informs but does not count in this one's median.
+                self.hear(at.to, tag, now, made == self.round);
             }
         }
     }
@@ -340,12 +348,14 @@ impl Gossip for MedianCounter {
         self.active_node_rounds += u64::from(self.active);
         let was_active = self.active;
         for (s, t) in self.state.iter_mut().zip(&mut self.tally) {
+            debug_assert!(t.at_least <= t.partners, "a round's median counts only its own partners");
             let next = next_state(*s, std::mem::take(t), self.ctr_max, self.c_rounds);
             let (before, after) = (matches!(*s, State::B(_) | State::C(_)), matches!(next, State::B(_) | State::C(_)));
             self.active = self.active + u32::from(after) - u32::from(before);
             *s = next;
         }
         self.pending = 0;
+        self.round += 1;
         if was_active > 0 && self.active == 0 {
             self.last_stop = round;
         }
@@ -363,9 +373,9 @@ impl Gossip for MedianCounter {
 
     fn describe(msg: &Msg) -> &'static str {
         match msg {
-            Msg::Call(Some(_)) => "call+rumor",
-            Msg::Call(None) => "call",
-            Msg::Answer(_) => "rumor",
+            Msg::Call(Some(_), _) => "call+rumor",
+            Msg::Call(None, _) => "call",
+            Msg::Answer(..) => "rumor",
         }
     }
 
@@ -737,5 +747,10 @@ mod tests {
             assert!(out.get("t_last").unwrap() <= out.get("rounds").unwrap());
             assert_eq!(out, run(p, t, net, 5, 2));
         }
+        // Latency up to 2.5 periods: many answers arrive in a later round than their call. They inform, but
+        // never count in a median whose round did not count their call (the debug assertion in `end_round`).
+        let slow = Network { latency: sim_core::network::Latency::Uniform { min: 5, max: 25 }, loss: 0.0 };
+        let out = run(&p, &complete, slow, 5, 3);
+        assert_eq!(out.get("residual"), Some(0.0));
     }
 }
