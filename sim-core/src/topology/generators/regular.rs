@@ -11,7 +11,8 @@ use crate::{NodeId, TopologyError};
 const NAME: &str = "random_regular";
 /// Pairings tried before giving up; only graphs of a handful of nodes can get stuck and need another one.
 const PAIRINGS: u32 = 100;
-/// Rows of at most this many slots are checked for loops and repeats pairwise (quadratic, so short rows only).
+/// Rows of at most this many slots are checked for loops and repeats pairwise, and laid out for the CSR without a
+/// branch (both cost the square of the row length, so short rows only).
 const SHORT_ROW: usize = 16;
 
 /// A simple d-regular graph on `n` nodes (n·d even, 1 <= d < n). The result is close to, not exactly, uniform over
