@@ -1118,10 +1118,17 @@ pub const METRICS: &[MetricDoc] = &[
         "mean_unicast_delay",
         "time units",
         "Timing `events` on an underlay: mean unicast delay D̄ between two distinct nodes, what a hop to a node \
-         chosen without regard to distance costs on average. Beside `latency_mean`, the latency of the run's \
-         hops if each were such a hop: checked for Chord's fingers with random ids on a static ring, shown with \
-         proximity fingers.",
+         chosen without regard to distance costs on average.",
         "Σ over ordered pairs of distinct nodes of delay(a, b) / (N·(N − 1))",
+    ),
+    MetricDoc::metric(
+        "latency_in_unicast_delays",
+        "mean unicast delays",
+        "Timing `events` on an underlay: mean lookup latency over D̄. On a static ring it is shown beside what \
+         the run's hops would cost if each joined two random nodes (recursive: hops + the answer; iterative: a \
+         round trip per hop): checked for Chord's fingers with random ids, shown with proximity fingers, whose \
+         hops are shorter.",
+        "latency_mean / mean_unicast_delay",
     ),
     MetricDoc::metric(
         "latency_p50",

@@ -25,7 +25,8 @@
 //! converged ring ([`super::RingParams::candidates`]) and route by them; as fix_fingers would refill them by
 //! identifier, this needs a static ring (no maintenance, no churn; simultaneous failures only remove entries).
 //! On an underlay a run also reports `mean_unicast_delay` (D̄, over pairs of distinct nodes) and, on a static
-//! ring, the latency of its hops were each between two random nodes (`latency_random_hops`).
+//! ring, the latency in units of D̄ (`latency_in_unicast_delays`) beside what its hops would cost were each
+//! between two random nodes (`latency_random_hops`).
 //!
 //! **Timeouts** come from round-trip times: a node waits `timeout_rtts` × RTT + `timeout_min` for a peer,
 //! RTT being twice the underlay's delay between the two hosts (what a node measures on a static underlay),
@@ -1271,33 +1272,41 @@ pub fn run(
     }
 }
 
-/// `mean_unicast_delay` and, on a static ring, the lookup latency Chord's fingers would give over the run's
-/// hops: with ids drawn independently of the placement, every hop (and the answer, or each round trip of an
-/// iterative lookup) joins two uniformly random distinct nodes, whose mean delay is D̄. Checked when `estimate`
+/// `mean_unicast_delay` (D̄), `latency_in_unicast_delays` (latency_mean / D̄) and, on a static ring, the latency
+/// in units of D̄ Chord's fingers would give over the run's hops: with ids drawn independently of the placement,
+/// every hop (and the answer, or each round trip of an iterative lookup) joins two uniformly random distinct
+/// nodes, whose mean delay is D̄. Dividing by the run's own D̄ leaves out the spread between networks, so the
+/// interval measures the lookups, not the topologies. Checked when `estimate`
 /// is (Chord's fingers, random ids, a new ring every run); shown beside proximity fingers, whose hops are
 /// shorter, and hashed ids.
 fn latency_estimate(params: &EventParams, estimate: super::Estimate, hops: &[u64], d: f64, out: &mut Outcome) {
     out.metric("mean_unicast_delay", d);
     let lookups = hops.iter().sum::<u64>();
-    if lookups == 0 || params.churn.is_some() || !params.failures.is_empty() {
+    // Without a successful lookup or a nonzero delay (every node on one host) there is nothing to scale.
+    if lookups == 0 || d == 0.0 {
+        return;
+    }
+    let latency = out.get("latency_mean").expect("reported with the hops");
+    out.metric("latency_in_unicast_delays", latency / d);
+    if params.churn.is_some() || !params.failures.is_empty() {
         return;
     }
     let mean_hops = hops.iter().zip(0..).map(|(&c, h)| c as f64 * f64::from(h)).sum::<f64>() / lookups as f64;
     let (legs, formula) = match params.mode {
         LookupMode::Recursive => (
             mean_hops + 1.0 - hops[0] as f64 / lookups as f64,
-            "(mean_hops + 1 − share of 0-hop lookups) · D̄: each hop and the owner's answer cross between two \
-             random distinct nodes (D̄ = mean_unicast_delay)",
+            "mean_hops + 1 − share of 0-hop lookups: each hop and the owner's answer cross between two random \
+             distinct nodes",
         ),
         LookupMode::Iterative => {
-            (2.0 * mean_hops, "2 · mean_hops · D̄: a round trip from the initiator to each random node on the path")
+            (2.0 * mean_hops, "2 · mean_hops: a round trip from the initiator to each random node on the path")
         }
     };
     let check = match estimate {
         super::Estimate::Checked(_) => Check::WithinCi { rel_slack: 0.0 },
         _ => Check::Reference,
     };
-    out.analytic("latency_random_hops", "latency_mean", formula, legs * d, check);
+    out.analytic("latency_random_hops", "latency_in_unicast_delays", formula, legs, check);
 }
 
 fn report(
@@ -1474,7 +1483,9 @@ mod tests {
                     let a = out.analytic.iter().find(|a| a.name == "latency_random_hops").unwrap();
                     assert_eq!(a.check, Check::WithinCi { rel_slack: 0.0 });
                     assert_eq!(metric(&out, "mean_unicast_delay"), u.mean_delay());
-                    metric(&out, "latency_mean") - a.value
+                    let in_units = metric(&out, "latency_in_unicast_delays");
+                    assert_eq!(in_units, metric(&out, "latency_mean") / u.mean_delay());
+                    in_units - a.value
                 })
                 .collect();
             let s = Summary::of(&diffs);
@@ -1509,7 +1520,7 @@ mod tests {
             gains.push(metric(&chord, "latency_mean") - metric(&near, "latency_mean"));
             let shown = near.analytic.iter().find(|a| a.name == "latency_random_hops").unwrap();
             assert_eq!(shown.check, Check::Reference);
-            assert!(metric(&near, "latency_mean") < shown.value);
+            assert!(metric(&near, "latency_in_unicast_delays") < shown.value);
         }
         let (d, g) = (Summary::of(&diffs), Summary::of(&gains));
         assert!(d.mean.abs() <= d.half_width(), "{d:?}");
