@@ -57,7 +57,8 @@ pub struct RingParams {
     pub ids: IdAssignment,
     /// Proximity neighbour selection: finger i of node n is the node nearest to n by underlay delay among this
     /// many candidates, the first nodes from succ(n + 2^(i-1)) clockwise (ties: the first). 1 (default) is
-    /// Chord's finger; more needs hosts on an underlay. At most 256.
+    /// Chord's finger; more needs hosts on an underlay, and with timing `events` a static ring (the nodes start
+    /// with these fingers and keep them). At most 256.
     #[serde(default = "default_candidates", skip_serializing_if = "is_one")]
     #[schemars(range(min = 1, max = MAX_CANDIDATES))]
     pub candidates: u32,
@@ -759,14 +760,27 @@ impl Default for ChordParams {
 
 impl ChordParams {
     pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
-        if let ChordTiming::Events(_) = self.timing {
-            let proximity =
-                [("candidates", self.ring.candidates > 1), ("route", self.ring.route == RouteChoice::Proximity)];
-            if let Some((field, _)) = proximity.into_iter().find(|&(_, set)| set) {
+        if let ChordTiming::Events(events) = &self.timing {
+            if self.ring.route == RouteChoice::Proximity {
                 return Err(ModelError::new(
-                    join(prefix, &format!("ring.{field}")),
-                    "proximity is an option of the converged ring (timing `rounds`); event-driven nodes fill \
-                     their fingers by fix_fingers",
+                    join(prefix, "ring.route"),
+                    "proximity route selection is an option of the converged ring (timing `rounds`); \
+                     event-driven nodes route by Chord's closest preceding finger",
+                ));
+            }
+            if self.ring.candidates > 1 && self.ring.candidate_scope == CandidateScope::Successors {
+                return Err(ModelError::new(
+                    join(prefix, "ring.candidate_scope"),
+                    "`successors` chooses among a finger's alternates when forwarding, which event-driven nodes \
+                     do not keep: use `interval` (one proximity finger per interval)",
+                ));
+            }
+            if self.ring.candidates > 1 && (events.stabilize_every > 0 || events.churn.is_some()) {
+                return Err(ModelError::new(
+                    join(prefix, "ring.candidates"),
+                    "event-driven nodes start with proximity fingers chosen on the converged ring, which \
+                     fix_fingers and joins would refill by identifier: needs timing.stabilize_every 0 and no \
+                     timing.churn",
                 ));
             }
             if self.ring.successor_list > 1 {
@@ -828,7 +842,10 @@ pub fn run(
     let mut out = Outcome::default();
     out.metric("nodes", f64::from(nodes.len()));
     if let ChordTiming::Events(p) = &params.timing {
-        events::run(p, params.lookups, space, &ids, nodes.underlay(), network, estimate, seed, run, &mut out);
+        // Proximity fingers are those of the converged ring (validation keeps them from being refreshed).
+        let proximity = (params.ring.candidates > 1).then(|| params.ring.ring_of(nodes, &ids));
+        let (underlay, fingers) = (nodes.underlay(), proximity.as_ref());
+        events::run(p, params.lookups, space, &ids, fingers, underlay, network, estimate, seed, run, &mut out);
     } else if params.lookups > 0 {
         let ring = params.ring.ring_of(nodes, &ids);
         lookups(&ring, nodes.underlay(), params.lookups, estimate, (seed, run), progress, &mut out);
@@ -1098,6 +1115,22 @@ pub const METRICS: &[MetricDoc] = &[
         "Σ latencies / successful lookups",
     ),
     MetricDoc::metric(
+        "mean_unicast_delay",
+        "time units",
+        "Timing `events` on an underlay: mean unicast delay D̄ between two distinct nodes, what a hop to a node \
+         chosen without regard to distance costs on average.",
+        "Σ over ordered pairs of distinct nodes of delay(a, b) / (N·(N − 1))",
+    ),
+    MetricDoc::metric(
+        "latency_in_unicast_delays",
+        "mean unicast delays",
+        "Timing `events` on an underlay: mean lookup latency over D̄. On a static ring it is shown beside what \
+         the run's hops would cost if each joined two random nodes (recursive: hops + the answer; iterative: a \
+         round trip per hop): checked for Chord's fingers with random ids, shown with proximity fingers, whose \
+         hops are shorter.",
+        "latency_mean / mean_unicast_delay",
+    ),
+    MetricDoc::metric(
         "latency_p50",
         "time units",
         "Timing `events`: median lookup latency.",
@@ -1315,7 +1348,10 @@ impl Model for Chord {
         let ring = match &params.timing {
             ChordTiming::Rounds if params.lookups > 0 => params.ring.estimated_bytes(nodes) + stretches,
             ChordTiming::Rounds => 0,
-            ChordTiming::Events(e) => e.estimated_bytes(nodes, params.ring.bits, params.lookups),
+            ChordTiming::Events(e) => {
+                let proximity = if params.ring.candidates > 1 { params.ring.estimated_bytes(nodes) } else { 0 };
+                e.estimated_bytes(nodes, params.ring.bits, params.lookups).saturating_add(proximity)
+            }
         };
         let churn = params.churn.as_ref().map_or(0, |c| c.estimated_bytes(nodes, params.ring.bits));
         let underlay = if on_graph { underlay_bytes(size) } else { 0 };

@@ -269,6 +269,41 @@ impl Underlay {
         }
     }
 
+    /// Mean unicast delay over the ordered pairs of distinct overlay nodes (0 with fewer than two). Computed from
+    /// the anchors' distances in O(nodes + anchors²), not over every pair: a pair's delay is its two access
+    /// delays plus the distance between its anchors, or 0 on a shared host.
+    pub fn mean_delay(&self) -> f64 {
+        let n = self.hosts.len() as u128;
+        if n < 2 {
+            return 0.0;
+        }
+        let width = self.core_nodes.len();
+        let mut per_row = vec![0u128; self.anchors()];
+        let mut access_sum = 0u128;
+        for (&a, &acc) in self.anchor.iter().zip(&self.access) {
+            per_row[self.row[a as usize] as usize] += 1;
+            access_sum += u128::from(acc);
+        }
+        let anchored: Vec<(usize, u128)> =
+            (0..width).filter(|&c| self.row[c] != NONE).map(|c| (c, per_row[self.row[c] as usize])).collect();
+        let core: u128 = anchored
+            .iter()
+            .map(|&(s, cs)| {
+                let row = self.row_of(s as u32);
+                cs * anchored.iter().map(|&(t, ct)| ct * u128::from(row[t])).sum::<u128>()
+            })
+            .sum();
+        // Each node's access delay counts once per other node, on either side of the pair; pairs on a shared
+        // host were counted with twice that host's access delay and no core distance, and have delay 0.
+        let mut shared = BTreeMap::new();
+        for (&h, &acc) in self.hosts.iter().zip(&self.access) {
+            shared.entry(h).or_insert((0u128, acc)).0 += 1;
+        }
+        let on_shared_hosts: u128 = shared.values().map(|&(k, acc)| k * (k - 1) * 2 * u128::from(acc)).sum();
+        let total = 2 * (n - 1) * access_sum + core - on_shared_hosts;
+        total as f64 / (n * (n - 1)) as f64
+    }
+
     /// Calls `f` on every link of the unicast path from `a` to `b` (no particular order).
     #[inline]
     pub fn for_each_link(&self, a: u32, b: u32, mut f: impl FnMut(EdgeId)) {
@@ -413,6 +448,20 @@ mod tests {
         }
     }
 
+    proptest! {
+        #[test]
+        fn mean_delay_is_the_mean_over_distinct_pairs(r in 3u32..30, h in 1u32..20, seed in any::<u64>()) {
+            let (g, hosts) = random_underlay(r, h, seed);
+            let u = Underlay::new(g.into(), hosts).unwrap();
+            let n = u.len();
+            let sum: u64 = (0..n).flat_map(|a| (0..n).filter(move |&b| b != a).map(move |b| (a, b)))
+                .map(|(a, b)| u.delay(a, b))
+                .sum();
+            let brute = sum as f64 / (f64::from(n) * f64::from(n - 1));
+            prop_assert!((u.mean_delay() - brute).abs() <= 1e-9 * brute.max(1.0), "{} vs {brute}", u.mean_delay());
+        }
+    }
+
     #[test]
     fn stubs_are_cut_off_and_names_repeat() {
         let mut b = GraphBuilder::new(4);
@@ -427,6 +476,8 @@ mod tests {
         assert_eq!(u.delay(0, 1), 9);
         assert_eq!(u.delay(0, 2), 0);
         assert_eq!(u.delay(1, 3), 7);
+        // Pairs {0,1} 9, {0,2} 0 (shared host), {0,3} 2, {1,2} 9, {1,3} 7, {2,3} 2.
+        assert!((u.mean_delay() - 29.0 / 6.0).abs() < 1e-12, "{}", u.mean_delay());
         let mut links = Vec::new();
         u.for_each_link(0, 1, |e| links.push(e));
         assert_eq!(links, vec![1, 2]);

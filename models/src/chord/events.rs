@@ -21,6 +21,13 @@
 //! recursive mode is counted as a message but not simulated: it changes no state, and the timeout exceeds
 //! the round-trip time it would take.
 //!
+//! **Proximity.** With `ring.candidates` > 1 (interval scope) nodes start with the proximity fingers of the
+//! converged ring ([`super::RingParams::candidates`]) and route by them; as fix_fingers would refill them by
+//! identifier, this needs a static ring (no maintenance, no churn; simultaneous failures only remove entries).
+//! On an underlay a run also reports `mean_unicast_delay` (D̄, over pairs of distinct nodes) and, on a static
+//! ring, the latency in units of D̄ (`latency_in_unicast_delays`) beside what its hops would cost were each
+//! between two random nodes (`latency_random_hops`).
+//!
 //! **Timeouts** come from round-trip times: a node waits `timeout_rtts` × RTT + `timeout_min` for a peer,
 //! RTT being twice the underlay's delay between the two hosts (what a node measures on a static underlay),
 //! or twice the network's largest latency without an underlay.
@@ -1190,6 +1197,7 @@ pub fn run(
     lookups: u32,
     space: IdSpace,
     ids: &[u64],
+    fingers: Option<&super::Ring>,
     underlay: Option<&Underlay>,
     network: Network,
     estimate: super::Estimate,
@@ -1225,10 +1233,20 @@ pub fn run(
             },
         },
     };
+    let mut nodes = Nodes::converged(space, ids, alive, params.successors);
+    if let Some(ring) = fingers {
+        let m = nodes.m;
+        for (v, table) in nodes.fingers.chunks_exact_mut(m).enumerate() {
+            for (f, &pos) in table.iter_mut().zip(ring.fingers(ring.position(v as u32))) {
+                *f = ring.node(pos);
+            }
+        }
+    }
+    let mean_delay = underlay.map(Underlay::mean_delay);
     let mut driver = Driver {
         p: params,
         lookups_total: lookups,
-        nodes: Nodes::converged(space, ids, alive, params.successors),
+        nodes,
         delays,
         epoch: vec![0; n as usize],
         joining: vec![false; n as usize],
@@ -1249,6 +1267,46 @@ pub fn run(
     sim.run(&mut driver, Limits::default());
     driver.count_node_time(sim.now());
     report(params, n, estimate, &mut driver.tally, lookups, sim.now(), out);
+    if let Some(d) = mean_delay {
+        latency_estimate(params, estimate, &driver.tally.hops, d, out);
+    }
+}
+
+/// `mean_unicast_delay` (D̄), `latency_in_unicast_delays` (latency_mean / D̄) and, on a static ring, the latency
+/// in units of D̄ Chord's fingers would give over the run's hops: with ids drawn independently of the placement,
+/// every hop (and the answer, or each round trip of an iterative lookup) joins two uniformly random distinct
+/// nodes, whose mean delay is D̄. Dividing by the run's own D̄ leaves out the spread between networks, so the
+/// interval measures the lookups, not the topologies. Checked when `estimate`
+/// is (Chord's fingers, random ids, a new ring every run); shown beside proximity fingers, whose hops are
+/// shorter, and hashed ids.
+fn latency_estimate(params: &EventParams, estimate: super::Estimate, hops: &[u64], d: f64, out: &mut Outcome) {
+    out.metric("mean_unicast_delay", d);
+    let lookups = hops.iter().sum::<u64>();
+    // Without a successful lookup or a nonzero delay (every node on one host) there is nothing to scale.
+    if lookups == 0 || d == 0.0 {
+        return;
+    }
+    let latency = out.get("latency_mean").expect("reported with the hops");
+    out.metric("latency_in_unicast_delays", latency / d);
+    if params.churn.is_some() || !params.failures.is_empty() {
+        return;
+    }
+    let mean_hops = hops.iter().zip(0..).map(|(&c, h)| c as f64 * f64::from(h)).sum::<f64>() / lookups as f64;
+    let (legs, formula) = match params.mode {
+        LookupMode::Recursive => (
+            mean_hops + 1.0 - hops[0] as f64 / lookups as f64,
+            "mean_hops + 1 − share of 0-hop lookups: each hop and the owner's answer cross between two random \
+             distinct nodes",
+        ),
+        LookupMode::Iterative => {
+            (2.0 * mean_hops, "2 · mean_hops: a round trip from the initiator to each random node on the path")
+        }
+    };
+    let check = match estimate {
+        super::Estimate::Checked(_) => Check::WithinCi { rel_slack: 0.0 },
+        _ => Check::Reference,
+    };
+    out.analytic("latency_random_hops", "latency_in_unicast_delays", formula, legs, check);
 }
 
 fn report(
@@ -1339,7 +1397,7 @@ pub fn failed_lookup_bounds(p: f64, r: u32) -> (f64, f64) {
 mod tests {
     use super::*;
     use crate::chord::tests::run_chord;
-    use crate::chord::{ChordParams, ChordTiming};
+    use crate::chord::{ChordParams, ChordTiming, RingParams};
     use crate::overlay::Nodes as OverlayNodes;
     use sim_core::stats::Summary;
     use sim_core::topology::GraphBuilder;
@@ -1409,6 +1467,64 @@ mod tests {
         assert!(s.mean.abs() <= s.half_width(), "{s:?}");
         // The lookups differ, so the test compares distributions, not copies of the same walks.
         assert!(s.sd > 0.0);
+    }
+
+    #[test]
+    fn latency_over_chords_fingers_is_hops_times_the_mean_unicast_delay() {
+        // With random ids every hop, the answer and each iterative round trip join two uniformly random distinct
+        // nodes, so E[latency_mean | hops] is the analytic value. The paired differences of 12 rings must have
+        // a mean within their 95% interval (t(0.975, 11)·sd/√12).
+        let u = star(300);
+        for mode in [LookupMode::Recursive, LookupMode::Iterative] {
+            let params = chord(EventParams { mode, ..EventParams::default() }, 1000);
+            let diffs: Vec<f64> = (0..12)
+                .map(|run| {
+                    let out = run_chord(&params, OverlayNodes::Hosts(&u), Network::default(), 9, run);
+                    let a = out.analytic.iter().find(|a| a.name == "latency_random_hops").unwrap();
+                    assert_eq!(a.check, Check::WithinCi { rel_slack: 0.0 });
+                    assert_eq!(metric(&out, "mean_unicast_delay"), u.mean_delay());
+                    let in_units = metric(&out, "latency_in_unicast_delays");
+                    assert_eq!(in_units, metric(&out, "latency_mean") / u.mean_delay());
+                    in_units - a.value
+                })
+                .collect();
+            let s = Summary::of(&diffs);
+            assert!(s.mean.abs() <= s.half_width() && s.sd > 0.0, "{mode:?}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn proximity_fingers_route_as_the_converged_ring_and_shorten_latency() {
+        // Same rings (placement stream) with Chord's and with proximity fingers: the event-driven hops agree
+        // with the round model's on the proximity ring (paired 95% interval over 8 rings), and the latency
+        // falls below both Chord's and the random-hop value, which is only shown.
+        let u = star(400);
+        let nodes = OverlayNodes::Hosts(&u);
+        let events = |candidates| ChordParams {
+            ring: RingParams { candidates, ..RingParams::default() },
+            ..chord(EventParams { mode: LookupMode::Recursive, ..EventParams::default() }, 2000)
+        };
+        let rounds = ChordParams {
+            ring: RingParams { candidates: 8, ..RingParams::default() },
+            lookups: 2000,
+            ..ChordParams::default()
+        };
+        let (mut diffs, mut gains) = (Vec::new(), Vec::new());
+        for run in 0..8 {
+            let near = run_chord(&events(8), nodes, Network::default(), 4, run);
+            let chord = run_chord(&events(1), nodes, Network::default(), 4, run);
+            diffs.push(
+                metric(&near, "mean_hops")
+                    - metric(&run_chord(&rounds, nodes, Network::default(), 4, run), "mean_hops"),
+            );
+            gains.push(metric(&chord, "latency_mean") - metric(&near, "latency_mean"));
+            let shown = near.analytic.iter().find(|a| a.name == "latency_random_hops").unwrap();
+            assert_eq!(shown.check, Check::Reference);
+            assert!(metric(&near, "latency_in_unicast_delays") < shown.value);
+        }
+        let (d, g) = (Summary::of(&diffs), Summary::of(&gains));
+        assert!(d.mean.abs() <= d.half_width(), "{d:?}");
+        assert!(g.mean - g.half_width() > 0.0, "{g:?}");
     }
 
     #[test]
@@ -1566,7 +1682,30 @@ mod tests {
         let params: ChordParams =
             serde_json::from_str(r#"{"ring": {"route": "proximity"}, "timing": {"kind": "events"}}"#).unwrap();
         let e = params.validate("model", nodes).unwrap_err();
-        assert!(e.field == "model.ring.route" && e.message.contains("fix_fingers"), "{e:?}");
+        assert!(e.field == "model.ring.route" && e.message.contains("closest preceding"), "{e:?}");
+        // Proximity fingers need an underlay, the interval scope and a static ring.
+        let u = star(40);
+        let on_hosts = |json: &str| {
+            let params: ChordParams = serde_json::from_str(json).unwrap();
+            params.validate("", OverlayNodes::Hosts(&u)).map_err(|e| e.field)
+        };
+        on_hosts(
+            r#"{"ring": {"candidates": 4}, "timing": {"kind": "events", "failures": [{"time": 3, "fraction": 0.5}]}}"#,
+        )
+        .unwrap();
+        for (json, field) in [
+            (r#"{"ring": {"candidates": 4}, "timing": {"kind": "events", "stabilize_every": 50}}"#, "ring.candidates"),
+            (
+                r#"{"ring": {"candidates": 4}, "timing": {"kind": "events", "churn": {"session": {"kind": "exponential", "mean": 10}}}}"#,
+                "ring.candidates",
+            ),
+            (
+                r#"{"ring": {"candidates": 4, "candidate_scope": "successors"}, "timing": {"kind": "events"}}"#,
+                "ring.candidate_scope",
+            ),
+        ] {
+            assert_eq!(on_hosts(json), Err(field.to_string()), "{json}");
+        }
         assert_eq!(
             err(r#"{"lookups": 10000000, "timing": {"kind": "events", "stabilize_every": 1, "interval": 1000}}"#),
             "timing.stabilize_every"
