@@ -554,7 +554,8 @@ impl Ring {
             .find(|&s| !silent(s))
             .map_or((NO_ENTRY, n), |s| (s, self.id(s)));
         let d = self.space.distance(n, key);
-        if d > self.space.distance(n, successor.1) && (self.route == RouteChoice::Proximity || !self.alternates.is_empty())
+        if d > self.space.distance(n, successor.1)
+            && (self.route == RouteChoice::Proximity || !self.alternates.is_empty())
         {
             let chosen = if d < 2 {
                 None // no node lies strictly between n and a key at distance 1

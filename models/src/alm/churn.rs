@@ -227,6 +227,16 @@ pub struct Repairs {
     pub failure_cut: u64,
     /// Its expectation given the trees just before the failures (`expected_cut` summed over them).
     pub failure_cut_expected: f64,
+    /// Copies of later multicasts sent, to live and failed children.
+    pub later_copies: u64,
+    /// Of those, copies sent to a child that had failed (its parent had not yet found it silent).
+    pub copies_to_dead: u64,
+    /// Failed children their parents dropped, having heard no heartbeat from them for a period plus a timeout.
+    pub children_dropped: u64,
+    /// No later multicast was forwarded between a node's failure and the time by which its parent finds it
+    /// silent (a heartbeat period, the timeout and the edge's delay, the largest of any tree edge): no copy
+    /// can go to a failed child.
+    pub detected_before_forwards: bool,
 }
 
 /// Expected number of the members connected just before a failure that it cuts off: `L` nodes up, `k` of
@@ -267,6 +277,9 @@ pub(crate) fn group_outcome(g: &str, p: &ChurnParams, r: &Repairs, out: &mut Out
         .metric(&name("rejoin_messages"), r.rejoin_messages as f64)
         .metric(&name("join_timeouts"), r.join_timeouts as f64)
         .metric(&name("root_changes"), r.root_changes as f64)
+        .metric(&name("later_copies"), r.later_copies as f64)
+        .metric(&name("copies_to_dead"), r.copies_to_dead as f64)
+        .metric(&name("children_dropped"), r.children_dropped as f64)
         .metric(&name("heartbeats_per_node_time"), r.heartbeat_messages as f64 / r.node_time.max(1) as f64);
     if let Some(&max) = r.repair_times.iter().max() {
         let sum: Time = r.repair_times.iter().sum();
@@ -282,9 +295,18 @@ pub(crate) fn group_outcome(g: &str, p: &ChurnParams, r: &Repairs, out: &mut Out
         Check::Exact,
     );
     if !p.fails() {
-        for metric in ["missed_per_multicast_max", "orphans", "rejoin_messages"] {
+        for metric in ["missed_per_multicast_max", "orphans", "rejoin_messages", "copies_to_dead", "children_dropped"] {
             out.analytic(&name(metric), &name(metric), "0: no node fails", 0.0, Check::Exact);
         }
+    } else if r.detected_before_forwards {
+        out.analytic(
+            &name("copies_to_dead"),
+            &name("copies_to_dead"),
+            "0: every failed node found silent by its parent (a heartbeat period plus the timeout after its last \
+             heartbeat arrived) before any later multicast was forwarded",
+            0.0,
+            Check::Exact,
+        );
     }
     if !p.failures.is_empty() {
         out.metric(&name("failure_cut"), r.failure_cut as f64).analytic(
@@ -311,6 +333,8 @@ pub(crate) fn totals<'r>(reports: impl Iterator<Item = &'r Repairs> + Clone, out
         .metric("all.orphans", reports.clone().map(|r| r.orphans as f64).sum())
         .metric("all.repairs", times.len() as f64)
         .metric("all.rejoin_messages", reports.clone().map(|r| r.rejoin_messages as f64).sum())
+        .metric("all.later_copies", reports.clone().map(|r| r.later_copies as f64).sum())
+        .metric("all.copies_to_dead", reports.clone().map(|r| r.copies_to_dead as f64).sum())
         .metric("all.heartbeats_per_node_time", heartbeats as f64 / node_time.max(1) as f64);
     if let Some(&max) = times.iter().max() {
         out.metric("all.repair_time_mean", times.iter().sum::<Time>() as f64 / times.len() as f64)

@@ -24,11 +24,14 @@
 //! `heartbeat` (the first at a uniform time in the first period); a parent that does not answer within
 //! `timeout_rtts` round trips (twice the underlay's delay, what a node measures on a static underlay) plus
 //! `timeout_min` has failed, and the child re-sends its JOIN towards the group's key, keeping its subtree.
+//! A parent that has heard no heartbeat from a child for `heartbeat` plus its timeout for that child drops
+//! it and sends it no more copies; copies sent to a failed child before that are counted (wasted traffic).
 //!
 //! *What each node knows.* Its converged Chord state at the start (fingers and a successor list of
 //! `successors` entries), and the nodes it has itself found silent; nothing else, and nodes do not run
 //! Chord's stabilisation. A JOIN hop to a failed node costs the sender a timeout, after which it drops that
-//! node from its tables and sends the JOIN to its next best entry by Chord's rule ([`Overlay`]'s
+//! node from its tables and sends the JOIN to its next best entry, chosen as on the converged ring (by
+//! proximity route selection or successor-scope alternates when the ring uses them; [`Overlay`]'s
 //! `next_hop_around`); a node with no entry that makes progress tries again at its next heartbeat. With no
 //! node joining, the first live entry of a successor list is the true live successor, so a JOIN sent to a
 //! node as the key's owner reaches the key's live successor: if the root has failed, that node takes the
@@ -39,8 +42,11 @@
 //!
 //! *Shortcuts that change no outcome.* Answers to heartbeats and JOIN hops are counted but not simulated:
 //! they change no state, and the timeout exceeds the round trip they would take, so the sender's timer is
-//! scheduled only when the receiver has failed (at the sender's send time plus its timeout). Each group
-//! runs alone, so what a node learns by a timeout in one group it does not know in another.
+//! scheduled only when the receiver has failed (at the sender's send time plus its timeout). A parent checks
+//! when it last heard from each child as it forwards a multicast, not by a timer of its own: forwarding is
+//! all it does with its children, and a live child's heartbeats arrive every period, so only failed
+//! children are dropped. Each group runs alone, so what a node learns by a timeout in one group it does
+//! not know in another.
 //!
 //! *What is measured.* Per later multicast: the members up when it was due (the root aside), those it
 //! missed, and those that had no chain of live tree nodes to the live root when it left; a repair lasts from
@@ -177,6 +183,10 @@ struct Repair<'a> {
     got: Vec<u32>,
     pending: Vec<u32>,
     orphan_since: Vec<Time>,
+    /// Per tree index: when its parent last heard from it (its adoption, churn's start or a heartbeat).
+    heard: Vec<Time>,
+    /// The largest delay of a tree edge since churn began (bounds when a parent finds a failed child).
+    max_edge_delay: Time,
     waiting_orphans: u64,
     /// (node, silent node): what each node has found out by its own timeouts.
     silent: BTreeSet<(u32, u32)>,
@@ -207,6 +217,8 @@ impl<'a> Repair<'a> {
             got: Vec::new(),
             pending: Vec::new(),
             orphan_since: Vec::new(),
+            heard: Vec::new(),
+            max_edge_delay: 0,
             waiting_orphans: 0,
             silent: BTreeSet::new(),
             sent: Vec::new(),
@@ -238,6 +250,15 @@ impl<'a> Repair<'a> {
             let (from, to) = (self.entered[i].max(start), self.death(v).min(end));
             self.out.node_time += u128::from(to.saturating_sub(from));
         }
+        // A failed child is dropped by any forward `bound` after its failure (its last heartbeat arrived
+        // before its failure plus the edge's delay, and the parent waits a period plus its timeout).
+        let p = self.p;
+        let bound = self.max_edge_delay + p.heartbeat + timeout(p.timeout_rtts, p.timeout_min, self.max_edge_delay);
+        let deaths = &self.schedule.deaths_sorted;
+        self.out.detected_before_forwards = (0..self.sent.len()).all(|k| {
+            let (from, to) = ((self.sent[k] - start).saturating_sub(bound), self.last_arrival[k] - start);
+            deaths.get(deaths.partition_point(|&d| d < from)).is_none_or(|&d| d > to)
+        });
         self.out.multicasts = (0..self.sent.len())
             .map(|k| {
                 let (sent, last) = (self.sent[k], self.last_arrival[k]);
@@ -339,6 +360,7 @@ impl<'a> Group<'a> {
             r.got.push(0);
             r.pending.push(NONE);
             r.orphan_since.push(NEVER);
+            r.heard.push(now);
         }
         self.tree.push(v, member, self.slot)
     }
@@ -421,6 +443,11 @@ impl<'a> Group<'a> {
         }
         r.start = Some(ctx.now());
         r.built = Some(self.tree.clone());
+        r.heard.fill(ctx.now());
+        r.max_edge_delay = (1..self.tree.len())
+            .map(|i| self.underlay.delay(self.tree.nodes[i], self.tree.nodes[self.tree.parent[i] as usize]))
+            .max()
+            .unwrap_or(0);
         let (p, root) = (r.p, self.tree.nodes[r.root as usize]);
         for &v in &self.tree.nodes[1..] {
             let first = 1 + below_time(ctx.rng(), p.heartbeat);
@@ -495,6 +522,10 @@ impl<'a> Group<'a> {
             ib => (ib, false),
         };
         self.adopt(ib, ia);
+        let delay = self.underlay.delay(a, b);
+        let r = self.repair();
+        r.heard[ia as usize] = now;
+        r.max_edge_delay = r.max_edge_delay.max(delay);
         if owner && ib != self.repair().root {
             self.become_root(ctx, ib);
         } else if new {
@@ -618,15 +649,30 @@ impl<'a> Group<'a> {
         self.rejoin(ctx, i);
     }
 
-    /// Tree index `i` has later multicast `k`: it forwards it to its children.
+    /// Tree index `i` has later multicast `k`: it forwards it to its children, first dropping those it has
+    /// not heard from for `heartbeat` plus its timeout for them (they have failed).
     fn forward_later(&mut self, ctx: &mut Ctx<'_>, i: u32, k: u32) {
-        let v = self.tree.nodes[i as usize];
+        let (v, now) = (self.tree.nodes[i as usize], ctx.now());
         let mut c = self.first_child[i as usize];
         while c != NONE {
-            self.repair().later_in_flight += 1;
-            let child = self.tree.nodes[c as usize];
-            self.hop(ctx, v, child, Msg::Later { k });
-            c = self.next_sibling[c as usize];
+            let (child, next) = (self.tree.nodes[c as usize], self.next_sibling[c as usize]);
+            let delay = self.underlay.delay(v, child);
+            let r = self.repair();
+            let grace = r.p.heartbeat + timeout(r.p.timeout_rtts, r.p.timeout_min, delay);
+            if now - r.heard[c as usize] > grace {
+                debug_assert!(!self.up(child, now), "a live child's heartbeats come every period");
+                let r = self.repair();
+                r.out.children_dropped += 1;
+                self.unlink(c); // no change to any live node's connection: not counted in `changes`
+            } else {
+                let dead = !self.up(child, now);
+                let r = self.repair();
+                r.later_in_flight += 1;
+                r.out.later_copies += 1;
+                r.out.copies_to_dead += u64::from(dead);
+                self.hop(ctx, v, child, Msg::Later { k });
+            }
+            c = next;
         }
     }
 
@@ -771,7 +817,10 @@ impl Protocol for Group<'_> {
             Msg::Rejoin { owner } => self.rejoined(ctx, from, to, owner),
             Msg::Ping => {
                 if self.up(to, ctx.now()) {
-                    self.repair().out.heartbeat_messages += 1; // the answer (see the module comment)
+                    let (now, child) = (ctx.now(), self.slot[from as usize]);
+                    let r = self.repair();
+                    r.out.heartbeat_messages += 1; // the answer (see the module comment)
+                    r.heard[child as usize] = now;
                 } else {
                     self.silence(ctx, from, to, true);
                 }
@@ -825,7 +874,7 @@ pub(super) fn disseminate(
     slot[root as usize] = 0;
     let mut repair = p.churn.as_ref().zip(schedule).map(|(c, s)| Repair::new(c, s));
     if let Some(r) = &mut repair {
-        (r.entered, r.got, r.pending, r.orphan_since) = (vec![0], vec![0], vec![NONE], vec![NEVER]);
+        (r.entered, r.got, r.pending, r.orphan_since, r.heard) = (vec![0], vec![0], vec![NONE], vec![NEVER], vec![0]);
     }
     let mut g = Group {
         overlay,

@@ -667,7 +667,8 @@ fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) ->
 ///   `all.members_missed`; with `churn`: `<g>.churn_start`, `<g>.multicasts`, `<g>.missed_per_multicast_mean`,
 ///   `_max`, `<g>.disconnected_per_multicast_mean`, `<g>.unchanged_multicasts`, `<g>.missed_unchanged`,
 ///   `<g>.orphans`, `<g>.repairs`, `<g>.repair_time_mean`, `_max`, `<g>.rejoin_messages`, `<g>.join_timeouts`,
-///   `<g>.root_changes`, `<g>.heartbeats_per_node_time`, `<g>.failure_cut`, and their `all.*` totals;
+///   `<g>.root_changes`, `<g>.later_copies`, `<g>.copies_to_dead`, `<g>.children_dropped`,
+///   `<g>.heartbeats_per_node_time`, `<g>.failure_cut`, and their `all.*` totals;
 /// * `<g>.ip.links_used`, `<g>.ip.link_stress_max`, `<g>.ip.network_usage`; `<g>.unicast.link_stress_max`,
 ///   `_mean`, `<g>.unicast.links_used`, `<g>.unicast.network_usage`, `<g>.unicast.delay_mean`, `_max`,
 ///   `<g>.unicast.source_link_stress` (when the source host has an access link);
@@ -1230,6 +1231,27 @@ pub const METRICS: &[MetricDoc] = &[
         "count",
     ),
     MetricDoc::metric(
+        "{group}.later_copies",
+        "messages",
+        "With `churn`: copies of the later multicasts tree nodes forwarded to their children (live or failed).",
+        "count",
+    ),
+    MetricDoc::metric(
+        "{group}.copies_to_dead",
+        "messages",
+        "With `churn`: copies of later multicasts sent to a child that had already failed, before its parent \
+         dropped it (wasted traffic); 0 with no failure, and 0 when every scheduled failure is found before \
+         any later multicast is forwarded (checked).",
+        "count of copies whose receiver was down when sent",
+    ),
+    MetricDoc::metric(
+        "{group}.children_dropped",
+        "nodes",
+        "With `churn`: failed children their parents dropped, having heard no heartbeat from them for a \
+         heartbeat period plus the timeout (checked when forwarding a multicast).",
+        "count",
+    ),
+    MetricDoc::metric(
         "{group}.heartbeats_per_node_time",
         "messages / (node × time unit)",
         "With `churn`: heartbeats and their answers per live tree node per time unit.",
@@ -1411,6 +1433,18 @@ pub const METRICS: &[MetricDoc] = &[
         "messages",
         "With `churn`: JOIN messages after churn began, summed over groups.",
         "Σ_g rejoin_messages",
+    ),
+    MetricDoc::metric(
+        "all.later_copies",
+        "messages",
+        "With `churn`: copies of later multicasts forwarded, summed over groups.",
+        "Σ_g later_copies",
+    ),
+    MetricDoc::metric(
+        "all.copies_to_dead",
+        "messages",
+        "With `churn`: copies of later multicasts sent to failed children, summed over groups.",
+        "Σ_g copies_to_dead",
     ),
     MetricDoc::metric(
         "all.heartbeats_per_node_time",

@@ -476,6 +476,15 @@ fn churn_params(multicast_every: sim_core::Time) -> ChurnParams {
 /// the nodes `victims` picks (from the tree join_tree builds) failing as churn begins: the tree as churn
 /// began, what the repairs measured, and the overlay.
 fn churned(u: &Underlay, victims: impl Fn(&Tree, &Overlay) -> Vec<u32>) -> (Tree, Repairs, Overlay, u64) {
+    churned_every(u, 20_000, victims)
+}
+
+/// [`churned`] with later multicasts every `multicast_every`.
+fn churned_every(
+    u: &Underlay,
+    multicast_every: sim_core::Time,
+    victims: impl Fn(&Tree, &Overlay) -> Vec<u32>,
+) -> (Tree, Repairs, Overlay, u64) {
     let params = chord_groups(u, AlmTiming::Static);
     let overlay = params.overlay.build(Nodes::Hosts(u), 7, 0);
     let mid = 0x00ab_cdef;
@@ -488,7 +497,7 @@ fn churned(u: &Underlay, victims: impl Fn(&Tree, &Overlay) -> Vec<u32>) -> (Tree
     }
     let schedule =
         Schedule { deaths_sorted: death.iter().copied().filter(|&d| d == 0).collect(), death, failures: vec![] };
-    let p = EventParams { join_window: 100, multicast_at: None, churn: Some(churn_params(20_000)) };
+    let p = EventParams { join_window: 100, multicast_at: None, churn: Some(churn_params(multicast_every)) };
     let (d, _, joins) =
         events::disseminate(&p, &overlay, u, (mid, &members, None), (7, 0, 0), Some(&schedule), &mut scratch);
     assert_eq!(parent_edges(&d.tree), parent_edges(&before), "the first multicast's tree is the built one");
@@ -514,11 +523,63 @@ fn orphans_of_a_failed_forwarder_rejoin_and_later_multicasts_reach_everyone() {
     assert!(r.repair_times.iter().all(|&t| t > 0 && t < 20_000), "{:?}", r.repair_times);
     assert_eq!((r.root_changes, r.root), (0, tree.root()));
     assert!(r.rejoin_messages >= orphaned && r.heartbeat_messages > 0);
+    // Its parent found it silent long before the first later multicast: dropped, never sent a copy.
+    assert_eq!((r.children_dropped, r.copies_to_dead), (1, 0));
+    assert!(r.detected_before_forwards);
     // 401 members, the root and the failed node aside; repaired before the first later multicast.
     assert_eq!(r.multicasts.len(), 3);
     for m in &r.multicasts {
         assert_eq!((m.eligible, m.missed, m.disconnected), (399, 0, 0), "{m:?}");
     }
+}
+
+#[test]
+fn a_parent_sends_copies_to_a_failed_child_until_its_heartbeats_are_overdue() {
+    // Multicasts every 100 time units, heartbeats every 200: the busiest interior node fails as churn begins,
+    // before its first heartbeat, so its parent last heard from it then. The parent forwards later multicast k
+    // when it arrives, k·100 plus the tree's delay from the root after churn began, and sends the failed child
+    // a copy exactly while that is within a heartbeat period plus its timeout (3 round trips + 1).
+    let u = shared_host_underlay();
+    let busiest = |t: &Tree| (1..t.len()).max_by_key(|&i| (children(t, i), i)).expect("a tree of many nodes");
+    let (tree, r, _, _) = churned_every(&u, 100, |t, _| vec![t.nodes[busiest(t)]]);
+    let victim = busiest(&tree);
+    let parent = tree.parent[victim] as usize;
+    let (mut depth, mut x) = (0, parent);
+    while x != 0 {
+        let up = tree.parent[x] as usize;
+        depth += u.delay(tree.nodes[x], tree.nodes[up]);
+        x = up;
+    }
+    let grace = 200 + crate::chord::events::timeout(3.0, 1, u.delay(tree.nodes[parent], tree.nodes[victim]));
+    let expected = (1..=3u64).filter(|k| k * 100 + depth <= grace).count() as u64;
+    assert!(expected > 0, "the first multicast comes before the parent can know");
+    assert_eq!(r.copies_to_dead, expected);
+    assert_eq!(r.children_dropped, u64::from(expected < 3));
+    assert!(!r.detected_before_forwards);
+}
+
+#[test]
+fn copies_to_failed_children_are_zero_when_parents_find_them_first_and_counted_otherwise() {
+    let u = shared_host_underlay();
+    let params = |every| {
+        let mut churn = churn_params(every);
+        churn.failures = vec![crate::chord::Failure { time: 10, fraction: 0.25 }];
+        chord_groups(&u, AlmTiming::Events(EventParams { join_window: 40, multicast_at: None, churn: Some(churn) }))
+    };
+    // Multicasts every 5,000: the parents of the failed nodes have dropped them long before.
+    let slow = params(5_000);
+    slow.validate("alm", &u).unwrap();
+    let out = run(&slow, &u, 3, 0);
+    assert!(out.analytic.iter().any(|a| a.name == "everyone.copies_to_dead" && a.check == Check::Exact));
+    assert_exact(&out);
+    assert_eq!(out.get("all.copies_to_dead"), Some(0.0));
+    assert!(out.get("everyone.children_dropped").unwrap() > 0.0);
+    // Every 20: the first later multicasts reach parents that still count their failed children in.
+    let fast = params(20);
+    let out = run(&fast, &u, 3, 0);
+    assert!(!out.analytic.iter().any(|a| a.name.ends_with(".copies_to_dead")));
+    assert!(out.get("all.copies_to_dead").unwrap() > 0.0);
+    assert!(out.get("all.copies_to_dead") < out.get("all.later_copies"));
 }
 
 #[test]
@@ -562,6 +623,8 @@ fn churn_without_failures_leaves_the_first_multicast_as_it_was_and_misses_nobody
         assert_eq!(x.costs.alm, y.costs.alm);
         let r = y.joins.as_ref().unwrap().repairs.as_ref().expect("churn");
         assert_eq!((r.orphans, r.rejoin_messages, r.join_timeouts, r.root_changes), (0, 0, 0, 0));
+        assert_eq!((r.copies_to_dead, r.children_dropped), (0, 0));
+        assert!(r.later_copies > 0 || y.costs.dissemination.tree.len() == 1);
         assert!(r.multicasts.iter().all(|m| m.missed == 0 && m.disconnected == 0 && m.unchanged));
         assert!(r.heartbeat_messages > 0 && r.end >= r.start + 3 * 1_000);
     }
