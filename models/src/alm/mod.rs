@@ -1234,8 +1234,9 @@ pub const METRICS: &[MetricDoc] = &[
     MetricDoc::metric(
         "{group}.join_refusals",
         "messages",
-        "With `churn.downtime`: JOIN hops refused by a node named the key's owner that had come back from a \
-         failure (it holds no key: the sender routes on, as after a timeout).",
+        "With `churn.downtime`: JOIN hops refused by a node named the key's owner while another live node \
+         held the root's role (it came back after the role passed on; the sender routes on, as after a \
+         timeout).",
         "count",
     ),
     MetricDoc::metric(
