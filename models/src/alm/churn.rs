@@ -147,13 +147,13 @@ impl ChurnParams {
     }
 
     /// Returns per node over `duration` with `downtime` (none without): one per session plus downtime,
-    /// and one per scheduled failure.
+    /// and each scheduled failure's fraction.
     fn cycles(&self, duration: f64) -> f64 {
         match (&self.downtime, &self.session) {
             (None, _) => 0.0,
             (Some(down), session) => {
                 let per_session = session.map_or(0.0, |s| duration / (s.mean() + down.mean()));
-                per_session + self.failures.len() as f64 + 1.0
+                per_session + self.failures.iter().map(|f| f.fraction).sum::<f64>()
             }
         }
     }
