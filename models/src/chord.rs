@@ -463,7 +463,7 @@ impl Ring {
             }
         }
         if self.route == RouteChoice::Proximity && d > self.space.distance(n, self.id(succ)) {
-            return Hop::Closer(self.proximity_finger(pos, n, d, succ));
+            return Hop::Closer(self.proximity_finger(pos, n, d, |_| false).unwrap_or(succ));
         }
         let top = if d == 0 { 0 } else { 64 - (d - 1).leading_zeros() as usize };
         let top = top.min(self.space.bits() as usize);
@@ -471,7 +471,8 @@ impl Ring {
             if d <= self.space.distance(n, self.id(succ)) {
                 return Hop::Owner(succ);
             }
-            return Hop::Closer((0..top).rev().find_map(|i| self.alternate(pos, i, n, d)).map_or(succ, |(f, _)| f));
+            let alternate = (0..top).rev().find_map(|i| self.alternate(pos, i, n, d, |_| false));
+            return Hop::Closer(alternate.map_or(succ, |(f, _)| f));
         }
         let table = &self.fingers(pos)[..top];
         next_hop(self.space, n, key, (succ, self.id(succ)), table.iter().rev().map(|&f| (f, self.id(f))))
@@ -479,21 +480,21 @@ impl Ring {
 
     /// Successor scope: the alternate of finger slot `i` of `pos` (id `n`) a message for a key at distance `d`
     /// takes, with its delay: the nearest by delay of the slot's candidates strictly between n and the key
-    /// (they lie in ring order, so those are a prefix), none if the first is already at or past the key.
+    /// (they lie in ring order, so those are a prefix) that `silent` does not name, none if there is none.
     #[inline]
-    fn alternate(&self, pos: u32, i: usize, n: u64, d: u64) -> Option<(u32, u32)> {
+    fn alternate(&self, pos: u32, i: usize, n: u64, d: u64, silent: impl Fn(u32) -> bool) -> Option<(u32, u32)> {
         let (from, to) = self.alternate_ranges[pos as usize * self.space.bits() as usize + i];
         self.alternates[from as usize..to as usize].iter().rev().copied().find(|&(c, _)| {
             let e = self.space.distance(n, self.id(c));
-            e > 0 && e < d
+            e > 0 && e < d && !silent(c)
         })
     }
 
-    /// The finger of `pos` (whose id is `n`, whose successor is `succ`) that [`RouteChoice::Proximity`] sends
-    /// a message for a key at distance `d` > the successor's to: strictly between n and the key (every hop
-    /// makes progress), least delay plus the estimated delay of the rest of the way.
+    /// The finger of `pos` (whose id is `n`) that [`RouteChoice::Proximity`] sends a message for a key at
+    /// distance `d` > the successor's to: strictly between n and the key (every hop makes progress), not named
+    /// by `silent`, least delay plus the estimated delay of the rest of the way; none if no finger qualifies.
     #[inline]
-    fn proximity_finger(&self, pos: u32, n: u64, d: u64, succ: u32) -> u32 {
+    fn proximity_finger(&self, pos: u32, n: u64, d: u64, silent: impl Fn(u32) -> bool) -> Option<u32> {
         // Fingers i + 1 with 2^i ≥ d start at or past the key (and so does any candidate that fills them), so the
         // search begins at the largest 2^i < d.
         let top = 63 - (d - 1).leading_zeros() as usize;
@@ -511,13 +512,13 @@ impl Ring {
                 (f, delays[i])
             } else {
                 // The slot's alternate before the key; none if its first candidate is already past it.
-                match self.alternate(pos, i, n, d) {
+                match self.alternate(pos, i, n, d, &silent) {
                     Some(alternate) => alternate,
                     None => continue,
                 }
             };
             let e = self.space.distance(n, self.id(f));
-            if e == 0 || e >= d {
+            if e == 0 || e >= d || silent(f) {
                 continue;
             }
             let c = cost(delay, f);
@@ -525,15 +526,18 @@ impl Ring {
                 best = Some((c, f));
             }
         }
-        best.map_or(succ, |(_, f)| f)
+        best.map(|(_, f)| f)
     }
 
     /// Where `pos` sends a request for `key` once it has found the positions `silent` names not answering:
     /// Chord's next-hop rule ([`next_hop`]) over what it still trusts of its converged state, its first
     /// `successors` successors (a successor list of that length) and its fingers. With every listed
     /// successor silent it covers no key and forwards only to a finger preceding the key; `None` when no
-    /// entry makes progress. A key equal to its own id is its own (`Owner(pos)`). Fingers are taken closest
-    /// preceding, whatever `route` says: proximity route selection weighs delays of the converged table.
+    /// entry makes progress. A key equal to its own id is its own (`Owner(pos)`). Fingers are chosen as
+    /// [`Ring::hop`] chooses them among those it still trusts: with `route: proximity` by
+    /// [`RouteChoice::Proximity`]'s delay estimate (the converged table's delays), with successor-scope
+    /// alternates the nearest trusted alternate of the farthest slot preceding the key, else the closest
+    /// preceding finger; the first trusted successor when none precedes the key.
     pub(crate) fn hop_around(
         &self,
         pos: u32,
@@ -550,6 +554,20 @@ impl Ring {
             .map(|k| ((u64::from(pos) + k) % len) as u32)
             .find(|&s| !silent(s))
             .map_or((NO_ENTRY, n), |s| (s, self.id(s)));
+        let d = self.space.distance(n, key);
+        if d > self.space.distance(n, successor.1)
+            && (self.route == RouteChoice::Proximity || !self.alternates.is_empty())
+        {
+            let chosen = if d < 2 {
+                None // no node lies strictly between n and a key at distance 1
+            } else if self.route == RouteChoice::Proximity {
+                self.proximity_finger(pos, n, d, &silent)
+            } else {
+                let top = (64 - (d - 1).leading_zeros() as usize).min(self.space.bits() as usize);
+                (0..top).rev().find_map(|i| self.alternate(pos, i, n, d, &silent)).map(|(f, _)| f)
+            };
+            return chosen.or((successor.0 != NO_ENTRY).then_some(successor.0)).map(Hop::Closer);
+        }
         let fingers = self.fingers(pos).iter().rev().filter(|&&f| !silent(f)).map(|&f| (f, self.id(f)));
         match next_hop(self.space, n, key, successor, fingers) {
             Hop::Owner(NO_ENTRY) | Hop::Closer(NO_ENTRY) => None,
@@ -1697,6 +1715,23 @@ mod tests {
                         };
                         prop_assert_eq!(w[1], expected, "hop from {} for key {}", p, key);
                     }
+                }
+                // Routing around silent nodes chooses as the converged hop does: with nothing silent and a
+                // successor list of one, exactly its hop; with some nodes silent, never one of them, and every
+                // hop still makes progress or names a trusted owner.
+                if !listless.owns(from, key) {
+                    prop_assert_eq!(listless.hop_around(from, key, 1, |_| false), Some(listless.hop(from, key)));
+                }
+                let silent = |p: u32| (u64::from(p) ^ key).is_multiple_of(3) && p != from;
+                let d = space.distance(ring.id(from), key);
+                match listless.hop_around(from, key, 2, silent) {
+                    Some(Hop::Owner(o)) => prop_assert!(
+                        o == from && d == 0 || !silent(o) && d <= space.distance(ring.id(from), ring.id(o))
+                    ),
+                    Some(Hop::Closer(f)) => {
+                        prop_assert!(!silent(f) && (1..d).contains(&space.distance(ring.id(from), ring.id(f))));
+                    }
+                    None => {}
                 }
             }
         }

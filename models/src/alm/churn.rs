@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::Time;
-use sim_core::rng::{Lane, derive_seed, partial_shuffle, stream};
+use sim_core::rng::{Lane, SimRng, derive_seed, partial_shuffle, stream};
 
 use crate::chord::churn::MAX_SUCCESSORS;
 use crate::chord::events::{
@@ -33,10 +33,14 @@ const SCHEDULE_STREAM: u64 = 0x616c_6d63_6872;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChurnParams {
-    /// How long each node stays up from the start of churn (exponential or Pareto, Chord's laws); it then
-    /// fails for good (nodes do not come back). Default: no session ends.
+    /// How long each node stays up from the start of churn, and again after each return (exponential or
+    /// Pareto, Chord's laws). Default: no session ends.
     #[serde(default)]
     pub session: Option<Lifetime>,
+    /// How long a failed node stays down before it comes back with its identifier (same laws); a member
+    /// that comes back joins its groups again. Default: failed nodes do not come back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub downtime: Option<Lifetime>,
     /// Fractions of the live nodes failing at once, at times counted from the start of churn (at least one
     /// node stays up), each at its own time; at most 1000.
     #[serde(default)]
@@ -79,6 +83,9 @@ impl ChurnParams {
         if let Some(session) = &self.session {
             session.validate(&field("session"))?;
         }
+        if let Some(downtime) = &self.downtime {
+            downtime.validate(&field("downtime"))?;
+        }
         check_failures(prefix, &self.failures)?;
         // Failures at one time would each count the other's victims as down before it, while the expected
         // cut draws them from one pool.
@@ -108,9 +115,14 @@ impl ChurnParams {
         let duration = (multicasts + 1.0) * self.multicast_every as f64;
         let heartbeats = tree_nodes * 3.0 * duration / self.heartbeat as f64;
         let (later, failed) = (tree_nodes * multicasts * (1.0 + hops), failures * (tree_nodes * hops + nodes));
-        let events = heartbeats + later + failed;
+        // With `downtime`, each node fails and comes back about once per session and downtime: the schedule
+        // holds two times per cycle, and every member's return is a timer and a JOIN of up to `hops` hops.
+        let returns = self.cycles(duration) * (2.0 * nodes + tree_nodes * (2.0 + hops));
+        let events = heartbeats + later + failed + returns;
         if events > MAX_CHURN_EVENTS {
-            let field = if failed >= heartbeats.max(later) {
+            let field = if returns >= heartbeats.max(later).max(failed) {
+                "downtime"
+            } else if failed >= heartbeats.max(later) {
                 "failures"
             } else if later >= heartbeats {
                 "multicasts"
@@ -129,33 +141,71 @@ impl ChurnParams {
         Ok(())
     }
 
+    /// Returns per node over the churn phase, roughly (see [`ChurnParams::check_work`]).
+    pub(crate) fn returns_per_node(&self) -> f64 {
+        self.cycles((f64::from(self.multicasts) + 1.0) * self.multicast_every as f64)
+    }
+
+    /// Returns per node over `duration` with `downtime` (none without): one per session plus downtime,
+    /// and each scheduled failure's fraction.
+    fn cycles(&self, duration: f64) -> f64 {
+        match (&self.downtime, &self.session) {
+            (None, _) => 0.0,
+            (Some(down), session) => {
+                let per_session = session.map_or(0.0, |s| duration / (s.mean() + down.mean()));
+                per_session + self.failures.iter().map(|f| f.fraction).sum::<f64>()
+            }
+        }
+    }
+
     /// Whether any node fails.
     pub(crate) fn fails(&self) -> bool {
         self.session.is_some() || self.failures.iter().any(|f| f.fraction > 0.0)
     }
 }
 
-/// Which nodes fail and when, drawn once per run and the same for every group.
+/// Which nodes fail and come back, and when, drawn once per run and the same for every group.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Schedule {
-    /// Per overlay node: when it fails, counted from the start of churn ([`NEVER`]: it does not).
-    pub death: Vec<Time>,
+    /// Per overlay node v, `flips[flip_start[v]..flip_start[v + 1]]`: the times it fails and comes back,
+    /// alternately (a failure first), counted from the start of churn, increasing.
+    flips: Vec<Time>,
+    flip_start: Vec<usize>,
     /// Per scheduled failure (in the order listed): the nodes it takes down, sorted, and how many nodes were
     /// up when it struck (the pool they were drawn from).
     pub failures: Vec<(Vec<u32>, u32)>,
-    /// Every finite death time, sorted.
+    /// Every failure time of every node, sorted.
     pub deaths_sorted: Vec<Time>,
 }
 
+/// Appends to a node's flips, the last a failure, its returns and later failures up to the first time past
+/// `horizon` (no return without `downtime`, no later failure without `session`).
+fn live_on(flips: &mut Vec<Time>, p: &ChurnParams, horizon: Time, rng: &mut SimRng) {
+    let Some(down) = &p.downtime else { return };
+    while let Some(&last) = flips.last().filter(|&&t| t <= horizon) {
+        let back = last.saturating_add(down.draw(rng));
+        flips.push(back);
+        match &p.session {
+            Some(session) if back <= horizon => flips.push(back.saturating_add(session.draw(rng))),
+            _ => return,
+        }
+    }
+}
+
 impl Schedule {
-    /// Session ends for `n` nodes, then the scheduled failures in time order, each drawing its nodes
-    /// uniformly from those still up (session ends at the same time come first).
+    /// Sessions (and with `downtime`, returns and further sessions) for `n` nodes up to the last multicast,
+    /// then the scheduled failures in time order, each drawing its nodes uniformly from those up at its time
+    /// (session ends at the same time come first, returns at the same time do not count) and starting their
+    /// downtimes.
     pub fn draw(p: &ChurnParams, n: u32, seed: u64, run: u64) -> Schedule {
         let mut rng = stream(derive_seed(seed, &[SCHEDULE_STREAM]), run, Lane::Protocol);
-        let mut death = vec![NEVER; n as usize];
+        let last_failure = p.failures.iter().map(|f| f.time).max().unwrap_or(0);
+        let horizon = Time::from(p.multicasts).saturating_mul(p.multicast_every).max(last_failure);
+        let mut lines = vec![Vec::new(); n as usize];
         if let Some(session) = &p.session {
-            for d in &mut death {
-                *d = session.draw(&mut rng);
+            for line in &mut lines {
+                line.push(session.draw(&mut rng));
+                live_on(line, p, horizon, &mut rng);
             }
         }
         let mut order: Vec<usize> = (0..p.failures.len()).collect();
@@ -163,18 +213,59 @@ impl Schedule {
         let mut failures = vec![(Vec::new(), 0); p.failures.len()];
         for i in order {
             let Failure { time, fraction } = p.failures[i];
-            let mut up: Vec<u32> = (0..n).filter(|&v| death[v as usize] > time).collect();
+            // Not a node coming back at that very time: it would fail before its session began.
+            let mut up: Vec<u32> =
+                (0..n).filter(|&v| is_up(&lines[v as usize], time) && !lines[v as usize].contains(&time)).collect();
             let k = failing(fraction, up.len());
             let mut victims = partial_shuffle(&mut up, k, &mut rng).to_vec();
-            for &v in &victims {
-                death[v as usize] = time;
-            }
             victims.sort_unstable();
+            for &v in &victims {
+                let line = &mut lines[v as usize];
+                line.truncate(line.partition_point(|&t| t < time));
+                line.push(time);
+                live_on(line, p, horizon, &mut rng);
+            }
             failures[i] = (victims, up.len() as u32);
         }
-        let mut deaths_sorted: Vec<Time> = death.iter().copied().filter(|&d| d != NEVER).collect();
+        Schedule::of_lines(lines, failures)
+    }
+
+    /// The schedule of each node's failure and return times (`lines`, failures first) and the scheduled
+    /// failures' victims.
+    pub fn of_lines(lines: Vec<Vec<Time>>, failures: Vec<(Vec<u32>, u32)>) -> Schedule {
+        let mut flip_start = Vec::with_capacity(lines.len() + 1);
+        flip_start.push(0);
+        let mut flips = Vec::new();
+        for line in lines {
+            flips.extend(line);
+            flip_start.push(flips.len());
+        }
+        let mut deaths_sorted: Vec<Time> = (0..flip_start.len() - 1)
+            .flat_map(|v| flips[flip_start[v]..flip_start[v + 1]].iter().copied().step_by(2))
+            .collect();
         deaths_sorted.sort_unstable();
-        Schedule { death, failures, deaths_sorted }
+        Schedule { flips, flip_start, failures, deaths_sorted }
+    }
+
+    fn line(&self, v: u32) -> &[Time] {
+        &self.flips[self.flip_start[v as usize]..self.flip_start[v as usize + 1]]
+    }
+
+    /// Whether node `v` is up at `t` (from the start of churn).
+    pub fn up(&self, v: u32, t: Time) -> bool {
+        is_up(self.line(v), t)
+    }
+
+    /// Node `v`'s first failure at or after `t` ([`NEVER`]: none).
+    pub fn failure_from(&self, v: u32, t: Time) -> Time {
+        let line = self.line(v);
+        let k = line.partition_point(|&f| f < t);
+        line.get(k + k % 2).copied().unwrap_or(NEVER)
+    }
+
+    /// When node `v` comes back after its failures.
+    pub fn returns(&self, v: u32) -> impl Iterator<Item = Time> + '_ {
+        self.line(v).iter().copied().skip(1).step_by(2)
     }
 
     /// Whether some node fails in `(from, to]` (offsets from the start of churn).
@@ -182,6 +273,11 @@ impl Schedule {
         let i = self.deaths_sorted.partition_point(|&d| d <= from);
         self.deaths_sorted.get(i).is_some_and(|&d| d <= to)
     }
+}
+
+/// Whether a node whose failures and returns are `line` is up at `t`.
+fn is_up(line: &[Time], t: Time) -> bool {
+    line.partition_point(|&f| f <= t).is_multiple_of(2)
 }
 
 /// One multicast after the first.
@@ -214,6 +310,12 @@ pub struct Repairs {
     pub rejoin_messages: u64,
     /// JOIN hops that timed out (the receiver had failed).
     pub join_timeouts: u64,
+    /// JOIN hops refused by a node named the key's owner that had come back from a failure (it holds no key).
+    pub join_refusals: u64,
+    /// Members that came back from a failure and joined again.
+    pub returns: u64,
+    /// From a member's coming back to its being connected to the live root, per member connected.
+    pub return_times: Vec<Time>,
     /// Heartbeats and their answers.
     pub heartbeat_messages: u64,
     /// ∫ live tree nodes dt over the churn phase.
@@ -227,6 +329,16 @@ pub struct Repairs {
     pub failure_cut: u64,
     /// Its expectation given the trees just before the failures (`expected_cut` summed over them).
     pub failure_cut_expected: f64,
+    /// Copies of later multicasts sent, to live and failed children.
+    pub later_copies: u64,
+    /// Of those, copies sent to a child that had failed (its parent had not yet found it silent).
+    pub copies_to_dead: u64,
+    /// Failed children their parents dropped, having heard no heartbeat from them for a period plus a timeout.
+    pub children_dropped: u64,
+    /// No later multicast was forwarded between a node's failure and the time by which its parent finds it
+    /// silent (a heartbeat period, the timeout and the edge's delay, the largest of any tree edge): no copy
+    /// can go to a failed child.
+    pub detected_before_forwards: bool,
 }
 
 /// Expected number of the members connected just before a failure that it cuts off: `L` nodes up, `k` of
@@ -267,11 +379,24 @@ pub(crate) fn group_outcome(g: &str, p: &ChurnParams, r: &Repairs, out: &mut Out
         .metric(&name("rejoin_messages"), r.rejoin_messages as f64)
         .metric(&name("join_timeouts"), r.join_timeouts as f64)
         .metric(&name("root_changes"), r.root_changes as f64)
+        .metric(&name("later_copies"), r.later_copies as f64)
+        .metric(&name("copies_to_dead"), r.copies_to_dead as f64)
+        .metric(&name("children_dropped"), r.children_dropped as f64)
         .metric(&name("heartbeats_per_node_time"), r.heartbeat_messages as f64 / r.node_time.max(1) as f64);
     if let Some(&max) = r.repair_times.iter().max() {
         let sum: Time = r.repair_times.iter().sum();
         out.metric(&name("repair_time_mean"), sum as f64 / r.repair_times.len() as f64)
             .metric(&name("repair_time_max"), max as f64);
+    }
+    if p.downtime.is_some() {
+        out.metric(&name("join_refusals"), r.join_refusals as f64)
+            .metric(&name("returns"), r.returns as f64)
+            .metric(&name("returns_connected"), r.return_times.len() as f64);
+    }
+    if let Some(&max) = r.return_times.iter().max() {
+        let sum: Time = r.return_times.iter().sum();
+        out.metric(&name("return_time_mean"), sum as f64 / r.return_times.len() as f64)
+            .metric(&name("return_time_max"), max as f64);
     }
     out.analytic(
         &name("missed_unchanged"),
@@ -282,9 +407,22 @@ pub(crate) fn group_outcome(g: &str, p: &ChurnParams, r: &Repairs, out: &mut Out
         Check::Exact,
     );
     if !p.fails() {
-        for metric in ["missed_per_multicast_max", "orphans", "rejoin_messages"] {
+        let returns = p.downtime.as_ref().map(|_| "returns");
+        for metric in ["missed_per_multicast_max", "orphans", "rejoin_messages", "copies_to_dead", "children_dropped"]
+            .into_iter()
+            .chain(returns)
+        {
             out.analytic(&name(metric), &name(metric), "0: no node fails", 0.0, Check::Exact);
         }
+    } else if r.detected_before_forwards {
+        out.analytic(
+            &name("copies_to_dead"),
+            &name("copies_to_dead"),
+            "0: every failed node found silent by its parent (a heartbeat period plus the timeout after its last \
+             heartbeat arrived) before any later multicast was forwarded",
+            0.0,
+            Check::Exact,
+        );
     }
     if !p.failures.is_empty() {
         out.metric(&name("failure_cut"), r.failure_cut as f64).analytic(
@@ -300,10 +438,11 @@ pub(crate) fn group_outcome(g: &str, p: &ChurnParams, r: &Repairs, out: &mut Out
 }
 
 /// Churn totals over every group (`all.missed_per_multicast_*`, `all.repair_time_*`, …).
-pub(crate) fn totals<'r>(reports: impl Iterator<Item = &'r Repairs> + Clone, out: &mut Outcome) {
+pub(crate) fn totals<'r>(p: &ChurnParams, reports: impl Iterator<Item = &'r Repairs> + Clone, out: &mut Outcome) {
     let multicasts = reports.clone().flat_map(|r| &r.multicasts);
     let count = multicasts.clone().count().max(1) as f64;
     let times: Vec<Time> = reports.clone().flat_map(|r| r.repair_times.iter().copied()).collect();
+    let back: Vec<Time> = reports.clone().flat_map(|r| r.return_times.iter().copied()).collect();
     let heartbeats: u64 = reports.clone().map(|r| r.heartbeat_messages).sum();
     let node_time: u128 = reports.clone().map(|r| r.node_time).sum();
     out.metric("all.missed_per_multicast_mean", multicasts.clone().map(|m| f64::from(m.missed)).sum::<f64>() / count)
@@ -311,10 +450,19 @@ pub(crate) fn totals<'r>(reports: impl Iterator<Item = &'r Repairs> + Clone, out
         .metric("all.orphans", reports.clone().map(|r| r.orphans as f64).sum())
         .metric("all.repairs", times.len() as f64)
         .metric("all.rejoin_messages", reports.clone().map(|r| r.rejoin_messages as f64).sum())
+        .metric("all.later_copies", reports.clone().map(|r| r.later_copies as f64).sum())
+        .metric("all.copies_to_dead", reports.clone().map(|r| r.copies_to_dead as f64).sum())
         .metric("all.heartbeats_per_node_time", heartbeats as f64 / node_time.max(1) as f64);
     if let Some(&max) = times.iter().max() {
         out.metric("all.repair_time_mean", times.iter().sum::<Time>() as f64 / times.len() as f64)
             .metric("all.repair_time_max", max as f64);
+    }
+    if p.downtime.is_some() {
+        out.metric("all.returns", reports.clone().map(|r| r.returns as f64).sum());
+    }
+    if let Some(&max) = back.iter().max() {
+        out.metric("all.return_time_mean", back.iter().sum::<Time>() as f64 / back.len() as f64)
+            .metric("all.return_time_max", max as f64);
     }
 }
 
@@ -325,6 +473,7 @@ mod tests {
     fn params(failures: Vec<Failure>, session: Option<Lifetime>) -> ChurnParams {
         ChurnParams {
             session,
+            downtime: None,
             failures,
             multicasts: 3,
             multicast_every: 100,
@@ -346,12 +495,43 @@ mod tests {
         for (i, (victims, up)) in s.failures.iter().enumerate() {
             let t = p.failures[i].time;
             assert_eq!(victims.len(), failing(p.failures[i].fraction, *up as usize));
-            assert!(victims.iter().all(|&v| s.death[v as usize] == t));
+            assert!(victims.iter().all(|&v| s.failure_from(v, 0) == t && !s.up(v, t)));
         }
         // The later failure drew from the nodes up at 50: not those of the earlier one.
         assert!(s.failures[0].0.iter().all(|v| s.failures[1].0.binary_search(v).is_err()));
         assert!(s.failures[0].1 < s.failures[1].1);
         assert!(s.death_within(0, 10) && !s.death_within(NEVER - 1, NEVER));
+    }
+
+    #[test]
+    fn nodes_come_back_and_the_fraction_up_settles_at_the_renewal_ratio() {
+        // Alternating sessions (mean 1000) and downtimes (mean 3000), independent per node: long after the
+        // start a node is up with probability 1000/(1000 + 3000) = 1/4 (times are rounded up, shifting each
+        // mean by 1/2: negligible). 20,000 nodes: the count up is binomial, sd = √(20000·¼·¾) ≈ 61; 4.5 sd.
+        let mut p = params(vec![Failure { time: 60_000, fraction: 0.5 }], Some(Lifetime::Exponential { mean: 1e3 }));
+        p.downtime = Some(Lifetime::Exponential { mean: 3e3 });
+        (p.multicasts, p.multicast_every) = (10, 10_000);
+        let n = 20_000;
+        let s = Schedule::draw(&p, n, 11, 0);
+        let up = |t| (0..n).filter(|&v| s.up(v, t)).count() as f64;
+        assert!((up(50_000) - 5_000.0).abs() < 4.5 * 61.3, "{}", up(50_000));
+        // The failure at 60,000 takes half of those up, who come back later; failures and returns alternate.
+        let (victims, pool) = &s.failures[0];
+        assert_eq!(victims.len(), failing(0.5, *pool as usize));
+        assert!(victims.iter().all(|&v| s.failure_from(v, 60_000) == 60_000 && !s.up(v, 60_000)));
+        assert!(victims.iter().all(|&v| s.returns(v).any(|b| b > 60_000)));
+        for v in 0..100 {
+            let mut t = 0;
+            for b in s.returns(v) {
+                let f = s.failure_from(v, t);
+                assert!(f < b && s.up(v, f.saturating_sub(1)) && !s.up(v, f) && s.up(v, b), "{v}: {f} {b}");
+                t = b;
+            }
+        }
+        // Without downtime, the same draws as before returns existed: every node fails at most once.
+        p.downtime = None;
+        let once = Schedule::draw(&p, n, 11, 0);
+        assert!((0..n).all(|v| once.returns(v).next().is_none()));
     }
 
     #[test]

@@ -16,37 +16,50 @@
 //! children it has when it arrives. A member whose JOIN had not connected it to the root by then is missed.
 //!
 //! **Churn** (`churn`, optional). Once the tree is complete and the first multicast has made its last hop
-//! (the start of churn, from which the churn parameters' times count), nodes fail for good: at the end of
-//! their sessions and in scheduled simultaneous failures. The schedule is drawn once per run from its own
-//! stream, so every group sees the same nodes fail at the same times after its own start. The root sends
+//! (the start of churn, from which the churn parameters' times count), nodes fail: at the end of their
+//! sessions and in scheduled simultaneous failures. With `downtime`, a failed node comes back after a down
+//! time drawn from that law and starts a new session; it has forgotten its tree state, and a member of the
+//! group sends its JOIN again (a node that comes back is a new tree node: its old one stays failed). The
+//! schedule is drawn once per run from its own stream, up to the last multicast's due time, so every
+//! group sees the same nodes fail and come back at the same times after its own start. The root sends
 //! `multicasts` more multicasts, one every `multicast_every`; one due while the root is down is lost (its
 //! role has not passed on yet). Every tree node other than the root sends a heartbeat to its parent every
 //! `heartbeat` (the first at a uniform time in the first period); a parent that does not answer within
 //! `timeout_rtts` round trips (twice the underlay's delay, what a node measures on a static underlay) plus
-//! `timeout_min` has failed, and the child re-sends its JOIN towards the group's key, keeping its subtree.
+//! `timeout_min` has failed, and the child re-sends its JOIN towards the group's key, keeping its subtree;
+//! so does a child whose parent has come back and answers that it does not know it. A parent that has heard no heartbeat from a child for `heartbeat` plus its timeout for that child drops
+//! it and sends it no more copies; copies sent to a failed child before that are counted (wasted traffic).
 //!
 //! *What each node knows.* Its converged Chord state at the start (fingers and a successor list of
-//! `successors` entries), and the nodes it has itself found silent; nothing else, and nodes do not run
-//! Chord's stabilisation. A JOIN hop to a failed node costs the sender a timeout, after which it drops that
-//! node from its tables and sends the JOIN to its next best entry by Chord's rule ([`Overlay`]'s
-//! `next_hop_around`); a node with no entry that makes progress tries again at its next heartbeat. With no
-//! node joining, the first live entry of a successor list is the true live successor, so a JOIN sent to a
-//! node as the key's owner reaches the key's live successor: if the root has failed, that node takes the
-//! root's role (leaving its old parent, if it had one). Every other hop goes to a node strictly closer to
-//! the key, so tree edges lead either to the root or closer to the key and re-joins make no cycle. A node
-//! that receives a JOIN adopts its sender, then stops it if it was in the tree and forwards it otherwise,
-//! as during the build.
+//! `successors` entries), and the nodes it has itself found silent (also across its own failures); nothing
+//! else, and nodes do not run Chord's stabilisation, so a node that comes back is in the tables of those
+//! that did not find it silent, and in its own tables as they were. A JOIN hop to a failed node costs the sender a timeout, after which it drops that
+//! node from its tables and sends the JOIN to its next best entry, chosen as on the converged ring (by
+//! proximity route selection or successor-scope alternates when the ring uses them; [`Overlay`]'s
+//! `next_hop_around`); a node with no entry that makes progress tries again at its next heartbeat. A JOIN
+//! sent to a node as the key's owner makes it the root if the root has failed (it takes the role, leaving
+//! its old parent, if it had one); while a live node holds the role, another node named the owner (one
+//! that came back after the role passed on: no stabilisation hands the key back) refuses it, and the
+//! sender treats it as silent after the answer's round trip. A node whose own tables make it the owner
+//! while the role is held elsewhere sends its JOIN round the ring by Chord's rule. Every other hop goes to
+//! a node strictly closer to the key, and the role passes only from a failed root, so tree edges lead
+//! either to a root (live or failed) or closer to the key and re-joins make no cycle (debug builds check
+//! it). A node that receives a JOIN adopts its sender, then stops it if it was in the tree and forwards it
+//! otherwise, as during the build.
 //!
 //! *Shortcuts that change no outcome.* Answers to heartbeats and JOIN hops are counted but not simulated:
 //! they change no state, and the timeout exceeds the round trip they would take, so the sender's timer is
-//! scheduled only when the receiver has failed (at the sender's send time plus its timeout). Each group
-//! runs alone, so what a node learns by a timeout in one group it does not know in another.
+//! scheduled only when the receiver has failed (at the sender's send time plus its timeout). A parent checks
+//! when it last heard from each child as it forwards a multicast, not by a timer of its own: forwarding is
+//! all it does with its children, and a live child's heartbeats arrive every period, so only failed
+//! children are dropped. Each group runs alone, so what a node learns by a timeout in one group it does
+//! not know in another.
 //!
 //! *What is measured.* Per later multicast: the members up when it was due (the root aside), those it
 //! missed, and those that had no chain of live tree nodes to the live root when it left; a repair lasts from
 //! a parent's failure until its orphan is connected to the live root again (by its own re-join, by the
-//! re-join of a node above it, or by becoming the root). The run ends when the last multicast's last copy
-//! has arrived.
+//! re-join of a node above it, or by becoming the root); a return lasts from a member's coming back until
+//! it is connected again. The run ends when the last multicast's last copy has arrived.
 //!
 //! Groups do not interact (failures are scheduled, not caused), so each group runs on its own engine, its
 //! draws from the stream of (seed, group index, run).
@@ -134,12 +147,13 @@ enum Msg {
     /// The multicast going down the tree.
     Data,
     /// Churn: a JOIN sent again by a node (the sender) that lost its parent, or forwarded for one;
-    /// `owner`: the sender's tables name the receiver as the owner of the group's key.
-    Rejoin { owner: bool },
-    /// Churn: a child's heartbeat to its parent.
-    Ping,
-    /// Churn: later multicast number `k` (1, 2, …) going down the tree.
-    Later { k: u32 },
+    /// `owner`: the sender's tables name the receiver as the owner of the group's key; `index`: the
+    /// sender's tree index.
+    Rejoin { owner: bool, index: u32 },
+    /// Churn: tree index `index`'s heartbeat to its parent, tree index `parent`.
+    Ping { index: u32, parent: u32 },
+    /// Churn: later multicast number `k` (1, 2, …) going down the tree to tree index `index`.
+    Later { k: u32, index: u32 },
 }
 
 enum Timer {
@@ -147,11 +161,14 @@ enum Timer {
     Join,
     /// The source sends the multicast.
     Multicast,
-    /// Churn: a tree node's next heartbeat.
-    Heartbeat,
-    /// Churn: the node's heartbeat to its parent `peer` (`heartbeat`), or its JOIN to `peer`, was not
-    /// answered in time.
-    Silent { peer: u32, heartbeat: bool },
+    /// Churn: tree index `index`'s next heartbeat.
+    Heartbeat { index: u32 },
+    /// Churn: tree index `index`'s heartbeat to its parent, tree index `parent` on node `peer`, or its JOIN
+    /// to `peer` (`parent` = `NONE`), was not answered in time, or (`refused`) was answered by a node that
+    /// had come back and knew nothing of it.
+    Silent { peer: u32, parent: u32, index: u32, refused: bool },
+    /// Churn: a member comes back and joins the group again.
+    Return,
     /// Churn: the root sends later multicast `k`.
     Later { k: u32 },
     /// Churn: scheduled failure `index` strikes (the nodes fail by the schedule; this measures its cut).
@@ -177,7 +194,14 @@ struct Repair<'a> {
     got: Vec<u32>,
     pending: Vec<u32>,
     orphan_since: Vec<Time>,
-    waiting_orphans: u64,
+    /// Per tree index: when its parent last heard from it (its adoption, churn's start or a heartbeat);
+    /// since when it has been a member back from a failure awaiting its connection (`NEVER`: it is not).
+    heard: Vec<Time>,
+    back_since: Vec<Time>,
+    /// The largest delay of a tree edge since churn began (bounds when a parent finds a failed child).
+    max_edge_delay: Time,
+    /// Orphans and members back from a failure awaiting their connection.
+    waiting: u64,
     /// (node, silent node): what each node has found out by its own timeouts.
     silent: BTreeSet<(u32, u32)>,
     /// Copies of later multicasts, all of them together, on their way.
@@ -207,7 +231,10 @@ impl<'a> Repair<'a> {
             got: Vec::new(),
             pending: Vec::new(),
             orphan_since: Vec::new(),
-            waiting_orphans: 0,
+            heard: Vec::new(),
+            back_since: Vec::new(),
+            max_edge_delay: 0,
+            waiting: 0,
             silent: BTreeSet::new(),
             sent: Vec::new(),
             later_in_flight: 0,
@@ -221,9 +248,10 @@ impl<'a> Repair<'a> {
         }
     }
 
-    /// When overlay node `v` fails, in the group's time.
-    fn death(&self, v: u32) -> Time {
-        self.start.map_or(NEVER, |s| s.saturating_add(self.schedule.death[v as usize]))
+    /// When the tree node overlay node `v` became at `entered` ends: v's first failure from then, in the
+    /// group's time.
+    fn end(&self, v: u32, entered: Time) -> Time {
+        self.start.map_or(NEVER, |s| s.saturating_add(self.schedule.failure_from(v, entered.saturating_sub(s))))
     }
 
     /// What the phase measured, once the run has ended at `end`.
@@ -235,9 +263,18 @@ impl<'a> Repair<'a> {
         self.out.end = end;
         self.out.root = tree.nodes[self.root as usize];
         for (i, &v) in tree.nodes.iter().enumerate() {
-            let (from, to) = (self.entered[i].max(start), self.death(v).min(end));
+            let (from, to) = (self.entered[i].max(start), self.end(v, self.entered[i]).min(end));
             self.out.node_time += u128::from(to.saturating_sub(from));
         }
+        // A failed child is dropped by any forward `bound` after its failure (its last heartbeat arrived
+        // before its failure plus the edge's delay, and the parent waits a period plus its timeout).
+        let p = self.p;
+        let bound = self.max_edge_delay + p.heartbeat + timeout(p.timeout_rtts, p.timeout_min, self.max_edge_delay);
+        let deaths = &self.schedule.deaths_sorted;
+        self.out.detected_before_forwards = (0..self.sent.len()).all(|k| {
+            let (from, to) = ((self.sent[k] - start).saturating_sub(bound), self.last_arrival[k] - start);
+            deaths.get(deaths.partition_point(|&d| d < from)).is_none_or(|&d| d > to)
+        });
         self.out.multicasts = (0..self.sent.len())
             .map(|k| {
                 let (sent, last) = (self.sent[k], self.last_arrival[k]);
@@ -339,6 +376,10 @@ impl<'a> Group<'a> {
             r.got.push(0);
             r.pending.push(NONE);
             r.orphan_since.push(NEVER);
+            r.heard.push(now);
+            if r.start.is_some() {
+                r.back_since.push(NEVER);
+            }
         }
         self.tree.push(v, member, self.slot)
     }
@@ -401,7 +442,25 @@ impl<'a> Group<'a> {
 
     /// Whether overlay node `v` is up at `now` (every node is, without churn or before it starts).
     fn up(&self, v: u32, now: Time) -> bool {
-        self.repair.as_ref().is_none_or(|r| now < r.death(v))
+        self.repair.as_ref().is_none_or(|r| r.start.is_none_or(|s| now < s || r.schedule.up(v, now - s)))
+    }
+
+    /// Whether tree index `i` is live at `now`: its node has not failed since it entered the tree (a node
+    /// that comes back is a new tree node, if any).
+    fn live(&self, i: u32, now: Time) -> bool {
+        self.repair.as_ref().is_none_or(|r| now < r.end(self.tree.nodes[i as usize], r.entered[i as usize]))
+    }
+
+    /// Overlay node `v`'s live tree index at `now`, if it has one.
+    fn live_slot(&self, v: u32, now: Time) -> Option<u32> {
+        let i = self.slot[v as usize];
+        (i != NONE && self.live(i, now)).then_some(i)
+    }
+
+    /// Whether the root's role is held by a live tree node other than tree index `i` at `now`.
+    fn root_elsewhere(&self, i: u32, now: Time) -> bool {
+        let root = self.repair.as_ref().map_or(0, |r| r.root);
+        root != i && self.live(root, now)
     }
 
     /// A copy of the first multicast has arrived.
@@ -421,10 +480,21 @@ impl<'a> Group<'a> {
         }
         r.start = Some(ctx.now());
         r.built = Some(self.tree.clone());
-        let (p, root) = (r.p, self.tree.nodes[r.root as usize]);
-        for &v in &self.tree.nodes[1..] {
+        r.heard.fill(ctx.now());
+        r.max_edge_delay = (1..self.tree.len())
+            .map(|i| self.underlay.delay(self.tree.nodes[i], self.tree.nodes[self.tree.parent[i] as usize]))
+            .max()
+            .unwrap_or(0);
+        let (p, root, schedule) = (r.p, self.tree.nodes[r.root as usize], r.schedule);
+        r.back_since = vec![NEVER; self.tree.len()];
+        for (i, &v) in self.tree.nodes.iter().enumerate().skip(1) {
             let first = 1 + below_time(ctx.rng(), p.heartbeat);
-            ctx.set_timer(v, first, Timer::Heartbeat);
+            ctx.set_timer(v, first, Timer::Heartbeat { index: i as u32 });
+        }
+        for &m in self.members {
+            for back in schedule.returns(m) {
+                ctx.set_timer(m, back, Timer::Return);
+            }
         }
         for (index, f) in p.failures.iter().enumerate() {
             ctx.set_timer(root, f.time, Timer::Failure { index: index as u32 });
@@ -432,12 +502,14 @@ impl<'a> Group<'a> {
         ctx.set_timer(root, p.multicast_every, Timer::Later { k: 1 });
     }
 
-    /// Node a's message to b found b failed: a's timer fires when its wait for b's answer is over.
-    fn silence(&mut self, ctx: &mut Ctx<'_>, a: u32, b: u32, heartbeat: bool) {
+    /// Tree index `index` of node a sent b a message that b, failed, does not answer (a's timer fires when
+    /// its wait is over), or that b, back from a failure, refuses (its answer arrives after the delay).
+    fn silence(&mut self, ctx: &mut Ctx<'_>, (a, index): (u32, u32), (b, parent): (u32, u32)) {
         let delay = self.underlay.delay(a, b);
+        let refused = self.up(b, ctx.now());
         let p = self.repair().p;
-        let wait = timeout(p.timeout_rtts, p.timeout_min, delay) - delay;
-        ctx.set_timer(a, wait, Timer::Silent { peer: b, heartbeat });
+        let wait = if refused { delay } else { timeout(p.timeout_rtts, p.timeout_min, delay) - delay };
+        ctx.set_timer(a, wait, Timer::Silent { peer: b, parent, index, refused });
     }
 
     /// Where node `v` sends a JOIN for the group's key by what it knows: `Owner(v)` when it holds the key
@@ -459,7 +531,17 @@ impl<'a> Group<'a> {
     /// key; with no way forward it tries again at its next heartbeat).
     fn rejoin(&mut self, ctx: &mut Ctx<'_>, i: u32) {
         let v = self.tree.nodes[i as usize];
-        let (next, owner) = match self.route(v) {
+        let mut hop = self.route(v);
+        if hop == Some(Hop::Owner(v)) && self.root_elsewhere(i, ctx.now()) {
+            // It holds the key by its tables but the role is held elsewhere (it came back after the role
+            // passed on): Chord's rule over its tables takes its JOIN round the ring instead.
+            let r = self.repair.as_ref().expect("churn");
+            hop = self
+                .overlay
+                .next_hop_around(v, self.mid, r.p.successors, |u| r.silent.contains(&(v, u)))
+                .filter(|&h| h != Hop::Owner(v));
+        }
+        let (next, owner) = match hop {
             None => return,
             Some(Hop::Owner(u)) if u == v => return self.become_root(ctx, i),
             Some(Hop::Owner(u)) => (u, true),
@@ -468,33 +550,40 @@ impl<'a> Group<'a> {
         let r = self.repair();
         r.pending[i as usize] = next;
         r.out.rejoin_messages += 1;
-        self.hop(ctx, v, next, Msg::Rejoin { owner });
+        self.hop(ctx, v, next, Msg::Rejoin { owner, index: i });
     }
 
     /// Node b receives a (re-)JOIN from a: adopts a, then stops it if b was in the tree, takes the root's
     /// role if a named it the key's owner, and forwards it otherwise.
-    fn rejoined(&mut self, ctx: &mut Ctx<'_>, a: u32, b: u32, owner: bool) {
+    fn rejoined(&mut self, ctx: &mut Ctx<'_>, (a, ia): (u32, u32), b: u32, owner: bool) {
         let now = ctx.now();
-        if !self.up(b, now) {
-            return self.silence(ctx, a, b, false);
+        // Named the key's owner while the role is held by another live node (b came back after the role
+        // passed on, and no stabilisation hands the key back): b refuses, as it holds no state for the group.
+        let root = self.repair().root;
+        let refused = owner && self.live(root, now) && self.live_slot(b, now) != Some(root);
+        if !self.up(b, now) || refused {
+            return self.silence(ctx, (a, ia), (b, NONE));
         }
-        let ia = self.slot[a as usize];
         let r = self.repair();
         if r.pending[ia as usize] != b {
             return; // a stopped waiting for b (it took the root's role meanwhile)
         }
         r.pending[ia as usize] = NONE;
         r.changes.push(now);
-        let (ib, new) = match self.slot[b as usize] {
-            NONE => {
+        let (ib, new) = match self.live_slot(b, now) {
+            None => {
                 let ib = self.enter(b, false, now);
                 let heartbeat = self.repair().p.heartbeat;
-                ctx.set_timer(b, heartbeat, Timer::Heartbeat);
+                ctx.set_timer(b, heartbeat, Timer::Heartbeat { index: ib });
                 (ib, true)
             }
-            ib => (ib, false),
+            Some(ib) => (ib, false),
         };
         self.adopt(ib, ia);
+        let delay = self.underlay.delay(a, b);
+        let r = self.repair();
+        r.heard[ia as usize] = now;
+        r.max_edge_delay = r.max_edge_delay.max(delay);
         if owner && ib != self.repair().root {
             self.become_root(ctx, ib);
         } else if new {
@@ -522,7 +611,7 @@ impl<'a> Group<'a> {
         let root = self.repair.as_ref().map_or(0, |r| r.root);
         let mut x = i;
         for _ in 0..self.tree.len() {
-            if !self.up(self.tree.nodes[x as usize], now) {
+            if !self.live(x, now) {
                 return false;
             }
             if x == root {
@@ -537,23 +626,28 @@ impl<'a> Group<'a> {
         false
     }
 
-    /// Tree index `top` has just been attached: if it is connected, every orphan awaiting repair in its
-    /// live subtree is repaired now.
+    /// Tree index `top` has just been attached: if it is connected, every orphan awaiting repair and every
+    /// member back from a failure in its live subtree is connected now.
     fn reconnected(&mut self, ctx: &mut Ctx<'_>, top: u32) {
         let now = ctx.now();
-        if self.repair().waiting_orphans == 0 || !self.connected(top, now) {
+        if self.repair().waiting == 0 || !self.connected(top, now) {
             return;
         }
         let mut stack = vec![top];
         while let Some(x) = stack.pop() {
-            if !self.up(self.tree.nodes[x as usize], now) {
+            if !self.live(x, now) {
                 continue;
             }
             let r = self.repair.as_mut().expect("churn");
             let since = std::mem::replace(&mut r.orphan_since[x as usize], NEVER);
             if since != NEVER {
                 r.out.repair_times.push(now - since);
-                r.waiting_orphans -= 1;
+                r.waiting -= 1;
+            }
+            let back = std::mem::replace(&mut r.back_since[x as usize], NEVER);
+            if back != NEVER {
+                r.out.return_times.push(now - back);
+                r.waiting -= 1;
             }
             let mut c = self.first_child[x as usize];
             while c != NONE {
@@ -563,15 +657,15 @@ impl<'a> Group<'a> {
         }
     }
 
-    /// Node v's heartbeat: to its parent, or, without one and no JOIN under way, its JOIN again.
-    fn heartbeat(&mut self, ctx: &mut Ctx<'_>, v: u32) {
-        if !self.up(v, ctx.now()) {
+    /// Tree index i's heartbeat: to its parent, or, without one and no JOIN under way, its JOIN again.
+    fn heartbeat(&mut self, ctx: &mut Ctx<'_>, i: u32) {
+        if !self.live(i, ctx.now()) {
             return;
         }
-        let i = self.slot[v as usize];
+        let v = self.tree.nodes[i as usize];
         let parent = self.tree.parent[i as usize];
         let r = self.repair();
-        ctx.set_timer(v, r.p.heartbeat, Timer::Heartbeat);
+        ctx.set_timer(v, r.p.heartbeat, Timer::Heartbeat { index: i });
         if i == r.root {
             return;
         }
@@ -580,36 +674,42 @@ impl<'a> Group<'a> {
             NONE => {}
             p => {
                 r.out.heartbeat_messages += 1;
-                let parent = self.tree.nodes[p as usize];
-                self.hop(ctx, v, parent, Msg::Ping);
+                let to = self.tree.nodes[p as usize];
+                self.hop(ctx, v, to, Msg::Ping { index: i, parent: p });
             }
         }
     }
 
-    /// Node a's wait for `peer` is over without an answer.
-    fn silent(&mut self, ctx: &mut Ctx<'_>, a: u32, peer: u32, heartbeat: bool) {
-        if !self.up(a, ctx.now()) {
-            return;
-        }
-        let i = self.slot[a as usize];
-        let parent = self.tree.parent[i as usize];
-        if heartbeat && (parent == NONE || self.tree.nodes[parent as usize] != peer) {
+    /// Tree index i's wait for `peer` (its parent, tree index `parent`, or where its JOIN went if that is
+    /// `NONE`) is over without an answer, or `peer` refused it (it is back from a failure: it no longer
+    /// knows i as a child, or holds no key).
+    fn silent(&mut self, ctx: &mut Ctx<'_>, i: u32, (peer, parent): (u32, u32), refused: bool) {
+        let heartbeat = parent != NONE;
+        if !self.live(i, ctx.now()) || heartbeat && self.tree.parent[i as usize] != parent {
             return; // it has left that parent since
         }
-        let death = self.repair().death(peer);
+        let a = self.tree.nodes[i as usize];
+        let r = self.repair.as_ref().expect("churn");
+        let death = if heartbeat { r.end(peer, r.entered[parent as usize]) } else { NEVER };
         let r = self.repair();
         if !heartbeat {
             if r.pending[i as usize] != peer {
                 return;
             }
             r.pending[i as usize] = NONE;
-            r.out.join_timeouts += 1;
+            if refused {
+                r.out.join_refusals += 1;
+            } else {
+                r.out.join_timeouts += 1;
+            }
         }
-        r.silent.insert((a, peer));
+        if !(heartbeat && refused) {
+            r.silent.insert((a, peer));
+        }
         if heartbeat {
             if r.orphan_since[i as usize] == NEVER {
                 r.orphan_since[i as usize] = death;
-                r.waiting_orphans += 1;
+                r.waiting += 1;
                 r.out.orphans += 1;
             }
             r.changes.push(ctx.now());
@@ -618,15 +718,43 @@ impl<'a> Group<'a> {
         self.rejoin(ctx, i);
     }
 
-    /// Tree index `i` has later multicast `k`: it forwards it to its children.
+    /// Member `m` comes back from a failure: it enters the tree afresh and sends its JOIN.
+    fn come_back(&mut self, ctx: &mut Ctx<'_>, m: u32) {
+        let now = ctx.now();
+        debug_assert!(self.live_slot(m, now).is_none(), "a node that comes back had failed");
+        let i = self.enter(m, true, now);
+        let r = self.repair();
+        r.back_since[i as usize] = now;
+        r.waiting += 1;
+        r.out.returns += 1;
+        ctx.set_timer(m, r.p.heartbeat, Timer::Heartbeat { index: i });
+        self.rejoin(ctx, i);
+    }
+
+    /// Tree index `i` has later multicast `k`: it forwards it to its children, first dropping those it has
+    /// not heard from for `heartbeat` plus its timeout for them (they have failed).
     fn forward_later(&mut self, ctx: &mut Ctx<'_>, i: u32, k: u32) {
-        let v = self.tree.nodes[i as usize];
+        let (v, now) = (self.tree.nodes[i as usize], ctx.now());
         let mut c = self.first_child[i as usize];
         while c != NONE {
-            self.repair().later_in_flight += 1;
-            let child = self.tree.nodes[c as usize];
-            self.hop(ctx, v, child, Msg::Later { k });
-            c = self.next_sibling[c as usize];
+            let (child, next) = (self.tree.nodes[c as usize], self.next_sibling[c as usize]);
+            let delay = self.underlay.delay(v, child);
+            let r = self.repair();
+            let grace = r.p.heartbeat + timeout(r.p.timeout_rtts, r.p.timeout_min, delay);
+            if now - r.heard[c as usize] > grace {
+                debug_assert!(!self.live(c, now), "a live child's heartbeats come every period");
+                let r = self.repair();
+                r.out.children_dropped += 1;
+                self.unlink(c); // no change to any live node's connection: not counted in `changes`
+            } else {
+                let dead = !self.live(c, now);
+                let r = self.repair();
+                r.later_in_flight += 1;
+                r.out.later_copies += 1;
+                r.out.copies_to_dead += u64::from(dead);
+                self.hop(ctx, v, child, Msg::Later { k, index: c });
+            }
+            c = next;
         }
     }
 
@@ -641,7 +769,7 @@ impl<'a> Group<'a> {
         }
         let (mut eligible, mut disconnected) = (0, 0);
         for i in 0..self.tree.len() as u32 {
-            if self.tree.member[i as usize] && i != root && self.up(self.tree.nodes[i as usize], now) {
+            if self.tree.member[i as usize] && i != root && self.live(i, now) {
                 eligible += 1;
                 disconnected += u32::from(!self.connected(i, now));
             }
@@ -652,21 +780,20 @@ impl<'a> Group<'a> {
         r.eligible.push(eligible);
         r.reached.push(0);
         r.disconnected.push(disconnected);
-        if self.up(self.tree.nodes[root as usize], now) {
+        if self.live(root, now) {
             self.repair().got[root as usize] = k;
             self.forward_later(ctx, root, k);
         }
         self.end_if_done(ctx);
     }
 
-    /// Later multicast `k` arrives at b.
-    fn later(&mut self, ctx: &mut Ctx<'_>, b: u32, k: u32) {
+    /// Later multicast `k` arrives for tree index `ib`.
+    fn later(&mut self, ctx: &mut Ctx<'_>, ib: u32, k: u32) {
         let now = ctx.now();
-        let ib = self.slot[b as usize];
         let r = self.repair();
         r.later_in_flight -= 1;
         r.last_arrival[k as usize - 1] = now;
-        if self.up(b, now) && self.repair().got[ib as usize] < k {
+        if self.live(ib, now) && self.repair().got[ib as usize] < k {
             let member = self.tree.member[ib as usize];
             let r = self.repair();
             r.got[ib as usize] = k;
@@ -691,18 +818,19 @@ impl<'a> Group<'a> {
     fn failure(&mut self, index: u32) {
         let r = self.repair.as_ref().expect("churn");
         let (victims, live) = &r.schedule.failures[index as usize];
-        let at = r.p.failures[index as usize].time;
-        let victim = |v: u32| victims.binary_search(&v).is_ok();
-        let before = |v: u32| r.schedule.death[v as usize] > at || victim(v);
+        let at = r.start.unwrap_or(0).saturating_add(r.p.failures[index as usize].time);
+        // Tree index x's end; whether it fails in this failure; whether it was live just before.
+        let end = |x: u32| r.end(self.tree.nodes[x as usize], r.entered[x as usize]);
+        let victim = |x: u32| end(x) == at && victims.binary_search(&self.tree.nodes[x as usize]).is_ok();
+        let before = |x: u32| end(x) > at || victim(x);
         let (mut ancestors, mut cut) = (Vec::new(), 0);
         for i in (0..self.tree.len() as u32).filter(|&i| self.tree.member[i as usize]) {
             let (mut x, mut a, mut hit) = (i, 0, false);
             let connected = loop {
-                let v = self.tree.nodes[x as usize];
-                if !before(v) || a > self.tree.len() as u32 {
+                if !before(x) || a > self.tree.len() as u32 {
                     break false;
                 }
-                hit |= x != i && victim(v);
+                hit |= x != i && victim(x);
                 if x == r.root {
                     break true;
                 }
@@ -714,7 +842,7 @@ impl<'a> Group<'a> {
             };
             if connected {
                 ancestors.push(a);
-                cut += u64::from(hit && !victim(self.tree.nodes[i as usize]));
+                cut += u64::from(hit && !victim(i));
             }
         }
         let expected = expected_cut(*live, victims.len() as u32, ancestors.into_iter());
@@ -768,15 +896,22 @@ impl Protocol for Group<'_> {
                 self.reach(ctx, self.slot[to as usize], self.slot[from as usize]);
                 self.first_arrived(ctx);
             }
-            Msg::Rejoin { owner } => self.rejoined(ctx, from, to, owner),
-            Msg::Ping => {
-                if self.up(to, ctx.now()) {
-                    self.repair().out.heartbeat_messages += 1; // the answer (see the module comment)
+            Msg::Rejoin { owner, index } => self.rejoined(ctx, (from, index), to, owner),
+            Msg::Ping { index, parent } => {
+                let now = ctx.now();
+                let current = self.tree.parent[index as usize] == parent;
+                if !self.up(to, now) || current && !self.live(parent, now) {
+                    // Failed, or back from a failure and refusing a child it no longer knows.
+                    self.silence(ctx, (from, index), (to, parent));
                 } else {
-                    self.silence(ctx, from, to, true);
+                    let r = self.repair();
+                    r.out.heartbeat_messages += 1; // the answer (see the module comment)
+                    if current {
+                        r.heard[index as usize] = now;
+                    }
                 }
             }
-            Msg::Later { k } => self.later(ctx, to, k),
+            Msg::Later { k, index } => self.later(ctx, index, k),
         }
     }
 
@@ -799,8 +934,9 @@ impl Protocol for Group<'_> {
                 self.multicast(ctx);
                 self.begin_churn(ctx);
             }
-            Timer::Heartbeat => self.heartbeat(ctx, node),
-            Timer::Silent { peer, heartbeat } => self.silent(ctx, node, peer, heartbeat),
+            Timer::Heartbeat { index } => self.heartbeat(ctx, index),
+            Timer::Silent { peer, parent, index, refused } => self.silent(ctx, index, (peer, parent), refused),
+            Timer::Return => self.come_back(ctx, node),
             Timer::Later { k } => self.send_later(ctx, k),
             Timer::Failure { index } => self.failure(index),
         }
@@ -825,7 +961,7 @@ pub(super) fn disseminate(
     slot[root as usize] = 0;
     let mut repair = p.churn.as_ref().zip(schedule).map(|(c, s)| Repair::new(c, s));
     if let Some(r) = &mut repair {
-        (r.entered, r.got, r.pending, r.orphan_since) = (vec![0], vec![0], vec![NONE], vec![NEVER]);
+        (r.entered, r.got, r.pending, r.orphan_since, r.heard) = (vec![0], vec![0], vec![NONE], vec![NEVER], vec![0]);
     }
     let mut g = Group {
         overlay,

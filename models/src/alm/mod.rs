@@ -667,7 +667,9 @@ fn disseminate(plan: &Plan, overlay: Option<&Overlay>, scratch: &mut Scratch) ->
 ///   `all.members_missed`; with `churn`: `<g>.churn_start`, `<g>.multicasts`, `<g>.missed_per_multicast_mean`,
 ///   `_max`, `<g>.disconnected_per_multicast_mean`, `<g>.unchanged_multicasts`, `<g>.missed_unchanged`,
 ///   `<g>.orphans`, `<g>.repairs`, `<g>.repair_time_mean`, `_max`, `<g>.rejoin_messages`, `<g>.join_timeouts`,
-///   `<g>.root_changes`, `<g>.heartbeats_per_node_time`, `<g>.failure_cut`, and their `all.*` totals;
+///   `<g>.join_refusals`, `<g>.returns`, `<g>.returns_connected`, `<g>.return_time_mean`, `_max`,
+///   `<g>.root_changes`, `<g>.later_copies`, `<g>.copies_to_dead`, `<g>.children_dropped`,
+///   `<g>.heartbeats_per_node_time`, `<g>.failure_cut`, and their `all.*` totals;
 /// * `<g>.ip.links_used`, `<g>.ip.link_stress_max`, `<g>.ip.network_usage`; `<g>.unicast.link_stress_max`,
 ///   `_mean`, `<g>.unicast.links_used`, `<g>.unicast.network_usage`, `<g>.unicast.delay_mean`, `_max`,
 ///   `<g>.unicast.source_link_stress` (when the source host has an access link);
@@ -745,8 +747,8 @@ fn outcome(params: &AlmParams, underlay: &Underlay, reports: &[GroupReport]) -> 
         group_outcome(r, underlay, params.histogram_bins, churn, &mut out);
     }
     totals(reports, underlay, params.histogram_bins, &mut out);
-    if churn.is_some() {
-        churn::totals(reports.iter().filter_map(|r| r.joins.as_ref()?.repairs.as_ref()), &mut out);
+    if let Some(p) = churn {
+        churn::totals(p, reports.iter().filter_map(|r| r.joins.as_ref()?.repairs.as_ref()), &mut out);
     }
     for e in &params.expect {
         out.analytic(
@@ -1230,6 +1232,62 @@ pub const METRICS: &[MetricDoc] = &[
         "count",
     ),
     MetricDoc::metric(
+        "{group}.join_refusals",
+        "messages",
+        "With `churn.downtime`: JOIN hops refused by a node named the key's owner while another live node \
+         held the root's role (it came back after the role passed on; the sender routes on, as after a \
+         timeout).",
+        "count",
+    ),
+    MetricDoc::metric(
+        "{group}.returns",
+        "nodes",
+        "With `churn.downtime`: members that came back from a failure and joined the group again (0 with no \
+         failure, checked).",
+        "count",
+    ),
+    MetricDoc::metric(
+        "{group}.returns_connected",
+        "nodes",
+        "With `churn.downtime`: members back from a failure that were connected to the live root again before \
+         they failed anew or the run ended.",
+        "count",
+    ),
+    MetricDoc::metric(
+        "{group}.return_time_mean",
+        "time units",
+        "With `churn.downtime`: time from a member's coming back to its being connected to the live root, on \
+         average over those connected.",
+        "mean over returns connected of (connection time − return time)",
+    ),
+    MetricDoc::metric(
+        "{group}.return_time_max",
+        "time units",
+        "With `churn.downtime`: longest time a member back from a failure took to be connected.",
+        "max over returns connected",
+    ),
+    MetricDoc::metric(
+        "{group}.later_copies",
+        "messages",
+        "With `churn`: copies of the later multicasts tree nodes forwarded to their children (live or failed).",
+        "count",
+    ),
+    MetricDoc::metric(
+        "{group}.copies_to_dead",
+        "messages",
+        "With `churn`: copies of later multicasts sent to a child that had already failed, before its parent \
+         dropped it (wasted traffic); 0 with no failure, and 0 when every scheduled failure is found before \
+         any later multicast is forwarded (checked).",
+        "count of copies whose receiver was down when sent",
+    ),
+    MetricDoc::metric(
+        "{group}.children_dropped",
+        "nodes",
+        "With `churn`: failed children their parents dropped, having heard no heartbeat from them for a \
+         heartbeat period plus the timeout (checked when forwarding a multicast).",
+        "count",
+    ),
+    MetricDoc::metric(
         "{group}.heartbeats_per_node_time",
         "messages / (node × time unit)",
         "With `churn`: heartbeats and their answers per live tree node per time unit.",
@@ -1412,6 +1470,31 @@ pub const METRICS: &[MetricDoc] = &[
         "With `churn`: JOIN messages after churn began, summed over groups.",
         "Σ_g rejoin_messages",
     ),
+    MetricDoc::metric("all.returns", "nodes", "With `churn.downtime`: returns summed over groups.", "Σ_g returns"),
+    MetricDoc::metric(
+        "all.return_time_mean",
+        "time units",
+        "With `churn.downtime`: time to connection over every group's returned members.",
+        "mean over returns connected",
+    ),
+    MetricDoc::metric(
+        "all.return_time_max",
+        "time units",
+        "With `churn.downtime`: longest time to connection of a returned member of any group.",
+        "max",
+    ),
+    MetricDoc::metric(
+        "all.later_copies",
+        "messages",
+        "With `churn`: copies of later multicasts forwarded, summed over groups.",
+        "Σ_g later_copies",
+    ),
+    MetricDoc::metric(
+        "all.copies_to_dead",
+        "messages",
+        "With `churn`: copies of later multicasts sent to failed children, summed over groups.",
+        "Σ_g copies_to_dead",
+    ),
     MetricDoc::metric(
         "all.heartbeats_per_node_time",
         "messages / (node × time unit)",
@@ -1496,15 +1579,18 @@ impl Model for Alm {
 
     /// The underlay's distance table, which dominates, and the overlay; with timing `events`, a group's
     /// engine (its queue holds at most one JOIN per member, its per-tree-node vectors about 40 bytes a node);
-    /// with `churn`, the failure schedule (8 bytes a node), the tree as churn began and the repair state
-    /// (about 40 bytes a tree node more, and pending heartbeats in the queue).
+    /// with `churn`, the failure schedule (8 bytes a node and 16 a return), the tree as churn began and the
+    /// repair state (about 40 bytes a tree node more, and pending heartbeats in the queue).
     fn estimated_bytes(&self, params: &AlmParams, size: &Size) -> u64 {
         let overlay_nodes = if size.hosts > 0 { size.hosts } else { size.nodes };
         let overlay = if params.uses_overlay() { params.overlay.estimated_bytes(overlay_nodes) } else { 0 };
         let engine = match params.timing {
             AlmTiming::Static => 0,
             AlmTiming::Events(EventParams { churn: None, .. }) => overlay_nodes.saturating_mul(64),
-            AlmTiming::Events(EventParams { churn: Some(_), .. }) => overlay_nodes.saturating_mul(64 + 8 + 96),
+            // With `downtime`, each return adds two schedule times and a tree node of the same size.
+            AlmTiming::Events(EventParams { churn: Some(ref c), .. }) => overlay_nodes
+                .saturating_mul(64 + 8 + 96)
+                .saturating_add((overlay_nodes as f64 * c.returns_per_node() * (16.0 + 96.0)) as u64),
         };
         underlay_bytes(size).saturating_add(overlay).saturating_add(engine)
     }

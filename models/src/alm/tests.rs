@@ -462,6 +462,7 @@ fn event_timing_errors_name_the_field() {
 fn churn_params(multicast_every: sim_core::Time) -> ChurnParams {
     ChurnParams {
         session: None,
+        downtime: None,
         failures: Vec::new(),
         multicasts: 3,
         multicast_every,
@@ -476,19 +477,37 @@ fn churn_params(multicast_every: sim_core::Time) -> ChurnParams {
 /// the nodes `victims` picks (from the tree join_tree builds) failing as churn begins: the tree as churn
 /// began, what the repairs measured, and the overlay.
 fn churned(u: &Underlay, victims: impl Fn(&Tree, &Overlay) -> Vec<u32>) -> (Tree, Repairs, Overlay, u64) {
+    churned_every(u, 20_000, victims)
+}
+
+/// [`churned`] with later multicasts every `multicast_every`.
+fn churned_every(
+    u: &Underlay,
+    multicast_every: sim_core::Time,
+    victims: impl Fn(&Tree, &Overlay) -> Vec<u32>,
+) -> (Tree, Repairs, Overlay, u64) {
+    churned_back(u, multicast_every, None, victims)
+}
+
+/// [`churned_every`] with the victims coming back at `back`, if given.
+fn churned_back(
+    u: &Underlay,
+    multicast_every: sim_core::Time,
+    back: Option<sim_core::Time>,
+    victims: impl Fn(&Tree, &Overlay) -> Vec<u32>,
+) -> (Tree, Repairs, Overlay, u64) {
     let params = chord_groups(u, AlmTiming::Static);
     let overlay = params.overlay.build(Nodes::Hosts(u), 7, 0);
     let mid = 0x00ab_cdef;
     let members: Vec<u32> = (0..u.len()).collect();
     let mut scratch = Scratch::new(u);
     let before = join_tree(&overlay, mid, &members, &mut scratch.slot);
-    let mut death = vec![churn::NEVER; u.len() as usize];
+    let mut lines = vec![Vec::new(); u.len() as usize];
     for v in victims(&before, &overlay) {
-        death[v as usize] = 0;
+        lines[v as usize] = std::iter::once(0).chain(back).collect();
     }
-    let schedule =
-        Schedule { deaths_sorted: death.iter().copied().filter(|&d| d == 0).collect(), death, failures: vec![] };
-    let p = EventParams { join_window: 100, multicast_at: None, churn: Some(churn_params(20_000)) };
+    let schedule = Schedule::of_lines(lines, vec![]);
+    let p = EventParams { join_window: 100, multicast_at: None, churn: Some(churn_params(multicast_every)) };
     let (d, _, joins) =
         events::disseminate(&p, &overlay, u, (mid, &members, None), (7, 0, 0), Some(&schedule), &mut scratch);
     assert_eq!(parent_edges(&d.tree), parent_edges(&before), "the first multicast's tree is the built one");
@@ -514,11 +533,125 @@ fn orphans_of_a_failed_forwarder_rejoin_and_later_multicasts_reach_everyone() {
     assert!(r.repair_times.iter().all(|&t| t > 0 && t < 20_000), "{:?}", r.repair_times);
     assert_eq!((r.root_changes, r.root), (0, tree.root()));
     assert!(r.rejoin_messages >= orphaned && r.heartbeat_messages > 0);
+    // Its parent found it silent long before the first later multicast: dropped, never sent a copy.
+    assert_eq!((r.children_dropped, r.copies_to_dead), (1, 0));
+    assert!(r.detected_before_forwards);
     // 401 members, the root and the failed node aside; repaired before the first later multicast.
     assert_eq!(r.multicasts.len(), 3);
     for m in &r.multicasts {
         assert_eq!((m.eligible, m.missed, m.disconnected), (399, 0, 0), "{m:?}");
     }
+}
+
+#[test]
+fn a_parent_sends_copies_to_a_failed_child_until_its_heartbeats_are_overdue() {
+    // Multicasts every 100 time units, heartbeats every 200: the busiest interior node fails as churn begins,
+    // before its first heartbeat, so its parent last heard from it then. The parent forwards later multicast k
+    // when it arrives, k·100 plus the tree's delay from the root after churn began, and sends the failed child
+    // a copy exactly while that is within a heartbeat period plus its timeout (3 round trips + 1).
+    let u = shared_host_underlay();
+    let busiest = |t: &Tree| (1..t.len()).max_by_key(|&i| (children(t, i), i)).expect("a tree of many nodes");
+    let (tree, r, _, _) = churned_every(&u, 100, |t, _| vec![t.nodes[busiest(t)]]);
+    let victim = busiest(&tree);
+    let parent = tree.parent[victim] as usize;
+    let (mut depth, mut x) = (0, parent);
+    while x != 0 {
+        let up = tree.parent[x] as usize;
+        depth += u.delay(tree.nodes[x], tree.nodes[up]);
+        x = up;
+    }
+    let grace = 200 + crate::chord::events::timeout(3.0, 1, u.delay(tree.nodes[parent], tree.nodes[victim]));
+    let expected = (1..=3u64).filter(|k| k * 100 + depth <= grace).count() as u64;
+    assert!(expected > 0, "the first multicast comes before the parent can know");
+    assert_eq!(r.copies_to_dead, expected);
+    assert_eq!(r.children_dropped, u64::from(expected < 3));
+    assert!(!r.detected_before_forwards);
+}
+
+#[test]
+fn copies_to_failed_children_are_zero_when_parents_find_them_first_and_counted_otherwise() {
+    let u = shared_host_underlay();
+    let params = |every| {
+        let mut churn = churn_params(every);
+        churn.failures = vec![crate::chord::Failure { time: 10, fraction: 0.25 }];
+        chord_groups(&u, AlmTiming::Events(EventParams { join_window: 40, multicast_at: None, churn: Some(churn) }))
+    };
+    // Multicasts every 5,000: the parents of the failed nodes have dropped them long before.
+    let slow = params(5_000);
+    slow.validate("alm", &u).unwrap();
+    let out = run(&slow, &u, 3, 0);
+    assert!(out.analytic.iter().any(|a| a.name == "everyone.copies_to_dead" && a.check == Check::Exact));
+    assert_exact(&out);
+    assert_eq!(out.get("all.copies_to_dead"), Some(0.0));
+    assert!(out.get("everyone.children_dropped").unwrap() > 0.0);
+    // Every 20: the first later multicasts reach parents that still count their failed children in.
+    let fast = params(20);
+    let out = run(&fast, &u, 3, 0);
+    assert!(!out.analytic.iter().any(|a| a.name.ends_with(".copies_to_dead")));
+    assert!(out.get("all.copies_to_dead").unwrap() > 0.0);
+    assert!(out.get("all.copies_to_dead") < out.get("all.later_copies"));
+}
+
+#[test]
+fn a_member_that_comes_back_joins_again_and_is_reached() {
+    let u = shared_host_underlay();
+    let busiest = |t: &Tree| (1..t.len()).max_by_key(|&i| (children(t, i), i)).expect("a tree of many nodes");
+    // Back at 5,000, long after its children found it silent and its parent dropped it: it joins as a member
+    // anew and every later multicast reaches all 400 members but the root.
+    let (tree, r, _, _) = churned_back(&u, 20_000, Some(5_000), |t, _| vec![t.nodes[busiest(t)]]);
+    let orphaned = children(&tree, busiest(&tree)) as u64;
+    assert_eq!((r.returns, r.return_times.len(), r.orphans), (1, 1, orphaned));
+    assert!(r.return_times[0] > 0 && r.return_times[0] < 20_000, "{:?}", r.return_times);
+    for m in &r.multicasts {
+        assert_eq!((m.eligible, m.missed, m.disconnected), (400, 0, 0), "{m:?}");
+    }
+    // Back at 50, before its first heartbeat was due: its children's heartbeats reach a node that no longer
+    // knows them and are refused; they join again all the same, and so does it.
+    let (_, r, _, _) = churned_back(&u, 20_000, Some(50), |t, _| vec![t.nodes[busiest(t)]]);
+    assert_eq!((r.returns, r.return_times.len(), r.orphans, r.repair_times.len() as u64), (1, 1, orphaned, orphaned));
+    assert!(r.multicasts.iter().all(|m| (m.eligible, m.missed) == (400, 0)), "{:?}", r.multicasts);
+    // The root back at 100, before its children found it silent: their heartbeats are refused, and their
+    // JOINs reach it as the key's owner while no live node holds the role: it takes the role again.
+    let (tree, r, _, _) = churned_back(&u, 20_000, Some(100), |t, _| vec![t.root()]);
+    assert_eq!((r.root_changes, r.root, r.returns, r.return_times.len()), (1, tree.root(), 1, 1));
+    assert_eq!(r.join_refusals, 0);
+    // Back at 5,000, long after the key's next owner took the role: JOINs naming it the owner are refused
+    // (no stabilisation hands the key back), and it joins below the new root as a member.
+    let (tree, r, overlay, _) = churned_back(&u, 20_000, Some(5_000), |t, _| vec![t.root()]);
+    let Overlay::Chord(ring) = &overlay;
+    let next_owner = ring.node(ring.successor(ring.position(tree.root())));
+    assert_eq!((r.root_changes, r.root, r.returns, r.return_times.len()), (1, next_owner, 1, 1));
+    assert!(r.multicasts.iter().all(|m| (m.eligible, m.missed) == (400, 0)), "{:?}", r.multicasts);
+}
+
+#[test]
+fn members_coming_back_keep_the_identities_and_the_trees_acyclic_whatever_the_seed() {
+    // Sessions of mean 3,000 and downtimes of mean 1,500 over five multicasts 2,000 apart: most nodes fail
+    // and come back, some twice; roots fail and come back. Debug builds check that no tree has a cycle.
+    let u = shared_host_underlay();
+    let mut churn = churn_params(2_000);
+    churn.session = Some(crate::chord::Lifetime::Exponential { mean: 3_000.0 });
+    churn.downtime = Some(crate::chord::Lifetime::Exponential { mean: 1_500.0 });
+    churn.failures = vec![crate::chord::Failure { time: 700, fraction: 0.2 }];
+    churn.multicasts = 5;
+    let params =
+        chord_groups(&u, AlmTiming::Events(EventParams { join_window: 40, multicast_at: None, churn: Some(churn) }));
+    params.validate("alm", &u).unwrap();
+    let (mut connected, mut root_changes) = (0, 0);
+    for seed in 1..=3 {
+        let reports = analyse(&params, &u, seed, 0);
+        let out = outcome(&params, &u, &reports);
+        assert_exact(&out);
+        for r in &reports {
+            let c = r.joins.as_ref().unwrap().repairs.as_ref().expect("churn");
+            assert!(c.return_times.len() as u64 <= c.returns && c.repair_times.len() as u64 <= c.orphans);
+            assert!(c.multicasts.iter().all(|m| m.missed <= m.eligible && m.disconnected <= m.eligible));
+            connected += c.return_times.len();
+            root_changes += c.root_changes;
+        }
+        assert!(out.get("all.returns").unwrap() > 100.0, "{:?}", out.get("all.returns"));
+    }
+    assert!(connected > 100 && root_changes > 0, "{connected} {root_changes}");
 }
 
 #[test]
@@ -562,6 +695,8 @@ fn churn_without_failures_leaves_the_first_multicast_as_it_was_and_misses_nobody
         assert_eq!(x.costs.alm, y.costs.alm);
         let r = y.joins.as_ref().unwrap().repairs.as_ref().expect("churn");
         assert_eq!((r.orphans, r.rejoin_messages, r.join_timeouts, r.root_changes), (0, 0, 0, 0));
+        assert_eq!((r.copies_to_dead, r.children_dropped), (0, 0));
+        assert!(r.later_copies > 0 || y.costs.dissemination.tree.len() == 1);
         assert!(r.multicasts.iter().all(|m| m.missed == 0 && m.disconnected == 0 && m.unchanged));
         assert!(r.heartbeat_messages > 0 && r.end >= r.start + 3 * 1_000);
     }
@@ -591,6 +726,16 @@ fn churn_errors_name_the_field() {
     let e = p.validate("alm", &u).unwrap_err();
     assert_eq!(e.field, "alm.timing.churn.heartbeat");
     assert!(e.message.contains("heartbeats"), "{}", e.message);
+    let AlmTiming::Events(EventParams { churn: Some(c), .. }) = &mut p.timing else { unreachable!() };
+    (c.heartbeat, c.multicasts) = (200, 3);
+    c.downtime = Some(crate::chord::Lifetime::Exponential { mean: 0.5 });
+    assert_eq!(p.validate("alm", &u).unwrap_err().field, "alm.timing.churn.downtime.mean");
+    let AlmTiming::Events(EventParams { churn: Some(c), .. }) = &mut p.timing else { unreachable!() };
+    (c.session, c.downtime) = (Some(crate::chord::Lifetime::Exponential { mean: 1.0 }), c.session);
+    c.downtime = Some(crate::chord::Lifetime::Exponential { mean: 1.0 });
+    c.multicast_every = 1_000_000;
+    let e = p.validate("alm", &u).unwrap_err();
+    assert_eq!(e.field, "alm.timing.churn.downtime", "{}", e.message);
 }
 
 #[test]

@@ -226,7 +226,7 @@ impl<'de> Deserialize<'de> for Lifetime {
 impl Lifetime {
     /// Checks the law's parameters; errors name fields within `prefix`.
     pub(crate) fn validate(&self, prefix: &str) -> Result<(), ModelError> {
-        let (Lifetime::Exponential { mean } | Lifetime::Pareto { mean, .. }) = *self;
+        let mean = self.mean();
         if !(1.0..=1e12).contains(&mean) {
             return Err(ModelError::new(join(prefix, "mean"), format!("must be in [1, 1e12] time units, got {mean}")));
         }
@@ -239,6 +239,12 @@ impl Lifetime {
             ));
         }
         Ok(())
+    }
+
+    /// The law's mean, in time units.
+    pub(crate) fn mean(&self) -> f64 {
+        let (Lifetime::Exponential { mean } | Lifetime::Pareto { mean, .. }) = *self;
+        mean
     }
 
     /// One session time, at least 1.
