@@ -43,6 +43,7 @@ fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
 }
 
 /// Reads files named in a scenario relative to the scenario file's directory.
+#[derive(Clone)]
 pub struct FsInputs {
     base: PathBuf,
 }

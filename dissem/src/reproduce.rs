@@ -3,13 +3,15 @@
 use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
-use exporters::reproduce::{INDEX_TITLE, IndexEntry, Item, index, parse_item, render_item};
+use exporters::reproduce::{
+    INDEX_TITLE, IndexEntry, Item, RETEST_FACTOR, Retest, index, parse_item, render_item, retest_points,
+};
 
 use runner::Registry;
 
 use crate::cli::{Failure, out};
 use crate::files::{read_text, write_artifacts};
-use crate::sweep::Planned;
+use crate::sweep::{Loaded, Planned};
 
 /// Where `reproduce` looks for items unless told (`--items`).
 pub const DEFAULT_ITEMS: &str = "sweeps/reproduce";
@@ -78,20 +80,20 @@ pub fn reproduce(
     for (name, path, item) in &selected {
         let sweep_path = normalize(&path.parent().unwrap_or(Path::new("")).join(&item.sweep));
         let mut loaded = Planned::read(&sweep_path, runner::sweep::CommandLine::default(), registry)?.expand()?;
-        let (sweep, points) = loaded.prepare()?;
-        let runs = sweep.runs(None);
-        let bar = crate::cli::progress_bar(runs.len(), name);
-        let mut rows = Vec::new();
-        let result = sweep.execute(&points, runs, &mut |row| {
-            rows.push(row);
-            bar.inc(1);
-            Ok(())
-        });
-        bar.finish_and_clear();
-        result.map_err(|e| Failure::Input(format!("item {name}: {e}")))?;
-        let reports = sweep.point_reports(rows).map_err(|m| Failure::Run(format!("item {name}: {m}")))?;
+        let reports = run_points(&mut loaded, name)?;
+        // A point whose statistical check failed runs again on a seed of its own (the page's verdict rule).
+        let failed = retest_points(&reports);
+        let retests = if failed.is_empty() {
+            Vec::new()
+        } else {
+            let mut again = loaded.retest(&failed, RETEST_FACTOR.saturating_mul(loaded.sweep.replicates));
+            let again = run_points(&mut again, &format!("{name} (re-test)"))?;
+            failed.into_iter().zip(again).map(|(point, report)| Retest { point, report }).collect()
+        };
+        let sweep = &loaded.sweep;
         let shown = sweep_path.display().to_string().replace('\\', "/");
-        let item_files = render_item(name, item, &shown, sweep, &reports).map_err(|e| Failure::Input(e.to_string()))?;
+        let item_files =
+            render_item(name, item, &shown, sweep, &reports, &retests).map_err(|e| Failure::Input(e.to_string()))?;
         lines += &format!("{name}: {} files in {}\n", item_files.len(), out_dir.join(name).display());
         artifacts.extend(item_files);
     }
@@ -108,6 +110,22 @@ pub fn reproduce(
         remove_unwritten(out_dir, &dir, &written)?;
     }
     out(&lines)
+}
+
+/// Runs every point of a loaded sweep: one report per point.
+fn run_points(loaded: &mut Loaded, name: &str) -> Result<Vec<runner::RunReport>, Failure> {
+    let (sweep, points) = loaded.prepare()?;
+    let runs = sweep.runs(None);
+    let bar = crate::cli::progress_bar(runs.len(), name);
+    let mut rows = Vec::new();
+    let result = sweep.execute(&points, runs, &mut |row| {
+        rows.push(row);
+        bar.inc(1);
+        Ok(())
+    });
+    bar.finish_and_clear();
+    result.map_err(|e| Failure::Input(format!("item {name}: {e}")))?;
+    sweep.point_reports(rows).map_err(|m| Failure::Run(format!("item {name}: {m}")))
 }
 
 /// `reproduce` owns its output folder: it writes only into a new or empty folder, or one whose index says

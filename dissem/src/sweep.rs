@@ -62,6 +62,17 @@ impl<'r> Planned<'r> {
 }
 
 impl Loaded<'_> {
+    /// The re-test of `points` ([`Sweep::retest`]): those points alone, `replicates` runs each on seeds of
+    /// their own, reading the same input files.
+    pub fn retest(&self, points: &[usize], replicates: u32) -> Self {
+        Loaded {
+            sweep: self.sweep.retest(points, replicates),
+            origin: format!("{} (re-test)", self.origin),
+            inputs: self.inputs.clone(),
+            registry: self.registry,
+        }
+    }
+
     /// Checks every point against its topology and the memory budget, and records its input files' hashes:
     /// the sweep so completed, and its points ready to run.
     pub fn prepare(&mut self) -> Result<(&Sweep, Points<'_>), Failure> {

@@ -58,12 +58,14 @@ pub fn parse_line(line: &str) -> Result<RunRow, String> {
     })
 }
 
-/// A `Check` as JSON: "exact", "reference" or {"within_ci": {"rel_slack": x}}.
+/// A `Check` as JSON: "exact", "reference", "within_ci_integer", {"within_ci": {"rel_slack": x}} or
+/// {"within_ci_count": {"rel_slack": x, "unit": u}}.
 pub fn check_json(check: Check) -> Value {
     match check {
         Check::Exact => json!("exact"),
         Check::WithinCi { rel_slack } => json!({"within_ci": {"rel_slack": rel_slack}}),
         Check::WithinCiCount { rel_slack, unit } => json!({"within_ci_count": {"rel_slack": rel_slack, "unit": unit}}),
+        Check::WithinCiInteger => json!("within_ci_integer"),
         Check::Reference => json!("reference"),
     }
 }
@@ -72,6 +74,7 @@ fn check_from_json(v: &Value) -> Option<Check> {
     match v.as_str() {
         Some("exact") => Some(Check::Exact),
         Some("reference") => Some(Check::Reference),
+        Some("within_ci_integer") => Some(Check::WithinCiInteger),
         _ => match (v.get("within_ci"), v.get("within_ci_count")) {
             (Some(w), _) => Some(Check::WithinCi { rel_slack: w.get("rel_slack")?.as_f64()? }),
             (_, Some(w)) => {
@@ -102,6 +105,7 @@ mod tests {
         outcome.analytic("s", "residual", "e^-m", 0.2, Check::WithinCiCount { rel_slack: 0.0, unit: 1e-4 });
         outcome.analytic("r", "rounds", "log3 N", 12.5, Check::WithinCi { rel_slack: 0.05 });
         outcome.analytic("e", "messages", "|E|", 60.0, Check::Reference);
+        outcome.analytic("t", "rounds", "E[T]", 9.15, Check::WithinCiInteger);
         let mut parameters = Map::new();
         parameters.insert("model.p_flood".into(), json!(0.5));
         let row = RunRow { run: 7, point: 2, replicate: 1, seed: u64::MAX, parameters, outcome };

@@ -14,6 +14,15 @@ pub enum Check {
     /// 0), so the interval is never taken narrower than the rule of three: with no event in n runs the
     /// mean lies below 3·unit/n with 95% confidence.
     WithinCiCount { rel_slack: f64, unit: f64 },
+    /// As `WithinCi` (no slack), for a metric that takes integer values only (rounds). When every run gives
+    /// the same integer the t-interval has width 0, and a correct expectation that is not an integer (9.15
+    /// rounds when every run took 9) would fail. Whatever its distribution, an integer X with mean μ has
+    /// variance at least f(1 − f), f = μ − ⌊μ⌋: (X − ⌊μ⌋)(X − ⌊μ⌋ − 1) ≥ 0 for every integer X, so
+    /// E[(X − ⌊μ⌋)²] ≥ E[X − ⌊μ⌋] = f and Var X ≥ f − f². Under the formula (μ = the expected value) the
+    /// interval therefore never uses a standard deviation below √(f(1 − f)): never narrower than a correct
+    /// model allows, and still as narrow as the sample's when runs vary (all runs at 9 against 9.5 fails
+    /// from n = 5 runs on).
+    WithinCiInteger,
     /// Shown beside the metric for comparison, not checked (an estimate the lecture makes, a bound).
     Reference,
 }

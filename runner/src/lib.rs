@@ -24,7 +24,7 @@ pub use error::{ScenarioError, bounded};
 pub use load::parse;
 pub use overrides::{parse_assignment, set_path};
 pub use registry::Registry;
-pub use report::{AnalyticSummary, CheckResult, RunReport};
+pub use report::{AnalyticSummary, CheckResult, Level, RunReport};
 pub use run::{Connectivity, Inputs, MEMORY_BUDGET_BYTES, NoInputs, Prepared};
 pub use spec::*;
 pub use topology::Built;

@@ -28,6 +28,46 @@ pub struct AnalyticSummary {
     pub check: Check,
 }
 
+/// The confidence of the interval a statistical check uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// 95%: `dissem check` and the first stage of a `reproduce` page.
+    P95,
+    /// 99%: the re-test of a `reproduce` page (see `exporters::reproduce`).
+    P99,
+}
+
+impl Level {
+    /// Half-width of `s`'s Student-t interval at this level.
+    fn half_width(self, s: &Summary) -> f64 {
+        match self {
+            Level::P95 => s.half_width(),
+            Level::P99 => s.half_width_99(),
+        }
+    }
+
+    /// The same half-width for a standard deviation `sd` over `s.n` runs.
+    fn half_width_of_sd(self, s: &Summary, sd: f64) -> f64 {
+        if s.n < 2 {
+            return 0.0;
+        }
+        let t = match self {
+            Level::P95 => sim_core::stats::t_quantile_975(s.n - 1),
+            Level::P99 => sim_core::stats::t_quantile_995(s.n - 1),
+        };
+        t * sd / (s.n as f64).sqrt()
+    }
+
+    /// With no event in n runs, event rates above this over n are excluded at this level (−ln(1 − level)):
+    /// the rule of three at 95% (−ln 0.05 ≈ 3), −ln 0.01 ≈ 4.6 at 99%.
+    fn none_seen_bound(self) -> f64 {
+        match self {
+            Level::P95 => 3.0,
+            Level::P99 => -(0.01f64.ln()),
+        }
+    }
+}
+
 /// One comparison of a simulated metric with its formula.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckResult {
@@ -35,6 +75,8 @@ pub struct CheckResult {
     pub analytic: String,
     pub metric: String,
     pub formula: String,
+    /// How it compares (never [`Check::Reference`]: those are not checked).
+    pub check: Check,
     pub simulated: Summary,
     pub expected: f64,
     /// Largest allowed |mean - expected| (0 for exact checks, which compare every run).
@@ -110,10 +152,16 @@ impl RunReport {
         average(self.runs.iter().map(|r| &r.distributions), |v, i| Some(v.get(i).copied().unwrap_or(0.0)))
     }
 
-    /// Compares every checked analytic value with its simulated metric. A comparison passes only if both
-    /// sides are finite numbers: a metric no run reports (a misspelt name) or an infinite expected value
-    /// fails, whatever the tolerance.
+    /// Compares every checked analytic value with its simulated metric, on 95% intervals. A comparison
+    /// passes only if both sides are finite numbers: a metric no run reports (a misspelt name) or an
+    /// infinite expected value fails, whatever the tolerance.
     pub fn checks(&self) -> Vec<CheckResult> {
+        self.checks_at(Level::P95)
+    }
+
+    /// [`RunReport::checks`] with the statistical checks' intervals at `level` (exact checks are the same
+    /// at every level).
+    pub fn checks_at(&self, level: Level) -> Vec<CheckResult> {
         self.analytic()
             .into_iter()
             .filter(|a| a.check != Check::Reference)
@@ -132,12 +180,17 @@ impl RunReport {
                         (0.0, every_run_equal)
                     }
                     Check::WithinCi { rel_slack } => {
-                        let tol = simulated.half_width() + rel_slack * a.value.abs();
+                        let tol = level.half_width(&simulated) + rel_slack * a.value.abs();
                         (tol, (simulated.mean - a.value).abs() <= tol)
                     }
                     Check::WithinCiCount { rel_slack, unit } => {
-                        let resolution = 3.0 * unit / simulated.n.max(1) as f64;
-                        let tol = simulated.half_width().max(resolution) + rel_slack * a.value.abs();
+                        let resolution = level.none_seen_bound() * unit / simulated.n.max(1) as f64;
+                        let tol = level.half_width(&simulated).max(resolution) + rel_slack * a.value.abs();
+                        (tol, (simulated.mean - a.value).abs() <= tol)
+                    }
+                    Check::WithinCiInteger => {
+                        let f = a.value - a.value.floor();
+                        let tol = level.half_width_of_sd(&simulated, simulated.sd.max((f * (1.0 - f)).sqrt()));
                         (tol, (simulated.mean - a.value).abs() <= tol)
                     }
                     Check::Reference => unreachable!("filtered above"),
@@ -148,6 +201,7 @@ impl RunReport {
                     analytic: a.name,
                     metric: a.metric,
                     formula: a.formula,
+                    check: a.check,
                     simulated,
                     expected: a.value,
                     tolerance,
@@ -216,6 +270,49 @@ mod tests {
         // A prediction far above what zero events in 20 runs allow still fails.
         let far = report(&zeros, Check::WithinCiCount { rel_slack: 0.0, unit: 1e-6 }).checks();
         assert!(!far[0].pass);
+    }
+
+    #[test]
+    fn integer_checks_allow_the_least_variance_of_an_integer_metric() {
+        // 20 runs all at 9 rounds: consistent with E[T] = 9.15 (an integer metric with that mean has sd at
+        // least √(0.15·0.85) = 0.357, so 20 equal runs are not unlikely), not with 9.5 or 8.7.
+        let nines = [9.0; 20];
+        let with = |expected: f64, check: Check, level: Level| {
+            let mut r = report(&nines, check);
+            for run in &mut r.runs {
+                run.analytic[0].value = expected;
+            }
+            r.checks_at(level)[0].clone()
+        };
+        assert!(!with(9.15, Check::WithinCi { rel_slack: 0.0 }, Level::P95).pass, "zero width");
+        let c = with(9.15, Check::WithinCiInteger, Level::P95);
+        assert!(c.pass);
+        assert!((c.tolerance - 2.093 * (0.15f64 * 0.85).sqrt() / 20f64.sqrt()).abs() < 1e-9);
+        assert!(!with(9.5, Check::WithinCiInteger, Level::P95).pass);
+        assert!(!with(8.7, Check::WithinCiInteger, Level::P99).pass);
+        assert!(with(9.0, Check::WithinCiInteger, Level::P95).pass, "an integer expectation, met exactly");
+        // Runs that vary use their own deviation when it is the larger.
+        let mut varied = report(&[8.0, 10.0, 9.0, 11.0], Check::WithinCiInteger);
+        for run in &mut varied.runs {
+            run.analytic[0].value = 9.5;
+        }
+        let c = &varied.checks()[0];
+        assert!((c.tolerance - c.simulated.half_width()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_99_level_widens_every_statistical_check() {
+        let values = [1e-4, 2e-4, 0.0, 1e-4];
+        for check in [
+            Check::WithinCi { rel_slack: 0.0 },
+            Check::WithinCiCount { rel_slack: 0.0, unit: 1e-4 },
+            Check::WithinCiInteger,
+        ] {
+            let r = report(&values, check);
+            assert!(r.checks_at(Level::P99)[0].tolerance > r.checks()[0].tolerance, "{check:?}");
+        }
+        let zeros = report(&[0.0; 20], Check::WithinCiCount { rel_slack: 0.0, unit: 1e-4 });
+        assert!((zeros.checks_at(Level::P99)[0].tolerance - 0.01f64.ln().abs() * 1e-4 / 20.0).abs() < 1e-15);
     }
 
     /// What `dissem check` passed although nothing was compared: a metric no run reports (simulated NaN), an

@@ -442,6 +442,15 @@ pub fn point_seed(sweep_seed: u64, point: u64) -> u64 {
     derive_seed(sweep_seed, &[point]) & MAX_SEED
 }
 
+/// The seed of point `p`'s re-test: independent of [`point_seed`]`(sweep_seed, p)` and of every other
+/// point's, so that a re-test never repeats a draw of the first stage.
+pub fn retest_seed(sweep_seed: u64, point: u64) -> u64 {
+    derive_seed(sweep_seed, &[point, RETEST]) & MAX_SEED
+}
+
+/// The second entry of a re-test seed's path (a first-stage seed's path has one entry).
+const RETEST: u64 = 1;
+
 fn default_name(origin: &str) -> String {
     let file = origin.rsplit(['/', '\\']).next().unwrap_or(origin);
     file.strip_suffix(".json").unwrap_or(file).to_owned()
@@ -878,6 +887,21 @@ impl Sweep {
         Ok(rows)
     }
 
+    /// The re-test of `points` (indices, ascending): a sweep of those points alone, each with `replicates`
+    /// runs on its [`retest_seed`]. Its point `i` is this sweep's point `points[i]`.
+    pub fn retest(&self, points: &[usize], replicates: u32) -> Sweep {
+        let points = points
+            .iter()
+            .map(|&p| {
+                let mut point = self.points[p].clone();
+                point.scenario.seed = retest_seed(self.seed, p as u64);
+                point.scenario.replicates = replicates;
+                point
+            })
+            .collect();
+        Sweep { points, replicates, inputs: BTreeMap::new(), ..self.clone() }
+    }
+
     /// One report per point from the rows of every run of the sweep, in run order; other rows are an error.
     pub fn point_reports(&self, rows: Vec<RunRow>) -> Result<Vec<RunReport>, String> {
         self.check_done(&rows, self.runs(None))?;
@@ -896,6 +920,23 @@ impl Sweep {
 mod tests {
     use super::*;
     use crate::run::NoInputs;
+
+    #[test]
+    fn a_retest_runs_the_chosen_points_on_seeds_of_their_own() {
+        let spec =
+            parse_sweep(r#"{"scenario": "r.json", "seed": 5, "parameters": {"topology.nodes": [10, 20, 30]}}"#, "s")
+                .unwrap();
+        let sweep = expand(&spec, "s", RING, "r.json", &Registry::builtin()).unwrap();
+        let again = sweep.retest(&[0, 2], 12);
+        assert_eq!(again.points.len(), 2);
+        assert_eq!(again.points[1].parameters, sweep.points[2].parameters);
+        assert_eq!((again.replicates, again.points[1].scenario.replicates), (12, 12));
+        let seeds: Vec<u64> = again.points.iter().map(|p| p.scenario.seed).collect();
+        assert_eq!(seeds, [retest_seed(5, 0), retest_seed(5, 2)]);
+        for p in 0..3 {
+            assert!(!seeds.contains(&point_seed(5, p)), "a first-stage seed");
+        }
+    }
 
     const RING: &str = r#"{"name": "ring", "topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding"}, "replicates": 3}"#;
 

@@ -30,6 +30,11 @@ impl Summary {
     pub fn half_width(&self) -> f64 {
         (self.ci95.1 - self.ci95.0) / 2.0
     }
+
+    /// Half-width of the 99% interval (Student-t, as the 95% one); 0 for a single value, as `ci95`.
+    pub fn half_width_99(&self) -> f64 {
+        if self.n < 2 { 0.0 } else { t_quantile_995(self.n - 1) * self.sd / (self.n as f64).sqrt() }
+    }
 }
 
 /// Value at quantile `q` of a sorted sample (nearest rank: the smallest value with at least a fraction `q` of
@@ -49,13 +54,28 @@ pub fn t_quantile_975(df: usize) -> f64 {
         12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
     ];
+    t_quantile(&TABLE, 1.959_963_984_540_054, df)
+}
+
+/// 0.995 quantile of Student's t with `df` degrees of freedom (the 99% interval's), computed as
+/// [`t_quantile_975`].
+pub fn t_quantile_995(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355, 3.250, 3.169, 3.106, 3.055, 3.012, 2.977, 2.947,
+        2.921, 2.898, 2.878, 2.861, 2.845, 2.831, 2.819, 2.807, 2.797, 2.787, 2.779, 2.771, 2.763, 2.756, 2.750,
+    ];
+    t_quantile(&TABLE, 2.575_829_303_548_901, df)
+}
+
+/// Student's t quantile from its `table` for 1..=30 degrees of freedom, then the Cornish-Fisher expansion
+/// around `z`, the normal quantile of the same level.
+fn t_quantile(table: &[f64; 30], z: f64, df: usize) -> f64 {
     if df == 0 {
         return f64::INFINITY;
     }
     if df <= 30 {
-        return TABLE[df - 1];
+        return table[df - 1];
     }
-    let z: f64 = 1.959_963_984_540_054;
     let v = df as f64;
     let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
     z + (z3 + z) / (4.0 * v)
@@ -90,5 +110,17 @@ mod tests {
         assert!((t_quantile_975(31) - 2.0395).abs() < 1e-3);
         assert!((t_quantile_975(120) - 1.9799).abs() < 1e-3);
         assert!((t_quantile_975(1_000_000) - 1.95996).abs() < 1e-4);
+        // t(31), t(40), t(120) at 0.995 from published tables.
+        assert!((t_quantile_995(31) - 2.7440).abs() < 1e-3);
+        assert!((t_quantile_995(40) - 2.7045).abs() < 1e-3);
+        assert!((t_quantile_995(120) - 2.6174).abs() < 1e-3);
+        assert!((t_quantile_995(1_000_000) - 2.57583).abs() < 1e-4);
+    }
+
+    #[test]
+    fn the_99_interval_is_wider_by_the_ratio_of_quantiles() {
+        let s = Summary::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert!((s.half_width_99() / s.half_width() - 5.841 / 3.182).abs() < 1e-9);
+        assert_eq!(Summary::of(&[2.0]).half_width_99(), 0.0);
     }
 }

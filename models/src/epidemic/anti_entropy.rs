@@ -325,7 +325,7 @@ pub fn run_with(
 }
 
 /// The predictions for one update on the complete graph: the exact expected rounds, checked when `checked`
-/// (lossless synchronous rounds), and the mean-field recursions and round estimates as references.
+/// (lossless synchronous rounds) as a metric of integer values ([`Check::WithinCiInteger`]), and the mean-field recursions and round estimates as references.
 fn analytic(out: &mut Outcome, mode: Mode, n: u32, max_rounds: u32, expected: Option<ExactRounds>, checked: bool) {
     if let Some(e) = expected {
         let formula = match mode {
@@ -335,7 +335,7 @@ fn analytic(out: &mut Outcome, mode: Mode, n: u32, max_rounds: u32, expected: Op
                 "E[T] = Σ_r P(I_r < N), I_0 = 1, I' = I + H + Bin(N-I-H, I/(N-1)), H = distinct ignorant nodes hit by I pushes"
             }
         };
-        let check = if checked { Check::WithinCi { rel_slack: 0.0 } } else { Check::Reference };
+        let check = if checked { Check::WithinCiInteger } else { Check::Reference };
         out.analytic("rounds_exact", "rounds_to_convergence", formula, e.expected, check);
     }
     let rec = Recursion::from(mode);
@@ -698,7 +698,7 @@ mod tests {
             }
             let checked = run(&p, &t, Network::default(), Some(e), 13, 0);
             let a = checked.analytic.iter().find(|a| a.name == "rounds_exact").unwrap();
-            assert_eq!(a.check, Check::WithinCi { rel_slack: 0.0 });
+            assert_eq!(a.check, Check::WithinCiInteger);
             let lossy = run(&p, &t, Network { loss: 0.1, ..Network::default() }, Some(e), 13, 0);
             assert_eq!(lossy.analytic.iter().find(|a| a.name == "rounds_exact").unwrap().check, Check::Reference);
         }
