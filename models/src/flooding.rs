@@ -176,13 +176,14 @@ impl Flood<'_> {
     fn forward<R: Trace<()>>(&self, ctx: &mut Context<'_, (), (), R>, v: NodeId, sender: Option<NodeId>) {
         let per_neighbor = self.params.degree_rule == DegreeRule::Neighbors;
         match self.topology {
+            Topology::Graph(_) if !per_neighbor => ctx.send_to_neighbors(v, sender, ()),
             Topology::Graph(g) => {
                 for a in g.arcs(v) {
                     let u = g.arc_target(a);
                     if Some(u) == sender {
                         continue;
                     }
-                    if per_neighbor && !chance(ctx.rng(), self.params.p_flood * self.d_ref / f64::from(g.degree(u))) {
+                    if !chance(ctx.rng(), self.params.p_flood * self.d_ref / f64::from(g.degree(u))) {
                         continue;
                     }
                     ctx.send_arc(v, a, ());
