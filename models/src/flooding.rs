@@ -21,11 +21,11 @@ use sim_core::bitset::BitSet;
 use sim_core::engine::{Context, Limits, PREFETCH_DISTANCES, Protocol, Simulation};
 use sim_core::network::{Latency, Network};
 use sim_core::paths::ShortestPaths;
-use sim_core::prefetch;
 use sim_core::rng::chance;
 use sim_core::topology::Topology;
 use sim_core::trace::{Labelled, NoTrace, Sink, Trace};
 use sim_core::{NodeId, Time};
+use sim_core::{pages, prefetch};
 
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, MetricDoc, ModelError, NodeRef, Outcome, check_probability, join};
@@ -176,13 +176,14 @@ impl Flood<'_> {
     fn forward<R: Trace<()>>(&self, ctx: &mut Context<'_, (), (), R>, v: NodeId, sender: Option<NodeId>) {
         let per_neighbor = self.params.degree_rule == DegreeRule::Neighbors;
         match self.topology {
+            Topology::Graph(_) if !per_neighbor => ctx.send_to_neighbors(v, sender, ()),
             Topology::Graph(g) => {
                 for a in g.arcs(v) {
                     let u = g.arc_target(a);
                     if Some(u) == sender {
                         continue;
                     }
-                    if per_neighbor && !chance(ctx.rng(), self.params.p_flood * self.d_ref / f64::from(g.degree(u))) {
+                    if !chance(ctx.rng(), self.params.p_flood * self.d_ref / f64::from(g.degree(u))) {
                         continue;
                     }
                     ctx.send_arc(v, a, ());
@@ -276,12 +277,15 @@ pub fn run_traced<R: Trace<()>>(
 ) -> Outcome {
     let n = topology.node_count();
     let d_ref = params.degree_reference.unwrap_or(2.0 * topology.edge_count() as f64 / f64::from(n));
+    let hops = vec![0; n as usize];
+    // Read and written at random nodes: huge pages spare a page walk per first receipt.
+    pages::advise_huge(&hops);
     let mut flood = Flood {
         topology,
         params,
         d_ref,
         reached_bits: BitSet::new(n),
-        hops: vec![0; n as usize],
+        hops,
         reached: 0,
         last_first_receipt: 0,
         hop_sum: 0,

@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 
 use crate::network::{Counters, Latency, Network, survives};
 use crate::queue::EventQueue;
-use crate::rng::{Lane, SimRng, stream};
+use crate::rng::{Below, Lane, SimRng, stream};
 use crate::topology::{ArcId, Graph};
 use crate::trace::{NoTrace, Trace};
 use crate::{NodeId, Time};
@@ -73,6 +73,8 @@ pub struct Context<'a, M, T, R = NoTrace> {
     net_rng: &'a mut SimRng,
     queue: &'a mut EventQueue<Event<M, T>>,
     network: &'a Network,
+    /// How [`Context::send_to_neighbors`] draws delays, worked out once from the network.
+    delays: Delays,
     graph: Option<&'a Graph>,
     counters: &'a mut Counters,
     trace: &'a mut R,
@@ -104,6 +106,56 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
             _ => 1,
         };
         self.transmit(from, graph.arc_target(arc), weight, msg);
+    }
+
+    /// Sends `msg` along every arc of `from` but those to `except`, in arc order: what [`Context::send_arc`]
+    /// on each of them does (the same draws, the same events). Without loss or trace, and with a constant
+    /// or uniform latency, a row's delays are drawn in one batch and its events queued in one loop.
+    #[inline]
+    pub fn send_to_neighbors(&mut self, from: NodeId, except: Option<NodeId>, msg: M)
+    where
+        M: Copy,
+    {
+        let graph = self.graph.expect("send_to_neighbors needs a simulation built with a graph");
+        let (min, span) = match self.delays {
+            Delays::Constant(delay) if !R::ON => (delay, None),
+            Delays::Uniform { min, span } if !R::ON => (min, Some(span)),
+            _ => {
+                for a in graph.arcs(from) {
+                    if Some(graph.arc_target(a)) != except {
+                        self.send_arc(from, a, msg);
+                    }
+                }
+                return;
+            }
+        };
+        // In batches: the targets kept (compacted without a branch), then their delays, then their events.
+        // Small, as zeroing the buffers costs more than a second batch for the rare long row.
+        const BATCH: usize = 16;
+        let (mut to, mut delay) = ([0; BATCH], [0; BATCH]);
+        let base = later(self.now, min);
+        for row in graph.neighbors(from).chunks(BATCH) {
+            let mut kept = 0;
+            for &u in row {
+                to[kept] = u;
+                kept += usize::from(Some(u) != except);
+            }
+            self.counters.sent += kept as u64;
+            let event = |u| Event::Deliver { from, to: Target::new(u), msg };
+            match span {
+                Some(span) => {
+                    span.fill(&mut delay[..kept], self.net_rng);
+                    for (&u, &extra) in to[..kept].iter().zip(&delay) {
+                        self.queue.push(later(base, Time::from(extra)), event(u));
+                    }
+                }
+                None => {
+                    for &u in &to[..kept] {
+                        self.queue.push(base, event(u));
+                    }
+                }
+            }
+        }
     }
 
     /// Sends `msg` from `from` to `to` with a delay the protocol knows, such as an underlay's shortest-path
@@ -156,6 +208,32 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
     #[inline(always)]
     pub fn inform(&mut self, from: NodeId, to: NodeId) {
         self.trace.inform(self.now, from, to);
+    }
+}
+
+/// The network's delays as [`Context::send_to_neighbors`] draws them in a batch: a constant, `min` plus a
+/// draw below `span` (the draws [`Latency::sample`] makes, its rejection threshold computed once), or one
+/// at a time (loss draws between delays, other latencies).
+#[derive(Clone, Copy)]
+enum Delays {
+    Constant(Time),
+    Uniform { min: Time, span: Below },
+    PerArc,
+}
+
+impl Delays {
+    fn of(network: &Network) -> Self {
+        if network.loss > 0.0 {
+            return Delays::PerArc;
+        }
+        match network.latency {
+            Latency::Constant(d) => Delays::Constant(d),
+            Latency::Uniform { min, max } => match (max - min).checked_add(1).map(u32::try_from) {
+                Some(Ok(span)) => Delays::Uniform { min, span: Below::new(span) },
+                _ => Delays::PerArc,
+            },
+            Latency::Exponential { .. } | Latency::EdgeWeight => Delays::PerArc,
+        }
     }
 }
 
@@ -279,6 +357,7 @@ impl<'g, M, T> Simulation<'g, M, T> {
             net_rng: &mut self.net_rng,
             queue: &mut self.queue,
             network: &self.network,
+            delays: Delays::of(&self.network),
             graph: self.graph,
             counters: &mut self.counters,
             trace,
@@ -358,6 +437,82 @@ mod tests {
         let mut p = Recorder { seen: vec![] };
         assert_eq!(sim.run(&mut p, Limits::default()), RunEnd::Stopped);
         assert_eq!(p.seen, vec![(10, 0), (10, 1), (10, 2), (10, 100), (10, 3)]);
+    }
+
+    /// Floods once, forwarding along every arc but the one it came by, with `send_to_neighbors` or with
+    /// `send_arc` arc by arc; records every delivery.
+    struct Flood {
+        batched: bool,
+        reached: Vec<bool>,
+        seen: Vec<(Time, NodeId, NodeId)>,
+    }
+
+    impl Flood {
+        fn forward(&self, ctx: &mut Context<'_, (), ()>, v: NodeId, except: Option<NodeId>) {
+            if self.batched {
+                ctx.send_to_neighbors(v, except, ());
+            } else {
+                let g = ctx.graph.expect("a graph");
+                for a in g.arcs(v).filter(|&a| Some(g.arc_target(a)) != except) {
+                    ctx.send_arc(v, a, ());
+                }
+            }
+        }
+    }
+
+    impl Protocol for Flood {
+        type Msg = ();
+        type Timer = ();
+        fn start(&mut self, ctx: &mut Context<'_, (), ()>) {
+            self.reached[0] = true;
+            self.forward(ctx, 0, None);
+        }
+        fn on_message(&mut self, ctx: &mut Context<'_, (), ()>, from: NodeId, to: NodeId, (): ()) {
+            self.seen.push((ctx.now(), from, to));
+            if !std::mem::replace(&mut self.reached[to as usize], true) {
+                self.forward(ctx, to, Some(from));
+            }
+        }
+        fn on_timer(&mut self, _: &mut Context<'_, (), ()>, _: NodeId, (): ()) {}
+    }
+
+    /// Sending to every neighbour at once delivers what sending arc by arc delivers, in the same order and
+    /// at the same times, and leaves the counters alike: with batched delays (constant, uniform, a row longer
+    /// than a batch) and without (loss, exponential, edge weights, a span beyond 2^32).
+    #[test]
+    fn sending_to_neighbors_is_sending_arc_by_arc() {
+        let mut b = crate::topology::GraphBuilder::new(60);
+        let mut rng = stream(9, 0, Lane::Topology);
+        for v in 1..60 {
+            // Node 0 links to every other (a row of 59, longer than a batch); others at random.
+            b.weighted_edge(0, v, 1 + v % 7);
+            let u = crate::rng::below(&mut rng, 60);
+            if u != v {
+                b.weighted_edge(u, v, 3);
+            }
+        }
+        let graph = b.build().unwrap();
+        let latencies = [
+            Latency::Constant(4),
+            Latency::Uniform { min: 2, max: 90 },
+            Latency::Uniform { min: 0, max: 1 << 40 },
+            Latency::Exponential { mean: 5.0 },
+            Latency::EdgeWeight,
+        ];
+        for latency in latencies {
+            for loss in [0.0, 0.3] {
+                let network = Network { latency, loss };
+                let [batched, by_arc] = [true, false].map(|batched| {
+                    let mut sim = Simulation::with_run(5, 1).network(network).graph(&graph);
+                    let mut p = Flood { batched, reached: vec![false; 60], seen: Vec::new() };
+                    sim.run(&mut p, Limits::default());
+                    let c = sim.counters_ref();
+                    (p.seen, c.sent, c.delivered, c.dropped)
+                });
+                assert!(batched.0.len() > 60, "{network:?}");
+                assert_eq!(batched, by_arc, "{network:?}");
+            }
+        }
     }
 
     #[test]

@@ -1,11 +1,31 @@
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
-use crate::{NodeId, TopologyError, prefetch};
+use crate::{NodeId, TopologyError, pages, prefetch};
 
 /// How many edges ahead `GraphBuilder::build` prefetches the rows it will write.
 const AHEAD: usize = 16;
 /// Every edge is two arcs, and arc ids are u32.
 const MAX_EDGES: usize = (u32::MAX / 2) as usize;
+/// Rows up to this long are checked for repeated targets pair by pair, without a sort.
+const SHORT_ROW: usize = 16;
+
+/// Whether no target above `u` appears twice in `row` (at most `SHORT_ROW` long): those targets gathered without
+/// a branch, then each pair compared, which for a few targets costs less than a sort and mispredicts less.
+#[inline]
+fn distinct_above(u: NodeId, row: &[NodeId]) -> bool {
+    let mut above = [0; SHORT_ROW];
+    let mut count = 0;
+    for &v in row {
+        above[count] = v;
+        count += usize::from(v > u);
+    }
+    let mut same = false;
+    for i in 1..count {
+        same |= above[..i].iter().fold(false, |same, &w| same | (w == above[i]));
+    }
+    !same
+}
 
 /// Undirected graph in CSR form with optional integer edge weights and node labels.
 #[derive(Clone, Debug, Default)]
@@ -14,7 +34,10 @@ pub struct Graph {
     /// long before), and the flood's first lookup per node stays half the size.
     offsets: Vec<u32>,
     targets: Vec<NodeId>,
-    arc_edges: Vec<u32>,
+    /// The edge of each arc, parallel to `targets`: laid out when first asked for (`Graph::arc_edge`), as
+    /// loading, connectivity and a flood whose delays ignore weights never ask, and the random writes that
+    /// lay them out cost as much as those of the targets.
+    arc_edges: OnceLock<Vec<EdgeId>>,
     endpoints: Vec<(NodeId, NodeId)>,
     weights: Option<Vec<u32>>,
     labels: Option<Labels>,
@@ -107,7 +130,7 @@ impl Graph {
     ) -> Self {
         debug_assert_eq!(offsets.last().map(|&o| o as usize), Some(targets.len()));
         debug_assert_eq!((targets.len(), arc_edges.len()), (2 * endpoints.len(), 2 * endpoints.len()));
-        Graph { offsets, targets, arc_edges, endpoints, weights: None, labels: None }
+        Graph { offsets, targets, arc_edges: OnceLock::from(arc_edges), endpoints, weights: None, labels: None }
     }
 
     pub fn node_count(&self) -> u32 {
@@ -155,7 +178,28 @@ impl Graph {
 
     #[inline]
     pub fn arc_edge(&self, a: ArcId) -> EdgeId {
-        self.arc_edges[a]
+        self.arc_edges.get_or_init(|| self.lay_out_arc_edges())[a]
+    }
+
+    /// The edge of every arc. Each row lists its arcs in edge order (as `GraphBuilder::build` and `from_csr`
+    /// lay them out), so walking the edges in order with a cursor per row finds each arc's place.
+    #[cold]
+    fn lay_out_arc_edges(&self) -> Vec<EdgeId> {
+        let mut next = self.offsets[..self.offsets.len() - 1].to_vec();
+        let mut arc_edges = vec![0; self.targets.len()];
+        pages::advise_huge(&arc_edges);
+        for (e, &(u, v)) in (0..).zip(&self.endpoints) {
+            if let Some(&(a, b)) = self.endpoints.get(e as usize + AHEAD) {
+                prefetch::read_at(&next, a as usize);
+                prefetch::read_at(&next, b as usize);
+            }
+            for w in [u, v] {
+                let slot = &mut next[w as usize];
+                arc_edges[*slot as usize] = e;
+                *slot += 1;
+            }
+        }
+        arc_edges
     }
 
     pub fn endpoints(&self, e: EdgeId) -> (NodeId, NodeId) {
@@ -252,23 +296,31 @@ impl Graph {
 
     /// Edges that repeat an earlier edge between the same two nodes, in either direction: `(repeat, first)`
     /// pairs in the order of `repeat`, `first` being the pair's smallest edge id. Found by sorting each
-    /// adjacency row (each pair is looked at from its smaller end), without hashing.
+    /// adjacency row (each pair is looked at from its smaller end), without hashing; a short row is first checked
+    /// pair by pair.
     pub(crate) fn repeated_edges(&self) -> Vec<(EdgeId, EdgeId)> {
         let mut repeats = Vec::new();
         let mut upper: Vec<NodeId> = Vec::new();
         let mut pairs: Vec<(NodeId, EdgeId)> = Vec::new();
         for u in 0..self.node_count() {
-            // Most rows have no repeat: sorting their targets shows it; only then are edge ids looked at.
-            upper.clear();
-            upper.extend(self.neighbors(u).iter().filter(|&&v| v > u));
-            upper.sort_unstable();
-            if upper.windows(2).all(|w| w[0] != w[1]) {
+            // Most rows have no repeat: comparing each pair of a short row's targets, or sorting a long row's,
+            // shows it; only then are edge ids looked at.
+            let row = self.neighbors(u);
+            let unique = if row.len() <= SHORT_ROW {
+                distinct_above(u, row)
+            } else {
+                upper.clear();
+                upper.extend(row.iter().filter(|&&v| v > u));
+                upper.sort_unstable();
+                upper.windows(2).all(|w| w[0] != w[1])
+            };
+            if unique {
                 continue;
             }
             pairs.clear();
             for a in self.arcs(u) {
                 if self.targets[a] > u {
-                    pairs.push((self.targets[a], self.arc_edges[a]));
+                    pairs.push((self.targets[a], self.arc_edge(a)));
                 }
             }
             pairs.sort_unstable();
@@ -315,7 +367,8 @@ impl Graph {
         let bytes = |cap: usize, item: usize| (cap * item) as u64;
         bytes(self.offsets.capacity(), size_of::<u32>())
             + bytes(self.targets.capacity(), size_of::<NodeId>())
-            + bytes(self.arc_edges.capacity(), size_of::<u32>())
+            // The edges of the arcs whether laid out yet or not: any use of the graph may lay them out.
+            + bytes(self.targets.len(), size_of::<EdgeId>())
             + bytes(self.endpoints.capacity(), size_of::<(NodeId, NodeId)>())
             + self.weights.as_ref().map_or(0, |w| bytes(w.capacity(), size_of::<u32>()))
     }
@@ -415,12 +468,15 @@ impl GraphBuilder {
         // One array serves as degree counter, then row end, then row start: after counting, the prefix sums
         // put the end of row v at offsets[v]; filling each row from its end, edges taken last to first, leaves
         // offsets[v] at the row's start and the row in edge order.
+        // Both arrays are written at random rows, and the targets are read so by whatever runs on the graph:
+        // huge pages spare a page walk per access (see `pages`).
         let mut offsets = vec![0u32; n + 1];
+        pages::advise_huge(&offsets);
         for (e, &(u, v)) in self.endpoints.iter().enumerate() {
             // Counting and filling touch random rows: prefetching some edges ahead overlaps the cache misses.
             if let Some(&(a, b)) = self.endpoints.get(e + AHEAD) {
-                prefetch::read(offsets.get(a as usize).unwrap_or(&0));
-                prefetch::read(offsets.get(b as usize).unwrap_or(&0));
+                prefetch::read_at(&offsets, a as usize);
+                prefetch::read_at(&offsets, b as usize);
             }
             for w in [u, v] {
                 if w as usize >= n {
@@ -438,8 +494,9 @@ impl GraphBuilder {
             acc += *o;
             *o = acc;
         }
+        // The edges of the arcs are laid out only if asked for (see `Graph::arc_edges`).
         let mut targets = vec![0; acc as usize];
-        let mut arc_edges = vec![0; acc as usize];
+        pages::advise_huge(&targets);
         for (e, &(u, v)) in self.endpoints.iter().enumerate().rev() {
             if let Some(&(a, b)) = e.checked_sub(AHEAD).map(|ahead| &self.endpoints[ahead]) {
                 prefetch::read(&offsets[a as usize]);
@@ -447,16 +504,17 @@ impl GraphBuilder {
             }
             if let Some(&(a, b)) = e.checked_sub(AHEAD / 2).map(|ahead| &self.endpoints[ahead]) {
                 // Where the arcs will go, about: the rows fill from their ends down.
-                prefetch::read(targets.get(offsets[a as usize].wrapping_sub(1) as usize).unwrap_or(&0));
-                prefetch::read(targets.get(offsets[b as usize].wrapping_sub(1) as usize).unwrap_or(&0));
+                for w in [a, b] {
+                    prefetch::read_at(&targets, offsets[w as usize].wrapping_sub(1) as usize);
+                }
             }
             for (a, b) in [(u, v), (v, u)] {
                 let slot = &mut offsets[a as usize];
                 *slot -= 1;
                 targets[*slot as usize] = b;
-                arc_edges[*slot as usize] = e as EdgeId;
             }
         }
+        let arc_edges = OnceLock::new();
         Ok(Graph { offsets, targets, arc_edges, endpoints: self.endpoints, weights: self.weights, labels: self.labels })
     }
 }
@@ -507,6 +565,19 @@ mod tests {
                 }
             }
             proptest::prop_assert_eq!(g.repeated_edges(), expected);
+            // The edges of the arcs, laid out when asked for: each edge at one arc in each end's row, and
+            // each row in edge order.
+            let mut arcs_of = vec![Vec::new(); edges.len()];
+            for v in 0..nodes {
+                let row: Vec<EdgeId> = g.arcs(v).map(|a| g.arc_edge(a)).collect();
+                proptest::prop_assert!(row.is_sorted(), "row {v}: {row:?}");
+                for a in g.arcs(v) {
+                    arcs_of[g.arc_edge(a) as usize].push((v, g.arc_target(a)));
+                }
+            }
+            for (e, &(u, v)) in edges.iter().enumerate() {
+                proptest::prop_assert_eq!(&arcs_of[e], &vec![(u.min(v), u.max(v)), (u.max(v), u.min(v))]);
+            }
         }
     }
 
