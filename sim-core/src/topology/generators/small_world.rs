@@ -32,8 +32,8 @@ pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Gra
     }
     let mut degree = vec![k; n as usize];
     let mut strangers = (k > (n - 1) / 2).then(|| Strangers::new(n, |u, w| lattice_distance(n, u, w) <= half));
-    // Rewired partners of each node, both ends recorded; only needed where w is drawn by rejection.
-    let mut rewired: Vec<Vec<NodeId>> = if strangers.is_none() { vec![Vec::new(); n as usize] } else { Vec::new() };
+    // Only needed where w is drawn by rejection.
+    let mut rewired = Rewired::new(if strangers.is_none() { n } else { 0 }, k);
     for slot in 0..edges.len() {
         let (u, v) = edges[slot];
         if !chance(rng, beta) || degree[u as usize] == n - 1 {
@@ -43,7 +43,7 @@ pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Gra
             Some(strangers) => strangers.draw(u, rng),
             None => loop {
                 let w = below(rng, n);
-                if w != u && !linked(&edges, &rewired, half, u, w) {
+                if w != u && !linked(&edges, &rewired, n, half, u, w) {
                     break w;
                 }
             },
@@ -55,10 +55,7 @@ pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Gra
                 strangers.unlink(u, v);
                 strangers.link(u, w);
             }
-            None => {
-                rewired[u as usize].push(w);
-                rewired[w as usize].push(u);
-            }
+            None => rewired.insert(u, w),
         }
         edges[slot].1 = w;
     }
@@ -78,8 +75,7 @@ fn lattice_distance(n: u32, u: NodeId, w: NodeId) -> u32 {
 /// Whether u and w are linked, while the edges of the lattice, laid out as `(u, u + j)` at `(j - 1) * n + u`, are
 /// rewired in order. A lattice pair is linked while its edge still ends where it started (a rewired edge never
 /// ends at its lattice partner, which was linked when it moved); every other link is in `rewired`.
-fn linked(edges: &[(NodeId, NodeId)], rewired: &[Vec<NodeId>], half: u32, u: NodeId, w: NodeId) -> bool {
-    let n = rewired.len() as u32;
+fn linked(edges: &[(NodeId, NodeId)], rewired: &Rewired, n: u32, half: u32, u: NodeId, w: NodeId) -> bool {
     let ahead = if w >= u { w - u } else { n - (u - w) };
     // k < n, so at most one of the two lattice edges can join u and w.
     let lattice = if ahead <= half {
@@ -89,7 +85,50 @@ fn linked(edges: &[(NodeId, NodeId)], rewired: &[Vec<NodeId>], half: u32, u: Nod
     } else {
         false
     };
-    lattice || rewired[u as usize].contains(&w)
+    lattice || rewired.contains(u, w)
+}
+
+/// The pairs linked by rewiring (never unlinked: only lattice links are removed). A node has about beta·k rewired
+/// partners: where n <= 64·k an n × n bit matrix (at most 16 bytes per edge) answers in one look whatever k, else
+/// each node's partners are listed, and a list is scanned in memory its node's turn has just touched.
+enum Rewired {
+    Lists(Vec<Vec<NodeId>>),
+    Matrix { n: usize, bits: Vec<u64> },
+}
+
+impl Rewired {
+    fn new(n: u32, k: u32) -> Self {
+        if u64::from(n) <= 64 * u64::from(k) {
+            let n = n as usize;
+            Rewired::Matrix { n, bits: vec![0; (n * n).div_ceil(64)] }
+        } else {
+            Rewired::Lists(vec![Vec::new(); n as usize])
+        }
+    }
+
+    fn contains(&self, u: NodeId, w: NodeId) -> bool {
+        match self {
+            Rewired::Lists(lists) => lists[u as usize].contains(&w),
+            Rewired::Matrix { n, bits } => {
+                let i = u as usize * n + w as usize;
+                bits[i / 64] >> (i % 64) & 1 == 1
+            }
+        }
+    }
+
+    fn insert(&mut self, u: NodeId, w: NodeId) {
+        match self {
+            Rewired::Lists(lists) => {
+                lists[u as usize].push(w);
+                lists[w as usize].push(u);
+            }
+            Rewired::Matrix { n, bits } => {
+                for i in [u as usize * *n + w as usize, w as usize * *n + u as usize] {
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
+    }
 }
 
 /// Every node's non-neighbours (itself excluded) in a list, and where each stands in its list, so that a link
@@ -197,13 +236,35 @@ mod tests {
 
         /// Sparse lattices rewire exactly as before; dense ones stay simple with n·k/2 edges.
         #[test]
-        fn sparse_lattices_rewire_as_before(seed: u64, n in 3u32..90, half in 1u32..20, beta in 0.0f64..=1.0) {
+        fn sparse_lattices_rewire_as_before(seed: u64, n in 3u32..400, half in prop_oneof![1u32..3, 1u32..20], beta in 0.0f64..=1.0) {
             prop_assume!(2 * half < n);
             let g = watts_strogatz(n, 2 * half, beta, &mut rng(seed)).unwrap();
             assert_simple(&g);
             prop_assert_eq!(g.edge_count() as u32, n * half);
             if 2 * half <= (n - 1) / 2 {
                 prop_assert_eq!(edges(&g), with_lists(n, 2 * half, beta, &mut rng(seed)));
+            }
+        }
+    }
+
+    /// Both forms of the rewired pairs answer alike: a pair is in once inserted, from either end.
+    #[test]
+    fn rewired_lists_and_matrix_agree() {
+        let n = 50;
+        let (mut lists, mut matrix) = (Rewired::Lists(vec![Vec::new(); n as usize]), Rewired::new(n, 2));
+        assert!(matches!(matrix, Rewired::Matrix { .. }));
+        let mut r = rng(3);
+        for _ in 0..300 {
+            let (u, w) = (below(&mut r, n), below(&mut r, n));
+            if u != w && !lists.contains(u, w) {
+                lists.insert(u, w);
+                matrix.insert(u, w);
+            }
+            assert!(lists.contains(w, u) && matrix.contains(w, u) || u == w);
+        }
+        for u in 0..n {
+            for w in 0..n {
+                assert_eq!(lists.contains(u, w), matrix.contains(u, w), "{u} {w}");
             }
         }
     }
