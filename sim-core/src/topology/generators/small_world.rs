@@ -33,7 +33,7 @@ pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Gra
     let mut degree = vec![k; n as usize];
     let mut strangers = (k > (n - 1) / 2).then(|| Strangers::new(n, |u, w| lattice_distance(n, u, w) <= half));
     // Only needed where w is drawn by rejection.
-    let mut rewired = Rewired::new(if strangers.is_none() { n } else { 0 }, k);
+    let mut rewired = Rewired::new(if strangers.is_none() { n } else { 0 }, k, beta);
     for slot in 0..edges.len() {
         let (u, v) = edges[slot];
         if !chance(rng, beta) || degree[u as usize] == n - 1 {
@@ -90,25 +90,58 @@ fn linked(edges: &[(NodeId, NodeId)], rewired: &Rewired, n: u32, half: u32, u: N
 
 /// The pairs linked by rewiring (never unlinked: only lattice links are removed). A node has about beta·k rewired
 /// partners: where n <= 64·k an n × n bit matrix (at most 16 bytes per edge) answers in one look whatever k, else
-/// each node's partners are listed, and a list is scanned in memory its node's turn has just touched.
+/// each node's partners are listed, and a list is scanned in memory its node's turn has just touched. The lists
+/// are rows of one array, room for the expected count and a few more, so that most nodes need no allocation of
+/// their own; partners beyond a row go to the node's overflow list.
 enum Rewired {
-    Lists(Vec<Vec<NodeId>>),
+    Lists(Lists),
     Matrix { n: usize, bits: Vec<u64> },
 }
 
+struct Lists {
+    room: usize,
+    rows: Vec<NodeId>,
+    lens: Vec<u32>,
+    overflow: Vec<Vec<NodeId>>,
+}
+
+impl Lists {
+    fn new(n: u32, room: usize) -> Self {
+        let n = n as usize;
+        Lists { room, rows: vec![0; n * room], lens: vec![0; n], overflow: vec![Vec::new(); n] }
+    }
+
+    fn contains(&self, u: NodeId, w: NodeId) -> bool {
+        let (u, len) = (u as usize, self.lens[u as usize] as usize);
+        self.rows[u * self.room..][..len.min(self.room)].contains(&w)
+            || len > self.room && self.overflow[u].contains(&w)
+    }
+
+    fn push(&mut self, u: NodeId, w: NodeId) {
+        let (u, len) = (u as usize, self.lens[u as usize] as usize);
+        if len < self.room {
+            self.rows[u * self.room + len] = w;
+        } else {
+            self.overflow[u].push(w);
+        }
+        self.lens[u] += 1;
+    }
+}
+
 impl Rewired {
-    fn new(n: u32, k: u32) -> Self {
+    fn new(n: u32, k: u32, beta: f64) -> Self {
         if u64::from(n) <= 64 * u64::from(k) {
             let n = n as usize;
             Rewired::Matrix { n, bits: vec![0; (n * n).div_ceil(64)] }
         } else {
-            Rewired::Lists(vec![Vec::new(); n as usize])
+            // A node ends with about beta·k rewired partners (beta·k/2 of its own edges, as many of others').
+            Rewired::Lists(Lists::new(n, (beta * f64::from(k)).ceil() as usize + 4))
         }
     }
 
     fn contains(&self, u: NodeId, w: NodeId) -> bool {
         match self {
-            Rewired::Lists(lists) => lists[u as usize].contains(&w),
+            Rewired::Lists(lists) => lists.contains(u, w),
             Rewired::Matrix { n, bits } => {
                 let i = u as usize * n + w as usize;
                 bits[i / 64] >> (i % 64) & 1 == 1
@@ -119,8 +152,8 @@ impl Rewired {
     fn insert(&mut self, u: NodeId, w: NodeId) {
         match self {
             Rewired::Lists(lists) => {
-                lists[u as usize].push(w);
-                lists[w as usize].push(u);
+                lists.push(u, w);
+                lists.push(w, u);
             }
             Rewired::Matrix { n, bits } => {
                 for i in [u as usize * *n + w as usize, w as usize * *n + u as usize] {
@@ -251,7 +284,8 @@ mod tests {
     #[test]
     fn rewired_lists_and_matrix_agree() {
         let n = 50;
-        let (mut lists, mut matrix) = (Rewired::Lists(vec![Vec::new(); n as usize]), Rewired::new(n, 2));
+        // Rows of 2 so that some partners overflow.
+        let (mut lists, mut matrix) = (Rewired::Lists(Lists::new(n, 2)), Rewired::new(n, 2, 1.0));
         assert!(matches!(matrix, Rewired::Matrix { .. }));
         let mut r = rng(3);
         for _ in 0..300 {
