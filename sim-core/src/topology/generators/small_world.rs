@@ -1,13 +1,11 @@
-//! Watts–Strogatz small worlds. Rewiring asks, for every lattice edge, whether a node pair is linked: the links
-//! are kept in a hash set of node pairs, so that each question costs the same whatever the degrees.
-
-#![expect(clippy::disallowed_types, reason = "link sets are looked up, never iterated")]
-
-use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+//! Watts–Strogatz small worlds. Rewiring asks, for every lattice edge, whether a node pair is linked. Only lattice
+//! links are ever removed (each edge is rewired at most once, from its lattice pair), so a pair is linked if it is
+//! a lattice pair whose edge still holds it, found by arithmetic in the edge list, or a rewired pair, found in the
+//! short lists of rewired partners kept per node: no hashing, and the questions about the node being rewired stay
+//! in memory that its turn has just touched.
 
 use super::{param, probability};
-use crate::rng::{SimRng, below, chance, mix64};
+use crate::rng::{SimRng, below, chance};
 use crate::topology::{Graph, GraphBuilder};
 use crate::{NodeId, TopologyError};
 
@@ -32,12 +30,12 @@ pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Gra
     for j in 1..=half {
         edges.extend((0..n).map(|u| (u, (u + j) % n)));
     }
-    let mut links: Links = HashSet::with_capacity_and_hasher(edges.len(), Default::default());
-    links.extend(edges.iter().map(|&(u, v)| pair(u, v)));
     let mut degree = vec![k; n as usize];
-    let mut strangers = (k > (n - 1) / 2).then(|| Strangers::new(n, &links));
-    for (u, v) in &mut edges {
-        let u = *u;
+    let mut strangers = (k > (n - 1) / 2).then(|| Strangers::new(n, |u, w| lattice_distance(n, u, w) <= half));
+    // Only needed where w is drawn by rejection.
+    let mut rewired = Rewired::new(if strangers.is_none() { n } else { 0 }, k, beta);
+    for slot in 0..edges.len() {
+        let (u, v) = edges[slot];
         if !chance(rng, beta) || degree[u as usize] == n - 1 {
             continue;
         }
@@ -45,20 +43,21 @@ pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Gra
             Some(strangers) => strangers.draw(u, rng),
             None => loop {
                 let w = below(rng, n);
-                if w != u && !links.contains(&pair(u, w)) {
+                if w != u && !linked(&edges, &rewired, n, half, u, w) {
                     break w;
                 }
             },
         };
-        links.remove(&pair(u, *v));
-        links.insert(pair(u, w));
-        degree[*v as usize] -= 1;
+        degree[v as usize] -= 1;
         degree[w as usize] += 1;
-        if let Some(strangers) = &mut strangers {
-            strangers.unlink(u, *v);
-            strangers.link(u, w);
+        match &mut strangers {
+            Some(strangers) => {
+                strangers.unlink(u, v);
+                strangers.link(u, w);
+            }
+            None => rewired.insert(u, w),
         }
-        *v = w;
+        edges[slot].1 = w;
     }
     let mut b = GraphBuilder::with_capacity(n, edges.len());
     for (u, v) in edges {
@@ -67,65 +66,143 @@ pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Gra
     b.build()
 }
 
-/// Node pairs, smaller node first, as one key.
-fn pair(u: NodeId, v: NodeId) -> u64 {
-    (u64::from(u.min(v)) << 32) | u64::from(u.max(v))
+/// Distance from u to w around the ring of n nodes.
+fn lattice_distance(n: u32, u: NodeId, w: NodeId) -> u32 {
+    let ahead = if w >= u { w - u } else { n - (u - w) };
+    ahead.min(n - ahead)
 }
 
-/// Hashes a key that is already a number by mixing its bits (never iterated, so the order it would give is
-/// never observed).
-#[derive(Default)]
-struct MixHasher(u64);
+/// Whether u and w are linked, while the edges of the lattice, laid out as `(u, u + j)` at `(j - 1) * n + u`, are
+/// rewired in order. A lattice pair is linked while its edge still ends where it started (a rewired edge never
+/// ends at its lattice partner, which was linked when it moved); every other link is in `rewired`.
+fn linked(edges: &[(NodeId, NodeId)], rewired: &Rewired, n: u32, half: u32, u: NodeId, w: NodeId) -> bool {
+    let ahead = if w >= u { w - u } else { n - (u - w) };
+    // k < n, so at most one of the two lattice edges can join u and w.
+    let lattice = if ahead <= half {
+        edges[(ahead - 1) as usize * n as usize + u as usize].1 == w
+    } else if n - ahead <= half {
+        edges[(n - ahead - 1) as usize * n as usize + w as usize].1 == u
+    } else {
+        false
+    };
+    lattice || rewired.contains(u, w)
+}
 
-impl Hasher for MixHasher {
-    fn finish(&self) -> u64 {
-        self.0
+/// The pairs linked by rewiring (never unlinked: only lattice links are removed). A node has about beta·k rewired
+/// partners: where n <= 64·k an n × n bit matrix (at most 16 bytes per edge) answers in one look whatever k, else
+/// each node's partners are listed, and a list is scanned in memory its node's turn has just touched. The lists
+/// are rows of one array, room for the expected count and a few more, so that most nodes need no allocation of
+/// their own; partners beyond a row go to the node's overflow list.
+enum Rewired {
+    Lists(Lists),
+    Matrix { n: usize, bits: Vec<u64> },
+}
+
+struct Lists {
+    room: usize,
+    rows: Vec<NodeId>,
+    lens: Vec<u32>,
+    overflow: Vec<Vec<NodeId>>,
+}
+
+impl Lists {
+    fn new(n: u32, room: usize) -> Self {
+        let n = n as usize;
+        Lists { room, rows: vec![0; n * room], lens: vec![0; n], overflow: vec![Vec::new(); n] }
     }
 
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = mix64(self.0 ^ u64::from(b));
+    fn contains(&self, u: NodeId, w: NodeId) -> bool {
+        let (u, len) = (u as usize, self.lens[u as usize] as usize);
+        self.rows[u * self.room..][..len.min(self.room)].contains(&w)
+            || len > self.room && self.overflow[u].contains(&w)
+    }
+
+    fn push(&mut self, u: NodeId, w: NodeId) {
+        let (u, len) = (u as usize, self.lens[u as usize] as usize);
+        if len < self.room {
+            self.rows[u * self.room + len] = w;
+        } else {
+            self.overflow[u].push(w);
+        }
+        self.lens[u] += 1;
+    }
+}
+
+impl Rewired {
+    fn new(n: u32, k: u32, beta: f64) -> Self {
+        if u64::from(n) <= 64 * u64::from(k) {
+            let n = n as usize;
+            Rewired::Matrix { n, bits: vec![0; (n * n).div_ceil(64)] }
+        } else {
+            // A node ends with about beta·k rewired partners (beta·k/2 of its own edges, as many of others').
+            Rewired::Lists(Lists::new(n, (beta * f64::from(k)).ceil() as usize + 4))
         }
     }
 
-    fn write_u64(&mut self, key: u64) {
-        self.0 = mix64(key);
+    fn contains(&self, u: NodeId, w: NodeId) -> bool {
+        match self {
+            Rewired::Lists(lists) => lists.contains(u, w),
+            Rewired::Matrix { n, bits } => {
+                let i = u as usize * n + w as usize;
+                bits[i / 64] >> (i % 64) & 1 == 1
+            }
+        }
+    }
+
+    fn insert(&mut self, u: NodeId, w: NodeId) {
+        match self {
+            Rewired::Lists(lists) => {
+                lists.push(u, w);
+                lists.push(w, u);
+            }
+            Rewired::Matrix { n, bits } => {
+                for i in [u as usize * *n + w as usize, w as usize * *n + u as usize] {
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+            }
+        }
     }
 }
 
-type Links = HashSet<u64, BuildHasherDefault<MixHasher>>;
-
 /// Every node's non-neighbours (itself excluded) in a list, and where each stands in its list, so that a link
-/// added or removed updates them in constant time. Used for dense lattices, where non-neighbours are few.
+/// added or removed updates them in constant time. Used for dense lattices, where non-neighbours are few and the
+/// n × n table of places costs at most 16 bytes per edge (there are at least n²/4 edges).
 struct Strangers {
+    n: u32,
     lists: Vec<Vec<NodeId>>,
-    /// (u, w) as `u << 32 | w` -> index of w in u's list.
-    at: HashMap<u64, usize, BuildHasherDefault<MixHasher>>,
+    /// `at[u * n + w]`: index of w in u's list, if w is a stranger of u.
+    at: Vec<u32>,
 }
 
 impl Strangers {
-    fn new(n: u32, links: &Links) -> Self {
-        let mut strangers = Strangers { lists: vec![Vec::new(); n as usize], at: HashMap::default() };
+    fn new(n: u32, linked: impl Fn(NodeId, NodeId) -> bool) -> Self {
+        let mut strangers =
+            Strangers { n, lists: vec![Vec::new(); n as usize], at: vec![u32::MAX; n as usize * n as usize] };
         for u in 0..n {
-            for w in (0..n).filter(|&w| w != u && !links.contains(&pair(u, w))) {
+            for w in (0..n).filter(|&w| w != u && !linked(u, w)) {
                 strangers.add(u, w);
             }
         }
         strangers
     }
 
+    fn place(&mut self, u: NodeId, w: NodeId) -> &mut u32 {
+        &mut self.at[u as usize * self.n as usize + w as usize]
+    }
+
     fn add(&mut self, u: NodeId, w: NodeId) {
-        let list = &mut self.lists[u as usize];
-        self.at.insert((u64::from(u) << 32) | u64::from(w), list.len());
-        list.push(w);
+        let i = self.lists[u as usize].len() as u32;
+        *self.place(u, w) = i;
+        self.lists[u as usize].push(w);
     }
 
     fn remove(&mut self, u: NodeId, w: NodeId) {
-        let i = self.at.remove(&((u64::from(u) << 32) | u64::from(w))).expect("w is a stranger of u");
+        let i = std::mem::replace(self.place(u, w), u32::MAX);
+        debug_assert_ne!(i, u32::MAX, "{w} is not a stranger of {u}");
         let list = &mut self.lists[u as usize];
-        list.swap_remove(i);
-        if let Some(&moved) = list.get(i) {
-            self.at.insert((u64::from(u) << 32) | u64::from(moved), i);
+        list.swap_remove(i as usize);
+        if let Some(&moved) = list.get(i as usize) {
+            *self.place(u, moved) = i;
         }
     }
 
@@ -192,13 +269,36 @@ mod tests {
 
         /// Sparse lattices rewire exactly as before; dense ones stay simple with n·k/2 edges.
         #[test]
-        fn sparse_lattices_rewire_as_before(seed: u64, n in 3u32..90, half in 1u32..20, beta in 0.0f64..=1.0) {
+        fn sparse_lattices_rewire_as_before(seed: u64, n in 3u32..400, half in prop_oneof![1u32..3, 1u32..20], beta in 0.0f64..=1.0) {
             prop_assume!(2 * half < n);
             let g = watts_strogatz(n, 2 * half, beta, &mut rng(seed)).unwrap();
             assert_simple(&g);
             prop_assert_eq!(g.edge_count() as u32, n * half);
             if 2 * half <= (n - 1) / 2 {
                 prop_assert_eq!(edges(&g), with_lists(n, 2 * half, beta, &mut rng(seed)));
+            }
+        }
+    }
+
+    /// Both forms of the rewired pairs answer alike: a pair is in once inserted, from either end.
+    #[test]
+    fn rewired_lists_and_matrix_agree() {
+        let n = 50;
+        // Rows of 2 so that some partners overflow.
+        let (mut lists, mut matrix) = (Rewired::Lists(Lists::new(n, 2)), Rewired::new(n, 2, 1.0));
+        assert!(matches!(matrix, Rewired::Matrix { .. }));
+        let mut r = rng(3);
+        for _ in 0..300 {
+            let (u, w) = (below(&mut r, n), below(&mut r, n));
+            if u != w && !lists.contains(u, w) {
+                lists.insert(u, w);
+                matrix.insert(u, w);
+            }
+            assert!(lists.contains(w, u) && matrix.contains(w, u) || u == w);
+        }
+        for u in 0..n {
+            for w in 0..n {
+                assert_eq!(lists.contains(u, w), matrix.contains(u, w), "{u} {w}");
             }
         }
     }
@@ -214,30 +314,33 @@ mod tests {
         }
         // The lists stay the non-neighbours of each node while links move.
         let n = 12;
-        let mut links: Links = Default::default();
+        let mut links = vec![false; (n * n) as usize];
         let mut r = rng(9);
         for _ in 0..40 {
             let (u, v) = (below(&mut r, n), below(&mut r, n));
             if u != v {
-                links.insert(pair(u, v));
+                links[(u * n + v) as usize] = true;
+                links[(v * n + u) as usize] = true;
             }
         }
-        let mut strangers = Strangers::new(n, &links);
+        let mut strangers = Strangers::new(n, |u, w| links[(u * n + w) as usize]);
         for _ in 0..200 {
             let (u, w) = (below(&mut r, n), below(&mut r, n));
             if u == w {
                 continue;
             }
-            if links.remove(&pair(u, w)) {
+            let was = links[(u * n + w) as usize];
+            links[(u * n + w) as usize] = !was;
+            links[(w * n + u) as usize] = !was;
+            if was {
                 strangers.unlink(u, w);
             } else {
-                links.insert(pair(u, w));
                 strangers.link(u, w);
             }
             for x in 0..n {
                 let mut listed = strangers.lists[x as usize].clone();
                 listed.sort_unstable();
-                let expected: Vec<NodeId> = (0..n).filter(|&y| y != x && !links.contains(&pair(x, y))).collect();
+                let expected: Vec<NodeId> = (0..n).filter(|&y| y != x && !links[(x * n + y) as usize]).collect();
                 assert_eq!(listed, expected, "node {x}");
             }
         }
