@@ -7,7 +7,7 @@ use exporters::reproduce::{
     INDEX_TITLE, IndexEntry, Item, RETEST_FACTOR, Retest, index, parse_item, render_item, retest_points,
 };
 
-use runner::Registry;
+use runner::{MAX_REPLICATES, Registry};
 
 use crate::cli::{Failure, out};
 use crate::files::{read_text, write_artifacts};
@@ -86,7 +86,8 @@ pub fn reproduce(
         let retests = if failed.is_empty() {
             Vec::new()
         } else {
-            let mut again = loaded.retest(&failed, RETEST_FACTOR.saturating_mul(loaded.sweep.replicates));
+            let mut again =
+                loaded.retest(&failed, RETEST_FACTOR.saturating_mul(loaded.sweep.replicates).min(MAX_REPLICATES));
             let again = run_points(&mut again, &format!("{name} (re-test)"))?;
             failed.into_iter().zip(again).map(|(point, report)| Retest { point, report }).collect()
         };

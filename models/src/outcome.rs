@@ -21,7 +21,7 @@ pub enum Check {
     /// E[(X − ⌊μ⌋)²] ≥ E[X − ⌊μ⌋] = f and Var X ≥ f − f². Under the formula (μ = the expected value) the
     /// interval therefore never uses a standard deviation below √(f(1 − f)): never narrower than a correct
     /// model allows, and still as narrow as the sample's when runs vary (all runs at 9 against 9.5 fails
-    /// from n = 5 runs on).
+    /// from n = 7 runs on, where t·0.5/√n drops below 0.5).
     WithinCiInteger,
     /// Shown beside the metric for comparison, not checked (an estimate the lecture makes, a bound).
     Reference,

@@ -443,13 +443,17 @@ pub fn point_seed(sweep_seed: u64, point: u64) -> u64 {
 }
 
 /// The seed of point `p`'s re-test: independent of [`point_seed`]`(sweep_seed, p)` and of every other
-/// point's, so that a re-test never repeats a draw of the first stage.
+/// point's, so that a re-test never repeats a draw of the first stage. Re-tests derive from a sweep seed of
+/// their own, `sweep_seed` mixed with [`RETEST`]: a path `[p, 1]` would not do, since `derive_seed`'s mixing
+/// cancels a first index equal to the seed (`derive_seed(s, &[s, 1])` is `derive_seed(1, &[0])`, the seed of
+/// point 0 in every sweep of seed 1).
 pub fn retest_seed(sweep_seed: u64, point: u64) -> u64 {
-    derive_seed(sweep_seed, &[point, RETEST]) & MAX_SEED
+    derive_seed(derive_seed(sweep_seed, &[RETEST]), &[point]) & MAX_SEED
 }
 
-/// The second entry of a re-test seed's path (a first-stage seed's path has one entry).
-const RETEST: u64 = 1;
+/// The index that turns a sweep seed into its re-tests' sweep seed ("retest" in ASCII); it cancels only
+/// against a sweep seed equal to it.
+const RETEST: u64 = 0x7265_7465_7374;
 
 fn default_name(origin: &str) -> String {
     let file = origin.rsplit(['/', '\\']).next().unwrap_or(origin);
@@ -936,6 +940,18 @@ mod tests {
         for p in 0..3 {
             assert!(!seeds.contains(&point_seed(5, p)), "a first-stage seed");
         }
+    }
+
+    #[test]
+    fn no_retest_seed_is_a_first_stage_seed() {
+        // Sweep seeds and point indices both small, where a symmetric derivation would collide (seed s's
+        // point s, or seed 1's point 0 against seed 0's point 1).
+        let first: std::collections::BTreeSet<u64> =
+            (0..64).flat_map(|s| (0..64).map(move |p| point_seed(s, p))).collect();
+        let retests: std::collections::BTreeSet<u64> =
+            (0..64).flat_map(|s| (0..64).map(move |p| retest_seed(s, p))).collect();
+        assert_eq!(retests.len(), 64 * 64, "two re-tests share a seed");
+        assert!(first.is_disjoint(&retests), "a re-test repeats a first-stage seed");
     }
 
     const RING: &str = r#"{"name": "ring", "topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding"}, "replicates": 3}"#;

@@ -117,33 +117,39 @@ impl ChurnParams {
         let (later, failed) = (tree_nodes * multicasts * (1.0 + hops), failures * (tree_nodes * hops + nodes));
         // With `downtime`, each node fails and comes back about once per session and downtime: the schedule
         // holds two times per cycle, and every member's return is a timer and a JOIN of up to `hops` hops.
-        let returns = self.cycles(duration) * (2.0 * nodes + tree_nodes * (2.0 + hops));
+        let returns = self.cycles(self.schedule_span()) * (2.0 * nodes + tree_nodes * (2.0 + hops));
         let events = heartbeats + later + failed + returns;
         if events > MAX_CHURN_EVENTS {
-            let field = if returns >= heartbeats.max(later).max(failed) {
-                "downtime"
+            let (field, remedy) = if returns >= heartbeats.max(later).max(failed) {
+                ("downtime", "use longer session and downtime means, or an earlier last failure")
             } else if failed >= heartbeats.max(later) {
-                "failures"
+                ("failures", "use fewer failures")
             } else if later >= heartbeats {
-                "multicasts"
+                ("multicasts", "use fewer multicasts")
             } else {
-                "heartbeat"
+                ("heartbeat", "use a longer heartbeat or a shorter multicast_every")
             };
             return Err(ModelError::new(
                 join(prefix, field),
                 format!(
-                    "about {events:.3e} heartbeats, multicast copies and walks to the root over {tree_nodes:.0} tree \
-                     nodes, more than the {MAX_CHURN_EVENTS:e} a run may take: use a longer heartbeat, fewer \
-                     multicasts or failures, or a shorter multicast_every"
+                    "about {events:.3e} heartbeats, multicast copies, walks to the root and returns over \
+                     {tree_nodes:.0} tree nodes, more than the {MAX_CHURN_EVENTS:e} a run may take: {remedy}"
                 ),
             ));
         }
         Ok(())
     }
 
-    /// Returns per node over the churn phase, roughly (see [`ChurnParams::check_work`]).
+    /// Returns per node over the schedule, roughly (see [`ChurnParams::check_work`]).
     pub(crate) fn returns_per_node(&self) -> f64 {
-        self.cycles((f64::from(self.multicasts) + 1.0) * self.multicast_every as f64)
+        self.cycles(self.schedule_span())
+    }
+
+    /// How far [`Schedule::draw`] draws each node's failures and returns: the churn phase, or up to the last
+    /// scheduled failure if that is later (a bound on the returns the work and memory estimates count).
+    fn schedule_span(&self) -> f64 {
+        let phase = (f64::from(self.multicasts) + 1.0) * self.multicast_every as f64;
+        self.failures.iter().map(|f| f.time as f64).fold(phase, f64::max)
     }
 
     /// Returns per node over `duration` with `downtime` (none without): one per session plus downtime,
@@ -214,8 +220,9 @@ impl Schedule {
         for i in order {
             let Failure { time, fraction } = p.failures[i];
             // Not a node coming back at that very time: it would fail before its session began.
-            let mut up: Vec<u32> =
-                (0..n).filter(|&v| is_up(&lines[v as usize], time) && !lines[v as usize].contains(&time)).collect();
+            let mut up: Vec<u32> = (0..n)
+                .filter(|&v| is_up(&lines[v as usize], time) && lines[v as usize].binary_search(&time).is_err())
+                .collect();
             let k = failing(fraction, up.len());
             let mut victims = partial_shuffle(&mut up, k, &mut rng).to_vec();
             victims.sort_unstable();

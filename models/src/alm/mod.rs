@@ -1276,8 +1276,8 @@ pub const METRICS: &[MetricDoc] = &[
         "{group}.copies_to_dead",
         "messages",
         "With `churn`: copies of later multicasts sent to a child that had already failed, before its parent \
-         dropped it (wasted traffic); 0 with no failure, and 0 when every scheduled failure is found before \
-         any later multicast is forwarded (checked).",
+         dropped it (wasted traffic); 0 with no failure, and 0 when every failure (session end or scheduled) \
+         is found before any later multicast is forwarded (checked).",
         "count of copies whose receiver was down when sent",
     ),
     MetricDoc::metric(

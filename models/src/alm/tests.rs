@@ -736,6 +736,15 @@ fn churn_errors_name_the_field() {
     c.multicast_every = 1_000_000;
     let e = p.validate("alm", &u).unwrap_err();
     assert_eq!(e.field, "alm.timing.churn.downtime", "{}", e.message);
+    assert!(e.message.contains("session and downtime means"), "{}", e.message);
+    // Returns are drawn up to the last scheduled failure, however long after the last multicast: the
+    // estimate counts them there too (it used to stop at the multicasts and the run ran out of memory).
+    let AlmTiming::Events(EventParams { churn: Some(c), .. }) = &mut p.timing else { unreachable!() };
+    c.multicast_every = 100;
+    p.validate("alm", &u).expect("a short churn phase passes");
+    let AlmTiming::Events(EventParams { churn: Some(c), .. }) = &mut p.timing else { unreachable!() };
+    c.failures.push(crate::chord::Failure { time: 4_000_000_000, fraction: 0.1 });
+    assert_eq!(p.validate("alm", &u).unwrap_err().field, "alm.timing.churn.downtime");
 }
 
 #[test]
