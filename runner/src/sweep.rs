@@ -443,10 +443,10 @@ pub fn point_seed(sweep_seed: u64, point: u64) -> u64 {
 }
 
 /// The seed of point `p`'s re-test: independent of [`point_seed`]`(sweep_seed, p)` and of every other
-/// point's, so that a re-test never repeats a draw of the first stage. Re-tests derive from a sweep seed of
-/// their own, `sweep_seed` mixed with [`RETEST`]: a path `[p, 1]` would not do, since `derive_seed`'s mixing
-/// cancels a first index equal to the seed (`derive_seed(s, &[s, 1])` is `derive_seed(1, &[0])`, the seed of
-/// point 0 in every sweep of seed 1).
+/// point's, so that a re-test never repeats a draw of the first stage. Re-tests derive from a sweep seed
+/// of their own, `sweep_seed` mixed with the index `RETEST`: a path `[p, 1]` would not do, since
+/// `derive_seed`'s mixing cancels a first index equal to the seed (`derive_seed(s, &[s, 1])` is
+/// `derive_seed(1, &[0])`, the seed of point 0 in every sweep of seed 1).
 pub fn retest_seed(sweep_seed: u64, point: u64) -> u64 {
     derive_seed(derive_seed(sweep_seed, &[RETEST]), &[point]) & MAX_SEED
 }
