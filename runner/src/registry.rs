@@ -357,6 +357,9 @@ mod tests {
         /// Also emit a metric the model does not declare.
         #[serde(default)]
         undeclared: bool,
+        /// The memory a run says it needs.
+        #[serde(default)]
+        state_bytes: u64,
     }
 
     impl Model for Count {
@@ -379,8 +382,8 @@ mod tests {
             out
         }
 
-        fn estimated_bytes(&self, _: &CountParams, _: &Size) -> u64 {
-            0
+        fn estimated_bytes(&self, params: &CountParams, _: &Size) -> u64 {
+            params.state_bytes
         }
     }
 
@@ -397,6 +400,22 @@ mod tests {
         assert_eq!(registry.documentation("count").unwrap(), (Count::ABOUT, Count::METRICS));
         assert!(registry.documentation("counter").unwrap_err().contains("\"count\""));
         assert_eq!(run_count("").get("nodes"), Some(5.0));
+    }
+
+    /// The memory guard names what needs the memory: the model's parameters when its state outweighs the
+    /// topology.
+    #[test]
+    fn the_memory_guard_names_the_part_that_needs_it() {
+        let registry = Registry::builtin().with(Count).with_memory_budget(1 << 30);
+        let error = |topology: &str, params: &str| {
+            let text = format!(r#"{{"topology": {topology}, "model": {{"kind": "count"{params}}}}}"#);
+            let scenario = crate::parse(&text, "t.json", &[], &registry).unwrap();
+            crate::Prepared::new(scenario, "t.json", &crate::NoInputs, &registry).err().unwrap()
+        };
+        let e = error(r#"{"kind": "ring", "nodes": 5}"#, r#", "state_bytes": 2000000000"#);
+        assert!(e.field == "model" && e.message.contains("model parameters"), "{e}");
+        let e = error(r#"{"kind": "ring", "nodes": 200000000}"#, "");
+        assert!(e.field == "topology" && e.message.contains("topology.nodes"), "{e}");
     }
 
     #[test]

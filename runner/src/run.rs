@@ -313,11 +313,17 @@ pub struct Connectivity {
 
 /// The estimated memory of one run of `scenario` on a topology of `size`: the graph and the model's state.
 fn run_bytes(scenario: &Scenario, model: &dyn DynModel, size: Size) -> u64 {
-    generators::estimated_bytes(size.nodes, size.edges)
-        .saturating_add(model.estimated_bytes(&scenario.model.params, &size))
+    let (topology, state) = run_bytes_parts(scenario, model, size);
+    topology.saturating_add(state)
 }
 
-/// [`run_bytes`], or an error if it exceeds `budget`; `what` ends the message (what the size comes from).
+/// [`run_bytes`] as (topology, model state).
+fn run_bytes_parts(scenario: &Scenario, model: &dyn DynModel, size: Size) -> (u64, u64) {
+    (generators::estimated_bytes(size.nodes, size.edges), model.estimated_bytes(&scenario.model.params, &size))
+}
+
+/// [`run_bytes`], or an error if it exceeds `budget`; `what` ends the message (what the size comes from). The
+/// error names the part that needs more: the topology, or the model's parameters (a long churn schedule, say).
 fn within_budget(
     scenario: &Scenario,
     model: &dyn DynModel,
@@ -326,14 +332,20 @@ fn within_budget(
     origin: &str,
     what: &str,
 ) -> Result<u64, ScenarioError> {
-    let bytes = run_bytes(scenario, model, size);
+    let (topology, state) = run_bytes_parts(scenario, model, size);
+    let bytes = topology.saturating_add(state);
     if bytes > budget {
+        let (field, remedy) = if state > topology {
+            ("model", "reduce the model parameters that set how much state a run keeps")
+        } else {
+            ("topology", "reduce topology.nodes or the edge density")
+        };
         return Err(ScenarioError::new(
             origin,
-            "topology",
+            field,
             format!(
-                "this scenario needs about {} of memory{what}, more than the {} budget; reduce topology.nodes or \
-                 the edge density, or raise the budget (dissem --memory-budget)",
+                "this scenario needs about {} of memory{what}, more than the {} budget; {remedy}, or raise the \
+                 budget (dissem --memory-budget)",
                 human_bytes(bytes),
                 human_bytes(budget)
             ),
