@@ -38,11 +38,11 @@ pub enum Level {
 }
 
 impl Level {
-    /// Half-width of `s`'s Student-t interval at this level.
-    fn half_width(self, s: &Summary) -> f64 {
+    /// Half-width of `s`'s Student-t interval at this level; 0 for a single value.
+    pub fn half_width(self, s: &Summary) -> f64 {
         match self {
             Level::P95 => s.half_width(),
-            Level::P99 => s.half_width_99(),
+            Level::P99 => self.half_width_of_sd(s, s.sd),
         }
     }
 
@@ -256,6 +256,13 @@ mod tests {
             })
             .collect();
         RunReport { name: "t".into(), model: "rumor".into(), seed: 1, first_replicate: 0, runs, notes: Vec::new() }
+    }
+
+    #[test]
+    fn the_99_interval_is_wider_by_the_ratio_of_quantiles() {
+        let s = Summary::of(&[1.0, 2.0, 3.0, 4.0]);
+        assert!((Level::P99.half_width(&s) / Level::P95.half_width(&s) - 5.841 / 3.182).abs() < 1e-9);
+        assert_eq!(Level::P99.half_width(&Summary::of(&[2.0])), 0.0);
     }
 
     #[test]

@@ -30,11 +30,6 @@ impl Summary {
     pub fn half_width(&self) -> f64 {
         (self.ci95.1 - self.ci95.0) / 2.0
     }
-
-    /// Half-width of the 99% interval (Student-t, as the 95% one); 0 for a single value, as `ci95`.
-    pub fn half_width_99(&self) -> f64 {
-        if self.n < 2 { 0.0 } else { t_quantile_995(self.n - 1) * self.sd / (self.n as f64).sqrt() }
-    }
 }
 
 /// Value at quantile `q` of a sorted sample (nearest rank: the smallest value with at least a fraction `q` of
@@ -115,12 +110,5 @@ mod tests {
         assert!((t_quantile_995(40) - 2.7045).abs() < 1e-3);
         assert!((t_quantile_995(120) - 2.6174).abs() < 1e-3);
         assert!((t_quantile_995(1_000_000) - 2.57583).abs() < 1e-4);
-    }
-
-    #[test]
-    fn the_99_interval_is_wider_by_the_ratio_of_quantiles() {
-        let s = Summary::of(&[1.0, 2.0, 3.0, 4.0]);
-        assert!((s.half_width_99() / s.half_width() - 5.841 / 3.182).abs() < 1e-9);
-        assert_eq!(Summary::of(&[2.0]).half_width_99(), 0.0);
     }
 }
