@@ -323,7 +323,8 @@ fn run_bytes_parts(scenario: &Scenario, model: &dyn DynModel, size: Size) -> (u6
 }
 
 /// [`run_bytes`], or an error if it exceeds `budget`; `what` ends the message (what the size comes from). The
-/// error names the part that needs more: the topology, or the model's parameters (a long churn schedule, say).
+/// error gives both parts and names `model` when the model's parameters alone, on a single node, need more
+/// than the budget; otherwise `topology`, whose size scales both parts.
 fn within_budget(
     scenario: &Scenario,
     model: &dyn DynModel,
@@ -335,7 +336,8 @@ fn within_budget(
     let (topology, state) = run_bytes_parts(scenario, model, size);
     let bytes = topology.saturating_add(state);
     if bytes > budget {
-        let (field, remedy) = if state > topology {
+        let one_node = Size { nodes: 1, edges: 0, usable_edges: 0, hosts: size.hosts.min(1) };
+        let (field, remedy) = if run_bytes_parts(scenario, model, one_node).1 > budget {
             ("model", "reduce the model parameters that set how much state a run keeps")
         } else {
             ("topology", "reduce topology.nodes or the edge density")
@@ -344,9 +346,11 @@ fn within_budget(
             origin,
             field,
             format!(
-                "this scenario needs about {} of memory{what}, more than the {} budget; {remedy}, or raise the \
-                 budget (dissem --memory-budget)",
+                "this scenario needs about {} of memory (the topology {}, the model's state {}){what}, more than \
+                 the {} budget; {remedy}, or raise the budget (dissem --memory-budget)",
                 human_bytes(bytes),
+                human_bytes(topology),
+                human_bytes(state),
                 human_bytes(budget)
             ),
         ));
