@@ -5,7 +5,7 @@
 //! full scenario built with `set_path` and parsed, so every value gets the same validation as a written one.
 //! Runs are numbered point-major: run `p·R + r` is replicate `r` of point `p`; a shard's runs are an
 //! arithmetic progression ([`Runs`]), computed, never listed. Point `p` runs with seed
-//! [`point_seed`]`(sweep seed, p)` (53 bits of `derive_seed(sweep seed, [p])`) and replicate `r` draws from stream `(seed, r)`, exactly as
+//! [`point_seed`]`(sweep seed, p)` and replicate `r` draws from stream `(seed, r)`, exactly as
 //! `dissem run --seed` would, so results depend on neither threads nor shards and any point can be re-run
 //! on its own. Workers take runs in canonical order and the caller's sink receives them in that order; each
 //! run becomes one JSON line that resume and merge read back.
@@ -438,21 +438,25 @@ impl Plan {
 
 /// The seed of point `p`: its replicate r draws from stream (seed, r). Its low 53 bits, so that it is a
 /// valid scenario seed and comes back unchanged from any JSON reader ([`MAX_SEED`]).
+///
+/// Points derive from a sweep seed of their own, `sweep_seed` mixed with the index `POINT`: `derive_seed`
+/// mixes a seed and an index alike, so `derive_seed(s, &[p])` would be symmetric (sweep 1's point 2 would
+/// be sweep 2's point 1) and would cancel for `p = s` (point s of sweep s the same in every sweep). A
+/// derived seed is a 64-bit hash, never a small index, so neither happens here.
 pub fn point_seed(sweep_seed: u64, point: u64) -> u64 {
-    derive_seed(sweep_seed, &[point]) & MAX_SEED
+    derive_seed(derive_seed(sweep_seed, &[POINT]), &[point]) & MAX_SEED
 }
 
 /// The seed of point `p`'s re-test: independent of [`point_seed`]`(sweep_seed, p)` and of every other
 /// point's, so that a re-test never repeats a draw of the first stage. Re-tests derive from a sweep seed
-/// of their own, `sweep_seed` mixed with the index `RETEST`: a path `[p, 1]` would not do, since
-/// `derive_seed`'s mixing cancels a first index equal to the seed (`derive_seed(s, &[s, 1])` is
-/// `derive_seed(1, &[0])`, the seed of point 0 in every sweep of seed 1).
+/// of their own, `sweep_seed` mixed with the index `RETEST`, as points do with `POINT`.
 pub fn retest_seed(sweep_seed: u64, point: u64) -> u64 {
     derive_seed(derive_seed(sweep_seed, &[RETEST]), &[point]) & MAX_SEED
 }
 
-/// The index that turns a sweep seed into its re-tests' sweep seed ("retest" in ASCII); it cancels only
-/// against a sweep seed equal to it.
+/// The indices that turn a sweep seed into its points' and its re-tests' sweep seeds ("point" and "retest"
+/// in ASCII).
+const POINT: u64 = 0x706f_696e_74;
 const RETEST: u64 = 0x7265_7465_7374;
 
 fn default_name(origin: &str) -> String {
@@ -943,11 +947,12 @@ mod tests {
     }
 
     #[test]
-    fn no_retest_seed_is_a_first_stage_seed() {
+    fn no_two_points_or_retests_share_a_seed() {
         // Sweep seeds and point indices both small, where a symmetric derivation would collide (seed s's
         // point s, or seed 1's point 0 against seed 0's point 1).
         let first: std::collections::BTreeSet<u64> =
             (0..64).flat_map(|s| (0..64).map(move |p| point_seed(s, p))).collect();
+        assert_eq!(first.len(), 64 * 64, "two points of sweeps share a seed");
         let retests: std::collections::BTreeSet<u64> =
             (0..64).flat_map(|s| (0..64).map(move |p| retest_seed(s, p))).collect();
         assert_eq!(retests.len(), 64 * 64, "two re-tests share a seed");
@@ -1029,8 +1034,8 @@ mod tests {
     #[test]
     fn seeds_come_from_the_sweep_seed_and_the_point() {
         let s = sweep(r#"{"scenario": "r", "seed": 5, "parameters": {"topology.nodes": [10, 20]}}"#).unwrap();
-        assert_eq!(s.points[0].scenario.seed, derive_seed(5, &[0]) & MAX_SEED);
-        assert_eq!(s.points[1].scenario.seed, derive_seed(5, &[1]) & MAX_SEED);
+        assert_eq!(s.points[0].scenario.seed, derive_seed(derive_seed(5, &[POINT]), &[0]) & MAX_SEED);
+        assert_eq!(s.points[1].scenario.seed, derive_seed(derive_seed(5, &[POINT]), &[1]) & MAX_SEED);
         assert_ne!(s.points[0].scenario.seed, s.points[1].scenario.seed);
         assert_eq!(s.locate(4), (1, 1));
     }
