@@ -743,7 +743,7 @@ fn an_unusable_random_replicate_exits_2_in_run_and_sweep() {
     let words = ["er.json", "`topology`", "disconnected", "(replicate 2)"];
     refused(d.path(), &["validate", "er.json"], &words);
     refused(d.path(), &["run", "er.json"], &words);
-    write(d.path(), "s.json", r#"{"scenario": "er.json", "seed": 2}"#);
+    write(d.path(), "s.json", r#"{"scenario": "er.json", "seed": 3}"#);
     refused(d.path(), &["sweep", "s.json", "--out", "sw"], &["s.json: point 0", "`topology`", "(replicate 2)"]);
     assert!(!d.path().join("sw").exists(), "{:?}", names_in(&d.path().join("sw")));
 }
