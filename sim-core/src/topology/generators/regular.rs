@@ -11,8 +11,8 @@ use crate::{NodeId, TopologyError};
 const NAME: &str = "random_regular";
 /// Pairings tried before giving up; only graphs of a handful of nodes can get stuck and need another one.
 const PAIRINGS: u32 = 100;
-/// Rows of at most this many slots are checked for loops and repeats pairwise, and laid out for the CSR without a
-/// branch (both cost the square of the row length, so short rows only).
+/// Rows of at most this many slots are checked for loops and repeats, and laid out for the CSR, by ranking every
+/// slot against every other without a branch (the square of the row length, so short rows only).
 const SHORT_ROW: usize = 16;
 
 /// A simple d-regular graph on `n` nodes (n·d even, 1 <= d < n). The result is close to, not exactly, uniform over
@@ -279,7 +279,7 @@ fn remove_defects(slots: &mut [NodeId], d: usize, rng: &mut SimRng) -> bool {
     let mut defects = Vec::new();
     let mut sorted = Vec::with_capacity(d);
     for u in 0..n {
-        // Most rows are simple: comparing their few slots pairwise shows it, without sorting them.
+        // Most rows are simple: the ranks of their few slots show it, without sorting them.
         let links = row(slots, d, u);
         if d <= SHORT_ROW && short_row_is_simple(u, links) {
             continue;
