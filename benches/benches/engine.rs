@@ -6,7 +6,7 @@
 //! throughput counts links.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use models::flooding::{self, FloodingParams, Reach};
+use models::flooding::{self, FloodingParams, LazyReach};
 use sim_core::network::{Latency, Network};
 use sim_core::queue::EventQueue;
 use sim_core::rng::{Lane, below, stream};
@@ -48,7 +48,7 @@ fn flooding_regular(c: &mut Criterion) {
     let topology = Topology::from(graph);
     let network = Network { latency: Latency::Uniform { min: 1, max: 100 }, loss: 0.0 };
     let params = FloodingParams::default();
-    let reach = Reach::of(&topology, 0);
+    let reach = LazyReach::default();
     let delivered = 2 * topology.edge_count() - u64::from(n - 1);
     let mut group = c.benchmark_group("flooding");
     group.throughput(Throughput::Elements(delivered));

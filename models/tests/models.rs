@@ -1,6 +1,6 @@
 //! Integration tests of the models crate against sim-core topologies.
 
-use models::flooding::{self, FloodingParams, Reach};
+use models::flooding::{self, FloodingParams, LazyReach};
 use proptest::prelude::*;
 use sim_core::network::{Latency, Network};
 use sim_core::paths::{ShortestPaths, UNREACHABLE};
@@ -30,11 +30,11 @@ proptest! {
         let params = FloodingParams { source: source.into(), ..FloodingParams::default() };
 
         let random = Network { latency: Latency::Uniform { min: 1, max: 30 }, loss: 0.0 };
-        let out = flooding::run(&params, &topology, &Reach::of(&topology, source), random, seed, 0);
+        let out = flooding::run(&params, &topology, &LazyReach::default(), random, seed, 0);
         prop_assert_eq!(out.get("messages"), Some(2.0 * edges - f64::from(nodes - 1)));
         prop_assert_eq!(out.get("coverage"), Some(1.0));
 
-        let unit = flooding::run(&params, &topology, &Reach::of(&topology, source), Network::default(), seed, 0);
+        let unit = flooding::run(&params, &topology, &LazyReach::default(), Network::default(), seed, 0);
         prop_assert_eq!(unit.get("completion_time"), Some(ecc as f64));
         prop_assert_eq!(unit.get("max_hops"), Some(ecc as f64));
     }
@@ -55,7 +55,7 @@ fn full_flooding_on_a_disconnected_graph_covers_the_source_component() {
         let giant = graph.component_sizes()[0];
         let topology = Topology::from(graph);
         let params = FloodingParams { source: source.into(), ..FloodingParams::default() };
-        let out = flooding::run(&params, &topology, &Reach::of(&topology, source), Network::default(), seed, 0);
+        let out = flooding::run(&params, &topology, &LazyReach::default(), Network::default(), seed, 0);
         let nodes = component.len() as f64;
         assert_eq!(out.get("messages"), Some(degrees as f64 - (nodes - 1.0)), "seed {seed}");
         assert_eq!(out.get("coverage"), Some(nodes / 300.0));
@@ -86,7 +86,7 @@ fn weighted_flooding_completes_at_the_weighted_eccentricity() {
         let g = topology.as_graph().unwrap();
         let ecc = ShortestPaths::from(g, 0).eccentricity();
         let network = Network { latency: Latency::EdgeWeight, loss: 0.0 };
-        let out = flooding::run(&FloodingParams::default(), &topology, &Reach::of(&topology, 0), network, seed, 0);
+        let out = flooding::run(&FloodingParams::default(), &topology, &LazyReach::default(), network, seed, 0);
         assert_eq!(out.get("completion_time"), Some(ecc as f64));
         assert!(out.analytic.iter().any(|a| a.name == "completion_time" && a.value == ecc as f64));
     }
@@ -103,7 +103,7 @@ fn probabilistic_flooding_sends_what_its_forwarders_imply() {
     for seed in 0..40 {
         let topology = Topology::from(generators::random_regular(n, d, &mut stream(seed, 0, Lane::Topology)).unwrap());
         let params = FloodingParams { p_flood: p, ..FloodingParams::default() };
-        let out = flooding::run(&params, &topology, &Reach::of(&topology, 0), Network::default(), seed, 0);
+        let out = flooding::run(&params, &topology, &LazyReach::default(), Network::default(), seed, 0);
         let reached = out.get("coverage").unwrap() * f64::from(n);
         let forwards = (out.get("messages").unwrap() - f64::from(d)) / f64::from(d - 1);
         ratios.push(forwards / (reached - 1.0));
@@ -124,7 +124,7 @@ fn a_traced_flood_is_the_same_run_and_its_trace_adds_up() {
     let topology = Topology::from(graph);
     let params = FloodingParams { p_flood: 0.8, ..FloodingParams::default() };
     let network = Network { latency: Latency::Uniform { min: 1, max: 9 }, loss: 0.1 };
-    let reach = Reach::of(&topology, 0);
+    let reach = LazyReach::default();
     let plain = flooding::run(&params, &topology, &reach, network, 3, 2);
     let mut steps: Vec<OwnedStep> = Vec::new();
     let mut trace = sim_core::trace::Labelled::new(&mut steps, |()| "update");

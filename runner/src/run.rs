@@ -114,7 +114,8 @@ impl Prepared {
     /// model prepared on each (its refusal is the error, naming the replicate), until the graphs drawn hold
     /// `budget` nodes and edges in all (at least replicate 0 is checked). Returns their connectivity.
     pub fn connectivity(&self, budget: u64) -> Result<Connectivity, ScenarioError> {
-        let components = |t: &Topology| t.as_graph().map_or_else(|| vec![t.node_count()], |g| g.component_sizes());
+        let components =
+            |t: &Topology| t.as_graph().map_or_else(|| vec![t.node_count()], |g| g.component_sizes().to_vec());
         let erdos_renyi = match &self.scenario.topology {
             // The chance of no isolated node, the limit of the chance of connectivity (Erdős and Rényi 1961).
             TopologySpec::ErdosRenyi(s) => {

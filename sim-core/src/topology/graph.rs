@@ -38,6 +38,10 @@ pub struct Graph {
     /// loading, connectivity and a flood whose delays ignore weights never ask, and the random writes that
     /// lay them out cost as much as those of the targets.
     arc_edges: OnceLock<Vec<EdgeId>>,
+    /// Sizes of the connected components, searched when first asked for: the runner's connectivity check
+    /// and the model's preparation both ask, and on a large graph each search costs as much as a tenth of
+    /// building it.
+    component_sizes: OnceLock<Vec<u32>>,
     endpoints: Vec<(NodeId, NodeId)>,
     weights: Option<Vec<u32>>,
     labels: Option<Labels>,
@@ -130,7 +134,15 @@ impl Graph {
     ) -> Self {
         debug_assert_eq!(offsets.last().map(|&o| o as usize), Some(targets.len()));
         debug_assert_eq!((targets.len(), arc_edges.len()), (2 * endpoints.len(), 2 * endpoints.len()));
-        Graph { offsets, targets, arc_edges: OnceLock::from(arc_edges), endpoints, weights: None, labels: None }
+        Graph {
+            offsets,
+            targets,
+            arc_edges: OnceLock::from(arc_edges),
+            component_sizes: OnceLock::new(),
+            endpoints,
+            weights: None,
+            labels: None,
+        }
     }
 
     pub fn node_count(&self) -> u32 {
@@ -232,9 +244,14 @@ impl Graph {
         self.labels.as_ref()
     }
 
-    /// Sizes of the connected components, largest first. Breadth-first, so that the rows of queued nodes can be
-    /// prefetched well before they are read.
-    pub fn component_sizes(&self) -> Vec<u32> {
+    /// Sizes of the connected components, largest first (searched once, then kept).
+    pub fn component_sizes(&self) -> &[u32] {
+        self.component_sizes.get_or_init(|| self.search_components())
+    }
+
+    /// [`Graph::component_sizes`], searched breadth-first, so that the rows of queued nodes can be prefetched
+    /// well before they are read.
+    fn search_components(&self) -> Vec<u32> {
         let n = self.node_count() as usize;
         let mut seen = vec![0u64; n.div_ceil(64)];
         let mut queue: Vec<NodeId> = Vec::with_capacity(n);
@@ -514,8 +531,15 @@ impl GraphBuilder {
                 targets[*slot as usize] = b;
             }
         }
-        let arc_edges = OnceLock::new();
-        Ok(Graph { offsets, targets, arc_edges, endpoints: self.endpoints, weights: self.weights, labels: self.labels })
+        Ok(Graph {
+            offsets,
+            targets,
+            arc_edges: OnceLock::new(),
+            component_sizes: OnceLock::new(),
+            endpoints: self.endpoints,
+            weights: self.weights,
+            labels: self.labels,
+        })
     }
 }
 

@@ -7,7 +7,7 @@
 use super::{param, probability};
 use crate::rng::{SimRng, below, chance};
 use crate::topology::{Graph, GraphBuilder};
-use crate::{NodeId, TopologyError};
+use crate::{NodeId, TopologyError, pages};
 
 const NAME: &str = "watts_strogatz";
 
@@ -30,7 +30,10 @@ pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Gra
     for j in 1..=half {
         edges.extend((0..n).map(|u| (u, (u + j) % n)));
     }
-    let mut degree = vec![k; n as usize];
+    // Read and written at random nodes, as are the rewired lists: huge pages spare a page walk per access.
+    let mut degree = vec![0; n as usize];
+    pages::advise_huge(&degree);
+    degree.fill(k);
     let mut strangers = (k > (n - 1) / 2).then(|| Strangers::new(n, |u, w| lattice_distance(n, u, w) <= half));
     // Only needed where w is drawn by rejection.
     let mut rewired = Rewired::new(if strangers.is_none() { n } else { 0 }, k, beta);
@@ -108,7 +111,10 @@ struct Lists {
 impl Lists {
     fn new(n: u32, room: usize) -> Self {
         let n = n as usize;
-        Lists { room, rows: vec![0; n * room], lens: vec![0; n], overflow: vec![Vec::new(); n] }
+        let (rows, lens) = (vec![0; n * room], vec![0; n]);
+        pages::advise_huge(&rows);
+        pages::advise_huge(&lens);
+        Lists { room, rows, lens, overflow: vec![Vec::new(); n] }
     }
 
     fn contains(&self, u: NodeId, w: NodeId) -> bool {
