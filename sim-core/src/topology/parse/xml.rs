@@ -496,12 +496,10 @@ impl<'t> Scan<'t> {
     /// Where the name characters from `self.pos` end.
     fn name_end(&self) -> usize {
         let bytes = self.text.as_bytes();
-        let mut end = self.pos;
-        while bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'.')) {
-            end += 1;
-        }
+        let end = self.pos
+            + bytes[self.pos..].iter().position(|&b| !NAME_BYTE[usize::from(b)]).unwrap_or(bytes.len() - self.pos);
         if bytes.get(end).is_some_and(|b| !b.is_ascii()) {
-            end += self.text[end..].find(|c: char| !is_name_char(c)).unwrap_or(self.text.len() - end);
+            return end + self.text[end..].find(|c: char| !is_name_char(c)).unwrap_or(self.text.len() - end);
         }
         end
     }
@@ -538,6 +536,17 @@ impl<'t> Scan<'t> {
         Ok((prefix, local))
     }
 }
+
+/// The ASCII bytes that name characters can be.
+static NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(b as u8, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b':' | b'_' | b'-' | b'.');
+        b += 1;
+    }
+    table
+};
 
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r')
