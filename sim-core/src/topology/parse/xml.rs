@@ -265,29 +265,8 @@ impl<'a> Reader<'a> {
                 _ => return s.fail("expected whitespace, `>` or `/>`"),
             }
             let at = s.offset();
-            let (prefix, local) = s.qname()?;
-            s.skip_spaces();
-            if s.peek() != Some(b'=') {
-                return s.fail("expected `=` after an attribute name");
-            }
-            s.pos += 1;
-            s.skip_spaces();
-            let quote = match s.peek() {
-                Some(q @ (b'"' | b'\'')) => q,
-                _ => return s.fail("expected a quoted attribute value"),
-            };
-            s.pos += 1;
-            let value_start = s.pos;
-            match s.text.as_bytes()[s.pos..].iter().position(|&b| b == quote || b == b'<') {
-                Some(p) if s.text.as_bytes()[s.pos + p] == quote => s.pos += p,
-                Some(p) => {
-                    s.pos += p;
-                    return s.fail("`<` is not allowed in an attribute value");
-                }
-                None => return s.fail("unterminated attribute value"),
-            }
-            let value = attribute_value(&s.text[value_start..s.pos], s.base + value_start)?;
-            s.pos += 1;
+            let (prefix, local, raw_value, value_at) = s.attribute()?;
+            let value = attribute_value(raw_value, value_at)?;
             self.attribute(scope, prefix, local, value, at)?;
         };
         // Prefixes resolve against all of this tag's declarations, wherever in the tag they stand.
@@ -442,22 +421,7 @@ fn declaration(text: &str, start: usize) -> Result<usize, XmlError> {
         if !spaced {
             return s.fail("expected whitespace in the XML declaration");
         }
-        s.qname()?;
-        s.skip_spaces();
-        if s.peek() != Some(b'=') {
-            return s.fail("expected `=` in the XML declaration");
-        }
-        s.pos += 1;
-        s.skip_spaces();
-        let quote = match s.peek() {
-            Some(q @ (b'"' | b'\'')) => q,
-            _ => return s.fail("expected a quoted value in the XML declaration"),
-        };
-        s.pos += 1;
-        match s.text.as_bytes()[s.pos..].iter().position(|&b| b == quote || b == b'<') {
-            Some(p) if s.text.as_bytes()[s.pos + p] == quote => s.pos += p + 1,
-            _ => return s.fail("unterminated value in the XML declaration"),
-        }
+        s.attribute()?;
         spaced = s.skip_spaces();
     }
     if s.text[s.pos..].starts_with("?>") { Ok(s.pos + 2) } else { s.fail("expected `?>` to end the XML declaration") }
@@ -512,6 +476,35 @@ impl<'t> Scan<'t> {
         }
         self.pos = self.name_end();
         Ok(&self.text[start..self.pos])
+    }
+
+    /// An attribute `name = "value"` (or in single quotes), the value free of `<`: prefix, local name, raw value
+    /// and the value's offset.
+    fn attribute(&mut self) -> Result<(&'t str, &'t str, &'t str, usize), XmlError> {
+        let (prefix, local) = self.qname()?;
+        self.skip_spaces();
+        if self.peek() != Some(b'=') {
+            return self.fail("expected `=` after an attribute name");
+        }
+        self.pos += 1;
+        self.skip_spaces();
+        let quote = match self.peek() {
+            Some(q @ (b'"' | b'\'')) => q,
+            _ => return self.fail("expected a quoted attribute value"),
+        };
+        let start = self.pos + 1;
+        match self.text.as_bytes()[start..].iter().position(|&b| b == quote || b == b'<') {
+            Some(p) if self.text.as_bytes()[start + p] == quote => self.pos = start + p + 1,
+            Some(p) => {
+                self.pos = start + p;
+                return self.fail("`<` is not allowed in an attribute value");
+            }
+            None => {
+                self.pos = start;
+                return self.fail("unterminated attribute value");
+            }
+        }
+        Ok((prefix, local, &self.text[start..self.pos - 1], self.base + start))
     }
 
     /// A qualified name `prefix:local` or `local`: (prefix, local), the prefix empty if absent.
