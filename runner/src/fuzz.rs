@@ -192,9 +192,19 @@ proptest! {
         Just("<graph><node id=\"x\"/></graph>".to_owned()),
         Just("<!-- c -->".to_owned()),
         Just("&amp;".to_owned()),
+        // What the streaming reader checks or decodes itself: references, CDATA, line ends, namespaces, yEd labels.
+        prop_oneof![Just("&#65;"), Just("&#xD800;"), Just("&bogus;"), Just("&#;"), Just("&"), Just("]]>"), Just("\r\n")]
+            .prop_map(str::to_owned),
+        (0..4u8).prop_map(|i| format!(r#"<node id="n{i}"><data key="d0"><![CDATA[N{i}]]>&#x20;<!-- --></data></node>"#)),
+        (0..4u8).prop_map(|i| format!(r#"<node id="n{i}"><data key="d9"><y:ShapeNode><y:NodeLabel>Y{i}</y:NodeLabel></y:ShapeNode></data></node>"#)),
+        Just(r#"<g:node xmlns:g="http://graphml.graphdrawing.org/xmlns" id="n9"/>"#.to_owned()),
+        Just(r#"<y:a xmlns:y="u" y:b="1" b="2"/>"#.to_owned()),
+        Just("<?xml version='1.0'?>".to_owned()),
+        Just("<!DOCTYPE graphml>".to_owned()),
+        Just("<?pi x?>".to_owned()),
         ".{0,8}",
     ], 0..14), distance in any::<bool>()) {
-        let text = format!(r#"<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns">{}</graphml>"#, parts.concat());
+        let text = format!(r#"<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:y="http://www.yworks.com/xml/graphml">{}</graphml>"#, parts.concat());
         let weights = if distance { GraphmlWeights::Distance } else { GraphmlWeights::Hops };
         let _ = graphml(&text, weights);
     }

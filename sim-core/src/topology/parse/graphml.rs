@@ -1,13 +1,19 @@
 //! GraphML as published by the Internet Topology Zoo (yEd source files). Only `key`, `node`, `edge` and `data`
 //! elements are read; yEd graphics are skipped, except that a node's yEd label names it when the file declares no
 //! `label` node key (the zoo's yEd files keep city names only there).
+//!
+//! The file is read in one streaming pass (see `xml`), building the graph as it goes: memory is the text, the
+//! graph and the open elements. GraphML declares its keys before the graph and its nodes before their edges;
+//! a file that declares a key after the graph began, or links a node declared further on, is read a second
+//! time with what the first pass learnt, so that every file reads as if whole.
 
 #![expect(clippy::disallowed_types, reason = "maps are looked up, never iterated into the graph")]
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
-use roxmltree::{Document, Node};
-
+use super::xml::{Element, Event, Reader, XmlError};
 use super::{Links, Listing, Loaded, assemble};
 use crate::topology::Labels;
 use crate::{NodeId, TopologyError};
@@ -28,57 +34,119 @@ pub enum GraphmlWeights {
     Distance,
 }
 
-fn is(node: Node, name: &str) -> bool {
-    node.is_element()
-        && node.tag_name().name() == name
-        && matches!(node.tag_name().namespace(), None | Some(GRAPHML_NS))
-}
-
-/// The `<data key=…>` text of a node, trimmed, if present and not empty.
-fn data<'a>(node: Node<'a, '_>, key: Option<&str>) -> Option<&'a str> {
-    let key = key?;
-    node.children()
-        .find(|c| is(*c, "data") && c.attribute("key") == Some(key))
-        .and_then(|d| d.text())
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+fn is(element: &Element, name: &str) -> bool {
+    element.local == name && matches!(element.namespace, None | Some(GRAPHML_NS))
 }
 
 /// Ids of the node keys the loader uses, found by their `attr.name` (ids differ from file to file).
-#[derive(Default)]
-struct Keys<'a> {
-    label: Option<&'a str>,
-    latitude: Option<&'a str>,
-    longitude: Option<&'a str>,
+#[derive(Clone, Default, PartialEq)]
+struct Keys {
+    label: Option<String>,
+    latitude: Option<String>,
+    longitude: Option<String>,
 }
 
-impl<'a> Keys<'a> {
-    fn read(root: Node<'a, '_>) -> Self {
-        let mut keys = Keys::default();
-        for key in root.children().filter(|k| is(*k, "key")) {
-            if !matches!(key.attribute("for"), Some("node" | "all")) {
-                continue;
-            }
-            let (Some(id), Some(name)) = (key.attribute("id"), key.attribute("attr.name")) else {
-                continue;
-            };
-            if name == "label" {
-                keys.label = Some(id);
-            } else if name.eq_ignore_ascii_case("latitude") {
-                keys.latitude = Some(id);
-            } else if name.eq_ignore_ascii_case("longitude") {
-                keys.longitude = Some(id);
-            }
+impl Keys {
+    /// Takes a `<key>`: a later declaration of a name replaces an earlier one.
+    fn read(&mut self, key: &Element) {
+        if !matches!(key.attribute("for").map(|f| &**f), Some("node" | "all")) {
+            return;
         }
-        keys
+        let (Some(id), Some(name)) = (key.attribute("id"), key.attribute("attr.name")) else {
+            return;
+        };
+        let slot = if name == "label" {
+            &mut self.label
+        } else if name.eq_ignore_ascii_case("latitude") {
+            &mut self.latitude
+        } else if name.eq_ignore_ascii_case("longitude") {
+            &mut self.longitude
+        } else {
+            return;
+        };
+        *slot = Some(id.to_string());
+    }
+
+    /// Which of the loader's keys a `<data key=…>` of a node holds.
+    fn targets(&self, key: Option<&str>) -> u8 {
+        let Some(key) = key else { return 0 };
+        let bit = |slot: &Option<String>, bit| if slot.as_deref() == Some(key) { bit } else { 0 };
+        bit(&self.label, LABEL) | bit(&self.latitude, LATITUDE) | bit(&self.longitude, LONGITUDE)
     }
 }
 
-/// The number that ends a node id, if any. Files number their node ids (`n0`, `n1`, …, or `0`, `1`, …) in file
-/// order more often than not, so node `numbered(id)` is the first guess for `id`, and only other ids are hashed.
-fn numbered(id: &str) -> Option<usize> {
-    let start = id.len() - id.bytes().rev().take_while(u8::is_ascii_digit).count();
-    id[start..].parse().ok()
+/// What a node's text can stand for: its `label`, `Latitude` and `Longitude` data, its yEd label.
+const LABEL: u8 = 1;
+const LATITUDE: u8 = 2;
+const LONGITUDE: u8 = 4;
+const YED_LABEL: u8 = 8;
+
+/// An id as a prefix and a number written without leading zeros: `n12` is ("n", 12), `7` is ("", 7).
+fn numbered(id: &str) -> Option<(&str, usize)> {
+    let bytes = id.as_bytes();
+    let mut start = bytes.len();
+    while start > 0 && bytes[start - 1].is_ascii_digit() {
+        start -= 1;
+    }
+    let digits = &bytes[start..];
+    // Nineteen digits fit in a u64; longer numbers are not node numbers.
+    if digits.is_empty() || digits.len() > 19 || (digits.len() > 1 && digits[0] == b'0') {
+        return None;
+    }
+    let number = digits.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+    Some((&id[..start], usize::try_from(number).ok()?))
+}
+
+/// The nodes' file ids, in file order. Files number their ids (`n0`, `n1`, …, or `0`, `1`, …) in file order more
+/// often than not: node k whose id is the common prefix and k is marked plain, and found from its id without
+/// reading the ids again (which lie scattered over the text); only other ids are hashed.
+#[derive(Default)]
+struct NodeIds<'a> {
+    ids: Vec<Cow<'a, str>>,
+    /// The prefix of the plain ids, set by the first.
+    prefix: Option<String>,
+    plain: Vec<bool>,
+    hashed: HashMap<Cow<'a, str>, NodeId>,
+}
+
+impl<'a> NodeIds<'a> {
+    /// The node whose plain id this is.
+    fn plain(&self, id: &str) -> Option<usize> {
+        let (prefix, k) = numbered(id)?;
+        (self.prefix.as_deref() == Some(prefix) && self.plain.get(k) == Some(&true)).then_some(k)
+    }
+
+    /// Declares the next node; false, and nothing declared, if the id is taken.
+    fn declare(&mut self, id: Cow<'a, str>) -> bool {
+        let next = self.ids.len();
+        let plain = numbered(&id).filter(|&(p, k)| k == next && self.prefix.as_deref().is_none_or(|q| q == p));
+        let taken = match plain {
+            // Earlier plain ids carry smaller numbers: only a hashed id can be this one.
+            Some(_) => self.hashed.contains_key(&*id),
+            None => {
+                self.plain(&id).is_some()
+                    || match self.hashed.entry(id.clone()) {
+                        Entry::Occupied(_) => true,
+                        Entry::Vacant(slot) => {
+                            slot.insert(next as NodeId);
+                            false
+                        }
+                    }
+            }
+        };
+        if !taken {
+            if let (Some((prefix, _)), None) = (plain, &self.prefix) {
+                self.prefix = Some(prefix.to_string());
+            }
+            self.plain.push(plain.is_some());
+            self.ids.push(id);
+        }
+        !taken
+    }
+
+    fn get(&self, id: &str) -> Option<NodeId> {
+        self.plain(id).map(|k| k as NodeId).or_else(|| self.hashed.get(id).copied())
+    }
 }
 
 /// Great-circle (haversine) distance as a delay in whole microseconds, at least 1.
@@ -90,41 +158,334 @@ fn delay_us((lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64)) -> u32 {
     ((km / KM_PER_US).round() as u32).max(1)
 }
 
+/// Errors by precedence, as a reader of the whole file reports them: the root, the graph, the keys, then the
+/// first bad node, then the first bad edge. A malformed text (an `XmlError`) comes before all.
+const ROOT: u8 = 0;
+const GRAPH: u8 = 1;
+const KEYS: u8 = 2;
+const NODE: u8 = 3;
+const EDGE: u8 = 4;
+
+enum Problem {
+    /// At a byte offset.
+    At(usize, String),
+    Invalid(String),
+}
+
+/// A node being read: its id and the texts that may name and place it.
+struct NodeRead<'a> {
+    /// Depth of its element.
+    depth: usize,
+    offset: usize,
+    /// None for a node in error, which is not read further.
+    id: Option<Cow<'a, str>>,
+    texts: [Option<Cow<'a, str>>; 4],
+    /// Targets whose element has been met (the first one counts, even without text).
+    met: u8,
+}
+
+/// Text being gathered: the first child text node of an element (its text up to its first child element, comment
+/// or instruction), for the targets it stands for.
+struct Gather<'a> {
+    targets: u8,
+    text: Option<Cow<'a, str>>,
+}
+
+/// What the first pass learnt for a second one.
+struct Prior<'a> {
+    keys: Keys,
+    ids: NodeIds<'a>,
+}
+
+/// One pass over the file.
+struct Pass<'a, 'p> {
+    distance: bool,
+    prior: Option<&'p Prior<'a>>,
+    keys: Keys,
+    /// The keys when the graph began.
+    graph_keys: Option<Keys>,
+    ids: NodeIds<'a>,
+    labels: Labels,
+    unlabelled: Listing,
+    coordinates: Vec<(f64, f64)>,
+    links: Links,
+    directed: bool,
+    hyperedges: usize,
+    /// The graph's depth while it is open.
+    graph: Option<usize>,
+    graph_seen: bool,
+    node: Option<NodeRead<'a>>,
+    gather: Option<Gather<'a>>,
+    failure: Option<(u8, Problem)>,
+    /// The id of the edge end that failed, if the failure is an undeclared node.
+    undeclared: Option<Cow<'a, str>>,
+}
+
+impl<'a, 'p> Pass<'a, 'p> {
+    fn new(distance: bool, prior: Option<&'p Prior<'a>>) -> Self {
+        Pass {
+            distance,
+            prior,
+            keys: prior.map(|p| p.keys.clone()).unwrap_or_default(),
+            graph_keys: None,
+            ids: NodeIds::default(),
+            labels: Labels::new(),
+            unlabelled: Listing::default(),
+            coordinates: Vec::new(),
+            links: Links::with_capacity(0, distance),
+            directed: false,
+            hyperedges: 0,
+            graph: None,
+            graph_seen: false,
+            node: None,
+            gather: None,
+            failure: None,
+            undeclared: None,
+        }
+    }
+
+    fn fail(&mut self, tier: u8, problem: Problem) {
+        if self.failure.as_ref().is_none_or(|(t, _)| tier < *t) {
+            self.failure = Some((tier, problem));
+        }
+    }
+
+    fn tier(&self) -> u8 {
+        self.failure.as_ref().map_or(u8::MAX, |(t, _)| *t)
+    }
+
+    fn read(mut self, text: &'a str) -> Result<Self, XmlError> {
+        let mut reader = Reader::new(text);
+        let mut depth = 0;
+        loop {
+            let event = reader.next()?;
+            if !matches!(event, Event::Text(_)) {
+                self.gathered();
+            }
+            match event {
+                Event::Start(e) => {
+                    self.start(&e, depth);
+                    if e.empty {
+                        self.end(depth);
+                    } else {
+                        depth += 1;
+                    }
+                }
+                Event::End => {
+                    depth -= 1;
+                    self.end(depth);
+                }
+                Event::Text(t) => {
+                    if let Some(g) = &mut self.gather {
+                        match &mut g.text {
+                            None => g.text = Some(t),
+                            Some(text) => text.to_mut().push_str(&t),
+                        }
+                    }
+                }
+                Event::Other => {}
+                Event::Eof => return Ok(self),
+            }
+        }
+    }
+
+    /// A start tag at `depth` (the root's is 0).
+    fn start(&mut self, e: &Element<'_, 'a>, depth: usize) {
+        if self.tier() <= GRAPH {
+            return;
+        }
+        if depth == 0 {
+            if !is(e, "graphml") {
+                self.fail(
+                    ROOT,
+                    Problem::At(e.offset, format!("expected a <graphml> root element, found <{}>", e.local)),
+                );
+            }
+            return;
+        }
+        if depth == 1 && is(e, "key") && self.prior.is_none() {
+            self.keys.read(e);
+        }
+        if is(e, "graph") {
+            if self.graph_seen {
+                self.fail(GRAPH, Problem::At(e.offset, "nested graphs (yEd groups) are not supported".into()));
+                return;
+            }
+            self.graph_seen = true;
+            self.graph = Some(depth);
+            self.graph_keys = Some(self.keys.clone());
+            self.directed = e.attribute("edgedefault").is_some_and(|d| d == "directed");
+            if self.distance && (self.keys.latitude.is_none() || self.keys.longitude.is_none()) {
+                self.fail(
+                    KEYS,
+                    Problem::Invalid(
+                        "graphml: distance weights need Latitude and Longitude node data, but the file declares no \
+                         such keys (the zoo's yEd files carry none); use hop weights"
+                            .into(),
+                    ),
+                );
+            }
+            return;
+        }
+        if self.graph.is_some_and(|g| depth == g + 1) {
+            if is(e, "node") {
+                self.node_start(e, depth);
+            } else if is(e, "edge") {
+                self.edge(e);
+            } else if is(e, "hyperedge") {
+                self.hyperedges += 1;
+            }
+            return;
+        }
+        let Some(node) = &mut self.node else { return };
+        let mut targets = 0;
+        if depth == node.depth + 1 && is(e, "data") {
+            targets = self.keys.targets(e.attribute("key").map(|k| &**k)) & !node.met;
+        }
+        if e.local == "NodeLabel" {
+            targets |= YED_LABEL & !node.met;
+        }
+        node.met |= targets;
+        if targets != 0 && !e.empty {
+            self.gather = Some(Gather { targets, text: None });
+        }
+    }
+
+    /// The end of the element at `depth`.
+    fn end(&mut self, depth: usize) {
+        if self.node.as_ref().is_some_and(|n| n.depth == depth) {
+            let node = self.node.take().expect("checked");
+            self.node_end(node);
+        } else if self.graph == Some(depth) {
+            self.graph = None;
+        }
+    }
+
+    /// Hands gathered text to its targets.
+    fn gathered(&mut self) {
+        let (Some(Gather { targets, text }), Some(node)) = (self.gather.take(), &mut self.node) else { return };
+        for (bit, slot) in node.texts.iter_mut().enumerate() {
+            if targets & (1 << bit) != 0 {
+                slot.clone_from(&text);
+            }
+        }
+    }
+
+    fn node_start(&mut self, e: &Element<'_, 'a>, depth: usize) {
+        let mut node = NodeRead { depth, offset: e.offset, id: None, texts: Default::default(), met: 0 };
+        match e.attribute("id") {
+            None => self.fail(NODE, Problem::At(e.offset, "<node> without an id attribute".into())),
+            Some(id) if !self.ids.declare(id.clone()) => {
+                self.fail(NODE, Problem::At(e.offset, format!("node id `{id}` is declared twice")));
+            }
+            // A node after a failure is still declared, for the second pass; it is read only if the failure
+            // may yet give way to an earlier node's.
+            Some(id) if self.tier() >= EDGE => node.id = Some(id.clone()),
+            Some(_) => {}
+        }
+        if e.empty {
+            self.node_end(node);
+        } else {
+            self.node = Some(node);
+        }
+    }
+
+    fn node_end(&mut self, node: NodeRead<'a>) {
+        let Some(id) = node.id else { return };
+        let text = |target: u8| {
+            node.texts[target.trailing_zeros() as usize].as_deref().map(str::trim).filter(|t| !t.is_empty())
+        };
+        let label = text(LABEL).or_else(|| text(YED_LABEL)).unwrap_or_else(|| {
+            self.unlabelled.push_with(|| id.to_string());
+            &id
+        });
+        self.labels.push(label);
+        if self.distance {
+            let degrees =
+                |target, name, limit: f64| match text(target) {
+                    None => Err(format!(
+                        "node {id} ({label}) has no {name}; distance weights need coordinates on every node (use hop \
+                     weights)"
+                    )),
+                    Some(t) => t.parse::<f64>().ok().filter(|x| x.abs() <= limit).ok_or_else(|| {
+                        format!("node {id} ({label}): {name} `{t}` is not a number in [-{limit}, {limit}]")
+                    }),
+                };
+            match degrees(LATITUDE, "Latitude", 90.0).and_then(|lat| Ok((lat, degrees(LONGITUDE, "Longitude", 180.0)?)))
+            {
+                Ok(place) => self.coordinates.push(place),
+                Err(message) => self.fail(NODE, Problem::At(node.offset, message)),
+            }
+        }
+    }
+
+    fn edge(&mut self, e: &Element<'_, 'a>) {
+        if self.failure.is_some() {
+            return;
+        }
+        let ids = self.prior.map_or(&self.ids, |p| &p.ids);
+        let end = |attribute: &str| match e.attribute(attribute) {
+            None => Err((format!("<edge> without a {attribute} attribute"), None)),
+            Some(id) => {
+                ids.get(id).ok_or_else(|| (format!("edge {attribute} `{id}` is not a declared node"), Some(id.clone())))
+            }
+        };
+        match end("source").and_then(|u| Ok((u, end("target")?))) {
+            // Weights wait for the end, when every node's coordinates are known.
+            Ok((u, v)) => self.links.push(u, v, 1),
+            Err((message, undeclared)) => {
+                self.undeclared = undeclared;
+                self.fail(EDGE, Problem::At(e.offset, message));
+            }
+        }
+    }
+
+    /// Whether the pass read under keys or node ids it learnt only later, so that a second pass must decide.
+    fn unsettled(&self) -> bool {
+        let tier = self.tier();
+        tier > GRAPH
+            && (self.graph_keys.as_ref().is_some_and(|k| *k != self.keys)
+                || (tier == EDGE && self.undeclared.as_deref().is_some_and(|id| self.ids.get(id).is_some())))
+    }
+}
+
 /// An Internet Topology Zoo GraphML file. Nodes are numbered densely in file order (`n0`, `n1`, … become 0, 1, …)
 /// and labelled by the `label` node key, else by their yEd label, else by their id. Links are undirected whatever
 /// `edgedefault` says; self-loops are dropped and repeated links merged, all counted in the report.
 pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyError> {
-    let doc = Document::parse(text).map_err(|e| TopologyError::Parse {
-        line: e.pos().row as usize,
-        message: format!("not well-formed XML: {e}"),
-    })?;
-    let error = |at: Node, message: String| TopologyError::Parse {
-        line: doc.text_pos_at(at.range().start).row as usize,
-        message,
-    };
-    let root = doc.root_element();
-    if !is(root, "graphml") {
-        let found = root.tag_name().name();
-        return Err(error(root, format!("expected a <graphml> root element, found <{found}>")));
-    }
-    let keys = Keys::read(root);
-    let mut graphs = root.descendants().filter(|g| is(*g, "graph"));
-    let graph =
-        graphs.next().ok_or_else(|| TopologyError::Invalid("graphml: the file has no <graph> element".into()))?;
-    if let Some(nested) = graphs.next() {
-        return Err(error(nested, "nested graphs (yEd groups) are not supported".into()));
-    }
     let distance = weights == GraphmlWeights::Distance;
-    if distance && (keys.latitude.is_none() || keys.longitude.is_none()) {
-        return Err(TopologyError::Invalid(
-            "graphml: distance weights need Latitude and Longitude node data, but the file declares no such keys \
-             (the zoo's yEd files carry none); use hop weights"
-                .into(),
-        ));
+    let line = |offset: usize| 1 + text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count();
+    let malformed = |mut e: XmlError| {
+        while !text.is_char_boundary(e.offset) {
+            e.offset -= 1;
+        }
+        let column = 1 + text[..e.offset].chars().rev().take_while(|&c| c != '\n').count();
+        TopologyError::Parse {
+            line: line(e.offset),
+            message: format!("not well-formed XML: {} (column {column})", e.message),
+        }
+    };
+    let first = Pass::new(distance, None).read(text).map_err(malformed)?;
+    let prior;
+    let pass = if first.unsettled() {
+        prior = Prior { keys: first.keys, ids: first.ids };
+        Pass::new(distance, Some(&prior)).read(text).map_err(malformed)?
+    } else {
+        first
+    };
+    if let Some((_, problem)) = pass.failure {
+        return Err(match problem {
+            Problem::At(offset, message) => TopologyError::Parse { line: line(offset), message },
+            Problem::Invalid(message) => TopologyError::Invalid(message),
+        });
     }
+    if !pass.graph_seen {
+        return Err(TopologyError::Invalid("graphml: the file has no <graph> element".into()));
+    }
+    let Pass { keys, ids, labels, unlabelled, coordinates, mut links, directed, hyperedges, .. } = pass;
 
     let mut notes = Vec::new();
-    if graph.attribute("edgedefault") == Some("directed") {
+    if directed {
         notes.push(
             "the file declares edgedefault=\"directed\"; its links are read as undirected (a zoo file lists \
              each physical link once, in either direction)"
@@ -144,54 +505,6 @@ pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyEr
     } else {
         "labels: from the yEd node labels (the file declares no `label` node key)".to_string()
     });
-
-    let mut ids: HashMap<&str, NodeId> = HashMap::new();
-    let mut file_ids: Vec<&str> = Vec::new();
-    let mut labels = Labels::new();
-    let mut unlabelled = Listing::default();
-    let mut coordinates = Vec::new();
-    for node in graph.children().filter(|n| is(*n, "node")) {
-        let id = node.attribute("id").ok_or_else(|| error(node, "<node> without an id attribute".into()))?;
-        let next = file_ids.len();
-        // Only ids other than `numbered(id) == node` are hashed: no two nodes can both be numbered by one id.
-        let twice = match numbered(id) {
-            Some(k) if k == next => ids.contains_key(id),
-            numbered_as => {
-                numbered_as.is_some_and(|k| file_ids.get(k) == Some(&id)) || ids.insert(id, next as NodeId).is_some()
-            }
-        };
-        if twice {
-            return Err(error(node, format!("node id `{id}` is declared twice")));
-        }
-        file_ids.push(id);
-        let yed_label = || {
-            node.descendants()
-                .find(|n| n.tag_name().name() == "NodeLabel")
-                .and_then(|n| n.text())
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-        };
-        let label = data(node, keys.label).or_else(yed_label).unwrap_or_else(|| {
-            unlabelled.push_with(|| id.to_string());
-            id
-        });
-        labels.push(label);
-        if distance {
-            let degrees = |key, name, limit: f64| match data(node, key) {
-                None => Err(error(
-                    node,
-                    format!(
-                        "node {id} ({label}) has no {name}; distance weights need coordinates on every node \
-                         (use hop weights)"
-                    ),
-                )),
-                Some(t) => t.parse::<f64>().ok().filter(|x| x.abs() <= limit).ok_or_else(|| {
-                    error(node, format!("node {id} ({label}): {name} `{t}` is not a number in [-{limit}, {limit}]"))
-                }),
-            };
-            coordinates.push((degrees(keys.latitude, "Latitude", 90.0)?, degrees(keys.longitude, "Longitude", 180.0)?));
-        }
-    }
     if !unlabelled.is_empty() {
         notes.push(format!(
             "{} node(s) have no label and are labelled by their id: {}",
@@ -217,26 +530,15 @@ pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyEr
             listed.text()
         ));
     }
-    let hyperedges = graph.children().filter(|h| is(*h, "hyperedge")).count();
     if hyperedges > 0 {
         notes.push(format!("ignored {hyperedges} <hyperedge> element(s)"));
     }
-
-    let node_of = |id: &str| {
-        numbered(id).filter(|&k| file_ids.get(k) == Some(&id)).map(|k| k as NodeId).or_else(|| ids.get(id).copied())
-    };
-    let mut links = Links::with_capacity(0, distance);
-    for edge in graph.children().filter(|e| is(*e, "edge")) {
-        let end = |attribute: &str| -> Result<NodeId, TopologyError> {
-            let id = edge
-                .attribute(attribute)
-                .ok_or_else(|| error(edge, format!("<edge> without a {attribute} attribute")))?;
-            node_of(id).ok_or_else(|| error(edge, format!("edge {attribute} `{id}` is not a declared node")))
-        };
-        let (u, v) = (end("source")?, end("target")?);
-        let weight = if distance { delay_us(coordinates[u as usize], coordinates[v as usize]) } else { 1 };
-        links.push(u, v, weight);
+    if let Some(weights) = &mut links.weights {
+        for (weight, &(u, v)) in weights.iter_mut().zip(&links.endpoints) {
+            *weight = delay_us(coordinates[u as usize], coordinates[v as usize]);
+        }
     }
+    let file_ids: Vec<&str> = ids.ids.iter().map(|id| &**id).collect();
     assemble(labels, links, notes, Some(&file_ids))
 }
 
@@ -377,5 +679,62 @@ mod tests {
         let nested = file(&cities(), "<node id=\"g\"><graph id=\"inner\"/></node>");
         assert!(parse_line(&nested).1.starts_with("nested graphs"));
         assert!(matches!(graphml("<graphml/>", GraphmlWeights::Hops), Err(TopologyError::Invalid(_))));
+    }
+
+    /// Keys declared after the graph and edges before their nodes read as in file order, by a second pass.
+    #[test]
+    fn late_keys_and_early_edges_read_as_in_order() {
+        let keys = r#"<key attr.name="label" for="node" id="k"/><key attr.name="Latitude" for="node" id="la"/>
+<key attr.name="Longitude" for="all" id="lo"/>"#;
+        let nodes = r#"<node id="b"><data key="la">0</data><data key="lo">1</data><data key="k">Bee</data></node>
+<node id="a"><data key="la">0</data><data key="lo">0</data><data key="k">Ay</data></node>"#;
+        let edges = r#"<edge source="a" target="b"/>"#;
+        let in_order = format!("<graphml>{keys}<graph>{nodes}{edges}</graph></graphml>");
+        let reordered = format!("<graphml><graph>{edges}{nodes}</graph>{keys}</graphml>");
+        for weights in [GraphmlWeights::Hops, GraphmlWeights::Distance] {
+            let (a, b) = (graphml(&in_order, weights).unwrap(), graphml(&reordered, weights).unwrap());
+            assert_eq!(format!("{:?}", a.graph), format!("{:?}", b.graph));
+            assert_eq!(a.report, b.report);
+            assert_eq!(a.graph.labels().unwrap().iter().collect::<Vec<_>>(), ["Bee", "Ay"]);
+        }
+        assert_eq!(graphml(&reordered, GraphmlWeights::Distance).unwrap().graph.weight(0), 556);
+        // An edge to a node that never comes is named, on the edge's line.
+        let missing = format!("<graphml><graph>\n{edges}<node id=\"a\"/></graph></graphml>");
+        let err = graphml(&missing, GraphmlWeights::Hops).unwrap_err().to_string();
+        assert_eq!(err, "line 2: edge target `b` is not a declared node");
+    }
+
+    /// A label is its element's first text (character data, CDATA and references, up to the first child
+    /// element, comment or instruction), in a namespace given by any prefix.
+    #[test]
+    fn labels_are_the_first_text_in_any_prefix() {
+        let text = "\u{feff}<?xml version='1.0' encoding='U?>8'?>\n<g:graphml xmlns:g='http://graphml.graphdrawing.org/xmlns'>\
+            <g:key attr.name='label' for='node' id='k'/><g:graph>\
+            <g:node id='0'><g:data key='k'> <![CDATA[R&D]]> &amp;&#32;Co\r\n</g:data></g:node>\
+            <g:node id='1'><g:data key='k'><!-- none -->Hidden</g:data><NodeLabel>Yed</NodeLabel></g:node>\
+            <g:node id='2'><g:data key='k'/><g:data key='k'>Second</g:data></g:node>\
+            <other:node xmlns:other='elsewhere' id='3'/></g:graph></g:graphml>";
+        let loaded = graphml(text, GraphmlWeights::Hops).unwrap();
+        assert_eq!(loaded.graph.labels().unwrap().iter().collect::<Vec<_>>(), ["R&D & Co", "Yed", "2"]);
+    }
+
+    #[test]
+    fn malformed_xml_comes_before_other_errors() {
+        for (text, line) in [
+            ("<gml>\n<a></b></gml>", 2),
+            ("<graphml><graph><edge source='x'/></graph>\n&bogus;</graphml>", 2),
+            ("<!DOCTYPE graphml>\n<graphml/>", 1),
+            ("<graphml>\n<graph><node id='a' id='b'/></graph></graphml>", 2),
+            ("<graphml><graph/></graphml>\n<graphml/>", 2),
+            ("<graphml><graph>\n<node id='\u{1}'/></graph></graphml>", 2),
+        ] {
+            match graphml(text, GraphmlWeights::Hops) {
+                Err(TopologyError::Parse { line: l, message }) => {
+                    assert!(message.starts_with("not well-formed XML: "), "{text:?}: {message}");
+                    assert_eq!(l, line, "{text:?}: {message}");
+                }
+                other => panic!("{text:?}: {other:?}"),
+            }
+        }
     }
 }

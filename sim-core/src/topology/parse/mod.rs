@@ -6,6 +6,7 @@
 
 mod edge_list;
 mod graphml;
+mod xml;
 
 pub use edge_list::edge_list;
 pub use graphml::{GraphmlWeights, graphml};

@@ -1,0 +1,768 @@
+//! A streaming XML reader for the GraphML loader. quick-xml finds where each piece of markup and text begins and
+//! ends; this module checks each piece as a conforming non-validating parser does (names, characters, references,
+//! comments, the declaration, one root element, namespaces, unique attributes), decodes text and attribute values
+//! (references, line ends, attribute whitespace) and resolves namespaces. It keeps only the open elements'
+//! names and namespace bindings, so reading takes time linear in the text and memory of the nesting depth.
+//!
+//! Document type declarations are refused: without them only the five predefined entities exist, and no entity
+//! can expand into markup.
+
+use std::borrow::Cow;
+
+use quick_xml::Reader as Splitter;
+use quick_xml::events::Event as Piece;
+
+const XML_URI: &str = "http://www.w3.org/XML/1998/namespace";
+const XMLNS_URI: &str = "http://www.w3.org/2000/xmlns/";
+
+/// Why a text is not well-formed XML, and the byte offset where that shows.
+#[derive(Debug)]
+pub(super) struct XmlError {
+    pub(super) offset: usize,
+    pub(super) message: String,
+}
+
+fn fail<T>(offset: usize, message: impl Into<String>) -> Result<T, XmlError> {
+    Err(XmlError { offset, message: message.into() })
+}
+
+/// What the reader found next.
+pub(super) enum Event<'r, 'a> {
+    /// A start tag, or an empty-element tag (`empty`), for which no `End` follows.
+    Start(Element<'r, 'a>),
+    End,
+    /// Character data inside the root element, decoded: one run of text between markup, or one CDATA section.
+    /// Adjacent pieces belong to one text node.
+    Text(Cow<'a, str>),
+    /// A comment or processing instruction inside the root element: it ends a text node.
+    Other,
+    Eof,
+}
+
+/// A start tag.
+pub(super) struct Element<'r, 'a> {
+    pub(super) local: &'a str,
+    /// The namespace URI, if the name is in one.
+    pub(super) namespace: Option<&'r str>,
+    pub(super) empty: bool,
+    /// Byte offset of its `<`.
+    pub(super) offset: usize,
+    attributes: &'r [Attribute<'a>],
+}
+
+impl<'r, 'a> Element<'r, 'a> {
+    /// The value of the first attribute with this local name, in whatever namespace.
+    pub(super) fn attribute(&self, local: &str) -> Option<&'r Cow<'a, str>> {
+        self.attributes.iter().find(|a| a.local == local).map(|a| &a.value)
+    }
+}
+
+struct Attribute<'a> {
+    prefix: &'a str,
+    local: &'a str,
+    value: Cow<'a, str>,
+    offset: usize,
+}
+
+struct Binding<'a> {
+    prefix: Option<&'a str>,
+    uri: Cow<'a, str>,
+}
+
+struct Open<'a> {
+    qname: &'a str,
+    /// The name split, as end tags are matched: `<:a>` ends with `</a>`.
+    name: (&'a str, &'a str),
+    /// `bindings.len()` before its declarations.
+    bindings: usize,
+}
+
+pub(super) struct Reader<'a> {
+    text: &'a str,
+    splitter: Splitter<&'a [u8]>,
+    /// Where the splitter began: after the byte-order mark and XML declaration, if any.
+    start: usize,
+    /// An error in the XML declaration, reported by the first call of `next`.
+    pending: Option<XmlError>,
+    /// The first character XML does not allow, if any: reported when reading reaches it.
+    bad_char: Option<usize>,
+    open: Vec<Open<'a>>,
+    root_seen: bool,
+    bindings: Vec<Binding<'a>>,
+    attributes: Vec<Attribute<'a>>,
+    /// The last event was an empty-element tag, whose namespace scope is still open.
+    close_empty: Option<usize>,
+}
+
+impl<'a> Reader<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        // A byte-order mark is skipped, and the XML declaration read here: quick-xml would end it at a `?>`
+        // within a quoted value.
+        let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let mut pending = None;
+        if text[start..].starts_with("<?xml ") {
+            match declaration(text, start) {
+                Ok(end) => start = end,
+                Err(e) => pending = Some(e),
+            }
+        }
+        let mut splitter = Splitter::from_str(&text[start..]);
+        let config = splitter.config_mut();
+        // This module checks end names, comments and references itself, as the XML specification has them.
+        config.check_end_names = false;
+        config.check_comments = false;
+        config.allow_dangling_amp = true;
+        config.trim_text(false);
+        Reader {
+            text,
+            splitter,
+            start,
+            pending,
+            bad_char: first_bad_char(text),
+            open: Vec::new(),
+            root_seen: false,
+            bindings: Vec::new(),
+            attributes: Vec::new(),
+            close_empty: None,
+        }
+    }
+
+    /// The offset where the splitter stands.
+    fn position(&self) -> usize {
+        self.start + self.splitter.buffer_position() as usize
+    }
+
+    /// The offset where the splitter saw its last error.
+    fn error_position(&self) -> usize {
+        self.start + self.splitter.error_position() as usize
+    }
+
+    /// The next event; after an error or `Eof`, calling again is a logic error of the caller.
+    pub(super) fn next(&mut self) -> Result<Event<'_, 'a>, XmlError> {
+        if let Some(e) = self.pending.take() {
+            return Err(e);
+        }
+        if let Some(bindings) = self.close_empty.take() {
+            self.bindings.truncate(bindings);
+        }
+        loop {
+            let start = self.position();
+            let piece = match self.splitter.read_event() {
+                Ok(piece) => piece,
+                Err(e) => {
+                    let offset = self.error_position().min(self.text.len());
+                    self.check_chars(offset)?;
+                    return fail(offset, e.to_string());
+                }
+            };
+            let mut end = self.position();
+            if matches!(piece, Piece::Text(_) | Piece::GeneralRef(_)) {
+                // quick-xml splits a run of text at references: read on to the markup that ends it.
+                end = self.text.as_bytes()[start..]
+                    .iter()
+                    .position(|&b| b == b'<')
+                    .map_or(self.text.len(), |p| start + p);
+                loop {
+                    let at = self.position();
+                    if at >= end {
+                        break;
+                    }
+                    match self.splitter.read_event() {
+                        Err(e) => return fail(self.error_position(), e.to_string()),
+                        Ok(_) if self.position() <= at => {
+                            return fail(at, "unreadable text");
+                        }
+                        Ok(_) => {}
+                    }
+                }
+            }
+            self.check_chars(end)?;
+            let raw = &self.text[start..end];
+            match piece {
+                Piece::Start(_) | Piece::Empty(_) => return self.start_tag(raw, start),
+                Piece::End(_) => {
+                    self.end_tag(raw, start)?;
+                    return Ok(Event::End);
+                }
+                Piece::Text(_) | Piece::GeneralRef(_) => {
+                    if self.open.is_empty() {
+                        if let Some(p) = raw.bytes().position(|b| !is_space(b)) {
+                            let place =
+                                if self.root_seen { "after the root element" } else { "before the root element" };
+                            return fail(start + p, format!("text {place}"));
+                        }
+                        continue;
+                    }
+                    return Ok(Event::Text(text(raw, start)?));
+                }
+                Piece::CData(_) => {
+                    if self.open.is_empty() {
+                        return fail(start, "a CDATA section outside the root element");
+                    }
+                    let Some(content) = raw.strip_prefix("<![CDATA[").and_then(|c| c.strip_suffix("]]>")) else {
+                        return fail(start, "malformed CDATA section");
+                    };
+                    return Ok(Event::Text(line_ends(content)));
+                }
+                Piece::Comment(_) => {
+                    comment(raw, start)?;
+                    if !self.open.is_empty() {
+                        return Ok(Event::Other);
+                    }
+                }
+                Piece::Decl(_) | Piece::PI(_) => {
+                    Self::instruction(raw, start)?;
+                    if !self.open.is_empty() {
+                        return Ok(Event::Other);
+                    }
+                }
+                Piece::DocType(_) => {
+                    return fail(start, "document type declarations (DTD) are not supported");
+                }
+                Piece::Eof => {
+                    if let Some(open) = self.open.last() {
+                        return fail(self.text.len(), format!("the text ends inside <{}>", open.qname));
+                    }
+                    if !self.root_seen {
+                        return fail(self.text.len(), "the text has no root element");
+                    }
+                    return Ok(Event::Eof);
+                }
+            }
+        }
+    }
+
+    /// Fails if reading up to `end` reached a character XML does not allow.
+    fn check_chars(&self, end: usize) -> Result<(), XmlError> {
+        match self.bad_char {
+            Some(at) if at < end => {
+                let c = self.text[at..].chars().next().unwrap_or_default();
+                fail(at, format!("character U+{:04X} is not allowed in XML", c as u32))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn start_tag(&mut self, raw: &'a str, offset: usize) -> Result<Event<'_, 'a>, XmlError> {
+        if self.open.is_empty() && self.root_seen {
+            return fail(offset, "a second root element");
+        }
+        self.root_seen = true;
+        let mut s = Scan { text: raw, pos: 1, base: offset };
+        let (prefix, local) = s.qname()?;
+        let qname = &raw[1..s.pos];
+        if prefix == "xmlns" {
+            return fail(offset + 1, "`xmlns` is not allowed as an element prefix");
+        }
+        let scope = self.bindings.len();
+        self.attributes.clear();
+        let empty = loop {
+            let spaced = s.skip_spaces();
+            match s.peek() {
+                Some(b'/') if s.text[s.pos..] == *"/>" => break true,
+                Some(b'>') if s.pos + 1 == s.text.len() => break false,
+                Some(_) if spaced => {}
+                _ => return s.fail("expected whitespace, `>` or `/>`"),
+            }
+            let at = s.offset();
+            let (prefix, local, raw_value, value_at) = s.attribute()?;
+            let value = attribute_value(raw_value, value_at)?;
+            self.attribute(scope, prefix, local, value, at)?;
+        };
+        // Prefixes resolve against all of this tag's declarations, wherever in the tag they stand.
+        let attributes = &self.attributes;
+        for (i, a) in attributes.iter().enumerate() {
+            let uri = match a.prefix {
+                "" => None,
+                "xml" => Some(XML_URI),
+                p => Some(resolve(&self.bindings, Some(p)).ok_or_else(|| unknown(p, a.offset))?),
+            };
+            let twice = attributes[..i].iter().any(|b| {
+                b.local == a.local
+                    && match b.prefix {
+                        "" => uri.is_none(),
+                        "xml" => uri == Some(XML_URI),
+                        q => uri.is_some() && resolve(&self.bindings, Some(q)) == uri,
+                    }
+            });
+            if twice {
+                return fail(a.offset, format!("attribute `{}` is given twice", a.local));
+            }
+        }
+        let namespace = match prefix {
+            "" => resolve(&self.bindings, None),
+            p => Some(resolve(&self.bindings, Some(p)).ok_or_else(|| unknown(p, offset + 1))?),
+        };
+        if empty {
+            self.close_empty = Some(scope);
+        } else {
+            self.open.push(Open { qname, name: (prefix, local), bindings: scope });
+        }
+        Ok(Event::Start(Element { local, namespace, empty, offset, attributes: &self.attributes }))
+    }
+
+    /// Takes one attribute of a start tag: a namespace declaration, or an attribute for the element.
+    fn attribute(
+        &mut self,
+        scope: usize,
+        prefix: &'a str,
+        local: &'a str,
+        value: Cow<'a, str>,
+        offset: usize,
+    ) -> Result<(), XmlError> {
+        if value == XMLNS_URI && (prefix == "xmlns" || local == "xmlns") {
+            return fail(offset, format!("the namespace {XMLNS_URI} cannot be declared"));
+        }
+        if prefix == "xmlns" {
+            if (local == "xml") != (value == XML_URI) {
+                return fail(offset, format!("only the prefix `xml` is bound to {XML_URI}, and always"));
+            }
+            if self.bindings[scope..].iter().any(|b| b.prefix == Some(local)) {
+                return fail(offset, format!("namespace prefix `{local}` is declared twice"));
+            }
+            if local != "xml" {
+                self.bindings.push(Binding { prefix: Some(local), uri: value });
+            }
+        } else if local == "xmlns" {
+            if value == XML_URI {
+                return fail(offset, format!("the namespace {XML_URI} cannot be the default"));
+            }
+            // A repeated default declaration on one tag: the first holds.
+            if !self.bindings[scope..].iter().any(|b| b.prefix.is_none()) {
+                self.bindings.push(Binding { prefix: None, uri: value });
+            }
+        } else {
+            self.attributes.push(Attribute { prefix, local, value, offset });
+        }
+        Ok(())
+    }
+
+    fn end_tag(&mut self, raw: &'a str, offset: usize) -> Result<(), XmlError> {
+        let mut s = Scan { text: raw, pos: 2, base: offset };
+        let name = s.qname()?;
+        let qname = &raw[2..s.pos];
+        s.skip_spaces();
+        if s.text[s.pos..] != *">" {
+            return s.fail("expected `>` to end the end tag");
+        }
+        let Some(open) = self.open.pop() else {
+            return fail(offset, format!("end tag </{qname}> without a start tag"));
+        };
+        if open.name != name {
+            return fail(offset, format!("end tag </{qname}> does not match <{}>", open.qname));
+        }
+        self.bindings.truncate(open.bindings);
+        Ok(())
+    }
+
+    /// The XML declaration, or a processing instruction.
+    fn instruction(raw: &str, offset: usize) -> Result<(), XmlError> {
+        if raw.starts_with("<?xml ") {
+            return fail(offset, "the XML declaration must open the text");
+        }
+        let mut s = Scan { text: raw, pos: 2, base: offset };
+        s.name()?;
+        match raw[s.pos..].find("?>") {
+            Some(p) if s.pos + p + 2 == raw.len() => Ok(()),
+            _ => fail(offset, "malformed processing instruction"),
+        }
+    }
+}
+
+fn unknown(prefix: &str, offset: usize) -> XmlError {
+    XmlError { offset, message: format!("namespace prefix `{prefix}` is not declared") }
+}
+
+/// Where the first character XML does not allow stands: a control character other than tab, line feed and
+/// carriage return, or U+FFFE or U+FFFF (EF BF BE/BF). One pass over the text, 32 bytes at a time.
+fn first_bad_char(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let suspect = |b: u8| (b < 0x20) & (b != b'\t') & (b != b'\n') & (b != b'\r') | (b == 0xEF);
+    let bad = |at: usize| match bytes[at] {
+        0xEF => matches!(bytes.get(at + 1..at + 3), Some([0xBF, 0xBE | 0xBF])),
+        b => suspect(b),
+    };
+    let mut chunks = bytes.chunks_exact(32);
+    for (i, chunk) in chunks.by_ref().enumerate() {
+        if chunk.iter().fold(false, |any, &b| any | suspect(b))
+            && let Some(at) = (i * 32..i * 32 + 32).find(|&at| bad(at))
+        {
+            return Some(at);
+        }
+    }
+    (bytes.len() - chunks.remainder().len()..bytes.len()).find(|&at| bad(at))
+}
+
+/// The namespace bound to `prefix` (`None`: the default namespace) by the innermost declaration.
+fn resolve<'r>(bindings: &'r [Binding], prefix: Option<&str>) -> Option<&'r str> {
+    bindings.iter().rev().find(|b| b.prefix == prefix).map(|b| &*b.uri)
+}
+
+fn comment(raw: &str, offset: usize) -> Result<(), XmlError> {
+    let content = raw.strip_prefix("<!--").and_then(|c| c.strip_suffix("-->"));
+    match content {
+        Some(c) if raw.len() >= 7 && !c.contains("--") && !c.ends_with('-') => Ok(()),
+        _ => fail(offset, "a comment must not contain `--` nor end with `-`"),
+    }
+}
+
+/// The XML declaration `<?xml version=… encoding=… standalone=… ?>` at `start`, each value quoted and free of
+/// `<`: where it ends.
+fn declaration(text: &str, start: usize) -> Result<usize, XmlError> {
+    let mut s = Scan { text, pos: start + 5, base: 0 };
+    let mut spaced = s.skip_spaces();
+    for (name, required) in [("version", true), ("encoding", false), ("standalone", false)] {
+        if !s.text[s.pos..].starts_with(name) {
+            if required {
+                return s.fail("the XML declaration needs a version");
+            }
+            continue;
+        }
+        if !spaced {
+            return s.fail("expected whitespace in the XML declaration");
+        }
+        s.attribute()?;
+        spaced = s.skip_spaces();
+    }
+    if s.text[s.pos..].starts_with("?>") { Ok(s.pos + 2) } else { s.fail("expected `?>` to end the XML declaration") }
+}
+
+/// A cursor over one piece of markup.
+struct Scan<'t> {
+    text: &'t str,
+    pos: usize,
+    /// Offset of `text` in the document.
+    base: usize,
+}
+
+impl<'t> Scan<'t> {
+    fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    fn fail<T>(&self, message: &str) -> Result<T, XmlError> {
+        fail(self.offset(), message)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.pos).copied()
+    }
+
+    /// Skips whitespace; whether there was any.
+    fn skip_spaces(&mut self) -> bool {
+        let start = self.pos;
+        while self.peek().is_some_and(is_space) {
+            self.pos += 1;
+        }
+        self.pos > start
+    }
+
+    /// Where the name characters from `self.pos` end.
+    fn name_end(&self) -> usize {
+        let bytes = self.text.as_bytes();
+        let end = self.pos
+            + bytes[self.pos..].iter().position(|&b| !NAME_BYTE[usize::from(b)]).unwrap_or(bytes.len() - self.pos);
+        if bytes.get(end).is_some_and(|b| !b.is_ascii()) {
+            return end + self.text[end..].find(|c: char| !is_name_char(c)).unwrap_or(self.text.len() - end);
+        }
+        end
+    }
+
+    /// A name: a name-start character, then name characters.
+    fn name(&mut self) -> Result<&'t str, XmlError> {
+        let start = self.pos;
+        if !self.text[start..].chars().next().is_some_and(is_name_start) {
+            return self.fail("invalid name");
+        }
+        self.pos = self.name_end();
+        Ok(&self.text[start..self.pos])
+    }
+
+    /// An attribute `name = "value"` (or in single quotes), the value free of `<`: prefix, local name, raw value
+    /// and the value's offset.
+    fn attribute(&mut self) -> Result<(&'t str, &'t str, &'t str, usize), XmlError> {
+        let (prefix, local) = self.qname()?;
+        self.skip_spaces();
+        if self.peek() != Some(b'=') {
+            return self.fail("expected `=` after an attribute name");
+        }
+        self.pos += 1;
+        self.skip_spaces();
+        let quote = match self.peek() {
+            Some(q @ (b'"' | b'\'')) => q,
+            _ => return self.fail("expected a quoted attribute value"),
+        };
+        let start = self.pos + 1;
+        match self.text.as_bytes()[start..].iter().position(|&b| b == quote || b == b'<') {
+            Some(p) if self.text.as_bytes()[start + p] == quote => self.pos = start + p + 1,
+            Some(p) => {
+                self.pos = start + p;
+                return self.fail("`<` is not allowed in an attribute value");
+            }
+            None => {
+                self.pos = start;
+                return self.fail("unterminated attribute value");
+            }
+        }
+        Ok((prefix, local, &self.text[start..self.pos - 1], self.base + start))
+    }
+
+    /// A qualified name `prefix:local` or `local`: (prefix, local), the prefix empty if absent.
+    fn qname(&mut self) -> Result<(&'t str, &'t str), XmlError> {
+        let (start, end) = (self.pos, self.name_end());
+        let name = &self.text[start..end];
+        let (prefix, local) = match name.bytes().position(|b| b == b':') {
+            Some(colon) if name.as_bytes()[colon + 1..].contains(&b':') => {
+                return self.fail("invalid name (more than one `:`)");
+            }
+            Some(colon) => (&name[..colon], &name[colon + 1..]),
+            None => ("", name),
+        };
+        let starts_well = |s: &str| match s.as_bytes().first() {
+            Some(&b) if b.is_ascii() => b.is_ascii_alphabetic() || b == b'_',
+            _ => s.chars().next().is_some_and(is_name_start),
+        };
+        if !starts_well(local) || !(prefix.is_empty() || starts_well(prefix)) {
+            return self.fail("invalid name");
+        }
+        self.pos = end;
+        Ok((prefix, local))
+    }
+}
+
+/// The ASCII bytes that name characters can be.
+static NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        table[b] = matches!(b as u8, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b':' | b'_' | b'-' | b'.');
+        b += 1;
+    }
+    table
+};
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// XML 1.0 NameStartChar.
+fn is_name_start(c: char) -> bool {
+    matches!(c as u32,
+        0x3A | 0x41..=0x5A | 0x5F | 0x61..=0x7A
+        | 0xC0..=0xD6 | 0xD8..=0xF6 | 0xF8..=0x2FF | 0x370..=0x37D | 0x37F..=0x1FFF | 0x200C..=0x200D
+        | 0x2070..=0x218F | 0x2C00..=0x2FEF | 0x3001..=0xD7FF | 0xF900..=0xFDCF | 0xFDF0..=0xFFFD
+        | 0x10000..=0xEFFFF)
+}
+
+/// XML 1.0 NameChar.
+fn is_name_char(c: char) -> bool {
+    is_name_start(c) || matches!(c as u32, 0x2D | 0x2E | 0x30..=0x39 | 0xB7 | 0x300..=0x36F | 0x203F..=0x2040)
+}
+
+fn is_xml_char(c: char) -> bool {
+    if (c as u32) < 0x20 { matches!(c, '\t' | '\n' | '\r') } else { !matches!(c as u32, 0xFFFE | 0xFFFF) }
+}
+
+/// The reference at the start of `s` (which starts with `&`): the character it stands for and its length.
+fn reference(s: &str, offset: usize) -> Result<(char, usize), XmlError> {
+    let body_len = s.find(';').filter(|&p| p > 1);
+    let body = body_len.map_or("", |p| &s[1..p]);
+    let c = if let Some(number) = body.strip_prefix('#') {
+        let (digits, radix) = match number.strip_prefix('x') {
+            Some(hex) => (hex, 16),
+            None => (number, 10),
+        };
+        let valid = !digits.is_empty()
+            && digits.bytes().all(|b| if radix == 16 { b.is_ascii_hexdigit() } else { b.is_ascii_digit() });
+        // A surrogate code point stands for U+FFFD.
+        let c =
+            u32::from_str_radix(digits, radix).ok().filter(|_| valid).map(|n| char::from_u32(n).unwrap_or('\u{FFFD}'));
+        c.filter(|&c| is_xml_char(c))
+    } else {
+        let mut scan = Scan { text: body, pos: 0, base: 0 };
+        match scan.name() {
+            Ok(name) if name.len() == body.len() => match name {
+                "quot" => Some('"'),
+                "amp" => Some('&'),
+                "apos" => Some('\''),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                _ => {
+                    return fail(
+                        offset,
+                        format!("unknown entity `&{name};` (only amp, lt, gt, apos and quot are defined)"),
+                    );
+                }
+            },
+            _ => None,
+        }
+    };
+    match (c, body_len) {
+        (Some(c), Some(len)) => Ok((c, len + 1)),
+        _ => fail(offset, "malformed character or entity reference"),
+    }
+}
+
+/// A run of text between markup, decoded: references replaced, line ends normalised to `\n` (a line end just
+/// after a character reference is kept as written, as roxmltree and lxml do).
+fn text(raw: &str, offset: usize) -> Result<Cow<'_, str>, XmlError> {
+    if raw.as_bytes().contains(&b'>')
+        && let Some(p) = raw.find("]]>")
+    {
+        return fail(offset + p, "`]]>` is not allowed in text");
+    }
+    if !raw.bytes().any(|b| b == b'&' || b == b'\r') {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let bytes = raw.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+    let mut as_is = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'&' {
+            let (c, len) = reference(&raw[i..], offset + i)?;
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            as_is = true;
+            i += len;
+            continue;
+        }
+        let b = bytes[i];
+        i += 1;
+        if as_is {
+            out.push(b);
+            as_is = false;
+        } else if out.last() == Some(&b'\r') {
+            *out.last_mut().expect("not empty") = b'\n';
+            if i == bytes.len() && b == b'\r' {
+                out.push(b'\n');
+            } else if b != b'\n' {
+                out.push(b);
+            }
+        } else if i == bytes.len() && b == b'\r' {
+            out.push(b'\n');
+        } else {
+            out.push(b);
+        }
+    }
+    Ok(Cow::Owned(String::from_utf8(out).expect("whole characters were copied")))
+}
+
+/// CDATA content with its line ends normalised to `\n`.
+fn line_ends(content: &str) -> Cow<'_, str> {
+    if content.contains('\r') {
+        Cow::Owned(content.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        Cow::Borrowed(content)
+    }
+}
+
+/// An attribute value, decoded: references replaced, tabs and line ends written as spaces (a `\r\n` as one).
+fn attribute_value(raw: &str, offset: usize) -> Result<Cow<'_, str>, XmlError> {
+    if !raw.bytes().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r')) {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let bytes = raw.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'&' => {
+                let (c, len) = reference(&raw[i..], offset + i)?;
+                out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                i += len;
+                continue;
+            }
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => {}
+            b'\t' | b'\n' | b'\r' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    Ok(Cow::Owned(String::from_utf8(out).expect("whole characters were copied")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads a whole text: the elements' local names with their namespaces, and the text pieces.
+    fn read(text: &str) -> Result<Vec<String>, XmlError> {
+        let mut reader = Reader::new(text);
+        let mut seen = Vec::new();
+        loop {
+            match reader.next()? {
+                Event::Start(e) => {
+                    seen.push(format!("<{} {:?} {}", e.local, e.namespace, if e.empty { "/>" } else { ">" }))
+                }
+                Event::End => seen.push("</>".into()),
+                Event::Text(t) => seen.push(format!("{t:?}")),
+                Event::Other => seen.push("other".into()),
+                Event::Eof => return Ok(seen),
+            }
+        }
+    }
+
+    #[test]
+    fn reads_namespaces_text_and_references() {
+        let text = "\u{feff}<?xml version='1.0' encoding=\"UTF-8\"?>\n<!-- c --><g:a xmlns:g='u' xmlns='d'><b x='1'>t&amp;&#65;\r\nu<![CDATA[<v>\r]]></b><?pi x?><c xmlns=''/></g:a>\n";
+        assert_eq!(
+            read(text).unwrap(),
+            [
+                "<a Some(\"u\") >",
+                "<b Some(\"d\") >",
+                "\"t&A\\nu\"",
+                "\"<v>\\n\"",
+                "</>",
+                "other",
+                "<c Some(\"\") />",
+                "</>"
+            ]
+        );
+        let mut reader = Reader::new("<a p:id=' 1\t2&#9;' xmlns:p='q'/>");
+        let Ok(Event::Start(e)) = reader.next() else { panic!() };
+        assert_eq!(e.attribute("id").map(|v| &**v), Some(" 1 2\t"));
+    }
+
+    #[test]
+    fn rejects_what_is_not_well_formed() {
+        for bad in [
+            "",
+            "<a>",
+            "<a></b>",
+            "<a/><b/>",
+            "x<a/>",
+            "<a/>x",
+            "<a>&foo;</a>",
+            "<a>&amp</a>",
+            "<a>&#0;</a>",
+            "<a>\u{1}</a>",
+            "<a>\u{fffe}</a>",
+            "<a>]]></a>",
+            "<a b='1' b='2'/>",
+            "<a b='1'c='2'/>",
+            "<a b=1/>",
+            "<a b='<'/>",
+            "<a xmlns:p='u' xmlns:q='u' p:b='1' q:b='2'/>",
+            "<p:a/>",
+            "<xml:a/>",
+            "<xmlns:a/>",
+            "<a xmlns:p='u' xmlns:p='v'/>",
+            "<a xmlns:xml='u'/>",
+            "<a xmlns:p='http://www.w3.org/XML/1998/namespace'/>",
+            "<a xmlns='http://www.w3.org/2000/xmlns/'/>",
+            "<!DOCTYPE a><a/>",
+            "<a><!-- a -- b --></a>",
+            "<a><!-- a ---></a>",
+            "<a><??></a>",
+            " <?xml version='1.0'?><a/>",
+            "<?xml encoding='UTF-8'?><a/>",
+            "<a:b:c/>",
+            "<1a/>",
+            "<a / >",
+            "</a>",
+            "<![CDATA[x]]><a/>",
+        ] {
+            assert!(read(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+}
