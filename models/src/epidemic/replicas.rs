@@ -527,11 +527,41 @@ fn draw_peers<const FAULTY: bool, W: Words, S: DrawNeighbor>(
 
 /// The exchanges of word `wi` over perfect links (no loss, every node up: every message arrives), with
 /// no tests: messages and entries are counted for the word at once. Returns (entries, messages).
+///
+/// A push from an initiator without the update sets nothing, and neither does a pull into one that has it:
+/// so the word's exchanges skip the pushes when none of its initiators has the update (most words of the
+/// early rounds), and the pulls when all of them have it (most words of the late rounds). A test per
+/// word, not per exchange: whether one initiator has the update is a coin flip in the middle rounds.
 #[inline(never)]
 fn exchange<const PUSH: bool, const PULL: bool, W: Words>(words: &mut W, wi: usize, peers: &Peers) -> (u64, u64) {
     let start = words.start(wi);
     // An initiator paired with itself is not counted as a sender, and pulls the bit it has.
     let senders = start & !peers.absent;
+    let lacking = !start & (u64::MAX >> (64 - peers.count));
+    let pulled = match (PUSH && senders != 0, PULL && lacking != 0) {
+        (true, true) => contacts::<true, true, W>(words, peers, senders),
+        (true, false) => contacts::<true, false, W>(words, peers, senders),
+        (false, true) => contacts::<false, true, W>(words, peers, senders),
+        (false, false) => 0,
+    };
+    // Only initiators without the update get a non-empty reply.
+    let pulled = pulled & lacking;
+    words.set(wi, pulled);
+    let exchanges = peers.count as u64 - u64::from(peers.absent.count_ones());
+    let mut entries = 0;
+    if PUSH {
+        entries += u64::from(senders.count_ones());
+    }
+    if PULL {
+        entries += u64::from(pulled.count_ones());
+    }
+    (entries, exchanges * (1 + u64::from(PULL)))
+}
+
+/// The pushes of `senders` to their peers, and the pulls of every initiator from its peer, as `exchange`
+/// asks for them; returns the round-start bits pulled, bit b for initiator b.
+#[inline(always)]
+fn contacts<const PUSH: bool, const PULL: bool, W: Words>(words: &mut W, peers: &Peers, senders: u64) -> u64 {
     let mut pushing = senders;
     let mut pulled = 0u64;
     for &q in &peers.of[..peers.count] {
@@ -545,18 +575,7 @@ fn exchange<const PUSH: bool, const PULL: bool, W: Words>(words: &mut W, wi: usi
             pulled = pulled >> 1 | (words.start(qi) >> (q % 64)) << 63;
         }
     }
-    // Only initiators without the update get a non-empty reply.
-    pulled = (pulled >> (64 - peers.count)) & !start;
-    words.set(wi, pulled);
-    let exchanges = peers.count as u64 - u64::from(peers.absent.count_ones());
-    let mut entries = 0;
-    if PUSH {
-        entries += u64::from(senders.count_ones());
-    }
-    if PULL {
-        entries += u64::from(pulled.count_ones());
-    }
-    (entries, exchanges * (1 + u64::from(PULL)))
+    if PULL { pulled >> (64 - peers.count) } else { 0 }
 }
 
 /// The exchanges of word `wi` as the generic round makes them, message by message; returns the entries.
