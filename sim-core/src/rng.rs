@@ -1,9 +1,13 @@
 //! Random streams. Every draw in a simulation comes from a ChaCha8 stream keyed by the scenario seed,
 //! the run index and a lane (what the stream is for), so results never depend on threads or the clock.
 
+mod ahead;
+
 use rand::SeedableRng;
 pub use rand::{Rng, RngExt};
 use rand_chacha::ChaCha8Rng;
+
+pub use ahead::Ahead;
 
 /// The generator every component draws from.
 pub type SimRng = ChaCha8Rng;
@@ -64,7 +68,7 @@ pub fn substream(seed: u64, run: u64, lane: Lane, path: &[u64]) -> SimRng {
 
 /// Uniform integer in `0..n` by Lemire's multiply-shift with rejection (unbiased, one draw almost always).
 #[inline]
-pub fn below(rng: &mut SimRng, n: u32) -> u32 {
+pub fn below(rng: &mut (impl Rng + ?Sized), n: u32) -> u32 {
     debug_assert!(n > 0);
     let m = u64::from(rng.next_u32()) * u64::from(n);
     if (m as u32) < n {
@@ -92,7 +96,7 @@ impl Below {
 
     /// One draw, exactly as `below(rng, n)` would make it.
     #[inline]
-    pub fn sample(self, rng: &mut SimRng) -> u32 {
+    pub fn sample(self, rng: &mut (impl Rng + ?Sized)) -> u32 {
         let m = u64::from(rng.next_u32()) * u64::from(self.n);
         self.finish(rng, m)
     }
@@ -103,7 +107,7 @@ impl Below {
     /// are the accepted words in order, and taking as many words as draws are still missing never takes
     /// a word too many.
     #[inline]
-    pub fn fill(self, out: &mut [u32], rng: &mut SimRng) {
+    pub fn fill(self, out: &mut [u32], rng: &mut (impl Rng + ?Sized)) {
         self.fill_map(out, rng, |_, draw| draw);
     }
 
@@ -115,7 +119,7 @@ impl Below {
         unsafe_code,
         reason = "the store of each draw is in bounds by the loop's invariant, unchecked in the hot loop"
     )]
-    pub fn fill_map(self, out: &mut [u32], rng: &mut SimRng, map: impl Fn(usize, u32) -> u32) {
+    pub fn fill_map(self, out: &mut [u32], rng: &mut (impl Rng + ?Sized), map: impl Fn(usize, u32) -> u32) {
         const BLOCK: usize = 64;
         let mut bytes = [[0u8; 4]; BLOCK];
         let mut done = 0;
@@ -138,7 +142,7 @@ impl Below {
 
     /// Lemire's rejection step for the product `m` of a draw and n; the high half is the value.
     #[inline]
-    fn finish(self, rng: &mut SimRng, mut m: u64) -> u32 {
+    fn finish(self, rng: &mut (impl Rng + ?Sized), mut m: u64) -> u32 {
         while (m as u32) < self.threshold {
             m = u64::from(rng.next_u32()) * u64::from(self.n);
         }

@@ -16,7 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 use sim_core::atomic::as_atomic;
-use sim_core::rng::SimRng;
+use sim_core::rng::{Ahead, SimRng};
 use sim_core::topology::{DrawNeighbor, NeighborSampler};
 use sim_core::{pages, prefetch};
 
@@ -459,8 +459,9 @@ struct Peers {
 /// The turns of one chunk, word by word (a chunk is whole words). The peers of the next word's initiators
 /// are drawn, and their words requested from memory, before this word's exchanges run: once the state
 /// outgrows the caches, each exchange would otherwise wait for its peer's word alone, while this way some
-/// 64 loads are under way at once. Peers come from the chunk's protocol stream and losses from its network
-/// stream, each in turn order, so the draws are those of the generic round; and exchanges read only
+/// 64 loads are under way at once. Peers come from the chunk's protocol stream (read ahead in batches,
+/// [`Ahead`]) and losses from its network stream, each in turn order, so the draws are those of the generic
+/// round; and exchanges read only
 /// round-start bits and only set bits, so drawing ahead changes nothing else either. Returns the entries
 /// carried and the traffic.
 ///
@@ -471,7 +472,8 @@ fn word_loop<const PUSH: bool, const PULL: bool, const FAULTY: bool, W: Words, S
     sampler: &S,
     chunk: Chunk<'_>,
 ) -> (u64, Traffic) {
-    let Chunk { nodes, mut rng, mut wire } = chunk;
+    let Chunk { nodes, rng, mut wire } = chunk;
+    let mut rng = Ahead::new(rng);
     let (first, end) = ((nodes.start / 64) as usize, nodes.end.div_ceil(64) as usize);
     let mut entries = 0;
     let mut peers = [(); 2].map(|()| Peers { of: [0; 64], absent: 0, count: 0 });
@@ -502,7 +504,7 @@ fn draw_peers<const FAULTY: bool, W: Words, S: DrawNeighbor>(
     wi: usize,
     end: u32,
     sampler: &S,
-    rng: &mut SimRng,
+    rng: &mut Ahead,
     wire: &Wire<'_>,
     peers: &mut Peers,
 ) {
