@@ -107,7 +107,7 @@ impl Below {
     /// are the accepted words in order, and taking as many words as draws are still missing never takes
     /// a word too many.
     #[inline]
-    pub fn fill(self, out: &mut [u32], rng: &mut (impl Rng + ?Sized)) {
+    pub fn fill(self, out: &mut [u32], rng: &mut impl WordRuns) {
         self.fill_map(out, rng, |_, draw| draw);
     }
 
@@ -119,20 +119,18 @@ impl Below {
         unsafe_code,
         reason = "the store of each draw is in bounds by the loop's invariant, unchecked in the hot loop"
     )]
-    pub fn fill_map(self, out: &mut [u32], rng: &mut (impl Rng + ?Sized), map: impl Fn(usize, u32) -> u32) {
-        const BLOCK: usize = 64;
-        let mut bytes = [[0u8; 4]; BLOCK];
+    pub fn fill_map(self, out: &mut [u32], rng: &mut impl WordRuns, map: impl Fn(usize, u32) -> u32) {
+        let mut buffer = [[0u8; 4]; RUN];
         let mut done = 0;
         while done < out.len() {
-            let want = (out.len() - done).min(BLOCK);
-            rng.fill_bytes(bytes[..want].as_flattened_mut());
-            for word in &bytes[..want] {
+            let want = (out.len() - done).min(RUN);
+            for word in rng.run(&mut buffer, want) {
                 let m = u64::from(u32::from_le_bytes(*word)) * u64::from(self.n);
                 // Written whether accepted or not (a rejected word is overwritten by the next).
                 let draw = map(done, (m >> 32) as u32);
-                // SAFETY: `done < out.len()`. The block starts with `done + want <= out.len()`, each of its
-                // words adds at most 1 to `done`, and this is at most its `want`-th word: so fewer than
-                // `want` words were accepted before it. (The compiler cannot see this through the
+                // SAFETY: `done < out.len()`. The run starts with `done + want <= out.len()`, each of its
+                // words adds at most 1 to `done`, and this is at most its `want`-th word (a run has at most
+                // `want`): so fewer than `want` words were accepted before it. (The compiler cannot see this through the
                 // conditional increment, and the check would cost two of the loop's instructions.)
                 *unsafe { out.get_unchecked_mut(done) } = draw;
                 done += usize::from(m as u32 >= self.threshold);
@@ -147,6 +145,25 @@ impl Below {
             m = u64::from(rng.next_u32()) * u64::from(self.n);
         }
         (m >> 32) as u32
+    }
+}
+
+/// Longest run of words [`WordRuns::run`] is asked for.
+const RUN: usize = 64;
+
+/// A stream whose words [`Below::fill_map`] reads in runs, where they lie if they lie in a batch of their
+/// own ([`Ahead`]), else copied out of the stream.
+pub trait WordRuns: Rng {
+    /// The next words of the stream, taken: at least one and at most `most` (≤ 64); in `buffer`, or
+    /// where they lie.
+    fn run<'w>(&'w mut self, buffer: &'w mut [[u8; 4]; RUN], most: usize) -> &'w [[u8; 4]];
+}
+
+impl WordRuns for SimRng {
+    #[inline]
+    fn run<'w>(&'w mut self, buffer: &'w mut [[u8; 4]; RUN], most: usize) -> &'w [[u8; 4]] {
+        self.fill_bytes(buffer[..most].as_flattened_mut());
+        &buffer[..most]
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 pub use graph::{ArcId, EdgeId, Graph, GraphBuilder, Labels};
 
-use crate::rng::{Below, Rng, SimRng, below};
+use crate::rng::{Below, Rng, SimRng, WordRuns, below};
 use crate::{NodeId, TopologyError};
 
 /// The network's shape. `Complete` never materialises its N(N-1)/2 edges. A graph is shared, not copied,
@@ -42,7 +42,7 @@ pub trait DrawNeighbor {
     /// and on the complete graph also the rare candidates that are then rejected: it is for hints such as
     /// a prefetch of what the caller will read at the neighbour.
     #[inline]
-    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut impl Rng, drawn: impl Fn(NodeId)) -> u64 {
+    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut impl WordRuns, drawn: impl Fn(NodeId)) -> u64 {
         debug_assert!(out.len() <= 64);
         let mut alone = 0;
         for (i, slot) in (0..).zip(out) {
@@ -78,7 +78,7 @@ impl DrawNeighbor for OtherNodes {
 
     /// Without a test per draw: [`Below::fill_map`], skipping over each node itself in the same loop.
     #[inline]
-    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut impl Rng, drawn: impl Fn(NodeId)) -> u64 {
+    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut impl WordRuns, drawn: impl Fn(NodeId)) -> u64 {
         self.others.fill_map(out, rng, |i, u| {
             let q = other_than(first + i as u32, u);
             drawn(q);
