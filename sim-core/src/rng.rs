@@ -138,6 +138,29 @@ impl Below {
         }
     }
 
+    /// [`Below::fill`] with draw `i` skipping over `first + i`: draws `u` from `0..n` become `u + (u >= first +
+    /// i)`, a uniform value of `0..=n` other than `first + i` (a node's random other node). `drawn` sees each
+    /// draw once made (a hint such as a prefetch). On CPUs with AVX-512, sixteen words at a time.
+    #[inline]
+    pub fn fill_skipping(self, first: u32, out: &mut [u32], rng: &mut impl WordRuns, drawn: impl Fn(u32)) {
+        if ahead::wide_available() {
+            let mut buffer = [[0u8; 4]; RUN];
+            let mut done = 0;
+            while done < out.len() {
+                let want = (out.len() - done).min(RUN);
+                let words = rng.run(&mut buffer, want);
+                done = ahead::draws_skipping(self.n, self.threshold, first, words, out, done);
+            }
+            out.iter().for_each(|&q| drawn(q));
+        } else {
+            self.fill_map(out, rng, |i, u| {
+                let q = u + u32::from(u >= first + i as u32);
+                drawn(q);
+                q
+            });
+        }
+    }
+
     /// Lemire's rejection step for the product `m` of a draw and n; the high half is the value.
     #[inline]
     fn finish(self, rng: &mut (impl Rng + ?Sized), mut m: u64) -> u32 {

@@ -101,6 +101,25 @@ impl TryRng for Ahead {
     }
 }
 
+/// Whether this CPU generates and draws wide (AVX-512).
+#[inline]
+pub(super) fn wide_available() -> bool {
+    wide::available()
+}
+
+/// [`Below::fill_skipping`](super::Below::fill_skipping)'s wide draws, where [`wide_available`].
+#[inline]
+pub(super) fn draws_skipping(
+    n: u32,
+    threshold: u32,
+    first: u32,
+    words: &[[u8; 4]],
+    out: &mut [u32],
+    done: usize,
+) -> usize {
+    wide::draws_skipping(n, threshold, first, words, out, done)
+}
+
 impl WordRuns for Ahead {
     /// Up to the end of the batch, where they lie.
     #[inline(always)]
@@ -117,8 +136,11 @@ impl WordRuns for Ahead {
 #[cfg(target_arch = "x86_64")]
 mod wide {
     use std::arch::x86_64::{
-        __m512i, _mm_set_epi32, _mm512_add_epi32, _mm512_broadcast_i32x4, _mm512_rol_epi32, _mm512_set_epi64,
-        _mm512_shuffle_epi32, _mm512_shuffle_i32x4, _mm512_storeu_si512, _mm512_xor_si512,
+        __m512i, _mm_set_epi32, _mm512_add_epi32, _mm512_broadcast_i32x4, _mm512_cmpge_epu32_mask,
+        _mm512_mask_add_epi32, _mm512_mask_blend_epi32, _mm512_mask_cmpge_epu32_mask, _mm512_mask_storeu_epi32,
+        _mm512_maskz_compress_epi32, _mm512_maskz_loadu_epi32, _mm512_mul_epu32, _mm512_mullo_epi32, _mm512_rol_epi32,
+        _mm512_set_epi64, _mm512_set1_epi32, _mm512_setr_epi32, _mm512_shuffle_epi32, _mm512_shuffle_i32x4,
+        _mm512_srli_epi64, _mm512_storeu_si512, _mm512_xor_si512,
     };
 
     use super::BATCH;
@@ -137,6 +159,60 @@ mod wide {
         assert!(available(), "AVX-512 blocks on a CPU without AVX-512");
         // SAFETY: the CPU has AVX-512F, checked above.
         unsafe { blocks_avx512(seed, stream, block, out) }
+    }
+
+    /// [`Below::fill_skipping`](crate::rng::Below::fill_skipping) on the words `words` of the stream, 16 at a
+    /// time: Lemire's draws from `0..n` (a word is rejected when the low half of its product with n is
+    /// below `threshold`), the accepted ones in order, draw i skipping over `first + i`, stored from
+    /// `out[done]` on. `words` must fit: at most `out.len() - done`. Returns `done` plus the draws made.
+    /// Only where [`available`].
+    #[expect(unsafe_code, reason = "calls the AVX-512 draws, after checking that the CPU has them")]
+    pub fn draws_skipping(
+        n: u32,
+        threshold: u32,
+        first: u32,
+        words: &[[u8; 4]],
+        out: &mut [u32],
+        done: usize,
+    ) -> usize {
+        assert!(available(), "AVX-512 draws on a CPU without AVX-512");
+        assert!(words.len() <= out.len() - done, "{} words for {} draws", words.len(), out.len() - done);
+        // SAFETY: the CPU has AVX-512F, and the words fit, both checked above.
+        unsafe { draws_skipping_avx512(n, threshold, first, words, out, done) }
+    }
+
+    /// [`draws_skipping`]: per 16 words, the products' halves from two even/odd multiplies, the accepted
+    /// draws packed to the front (compress) in order, then each shifted past its own initiator.
+    #[target_feature(enable = "avx512f,popcnt")]
+    #[expect(unsafe_code, reason = "masked AVX-512 loads from `words` and stores into `out`, in bounds")]
+    fn draws_skipping_avx512(
+        n: u32,
+        threshold: u32,
+        first: u32,
+        words: &[[u8; 4]],
+        out: &mut [u32],
+        mut done: usize,
+    ) -> usize {
+        let (nv, tv, one) = (_mm512_set1_epi32(n as i32), _mm512_set1_epi32(threshold as i32), _mm512_set1_epi32(1));
+        let lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        for run in words.chunks(16) {
+            let live = ((1u32 << run.len()) - 1) as u16;
+            // SAFETY: the lanes of `live` are the `run.len()` words of `run`; masked-off lanes are not read.
+            let x = unsafe { _mm512_maskz_loadu_epi32(live, run.as_ptr().cast()) };
+            let even = _mm512_mul_epu32(x, nv);
+            let odd = _mm512_mul_epu32(_mm512_srli_epi64::<32>(x), nv);
+            let draws = _mm512_mask_blend_epi32(0xaaaa, _mm512_srli_epi64::<32>(even), odd);
+            let accepted = _mm512_mask_cmpge_epu32_mask(live, _mm512_mullo_epi32(x, nv), tv);
+            let packed = _mm512_maskz_compress_epi32(accepted, draws);
+            let skipped = _mm512_add_epi32(_mm512_set1_epi32(first.wrapping_add(done as u32) as i32), lane);
+            let q = _mm512_mask_add_epi32(packed, _mm512_cmpge_epu32_mask(packed, skipped), packed, one);
+            let count = accepted.count_ones() as usize;
+            // SAFETY: `count` ≤ `run.len()` lanes from `out[done]`; the runs before took as many draws as
+            // words at most, and all words fit in `out[done..]` (checked by the caller).
+            unsafe { _mm512_mask_storeu_epi32(out.as_mut_ptr().add(done).cast(), ((1u32 << count) - 1) as u16, q) };
+            done += count;
+        }
+        done
     }
 
     /// [`blocks`] in four sets of four blocks, each set a row of the ChaCha state per register (lane k of
@@ -223,6 +299,10 @@ mod wide {
 
     pub fn blocks(_: &[u8; 32], _: u64, _: u64, _: &mut [[u8; 4]; BATCH]) {
         unreachable!("no wide blocks on this target")
+    }
+
+    pub fn draws_skipping(_: u32, _: u32, _: u32, _: &[[u8; 4]], _: &mut [u32], _: usize) -> usize {
+        unreachable!("no wide draws on this target")
     }
 }
 

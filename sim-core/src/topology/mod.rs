@@ -76,14 +76,10 @@ impl DrawNeighbor for OtherNodes {
         Some(other_than(v, self.others.sample(rng)))
     }
 
-    /// Without a test per draw: [`Below::fill_map`], skipping over each node itself in the same loop.
+    /// Without a test per draw: [`Below::fill_skipping`], skipping over each node itself.
     #[inline]
     fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut impl WordRuns, drawn: impl Fn(NodeId)) -> u64 {
-        self.others.fill_map(out, rng, |i, u| {
-            let q = other_than(first + i as u32, u);
-            drawn(q);
-            q
-        });
+        self.others.fill_skipping(first, out, rng, drawn);
         0
     }
 }
