@@ -143,13 +143,13 @@ impl Below {
     /// draw once made (a hint such as a prefetch). On CPUs with AVX-512, sixteen words at a time.
     #[inline]
     pub fn fill_skipping(self, first: u32, out: &mut [u32], rng: &mut impl WordRuns, drawn: impl Fn(u32)) {
-        if ahead::wide_available() {
+        if ahead::wide::available() {
             let mut buffer = [[0u8; 4]; RUN];
             let mut done = 0;
             while done < out.len() {
                 let want = (out.len() - done).min(RUN);
                 let words = rng.run(&mut buffer, want);
-                done = ahead::draws_skipping(self.n, self.threshold, first, words, out, done);
+                done = ahead::wide::draws_skipping(self.n, self.threshold, first, words, out, done);
             }
             out.iter().for_each(|&q| drawn(q));
         } else {

@@ -101,25 +101,6 @@ impl TryRng for Ahead {
     }
 }
 
-/// Whether this CPU generates and draws wide (AVX-512).
-#[inline]
-pub(super) fn wide_available() -> bool {
-    wide::available()
-}
-
-/// [`Below::fill_skipping`](super::Below::fill_skipping)'s wide draws, where [`wide_available`].
-#[inline]
-pub(super) fn draws_skipping(
-    n: u32,
-    threshold: u32,
-    first: u32,
-    words: &[[u8; 4]],
-    out: &mut [u32],
-    done: usize,
-) -> usize {
-    wide::draws_skipping(n, threshold, first, words, out, done)
-}
-
 impl WordRuns for Ahead {
     /// Up to the end of the batch, where they lie.
     #[inline(always)]
@@ -133,8 +114,9 @@ impl WordRuns for Ahead {
     }
 }
 
+/// The AVX-512 forms of ChaCha8 blocks and of [`Below::fill_skipping`](super::Below::fill_skipping)'s draws.
 #[cfg(target_arch = "x86_64")]
-mod wide {
+pub(super) mod wide {
     use std::arch::x86_64::{
         __m512i, _mm_set_epi32, _mm512_add_epi32, _mm512_broadcast_i32x4, _mm512_cmpge_epu32_mask,
         _mm512_mask_add_epi32, _mm512_mask_blend_epi32, _mm512_mask_cmpge_epu32_mask, _mm512_mask_storeu_epi32,
@@ -290,7 +272,7 @@ mod wide {
 }
 
 #[cfg(not(target_arch = "x86_64"))]
-mod wide {
+pub(super) mod wide {
     use super::BATCH;
 
     pub fn available() -> bool {
