@@ -1,9 +1,13 @@
 //! Random streams. Every draw in a simulation comes from a ChaCha8 stream keyed by the scenario seed,
 //! the run index and a lane (what the stream is for), so results never depend on threads or the clock.
 
+mod ahead;
+
 use rand::SeedableRng;
 pub use rand::{Rng, RngExt};
 use rand_chacha::ChaCha8Rng;
+
+pub use ahead::Ahead;
 
 /// The generator every component draws from.
 pub type SimRng = ChaCha8Rng;
@@ -64,7 +68,7 @@ pub fn substream(seed: u64, run: u64, lane: Lane, path: &[u64]) -> SimRng {
 
 /// Uniform integer in `0..n` by Lemire's multiply-shift with rejection (unbiased, one draw almost always).
 #[inline]
-pub fn below(rng: &mut SimRng, n: u32) -> u32 {
+pub fn below(rng: &mut (impl Rng + ?Sized), n: u32) -> u32 {
     debug_assert!(n > 0);
     let m = u64::from(rng.next_u32()) * u64::from(n);
     if (m as u32) < n {
@@ -92,7 +96,7 @@ impl Below {
 
     /// One draw, exactly as `below(rng, n)` would make it.
     #[inline]
-    pub fn sample(self, rng: &mut SimRng) -> u32 {
+    pub fn sample(self, rng: &mut (impl Rng + ?Sized)) -> u32 {
         let m = u64::from(rng.next_u32()) * u64::from(self.n);
         self.finish(rng, m)
     }
@@ -103,7 +107,7 @@ impl Below {
     /// are the accepted words in order, and taking as many words as draws are still missing never takes
     /// a word too many.
     #[inline]
-    pub fn fill(self, out: &mut [u32], rng: &mut SimRng) {
+    pub fn fill(self, out: &mut [u32], rng: &mut impl WordRuns) {
         self.fill_map(out, rng, |_, draw| draw);
     }
 
@@ -115,20 +119,18 @@ impl Below {
         unsafe_code,
         reason = "the store of each draw is in bounds by the loop's invariant, unchecked in the hot loop"
     )]
-    pub fn fill_map(self, out: &mut [u32], rng: &mut SimRng, map: impl Fn(usize, u32) -> u32) {
-        const BLOCK: usize = 64;
-        let mut bytes = [[0u8; 4]; BLOCK];
+    pub fn fill_map(self, out: &mut [u32], rng: &mut impl WordRuns, map: impl Fn(usize, u32) -> u32) {
+        let mut buffer = [[0u8; 4]; RUN];
         let mut done = 0;
         while done < out.len() {
-            let want = (out.len() - done).min(BLOCK);
-            rng.fill_bytes(bytes[..want].as_flattened_mut());
-            for word in &bytes[..want] {
+            let want = (out.len() - done).min(RUN);
+            for word in rng.run(&mut buffer, want) {
                 let m = u64::from(u32::from_le_bytes(*word)) * u64::from(self.n);
                 // Written whether accepted or not (a rejected word is overwritten by the next).
                 let draw = map(done, (m >> 32) as u32);
-                // SAFETY: `done < out.len()`. The block starts with `done + want <= out.len()`, each of its
-                // words adds at most 1 to `done`, and this is at most its `want`-th word: so fewer than
-                // `want` words were accepted before it. (The compiler cannot see this through the
+                // SAFETY: `done < out.len()`. The run starts with `done + want <= out.len()`, each of its
+                // words adds at most 1 to `done`, and this is at most its `want`-th word (a run has at most
+                // `want`): so fewer than `want` words were accepted before it. (The compiler cannot see this through the
                 // conditional increment, and the check would cost two of the loop's instructions.)
                 *unsafe { out.get_unchecked_mut(done) } = draw;
                 done += usize::from(m as u32 >= self.threshold);
@@ -136,13 +138,55 @@ impl Below {
         }
     }
 
+    /// [`Below::fill`] with draw `i` skipping over `first + i`: draws `u` from `0..n` become `u + (u >= first +
+    /// i)`, a uniform value of `0..=n` other than `first + i` (a node's random other node). `drawn` sees each
+    /// draw once made (a hint such as a prefetch). On CPUs with AVX-512, sixteen words at a time.
+    #[inline]
+    pub fn fill_skipping(self, first: u32, out: &mut [u32], rng: &mut impl WordRuns, drawn: impl Fn(u32)) {
+        if ahead::wide::available() {
+            let mut buffer = [[0u8; 4]; RUN];
+            let mut done = 0;
+            while done < out.len() {
+                let want = (out.len() - done).min(RUN);
+                let words = rng.run(&mut buffer, want);
+                done = ahead::wide::draws_skipping(self.n, self.threshold, first, words, out, done);
+            }
+            out.iter().for_each(|&q| drawn(q));
+        } else {
+            self.fill_map(out, rng, |i, u| {
+                let q = u + u32::from(u >= first + i as u32);
+                drawn(q);
+                q
+            });
+        }
+    }
+
     /// Lemire's rejection step for the product `m` of a draw and n; the high half is the value.
     #[inline]
-    fn finish(self, rng: &mut SimRng, mut m: u64) -> u32 {
+    fn finish(self, rng: &mut (impl Rng + ?Sized), mut m: u64) -> u32 {
         while (m as u32) < self.threshold {
             m = u64::from(rng.next_u32()) * u64::from(self.n);
         }
         (m >> 32) as u32
+    }
+}
+
+/// Longest run of words [`WordRuns::run`] is asked for.
+const RUN: usize = 64;
+
+/// A stream whose words [`Below::fill_map`] reads in runs, where they lie if they lie in a batch of their
+/// own ([`Ahead`]), else copied out of the stream.
+pub trait WordRuns: Rng {
+    /// The next words of the stream, taken: at least one and at most `most` (≤ 64); in `buffer`, or
+    /// where they lie.
+    fn run<'w>(&'w mut self, buffer: &'w mut [[u8; 4]; RUN], most: usize) -> &'w [[u8; 4]];
+}
+
+impl WordRuns for SimRng {
+    #[inline]
+    fn run<'w>(&'w mut self, buffer: &'w mut [[u8; 4]; RUN], most: usize) -> &'w [[u8; 4]] {
+        self.fill_bytes(buffer[..most].as_flattened_mut());
+        &buffer[..most]
     }
 }
 

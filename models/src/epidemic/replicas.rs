@@ -16,7 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sim_core::NodeId;
 use sim_core::atomic::as_atomic;
-use sim_core::rng::SimRng;
+use sim_core::rng::{Ahead, SimRng};
 use sim_core::topology::{DrawNeighbor, NeighborSampler};
 use sim_core::{pages, prefetch};
 
@@ -457,12 +457,13 @@ struct Peers {
 }
 
 /// The turns of one chunk, word by word (a chunk is whole words). The peers of the next word's initiators
-/// are drawn, and their words requested from memory, before this word's exchanges run: once the state
-/// outgrows the caches, each exchange would otherwise wait for its peer's word alone, while this way some
-/// 64 loads are under way at once. Peers come from the chunk's protocol stream and losses from its network
-/// stream, each in turn order, so the draws are those of the generic round; and exchanges read only
-/// round-start bits and only set bits, so drawing ahead changes nothing else either. Returns the entries
-/// carried and the traffic.
+/// are drawn before this word's exchanges run, and their words requested from memory during them, one per
+/// exchange (over faulty links: as they are drawn): once the state outgrows the caches, each exchange would
+/// otherwise wait for its peer's word alone, while this way some 64 loads are under way at once, and their
+/// requests are spread out rather than queued behind each other. Peers come from the chunk's protocol
+/// stream (read ahead in batches, [`Ahead`]) and losses from its network stream, each in turn order, so
+/// the draws are those of the generic round; and exchanges read only round-start bits and only set bits,
+/// so drawing ahead changes nothing else either. Returns the entries carried and the traffic.
 ///
 /// Drawing and exchanging are functions of their own, each a tight loop with registers to itself.
 #[inline(always)]
@@ -471,11 +472,15 @@ fn word_loop<const PUSH: bool, const PULL: bool, const FAULTY: bool, W: Words, S
     sampler: &S,
     chunk: Chunk<'_>,
 ) -> (u64, Traffic) {
-    let Chunk { nodes, mut rng, mut wire } = chunk;
+    let Chunk { nodes, rng, mut wire } = chunk;
+    let mut rng = Ahead::new(rng);
     let (first, end) = ((nodes.start / 64) as usize, nodes.end.div_ceil(64) as usize);
     let mut entries = 0;
     let mut peers = [(); 2].map(|()| Peers { of: [0; 64], absent: 0, count: 0 });
     draw_peers::<FAULTY, _, _>(words, first, nodes.end, sampler, &mut rng, &wire, &mut peers[0]);
+    if !FAULTY {
+        peers[0].of[..peers[0].count].iter().for_each(|&q| words.prefetch((q / 64) as usize));
+    }
     for wi in first..end {
         let [even, odd] = &mut peers;
         let (this, next) = if (wi - first) % 2 == 0 { (&*even, odd) } else { (&*odd, even) };
@@ -485,7 +490,7 @@ fn word_loop<const PUSH: bool, const PULL: bool, const FAULTY: bool, W: Words, S
         entries += if FAULTY {
             exchange_faulty::<PUSH, PULL, _>(words, wi, this, &mut wire)
         } else {
-            let (carried, messages) = exchange::<PUSH, PULL, _>(words, wi, this);
+            let (carried, messages) = exchange::<PUSH, PULL, _>(words, wi, this, next);
             wire.delivered(messages);
             carried
         };
@@ -493,8 +498,8 @@ fn word_loop<const PUSH: bool, const PULL: bool, const FAULTY: bool, W: Words, S
     (entries, wire.traffic())
 }
 
-/// Draws the peers of the initiators of word `wi` (those below `end`) in turn order, and starts loading
-/// their words as they are drawn. With every node up, the draws of the word are one run
+/// Draws the peers of the initiators of word `wi` (those below `end`) in turn order; over faulty links,
+/// starts loading their words as they are drawn. With every node up, the draws of the word are one run
 /// ([`DrawNeighbor::draw_run`]).
 #[inline(never)]
 fn draw_peers<const FAULTY: bool, W: Words, S: DrawNeighbor>(
@@ -502,7 +507,7 @@ fn draw_peers<const FAULTY: bool, W: Words, S: DrawNeighbor>(
     wi: usize,
     end: u32,
     sampler: &S,
-    rng: &mut SimRng,
+    rng: &mut Ahead,
     wire: &Wire<'_>,
     peers: &mut Peers,
 ) {
@@ -521,32 +526,37 @@ fn draw_peers<const FAULTY: bool, W: Words, S: DrawNeighbor>(
             words.prefetch((*slot / 64) as usize);
         }
     } else {
-        peers.absent = sampler.draw_run(first, of, rng, |q| words.prefetch((q / 64) as usize));
+        peers.absent = sampler.draw_run(first, of, rng, |_| ());
     }
 }
 
 /// The exchanges of word `wi` over perfect links (no loss, every node up: every message arrives), with
-/// no tests: messages and entries are counted for the word at once. Returns (entries, messages).
+/// no tests: messages and entries are counted for the word at once; `next` holds the peers of the next
+/// word, whose words are requested meanwhile. Returns (entries, messages).
+///
+/// A push from an initiator without the update sets nothing, and neither does a pull into one that has it:
+/// so the word's exchanges skip the pushes when none of its initiators has the update (most words of the
+/// early rounds), and the pulls when all of them have it (most words of the late rounds). A test per
+/// word, not per exchange: whether one initiator has the update is a coin flip in the middle rounds.
 #[inline(never)]
-fn exchange<const PUSH: bool, const PULL: bool, W: Words>(words: &mut W, wi: usize, peers: &Peers) -> (u64, u64) {
+fn exchange<const PUSH: bool, const PULL: bool, W: Words>(
+    words: &mut W,
+    wi: usize,
+    peers: &Peers,
+    next: &Peers,
+) -> (u64, u64) {
     let start = words.start(wi);
     // An initiator paired with itself is not counted as a sender, and pulls the bit it has.
     let senders = start & !peers.absent;
-    let mut pushing = senders;
-    let mut pulled = 0u64;
-    for &q in &peers.of[..peers.count] {
-        let qi = (q / 64) as usize;
-        if PUSH {
-            words.set(qi, (pushing & 1) << (q % 64));
-            pushing >>= 1;
-        }
-        if PULL {
-            // Shifted in from the top: after the word's initiators, bit b is initiator b's.
-            pulled = pulled >> 1 | (words.start(qi) >> (q % 64)) << 63;
-        }
-    }
+    let lacking = !start & (u64::MAX >> (64 - peers.count));
+    let pulled = match (PUSH && senders != 0, PULL && lacking != 0) {
+        (true, true) => contacts::<true, true, W>(words, peers, senders, next),
+        (true, false) => contacts::<true, false, W>(words, peers, senders, next),
+        (false, true) => contacts::<false, true, W>(words, peers, senders, next),
+        (false, false) => contacts::<false, false, W>(words, peers, senders, next),
+    };
     // Only initiators without the update get a non-empty reply.
-    pulled = (pulled >> (64 - peers.count)) & !start;
+    let pulled = pulled & lacking;
     words.set(wi, pulled);
     let exchanges = peers.count as u64 - u64::from(peers.absent.count_ones());
     let mut entries = 0;
@@ -557,6 +567,34 @@ fn exchange<const PUSH: bool, const PULL: bool, W: Words>(words: &mut W, wi: usi
         entries += u64::from(pulled.count_ones());
     }
     (entries, exchanges * (1 + u64::from(PULL)))
+}
+
+/// The pushes of `senders` to their peers, and the pulls of every initiator from its peer, as `exchange`
+/// asks for them, each exchange starting to load the word of a peer of the `next` word's (for the last
+/// word of a chunk, stale peers: a hint that loads nothing needed); returns the round-start bits pulled,
+/// bit b for initiator b.
+#[inline(always)]
+fn contacts<const PUSH: bool, const PULL: bool, W: Words>(
+    words: &mut W,
+    peers: &Peers,
+    senders: u64,
+    next: &Peers,
+) -> u64 {
+    let mut pushing = senders;
+    let mut pulled = 0u64;
+    for (&q, &ahead) in peers.of[..peers.count].iter().zip(&next.of) {
+        words.prefetch((ahead / 64) as usize);
+        let qi = (q / 64) as usize;
+        if PUSH {
+            words.set(qi, (pushing & 1) << (q % 64));
+            pushing >>= 1;
+        }
+        if PULL {
+            // Shifted in from the top: after the word's initiators, bit b is initiator b's.
+            pulled = pulled >> 1 | (words.start(qi) >> (q % 64)) << 63;
+        }
+    }
+    if PULL { pulled >> (64 - peers.count) } else { 0 }
 }
 
 /// The exchanges of word `wi` as the generic round makes them, message by message; returns the entries.

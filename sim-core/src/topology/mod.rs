@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 pub use graph::{ArcId, EdgeId, Graph, GraphBuilder, Labels};
 
-use crate::rng::{Below, SimRng, below};
+use crate::rng::{Below, Rng, SimRng, WordRuns, below};
 use crate::{NodeId, TopologyError};
 
 /// The network's shape. `Complete` never materialises its N(N-1)/2 edges. A graph is shared, not copied,
@@ -34,7 +34,7 @@ impl From<Graph> for Topology {
 /// own type, so that a loop generic over it draws without testing the kind.
 pub trait DrawNeighbor {
     /// What `random_neighbor(v, rng)` draws.
-    fn draw(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId>;
+    fn draw(&self, v: NodeId, rng: &mut impl Rng) -> Option<NodeId>;
 
     /// What `draw` draws for the nodes `first`, `first + 1`, … in turn, one per element of `out` (at most
     /// 64): `out[i]` is the neighbour of `first + i`, or `first + i` itself if it has none; bit `i` of
@@ -42,7 +42,7 @@ pub trait DrawNeighbor {
     /// and on the complete graph also the rare candidates that are then rejected: it is for hints such as
     /// a prefetch of what the caller will read at the neighbour.
     #[inline]
-    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut SimRng, drawn: impl Fn(NodeId)) -> u64 {
+    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut impl WordRuns, drawn: impl Fn(NodeId)) -> u64 {
         debug_assert!(out.len() <= 64);
         let mut alone = 0;
         for (i, slot) in (0..).zip(out) {
@@ -72,32 +72,28 @@ pub struct OtherNodes {
 
 impl DrawNeighbor for OtherNodes {
     #[inline(always)]
-    fn draw(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
+    fn draw(&self, v: NodeId, rng: &mut impl Rng) -> Option<NodeId> {
         Some(other_than(v, self.others.sample(rng)))
     }
 
-    /// Without a test per draw: [`Below::fill_map`], skipping over each node itself in the same loop.
+    /// Without a test per draw: [`Below::fill_skipping`], skipping over each node itself.
     #[inline]
-    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut SimRng, drawn: impl Fn(NodeId)) -> u64 {
-        self.others.fill_map(out, rng, |i, u| {
-            let q = other_than(first + i as u32, u);
-            drawn(q);
-            q
-        });
+    fn draw_run(&self, first: NodeId, out: &mut [NodeId], rng: &mut impl WordRuns, drawn: impl Fn(NodeId)) -> u64 {
+        self.others.fill_skipping(first, out, rng, drawn);
         0
     }
 }
 
 impl DrawNeighbor for Graph {
     #[inline(always)]
-    fn draw(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
+    fn draw(&self, v: NodeId, rng: &mut impl Rng) -> Option<NodeId> {
         graph_neighbor(self, v, rng)
     }
 }
 
 impl DrawNeighbor for NeighborSampler<'_> {
     #[inline(always)]
-    fn draw(&self, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
+    fn draw(&self, v: NodeId, rng: &mut impl Rng) -> Option<NodeId> {
         match self {
             NeighborSampler::Complete(others) => others.draw(v, rng),
             NeighborSampler::Graph(g) => g.draw(v, rng),
@@ -112,7 +108,7 @@ fn other_than(v: NodeId, u: u32) -> NodeId {
 }
 
 #[inline(always)]
-fn graph_neighbor(g: &Graph, v: NodeId, rng: &mut SimRng) -> Option<NodeId> {
+fn graph_neighbor(g: &Graph, v: NodeId, rng: &mut impl Rng) -> Option<NodeId> {
     let ns = g.neighbors(v);
     (!ns.is_empty()).then(|| ns[below(rng, ns.len() as u32) as usize])
 }
