@@ -145,15 +145,10 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
             match span {
                 Some(span) => {
                     span.fill(&mut delay[..kept], self.net_rng);
-                    for (&u, &extra) in to[..kept].iter().zip(&delay) {
-                        self.queue.push(later(base, Time::from(extra)), event(u));
-                    }
+                    let timed = to[..kept].iter().zip(&delay);
+                    self.queue.extend(timed.map(|(&u, &extra)| (later(base, Time::from(extra)), event(u))));
                 }
-                None => {
-                    for &u in &to[..kept] {
-                        self.queue.push(base, event(u));
-                    }
-                }
+                None => self.queue.extend(to[..kept].iter().map(|&u| (base, event(u)))),
             }
         }
     }
