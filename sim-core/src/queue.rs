@@ -14,10 +14,10 @@
 //!   in `due`.
 //!
 //! So events leave in `(time, seq)` order. Push and pop are O(1) amortised for delays shorter than the width;
-//! the occupancy bitmap is written when a slot receives its first event and read only to find the next
-//! time, not per event. A slot's list is one growable
-//! block plus, beyond `BLOCK_BYTES`, full blocks from a pool shared by all slots: a list never copies its
-//! events to grow, and memory follows the number of pending events rather than the sum of every slot's peak.
+//! a slot's occupancy bit is written with its first event and read only to find the next time, not per
+//! event. A slot's list is one growable block plus, beyond `BLOCK_BYTES`, full blocks from a pool shared by
+//! all slots: a list never copies its events to grow, and memory follows the number of pending events rather
+//! than the sum of every slot's peak.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -196,6 +196,15 @@ impl<E> EventQueue<E> {
         self.due.pop().map(|event| (self.now, event))
     }
 
+    /// Removes and returns the next event due at `now()` that the clock has already reached: `None` when
+    /// only [`EventQueue::pop`] can tell the next one (it may move the clock; events pushed for `now()`
+    /// after the clock reached it also come out of it). For a loop that checks a time limit only when the
+    /// clock moves.
+    #[inline]
+    pub fn pop_due(&mut self) -> Option<E> {
+        self.due.pop()
+    }
+
     /// The event `k` places behind the next one, if it is already known to be due at the same time (for
     /// prefetching).
     #[inline]
@@ -347,6 +356,25 @@ mod tests {
         assert_eq!(q.pop(), Some((1000, "far-first")));
         assert_eq!(q.pop(), Some((1000, "near-second")));
         assert_eq!(q.pop(), None);
+    }
+
+    /// `pop_due` yields the events the clock has reached, in order, and leaves to `pop` those pushed for
+    /// the current time after it was reached (they come after the rest) and those of later times.
+    #[test]
+    fn pop_due_stops_where_the_clock_must_move() {
+        let mut q = EventQueue::new(64);
+        for id in 0..3 {
+            q.push(5, id);
+        }
+        q.push(7, 3);
+        assert_eq!(q.pop_due(), None);
+        assert_eq!(q.pop(), Some((5, 0)));
+        q.push(5, 4);
+        assert_eq!((q.pop_due(), q.pop_due(), q.pop_due()), (Some(1), Some(2), None));
+        assert_eq!(q.pop(), Some((5, 4)));
+        assert_eq!(q.pop_due(), None);
+        assert_eq!(q.pop(), Some((7, 3)));
+        assert!(q.is_empty());
     }
 
     #[test]
