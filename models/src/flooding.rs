@@ -246,9 +246,12 @@ impl<R: Trace<()>> Protocol<R> for Flood<'_> {
             g.prefetch_index(to);
             prefetch::read_at(&self.hops, from as usize);
             prefetch::read_at(&self.hops, to as usize);
-        } else if let (Some(first), Some(last)) = (g.neighbors(to).first(), g.neighbors(to).last()) {
-            prefetch::read(first);
-            prefetch::read(last);
+        } else {
+            let row = g.neighbors(to);
+            if let (Some(first), Some(last)) = (row.first(), row.last()) {
+                prefetch::read(first);
+                prefetch::read(last);
+            }
         }
     }
 }
