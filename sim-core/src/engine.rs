@@ -110,7 +110,7 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
 
     /// Sends `msg` along every arc of `from` but those to `except`, in arc order: what [`Context::send_arc`]
     /// on each of them does (the same draws, the same events). Without loss or trace, and with a constant
-    /// or uniform latency, a row's delays are drawn in one batch and its events queued in one loop.
+    /// or uniform latency, a row's events are drawn and queued in one loop.
     #[inline]
     pub fn send_to_neighbors(&mut self, from: NodeId, except: Option<NodeId>, msg: M)
     where
@@ -129,33 +129,19 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
                 return;
             }
         };
-        // In batches: the targets kept (compacted without a branch), then their delays, then their events.
-        // Small, as zeroing the buffers costs more than a second batch for the rare long row.
-        const BATCH: usize = 16;
-        let (mut to, mut delay) = ([0; BATCH], [0; BATCH]);
+        // One loop over the row, each kept target's delay drawn and its event filed in turn. No node has id
+        // `u32::MAX` (see `Target`), so it stands for no exception.
+        let skip = except.unwrap_or(NodeId::MAX);
         let base = later(self.now, min);
-        for row in graph.neighbors(from).chunks(BATCH) {
-            let mut kept = 0;
-            for &u in row {
-                to[kept] = u;
-                kept += usize::from(Some(u) != except);
-            }
-            self.counters.sent += kept as u64;
-            let event = |u| Event::Deliver { from, to: Target::new(u), msg };
-            match span {
-                Some(span) => {
-                    span.fill(&mut delay[..kept], self.net_rng);
-                    for (&u, &extra) in to[..kept].iter().zip(&delay) {
-                        self.queue.push(later(base, Time::from(extra)), event(u));
-                    }
-                }
-                None => {
-                    for &u in &to[..kept] {
-                        self.queue.push(base, event(u));
-                    }
-                }
-            }
+        let (net_rng, queue) = (&mut *self.net_rng, &mut *self.queue);
+        let mut sent = 0;
+        let kept = graph.neighbors(from).iter().filter(|&&u| u != skip).inspect(|_| sent += 1);
+        let event = |u| Event::Deliver { from, to: Target::new(u), msg };
+        match span {
+            Some(span) => queue.extend(kept.map(|&u| (later(base, Time::from(span.sample(net_rng))), event(u)))),
+            None => queue.extend(kept.map(|&u| (base, event(u)))),
         }
+        self.counters.sent += sent;
     }
 
     /// Sends `msg` from `from` to `to` with a delay the protocol knows, such as an underlay's shortest-path
@@ -211,9 +197,9 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
     }
 }
 
-/// The network's delays as [`Context::send_to_neighbors`] draws them in a batch: a constant, `min` plus a
-/// draw below `span` (the draws [`Latency::sample`] makes, its rejection threshold computed once), or one
-/// at a time (loss draws between delays, other latencies).
+/// The network's delays as [`Context::send_to_neighbors`] draws them in one loop: a constant, `min` plus a
+/// draw below `span` (the draws [`Latency::sample`] makes, its rejection threshold computed once), or arc by
+/// arc through [`Context::send_arc`] (loss draws between delays, other latencies).
 #[derive(Clone, Copy)]
 enum Delays {
     Constant(Time),
@@ -370,24 +356,32 @@ impl<'g, M, T> Simulation<'g, M, T> {
             if events >= max_events {
                 break RunEnd::EventLimit;
             }
-            match ctx.queue.peek_time() {
-                None => break RunEnd::Drained,
-                Some(t) if t > max_time => break RunEnd::TimeLimit,
-                Some(_) => {}
-            }
-            let (time, event) = ctx.queue.pop().expect("an event is due");
+            // Only the first event of a time moves the clock, and so is checked against the time limit; the
+            // others were moved with it to the queue's list of the current time.
+            let event = match ctx.queue.pop_due() {
+                Some(event) => event,
+                None => {
+                    match ctx.queue.peek_time() {
+                        None => break RunEnd::Drained,
+                        Some(t) if t > max_time => break RunEnd::TimeLimit,
+                        Some(_) => {}
+                    }
+                    let (time, event) = ctx.queue.pop().expect("an event is due");
+                    ctx.now = time;
+                    event
+                }
+            };
             for d in PREFETCH_DISTANCES {
                 if let Some(&Event::Deliver { from, to, .. }) = ctx.queue.peek_same_time(d) {
                     protocol.prefetch(from, to.get(), d);
                 }
             }
-            ctx.now = time;
             events += 1;
             match event {
                 Event::Deliver { from, to, msg } => {
                     ctx.counters.delivered += 1;
                     if R::ON {
-                        ctx.trace.deliver(time, from, to.get(), &msg, false);
+                        ctx.trace.deliver(ctx.now, from, to.get(), &msg, false);
                     }
                     protocol.on_message(&mut ctx, from, to.get(), msg);
                 }

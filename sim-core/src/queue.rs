@@ -14,9 +14,10 @@
 //!   in `due`.
 //!
 //! So events leave in `(time, seq)` order. Push and pop are O(1) amortised for delays shorter than the width;
-//! the occupancy bitmap is read only to find the next time, not per event. A slot's list is one growable
-//! block plus, beyond `BLOCK_BYTES`, full blocks from a pool shared by all slots: a list never copies its
-//! events to grow, and memory follows the number of pending events rather than the sum of every slot's peak.
+//! a slot's occupancy bit is written with its first event and read only to find the next time, not per
+//! event. A slot's list is one growable block plus, beyond `BLOCK_BYTES`, full blocks from a pool shared by
+//! all slots: a list never copies its events to grow, and memory follows the number of pending events rather
+//! than the sum of every slot's peak.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -57,12 +58,21 @@ struct Slot<E> {
 }
 
 impl<E> Slot<E> {
-    /// Files the full tail and starts a new one from the pool.
+    /// Makes room for one more event in a full tail: it doubles up to `block` events, then is filed with
+    /// the full blocks and a new one starts, from the pool.
     #[cold]
     #[inline(never)]
-    fn start_block(&mut self, pool: &mut Vec<Vec<E>>, block: usize) {
-        let fresh = pool.pop().unwrap_or_else(|| Vec::with_capacity(block));
-        self.full.push(std::mem::replace(&mut self.tail, fresh));
+    fn make_room(&mut self, pool: &mut Vec<Vec<E>>, block: usize) {
+        let (len, capacity) = (self.tail.len(), self.tail.capacity());
+        if len < capacity {
+            return;
+        }
+        if capacity < block {
+            self.tail.reserve_exact((2 * capacity).clamp(16, block) - len);
+        } else {
+            let fresh = pool.pop().unwrap_or_else(|| Vec::with_capacity(block));
+            self.full.push(std::mem::replace(&mut self.tail, fresh));
+        }
     }
 }
 
@@ -81,8 +91,50 @@ pub struct EventQueue<E> {
     occupied: Vec<u64>,
     /// Events in the slots (not counting `due`).
     near: usize,
-    far: BinaryHeap<Far<E>>,
+    far: Overflow<E>,
+}
+
+/// The overflow heap, with the insertion sequence that keeps its equal times in order.
+struct Overflow<E> {
+    heap: BinaryHeap<Far<E>>,
     seq: u64,
+}
+
+impl<E> Overflow<E> {
+    #[cold]
+    #[inline(never)]
+    fn push(&mut self, time: Time, event: E) {
+        self.seq += 1;
+        self.heap.push(Far { time, seq: self.seq, event });
+    }
+}
+
+/// What filing an event in the wheel touches, borrowed apart from the rest of the queue. A loop that files
+/// many events keeps these in registers: read through the queue, they would be read again after every
+/// event stored, as the compiler cannot tell that store from a write to the queue's own fields.
+struct Filer<'q, E> {
+    mask: u64,
+    block: usize,
+    slots: &'q mut [Slot<E>],
+    occupied: &'q mut [u64],
+    pool: &'q mut Vec<Vec<E>>,
+}
+
+impl<E> Filer<'_, E> {
+    /// Files `event` in the slot of `time`, which must lie in the wheel; the caller counts it in `near`.
+    #[inline(always)]
+    fn put(&mut self, time: Time, event: E) {
+        let index = (time & self.mask) as usize;
+        let slot = &mut self.slots[index];
+        let len = slot.tail.len();
+        // One test for the rare cases: the first event of a slot (or of a new block: its bit is set again)
+        // and a full tail. The bit is set on the first event only, not on every one.
+        if len == 0 || len == slot.tail.capacity() {
+            slot.make_room(self.pool, self.block);
+            self.occupied[index / 64] |= 1 << (index % 64);
+        }
+        slot.tail.push(event);
+    }
 }
 
 impl<E> EventQueue<E> {
@@ -98,8 +150,7 @@ impl<E> EventQueue<E> {
             pool: Vec::new(),
             occupied: vec![0; (width / 64) as usize],
             near: 0,
-            far: BinaryHeap::new(),
-            seq: 0,
+            far: Overflow { heap: BinaryHeap::new(), seq: 0 },
         }
     }
 
@@ -109,7 +160,7 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.due.len() + self.near + self.far.len()
+        self.due.len() + self.near + self.far.heap.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -119,31 +170,14 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `time`, which must not be before `now()`.
     #[inline(always)]
     pub fn push(&mut self, time: Time, event: E) {
-        debug_assert!(time >= self.now, "event scheduled in the past");
-        if time - self.now <= self.mask {
-            self.put_near(time, event);
-        } else {
-            self.put_far(time, event);
-        }
+        self.extend([(time, event)]);
     }
 
-    #[cold]
-    #[inline(never)]
-    fn put_far(&mut self, time: Time, event: E) {
-        self.seq += 1;
-        self.far.push(Far { time, seq: self.seq, event });
-    }
-
+    /// The wheel's slots and what filing in them needs.
     #[inline(always)]
-    fn put_near(&mut self, time: Time, event: E) {
-        let index = (time & self.mask) as usize;
-        let slot = &mut self.slots[index];
-        if slot.tail.len() == self.block {
-            slot.start_block(&mut self.pool, self.block);
-        }
-        slot.tail.push(event);
-        self.occupied[index / 64] |= 1 << (index % 64);
-        self.near += 1;
+    fn filer(&mut self) -> Filer<'_, E> {
+        let EventQueue { mask, block, slots, occupied, pool, .. } = self;
+        Filer { mask: *mask, block: *block, slots, occupied, pool }
     }
 
     /// Time of the earliest event without removing it.
@@ -162,6 +196,15 @@ impl<E> EventQueue<E> {
         self.due.pop().map(|event| (self.now, event))
     }
 
+    /// Removes and returns the next event due at `now()` that the clock has already reached: `None` when
+    /// only [`EventQueue::pop`] can tell the next one (it may move the clock; events pushed for `now()`
+    /// after the clock reached it also come out of it). For a loop that checks a time limit only when the
+    /// clock moves.
+    #[inline]
+    pub fn pop_due(&mut self) -> Option<E> {
+        self.due.pop()
+    }
+
     /// The event `k` places behind the next one, if it is already known to be due at the same time (for
     /// prefetching).
     #[inline]
@@ -172,7 +215,7 @@ impl<E> EventQueue<E> {
     /// The earliest time with events outside `due`.
     #[inline(never)]
     fn next_time(&self) -> Option<Time> {
-        if self.near > 0 { Some(self.next_near_time()) } else { self.far.peek().map(|f| f.time) }
+        if self.near > 0 { Some(self.next_near_time()) } else { self.far.heap.peek().map(|f| f.time) }
     }
 
     /// First occupied slot at or after `now`, as an absolute time.
@@ -202,12 +245,13 @@ impl<E> EventQueue<E> {
     fn take_slot(&mut self, time: Time) {
         self.now = time;
         // Far events migrate here; they all lie at or beyond `time` (see the module comment).
-        while let Some(top) = self.far.peek() {
+        while let Some(top) = self.far.heap.peek() {
             if top.time - self.now > self.mask {
                 break;
             }
-            let Far { time, event, .. } = self.far.pop().expect("peeked");
-            self.put_near(time, event);
+            let Far { time, event, .. } = self.far.heap.pop().expect("peeked");
+            self.filer().put(time, event);
+            self.near += 1;
         }
         let index = (time & self.mask) as usize;
         let slot = &mut self.slots[index];
@@ -218,6 +262,27 @@ impl<E> EventQueue<E> {
             self.pool.push(block);
         }
         self.near -= self.due.len();
+    }
+}
+
+/// Schedules each `(time, event)` in turn, as [`EventQueue::push`] on each would: a row of sends in one loop,
+/// with the clock and the wheel's shape read once rather than once per event.
+impl<E> Extend<(Time, E)> for EventQueue<E> {
+    #[inline(always)]
+    fn extend<I: IntoIterator<Item = (Time, E)>>(&mut self, events: I) {
+        let EventQueue { now, mask, block, slots, occupied, pool, near, far, .. } = self;
+        let mut wheel = Filer { mask: *mask, block: *block, slots, occupied, pool };
+        let mut filed = 0;
+        for (time, event) in events {
+            debug_assert!(time >= *now, "event scheduled in the past");
+            if time - *now <= wheel.mask {
+                wheel.put(time, event);
+                filed += 1;
+            } else {
+                far.push(time, event);
+            }
+        }
+        *near += filed;
     }
 }
 
@@ -291,6 +356,25 @@ mod tests {
         assert_eq!(q.pop(), Some((1000, "far-first")));
         assert_eq!(q.pop(), Some((1000, "near-second")));
         assert_eq!(q.pop(), None);
+    }
+
+    /// `pop_due` yields the events the clock has reached, in order, and leaves to `pop` those pushed for
+    /// the current time after it was reached (they come after the rest) and those of later times.
+    #[test]
+    fn pop_due_stops_where_the_clock_must_move() {
+        let mut q = EventQueue::new(64);
+        for id in 0..3 {
+            q.push(5, id);
+        }
+        q.push(7, 3);
+        assert_eq!(q.pop_due(), None);
+        assert_eq!(q.pop(), Some((5, 0)));
+        q.push(5, 4);
+        assert_eq!((q.pop_due(), q.pop_due(), q.pop_due()), (Some(1), Some(2), None));
+        assert_eq!(q.pop(), Some((5, 4)));
+        assert_eq!(q.pop_due(), None);
+        assert_eq!(q.pop(), Some((7, 3)));
+        assert!(q.is_empty());
     }
 
     #[test]
