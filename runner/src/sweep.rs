@@ -456,7 +456,7 @@ pub fn retest_seed(sweep_seed: u64, point: u64) -> u64 {
 
 /// The indices that turn a sweep seed into its points' and its re-tests' sweep seeds ("point" and "retest"
 /// in ASCII).
-const POINT: u64 = 0x706f_696e_74;
+const POINT: u64 = 0x0070_6f69_6e74;
 const RETEST: u64 = 0x7265_7465_7374;
 
 fn default_name(origin: &str) -> String {
