@@ -85,12 +85,14 @@ struct Binding<'a> {
     hides: Option<usize>,
 }
 
-/// The namespace bindings in scope, outermost first, and the innermost binding of each prefix (`None`: the
-/// default namespace), so that a prefix resolves in logarithmic time however many bindings are in scope.
+/// The namespace bindings in scope, outermost first, and the innermost binding of each prefix and of the
+/// default namespace, so that a prefix resolves in logarithmic time however many bindings are in scope.
 #[derive(Default)]
 struct Scopes<'a> {
     bindings: Vec<Binding<'a>>,
-    innermost: BTreeMap<Option<&'a str>, usize>,
+    innermost: BTreeMap<&'a str, usize>,
+    /// The innermost default namespace binding: kept apart, as every element without a prefix looks it up.
+    default: Option<usize>,
 }
 
 impl<'a> Scopes<'a> {
@@ -99,7 +101,11 @@ impl<'a> Scopes<'a> {
     }
 
     fn push(&mut self, prefix: Option<&'a str>, uri: Cow<'a, str>) {
-        let hides = self.innermost.insert(prefix, self.bindings.len());
+        let at = self.bindings.len();
+        let hides = match prefix {
+            Some(p) => self.innermost.insert(p, at),
+            None => self.default.replace(at),
+        };
         self.bindings.push(Binding { prefix, uri, hides });
     }
 
@@ -107,16 +113,20 @@ impl<'a> Scopes<'a> {
     fn truncate(&mut self, len: usize) {
         while self.bindings.len() > len {
             let Binding { prefix, hides, .. } = self.bindings.pop().expect("longer than len");
-            match hides {
-                Some(hidden) => self.innermost.insert(prefix, hidden),
-                None => self.innermost.remove(&prefix),
-            };
+            match (prefix, hides) {
+                (None, _) => self.default = hides,
+                (Some(p), Some(hidden)) => _ = self.innermost.insert(p, hidden),
+                (Some(p), None) => _ = self.innermost.remove(p),
+            }
         }
     }
 
     /// The index of the innermost binding of `prefix`.
     fn find(&self, prefix: Option<&'a str>) -> Option<usize> {
-        self.innermost.get(&prefix).copied()
+        match prefix {
+            Some(p) => self.innermost.get(p).copied(),
+            None => self.default,
+        }
     }
 
     /// Whether a binding from `scope` on declares `prefix`.
@@ -466,11 +476,14 @@ fn first_bad_char(text: &str) -> Option<usize> {
 
 /// The first of `attributes`, in document order, with the local name and namespace of an earlier one.
 fn first_repeat(scopes: &Scopes, attributes: &[Attribute]) -> Option<usize> {
-    let name = |i: usize| (attributes[i].local, scopes.uri(attributes[i].namespace));
     // Most tags have a few attributes: comparing each with those before it is then quickest.
     if attributes.len() <= 16 {
-        return (1..attributes.len()).find(|&i| (0..i).any(|j| name(j) == name(i)));
+        return (1..attributes.len()).find(|&i| {
+            let a = &attributes[i];
+            attributes[..i].iter().any(|b| b.local == a.local && scopes.uri(b.namespace) == scopes.uri(a.namespace))
+        });
     }
+    let name = |i: usize| (attributes[i].local, scopes.uri(attributes[i].namespace));
     let mut order: Vec<usize> = (0..attributes.len()).collect();
     order.sort_unstable_by(|&i, &j| name(i).cmp(&name(j)).then(i.cmp(&j)));
     order.windows(2).filter(|w| name(w[0]) == name(w[1])).map(|w| w[1]).min()
