@@ -2,12 +2,15 @@
 //! ends; this module checks each piece as a conforming non-validating parser does (names, characters, references,
 //! comments, the declaration, one root element, namespaces, unique attributes), decodes text and attribute values
 //! (references, line ends, attribute whitespace) and resolves namespaces. It keeps only the open elements'
-//! names and namespace bindings, so reading takes time linear in the text and memory of the nesting depth.
+//! names and namespace bindings, so reading takes memory of the nesting depth and, even on adversarial input,
+//! time O(n log n) in the text: a prefix resolves through a map, and attributes given twice are found by sorting
+//! once a tag has more than a few.
 //!
 //! Document type declarations are refused: without them only the five predefined entities exist, and no entity
 //! can expand into markup.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use quick_xml::Reader as Splitter;
 use quick_xml::events::Event as Piece;
@@ -62,11 +65,87 @@ struct Attribute<'a> {
     local: &'a str,
     value: Cow<'a, str>,
     offset: usize,
+    /// Set once the whole tag is read: its declarations bind prefixes wherever in the tag they stand.
+    namespace: Namespace,
+}
+
+/// An attribute's namespace.
+#[derive(Clone, Copy)]
+enum Namespace {
+    None,
+    Xml,
+    /// The URI of this binding in `Scopes::bindings`.
+    Bound(usize),
 }
 
 struct Binding<'a> {
     prefix: Option<&'a str>,
     uri: Cow<'a, str>,
+    /// The binding of the same prefix that this one hides.
+    hides: Option<usize>,
+}
+
+/// The namespace bindings in scope, outermost first, and the innermost binding of each prefix and of the
+/// default namespace, so that a prefix resolves in logarithmic time however many bindings are in scope.
+#[derive(Default)]
+struct Scopes<'a> {
+    bindings: Vec<Binding<'a>>,
+    innermost: BTreeMap<&'a str, usize>,
+    /// The innermost default namespace binding: kept apart, as every element without a prefix looks it up.
+    default: Option<usize>,
+}
+
+impl<'a> Scopes<'a> {
+    fn len(&self) -> usize {
+        self.bindings.len()
+    }
+
+    fn push(&mut self, prefix: Option<&'a str>, uri: Cow<'a, str>) {
+        let at = self.bindings.len();
+        let hides = match prefix {
+            Some(p) => self.innermost.insert(p, at),
+            None => self.default.replace(at),
+        };
+        self.bindings.push(Binding { prefix, uri, hides });
+    }
+
+    /// Ends the scope of the bindings from `len` on.
+    fn truncate(&mut self, len: usize) {
+        while self.bindings.len() > len {
+            let Binding { prefix, hides, .. } = self.bindings.pop().expect("longer than len");
+            match (prefix, hides) {
+                (None, _) => self.default = hides,
+                (Some(p), Some(hidden)) => _ = self.innermost.insert(p, hidden),
+                (Some(p), None) => _ = self.innermost.remove(p),
+            }
+        }
+    }
+
+    /// The index of the innermost binding of `prefix`.
+    fn find(&self, prefix: Option<&'a str>) -> Option<usize> {
+        match prefix {
+            Some(p) => self.innermost.get(p).copied(),
+            None => self.default,
+        }
+    }
+
+    /// Whether a binding from `scope` on declares `prefix`.
+    fn declared_since(&self, prefix: Option<&'a str>, scope: usize) -> bool {
+        self.find(prefix).is_some_and(|b| b >= scope)
+    }
+
+    /// The namespace bound to `prefix` by the innermost declaration.
+    fn resolve(&self, prefix: Option<&'a str>) -> Option<&str> {
+        self.find(prefix).map(|b| &*self.bindings[b].uri)
+    }
+
+    fn uri(&self, namespace: Namespace) -> Option<&str> {
+        match namespace {
+            Namespace::None => None,
+            Namespace::Xml => Some(XML_URI),
+            Namespace::Bound(b) => Some(&self.bindings[b].uri),
+        }
+    }
 }
 
 struct Open<'a> {
@@ -88,7 +167,7 @@ pub(super) struct Reader<'a> {
     bad_char: Option<usize>,
     open: Vec<Open<'a>>,
     root_seen: bool,
-    bindings: Vec<Binding<'a>>,
+    scopes: Scopes<'a>,
     attributes: Vec<Attribute<'a>>,
     /// The last event was an empty-element tag, whose namespace scope is still open.
     close_empty: Option<usize>,
@@ -121,7 +200,7 @@ impl<'a> Reader<'a> {
             bad_char: first_bad_char(text),
             open: Vec::new(),
             root_seen: false,
-            bindings: Vec::new(),
+            scopes: Scopes::default(),
             attributes: Vec::new(),
             close_empty: None,
         }
@@ -143,7 +222,7 @@ impl<'a> Reader<'a> {
             return Err(e);
         }
         if let Some(bindings) = self.close_empty.take() {
-            self.bindings.truncate(bindings);
+            self.scopes.truncate(bindings);
         }
         loop {
             let start = self.position();
@@ -254,7 +333,7 @@ impl<'a> Reader<'a> {
         if prefix == "xmlns" {
             return fail(offset + 1, "`xmlns` is not allowed as an element prefix");
         }
-        let scope = self.bindings.len();
+        let scope = self.scopes.len();
         self.attributes.clear();
         let empty = loop {
             let spaced = s.skip_spaces();
@@ -269,29 +348,31 @@ impl<'a> Reader<'a> {
             let value = attribute_value(raw_value, value_at)?;
             self.attribute(scope, prefix, local, value, at)?;
         };
-        // Prefixes resolve against all of this tag's declarations, wherever in the tag they stand.
-        let attributes = &self.attributes;
-        for (i, a) in attributes.iter().enumerate() {
-            let uri = match a.prefix {
-                "" => None,
-                "xml" => Some(XML_URI),
-                p => Some(resolve(&self.bindings, Some(p)).ok_or_else(|| unknown(p, a.offset))?),
-            };
-            let twice = attributes[..i].iter().any(|b| {
-                b.local == a.local
-                    && match b.prefix {
-                        "" => uri.is_none(),
-                        "xml" => uri == Some(XML_URI),
-                        q => uri.is_some() && resolve(&self.bindings, Some(q)) == uri,
+        // The first error in document order: an undeclared prefix, or an attribute given twice before it.
+        let mut resolved = self.attributes.len();
+        for (i, a) in self.attributes.iter_mut().enumerate() {
+            a.namespace = match a.prefix {
+                "" => Namespace::None,
+                "xml" => Namespace::Xml,
+                p => match self.scopes.find(Some(p)) {
+                    Some(b) => Namespace::Bound(b),
+                    None => {
+                        resolved = i;
+                        break;
                     }
-            });
-            if twice {
-                return fail(a.offset, format!("attribute `{}` is given twice", a.local));
-            }
+                },
+            };
+        }
+        if let Some(i) = first_repeat(&self.scopes, &self.attributes[..resolved]) {
+            let a = &self.attributes[i];
+            return fail(a.offset, format!("attribute `{}` is given twice", a.local));
+        }
+        if let Some(a) = self.attributes.get(resolved) {
+            return Err(unknown(a.prefix, a.offset));
         }
         let namespace = match prefix {
-            "" => resolve(&self.bindings, None),
-            p => Some(resolve(&self.bindings, Some(p)).ok_or_else(|| unknown(p, offset + 1))?),
+            "" => self.scopes.resolve(None),
+            p => Some(self.scopes.resolve(Some(p)).ok_or_else(|| unknown(p, offset + 1))?),
         };
         if empty {
             self.close_empty = Some(scope);
@@ -317,22 +398,22 @@ impl<'a> Reader<'a> {
             if (local == "xml") != (value == XML_URI) {
                 return fail(offset, format!("only the prefix `xml` is bound to {XML_URI}, and always"));
             }
-            if self.bindings[scope..].iter().any(|b| b.prefix == Some(local)) {
+            if self.scopes.declared_since(Some(local), scope) {
                 return fail(offset, format!("namespace prefix `{local}` is declared twice"));
             }
             if local != "xml" {
-                self.bindings.push(Binding { prefix: Some(local), uri: value });
+                self.scopes.push(Some(local), value);
             }
         } else if local == "xmlns" {
             if value == XML_URI {
                 return fail(offset, format!("the namespace {XML_URI} cannot be the default"));
             }
             // A repeated default declaration on one tag: the first holds.
-            if !self.bindings[scope..].iter().any(|b| b.prefix.is_none()) {
-                self.bindings.push(Binding { prefix: None, uri: value });
+            if !self.scopes.declared_since(None, scope) {
+                self.scopes.push(None, value);
             }
         } else {
-            self.attributes.push(Attribute { prefix, local, value, offset });
+            self.attributes.push(Attribute { prefix, local, value, offset, namespace: Namespace::None });
         }
         Ok(())
     }
@@ -351,7 +432,7 @@ impl<'a> Reader<'a> {
         if open.name != name {
             return fail(offset, format!("end tag </{qname}> does not match <{}>", open.qname));
         }
-        self.bindings.truncate(open.bindings);
+        self.scopes.truncate(open.bindings);
         Ok(())
     }
 
@@ -393,9 +474,19 @@ fn first_bad_char(text: &str) -> Option<usize> {
     (bytes.len() - chunks.remainder().len()..bytes.len()).find(|&at| bad(at))
 }
 
-/// The namespace bound to `prefix` (`None`: the default namespace) by the innermost declaration.
-fn resolve<'r>(bindings: &'r [Binding], prefix: Option<&str>) -> Option<&'r str> {
-    bindings.iter().rev().find(|b| b.prefix == prefix).map(|b| &*b.uri)
+/// The first of `attributes`, in document order, with the local name and namespace of an earlier one.
+fn first_repeat(scopes: &Scopes, attributes: &[Attribute]) -> Option<usize> {
+    // Most tags have a few attributes: comparing each with those before it is then quickest.
+    if attributes.len() <= 16 {
+        return (1..attributes.len()).find(|&i| {
+            let a = &attributes[i];
+            attributes[..i].iter().any(|b| b.local == a.local && scopes.uri(b.namespace) == scopes.uri(a.namespace))
+        });
+    }
+    let name = |i: usize| (attributes[i].local, scopes.uri(attributes[i].namespace));
+    let mut order: Vec<usize> = (0..attributes.len()).collect();
+    order.sort_unstable_by(|&i, &j| name(i).cmp(&name(j)).then(i.cmp(&j)));
+    order.windows(2).filter(|w| name(w[0]) == name(w[1])).map(|w| w[1]).min()
 }
 
 fn comment(raw: &str, offset: usize) -> Result<(), XmlError> {
@@ -684,6 +775,7 @@ fn attribute_value(raw: &str, offset: usize) -> Result<Cow<'_, str>, XmlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// Reads a whole text: the elements' local names with their namespaces, and the text pieces.
     fn read(text: &str) -> Result<Vec<String>, XmlError> {
@@ -763,6 +855,120 @@ mod tests {
             "<![CDATA[x]]><a/>",
         ] {
             assert!(read(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn checks_many_attributes_in_one_tag() {
+        const N: usize = 200_000;
+        let mut tag = String::from("<e xmlns:p='u' xmlns:q='u'");
+        for i in 0..N {
+            tag += &format!(" p:a{i}='' a{i}=''");
+        }
+        assert_eq!(read(&(tag.clone() + "/>")).unwrap().len(), 1);
+        // `q:a…` names the namespace of `p:a…`; the later repeat is not the first.
+        let repeat = tag.len() + 1;
+        tag += &format!(" q:a{}='' p:a{}='' xml:b='' xml:b=''/>", N - 10, N - 20);
+        let e = read(&tag).unwrap_err();
+        assert_eq!((e.offset, e.message), (repeat, format!("attribute `a{}` is given twice", N - 10)));
+    }
+
+    #[test]
+    fn resolves_prefixes_under_many_scopes() {
+        const N: usize = 100_000;
+        let mut text = String::from("<r:e xmlns:r='u'>");
+        for i in 0..N {
+            text += &format!("<r:e xmlns:p{i}='v{i}' p{}:a=''>", i / 2);
+        }
+        text += "<e xmlns:r='w' r:a=''/>";
+        text += &"</r:e>".repeat(N + 1);
+        let seen = read(&text).unwrap();
+        assert_eq!(seen.len(), 2 * N + 3);
+        assert_eq!(seen[N], "<e Some(\"u\") >");
+        assert_eq!(seen[N + 1], "<e None />");
+        // A binding ends with its element, and the one it hid is back.
+        for (text, offset) in [("<e><e xmlns:q='u'/><e q:a=''/></e>", 22), ("<e><e xmlns:q='u'></e><q:e/></e>", 23)] {
+            let e = read(text).unwrap_err();
+            assert_eq!((e.offset, e.message.as_str()), (offset, "namespace prefix `q` is not declared"));
+        }
+        assert_eq!(
+            read("<e xmlns:q='u'><e xmlns:q='v'/><q:e/></e>").unwrap(),
+            ["<e None >", "<e None />", "<e Some(\"u\") />", "</>"]
+        );
+
+        let mut tag = String::from("<e");
+        for i in 0..N {
+            tag += &format!(" xmlns:p{i}='u' xmlns='d{i}'");
+        }
+        assert_eq!(read(&(tag.clone() + "/>")).unwrap(), ["<e Some(\"d0\") />"]);
+        let repeat = tag.len() + 1;
+        tag += &format!(" xmlns:p{}='u'/>", N - 1);
+        let e = read(&tag).unwrap_err();
+        assert_eq!((e.offset, e.message), (repeat, format!("namespace prefix `p{}` is declared twice", N - 1)));
+    }
+
+    /// The attribute check as first written: each attribute against every earlier one, each prefix looked up in
+    /// the declarations in scope (outermost first) from the innermost. The first error: offset and message.
+    fn pairwise(declared: &[(&str, &str)], attributes: &[(&str, &str, usize)]) -> Option<(usize, String)> {
+        let resolve = |prefix: &str| match prefix {
+            "" => Some(None),
+            "xml" => Some(Some(XML_URI)),
+            p => declared.iter().rev().find(|d| d.0 == p).map(|d| Some(d.1)),
+        };
+        for (i, &(prefix, local, offset)) in attributes.iter().enumerate() {
+            let Some(uri) = resolve(prefix) else {
+                return Some((offset, format!("namespace prefix `{prefix}` is not declared")));
+            };
+            if attributes[..i].iter().any(|b| b.1 == local && resolve(b.0) == Some(uri)) {
+                return Some((offset, format!("attribute `{local}` is given twice")));
+            }
+        }
+        None
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Short tags and long ones (sorted), prefixes bound to one namespace or to two, declared on the tag or
+        /// on its parent, or not at all: the first error is the one the pairwise check finds.
+        #[test]
+        fn repeated_attributes_are_found_as_pairwise(
+            attributes in proptest::collection::vec((0usize..5, 0usize..20), 0..40),
+            inner in proptest::collection::vec((0usize..2, 0usize..2, 0usize..40), 0..3),
+            outer_r: bool,
+        ) {
+            let prefixes = ["", "xml", "p", "q", "r"];
+            let mut declared = vec![("p", "w")];
+            let mut text = String::from("<o xmlns:p='w'");
+            if outer_r {
+                declared.push(("r", "u"));
+                text += " xmlns:r='u'";
+            }
+            text += "><e";
+            let mut inner = inner;
+            inner.sort_by_key(|d| d.0);
+            inner.dedup_by_key(|d| d.0);
+            let mut written = Vec::new();
+            for (i, &(prefix, local)) in attributes.iter().enumerate() {
+                for &(p, uri, _) in inner.iter().filter(|d| d.2 == i) {
+                    text += &format!(" xmlns:{}='{}'", ["p", "q"][p], ["u", "v"][uri]);
+                }
+                text += " ";
+                let prefix = prefixes[prefix];
+                written.push((prefix, &"abcdefghijklmnopqrst"[local..=local], text.len()));
+                if !prefix.is_empty() {
+                    text += prefix;
+                    text += ":";
+                }
+                text += &format!("{}=''", written[i].1);
+            }
+            for &(p, uri, _) in inner.iter().filter(|d| d.2 >= attributes.len()) {
+                text += &format!(" xmlns:{}='{}'", ["p", "q"][p], ["u", "v"][uri]);
+            }
+            text += "/></o>";
+            declared.extend(inner.iter().map(|&(p, uri, _)| (["p", "q"][p], ["u", "v"][uri])));
+            let expected = pairwise(&declared, &written);
+            prop_assert_eq!(read(&text).err().map(|e| (e.offset, e.message)), expected, "{}", text);
         }
     }
 }
