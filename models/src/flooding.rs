@@ -150,17 +150,26 @@ impl Reach {
 
 /// [`Reach::of`] the source, worked out once, when a flood first needs it: a flood that reached every node
 /// shows the topology connected, and then needs no search of the components (on a large graph, a tenth of
-/// the time of loading it and flooding it).
+/// the time of loading it and flooding it). One `LazyReach` serves floods of one topology from one source.
 #[derive(Debug, Default)]
-pub struct LazyReach(OnceLock<Reach>);
+pub struct LazyReach(OnceLock<(NodeId, u32, Reach)>);
 
 impl LazyReach {
     /// `Reach::of(topology, source)`, given that a flood from `source` reached `reached` nodes.
+    ///
+    /// # Panics
+    /// If the reach kept was worked out for another source or another number of nodes.
     fn get(&self, topology: &Topology, source: NodeId, reached: u32) -> Reach {
         if reached == topology.node_count() {
             return Reach::whole(topology);
         }
-        *self.0.get_or_init(|| Reach::of(topology, source))
+        let &(kept_source, nodes, reach) =
+            self.0.get_or_init(|| (source, topology.node_count(), Reach::of(topology, source)));
+        assert!(
+            (kept_source, nodes) == (source, topology.node_count()),
+            "a LazyReach serves one topology and one source"
+        );
+        reach
     }
 }
 

@@ -30,8 +30,9 @@ use crate::report::RunReport;
 use crate::run::{Inputs, Prepared, ordered, workers_within};
 use crate::spec::{MAX_REPLICATES, MAX_SEED, Scenario};
 
-/// Version tag of the metadata file; resume and merge refuse other versions (2: point seeds of 53 bits).
-pub const FORMAT: &str = "dissem-sweep/2";
+/// Version tag of the metadata file; resume and merge refuse other versions (2: point seeds of 53 bits; 3: point
+/// seeds from a sweep seed of their own, see [`point_seed`]).
+pub const FORMAT: &str = "dissem-sweep/3";
 
 /// Most values one parameter may take (a typo in a range should not allocate gigabytes).
 const MAX_VALUES: u64 = 1_000_000;
@@ -442,7 +443,8 @@ impl Plan {
 /// Points derive from a sweep seed of their own, `sweep_seed` mixed with the index `POINT`: `derive_seed`
 /// mixes a seed and an index alike, so `derive_seed(s, &[p])` would be symmetric (sweep 1's point 2 would
 /// be sweep 2's point 1) and would cancel for `p = s` (point s of sweep s the same in every sweep). A
-/// derived seed is a 64-bit hash, never a small index, so neither happens here.
+/// derived seed is a 64-bit hash, never a small index, so neither happens between points. The one cancellation
+/// left is between the tags: sweep seed `POINT`'s points are sweep seed `RETEST`'s re-tests, and vice versa.
 pub fn point_seed(sweep_seed: u64, point: u64) -> u64 {
     derive_seed(derive_seed(sweep_seed, &[POINT]), &[point]) & MAX_SEED
 }
