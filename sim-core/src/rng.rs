@@ -291,8 +291,8 @@ mod tests {
     /// `fill_skipping` by either path (AVX-512 where the CPU has it, else a note says it went unchecked, and the
     /// portable loop) draws what `sample` draws, skipped over each node, and leaves the stream where it leaves
     /// it: from the stream and from either source of an [`Ahead`], for random bounds (a third of them 3·2^30,
-    /// where one word in four is rejected, a third at most 100), lengths up to 300 (partial runs of 16 words, runs across
-    /// a batch of 256) and starts anywhere in a batch.
+    /// where one word in four is rejected, a third at most 100, where draws often hit their node), lengths up
+    /// to 300 (partial runs of 16 words, runs across a batch of 256) and starts anywhere in a batch.
     #[test]
     fn fill_skipping_paths_draw_alike() {
         let paths = ahead::tests::sources();
