@@ -101,19 +101,13 @@ impl Below {
         self.finish(rng, m)
     }
 
-    /// Fills `out` with the next `out.len()` draws, exactly as many calls of [`Below::sample`] would make
-    /// them, without a test that a branch predictor could miss. A word of the stream is accepted or
-    /// rejected by its value alone, and each draw takes words up to the first accepted one: so the draws
-    /// are the accepted words in order, and taking as many words as draws are still missing never takes
-    /// a word too many.
-    #[inline]
-    pub fn fill(self, out: &mut [u32], rng: &mut impl WordRuns) {
-        self.fill_map(out, rng, |_, draw| draw);
-    }
-
-    /// [`Below::fill`], storing `map(i, draw)` for the `i`-th draw: what the caller makes of each draw, in the
-    /// same loop. `map` also sees the rare words that are then rejected (with the index of the draw that
-    /// overwrites them), so it must not count on seeing draws only: for instance a prefetch.
+    /// Fills `out` with `map(i, draw)` for the next `out.len()` draws, exactly as many calls of
+    /// [`Below::sample`] would make them, without a test that a branch predictor could miss: what the caller
+    /// makes of each draw, in the same loop. A word of the stream is accepted or rejected by its value alone,
+    /// and each draw takes words up to the first accepted one: so the draws are the accepted words in order,
+    /// and taking as many words as draws are still missing never takes a word too many. `map` also sees the
+    /// rare words that are then rejected (with the index of the draw that overwrites them), so it must not
+    /// count on seeing draws only.
     #[inline]
     #[expect(
         unsafe_code,
@@ -130,20 +124,27 @@ impl Below {
                 let draw = map(done, (m >> 32) as u32);
                 // SAFETY: `done < out.len()`. The run starts with `done + want <= out.len()`, each of its
                 // words adds at most 1 to `done`, and this is at most its `want`-th word (a run has at most
-                // `want`): so fewer than `want` words were accepted before it. (The compiler cannot see this through the
-                // conditional increment, and the check would cost two of the loop's instructions.)
+                // `want`): so fewer than `want` words were accepted before it. (The compiler cannot see this
+                // through the conditional increment, and the check would cost two of the loop's instructions.)
                 *unsafe { out.get_unchecked_mut(done) } = draw;
                 done += usize::from(m as u32 >= self.threshold);
             }
         }
     }
 
-    /// [`Below::fill`] with draw `i` skipping over `first + i`: draws `u` from `0..n` become `u + (u >= first +
-    /// i)`, a uniform value of `0..=n` other than `first + i` (a node's random other node). `drawn` sees each
-    /// draw once made (a hint such as a prefetch). On CPUs with AVX-512, sixteen words at a time.
+    /// [`Below::fill_map`]'s draws with draw `i` skipping over `first + i`: draws `u` from `0..n` become
+    /// `u + (u >= first + i)`, a uniform value of `0..=n` other than `first + i` (a node's random other node).
+    /// On CPUs with AVX-512, sixteen words at a time.
     #[inline]
-    pub fn fill_skipping(self, first: u32, out: &mut [u32], rng: &mut impl WordRuns, drawn: impl Fn(u32)) {
-        if ahead::wide::available() {
+    pub fn fill_skipping(self, first: u32, out: &mut [u32], rng: &mut impl WordRuns) {
+        self.fill_skipping_with(ahead::wide::available(), first, out, rng);
+    }
+
+    /// [`Below::fill_skipping`] with AVX-512 if `wide` (only where [`ahead::wide::available`]), else with the
+    /// portable loop: the same draws either way (tests run both on one machine).
+    #[inline(always)]
+    fn fill_skipping_with(self, wide: bool, first: u32, out: &mut [u32], rng: &mut impl WordRuns) {
+        if wide {
             let mut buffer = [[0u8; 4]; RUN];
             let mut done = 0;
             while done < out.len() {
@@ -151,13 +152,8 @@ impl Below {
                 let words = rng.run(&mut buffer, want);
                 done = ahead::wide::draws_skipping(self.n, self.threshold, first, words, out, done);
             }
-            out.iter().for_each(|&q| drawn(q));
         } else {
-            self.fill_map(out, rng, |i, u| {
-                let q = u + u32::from(u >= first + i as u32);
-                drawn(q);
-                q
-            });
+            self.fill_map(out, rng, |i, u| u + u32::from(u >= first + i as u32));
         }
     }
 
@@ -281,7 +277,7 @@ mod tests {
             // with the draw's index.
             for len in 0..130 {
                 let mut filled = vec![0; len];
-                sampler.fill(&mut filled, &mut a);
+                sampler.fill_map(&mut filled, &mut a, |_, draw| draw);
                 let drawn: Vec<u32> = (0..len).map(|_| below(&mut b, n)).collect();
                 assert_eq!(filled, drawn, "n = {n}, {len} draws");
                 sampler.fill_map(&mut filled, &mut a, |i, draw| draw ^ i as u32);
@@ -289,6 +285,55 @@ mod tests {
                 assert_eq!(filled, drawn, "n = {n}, {len} mapped draws");
                 assert_eq!(a.next_u32(), b.next_u32());
             }
+        }
+    }
+
+    /// `fill_skipping` by either path (AVX-512 where the CPU has it, else a note says it went unchecked, and the
+    /// portable loop) draws what `sample` draws, skipped over each node, and leaves the stream where it leaves
+    /// it: from the stream and from either source of an [`Ahead`], for random bounds (a third of them 3·2^30,
+    /// where one word in four is rejected, a third at most 100, where draws often hit their node), lengths up
+    /// to 300 (partial runs of 16 words, runs across a batch of 256) and starts anywhere in a batch.
+    #[test]
+    fn fill_skipping_paths_draw_alike() {
+        let paths = ahead::tests::sources();
+        let mut pick = stream(12, 0, Lane::Placement);
+        for generated in ahead::tests::sources() {
+            let rng = stream(5, 2, Lane::Protocol);
+            let mut plain = rng.clone();
+            let mut copied: Vec<SimRng> = paths.iter().map(|_| rng.clone()).collect();
+            let mut ahead: Vec<Ahead> = paths.iter().map(|_| Ahead::generated_if(generated, rng.clone())).collect();
+            for _ in 0..300 {
+                // Nodes `0..=n`, initiators from `first` on: no sum overflows. Small n draw the initiators
+                // themselves often (where the skip shows).
+                let n = match below(&mut pick, 3) {
+                    0 => 3 << 30,
+                    1 => 1 + below(&mut pick, 100),
+                    _ => 1 + below(&mut pick, u32::MAX - 301),
+                };
+                let (sampler, first, len) = (Below::new(n), below(&mut pick, n), below(&mut pick, 301) as usize);
+                for _ in 0..below(&mut pick, 40) {
+                    plain.next_u32();
+                    copied.iter_mut().for_each(|r| _ = r.next_u32());
+                    ahead.iter_mut().for_each(|r| _ = r.next_u32());
+                }
+                let expected: Vec<u32> = (0..len)
+                    .map(|i| {
+                        let u = sampler.sample(&mut plain);
+                        u + u32::from(u >= first + i as u32)
+                    })
+                    .collect();
+                for (k, &wide) in paths.iter().enumerate() {
+                    let mut out = vec![0; len];
+                    sampler.fill_skipping_with(wide, first, &mut out, &mut copied[k]);
+                    assert_eq!(out, expected, "wide {wide}, n = {n}, {len} draws from the stream");
+                    assert_eq!(copied[k].get_word_pos(), plain.get_word_pos(), "wide {wide}, n = {n}, {len} draws");
+                    sampler.fill_skipping_with(wide, first, &mut out, &mut ahead[k]);
+                    assert_eq!(out, expected, "wide {wide}, n = {n}, {len} draws ahead (generated: {generated})");
+                }
+            }
+            let next = plain.next_u32();
+            assert!(copied.iter_mut().all(|r| r.next_u32() == next));
+            assert!(ahead.iter_mut().all(|r| r.next_u32() == next));
         }
     }
 

@@ -526,7 +526,7 @@ fn draw_peers<const FAULTY: bool, W: Words, S: DrawNeighbor>(
             words.prefetch((*slot / 64) as usize);
         }
     } else {
-        peers.absent = sampler.draw_run(first, of, rng, |_| ());
+        peers.absent = sampler.draw_run(first, of, rng);
     }
 }
 

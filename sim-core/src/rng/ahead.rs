@@ -36,8 +36,14 @@ impl Ahead {
     /// `rng`'s words from where it stands: generated here when it stands at a block boundary and the CPU
     /// can, else drawn from it.
     pub fn new(rng: SimRng) -> Self {
+        Self::generated_if(wide::available(), rng)
+    }
+
+    /// [`Ahead::new`], generating the batches here only if `wide` (only where [`wide::available`]): tests
+    /// take both sources on one machine.
+    pub(super) fn generated_if(wide: bool, rng: SimRng) -> Self {
         let pos = rng.get_word_pos();
-        let source = if pos.is_multiple_of(16) && wide::available() {
+        let source = if wide && pos.is_multiple_of(16) {
             Source::Wide { seed: rng.get_seed(), stream: rng.get_stream(), block: (pos / 16) as u64 }
         } else {
             Source::Plain(rng)
@@ -127,10 +133,11 @@ pub(super) mod wide {
 
     use super::BATCH;
 
-    /// Whether this CPU has AVX-512 (std caches the answer).
+    /// Whether this CPU has AVX-512F, and POPCNT (for the count of a mask), which the wide forms use (std
+    /// caches the answers).
     #[inline]
     pub fn available() -> bool {
-        is_x86_feature_detected!("avx512f")
+        is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("popcnt")
     }
 
     /// ChaCha8 blocks `block..block + 16` of key `seed` and stream `stream`, as the little-endian bytes of
@@ -139,7 +146,7 @@ pub(super) mod wide {
     #[expect(unsafe_code, reason = "calls the AVX-512 block function, after checking that the CPU has it")]
     pub fn blocks(seed: &[u8; 32], stream: u64, block: u64, out: &mut [[u8; 4]; BATCH]) {
         assert!(available(), "AVX-512 blocks on a CPU without AVX-512");
-        // SAFETY: the CPU has AVX-512F, checked above.
+        // SAFETY: the CPU has AVX-512F, the one feature `blocks_avx512` enables, checked above.
         unsafe { blocks_avx512(seed, stream, block, out) }
     }
 
@@ -148,7 +155,7 @@ pub(super) mod wide {
     /// below `threshold`), the accepted ones in order, draw i skipping over `first + i`, stored from
     /// `out[done]` on. `words` must fit: at most `out.len() - done`. Returns `done` plus the draws made.
     /// Only where [`available`].
-    #[expect(unsafe_code, reason = "calls the AVX-512 draws, after checking that the CPU has them")]
+    #[expect(unsafe_code, reason = "calls the AVX-512 draws, after checking that the CPU has their features")]
     pub fn draws_skipping(
         n: u32,
         threshold: u32,
@@ -159,7 +166,8 @@ pub(super) mod wide {
     ) -> usize {
         assert!(available(), "AVX-512 draws on a CPU without AVX-512");
         assert!(words.len() <= out.len() - done, "{} words for {} draws", words.len(), out.len() - done);
-        // SAFETY: the CPU has AVX-512F, and the words fit, both checked above.
+        // SAFETY: the CPU has AVX-512F and POPCNT, the features `draws_skipping_avx512` enables, and the words
+        // fit, all checked above.
         unsafe { draws_skipping_avx512(n, threshold, first, words, out, done) }
     }
 
@@ -289,41 +297,57 @@ pub(super) mod wide {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::rng::{Below, Lane, stream};
 
-    /// The batches are the stream's words, whatever way they are taken (draws of [`Below::fill`] too), from
-    /// block boundaries and from within blocks, across batches and across a block counter that carries into its high word.
+    /// The sources to test on this machine: drawn from the stream, and generated here where the CPU can (else
+    /// a note says that the wide source went unchecked).
+    pub(in crate::rng) fn sources() -> Vec<bool> {
+        if wide::available() {
+            vec![false, true]
+        } else {
+            eprintln!("note: no AVX-512F and POPCNT on this CPU, the wide path is not checked");
+            vec![false]
+        }
+    }
+
+    /// The batches are the stream's words, whatever way they are taken (draws of [`Below::fill_map`] too),
+    /// from either source, from block boundaries and from within blocks, across batches and across a block
+    /// counter that carries into its high word.
     #[test]
     fn ahead_gives_the_streams_words() {
-        for (seed, run, start) in [(1, 0, 0), (7, 3, 5), (9, 1 << 40, 16 * ((1 << 32) - 3)), (2, 5, 16 * 1000 + 3)] {
-            let mut rng = stream(seed, 0, Lane::Protocol);
-            rng.set_stream(run);
-            rng.set_word_pos(start);
-            let (mut ahead, mut plain) = (Ahead::new(rng.clone()), rng);
-            for len in [0, 1, 3, 4, 5, 64, 255, 300, 1000] {
-                let (mut x, mut y) = (vec![0u8; len], vec![0u8; len]);
-                ahead.fill_bytes(&mut x);
-                plain.fill_bytes(&mut y);
-                assert_eq!(x, y, "seed {seed}, {len} bytes");
-                for _ in 0..len {
-                    assert_eq!(ahead.next_u32(), plain.next_u32(), "seed {seed}");
+        for generated in sources() {
+            for (seed, run, start) in [(1, 0, 0), (7, 3, 5), (9, 1 << 40, 16 * ((1 << 32) - 3)), (2, 5, 16 * 1000 + 3)]
+            {
+                let mut rng = stream(seed, 0, Lane::Protocol);
+                rng.set_stream(run);
+                rng.set_word_pos(start);
+                let (mut ahead, mut plain) = (Ahead::generated_if(generated, rng.clone()), rng);
+                assert_eq!(matches!(ahead.source, Source::Wide { .. }), generated && start % 16 == 0);
+                for len in [0, 1, 3, 4, 5, 64, 255, 300, 1000] {
+                    let (mut x, mut y) = (vec![0u8; len], vec![0u8; len]);
+                    ahead.fill_bytes(&mut x);
+                    plain.fill_bytes(&mut y);
+                    assert_eq!(x, y, "seed {seed}, {len} bytes");
+                    for _ in 0..len {
+                        assert_eq!(ahead.next_u32(), plain.next_u32(), "seed {seed}");
+                    }
+                    assert_eq!(ahead.next_u64(), plain.next_u64(), "seed {seed}");
+                    // In runs where the words lie (3·2^30: one word in four is rejected).
+                    let (mut x, mut y) = (vec![0u32; len.min(64)], vec![0u32; len.min(64)]);
+                    Below::new(3 << 30).fill_map(&mut x, &mut ahead, |_, d| d);
+                    Below::new(3 << 30).fill_map(&mut y, &mut plain, |_, d| d);
+                    assert_eq!(x, y, "seed {seed}, {len} draws");
                 }
-                assert_eq!(ahead.next_u64(), plain.next_u64(), "seed {seed}");
-                // In runs where the words lie (3·2^30: one word in four is rejected).
-                let (mut x, mut y) = (vec![0u32; len.min(64)], vec![0u32; len.min(64)]);
-                Below::new(3 << 30).fill(&mut x, &mut ahead);
-                Below::new(3 << 30).fill(&mut y, &mut plain);
-                assert_eq!(x, y, "seed {seed}, {len} draws");
             }
         }
     }
 
-    /// Where the CPU has AVX-512, its blocks are ChaCha8's, at any block and stream.
+    /// Where the CPU has AVX-512, its blocks are ChaCha8's, at any block and stream (else a note says so).
     #[test]
     fn wide_blocks_are_chacha8_blocks() {
-        if !wide::available() {
+        if !sources().contains(&true) {
             return;
         }
         for (seed, run, block) in [(1, 0, 0), (3, u64::MAX, 7), (4, 12, (1 << 32) - 5), (5, 1, u64::MAX - 3)] {
