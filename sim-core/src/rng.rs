@@ -153,7 +153,7 @@ impl Below {
                 done = ahead::wide::draws_skipping(self.n, self.threshold, first, words, out, done);
             }
         } else {
-            self.fill_map(out, rng, |i, u| u + u32::from(u >= first + i as u32));
+            self.fill_map(out, rng, |i, u| other_than(first + i as u32, u));
         }
     }
 
@@ -165,6 +165,12 @@ impl Below {
         }
         (m >> 32) as u32
     }
+}
+
+/// The `u`-th node of the complete graph other than `v`: `u` below `v`, `u + 1` from `v` on.
+#[inline(always)]
+pub(crate) fn other_than(v: u32, u: u32) -> u32 {
+    u + u32::from(u >= v)
 }
 
 /// Longest run of words [`WordRuns::run`] is asked for.

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 pub use graph::{ArcId, EdgeId, Graph, GraphBuilder, Labels};
 
-use crate::rng::{Below, Rng, SimRng, WordRuns, below};
+use crate::rng::{Below, Rng, SimRng, WordRuns, below, other_than};
 use crate::{NodeId, TopologyError};
 
 /// The network's shape. `Complete` never materialises its N(N-1)/2 edges. A graph is shared, not copied,
@@ -96,12 +96,6 @@ impl DrawNeighbor for NeighborSampler<'_> {
             NeighborSampler::Graph(g) => g.draw(v, rng),
         }
     }
-}
-
-/// The `u`-th node of the complete graph other than `v`.
-#[inline(always)]
-fn other_than(v: NodeId, u: u32) -> NodeId {
-    u + u32::from(u >= v)
 }
 
 #[inline(always)]
