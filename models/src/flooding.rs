@@ -266,7 +266,7 @@ impl<R: Trace<()>> Protocol<R> for Flood<'_> {
     fn on_timer(&mut self, _: &mut Context<'_, (), (), R>, _: NodeId, _: ()) {}
 
     /// Only a first receipt reads the adjacency and the sender's hop count and writes the receiver's, and the
-    /// reached bit (in cache) says whether it will be one. A row may straddle two cache lines: both ends load.
+    /// reached bit (in cache) says whether it will be one.
     #[inline]
     fn prefetch(&self, from: NodeId, to: NodeId, distance: usize) {
         if self.reached_bits.get(to) {
@@ -278,11 +278,7 @@ impl<R: Trace<()>> Protocol<R> for Flood<'_> {
             prefetch::read_at(&self.hops, from as usize);
             prefetch::read_at(&self.hops, to as usize);
         } else {
-            let row = g.neighbors(to);
-            if let (Some(first), Some(last)) = (row.first(), row.last()) {
-                prefetch::read(first);
-                prefetch::read(last);
-            }
+            g.prefetch_neighbors(to);
         }
     }
 }

@@ -169,11 +169,14 @@ impl Graph {
         crate::prefetch::read(&self.offsets[v as usize]);
     }
 
-    /// Prefetches the first neighbours of `v` (step 2: reads the index, loaded by step 1).
+    /// Prefetches the neighbours of `v`, both ends of the row, which may straddle two cache lines (step 2:
+    /// reads the index, loaded by step 1).
     #[inline]
     pub fn prefetch_neighbors(&self, v: NodeId) {
-        if let Some(first) = self.targets.get(self.offsets[v as usize] as usize) {
+        let row = self.neighbors(v);
+        if let (Some(first), Some(last)) = (row.first(), row.last()) {
             crate::prefetch::read(first);
+            crate::prefetch::read(last);
         }
     }
 
