@@ -41,7 +41,7 @@ use sim_core::topology::Topology;
 use sim_core::trace::Sink;
 
 use super::analysis::{averaging_factor_at, averaging_factor_poisson};
-use crate::gossip::{Gossip, Harness, Incoming, Net, Order, Timing};
+use crate::gossip::{Gossip, GossipParams, Harness, Incoming, Net, Order, Timing};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
@@ -88,10 +88,10 @@ impl Default for AggregationParams {
     }
 }
 
-impl AggregationParams {
+impl GossipParams for AggregationParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
     /// them with the peak node resolved to an index.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
+    fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         let peak_node = self.peak_node.resolve(join(prefix, "peak_node"), topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
         check_range(join(prefix, "cycles"), self.cycles.into(), 1, MAX_ROUNDS.into())?;
@@ -324,8 +324,7 @@ impl Model for Aggregation {
     type Prepared = Bound<AggregationParams>;
 
     fn prepare(&self, params: &AggregationParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        crate::gossip::check_network(&env.network)?;
-        Ok(Bound::new(&params.validate("", &env.topology)?, env))
+        crate::gossip::prepare(params, env)
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
