@@ -1,15 +1,20 @@
-//! A streaming XML reader for the GraphML loader. quick-xml finds where each piece of markup and text begins and
-//! ends; this module checks each piece as a conforming non-validating parser does (names, characters, references,
-//! comments, the declaration, one root element, namespaces, unique attributes), decodes text and attribute values
-//! (references, line ends, attribute whitespace) and resolves namespaces. It keeps only the open elements'
-//! names and namespace bindings, so reading takes memory of the nesting depth and, even on adversarial input,
-//! time O(n log n) in the text: a prefix resolves through a map, and attributes given twice are found by sorting
-//! once a tag has more than a few.
+//! A streaming XML reader for the GraphML loader. It splits text and tags itself, as they make up nearly all of
+//! any document: memchr finds the next `<`, one pass reads a tag's names and attribute values, and the text, a
+//! `&str`, is UTF-8 checked once, when it was read. quick-xml delimits the rarer comments, CDATA sections,
+//! processing instructions and document type declarations. This module checks each piece as a conforming
+//! non-validating parser does (names, characters, references, comments, the declaration, one root element,
+//! namespaces, unique attributes), decodes text and attribute values (references, line ends, attribute whitespace)
+//! and resolves namespaces. Errors come in the order in which quick-xml, splitting the whole text, met them, as
+//! they did when it did: a tag left open, then a character XML does not allow up to the end of a piece, then the
+//! piece's own errors. The reader keeps only the open elements' names and namespace bindings, so reading takes
+//! memory of the nesting depth and, even on adversarial input, time O(n log n) in the text: a prefix resolves
+//! through a map, and attributes given twice are found by sorting once a tag has more than a few.
 //!
 //! Document type declarations are refused: without them only the five predefined entities exist, and no entity
-//! can expand into markup. The documents accepted are those roxmltree (the reader this one replaced) accepted,
-//! but for its limit of 65,535 namespace declarations, which this reader does not need: its time and memory are
-//! bounded as above whatever their number.
+//! can expand into markup. The documents accepted are those roxmltree (the reader before quick-xml) accepted, but
+//! for its limit of 65,535 namespace declarations, which this reader does not need (its time and memory are
+//! bounded as above whatever their number), and for `xmlns:p=""`, which undeclares a prefix: Namespaces in XML 1.0
+//! forbids it, and this reader refuses it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -212,8 +217,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The next event; after an error or `Eof`, calling again is a logic error of the caller.
-    pub(super) fn next(&mut self) -> Result<Event<'_, 'a>, XmlError> {
+    /// The next event; after an error or `Eof`, calling again is a logic error of the caller. Without `keep_text`,
+    /// runs of text between markup are checked but not returned (CDATA sections still are).
+    pub(super) fn next(&mut self, keep_text: bool) -> Result<Event<'_, 'a>, XmlError> {
         if let Some(e) = self.pending.take() {
             return Err(e);
         }
@@ -248,7 +254,10 @@ impl<'a> Reader<'a> {
                         }
                         continue;
                     }
-                    return Ok(Event::Text(text(raw, start)?));
+                    let decoded = text(raw, start)?;
+                    if keep_text {
+                        return Ok(Event::Text(decoded));
+                    }
                 }
             }
         }
@@ -603,28 +612,26 @@ impl<'t> Scan<'t> {
         self.pos > start
     }
 
-    /// Where the name characters from `self.pos` end, with the number of colons among them and where the last
-    /// stands.
-    fn name_span(&self) -> (usize, usize, usize) {
+    /// Where the name characters from `self.pos` end, and whether a colon is among them.
+    fn name_span(&self) -> (usize, bool) {
         let bytes = self.text.as_bytes();
-        let (mut end, mut colons, mut colon) = (self.pos, 0, 0);
-        loop {
-            match bytes.get(end) {
-                Some(&b) if NAME_BYTE[usize::from(b)] => {
-                    if b == b':' {
-                        colons += 1;
-                        colon = end;
-                    }
-                    end += 1;
-                }
-                Some(&b) if !b.is_ascii() => match self.text[end..].chars().next() {
-                    Some(c) if is_name_char(c) => end += c.len_utf8(),
-                    _ => break,
-                },
-                _ => break,
-            }
+        let rest = &bytes[self.pos..];
+        let mut seen = 0;
+        let ascii = rest
+            .iter()
+            .position(|&b| {
+                let class = NAME_BYTE[usize::from(b)];
+                seen |= class;
+                class == 0
+            })
+            .unwrap_or(rest.len());
+        let mut end = self.pos + ascii;
+        if bytes.get(end).is_some_and(|b| !b.is_ascii()) {
+            let more = self.text[end..].find(|c: char| !is_name_char(c)).unwrap_or(self.text.len() - end);
+            seen |= if bytes[end..end + more].contains(&b':') { COLON } else { 0 };
+            end += more;
         }
-        (end, colons, colon)
+        (end, seen & COLON != 0)
     }
 
     /// A name: a name-start character, then name characters.
@@ -653,23 +660,28 @@ impl<'t> Scan<'t> {
         let bytes = self.text.as_bytes();
         let start = self.pos + 1;
         let mut end = start;
-        let mut plain = true;
+        let mut seen = 0;
         loop {
-            let Some(&b) = bytes.get(end) else {
+            let rest = &bytes[end..];
+            let Some(p) = rest.iter().position(|&b| {
+                let class = VALUE_BYTE[usize::from(b)];
+                seen |= class;
+                class == ENDS
+            }) else {
                 self.pos = start;
                 return self.fail("unterminated attribute value");
             };
-            match VALUE_BYTE[usize::from(b)] {
-                DECODED => plain = false,
-                ENDS if b == quote => break,
-                ENDS if b == b'<' => {
-                    self.pos = end;
-                    return self.fail("`<` is not allowed in an attribute value");
-                }
-                _ => {}
+            end += p;
+            if bytes[end] == quote {
+                break;
+            }
+            if bytes[end] == b'<' {
+                self.pos = end;
+                return self.fail("`<` is not allowed in an attribute value");
             }
             end += 1;
         }
+        let plain = seen & DECODED == 0;
         self.pos = end + 1;
         Ok(RawAttribute { prefix, local, value: &self.text[start..end], value_at: self.base + start, plain })
     }
@@ -677,21 +689,28 @@ impl<'t> Scan<'t> {
     /// A qualified name `prefix:local` or `local`: (prefix, local), the prefix empty if absent.
     fn qname(&mut self) -> Result<(&'t str, &'t str), XmlError> {
         let start = self.pos;
-        let (end, colons, colon) = self.name_span();
-        let (prefix, local) = match colons {
-            0 => ("", &self.text[start..end]),
-            1 => (&self.text[start..colon], &self.text[colon + 1..end]),
-            _ => return self.fail("invalid name (more than one `:`)"),
+        let (end, colon) = self.name_span();
+        let name = &self.text[start..end];
+        let (prefix, local) = match colon.then(|| name.bytes().position(|b| b == b':')).flatten() {
+            None => ("", name),
+            Some(colon) if name.as_bytes()[colon + 1..].contains(&b':') => {
+                return self.fail("invalid name (more than one `:`)");
+            }
+            Some(colon) => (&name[..colon], &name[colon + 1..]),
         };
-        let starts_well = |s: &str| match s.as_bytes().first() {
-            Some(&b) if b.is_ascii() => b.is_ascii_alphabetic() || b == b'_',
-            _ => s.chars().next().is_some_and(is_name_start),
-        };
-        if !starts_well(local) || !(prefix.is_empty() || starts_well(prefix)) {
+        if !starts_name(local) || !(prefix.is_empty() || starts_name(prefix)) {
             return self.fail("invalid name");
         }
         self.pos = end;
         Ok((prefix, local))
+    }
+}
+
+/// Whether `s` starts with a character that can start a name (a colon aside).
+fn starts_name(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(&b) if b.is_ascii() => b.is_ascii_alphabetic() || b == b'_',
+        _ => s.chars().next().is_some_and(is_name_start),
     }
 }
 
@@ -721,14 +740,19 @@ static VALUE_BYTE: [u8; 256] = {
     table
 };
 
-/// The ASCII bytes that name characters can be.
-static NAME_BYTE: [bool; 256] = {
-    let mut table = [false; 256];
+/// The ASCII bytes that name characters can be (`NAME`), the colon apart (`COLON`); 0 for the others.
+const NAME: u8 = 1;
+const COLON: u8 = 2;
+static NAME_BYTE: [u8; 256] = {
+    let mut table = [0; 256];
     let mut b = 0;
     while b < 128 {
-        table[b] = matches!(b as u8, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b':' | b'_' | b'-' | b'.');
+        if matches!(b as u8, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.') {
+            table[b] = NAME;
+        }
         b += 1;
     }
+    table[b':' as usize] = COLON;
     table
 };
 
@@ -797,9 +821,10 @@ fn reference(s: &str, offset: usize) -> Result<(char, usize), XmlError> {
 /// A run of text between markup, decoded: references replaced, line ends normalised to `\n` (a line end just
 /// after a character reference is kept as written, as roxmltree and lxml do).
 fn text(raw: &str, offset: usize) -> Result<Cow<'_, str>, XmlError> {
-    if raw.as_bytes().contains(&b'>')
-        && let Some(p) = raw.find("]]>")
-    {
+    if !raw.bytes().any(|b| matches!(b, b'>' | b'&' | b'\r')) {
+        return Ok(Cow::Borrowed(raw));
+    }
+    if let Some(p) = raw.find("]]>") {
         return fail(offset + p, "`]]>` is not allowed in text");
     }
     if !raw.bytes().any(|b| b == b'&' || b == b'\r') {
@@ -879,7 +904,7 @@ mod tests {
         let mut reader = Reader::new(text);
         let mut seen = Vec::new();
         loop {
-            match reader.next()? {
+            match reader.next(true)? {
                 Event::Start(e) => {
                     seen.push(format!("<{} {:?} {}", e.local, e.namespace, if e.empty { "/>" } else { ">" }))
                 }
@@ -908,7 +933,7 @@ mod tests {
             ]
         );
         let mut reader = Reader::new("<a p:id=' 1\t2&#9;' xmlns:p='q'/>");
-        let Ok(Event::Start(e)) = reader.next() else { panic!() };
+        let Ok(Event::Start(e)) = reader.next(true) else { panic!() };
         assert_eq!(e.attribute("id").map(|v| &**v), Some(" 1 2\t"));
     }
 
@@ -952,6 +977,54 @@ mod tests {
             "<![CDATA[x]]><a/>",
         ] {
             assert!(read(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    /// Where quick-xml split the whole text first (the reader before this one), its errors and the characters up to
+    /// the end of a piece still come first: a tag left open, an end tag without a start tag, a bad character.
+    #[test]
+    fn errors_come_in_the_order_the_text_is_split() {
+        let unclosed = "syntax error: tag not closed: `>` not found before end of input";
+        let bad_char = "character U+0001 is not allowed in XML";
+        for (text, offset, message) in [
+            ("<a><b c='x", 3, "syntax error: attribute value not closed: `'` not found before end of input"),
+            ("<a><b c=\"x", 3, "syntax error: attribute value not closed: `\"` not found before end of input"),
+            ("<a><b c", 3, unclosed),
+            ("<a><", 3, unclosed),
+            ("<a><b \u{1} c='1'", 3, unclosed),
+            ("<a><b c='<'", 3, unclosed),
+            ("<a><b \u{1} c='1'>", 6, bad_char),
+            ("<a><b c='1' c='2' \u{1}></b></a>", 18, bad_char),
+            ("<a><!DOCTYPE x [\u{1}]></a>", 16, bad_char),
+            ("<a/></b  >", 4, "ill-formed document: close tag `</b>` does not match any open tag"),
+            ("<a/></ >", 4, "ill-formed document: close tag `</ >` does not match any open tag"),
+            ("<a/></b \u{1}>", 4, "ill-formed document: close tag `</b \u{1}>` does not match any open tag"),
+            ("<a><b c='<'></b></a>", 9, "`<` is not allowed in an attribute value"),
+            ("<a></a >x", 8, "text after the root element"),
+        ] {
+            let e = read(text).unwrap_err();
+            assert_eq!((e.offset, e.message.as_str()), (offset, message), "{text:?}");
+        }
+    }
+
+    /// Namespaces in XML 1.0 lets `xmlns=""` undeclare the default namespace, but no prefix be undeclared.
+    #[test]
+    fn refuses_to_undeclare_a_prefix() {
+        for (text, offset) in [("<a xmlns:p=''/>", 3), ("<a xmlns:p='u'><b xmlns=\"\" xmlns:p=\"\"/></a>", 27)] {
+            let e = read(text).unwrap_err();
+            assert_eq!(e.offset, offset, "{text:?}");
+            assert!(e.message.starts_with("the prefix `p` cannot be undeclared"), "{}", e.message);
+        }
+        assert_eq!(read("<a xmlns='u'><b xmlns=''/></a>").unwrap(), ["<a Some(\"u\") >", "<b Some(\"\") />", "</>"]);
+    }
+
+    /// One byte-order mark opens the text; another, even after the declaration, is text before the root.
+    #[test]
+    fn a_second_byte_order_mark_is_text() {
+        assert!(read("\u{feff}<a/>").is_ok());
+        for (text, offset) in [("\u{feff}\u{feff}<a/>", 3), ("<?xml version='1.0'?>\u{feff}<a/>", 21)] {
+            let e = read(text).unwrap_err();
+            assert_eq!((e.offset, e.message.as_str()), (offset, "text before the root element"), "{text:?}");
         }
     }
 
