@@ -390,7 +390,8 @@ impl<'a> Reader<'a> {
             }
             let at = s.offset();
             let a = s.attribute()?;
-            let value = if a.plain { Cow::Borrowed(a.value) } else { Cow::Owned(attribute_value(a.value, a.value_at)?) };
+            let value =
+                if a.plain { Cow::Borrowed(a.value) } else { Cow::Owned(attribute_value(a.value, a.value_at)?) };
             self.attribute(scope, a.prefix, a.local, value, at)?;
         };
         // The first error in document order: an undeclared prefix, or an attribute given twice before it.
