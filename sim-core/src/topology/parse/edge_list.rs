@@ -81,8 +81,8 @@ pub fn edge_list(text: &str) -> Result<Loaded, TopologyError> {
     } else {
         "weights: none given, every link weighs 1".to_string()
     }];
-    let links = nodes.resolve(listed);
-    assemble(nodes.labels, links, notes, None)
+    let (labels, links) = nodes.resolve(listed);
+    assemble(labels, links, notes, None)
 }
 
 /// Every link as listed, self-loops included, its ends as keys (see `Nodes`); weights parallel to it in a weighted
@@ -358,10 +358,11 @@ impl<'a> Nodes<'a> {
         Some(id as NodeId)
     }
 
-    /// The listed links with node ids for keys, self-loops set apart (the others keep their order), and the
-    /// degrees counted: one pass, each link's table entries prefetched `AHEAD` links before it is resolved,
-    /// and its degrees `AHEAD / 2` links before they are counted.
-    fn resolve(&self, Listed { mut ends, mut weights }: Listed) -> Links {
+    /// The labels, and the listed links with node ids for keys, self-loops set apart (the others keep their
+    /// order), and the degrees counted: one pass, each link's table entries prefetched `AHEAD` links before it
+    /// is resolved, and its degrees `AHEAD / 2` links before they are counted. The tables go once read, before
+    /// the CSR arrays are made.
+    fn resolve(self, Listed { mut ends, mut weights }: Listed) -> (Labels, Links) {
         let node = |key: u32| if key & TEXT == 0 { self.by_number[key as usize] } else { key ^ TEXT };
         // Room for the entry the CSR build appends.
         let mut degrees = Vec::with_capacity(self.labels.len() + 1);
@@ -403,7 +404,7 @@ impl<'a> Nodes<'a> {
         if let Some(w) = &mut weights {
             w.truncate(kept);
         }
-        Links { endpoints: ends, weights, loops, degrees }
+        (self.labels, Links { endpoints: ends, weights, loops, degrees })
     }
 }
 
