@@ -173,6 +173,23 @@ proptest! {
         let _ = edge_list(&lines.join("\n"));
     }
 
+    /// Long runs of integer links (the parser's loop of its own, and its pass over more links than it looks
+    /// ahead), broken now and then by other lines: whatever it reads adds up.
+    #[test]
+    fn fuzz_edge_list_integers(lines in prop::collection::vec(prop_oneof![
+        8 => (0u32..40, 0u32..40).prop_map(|(u, v)| format!("{u} {v}")),
+        1 => prop_oneof![
+            Just("12345678 007"), Just("3 4 5"), Just("99999999999999999999 1"), Just("1\t2 \r"), Just(""),
+            Just("#"), Just("5 x"), Just("2147483648 0"), Just("1  1")
+        ].prop_map(str::to_owned),
+    ], 0..80)) {
+        if let Ok(loaded) = edge_list(&lines.join("\n")) {
+            let r = &loaded.report;
+            prop_assert_eq!(r.edges + r.self_loops_dropped + r.parallel_merged, r.edges_in_file);
+            prop_assert_eq!(loaded.graph.edge_count(), r.edges);
+        }
+    }
+
     #[test]
     fn fuzz_edge_list_bytes(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
         let _ = edge_list(&String::from_utf8_lossy(&bytes));
