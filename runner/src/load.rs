@@ -176,6 +176,29 @@ mod tests {
         assert_eq!(parse(&bom, "s.json", &[], &Registry::builtin()).unwrap().name, "s");
     }
 
+    /// `Model::check`: what the parameters alone decide is refused as the file is read, before a topology is
+    /// built or memory estimated from them.
+    #[test]
+    fn model_ranges_are_checked_when_read() {
+        for (model, field) in [
+            (r#"{"kind": "chord", "lookups": 20000000}"#, "model.lookups"),
+            (r#"{"kind": "chord", "ring": {"bits": 65}}"#, "model.ring.bits"),
+            (r#"{"kind": "chord", "timing": {"kind": "events", "successors": 0}}"#, "model.timing.successors"),
+            (
+                r#"{"kind": "alm", "groups": [{}], "overlay": {"kind": "chord", "candidates": 0}}"#,
+                "model.overlay.candidates",
+            ),
+            (
+                r#"{"kind": "alm", "timing": {"kind": "events",
+                    "churn": {"multicast_every": 1, "heartbeat": 1, "multicasts": 0}}}"#,
+                "model.timing.churn.multicasts",
+            ),
+        ] {
+            let text = format!(r#"{{"topology": {{"kind": "complete", "nodes": 4294967295}}, "model": {model}}}"#);
+            assert_eq!(error_of(&text).field, field, "{model}");
+        }
+    }
+
     #[test]
     fn replicates_and_times_are_bounded() {
         let with = |extra: &str| {
