@@ -169,6 +169,9 @@ fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), String> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
+    if dir.exists() {
+        return Err(format!("{}: not a directory; choose another output directory", dir.display()));
+    }
     if let Some(parent) = dir.parent() {
         create_dirs(parent, created)?;
     }
@@ -289,6 +292,8 @@ mod tests {
         assert!(read_text(&big).unwrap_err().ends_with("larger than 64 MiB, the most dissem reads from such a file"));
         assert!(FsInputs::beside(&big).read("big.json").unwrap_err().contains("larger than 1024 MiB"));
         assert!(read_text(dir.path()).unwrap_err().ends_with("is a directory, not a file"));
+        let e = create_dirs(&big.join("out"), &mut Vec::new()).unwrap_err();
+        assert!(e.ends_with("big.json: not a directory; choose another output directory"), "{e}");
         #[cfg(unix)]
         assert_eq!(read_text(Path::new("/dev/zero")).unwrap_err(), "/dev/zero: a device or socket, not a file");
     }
