@@ -25,16 +25,27 @@ pub fn read_text(path: &Path) -> Result<String, String> {
 fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
     let shown = path.display();
     let file = File::open(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    let metadata = file.metadata().ok();
-    if metadata.as_ref().is_some_and(|m| m.is_dir()) {
+    let meta = file.metadata().map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if meta.is_dir() {
         return Err(format!("{shown}: is a directory, not a file"));
     }
-    // Sized by the file's length, so that reading never moves what it has read.
-    let size = metadata.map_or(0, |m| m.len()).min(limit + 1);
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    // A file's size is known before reading it; a device's is not, and /dev/zero would be read to the limit.
+    if meta.is_file() && meta.len() > limit {
+        return Err(too_large(path, limit));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = meta.file_type();
+        if kind.is_char_device() || kind.is_block_device() || kind.is_socket() {
+            return Err(format!("{shown}: a device or socket, not a file"));
+        }
+    }
+    // Sized by the file's length (at most the limit, checked above), so that reading never moves what it has read.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| format!("{shown}: cannot read: {e}"))?;
     if bytes.len() as u64 > limit {
-        return Err(format!("{shown}: larger than {} MiB, the most dissem reads from such a file", limit >> 20));
+        return Err(too_large(path, limit));
     }
     if bytes.starts_with(&[0xff, 0xfe]) || bytes.starts_with(&[0xfe, 0xff]) {
         return Err(format!("{shown}: UTF-16 text; save the file as UTF-8"));
@@ -43,6 +54,10 @@ fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
         let at = e.utf8_error().valid_up_to();
         format!("{shown}: not UTF-8 text (invalid byte at offset {at}); save the file as UTF-8")
     })
+}
+
+fn too_large(path: &Path, limit: u64) -> String {
+    format!("{}: larger than {} MiB, the most dissem reads from such a file", path.display(), limit >> 20)
 }
 
 /// Reads files named in a scenario relative to the scenario file's directory.
@@ -155,6 +170,9 @@ fn create_dirs(dir: &Path, created: &mut Vec<PathBuf>) -> Result<(), String> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
+    if dir.exists() {
+        return Err(format!("{}: not a directory; choose another output directory", dir.display()));
+    }
     if let Some(parent) = dir.parent() {
         create_dirs(parent, created)?;
     }
@@ -260,4 +278,24 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>, depth: usize) -> Result<(), St
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_checked_before_reading_and_devices_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.json");
+        // Sparse: 64 GiB that take no disk, and would take minutes and 64 GiB of memory to read.
+        File::create(&big).unwrap().set_len(64 << 30).unwrap();
+        assert!(read_text(&big).unwrap_err().ends_with("larger than 64 MiB, the most dissem reads from such a file"));
+        assert!(FsInputs::beside(&big).read("big.json").unwrap_err().contains("larger than 1024 MiB"));
+        assert!(read_text(dir.path()).unwrap_err().ends_with("is a directory, not a file"));
+        let e = create_dirs(&big.join("out"), &mut Vec::new()).unwrap_err();
+        assert!(e.ends_with("big.json: not a directory; choose another output directory"), "{e}");
+        #[cfg(unix)]
+        assert_eq!(read_text(Path::new("/dev/zero")).unwrap_err(), "/dev/zero: a device or socket, not a file");
+    }
 }

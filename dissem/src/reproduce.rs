@@ -77,9 +77,20 @@ pub fn reproduce(
     // the folder as it was.
     let mut artifacts = Vec::new();
     let mut lines = String::new();
-    for (name, path, item) in &selected {
-        let sweep_path = normalize(&path.parent().unwrap_or(Path::new("")).join(&item.sweep));
-        let mut loaded = Planned::read(&sweep_path, runner::sweep::CommandLine::default(), registry)?.expand()?;
+    // Every selected item's sweep is read and expanded before any runs: a bad one stops at once, naming its item.
+    let loaded = selected
+        .iter()
+        .map(|(_, path, item)| {
+            let sweep_path = normalize(&path.parent().unwrap_or(Path::new("")).join(&item.sweep));
+            let planned =
+                Planned::read(&sweep_path, runner::sweep::CommandLine::default(), registry).map_err(|f| match f {
+                    Failure::Input(m) => Failure::Input(format!("{}: field `sweep`: {m}", path.display())),
+                    other => other,
+                })?;
+            Ok((sweep_path, planned.expand()?))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    for ((name, _, item), (sweep_path, mut loaded)) in selected.iter().zip(loaded) {
         let reports = run_points(&mut loaded, name)?;
         // A point whose statistical check failed runs again on a seed of its own (the page's verdict rule).
         let failed = retest_points(&reports);

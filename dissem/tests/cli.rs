@@ -458,6 +458,69 @@ fn refused(dir: &Path, args: &[&str], words: &[&str]) -> String {
     err
 }
 
+/// Cases of the adversarial corpus run against this binary (issue 9's standard) that failed it: each names the
+/// file, the field and what is allowed, before any topology is built or memory estimated from the bad value.
+#[test]
+fn malformed_values_are_named_where_they_are() {
+    let d = setup();
+    let shipped = |name: &str| fs::read_to_string(workspace().join("scenarios").join(name)).unwrap();
+    let swap = |text: &str, from: &str, to: &str| {
+        assert!(text.contains(from), "`{from}` is in the file");
+        text.replacen(from, to, 1)
+    };
+    let (alm, scribe) = (shipped("alm/events-churn-returns.json"), shipped("alm/scribe-scale-proximity.json"));
+    let chord = shipped("chord/proximity-transit-stub.json");
+    for (text, words) in [
+        // A syntax error names the value it broke off in.
+        (swap(RING, "60", "1e400"), vec!["field `topology.nodes`", "number out of range"]),
+        (RING[..RING.find(r#"ring", "nodes"#).unwrap() + 2].to_owned(), vec!["field `topology.kind`", "EOF"]),
+        // An object for a one-key choice lists the keys allowed.
+        (
+            swap(&alm, r#""members": {"fraction": 0.33}"#, r#""members": {"fraction": 0.33, "count": 40}"#),
+            vec![
+                "field `model.groups[1].members`",
+                "one of `all`, `count`, `fraction`, `list`",
+                "keys: `fraction`, `count`",
+            ],
+        ),
+        // Ranges of the model's own parameters come before the memory estimate they would blow up ...
+        (
+            swap(&alm, r#""multicasts": 6"#, r#""multicasts": 2147483648"#),
+            vec!["field `model.timing.churn.multicasts`", "from 1 to 10000"],
+        ),
+        (swap(&chord, r#""lookups": 10000"#, r#""lookups": 2147483648"#), vec!["field `model.lookups`", "10000000"]),
+        // ... and before the topology is built (here 100,000 hosts on 5,020 routers).
+        (swap(&scribe, r#""bits": 64"#, r#""bits": 65"#), vec!["field `model.overlay.bits`", "1..=64"]),
+    ] {
+        write(d.path(), "bad.json", &text);
+        refused(d.path(), &["validate", "bad.json"], &[&["bad.json: "][..], &words].concat());
+    }
+    #[cfg(unix)]
+    {
+        write(
+            d.path(),
+            "dev.json",
+            r#"{"topology": {"kind": "edge_list", "path": "/dev/zero"}, "model": {"kind": "flooding"}}"#,
+        );
+        refused(
+            d.path(),
+            &["run", "dev.json", "--out", "never"],
+            &["dev.json: field `topology.path`", "/dev/zero: a device"],
+        );
+        assert!(!d.path().join("never").exists());
+    }
+    // A lecture item whose sweep is missing is named before any item runs.
+    fs::create_dir(d.path().join("items")).unwrap();
+    let item = r#"{"title": "t", "source": "s", "text": "x", "sweep": "gone.json", "table": [{"metric": "messages"}]}"#;
+    write(&d.path().join("items"), "lost.json", item);
+    refused(
+        d.path(),
+        &["reproduce", "--items", "items", "--out", "never"],
+        &["lost.json: field `sweep`: items/gone.json: cannot read"],
+    );
+    assert!(!d.path().join("never").exists());
+}
+
 #[test]
 fn sweep_ranges_do_not_overflow() {
     let d = setup();

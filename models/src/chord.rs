@@ -37,7 +37,8 @@ use sim_core::underlay::Underlay;
 
 use crate::model::{Env, Model, Progress, Size, Unobserved};
 use crate::overlay::{
-    IdAssignment, IdSpace, MAX_BITS, Nodes, StructuredOverlay, check_ids, node_ids, underlay_bytes, underlay_of,
+    IdAssignment, IdSpace, MAX_BITS, Nodes, StructuredOverlay, check_bits, check_ids, node_ids, underlay_bytes,
+    underlay_of,
 };
 use crate::tagged::{Variant, body, no_fields, tagged};
 use crate::{Check, MAX_LOOKUPS, MetricDoc, ModelError, Outcome, check_range, join};
@@ -162,9 +163,8 @@ impl RingParams {
     /// Checks the identifier length, that the nodes get distinct ids (see [`check_ids`]), the number of
     /// candidates, and that proximity options have an underlay to measure delays on.
     pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
+        self.check(prefix)?;
         check_ids(prefix, self.bits, self.ids, nodes)?;
-        check_range(join(prefix, "candidates"), self.candidates.into(), 1, MAX_CANDIDATES.into())?;
-        check_range(join(prefix, "successor_list"), self.successor_list.into(), 1, MAX_SUCCESSOR_LIST.into())?;
         let needs_delays = [("candidates", self.candidates > 1), ("route", self.route == RouteChoice::Proximity)];
         if let Some((field, _)) = needs_delays.iter().find(|(_, on)| *on)
             && nodes.underlay().is_none()
@@ -175,6 +175,14 @@ impl RingParams {
             ));
         }
         Ok(())
+    }
+
+    /// The checks of [`RingParams::validate`] that need no nodes: the ranges of `bits`, `candidates` and
+    /// `successor_list`.
+    pub fn check(&self, prefix: &str) -> Result<(), ModelError> {
+        check_bits(prefix, self.bits)?;
+        check_range(join(prefix, "candidates"), self.candidates.into(), 1, MAX_CANDIDATES.into())?;
+        check_range(join(prefix, "successor_list"), self.successor_list.into(), 1, MAX_SUCCESSOR_LIST.into())
     }
 
     fn options(&self) -> RingOptions {
@@ -777,7 +785,8 @@ impl Default for ChordParams {
 }
 
 impl ChordParams {
-    pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
+    /// The checks of [`ChordParams::validate`] that need no nodes: ranges, and options that exclude each other.
+    pub fn check(&self, prefix: &str) -> Result<(), ModelError> {
         if let ChordTiming::Events(events) = &self.timing {
             if self.ring.route == RouteChoice::Proximity {
                 return Err(ModelError::new(
@@ -809,7 +818,7 @@ impl ChordParams {
                 ));
             }
         }
-        self.ring.validate(&join(prefix, "ring"), nodes)?;
+        self.ring.check(&join(prefix, "ring"))?;
         check_range(join(prefix, "lookups"), self.lookups.into(), 0, MAX_LOOKUPS.into())?;
         if let Some(churn) = &self.churn {
             if let ChordTiming::Events(_) = self.timing {
@@ -820,6 +829,19 @@ impl ChordParams {
                 ));
             }
             churn.validate(&join(prefix, "churn"), self.ring.bits)?;
+        }
+        if let ChordTiming::Events(events) = &self.timing {
+            events.check(&join(prefix, "timing"), self.lookups)?;
+        }
+        Ok(())
+    }
+
+    /// Checks the parameters for a ring on `nodes` ([`ChordParams::check`] first); errors name fields within
+    /// `prefix`.
+    pub fn validate(&self, prefix: &str, nodes: Nodes<'_>) -> Result<(), ModelError> {
+        self.check(prefix)?;
+        self.ring.validate(&join(prefix, "ring"), nodes)?;
+        if let Some(churn) = &self.churn {
             churn.check_work(&join(prefix, "churn"), nodes.len())?;
         }
         if let ChordTiming::Events(events) = &self.timing {
@@ -1317,6 +1339,10 @@ impl Model for Chord {
     const METRICS: &'static [MetricDoc] = METRICS;
     type Params = ChordParams;
     type Prepared = PreparedChord;
+
+    fn check(&self, params: &ChordParams) -> Result<(), ModelError> {
+        params.check("")
+    }
 
     fn prepare(&self, params: &ChordParams, env: &Env) -> Result<PreparedChord, ModelError> {
         let underlay = match &*env.topology {

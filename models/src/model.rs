@@ -67,6 +67,15 @@ pub trait Model: Send + Sync + 'static {
     type Params: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
     type Prepared: Send + Sync + 'static;
 
+    /// Checks what needs no topology (value ranges, options that exclude each other), when the scenario is
+    /// read: before its topology is built or its memory estimated from these parameters. Errors name fields
+    /// within `params` ([`ModelError::new`]). [`Model::prepare`] must refuse the same parameters (it usually
+    /// calls this first); the default checks nothing here.
+    fn check(&self, params: &Self::Params) -> Result<(), ModelError> {
+        let _ = params;
+        Ok(())
+    }
+
     /// Checks `params` against `env` and builds what every run needs. Errors name fields within `params`
     /// ([`ModelError::new`]) or elsewhere in the scenario ([`ModelError::outside`]).
     fn prepare(&self, params: &Self::Params, env: &Env) -> Result<Self::Prepared, ModelError>;

@@ -208,9 +208,7 @@ impl Nodes<'_> {
 /// Checks that `nodes` get distinct `bits`-bit identifiers by `ids`: the length is in 1..=64, the circle holds
 /// them all and, for hashed ids, no two names collide. Errors name `<prefix>.bits` or `<prefix>.ids`.
 pub fn check_ids(prefix: &str, bits: u32, ids: IdAssignment, nodes: Nodes<'_>) -> Result<(), ModelError> {
-    if !(1..=MAX_BITS).contains(&bits) {
-        return Err(ModelError::new(join(prefix, "bits"), format!("must be in 1..=64, got {bits}")));
-    }
+    check_bits(prefix, bits)?;
     let n = nodes.len();
     if n == 0 {
         return Err(ModelError::topology("the overlay has no nodes"));
@@ -222,6 +220,15 @@ pub fn check_ids(prefix: &str, bits: u32, ids: IdAssignment, nodes: Nodes<'_>) -
         hashed_ids(prefix, IdSpace::new(bits), nodes)?;
     }
     Ok(())
+}
+
+/// Checks that identifiers of `bits` bits can be drawn: 1 to 64. Errors name `<prefix>.bits`.
+pub fn check_bits(prefix: &str, bits: u32) -> Result<(), ModelError> {
+    if (1..=MAX_BITS).contains(&bits) {
+        Ok(())
+    } else {
+        Err(ModelError::new(join(prefix, "bits"), format!("must be in 1..=64, got {bits}")))
+    }
 }
 
 /// Node identifiers, one per node of `nodes`, as [`check_ids`] accepted them. Random ids come from the

@@ -40,6 +40,13 @@ impl OverlayParams {
         }
     }
 
+    /// The checks of [`OverlayParams::validate`] that need no nodes; errors name fields within `prefix`.
+    pub fn check(&self, prefix: &str) -> Result<(), ModelError> {
+        match self {
+            OverlayParams::Chord(ring) => ring.check(prefix),
+        }
+    }
+
     /// The identifier circle of keys.
     ///
     /// # Panics

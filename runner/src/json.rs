@@ -12,26 +12,34 @@ use serde::de::{
 };
 use serde_json::{Map, Value};
 
-/// Why a document cannot be read: `path` is the dotted path of the offending value (empty for the document
-/// or a syntax error, whose message then says the line and column).
+/// Why a document cannot be read: `path` is the dotted path of the value being read when the error arose
+/// (empty at the top level; a syntax error's message also says the line and column).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JsonError {
     pub path: String,
     pub message: String,
+    /// The text is JSON up to a key given twice in one object (otherwise it is not JSON at all).
+    pub duplicate_key: bool,
 }
+
+/// Where reading failed: the path of the innermost value being read, and whether a key came twice.
+type Failure = std::cell::RefCell<Option<(String, bool)>>;
 
 /// Reads JSON text, refusing a key that appears twice in one object. A leading UTF-8 byte-order mark, which
 /// some editors write, is skipped.
 pub fn parse(text: &str) -> Result<Value, JsonError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if text.trim().is_empty() {
-        return Err(JsonError { path: String::new(), message: "the text is empty; expected a JSON object".into() });
+        let message = "the text is empty; expected a JSON object".into();
+        return Err(JsonError { path: String::new(), message, duplicate_key: false });
     }
-    let duplicate = std::cell::RefCell::new(None);
+    let failure = Failure::new(None);
     let mut de = serde_json::Deserializer::from_str(text);
-    let value =
-        ValueSeed { at: &At::Root, duplicate: &duplicate }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
-    value.map_err(|e| JsonError { path: duplicate.take().unwrap_or_default(), message: e.to_string() })
+    let value = ValueSeed { at: &At::Root, failure: &failure }.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
+    value.map_err(|e| {
+        let (path, duplicate_key) = failure.take().unwrap_or_default();
+        JsonError { path, message: e.to_string(), duplicate_key }
+    })
 }
 
 /// Deserialises `T` from `value` as serde_json would, except that a struct must be an object. Errors:
@@ -78,11 +86,23 @@ impl At<'_> {
     }
 }
 
-/// Builds a `Value` like serde_json's own, recording the path of a duplicate key in `duplicate`.
+/// Builds a `Value` like serde_json's own, recording in `failure` where an error arose (the innermost value,
+/// which records first as the error travels out).
 #[derive(Clone, Copy)]
 struct ValueSeed<'a> {
     at: &'a At<'a>,
-    duplicate: &'a std::cell::RefCell<Option<String>>,
+    failure: &'a Failure,
+}
+
+impl ValueSeed<'_> {
+    /// Records `at` as where reading failed, unless a value inside it already was.
+    fn failed<E>(&self, at: &At, duplicate: bool, error: E) -> E {
+        let mut failure = self.failure.borrow_mut();
+        if failure.is_none() {
+            *failure = Some((at.path(), duplicate));
+        }
+        error
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
@@ -130,24 +150,28 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(ValueSeed { at: &At::Index(self.at, items.len()), ..self })? {
-            items.push(item);
+        loop {
+            let at = At::Index(self.at, items.len());
+            match seq.next_element_seed(ValueSeed { at: &at, ..self }) {
+                Ok(Some(item)) => items.push(item),
+                Ok(None) => return Ok(Value::Array(items)),
+                Err(e) => return Err(self.failed(&at, false, e)),
+            }
         }
-        Ok(Value::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = map.next_key::<String>().map_err(|e| self.failed(self.at, false, e))? {
             let at = At::Key(self.at, &key);
             if object.contains_key(&key) {
-                self.duplicate.replace(Some(at.path()));
-                return Err(A::Error::custom(format!(
+                let message = format!(
                     "the key \"{}\" appears twice in one object; give each field once",
                     crate::error::shorten(&key)
-                )));
+                );
+                return Err(self.failed(&at, true, A::Error::custom(message)));
             }
-            let value = map.next_value_seed(ValueSeed { at: &at, ..self })?;
+            let value = map.next_value_seed(ValueSeed { at: &at, ..self }).map_err(|e| self.failed(&at, false, e))?;
             object.insert(key, value);
         }
         Ok(Value::Object(object))
@@ -301,6 +325,20 @@ impl<'de> Deserializer<'de> for Strict {
                 let (variant, value) = object.into_iter().next().expect("one entry");
                 visitor.visit_enum(StrictEnum { variant, value })
             }
+            // `Value` says only "expected map with a single key"; the user needs the keys allowed.
+            Value::Object(object) => {
+                let names = |keys: &mut dyn Iterator<Item = &str>| {
+                    keys.map(|k| format!("`{}`", crate::error::shorten(k))).take(10).collect::<Vec<_>>().join(", ")
+                };
+                let got = match object.len() {
+                    0 => "an empty object".to_owned(),
+                    n => format!("an object with {n} keys: {}", names(&mut object.keys().map(String::as_str))),
+                };
+                Err(serde_json::Error::custom(format!(
+                    "expected one of {} as a string, or an object with one of them as its only key; got {got}",
+                    names(&mut variants.iter().copied())
+                )))
+            }
             // A string is a unit variant, read by `Value`; anything else is an error `Value` words well.
             other => other.deserialize_enum(name, variants, visitor),
         }
@@ -419,6 +457,26 @@ mod tests {
     }
 
     #[test]
+    fn syntax_errors_name_the_value_being_read() {
+        for (text, path) in [
+            (r#"{"topology": {"kind": "ring", "nodes": 1e400}}"#, "topology.nodes"),
+            (r#"{"topology": {"kind": "ri"#, "topology.kind"),
+            (r#"{"a": [1, 2, tru]}"#, "a[2]"),
+            (r#"{"a": {"b": 1,}}"#, "a"),
+            ("[1, 2", "[2]"),
+            ("{1: 2}", ""),
+        ] {
+            let e = parse(text).unwrap_err();
+            assert_eq!((e.path.as_str(), e.duplicate_key), (path, false), "{text}: {e:?}");
+            assert!(e.message.contains("line 1"), "{e:?}");
+        }
+        let deep = format!(r#"{{"a": {}{}}}"#, "[".repeat(1000), "]".repeat(1000));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.message.contains("recursion limit") && e.path.starts_with("a[0][0]"), "{e:?}");
+        assert!(parse(r#"{"a": {"b": 1, "b": 2}}"#).unwrap_err().duplicate_key);
+    }
+
+    #[test]
     fn byte_order_marks_and_empty_text() {
         assert_eq!(parse("\u{feff}{\"a\": 1}").unwrap(), json!({"a": 1}));
         assert!(parse(" \n").unwrap_err().message.contains("empty"));
@@ -436,6 +494,27 @@ mod tests {
         assert_eq!(path, "inner");
         let (path, _) = from_value::<Outer>(json!({"inner": {"a": 1}, "more": [{"a": 1}, [2]]})).unwrap_err();
         assert_eq!(path, "more[1]");
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(rename_all = "snake_case")]
+    enum Members {
+        All,
+        Count(u32),
+    }
+
+    #[test]
+    fn enums_name_their_variants() {
+        assert_eq!(from_value::<Members>(json!({"count": 3})).unwrap(), Members::Count(3));
+        assert_eq!(from_value::<Members>(json!("all")).unwrap(), Members::All);
+        for (value, got) in [
+            (json!({"count": 3, "extra": 1}), "got an object with 2 keys: `count`, `extra`"),
+            (json!({}), "got an empty object"),
+        ] {
+            let (path, message) = from_value::<Members>(value).unwrap_err();
+            assert_eq!(path, ".");
+            assert!(message.contains("expected one of `all`, `count`") && message.ends_with(got), "{message}");
+        }
     }
 
     #[test]

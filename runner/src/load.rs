@@ -59,6 +59,11 @@ fn check_ranges(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
     if s.seed > MAX_SEED {
         return err("seed", seed_message(s.seed));
     }
+    if let TopologySpec::Grid(g) = &s.topology
+        && let Some((field, _)) = [("topology.rows", g.rows), ("topology.cols", g.cols)].into_iter().find(|f| f.1 == 0)
+    {
+        return err(field, "must be at least 1, got 0".into());
+    }
     if let nodes @ 0..2 = s.topology.size_estimate().nodes {
         let field = match s.topology {
             TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Edges(_) => None,
@@ -138,6 +143,8 @@ mod tests {
 
         let e = error_of(r#"{"topology": {"kind": "ring", "nodes": 1}, "model": {"kind": "flooding"}}"#);
         assert_eq!(e.field, "topology.nodes");
+        let e = error_of(r#"{"topology": {"kind": "grid", "rows": 3, "cols": 0}, "model": {"kind": "flooding"}}"#);
+        assert_eq!((e.field.as_str(), e.message.as_str()), ("topology.cols", "must be at least 1, got 0"));
 
         let e = error_of(
             r#"{"topology": {"kind": "ring", "nodes": 5}, "network": {"loss": 1.5}, "model": {"kind": "flooding"}}"#,
@@ -174,6 +181,29 @@ mod tests {
         }
         let bom = format!("\u{feff}{RING}");
         assert_eq!(parse(&bom, "s.json", &[], &Registry::builtin()).unwrap().name, "s");
+    }
+
+    /// `Model::check`: what the parameters alone decide is refused as the file is read, before a topology is
+    /// built or memory estimated from them.
+    #[test]
+    fn model_ranges_are_checked_when_read() {
+        for (model, field) in [
+            (r#"{"kind": "chord", "lookups": 20000000}"#, "model.lookups"),
+            (r#"{"kind": "chord", "ring": {"bits": 65}}"#, "model.ring.bits"),
+            (r#"{"kind": "chord", "timing": {"kind": "events", "successors": 0}}"#, "model.timing.successors"),
+            (
+                r#"{"kind": "alm", "groups": [{}], "overlay": {"kind": "chord", "candidates": 0}}"#,
+                "model.overlay.candidates",
+            ),
+            (
+                r#"{"kind": "alm", "timing": {"kind": "events",
+                    "churn": {"multicast_every": 1, "heartbeat": 1, "multicasts": 0}}}"#,
+                "model.timing.churn.multicasts",
+            ),
+        ] {
+            let text = format!(r#"{{"topology": {{"kind": "complete", "nodes": 4294967295}}, "model": {model}}}"#);
+            assert_eq!(error_of(&text).field, field, "{model}");
+        }
     }
 
     #[test]

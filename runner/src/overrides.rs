@@ -13,7 +13,7 @@ pub fn parse_assignment(text: &str) -> Result<(String, Value), String> {
     }
     let value = match crate::json::parse(raw) {
         Ok(value) => value,
-        Err(e) if !e.path.is_empty() => return Err(format!("`{path}`: at `{}`: {}", e.path, e.message)),
+        Err(e) if e.duplicate_key => return Err(format!("`{path}`: at `{}`: {}", e.path, e.message)),
         Err(_) => Value::String(raw.to_owned()),
     };
     Ok((path.to_owned(), value))
@@ -94,6 +94,8 @@ mod tests {
         let mut doc = json!({"seed": 1});
         assert!(set_path(&mut doc, "seed.x", json!(1)).is_err());
         assert!(parse_assignment(r#"topology={"kind": "ring", "kind": "grid"}"#).unwrap_err().contains("twice"));
+        // Text that is not JSON, even where it breaks off inside a value, is a string.
+        assert_eq!(parse_assignment("name=[1, x").unwrap(), ("name".to_owned(), json!("[1, x")));
         // A million fields used to take quadratic time (the path so far was rebuilt at every field).
         let deep = vec!["a"; 1_000_000].join(".");
         assert!(set_path(&mut doc, &deep, json!(1)).unwrap_err().contains("at most 100 fields"));

@@ -298,6 +298,10 @@ impl<M: Model> DynModel for Entry<M> {
 
     fn normalize(&self, params: Map<String, Value>) -> Result<Map<String, Value>, (String, String)> {
         let typed = Self::typed(&params)?;
+        self.0.check(&typed).map_err(|e| {
+            debug_assert!(!e.outside, "Model::check names fields within the parameters: {e}");
+            (e.field, e.message)
+        })?;
         match serde_json::to_value(typed) {
             Ok(Value::Object(map)) => Ok(map),
             Ok(_) => Err((".".into(), format!("the parameters of \"{}\" are not a JSON object", M::KIND))),

@@ -314,14 +314,11 @@ impl AlmParams {
         self.zipf_groups.is_some() || self.groups.iter().any(|g| g.tree.is_none())
     }
 
-    /// Checks the parameters against the underlay whose hosts are the overlay nodes; errors name fields within
-    /// `prefix`.
-    pub fn validate(&self, prefix: &str, underlay: &Underlay) -> Result<(), ModelError> {
+    /// The checks of [`AlmParams::validate`] that need no underlay: ranges, the timing, the overlay's
+    /// parameters, expectations and Zipf groups; errors name fields within `prefix`.
+    pub fn check(&self, prefix: &str) -> Result<(), ModelError> {
         if self.uses_overlay() {
-            self.overlay.validate(&join(prefix, "overlay"), Nodes::Hosts(underlay))?;
-        }
-        if self.groups.is_empty() && self.zipf_groups.is_none() {
-            return Err(ModelError::new(join(prefix, "groups"), "no groups: give groups or zipf_groups"));
+            self.overlay.check(&join(prefix, "overlay"))?;
         }
         check_range(join(prefix, "histogram_bins"), self.histogram_bins.into(), 1, MAX_HISTOGRAM_BINS.into())?;
         check_range(join(prefix, "mst_limit"), self.mst_limit.into(), 0, MAX_MST_LIMIT.into())?;
@@ -344,11 +341,27 @@ impl AlmParams {
             if !(z.exponent.is_finite() && z.exponent > 0.0) {
                 return Err(ModelError::new(at("exponent"), format!("must be positive, got {}", z.exponent)));
             }
-            if let Some(l) = z.largest
-                && !(1..=underlay.len()).contains(&l)
-            {
-                return Err(ModelError::new(at("largest"), format!("must be in 1..={}, got {l}", underlay.len())));
-            }
+        }
+        Ok(())
+    }
+
+    /// Checks the parameters against the underlay whose hosts are the overlay nodes ([`AlmParams::check`] first);
+    /// errors name fields within `prefix`.
+    pub fn validate(&self, prefix: &str, underlay: &Underlay) -> Result<(), ModelError> {
+        self.check(prefix)?;
+        if self.uses_overlay() {
+            self.overlay.validate(&join(prefix, "overlay"), Nodes::Hosts(underlay))?;
+        }
+        // Not in `check`: the defaults alone (`{"kind": "alm"}`) are read and normalised without groups.
+        if self.groups.is_empty() && self.zipf_groups.is_none() {
+            return Err(ModelError::new(join(prefix, "groups"), "no groups: give groups or zipf_groups"));
+        }
+        if let Some(z) = &self.zipf_groups
+            && let Some(l) = z.largest
+            && !(1..=underlay.len()).contains(&l)
+        {
+            let at = join(prefix, "zipf_groups.largest");
+            return Err(ModelError::new(at, format!("must be in 1..={}, got {l}", underlay.len())));
         }
         let plans = self.plans(prefix, underlay, 0, 0)?;
         if let AlmTiming::Events(EventParams { churn: Some(churn), .. }) = &self.timing {
@@ -1556,6 +1569,10 @@ impl Model for Alm {
     const METRICS: &'static [MetricDoc] = METRICS;
     type Params = AlmParams;
     type Prepared = PreparedAlm;
+
+    fn check(&self, params: &AlmParams) -> Result<(), ModelError> {
+        params.check("")
+    }
 
     fn prepare(&self, params: &AlmParams, env: &Env) -> Result<PreparedAlm, ModelError> {
         let underlay = underlay_of(env)?;

@@ -270,9 +270,25 @@ pub struct Failure {
 }
 
 impl EventParams {
-    /// Checks the parameters for `lookups` measured lookups on `nodes` nodes with `bits`-bit ids; errors name
-    /// fields within `prefix`.
+    /// Checks the parameters for `lookups` measured lookups on `nodes` nodes with `bits`-bit ids
+    /// ([`EventParams::check`] first); errors name fields within `prefix`.
     pub fn validate(&self, prefix: &str, nodes: u32, bits: u32, lookups: u32) -> Result<(), ModelError> {
+        self.check(prefix, lookups)?;
+        let events = self.events(nodes, bits, lookups);
+        if events > MAX_EVENTS as f64 {
+            return Err(ModelError::new(
+                join(prefix, "stabilize_every"),
+                format!(
+                    "about {events:.3e} messages and timers, more than the {MAX_EVENTS} a run may take: use fewer \
+                     lookups or nodes, a longer stabilize_every or a shorter interval"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The checks of [`EventParams::validate`] that need no nodes: ranges, churn and failures.
+    pub fn check(&self, prefix: &str, lookups: u32) -> Result<(), ModelError> {
         let field = |f: &str| join(prefix, f);
         check_range(field("start"), self.start, 0, MAX_PERIOD)?;
         check_range(field("interval"), self.interval, 1, MAX_PERIOD)?;
@@ -302,18 +318,7 @@ impl EventParams {
                 ));
             }
         }
-        check_failures(prefix, &self.failures)?;
-        let events = self.events(nodes, bits, lookups);
-        if events > MAX_EVENTS as f64 {
-            return Err(ModelError::new(
-                field("stabilize_every"),
-                format!(
-                    "about {events:.3e} messages and timers, more than the {MAX_EVENTS} a run may take: use fewer \
-                     lookups or nodes, a longer stabilize_every or a shorter interval"
-                ),
-            ));
-        }
-        Ok(())
+        check_failures(prefix, &self.failures)
     }
 
     /// When the last measured lookup starts.
