@@ -11,8 +11,9 @@ use crate::{NodeId, TopologyError};
 const NAME: &str = "random_regular";
 /// Pairings tried before giving up; only graphs of a handful of nodes can get stuck and need another one.
 const PAIRINGS: u32 = 100;
-/// Rows of at most this many slots are checked for loops and repeats, and laid out for the CSR, by ranking every
-/// slot against every other without a branch (the square of the row length, so short rows only).
+/// Rows of at most this many slots are checked for loops and repeats by comparing the row with itself turned,
+/// and laid out for the CSR by ranking every slot against every other, without a branch (work growing with the
+/// square of the row length, so short rows only).
 const SHORT_ROW: usize = 16;
 
 /// A simple d-regular graph on `n` nodes (n·d even, 1 <= d < n). The result is close to, not exactly, uniform over
@@ -167,19 +168,31 @@ fn pad<const L: usize>(row: &[NodeId]) -> [NodeId; L] {
 /// Whether row `u` holds neither u nor any neighbour twice, for rows of at most `SHORT_ROW` slots.
 fn short_row_is_simple(u: NodeId, links: &[NodeId]) -> bool {
     match links.len() {
-        0..=8 => short_row_is_simple_in::<8>(u, links),
+        0..=1 => links.first() != Some(&u),
+        2..=8 => short_row_is_simple_in::<8>(u, links),
         _ => short_row_is_simple_in::<SHORT_ROW>(u, links),
     }
 }
 
-/// [`short_row_is_simple`] for rows of at most `L` slots: the row's values are distinct if and only if their
-/// ranks are 0, 1, …, len - 1 (two equal values share a rank, and leave a rank unused).
+/// [`short_row_is_simple`] for rows of 2 to `L` slots, padded with distinct values that no node is (a row of
+/// 2 slots or more means n·d <= `NodeId::MAX` with d >= 2, so every node is below `NodeId::MAX / 2`). Every
+/// two places of the padded row are k apart around it one way or the other, for some k in 1..=L/2, so
+/// comparing the row lane by lane with itself turned by each such k finds any repeat: for L = 8 about 40
+/// vector instructions and no branch, where ranking the row (as [`lay_out`] must) takes twice as many.
 fn short_row_is_simple_in<const L: usize>(u: NodeId, links: &[NodeId]) -> bool {
-    let padded = pad::<L>(links);
-    let ranks = ranks(&padded);
-    let used = ranks.iter().take(links.len()).fold(0u32, |used, &rank| used | 1 << rank);
-    let has_loop = padded.iter().fold(false, |found, &v| found | (v == u));
-    used == (1 << links.len()) - 1 && !has_loop
+    let padded = <[NodeId; L]>::try_from(links).unwrap_or_else(|_| {
+        let mut padded = std::array::from_fn(|i| NodeId::MAX - i as NodeId);
+        padded[..links.len()].copy_from_slice(links);
+        padded
+    });
+    let mut clash = padded.map(|v| u32::from(v == u));
+    for k in 1..=L / 2 {
+        let turned: [NodeId; L] = std::array::from_fn(|i| padded[(i + k) % L]);
+        for ((clash, &a), &b) in clash.iter_mut().zip(&padded).zip(&turned) {
+            *clash |= u32::from(a == b);
+        }
+    }
+    clash.iter().fold(0, |any, &c| any | c) == 0
 }
 
 /// Adjacency of a simple d-regular graph as `n·d` slots: slot `u·d + i` holds the i-th neighbour of u; and the
