@@ -9,7 +9,7 @@ use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
 use runner::{Prepared, Registry, RunReport};
 
-use crate::args::{Cli, Command, ScenarioArgs};
+use crate::args::{Cli, Command, PROGRAM, ScenarioArgs};
 use crate::files::{FsInputs, check_writable, read_text, write_artifacts};
 use crate::{plot, reproduce, sweep};
 
@@ -190,18 +190,18 @@ fn check_replicate(prepared: &Prepared, replicate: u32) -> Result<(), Failure> {
     Ok(())
 }
 
-/// This process's command line, quoted for a POSIX shell (program by its file name), for provenance.
+/// This process's command line, quoted for a POSIX shell, for provenance.
 /// `--threads` (`-j`) is left out: it never changes results, and outputs must not depend on it.
 pub(crate) fn command_line() -> String {
     words_to_record(std::env::args_os().map(|a| a.to_string_lossy().into_owned()))
 }
 
-/// The words of a command line as recorded: the program by its file name, `--threads`/`-j` and its value left
-/// out, quoted for a POSIX shell.
+/// The words of a command line as recorded, quoted for a POSIX shell: the program as [`PROGRAM`] (not the
+/// binary's file name, argv[0], which differs between builds and installs), then the arguments with
+/// `--threads`/`-j` and its value left out.
 fn words_to_record(mut args: impl Iterator<Item = String>) -> String {
-    let program = args.next().unwrap_or_default();
-    let program = std::path::Path::new(&program).file_name().map_or(program.clone(), |n| n.to_string_lossy().into());
-    let mut kept = vec![program];
+    args.next();
+    let mut kept = vec![PROGRAM.to_owned()];
     while let Some(arg) = args.next() {
         let threads_with_value = arg
             .strip_prefix("--threads=")
@@ -384,14 +384,17 @@ mod tests {
         assert_eq!(never, Vec::<String>::new(), "declared but emitted by no shipped scenario");
     }
 
-    /// A recorded command reads back as the same words in a POSIX shell, without the thread count.
+    /// A recorded command reads back as the same words in a POSIX shell, without the thread count, and
+    /// begins with the program's name whatever the binary's file name.
     #[test]
     fn recorded_commands_read_back_as_the_same_words() {
         let words = ["--set", "model.p_flood=0.8", "a b", r#"model.mode="push""#, "it's", "$HOME", "", "-jx.json"];
-        let line = std::iter::once("/usr/bin/dissem").chain(["run", "-j", "2", "--threads=4", "-j3"]).chain(words);
-        let recorded = words_to_record(line.map(str::to_owned));
-        let read_back = shlex::split(&recorded).expect("a shell reads it");
-        let expected: Vec<&str> = ["dissem", "run"].into_iter().chain(words).collect();
-        assert_eq!(read_back, expected, "{recorded}");
+        for binary in ["/usr/bin/dissem", "target/debug/deps/dissem-0123abcd", "./dissem-push-sum", ""] {
+            let line = std::iter::once(binary).chain(["run", "-j", "2", "--threads=4", "-j3"]).chain(words);
+            let recorded = words_to_record(line.map(str::to_owned));
+            let read_back = shlex::split(&recorded).expect("a shell reads it");
+            let expected: Vec<&str> = ["dissem", "run"].into_iter().chain(words).collect();
+            assert_eq!(read_back, expected, "{binary}: {recorded}");
+        }
     }
 }

@@ -25,10 +25,13 @@ pub fn read_text(path: &Path) -> Result<String, String> {
 fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
     let shown = path.display();
     let file = File::open(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    if file.metadata().is_ok_and(|m| m.is_dir()) {
+    let metadata = file.metadata().ok();
+    if metadata.as_ref().is_some_and(|m| m.is_dir()) {
         return Err(format!("{shown}: is a directory, not a file"));
     }
-    let mut bytes = Vec::new();
+    // Sized by the file's length, so that reading never moves what it has read.
+    let size = metadata.map_or(0, |m| m.len()).min(limit + 1);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| format!("{shown}: cannot read: {e}"))?;
     if bytes.len() as u64 > limit {
         return Err(format!("{shown}: larger than {} MiB, the most dissem reads from such a file", limit >> 20));

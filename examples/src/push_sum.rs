@@ -47,8 +47,8 @@
 //! Loss applies in both timings: a lost message takes its mass with it (metric `weight_lost`), the
 //! estimates then converge to something other than x̄, and the contraction formula is not checked.
 
-use dissem::models::gossip::{Gossip, Harness, Incoming, Net, Timing, View, check_network};
-use dissem::models::{Bound, Check, Env, MetricDoc, Model, ModelError, Outcome, Size};
+use dissem::models::gossip::{self, Gossip, GossipParams, Harness, Incoming, Net, Timing, View};
+use dissem::models::{Bound, Check, Env, MetricDoc, Model, ModelError, Outcome, Size, join};
 use dissem::sim_core::NodeId;
 use dissem::sim_core::network::Network;
 use dissem::sim_core::rng::{Lane, stream, unit};
@@ -165,19 +165,23 @@ impl Default for PushSumParams {
 /// Largest magnitude of an initial value: squares of deviations summed over 2^32 nodes stay finite.
 const MAX_VALUE: f64 = 1e100;
 
-impl PushSumParams {
-    /// Checks the parameters against the topology: errors name the field within the parameters, or the
-    /// topology.
-    pub fn validate(&self, topology: &Topology) -> Result<(), ModelError> {
+impl GossipParams for PushSumParams {
+    /// Checks the parameters against the topology: errors name the field under `prefix`, or the topology.
+    /// Returns them unchanged.
+    fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         let n = topology.node_count();
         if n < 2 {
             return Err(ModelError::topology(format!("push-sum needs at least 2 nodes, got {n}")));
         }
-        let finite = |field: &str, v: f64| {
+        let field = |name: &str| join(prefix, name);
+        let finite = |name: &str, v: f64| {
             if v.is_finite() && v.abs() <= MAX_VALUE {
                 Ok(())
             } else {
-                Err(ModelError::new(field, format!("must be a finite number of magnitude at most 1e100, got {v}")))
+                Err(ModelError::new(
+                    field(name),
+                    format!("must be a finite number of magnitude at most 1e100, got {v}"),
+                ))
             }
         };
         match self.initial {
@@ -186,7 +190,7 @@ impl PushSumParams {
                 finite("initial.high", high)?;
                 if low >= high {
                     return Err(ModelError::new(
-                        "initial.high",
+                        field("initial.high"),
                         format!("must exceed initial.low ({low}), got {high}"),
                     ));
                 }
@@ -194,23 +198,23 @@ impl PushSumParams {
             Initial::Peak { node, value } => {
                 if node >= n {
                     return Err(ModelError::new(
-                        "initial.node",
+                        field("initial.node"),
                         format!("node {node} does not exist; the topology has nodes 0..{}", n - 1),
                     ));
                 }
                 finite("initial.value", value)?;
                 if value == 0.0 {
-                    return Err(ModelError::new("initial.value", "must not be 0 (every value would be 0)"));
+                    return Err(ModelError::new(field("initial.value"), "must not be 0 (every value would be 0)"));
                 }
             }
         }
         if self.rounds == 0 {
-            return Err(ModelError::new("rounds", "must be at least 1"));
+            return Err(ModelError::new(field("rounds"), "must be at least 1"));
         }
         if !(self.epsilon > 0.0 && self.epsilon < 1.0) {
-            return Err(ModelError::new("epsilon", format!("must lie in (0, 1), got {}", self.epsilon)));
+            return Err(ModelError::new(field("epsilon"), format!("must lie in (0, 1), got {}", self.epsilon)));
         }
-        self.timing.validate("timing")?;
+        self.timing.validate(&field("timing"))?;
         if let Some(graph) = topology.as_graph() {
             let sizes = graph.component_sizes();
             if sizes.len() > 1 {
@@ -220,9 +224,11 @@ impl PushSumParams {
                 )));
             }
         }
-        Ok(())
+        Ok(self.clone())
     }
+}
 
+impl PushSumParams {
     /// The initial values of run `run` of `seed` on `n` nodes (uniform values from the placement stream).
     pub fn values(&self, n: u32, seed: u64, run: u64) -> Vec<f64> {
         match self.initial {
@@ -547,9 +553,7 @@ impl Model for PushSum {
     type Prepared = Bound<PushSumParams>;
 
     fn prepare(&self, params: &PushSumParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        check_network(&env.network)?;
-        params.validate(&env.topology)?;
-        Ok(Bound::new(params, env))
+        gossip::prepare(params, env)
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
@@ -708,7 +712,7 @@ mod tests {
     #[test]
     fn validation_names_the_field() {
         let t = Topology::complete(10).unwrap();
-        let field = |p: PushSumParams| p.validate(&t).unwrap_err().field;
+        let field = |p: PushSumParams| p.validate("", &t).unwrap_err().field;
         let d = PushSumParams::default;
         assert_eq!(field(PushSumParams { rounds: 0, ..d() }), "rounds");
         assert_eq!(field(PushSumParams { epsilon: 0.0, ..d() }), "epsilon");
@@ -727,8 +731,8 @@ mod tests {
         b.edge(0, 1);
         b.edge(2, 3);
         let split = Topology::from(b.build().unwrap());
-        let e = d().validate(&split).unwrap_err();
+        let e = d().validate("", &split).unwrap_err();
         assert!(e.outside && e.field == "topology", "{e:?}");
-        assert!(d().validate(&t).is_ok());
+        assert!(d().validate("", &t).is_ok());
     }
 }

@@ -747,7 +747,7 @@ fn checks(sweep: &Sweep, reports: &[RunReport], retests: &[Retest]) -> String {
                     r.seed,
                     x.simulated.n,
                     x.metric,
-                    fmt_mean_ci(x.simulated.mean, Level::P99.half_width(&x.simulated)),
+                    fmt_mean_ci(x.simulated.mean, Level::P99.half_width(x.simulated.n, x.simulated.sd)),
                     fmt_num(x.expected),
                     fmt_num(x.tolerance),
                     if x.pass { "pass" } else { "**FAIL**" }

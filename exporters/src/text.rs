@@ -2,7 +2,7 @@
 //! documentation of `dissem metrics`.
 
 use models::{MetricDoc, OutputKind};
-use runner::{CheckResult, Connectivity, RunReport};
+use runner::{CheckResult, Connectivity, Level, RunReport};
 
 use crate::number::{fmt_mean_ci, fmt_num};
 
@@ -102,7 +102,7 @@ pub fn few_replicates(n: usize) -> Option<String> {
         format!(
             "95% intervals from {n} replicates are {:.1} standard errors wide each side and rest on an unstable sd; \
              use --replicates {MIN_REPLICATES_FOR_CI} or more",
-            sim_core::stats::t_quantile_975(n - 1)
+            Level::P95.t_quantile(n - 1)
         )
     })
 }

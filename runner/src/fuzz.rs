@@ -173,6 +173,23 @@ proptest! {
         let _ = edge_list(&lines.join("\n"));
     }
 
+    /// Long runs of integer links (the parser's loop of its own, and its pass over more links than it looks
+    /// ahead), broken now and then by other lines: whatever it reads adds up.
+    #[test]
+    fn fuzz_edge_list_integers(lines in prop::collection::vec(prop_oneof![
+        8 => (0u32..40, 0u32..40).prop_map(|(u, v)| format!("{u} {v}")),
+        1 => prop_oneof![
+            Just("12345678 007"), Just("3 4 5"), Just("99999999999999999999 1"), Just("1\t2 \r"), Just(""),
+            Just("#"), Just("5 x"), Just("2147483648 0"), Just("1  1")
+        ].prop_map(str::to_owned),
+    ], 0..80)) {
+        if let Ok(loaded) = edge_list(&lines.join("\n")) {
+            let r = &loaded.report;
+            prop_assert_eq!(r.edges + r.self_loops_dropped + r.parallel_merged, r.edges_in_file);
+            prop_assert_eq!(loaded.graph.edge_count(), r.edges);
+        }
+    }
+
     #[test]
     fn fuzz_edge_list_bytes(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
         let _ = edge_list(&String::from_utf8_lossy(&bytes));
@@ -202,6 +219,9 @@ proptest! {
         Just("<?xml version='1.0'?>".to_owned()),
         Just("<!DOCTYPE graphml>".to_owned()),
         Just("<?pi x?>".to_owned()),
+        // What the reader splits itself: tags and end tags left open, quotes, a byte-order mark, undeclaring.
+        prop_oneof![Just("<"), Just("</"), Just("'"), Just("\""), Just("<a b='>'>"), Just("</a >"), Just("\u{feff}"),
+            Just("<y:a xmlns:y=''/>")].prop_map(str::to_owned),
         ".{0,8}",
     ], 0..14), distance in any::<bool>()) {
         let text = format!(r#"<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:y="http://www.yworks.com/xml/graphml">{}</graphml>"#, parts.concat());

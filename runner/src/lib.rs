@@ -24,7 +24,9 @@ pub use error::{ScenarioError, bounded};
 pub use load::parse;
 pub use overrides::{parse_assignment, set_path};
 pub use registry::Registry;
-pub use report::{AnalyticSummary, CheckResult, Level, RunReport};
+pub use report::{AnalyticSummary, CheckResult, RunReport};
 pub use run::{Connectivity, Inputs, MEMORY_BUDGET_BYTES, NoInputs, Prepared};
+/// The confidence of a check's interval (see [`RunReport::checks_at`]).
+pub use sim_core::stats::Level;
 pub use spec::*;
 pub use topology::Built;

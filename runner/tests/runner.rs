@@ -1,6 +1,6 @@
 //! Integration tests of the runner crate: parse → prepare → run, determinism, checks.
 
-use runner::{NoInputs, Prepared, Registry, parse};
+use runner::{NoInputs, Prepared, Registry, ScenarioError, parse};
 use serde_json::json;
 
 const RING: &str = r#"{
@@ -11,13 +11,17 @@ const RING: &str = r#"{
 }"#;
 
 fn prepared(text: &str, overrides: &[(String, serde_json::Value)]) -> Prepared {
-    Prepared::new(
-        parse(text, "test.json", overrides, &Registry::builtin()).unwrap(),
-        "test.json",
-        &NoInputs,
-        &Registry::builtin(),
-    )
-    .unwrap()
+    prepare(text, overrides).unwrap()
+}
+
+/// The error preparing a scenario that parses.
+fn refused(text: &str) -> ScenarioError {
+    prepare(text, &[]).err().unwrap()
+}
+
+fn prepare(text: &str, overrides: &[(String, serde_json::Value)]) -> Result<Prepared, ScenarioError> {
+    let registry = Registry::builtin();
+    Prepared::new(parse(text, "test.json", overrides, &registry).unwrap(), "test.json", &NoInputs, &registry)
 }
 
 fn in_pool<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
@@ -105,14 +109,7 @@ fn full_flooding_checks_pass_and_a_wrong_expectation_fails() {
 #[test]
 fn oversized_scenarios_are_refused_before_allocating() {
     let text = r#"{"topology": {"kind": "complete", "nodes": 4000000000}, "model": {"kind": "flooding"}}"#;
-    let err = Prepared::new(
-        parse(text, "big.json", &[], &Registry::builtin()).unwrap(),
-        "big.json",
-        &NoInputs,
-        &Registry::builtin(),
-    )
-    .err()
-    .unwrap();
+    let err = refused(text);
     assert_eq!(err.field, "topology");
     assert!(err.message.contains("memory"), "{err}");
 }
@@ -120,24 +117,10 @@ fn oversized_scenarios_are_refused_before_allocating() {
 #[test]
 fn model_errors_name_the_field() {
     let text = r#"{"topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding", "source": 10}}"#;
-    let err = Prepared::new(
-        parse(text, "s.json", &[], &Registry::builtin()).unwrap(),
-        "s.json",
-        &NoInputs,
-        &Registry::builtin(),
-    )
-    .err()
-    .unwrap();
+    let err = refused(text);
     assert_eq!(err.field, "model.source");
     let text = r#"{"topology": {"kind": "ring", "nodes": 10}, "network": {"latency": {"kind": "edge_weight"}},
                    "model": {"kind": "flooding"}}"#;
-    let err = Prepared::new(
-        parse(text, "s.json", &[], &Registry::builtin()).unwrap(),
-        "s.json",
-        &NoInputs,
-        &Registry::builtin(),
-    )
-    .err()
-    .unwrap();
+    let err = refused(text);
     assert_eq!(err.field, "network.latency.kind");
 }

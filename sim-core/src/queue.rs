@@ -360,13 +360,19 @@ mod tests {
 
     /// `pop_due` yields the events the clock has reached, in order, and leaves to `pop` those pushed for
     /// the current time after it was reached (they come after the rest) and those of later times.
-    #[test]
-    fn pop_due_stops_where_the_clock_must_move() {
+    /// A queue of events `0..n` due at time 5, then event `n` at time `later`.
+    fn burst_then_one(n: u32, later: Time) -> EventQueue<u32> {
         let mut q = EventQueue::new(64);
-        for id in 0..3 {
+        for id in 0..n {
             q.push(5, id);
         }
-        q.push(7, 3);
+        q.push(later, n);
+        q
+    }
+
+    #[test]
+    fn pop_due_stops_where_the_clock_must_move() {
+        let mut q = burst_then_one(3, 7);
         assert_eq!(q.pop_due(), None);
         assert_eq!(q.pop(), Some((5, 0)));
         q.push(5, 4);
@@ -379,11 +385,7 @@ mod tests {
 
     #[test]
     fn lookahead_sees_the_events_due_next() {
-        let mut q = EventQueue::new(64);
-        for id in 0..40 {
-            q.push(5, id);
-        }
-        q.push(6, 40);
+        let mut q = burst_then_one(40, 6);
         assert_eq!(q.pop(), Some((5, 0)));
         assert_eq!((q.peek_same_time(0), q.peek_same_time(16)), (Some(&1), Some(&17)));
         // Only events known to be due at the current time are shown.

@@ -41,7 +41,7 @@ use sim_core::topology::Topology;
 use sim_core::trace::Sink;
 
 use super::analysis::{averaging_factor_at, averaging_factor_poisson};
-use crate::gossip::{Gossip, Harness, Incoming, Net, Order, Timing};
+use crate::gossip::{Gossip, GossipParams, Harness, Incoming, Net, Order, Timing};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
@@ -88,10 +88,10 @@ impl Default for AggregationParams {
     }
 }
 
-impl AggregationParams {
+impl GossipParams for AggregationParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
     /// them with the peak node resolved to an index.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
+    fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         let peak_node = self.peak_node.resolve(join(prefix, "peak_node"), topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
         check_range(join(prefix, "cycles"), self.cycles.into(), 1, MAX_ROUNDS.into())?;
@@ -324,8 +324,7 @@ impl Model for Aggregation {
     type Prepared = Bound<AggregationParams>;
 
     fn prepare(&self, params: &AggregationParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        crate::gossip::check_network(&env.network)?;
-        Ok(Bound::new(&params.validate("", &env.topology)?, env))
+        crate::gossip::prepare(params, env)
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
@@ -352,7 +351,7 @@ mod tests {
     use super::*;
     use sim_core::network::Latency;
     use sim_core::stats::Summary;
-    use sim_core::topology::GraphBuilder;
+    use sim_core::topology::generators::ring;
 
     fn check(outs: &[Outcome], name: &str) -> (f64, f64, f64) {
         let a = outs[0].analytic.iter().find(|a| a.name == name).unwrap();
@@ -392,11 +391,7 @@ mod tests {
 
     #[test]
     fn averaging_on_a_ring_converges_slowly_but_conserves_the_mean() {
-        let mut b = GraphBuilder::new(100);
-        for v in 0..100 {
-            b.edge(v, (v + 1) % 100);
-        }
-        let t = Topology::from(b.build().unwrap());
+        let t = Topology::from(ring(100).unwrap());
         let p = AggregationParams { initial: Initial::Uniform, ..AggregationParams::default() };
         let out = run(&p, &t, Network::default(), 1, 0);
         assert!(out.get("reduction_factor").unwrap() > 0.5, "a ring mixes slowly");
@@ -415,11 +410,7 @@ mod tests {
     /// period, on the complete graph and on a ring. The mean of the values held alone is not.
     #[test]
     fn event_driven_averaging_conserves_the_sum_in_every_run() {
-        let mut b = GraphBuilder::new(200);
-        for v in 0..200 {
-            b.edge(v, (v + 1) % 200);
-        }
-        let ring = Topology::from(b.build().unwrap());
+        let ring = Topology::from(ring(200).unwrap());
         let net = Network { latency: Latency::Uniform { min: 1, max: 10 }, loss: 0.0 };
         for t in [Topology::complete(500).unwrap(), ring] {
             for timing in [Timing::Periodic { period: 10, jitter: 0.2 }, Timing::Poisson { period: 10 }] {

@@ -49,7 +49,7 @@ use super::replicas::{
     store_bytes,
 };
 use super::{Mode, check_connected};
-use crate::gossip::{End, Gossip, Harness, Incoming, Net, Round, Timing};
+use crate::gossip::{End, Gossip, GossipParams, Harness, Incoming, Net, Round, Timing};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, Outcome, check_range, join};
 
@@ -89,10 +89,10 @@ impl Default for AntiEntropyParams {
     }
 }
 
-impl AntiEntropyParams {
+impl GossipParams for AntiEntropyParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
     /// them with the updates' nodes resolved to indices.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
+    fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         self.timing.validate(&join(prefix, "timing"))?;
         if self.updates.is_empty() {
             return Err(ModelError::new(join(prefix, "updates"), "needs at least one update"));
@@ -467,10 +467,9 @@ impl Model for AntiEntropy {
     type Prepared = PreparedAntiEntropy;
 
     fn prepare(&self, params: &AntiEntropyParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        crate::gossip::check_network(&env.network)?;
-        let params = params.validate("", &env.topology)?;
-        let expected = expected_rounds(&params, &env.topology, env.network);
-        Ok(PreparedAntiEntropy { bound: Bound::new(&params, env), expected })
+        let bound = crate::gossip::prepare(params, env)?;
+        let expected = expected_rounds(&bound.params, &env.topology, env.network);
+        Ok(PreparedAntiEntropy { bound, expected })
     }
 
     fn run(&self, p: &Self::Prepared, seed: u64, run: u64) -> Outcome {

@@ -46,7 +46,7 @@ use super::replicas::{
     ENTRY_BYTES, Entry, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, series_bytes, store_bytes,
 };
 use super::{Mode, check_connected};
-use crate::gossip::{Gossip, Harness, Incoming, Net, Timing};
+use crate::gossip::{Gossip, GossipParams, Harness, Incoming, Net, Timing};
 use crate::model::{Bound, Env, Model, Size};
 use crate::tagged::{Variant, body, no_fields, tagged};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, Outcome, check_probability, check_range, join};
@@ -169,9 +169,9 @@ impl Default for DeathParams {
     }
 }
 
-impl DeathParams {
+impl GossipParams for DeathParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<(), ModelError> {
+    fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         let err = |field: &str, msg: String| Err(ModelError::new(join(prefix, field), msg));
         self.timing.validate(&join(prefix, "timing"))?;
         check_probability(join(prefix, "offline_fraction"), self.offline_fraction)?;
@@ -205,7 +205,8 @@ impl DeathParams {
         // work per entry (1 key: 7, 10 keys: 22, 100 keys: 360 aggregation exchanges per turn).
         let weight = 4 * (1 + u64::from(self.keys));
         crate::gossip::check_turns(join(prefix, "rounds"), self.rounds, topology.node_count(), weight)?;
-        check_connected(topology, "anti-entropy")
+        check_connected(topology, "anti-entropy")?;
+        Ok(self.clone())
     }
 }
 
@@ -615,9 +616,7 @@ impl Model for DeathCertificates {
     type Prepared = Bound<DeathParams>;
 
     fn prepare(&self, params: &DeathParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        crate::gossip::check_network(&env.network)?;
-        params.validate("", &env.topology)?;
-        Ok(Bound::new(params, env))
+        crate::gossip::prepare(params, env)
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {

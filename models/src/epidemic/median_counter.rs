@@ -61,7 +61,7 @@ use sim_core::{NodeId, Time};
 
 use super::check_connected;
 use super::replicas::series_bytes;
-use crate::gossip::{Gossip, Harness, Incoming, Net, Timing, check_turns};
+use crate::gossip::{Gossip, GossipParams, Harness, Incoming, Net, Timing, check_turns};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
@@ -126,10 +126,10 @@ pub fn default_c_rounds(n: u32) -> u32 {
     log2_log2(n)
 }
 
-impl MedianCounterParams {
+impl GossipParams for MedianCounterParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
     /// them with the source resolved to an index and the phase lengths filled in.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
+    fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         let source = self.source.resolve(join(prefix, "source"), topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
         let n = topology.node_count();
@@ -544,8 +544,7 @@ impl Model for MedianCounterModel {
     type Prepared = Bound<MedianCounterParams>;
 
     fn prepare(&self, params: &MedianCounterParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        crate::gossip::check_network(&env.network)?;
-        Ok(Bound::new(&params.validate("", &env.topology)?, env))
+        crate::gossip::prepare(params, env)
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {

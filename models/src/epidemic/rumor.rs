@@ -82,7 +82,7 @@ use super::Mode;
 use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::spread;
 use super::replicas::{Bitset, ENTRY_BYTES, Replicas, series_bytes};
-use crate::gossip::{Gossip, Harness, Incoming, Net, Timing, Turns, View};
+use crate::gossip::{Gossip, GossipParams, Harness, Incoming, Net, Timing, Turns, View};
 use crate::model::{Bound, Env, Model, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
@@ -189,10 +189,10 @@ impl Default for RumorParams {
     }
 }
 
-impl RumorParams {
+impl GossipParams for RumorParams {
     /// Checks parameters against the topology; `prefix` is the scenario path of these parameters. Returns
     /// them with the source resolved to an index.
-    pub fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
+    fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         let source = self.source.resolve(join(prefix, "source"), topology)?;
         self.timing.validate(&join(prefix, "timing"))?;
         let k_max = match self.stop {
@@ -221,7 +221,9 @@ impl RumorParams {
         }
         Ok(RumorParams { source, ..self.clone() })
     }
+}
 
+impl RumorParams {
     /// Whether this is the lecture's model, for which `s = e^{-(1/p_stop + 1)(1 - s)}` holds.
     pub fn is_lecture_model(&self) -> bool {
         self.mode == Mode::Push && self.feedback && self.stop == StopRule::Coin
@@ -658,8 +660,7 @@ impl Model for Rumor {
     type Prepared = Bound<RumorParams>;
 
     fn prepare(&self, params: &RumorParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        crate::gossip::check_network(&env.network)?;
-        Ok(Bound::new(&params.validate("", &env.topology)?, env))
+        crate::gossip::prepare(params, env)
     }
 
     fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {

@@ -131,6 +131,7 @@ use sim_core::{NodeId, Time};
 
 pub use rounds::{CHUNK_NODES, Chunk, Chunks, Round, Wire};
 
+use crate::model::{Bound, Env};
 use crate::tagged::{Variant, body, no_fields, tagged};
 use crate::{ModelError, check_range, join};
 
@@ -510,19 +511,28 @@ impl End {
     }
 }
 
-/// Refuses a network that loses every message: no gossip protocol could spread anything over it, and a run
-/// that waits for convergence would last all of its rounds (10^6 rounds of 10^4 nodes: minutes) to show it.
-/// For a protocol's [`Model::prepare`](crate::Model::prepare).
-pub fn check_network(network: &Network) -> Result<(), ModelError> {
-    if network.loss < 1.0 {
-        return Ok(());
+/// A gossip protocol's parameters, checked against the topology by [`prepare`].
+pub trait GossipParams: Clone {
+    /// Checks the parameters against `topology`; `prefix` is their scenario path, which errors name the field
+    /// under (or they name the topology). Returns them completed where they leave something to the topology
+    /// (a node named rather than numbered, a length that depends on the node count).
+    fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError>;
+}
+
+/// A gossip protocol's [`Model::prepare`](crate::Model::prepare): refuses a network that loses every
+/// message, then binds the validated parameters to `env`. No gossip protocol could spread anything over such a
+/// network, and a run that waits for convergence would last all of its rounds (10^6 rounds of 10^4 nodes:
+/// minutes) to show it.
+pub fn prepare<P: GossipParams>(params: &P, env: &Env) -> Result<Bound<P>, ModelError> {
+    if env.network.loss < 1.0 {
+        return Ok(Bound::new(&params.validate("", &env.topology)?, env));
     }
     Err(ModelError::outside(
         "network.loss",
         format!(
             "is {}: every message would be lost, so a gossip protocol could spread nothing and would run all its \
              rounds; allowed: [0, 1)",
-            network.loss
+            env.network.loss
         ),
     ))
 }

@@ -17,7 +17,8 @@ fn distinct_above(u: NodeId, row: &[NodeId]) -> bool {
     let mut above = [0; SHORT_ROW];
     let mut count = 0;
     for &v in row {
-        above[count] = v;
+        // `count` stays below SHORT_ROW until the last target is written: the mask only spares a bounds check.
+        above[count % SHORT_ROW] = v;
         count += usize::from(v > u);
     }
     let mut same = false;
@@ -25,6 +26,37 @@ fn distinct_above(u: NodeId, row: &[NodeId]) -> bool {
         same |= above[..i].iter().fold(false, |same, &w| same | (w == above[i]));
     }
     !same
+}
+
+/// Writes the arcs of `endpoints` into their rows, each row from its end down, edges taken last to first:
+/// `offsets[v]` goes from the end of row v to its start. Rows are written at random: the row bounds are
+/// prefetched some edges ahead, and where the arcs will go (about: the rows fill from their ends down) half as
+/// far ahead, once those bounds have come in.
+fn fill_rows(endpoints: &[(NodeId, NodeId)], offsets: &mut [u32], targets: &mut [NodeId]) {
+    let place = |offsets: &mut [u32], targets: &mut [NodeId], (u, v): (NodeId, NodeId)| {
+        for (a, b) in [(u, v), (v, u)] {
+            let slot = &mut offsets[a as usize];
+            *slot -= 1;
+            targets[*slot as usize] = b;
+        }
+    };
+    let m = endpoints.len();
+    if m > AHEAD {
+        let edges = endpoints[AHEAD..].iter().rev();
+        let far = endpoints[..m - AHEAD].iter().rev();
+        let near = endpoints[AHEAD / 2..m - AHEAD / 2].iter().rev();
+        for ((&edge, &(a, b)), &(c, d)) in edges.zip(far).zip(near) {
+            prefetch::read_at(offsets, a as usize);
+            prefetch::read_at(offsets, b as usize);
+            for w in [c, d] {
+                prefetch::read_at(targets, offsets[w as usize].wrapping_sub(1) as usize);
+            }
+            place(offsets, targets, edge);
+        }
+    }
+    for &edge in endpoints[..AHEAD.min(m)].iter().rev() {
+        place(offsets, targets, edge);
+    }
 }
 
 /// Undirected graph in CSR form with optional integer edge weights and node labels.
@@ -89,9 +121,14 @@ impl Labels {
     /// For each name, the first node carrying it, in one pass over the labels.
     pub fn find(&self, names: &[&str]) -> Vec<Option<NodeId>> {
         let mut first: BTreeMap<&str, Option<NodeId>> = names.iter().map(|&name| (name, None)).collect();
+        let mut missing = first.len();
         for (v, label) in (0..).zip(self.iter()) {
+            if missing == 0 {
+                break;
+            }
             if let Some(slot @ None) = first.get_mut(label) {
                 *slot = Some(v);
+                missing -= 1;
             }
         }
         names.iter().map(|name| first[name]).collect()
@@ -470,6 +507,51 @@ impl GraphBuilder {
     }
 
     pub fn build(self) -> Result<Graph, TopologyError> {
+        self.check_size()?;
+        let n = self.nodes as usize;
+        // Both the degrees (then the row bounds) and the targets are written at random rows, and the targets
+        // are read so by whatever runs on the graph: huge pages spare a page walk per access (see `pages`).
+        let mut degrees = vec![0u32; n + 1];
+        pages::advise_huge(&degrees);
+        for (e, &(u, v)) in self.endpoints.iter().enumerate() {
+            // Counting touches random rows: prefetching some edges ahead overlaps the cache misses.
+            if let Some(&(a, b)) = self.endpoints.get(e + AHEAD) {
+                prefetch::read_at(&degrees, a as usize);
+                prefetch::read_at(&degrees, b as usize);
+            }
+            for w in [u, v] {
+                if w as usize >= n {
+                    return Err(TopologyError::NodeOutOfRange { node: w as u64, nodes: n as u64 });
+                }
+            }
+            if u == v {
+                return Err(TopologyError::Invalid(format!("self-loop at node {u}")));
+            }
+            degrees[u as usize] += 1;
+            degrees[v as usize] += 1;
+        }
+        Ok(self.lay_out(degrees))
+    }
+
+    /// `build` for edges whose degrees were counted as they were collected: `degrees[v]` is how many edges
+    /// `v` is an end of, for every node up to the last that is one (an end beyond the list would be out of
+    /// range); no edge is a self-loop.
+    pub(crate) fn build_counted(self, mut degrees: Vec<u32>) -> Result<Graph, TopologyError> {
+        self.check_size()?;
+        let n = self.nodes as usize;
+        if degrees.len() > n {
+            let node = (degrees.len() - 1) as u64;
+            return Err(TopologyError::NodeOutOfRange { node, nodes: n as u64 });
+        }
+        debug_assert!(self.endpoints.iter().all(|&(u, v)| u != v));
+        debug_assert_eq!(degrees.iter().map(|&d| u64::from(d)).sum::<u64>(), 2 * self.endpoints.len() as u64);
+        degrees.resize(n + 1, 0);
+        Ok(self.lay_out(degrees))
+    }
+
+    /// Whether the builder can make a graph at all: two nodes or more, a label for each if labelled, arc ids
+    /// within u32.
+    fn check_size(&self) -> Result<(), TopologyError> {
         let n = self.nodes as usize;
         if n < 2 {
             return Err(TopologyError::TooFewNodes { nodes: n as u64 });
@@ -485,30 +567,13 @@ impl GraphBuilder {
                 self.endpoints.len(),
             )));
         }
-        // One array serves as degree counter, then row end, then row start: after counting, the prefix sums
-        // put the end of row v at offsets[v]; filling each row from its end, edges taken last to first, leaves
-        // offsets[v] at the row's start and the row in edge order.
-        // Both arrays are written at random rows, and the targets are read so by whatever runs on the graph:
-        // huge pages spare a page walk per access (see `pages`).
-        let mut offsets = vec![0u32; n + 1];
-        pages::advise_huge(&offsets);
-        for (e, &(u, v)) in self.endpoints.iter().enumerate() {
-            // Counting and filling touch random rows: prefetching some edges ahead overlaps the cache misses.
-            if let Some(&(a, b)) = self.endpoints.get(e + AHEAD) {
-                prefetch::read_at(&offsets, a as usize);
-                prefetch::read_at(&offsets, b as usize);
-            }
-            for w in [u, v] {
-                if w as usize >= n {
-                    return Err(TopologyError::NodeOutOfRange { node: w as u64, nodes: n as u64 });
-                }
-            }
-            if u == v {
-                return Err(TopologyError::Invalid(format!("self-loop at node {u}")));
-            }
-            offsets[u as usize] += 1;
-            offsets[v as usize] += 1;
-        }
+        Ok(())
+    }
+
+    /// The CSR arrays from the degrees (`n + 1` entries, the last 0). One array serves as degree, then row end,
+    /// then row start: the prefix sums put the end of row v at offsets[v]; filling each row from its end, edges
+    /// taken last to first, leaves offsets[v] at the row's start and the row in edge order.
+    fn lay_out(self, mut offsets: Vec<u32>) -> Graph {
         let mut acc = 0;
         for o in &mut offsets {
             acc += *o;
@@ -517,24 +582,8 @@ impl GraphBuilder {
         // The edges of the arcs are laid out only if asked for (see `Graph::arc_edges`).
         let mut targets = vec![0; acc as usize];
         pages::advise_huge(&targets);
-        for (e, &(u, v)) in self.endpoints.iter().enumerate().rev() {
-            if let Some(&(a, b)) = e.checked_sub(AHEAD).map(|ahead| &self.endpoints[ahead]) {
-                prefetch::read(&offsets[a as usize]);
-                prefetch::read(&offsets[b as usize]);
-            }
-            if let Some(&(a, b)) = e.checked_sub(AHEAD / 2).map(|ahead| &self.endpoints[ahead]) {
-                // Where the arcs will go, about: the rows fill from their ends down.
-                for w in [a, b] {
-                    prefetch::read_at(&targets, offsets[w as usize].wrapping_sub(1) as usize);
-                }
-            }
-            for (a, b) in [(u, v), (v, u)] {
-                let slot = &mut offsets[a as usize];
-                *slot -= 1;
-                targets[*slot as usize] = b;
-            }
-        }
-        Ok(Graph {
+        fill_rows(&self.endpoints, &mut offsets, &mut targets);
+        Graph {
             offsets,
             targets,
             arc_edges: OnceLock::new(),
@@ -542,7 +591,7 @@ impl GraphBuilder {
             endpoints: self.endpoints,
             weights: self.weights,
             labels: self.labels,
-        })
+        }
     }
 }
 
@@ -606,6 +655,24 @@ mod tests {
                 proptest::prop_assert_eq!(&arcs_of[e], &vec![(u.min(v), u.max(v)), (u.max(v), u.min(v))]);
             }
         }
+    }
+
+    #[test]
+    fn counted_degrees_lay_out_the_rows_as_counting_them_does() {
+        let edges = [(0, 1), (2, 1), (3, 0), (1, 3)];
+        let counted = GraphBuilder::from_edges(5, edges.to_vec(), None).build_counted(vec![2, 3, 1, 2]).unwrap();
+        let built = GraphBuilder::from_edges(5, edges.to_vec(), None).build().unwrap();
+        assert_eq!((counted.offsets, counted.targets), (built.offsets, built.targets));
+        // Degrees for more nodes than the graph has: an end is out of range.
+        let wide = GraphBuilder::from_edges(2, vec![(0, 1)], None).build_counted(vec![1, 1, 0]);
+        assert!(matches!(wide, Err(TopologyError::NodeOutOfRange { node: 2, nodes: 2 })));
+    }
+
+    #[test]
+    fn labels_are_found_by_their_first_node() {
+        let labels: Labels = ["a", "b", "a", "c"].into_iter().collect();
+        assert_eq!(labels.find(&["a", "c", "z", "a"]), [Some(0), Some(3), None, Some(0)]);
+        assert_eq!(labels.find(&[]), []);
     }
 
     #[test]

@@ -4,18 +4,22 @@
 //! non-ASCII text is split again by Unicode whitespace, so every line reads as `str::split_whitespace` would
 //! read it. While reading, each label becomes a key: a decimal integer written the canonical way (no sign, no
 //! leading zero) is its own key, so only other labels are hashed. Nodes are numbered in order of first
-//! appearance as they are read; replacing keys by node ids is a second pass, which prefetches its table
-//! entries a few links ahead. Once the first link has shown the file unweighted, lines `u v` of two canonical
-//! integers are recognised by a loop of their own, without the general splitting (which reads them alike).
+//! appearance as they are read (whether a number was seen is asked of a bitset, small enough to stay in
+//! cache). Once the first link has shown the file unweighted, lines `u v` of two canonical integers are read by
+//! a loop of their own, without the general splitting (which reads them alike).
+//!
+//! A second pass, over the links, replaces keys by node ids, sets self-loops apart and counts the degrees, so
+//! that the CSR build needs no pass of its own to count them. Both the table of ids and the degrees are read at
+//! random: the pass is a pipeline that prefetches each link's table entries, then its degrees, some links
+//! before it needs them.
 
 #![expect(clippy::disallowed_types, reason = "maps are looked up, never iterated into the graph")]
 
 use std::collections::HashMap;
 
 use super::{Links, Loaded, assemble};
-use crate::prefetch;
 use crate::topology::Labels;
-use crate::{NodeId, TopologyError};
+use crate::{NodeId, TopologyError, prefetch};
 
 /// An edge list: one link `u v` or `u v weight` per line; `#` starts a comment, blank lines are skipped. Node
 /// tokens are labels, numbered densely in order of first appearance (so `7 3` makes `7` node 0); the graph keeps
@@ -29,13 +33,7 @@ pub fn edge_list(text: &str) -> Result<Loaded, TopologyError> {
     loop {
         // The common line, `u v` of two integers in an unweighted file, takes a path of its own.
         if let Some(Listed { ends, weights: None }) = &mut listed {
-            while let Some((u, v)) = lines.integer_pair() {
-                let too_many = || TopologyError::Parse {
-                    line: lines.line_no,
-                    message: format!("more than {TEXT} distinct nodes"),
-                };
-                ends.push((nodes.key(u).ok_or_else(too_many)?, nodes.key(v).ok_or_else(too_many)?));
-            }
+            lines.integer_pairs(&mut nodes, ends)?;
         }
         let Some(Line { line_no, content, fields }) = lines.next() else {
             break;
@@ -55,14 +53,10 @@ pub fn edge_list(text: &str) -> Result<Loaded, TopologyError> {
                 )));
             }
         };
-        let (ends, weights) = match &mut listed {
+        let Listed { ends, weights } = match &mut listed {
             None => {
                 first_line = line_no;
-                // At most one link per line.
-                let lines = newlines(text.as_bytes()) + 1;
-                let weights = weight.map(|_| Vec::with_capacity(lines));
-                let Listed { ends, weights } = listed.insert(Listed { ends: Vec::with_capacity(lines), weights });
-                (ends, weights)
+                listed.insert(Listed::new(text, weight.is_some()))
             }
             Some(Listed { weights, .. }) if weights.is_some() != weight.is_some() => {
                 let (this, that) = if weight.is_none() { ("no weight", "one") } else { ("a weight", "none") };
@@ -71,24 +65,24 @@ pub fn edge_list(text: &str) -> Result<Loaded, TopologyError> {
                      weight or none"
                 )));
             }
-            Some(Listed { ends, weights }) => (ends, weights),
+            Some(listed) => listed,
         };
-        let too_many = || error(format!("more than {TEXT} distinct nodes"));
-        ends.push((nodes.key(u).ok_or_else(too_many)?, nodes.key(v).ok_or_else(too_many)?));
+        let (u, v) = (nodes.key(u), nodes.key(v));
+        ends.push((u.ok_or_else(|| too_many(line_no))?, v.ok_or_else(|| too_many(line_no))?));
         if let (Some(weights), Some(w)) = (weights, weight) {
             weights.push(w);
         }
     }
-    let Some(Listed { ends, weights }) = listed else {
+    let Some(listed) = listed else {
         return Err(TopologyError::Invalid("edge list: no links found (expected lines `u v` or `u v weight`)".into()));
     };
-    let notes = vec![if weights.is_some() {
+    let notes = vec![if listed.weights.is_some() {
         "weights: as given in the file".to_string()
     } else {
         "weights: none given, every link weighs 1".to_string()
     }];
-    let links = nodes.resolve(ends, weights);
-    assemble(nodes.labels, links, notes, None)
+    let (labels, links) = nodes.resolve(listed);
+    assemble(labels, links, notes, None)
 }
 
 /// Every link as listed, self-loops included, its ends as keys (see `Nodes`); weights parallel to it in a weighted
@@ -96,6 +90,26 @@ pub fn edge_list(text: &str) -> Result<Loaded, TopologyError> {
 struct Listed {
     ends: Vec<(u32, u32)>,
     weights: Option<Vec<u32>>,
+}
+
+impl Listed {
+    /// Room for every link of `text`: at most one per line.
+    fn new(text: &str, weighted: bool) -> Self {
+        let lines = newlines(text.as_bytes()) + 1;
+        Listed { ends: Vec::with_capacity(lines), weights: weighted.then(|| Vec::with_capacity(lines)) }
+    }
+}
+
+/// At most this many nodes: node ids stay below 2^31, and a key's top bit tells a node id from a number (see
+/// `Nodes`).
+const MAX_NODES: usize = 1 << 31;
+const TEXT: u32 = 1 << 31;
+/// How many links ahead `Nodes::resolve` prefetches the table entries of their keys; the degrees of their ends
+/// are prefetched half as far ahead.
+const AHEAD: usize = 16;
+
+fn too_many(line: usize) -> TopologyError {
+    TopologyError::Parse { line, message: format!("more than {MAX_NODES} distinct nodes") }
 }
 
 fn parse_weight(token: &str) -> Result<u32, String> {
@@ -164,33 +178,49 @@ static CLASS: [u8; 256] = {
     class
 };
 
+/// Where the run of ASCII whitespace (not `\n`) starting at `pos` ends.
+#[inline(always)]
+fn skip_spaces(bytes: &[u8], mut pos: usize) -> usize {
+    while bytes.get(pos).is_some_and(|&b| CLASS[b as usize] == SPACE) {
+        pos += 1;
+    }
+    pos
+}
+
 impl<'a> Lines<'a> {
-    /// The next line's two fields if it is `u v` of two canonical integers (see `canonical`) separated and
-    /// followed by ASCII whitespace only, moving past it; otherwise `None`, leaving the line to `next`, which
+    /// Reads lines `u v` of two canonical integers (see `canonical`) separated and followed by ASCII whitespace
+    /// only, for as long as they come, their keys into `ends`; stops before any other line, leaving it to `next`, which
     /// would read such a line the same way.
-    #[inline(always)]
-    fn integer_pair(&mut self) -> Option<(Token<'a>, Token<'a>)> {
-        let bytes = self.text.as_bytes();
-        let (u, pos) = integer(self.text, self.pos)?;
-        let mut next = pos;
-        while bytes.get(next).is_some_and(|&b| CLASS[b as usize] == SPACE) {
-            next += 1;
+    fn integer_pairs(&mut self, nodes: &mut Nodes<'a>, ends: &mut Vec<(u32, u32)>) -> Result<(), TopologyError> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let (mut pos, mut line_no) = (self.pos, self.line_no);
+        while let Some((u, u_end)) = integer(bytes, pos) {
+            let v_start = skip_spaces(bytes, u_end);
+            if v_start == u_end {
+                break;
+            }
+            let Some((v, v_end)) = integer(bytes, v_start) else {
+                break;
+            };
+            let mut end = skip_spaces(bytes, v_end);
+            match bytes.get(end) {
+                Some(b'\n') => end += 1,
+                None => {}
+                Some(_) => break,
+            }
+            line_no += 1;
+            // Digits are ASCII, so the ends of a number are char boundaries.
+            let u = nodes.integer(u, || &text[pos..u_end]);
+            let v = nodes.integer(v, || &text[v_start..v_end]);
+            let (Some(u), Some(v)) = (u, v) else {
+                return Err(too_many(line_no));
+            };
+            ends.push((u, v));
+            pos = end;
         }
-        if next == pos {
-            return None;
-        }
-        let (v, mut pos) = integer(self.text, next)?;
-        while bytes.get(pos).is_some_and(|&b| CLASS[b as usize] == SPACE) {
-            pos += 1;
-        }
-        match bytes.get(pos) {
-            Some(b'\n') => pos += 1,
-            None => {}
-            Some(_) => return None,
-        }
-        self.pos = pos;
-        self.line_no += 1;
-        Some((u, v))
+        (self.pos, self.line_no) = (pos, line_no);
+        Ok(())
     }
 
     #[inline]
@@ -206,9 +236,7 @@ impl<'a> Lines<'a> {
         let mut fields = Fields::default();
         let mut wide = 0;
         loop {
-            while bytes.get(pos).is_some_and(|&b| CLASS[b as usize] == SPACE) {
-                pos += 1;
-            }
+            pos = skip_spaces(bytes, pos);
             if bytes.get(pos).is_none_or(|&b| CLASS[b as usize] == END) {
                 break;
             }
@@ -228,7 +256,7 @@ impl<'a> Lines<'a> {
             }
             // Token bounds are next to ASCII bytes or the ends of the text: char boundaries.
             let token = &text[token..pos];
-            fields.push(Token { text: token, number: canonical(token, digits.then_some(value)) });
+            fields.push(Token { text: token, number: canonical(token.as_bytes(), digits.then_some(value)) });
         }
         let content = &text[start..pos];
         if wide != 0 {
@@ -239,7 +267,7 @@ impl<'a> Lines<'a> {
                     let (value, digit) = next_digit(value, b);
                     (value, digits && digit)
                 });
-                fields.push(Token { text: token, number: canonical(token, digits.then_some(value)) });
+                fields.push(Token { text: token, number: canonical(token.as_bytes(), digits.then_some(value)) });
             }
         }
         self.pos = match bytes[pos..].iter().position(|&b| b == b'\n') {
@@ -262,10 +290,6 @@ struct Nodes<'a> {
     by_text: HashMap<&'a str, NodeId>,
 }
 
-const TEXT: u32 = 1 << 31;
-/// How many links ahead `Nodes::resolve` prefetches its table entries.
-const AHEAD: usize = 16;
-
 impl<'a> Nodes<'a> {
     fn new(text_len: usize) -> Self {
         Nodes {
@@ -278,58 +302,98 @@ impl<'a> Nodes<'a> {
         }
     }
 
-    /// The key of `token`, numbering its node if it is new; `None` past 2^31 nodes.
+    /// The key of `token`, numbering its node if it is new; `None` past `MAX_NODES` nodes.
     #[inline(always)]
-    fn key(&mut self, Token { text: token, number }: Token<'a>) -> Option<u32> {
-        let next = self.labels.len();
-        if next >= TEXT as usize {
-            return None;
+    fn key(&mut self, Token { text, number }: Token<'a>) -> Option<u32> {
+        match number {
+            Some(i) => self.integer(i, || text),
+            None => self.text(text),
         }
-        if let Some(i) = number.filter(|&i| i < self.numbers_below) {
-            let i = i as usize;
-            if i / 64 >= self.seen.len() {
-                self.seen.resize((i / 64 + 1).max(2 * self.seen.len()), 0);
-            }
-            if self.seen[i / 64] & (1 << (i % 64)) == 0 {
-                self.seen[i / 64] |= 1 << (i % 64);
-                if i >= self.by_number.len() {
-                    self.by_number.resize((i + 1).max(2 * self.by_number.len()), 0);
-                }
-                self.by_number[i] = next as NodeId;
-                self.labels.push(token);
-            }
-            return Some(i as u32);
+    }
+
+    /// The key of the canonical integer `i`, whose label `label` gives (asked only for a new node or a number
+    /// beyond the table).
+    #[inline(always)]
+    fn integer(&mut self, i: u64, label: impl FnOnce() -> &'a str) -> Option<u32> {
+        if i >= self.numbers_below {
+            return self.text(label());
         }
-        let id = *self.by_text.entry(token).or_insert(next as NodeId);
-        if id as usize == next {
-            self.labels.push(token);
+        let i = i as usize;
+        match self.seen.get(i / 64) {
+            Some(&word) if word & (1 << (i % 64)) != 0 => Some(i as u32),
+            _ => self.new_integer(i, label()),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_integer(&mut self, i: usize, label: &str) -> Option<u32> {
+        if i / 64 >= self.seen.len() {
+            self.seen.resize((i / 64 + 1).max(2 * self.seen.len()), 0);
+        }
+        if i >= self.by_number.len() {
+            self.by_number.resize((i + 1).max(2 * self.by_number.len()), 0);
+        }
+        self.by_number[i] = self.add(label)?;
+        self.seen[i / 64] |= 1 << (i % 64);
+        Some(i as u32)
+    }
+
+    #[inline]
+    fn text(&mut self, label: &'a str) -> Option<u32> {
+        if let Some(&id) = self.by_text.get(label) {
+            return Some(TEXT | id);
+        }
+        let id = self.add(label)?;
+        self.by_text.insert(label, id);
         Some(TEXT | id)
     }
 
-    /// Replaces the keys at the ends of the listed links by node ids, and sets self-loops apart.
-    fn resolve(&self, mut ends: Vec<(u32, u32)>, mut weights: Option<Vec<u32>>) -> Links {
+    fn add(&mut self, label: &str) -> Option<NodeId> {
+        let id = self.labels.len();
+        if id >= MAX_NODES {
+            return None;
+        }
+        self.labels.push(label);
+        Some(id as NodeId)
+    }
+
+    /// The labels, and the listed links with node ids for keys, self-loops set apart (the others keep their
+    /// order), and the degrees counted: one pass, each link's table entries prefetched `AHEAD` links before it
+    /// is resolved, and its degrees `AHEAD / 2` links before they are counted. The tables go once read, before
+    /// the CSR arrays are made.
+    fn resolve(self, Listed { mut ends, mut weights }: Listed) -> (Labels, Links) {
         let node = |key: u32| if key & TEXT == 0 { self.by_number[key as usize] } else { key ^ TEXT };
+        // Room for the entry the CSR build appends.
+        let mut degrees = Vec::with_capacity(self.labels.len() + 1);
+        degrees.resize(self.labels.len(), 0u32);
+        let mut loops = Vec::new();
+        let mut kept = 0;
+        // The links `AHEAD / 2` ahead of the one counted are resolved; start with those.
+        for link in ends.iter_mut().take(AHEAD / 2) {
+            *link = (node(link.0), node(link.1));
+        }
         for i in 0..ends.len() {
             if let Some(&(a, b)) = ends.get(i + AHEAD) {
                 for key in [a, b] {
                     if key & TEXT == 0 {
-                        prefetch::read(&self.by_number[key as usize]);
+                        prefetch::read_at(&self.by_number, key as usize);
                     }
                 }
             }
-            let (a, b) = ends[i];
-            ends[i] = (node(a), node(b));
-        }
-        // Set self-loops apart, keeping the order of the others.
-        let mut loops = Vec::new();
-        let mut kept = 0;
-        for i in 0..ends.len() {
+            if let Some(link) = ends.get_mut(i + AHEAD / 2) {
+                *link = (node(link.0), node(link.1));
+                prefetch::read_at(&degrees, link.0 as usize);
+                prefetch::read_at(&degrees, link.1 as usize);
+            }
+            // Links before `i` move down over the self-loops; those after it are not touched.
             let (u, v) = ends[i];
             if u == v {
                 loops.push(u);
                 continue;
             }
+            degrees[u as usize] += 1;
+            degrees[v as usize] += 1;
             ends[kept] = (u, v);
             if let Some(w) = &mut weights {
                 w[kept] = w[i];
@@ -340,7 +404,7 @@ impl<'a> Nodes<'a> {
         if let Some(w) = &mut weights {
             w.truncate(kept);
         }
-        Links { endpoints: ends, weights, loops }
+        (self.labels, Links { endpoints: ends, weights, loops, degrees })
     }
 }
 
@@ -349,37 +413,37 @@ fn newlines(bytes: &[u8]) -> usize {
     bytes.chunks(255).map(|block| usize::from(block.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))).sum()
 }
 
-/// The canonical integer (see `canonical`) starting at `start` and where it ends, if one starts there.
+/// The value of the canonical integer (see `canonical`) starting at `start` and where it ends, if one starts
+/// there.
 #[inline(always)]
-fn integer(text: &str, start: usize) -> Option<(Token<'_>, usize)> {
-    let bytes = text.as_bytes();
-    if let Some((value, len)) = bytes.get(start..start + 8).and_then(eight_digits_at_most) {
-        let token = &text[start..start + len];
-        let number = canonical(token, Some(value))?;
-        return Some((Token { text: token, number: Some(number) }, start + len));
+fn integer(bytes: &[u8], start: usize) -> Option<(u64, usize)> {
+    let chunk = bytes.get(start..).and_then(<[u8]>::first_chunk);
+    if let Some(chunk) = chunk
+        && let Some((value, len)) = eight_digits_at_most(chunk)
+    {
+        // At most 7 digits: canonical if there is one, or more without a leading zero.
+        let canonical = len == 1 || (len > 1 && chunk[0] != b'0');
+        return canonical.then_some((value, start + len));
     }
     let mut value = 0u64;
-    let mut pos = start;
-    while let Some(&b) = bytes.get(pos) {
+    let mut end = start;
+    while let Some(&b) = bytes.get(end) {
         let digit = b.wrapping_sub(b'0');
         if digit >= 10 {
             break;
         }
         value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
-        pos += 1;
+        end += 1;
     }
-    // Digits are ASCII, so `start` and `pos` are char boundaries.
-    let token = &text[start..pos];
-    let number = canonical(token, Some(value))?;
-    Some((Token { text: token, number: Some(number) }, pos))
+    Some((canonical(&bytes[start..end], Some(value))?, end))
 }
 
 /// The value and length of the digits that `chunk` (8 bytes) starts with, read as one word without a branch per
 /// digit; `None` if all 8 bytes are digits (the number may go on).
 #[inline(always)]
-fn eight_digits_at_most(chunk: &[u8]) -> Option<(u64, usize)> {
+fn eight_digits_at_most(chunk: &[u8; 8]) -> Option<(u64, usize)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
-    let word = u64::from_le_bytes(chunk.try_into().ok()?);
+    let word = u64::from_le_bytes(*chunk);
     // Digits become 0..=9 bytes. A byte is not a digit if its top bit is set, or if adding 0x76 sets it; a carry
     // out of a byte can only disturb the bytes after the first non-digit, which are not read.
     let digits = word ^ (0x30 * ONES);
@@ -410,9 +474,8 @@ fn next_digit(value: u64, b: u8) -> (u64, bool) {
 /// `value` (the token's digits read as a number, if it has only digits) if the token is a canonical decimal
 /// integer: no sign, no leading zero, below 10^19 (so the value did not overflow). Such a token is the one
 /// spelling of its value, so that labels and values correspond one to one.
-#[inline]
-fn canonical(token: &str, value: Option<u64>) -> Option<u64> {
-    let digits = token.as_bytes();
+#[inline(always)]
+fn canonical(digits: &[u8], value: Option<u64>) -> Option<u64> {
     value.filter(|_| !digits.is_empty() && digits.len() <= 19 && (digits[0] != b'0' || digits.len() == 1))
 }
 
@@ -663,6 +726,10 @@ mod tests {
             "00",
             "+3",
             "42",
+            // Numbers of 8 digits or more are read digit by digit; 19 digits is the most a key can have.
+            "12345678",
+            "123456789",
+            "1234567890123456789",
             "4294967296",
             "18446744073709551616",
             "a",

@@ -112,8 +112,20 @@ struct NodeIds<'a> {
 impl<'a> NodeIds<'a> {
     /// The node whose plain id this is.
     fn plain(&self, id: &str) -> Option<usize> {
-        let (prefix, k) = numbered(id)?;
-        (self.prefix.as_deref() == Some(prefix) && self.plain.get(k) == Some(&true)).then_some(k)
+        // The prefix ends in no digit, so `id` numbers its node if all that follows the prefix is its number.
+        let digits = id.strip_prefix(self.prefix.as_deref()?)?.as_bytes();
+        if digits.is_empty() || digits.len() > 19 || (digits.len() > 1 && digits[0] == b'0') {
+            return None;
+        }
+        let mut k = 0u64;
+        for &d in digits {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            k = k * 10 + u64::from(d - b'0');
+        }
+        let k = usize::try_from(k).ok()?;
+        (self.plain.get(k) == Some(&true)).then_some(k)
     }
 
     /// Declares the next node; false, and nothing declared, if the id is taken.
@@ -258,7 +270,8 @@ impl<'a, 'p> Pass<'a, 'p> {
         let mut reader = Reader::new(text);
         let mut depth = 0;
         loop {
-            let event = reader.next()?;
+            // Text matters only while it is gathered.
+            let event = reader.next(self.gather.is_some())?;
             if !matches!(event, Event::Text(_)) {
                 self.gathered();
             }

@@ -42,6 +42,9 @@ struct Links {
     /// Parallel to `endpoints` in a weighted file.
     weights: Option<Vec<u32>>,
     loops: Vec<NodeId>,
+    /// How many of `endpoints` each node is an end of, counted as the links are collected (nodes after the last
+    /// end may be left out), so that building the CSR needs no pass of its own to count them.
+    degrees: Vec<u32>,
 }
 
 impl Links {
@@ -50,6 +53,7 @@ impl Links {
             endpoints: Vec::with_capacity(links),
             weights: weighted.then(|| Vec::with_capacity(links)),
             loops: Vec::new(),
+            degrees: Vec::new(),
         }
     }
 
@@ -59,6 +63,12 @@ impl Links {
             self.loops.push(u);
             return;
         }
+        let last = u.max(v) as usize;
+        if last >= self.degrees.len() {
+            self.degrees.resize(last + 1, 0);
+        }
+        self.degrees[u as usize] += 1;
+        self.degrees[v as usize] += 1;
         self.endpoints.push((u, v));
         if let Some(w) = &mut self.weights {
             w.push(weight);
@@ -109,14 +119,14 @@ fn assemble(
 ) -> Result<Loaded, TopologyError> {
     let nodes = u32::try_from(labels.len())
         .map_err(|_| TopologyError::Invalid(format!("{} nodes exceed the limit of {}", labels.len(), u32::MAX)))?;
-    let Links { endpoints, weights, loops } = links;
+    let Links { endpoints, weights, loops, degrees } = links;
     let weighted = weights.is_some();
     // A graph without edges has no weights, whatever the file said.
     let weights = weights.filter(|_| !endpoints.is_empty());
     let edges_in_file = endpoints.len() + loops.len();
     let mut b = GraphBuilder::from_edges(nodes, endpoints, weights);
     b.labels(labels);
-    let mut graph = b.build()?;
+    let mut graph = b.build_counted(degrees)?;
     let name = |graph: &Graph, v: NodeId| {
         let label = graph.label(v).expect("loaded graphs are labelled");
         match file_ids {

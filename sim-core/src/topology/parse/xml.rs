@@ -1,20 +1,27 @@
-//! A streaming XML reader for the GraphML loader. quick-xml finds where each piece of markup and text begins and
-//! ends; this module checks each piece as a conforming non-validating parser does (names, characters, references,
-//! comments, the declaration, one root element, namespaces, unique attributes), decodes text and attribute values
-//! (references, line ends, attribute whitespace) and resolves namespaces. It keeps only the open elements'
-//! names and namespace bindings, so reading takes memory of the nesting depth and, even on adversarial input,
-//! time O(n log n) in the text: a prefix resolves through a map, and attributes given twice are found by sorting
-//! once a tag has more than a few.
+//! A streaming XML reader for the GraphML loader. It splits text and tags itself, as they make up nearly all of
+//! any document: memchr finds the next `<`, one pass reads a tag's names and attribute values, and the text, a
+//! `&str`, is UTF-8 checked once, when it was read. quick-xml delimits the rarer comments, CDATA sections,
+//! processing instructions and document type declarations. This module checks each piece as a conforming
+//! non-validating parser does (names, characters, references, comments, the declaration, one root element,
+//! namespaces, unique attributes), decodes text and attribute values (references, line ends, attribute whitespace)
+//! and resolves namespaces. Errors come in the order in which quick-xml, splitting the whole text, met them, as
+//! they did when it did: a tag left open, then a character XML does not allow up to the end of a piece, then the
+//! piece's own errors. The reader keeps only the open elements' names and namespace bindings, so reading takes
+//! memory of the nesting depth and, even on adversarial input, time O(n log n) in the text: a prefix resolves
+//! through a map, and attributes given twice are found by sorting once a tag has more than a few.
 //!
 //! Document type declarations are refused: without them only the five predefined entities exist, and no entity
-//! can expand into markup. The documents accepted are those roxmltree (the reader this one replaced) accepted,
-//! but for its limit of 65,535 namespace declarations, which this reader does not need: its time and memory are
-//! bounded as above whatever their number.
+//! can expand into markup. The documents accepted are those roxmltree (the reader before quick-xml) accepted, but
+//! for its limit of 65,535 namespace declarations, which this reader does not need (its time and memory are
+//! bounded as above whatever their number), and for `xmlns:p=""`, which undeclares a prefix: Namespaces in XML 1.0
+//! forbids it, and this reader refuses it.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
+use memchr::{memchr, memchr3_iter};
 use quick_xml::Reader as Splitter;
+use quick_xml::errors::{Error as SplitError, IllFormedError, SyntaxError};
 use quick_xml::events::Event as Piece;
 
 const XML_URI: &str = "http://www.w3.org/XML/1998/namespace";
@@ -160,9 +167,8 @@ struct Open<'a> {
 
 pub(super) struct Reader<'a> {
     text: &'a str,
-    splitter: Splitter<&'a [u8]>,
-    /// Where the splitter began: after the byte-order mark and XML declaration, if any.
-    start: usize,
+    /// Where reading stands: after the byte-order mark and XML declaration at first, then after each piece.
+    pos: usize,
     /// An error in the XML declaration, reported by the first call of `next`.
     pending: Option<XmlError>,
     /// The first character XML does not allow, if any: reported when reading reaches it.
@@ -175,29 +181,32 @@ pub(super) struct Reader<'a> {
     close_empty: Option<usize>,
 }
 
+/// A start tag as read, before its element is resolved.
+struct StartTag<'a> {
+    qname: &'a str,
+    prefix: &'a str,
+    local: &'a str,
+    empty: bool,
+    /// After its `>`.
+    end: usize,
+    /// `bindings.len()` before its declarations.
+    scope: usize,
+}
+
 impl<'a> Reader<'a> {
     pub(super) fn new(text: &'a str) -> Self {
-        // A byte-order mark is skipped, and the XML declaration read here: quick-xml would end it at a `?>`
-        // within a quoted value.
-        let mut start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        // A byte-order mark is skipped, and the XML declaration read here.
+        let mut pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let mut pending = None;
-        if text[start..].starts_with("<?xml ") {
-            match declaration(text, start) {
-                Ok(end) => start = end,
+        if text[pos..].starts_with("<?xml ") {
+            match declaration(text, pos) {
+                Ok(end) => pos = end,
                 Err(e) => pending = Some(e),
             }
         }
-        let mut splitter = Splitter::from_str(&text[start..]);
-        let config = splitter.config_mut();
-        // This module checks end names, comments and references itself, as the XML specification has them.
-        config.check_end_names = false;
-        config.check_comments = false;
-        config.allow_dangling_amp = true;
-        config.trim_text(false);
         Reader {
             text,
-            splitter,
-            start,
+            pos,
             pending,
             bad_char: first_bad_char(text),
             open: Vec::new(),
@@ -208,64 +217,35 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The offset where the splitter stands.
-    fn position(&self) -> usize {
-        self.start + self.splitter.buffer_position() as usize
-    }
-
-    /// The offset where the splitter saw its last error.
-    fn error_position(&self) -> usize {
-        self.start + self.splitter.error_position() as usize
-    }
-
-    /// The next event; after an error or `Eof`, calling again is a logic error of the caller.
-    pub(super) fn next(&mut self) -> Result<Event<'_, 'a>, XmlError> {
+    /// The next event; after an error or `Eof`, calling again is a logic error of the caller. Without `keep_text`,
+    /// runs of text between markup are checked but not returned (CDATA sections still are).
+    pub(super) fn next(&mut self, keep_text: bool) -> Result<Event<'_, 'a>, XmlError> {
         if let Some(e) = self.pending.take() {
             return Err(e);
         }
         if let Some(bindings) = self.close_empty.take() {
             self.scopes.truncate(bindings);
         }
+        let bytes = self.text.as_bytes();
         loop {
-            let start = self.position();
-            let piece = match self.splitter.read_event() {
-                Ok(piece) => piece,
-                Err(e) => {
-                    let offset = self.error_position().min(self.text.len());
-                    self.check_chars(offset)?;
-                    return fail(offset, e.to_string());
-                }
-            };
-            let mut end = self.position();
-            if matches!(piece, Piece::Text(_) | Piece::GeneralRef(_)) {
-                // quick-xml splits a run of text at references: read on to the markup that ends it.
-                end = self.text.as_bytes()[start..]
-                    .iter()
-                    .position(|&b| b == b'<')
-                    .map_or(self.text.len(), |p| start + p);
-                loop {
-                    let at = self.position();
-                    if at >= end {
-                        break;
-                    }
-                    match self.splitter.read_event() {
-                        Err(e) => return fail(self.error_position(), e.to_string()),
-                        Ok(_) if self.position() <= at => {
-                            return fail(at, "unreadable text");
-                        }
-                        Ok(_) => {}
-                    }
-                }
-            }
-            self.check_chars(end)?;
-            let raw = &self.text[start..end];
-            match piece {
-                Piece::Start(_) | Piece::Empty(_) => return self.start_tag(raw, start),
-                Piece::End(_) => {
-                    self.end_tag(raw, start)?;
+            let start = self.pos;
+            match bytes.get(start..start + 2).unwrap_or(&bytes[start..]) {
+                [] => return self.eof(),
+                [b'<', b'/'] => {
+                    self.end_tag(start)?;
                     return Ok(Event::End);
                 }
-                Piece::Text(_) | Piece::GeneralRef(_) => {
+                [b'<', b'!' | b'?'] => {
+                    if let Some(event) = self.markup(start)? {
+                        return Ok(event);
+                    }
+                }
+                [b'<', ..] => return self.start_tag(start),
+                _ => {
+                    let end = memchr(b'<', &bytes[start..]).map_or(bytes.len(), |p| start + p);
+                    self.pos = end;
+                    self.check_chars(end)?;
+                    let raw = &self.text[start..end];
                     if self.open.is_empty() {
                         if let Some(p) = raw.bytes().position(|b| !is_space(b)) {
                             let place =
@@ -274,43 +254,23 @@ impl<'a> Reader<'a> {
                         }
                         continue;
                     }
-                    return Ok(Event::Text(text(raw, start)?));
-                }
-                Piece::CData(_) => {
-                    if self.open.is_empty() {
-                        return fail(start, "a CDATA section outside the root element");
+                    let decoded = text(raw, start)?;
+                    if keep_text {
+                        return Ok(Event::Text(decoded));
                     }
-                    let Some(content) = raw.strip_prefix("<![CDATA[").and_then(|c| c.strip_suffix("]]>")) else {
-                        return fail(start, "malformed CDATA section");
-                    };
-                    return Ok(Event::Text(line_ends(content)));
-                }
-                Piece::Comment(_) => {
-                    comment(raw, start)?;
-                    if !self.open.is_empty() {
-                        return Ok(Event::Other);
-                    }
-                }
-                Piece::Decl(_) | Piece::PI(_) => {
-                    Self::instruction(raw, start)?;
-                    if !self.open.is_empty() {
-                        return Ok(Event::Other);
-                    }
-                }
-                Piece::DocType(_) => {
-                    return fail(start, "document type declarations (DTD) are not supported");
-                }
-                Piece::Eof => {
-                    if let Some(open) = self.open.last() {
-                        return fail(self.text.len(), format!("the text ends inside <{}>", open.qname));
-                    }
-                    if !self.root_seen {
-                        return fail(self.text.len(), "the text has no root element");
-                    }
-                    return Ok(Event::Eof);
                 }
             }
         }
+    }
+
+    fn eof(&self) -> Result<Event<'_, 'a>, XmlError> {
+        if let Some(open) = self.open.last() {
+            return fail(self.text.len(), format!("the text ends inside <{}>", open.qname));
+        }
+        if !self.root_seen {
+            return fail(self.text.len(), "the text has no root element");
+        }
+        Ok(Event::Eof)
     }
 
     /// Fails if reading up to `end` reached a character XML does not allow.
@@ -324,31 +284,115 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn start_tag(&mut self, raw: &'a str, offset: usize) -> Result<Event<'_, 'a>, XmlError> {
+    /// Where the tag at `start` ends (after its `>`): the first `>` outside quotes. If the text ends first, the
+    /// error quick-xml reports, after a character XML does not allow before the tag.
+    fn tag_end(&self, start: usize) -> Result<usize, XmlError> {
+        let bytes = self.text.as_bytes();
+        let mut quote = None;
+        for at in memchr3_iter(b'>', b'\'', b'"', &bytes[start..]).map(|p| start + p) {
+            match (quote, bytes[at]) {
+                (None, b'>') => return Ok(at + 1),
+                (None, q) => quote = Some(q),
+                (Some(q), b) if q == b => quote = None,
+                _ => {}
+            }
+        }
+        self.check_chars(start)?;
+        let error = match quote {
+            None => SyntaxError::UnclosedTag,
+            Some(b'\'') => SyntaxError::UnclosedSingleQuotedAttributeValue,
+            Some(_) => SyntaxError::UnclosedDoubleQuotedAttributeValue,
+        };
+        fail(start, SplitError::Syntax(error).to_string())
+    }
+
+    /// A comment, CDATA section, processing instruction or document type declaration at `start`, which quick-xml
+    /// delimits: its event, if it stands inside the root element.
+    fn markup<'r>(&mut self, start: usize) -> Result<Option<Event<'r, 'a>>, XmlError> {
+        let text = self.text;
+        let mut splitter = Splitter::from_str(&text[start..]);
+        // This module checks comments itself, as the XML specification has them.
+        splitter.config_mut().check_comments = false;
+        let piece = match splitter.read_event() {
+            Ok(piece) => piece,
+            Err(e) => {
+                let offset = (start + splitter.error_position() as usize).min(text.len());
+                self.check_chars(offset)?;
+                return fail(offset, e.to_string());
+            }
+        };
+        let end = start + splitter.buffer_position() as usize;
+        self.pos = end;
+        self.check_chars(end)?;
+        let raw = &text[start..end];
+        let inside = !self.open.is_empty();
+        match piece {
+            Piece::CData(_) => {
+                if !inside {
+                    return fail(start, "a CDATA section outside the root element");
+                }
+                let Some(content) = raw.strip_prefix("<![CDATA[").and_then(|c| c.strip_suffix("]]>")) else {
+                    return fail(start, "malformed CDATA section");
+                };
+                return Ok(Some(Event::Text(line_ends(content))));
+            }
+            Piece::Comment(_) => comment(raw, start)?,
+            Piece::Decl(_) | Piece::PI(_) => instruction(raw, start)?,
+            Piece::DocType(_) => return fail(start, "document type declarations (DTD) are not supported"),
+            _ => return fail(start, "unreadable markup"),
+        }
+        Ok(inside.then_some(Event::Other))
+    }
+
+    fn start_tag(&mut self, start: usize) -> Result<Event<'_, 'a>, XmlError> {
+        let tag = match self.read_start_tag(start) {
+            Ok(tag) => tag,
+            Err(e) => {
+                // The tag's own errors come after those of the text up to its end.
+                let end = self.tag_end(start)?;
+                self.check_chars(end)?;
+                return Err(e);
+            }
+        };
+        self.pos = tag.end;
+        self.check_chars(tag.end)?;
+        let StartTag { qname, prefix, local, empty, scope, .. } = tag;
+        if empty {
+            self.close_empty = Some(scope);
+        } else {
+            self.open.push(Open { qname, name: (prefix, local), bindings: scope });
+        }
+        let namespace = self.scopes.resolve((!prefix.is_empty()).then_some(prefix));
+        Ok(Event::Start(Element { local, namespace, empty, offset: start, attributes: &self.attributes }))
+    }
+
+    /// Reads the start tag at `start` and its attributes, declaring its namespaces and resolving its names.
+    fn read_start_tag(&mut self, start: usize) -> Result<StartTag<'a>, XmlError> {
         if self.open.is_empty() && self.root_seen {
-            return fail(offset, "a second root element");
+            return fail(start, "a second root element");
         }
         self.root_seen = true;
-        let mut s = Scan { text: raw, pos: 1, base: offset };
+        let mut s = Scan { text: self.text, pos: start + 1, base: 0 };
         let (prefix, local) = s.qname()?;
-        let qname = &raw[1..s.pos];
+        let qname = &self.text[start + 1..s.pos];
         if prefix == "xmlns" {
-            return fail(offset + 1, "`xmlns` is not allowed as an element prefix");
+            return fail(start + 1, "`xmlns` is not allowed as an element prefix");
         }
         let scope = self.scopes.len();
         self.attributes.clear();
         let empty = loop {
             let spaced = s.skip_spaces();
             match s.peek() {
-                Some(b'/') if s.text[s.pos..] == *"/>" => break true,
-                Some(b'>') if s.pos + 1 == s.text.len() => break false,
+                Some(b'/') if s.text[s.pos..].starts_with("/>") => break true,
+                Some(b'>') => break false,
                 Some(_) if spaced => {}
                 _ => return s.fail("expected whitespace, `>` or `/>`"),
             }
             let at = s.offset();
-            let (prefix, local, raw_value, value_at) = s.attribute()?;
-            let value = attribute_value(raw_value, value_at)?;
-            self.attribute(scope, prefix, local, value, at)?;
+            let a = s.attribute()?;
+            let value =
+                if a.plain { Cow::Borrowed(a.value) } else { Cow::Owned(attribute_value(a.value, a.value_at)?) };
+            self.attribute(scope, a.prefix, a.local, value, at)?;
         };
         // The first error in document order: an undeclared prefix, or an attribute given twice before it.
         let mut resolved = self.attributes.len();
@@ -372,16 +416,11 @@ impl<'a> Reader<'a> {
         if let Some(a) = self.attributes.get(resolved) {
             return Err(unknown(a.prefix, a.offset));
         }
-        let namespace = match prefix {
-            "" => self.scopes.resolve(None),
-            p => Some(self.scopes.resolve(Some(p)).ok_or_else(|| unknown(p, offset + 1))?),
-        };
-        if empty {
-            self.close_empty = Some(scope);
-        } else {
-            self.open.push(Open { qname, name: (prefix, local), bindings: scope });
+        if !prefix.is_empty() && self.scopes.find(Some(prefix)).is_none() {
+            return Err(unknown(prefix, start + 1));
         }
-        Ok(Event::Start(Element { local, namespace, empty, offset, attributes: &self.attributes }))
+        let end = s.pos + if empty { 2 } else { 1 };
+        Ok(StartTag { qname, prefix, local, empty, end, scope })
     }
 
     /// Takes one attribute of a start tag: a namespace declaration, or an attribute for the element.
@@ -399,6 +438,15 @@ impl<'a> Reader<'a> {
         if prefix == "xmlns" {
             if (local == "xml") != (value == XML_URI) {
                 return fail(offset, format!("only the prefix `xml` is bound to {XML_URI}, and always"));
+            }
+            if value.is_empty() {
+                return fail(
+                    offset,
+                    format!(
+                        "the prefix `{local}` cannot be undeclared (`xmlns:{local}` with an empty value): Namespaces in \
+                         XML 1.0 allows an empty value only for the default namespace (`xmlns=\"\"`)"
+                    ),
+                );
             }
             if self.scopes.declared_since(Some(local), scope) {
                 return fail(offset, format!("namespace prefix `{local}` is declared twice"));
@@ -420,35 +468,50 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn end_tag(&mut self, raw: &'a str, offset: usize) -> Result<(), XmlError> {
-        let mut s = Scan { text: raw, pos: 2, base: offset };
-        let name = s.qname()?;
-        let qname = &raw[2..s.pos];
-        s.skip_spaces();
-        if s.text[s.pos..] != *">" {
-            return s.fail("expected `>` to end the end tag");
-        }
-        let Some(open) = self.open.pop() else {
-            return fail(offset, format!("end tag </{qname}> without a start tag"));
+    fn end_tag(&mut self, start: usize) -> Result<(), XmlError> {
+        let mut s = Scan { text: self.text, pos: start + 2, base: 0 };
+        let read = s.qname().and_then(|name| {
+            let name_end = s.pos;
+            s.skip_spaces();
+            if s.peek() == Some(b'>') { Ok((name, name_end)) } else { s.fail("expected `>` to end the end tag") }
+        });
+        let end = match read {
+            Ok(_) => s.pos + 1,
+            Err(_) => self.tag_end(start)?,
         };
+        self.pos = end;
+        let Some(open) = self.open.pop() else {
+            // quick-xml reports this as it splits the text, before the characters within the tag.
+            self.check_chars(start)?;
+            let content = &self.text[start + 2..end - 1];
+            // quick-xml trims whitespace after the name, unless there is nothing else.
+            let name = match content.bytes().rposition(|b| !is_space(b)) {
+                Some(last) => &content[..=last],
+                None => content,
+            };
+            return fail(start, SplitError::IllFormed(IllFormedError::UnmatchedEndTag(name.to_owned())).to_string());
+        };
+        self.check_chars(end)?;
+        let (name, name_end) = read?;
         if open.name != name {
-            return fail(offset, format!("end tag </{qname}> does not match <{}>", open.qname));
+            let qname = &self.text[start + 2..name_end];
+            return fail(start, format!("end tag </{qname}> does not match <{}>", open.qname));
         }
         self.scopes.truncate(open.bindings);
         Ok(())
     }
+}
 
-    /// The XML declaration, or a processing instruction.
-    fn instruction(raw: &str, offset: usize) -> Result<(), XmlError> {
-        if raw.starts_with("<?xml ") {
-            return fail(offset, "the XML declaration must open the text");
-        }
-        let mut s = Scan { text: raw, pos: 2, base: offset };
-        s.name()?;
-        match raw[s.pos..].find("?>") {
-            Some(p) if s.pos + p + 2 == raw.len() => Ok(()),
-            _ => fail(offset, "malformed processing instruction"),
-        }
+/// The XML declaration, or a processing instruction.
+fn instruction(raw: &str, offset: usize) -> Result<(), XmlError> {
+    if raw.starts_with("<?xml ") {
+        return fail(offset, "the XML declaration must open the text");
+    }
+    let mut s = Scan { text: raw, pos: 2, base: offset };
+    s.name()?;
+    match raw[s.pos..].find("?>") {
+        Some(p) if s.pos + p + 2 == raw.len() => Ok(()),
+        _ => fail(offset, "malformed processing instruction"),
     }
 }
 
@@ -550,15 +613,26 @@ impl<'t> Scan<'t> {
         self.pos > start
     }
 
-    /// Where the name characters from `self.pos` end.
-    fn name_end(&self) -> usize {
+    /// Where the name characters from `self.pos` end, and whether a colon is among them.
+    fn name_span(&self) -> (usize, bool) {
         let bytes = self.text.as_bytes();
-        let end = self.pos
-            + bytes[self.pos..].iter().position(|&b| !NAME_BYTE[usize::from(b)]).unwrap_or(bytes.len() - self.pos);
+        let rest = &bytes[self.pos..];
+        let mut seen = 0;
+        let ascii = rest
+            .iter()
+            .position(|&b| {
+                let class = NAME_BYTE[usize::from(b)];
+                seen |= class;
+                class == 0
+            })
+            .unwrap_or(rest.len());
+        let mut end = self.pos + ascii;
         if bytes.get(end).is_some_and(|b| !b.is_ascii()) {
-            return end + self.text[end..].find(|c: char| !is_name_char(c)).unwrap_or(self.text.len() - end);
+            let more = self.text[end..].find(|c: char| !is_name_char(c)).unwrap_or(self.text.len() - end);
+            seen |= if bytes[end..end + more].contains(&b':') { COLON } else { 0 };
+            end += more;
         }
-        end
+        (end, seen & COLON != 0)
     }
 
     /// A name: a name-start character, then name characters.
@@ -567,13 +641,12 @@ impl<'t> Scan<'t> {
         if !self.text[start..].chars().next().is_some_and(is_name_start) {
             return self.fail("invalid name");
         }
-        self.pos = self.name_end();
+        self.pos = self.name_span().0;
         Ok(&self.text[start..self.pos])
     }
 
-    /// An attribute `name = "value"` (or in single quotes), the value free of `<`: prefix, local name, raw value
-    /// and the value's offset.
-    fn attribute(&mut self) -> Result<(&'t str, &'t str, &'t str, usize), XmlError> {
+    /// An attribute `name = "value"` (or in single quotes), the value free of `<`.
+    fn attribute(&mut self) -> Result<RawAttribute<'t>, XmlError> {
         let (prefix, local) = self.qname()?;
         self.skip_spaces();
         if self.peek() != Some(b'=') {
@@ -585,37 +658,48 @@ impl<'t> Scan<'t> {
             Some(q @ (b'"' | b'\'')) => q,
             _ => return self.fail("expected a quoted attribute value"),
         };
+        let bytes = self.text.as_bytes();
         let start = self.pos + 1;
-        match self.text.as_bytes()[start..].iter().position(|&b| b == quote || b == b'<') {
-            Some(p) if self.text.as_bytes()[start + p] == quote => self.pos = start + p + 1,
-            Some(p) => {
-                self.pos = start + p;
-                return self.fail("`<` is not allowed in an attribute value");
-            }
-            None => {
+        let mut end = start;
+        let mut seen = 0;
+        loop {
+            let rest = &bytes[end..];
+            let Some(p) = rest.iter().position(|&b| {
+                let class = VALUE_BYTE[usize::from(b)];
+                seen |= class;
+                class == ENDS
+            }) else {
                 self.pos = start;
                 return self.fail("unterminated attribute value");
+            };
+            end += p;
+            if bytes[end] == quote {
+                break;
             }
+            if bytes[end] == b'<' {
+                self.pos = end;
+                return self.fail("`<` is not allowed in an attribute value");
+            }
+            end += 1;
         }
-        Ok((prefix, local, &self.text[start..self.pos - 1], self.base + start))
+        let plain = seen & DECODED == 0;
+        self.pos = end + 1;
+        Ok(RawAttribute { prefix, local, value: &self.text[start..end], value_at: self.base + start, plain })
     }
 
     /// A qualified name `prefix:local` or `local`: (prefix, local), the prefix empty if absent.
     fn qname(&mut self) -> Result<(&'t str, &'t str), XmlError> {
-        let (start, end) = (self.pos, self.name_end());
+        let start = self.pos;
+        let (end, colon) = self.name_span();
         let name = &self.text[start..end];
-        let (prefix, local) = match name.bytes().position(|b| b == b':') {
+        let (prefix, local) = match colon.then(|| name.bytes().position(|b| b == b':')).flatten() {
+            None => ("", name),
             Some(colon) if name.as_bytes()[colon + 1..].contains(&b':') => {
                 return self.fail("invalid name (more than one `:`)");
             }
             Some(colon) => (&name[..colon], &name[colon + 1..]),
-            None => ("", name),
         };
-        let starts_well = |s: &str| match s.as_bytes().first() {
-            Some(&b) if b.is_ascii() => b.is_ascii_alphabetic() || b == b'_',
-            _ => s.chars().next().is_some_and(is_name_start),
-        };
-        if !starts_well(local) || !(prefix.is_empty() || starts_well(prefix)) {
+        if !starts_name(local) || !(prefix.is_empty() || starts_name(prefix)) {
             return self.fail("invalid name");
         }
         self.pos = end;
@@ -623,14 +707,53 @@ impl<'t> Scan<'t> {
     }
 }
 
-/// The ASCII bytes that name characters can be.
-static NAME_BYTE: [bool; 256] = {
-    let mut table = [false; 256];
+/// Whether `s` starts with a character that can start a name (a colon aside).
+fn starts_name(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(&b) if b.is_ascii() => b.is_ascii_alphabetic() || b == b'_',
+        _ => s.chars().next().is_some_and(is_name_start),
+    }
+}
+
+/// An attribute as written.
+struct RawAttribute<'t> {
+    prefix: &'t str,
+    local: &'t str,
+    value: &'t str,
+    /// The value's offset in the document.
+    value_at: usize,
+    /// Whether the value reads as written: no reference, tab or line end to decode.
+    plain: bool,
+}
+
+/// What a byte of an attribute value can do: end it (a quote, or `<`, which is not allowed), or need decoding.
+const ENDS: u8 = 1;
+const DECODED: u8 = 2;
+static VALUE_BYTE: [u8; 256] = {
+    let mut table = [0; 256];
+    table[b'"' as usize] = ENDS;
+    table[b'\'' as usize] = ENDS;
+    table[b'<' as usize] = ENDS;
+    table[b'&' as usize] = DECODED;
+    table[b'\t' as usize] = DECODED;
+    table[b'\n' as usize] = DECODED;
+    table[b'\r' as usize] = DECODED;
+    table
+};
+
+/// The ASCII bytes that name characters can be (`NAME`), the colon apart (`COLON`); 0 for the others.
+const NAME: u8 = 1;
+const COLON: u8 = 2;
+static NAME_BYTE: [u8; 256] = {
+    let mut table = [0; 256];
     let mut b = 0;
     while b < 128 {
-        table[b] = matches!(b as u8, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b':' | b'_' | b'-' | b'.');
+        if matches!(b as u8, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.') {
+            table[b] = NAME;
+        }
         b += 1;
     }
+    table[b':' as usize] = COLON;
     table
 };
 
@@ -699,9 +822,10 @@ fn reference(s: &str, offset: usize) -> Result<(char, usize), XmlError> {
 /// A run of text between markup, decoded: references replaced, line ends normalised to `\n` (a line end just
 /// after a character reference is kept as written, as roxmltree and lxml do).
 fn text(raw: &str, offset: usize) -> Result<Cow<'_, str>, XmlError> {
-    if raw.as_bytes().contains(&b'>')
-        && let Some(p) = raw.find("]]>")
-    {
+    if !raw.bytes().any(|b| matches!(b, b'>' | b'&' | b'\r')) {
+        return Ok(Cow::Borrowed(raw));
+    }
+    if let Some(p) = raw.find("]]>") {
         return fail(offset + p, "`]]>` is not allowed in text");
     }
     if !raw.bytes().any(|b| b == b'&' || b == b'\r') {
@@ -750,10 +874,7 @@ fn line_ends(content: &str) -> Cow<'_, str> {
 }
 
 /// An attribute value, decoded: references replaced, tabs and line ends written as spaces (a `\r\n` as one).
-fn attribute_value(raw: &str, offset: usize) -> Result<Cow<'_, str>, XmlError> {
-    if !raw.bytes().any(|b| matches!(b, b'&' | b'\t' | b'\n' | b'\r')) {
-        return Ok(Cow::Borrowed(raw));
-    }
+fn attribute_value(raw: &str, offset: usize) -> Result<String, XmlError> {
     let bytes = raw.as_bytes();
     let mut out: Vec<u8> = Vec::with_capacity(raw.len());
     let mut i = 0;
@@ -771,7 +892,7 @@ fn attribute_value(raw: &str, offset: usize) -> Result<Cow<'_, str>, XmlError> {
         }
         i += 1;
     }
-    Ok(Cow::Owned(String::from_utf8(out).expect("whole characters were copied")))
+    Ok(String::from_utf8(out).expect("whole characters were copied"))
 }
 
 #[cfg(test)]
@@ -784,7 +905,7 @@ mod tests {
         let mut reader = Reader::new(text);
         let mut seen = Vec::new();
         loop {
-            match reader.next()? {
+            match reader.next(true)? {
                 Event::Start(e) => {
                     seen.push(format!("<{} {:?} {}", e.local, e.namespace, if e.empty { "/>" } else { ">" }))
                 }
@@ -813,7 +934,7 @@ mod tests {
             ]
         );
         let mut reader = Reader::new("<a p:id=' 1\t2&#9;' xmlns:p='q'/>");
-        let Ok(Event::Start(e)) = reader.next() else { panic!() };
+        let Ok(Event::Start(e)) = reader.next(true) else { panic!() };
         assert_eq!(e.attribute("id").map(|v| &**v), Some(" 1 2\t"));
     }
 
@@ -857,6 +978,54 @@ mod tests {
             "<![CDATA[x]]><a/>",
         ] {
             assert!(read(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    /// Where quick-xml split the whole text first (the reader before this one), its errors and the characters up to
+    /// the end of a piece still come first: a tag left open, an end tag without a start tag, a bad character.
+    #[test]
+    fn errors_come_in_the_order_the_text_is_split() {
+        let unclosed = "syntax error: tag not closed: `>` not found before end of input";
+        let bad_char = "character U+0001 is not allowed in XML";
+        for (text, offset, message) in [
+            ("<a><b c='x", 3, "syntax error: attribute value not closed: `'` not found before end of input"),
+            ("<a><b c=\"x", 3, "syntax error: attribute value not closed: `\"` not found before end of input"),
+            ("<a><b c", 3, unclosed),
+            ("<a><", 3, unclosed),
+            ("<a><b \u{1} c='1'", 3, unclosed),
+            ("<a><b c='<'", 3, unclosed),
+            ("<a><b \u{1} c='1'>", 6, bad_char),
+            ("<a><b c='1' c='2' \u{1}></b></a>", 18, bad_char),
+            ("<a><!DOCTYPE x [\u{1}]></a>", 16, bad_char),
+            ("<a/></b  >", 4, "ill-formed document: close tag `</b>` does not match any open tag"),
+            ("<a/></ >", 4, "ill-formed document: close tag `</ >` does not match any open tag"),
+            ("<a/></b \u{1}>", 4, "ill-formed document: close tag `</b \u{1}>` does not match any open tag"),
+            ("<a><b c='<'></b></a>", 9, "`<` is not allowed in an attribute value"),
+            ("<a></a >x", 8, "text after the root element"),
+        ] {
+            let e = read(text).unwrap_err();
+            assert_eq!((e.offset, e.message.as_str()), (offset, message), "{text:?}");
+        }
+    }
+
+    /// Namespaces in XML 1.0 lets `xmlns=""` undeclare the default namespace, but no prefix be undeclared.
+    #[test]
+    fn refuses_to_undeclare_a_prefix() {
+        for (text, offset) in [("<a xmlns:p=''/>", 3), ("<a xmlns:p='u'><b xmlns=\"\" xmlns:p=\"\"/></a>", 27)] {
+            let e = read(text).unwrap_err();
+            assert_eq!(e.offset, offset, "{text:?}");
+            assert!(e.message.starts_with("the prefix `p` cannot be undeclared"), "{}", e.message);
+        }
+        assert_eq!(read("<a xmlns='u'><b xmlns=''/></a>").unwrap(), ["<a Some(\"u\") >", "<b Some(\"\") />", "</>"]);
+    }
+
+    /// One byte-order mark opens the text; another, even after the declaration, is text before the root.
+    #[test]
+    fn a_second_byte_order_mark_is_text() {
+        assert!(read("\u{feff}<a/>").is_ok());
+        for (text, offset) in [("\u{feff}\u{feff}<a/>", 3), ("<?xml version='1.0'?>\u{feff}<a/>", 21)] {
+            let e = read(text).unwrap_err();
+            assert_eq!((e.offset, e.message.as_str()), (offset, "text before the root element"), "{text:?}");
         }
     }
 
