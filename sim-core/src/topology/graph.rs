@@ -163,18 +163,13 @@ pub type EdgeId = u32;
 
 impl Graph {
     /// A graph from CSR arrays already laid out as `GraphBuilder::build` lays them out: rows in edge order.
-    pub(crate) fn from_csr(
-        offsets: Vec<u32>,
-        targets: Vec<NodeId>,
-        arc_edges: Vec<EdgeId>,
-        endpoints: Vec<(NodeId, NodeId)>,
-    ) -> Self {
+    pub(crate) fn from_csr(offsets: Vec<u32>, targets: Vec<NodeId>, endpoints: Vec<(NodeId, NodeId)>) -> Self {
         debug_assert_eq!(offsets.last().map(|&o| o as usize), Some(targets.len()));
-        debug_assert_eq!((targets.len(), arc_edges.len()), (2 * endpoints.len(), 2 * endpoints.len()));
+        debug_assert_eq!(targets.len(), 2 * endpoints.len());
         Graph {
             offsets,
             targets,
-            arc_edges: OnceLock::from(arc_edges),
+            arc_edges: OnceLock::new(),
             component_sizes: OnceLock::new(),
             endpoints,
             weights: None,

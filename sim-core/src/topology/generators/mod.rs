@@ -28,8 +28,8 @@ fn probability(generator: &'static str, parameter: &'static str, p: f64) -> Resu
 
 /// Bytes a `Graph` with `nodes` nodes and `edges` undirected edges takes, weights included; labels are not
 /// counted. Lets callers refuse an oversized topology before allocating it. A generator's own scratch comes on
-/// top (`random_regular`: 8 bytes per edge end; `watts_strogatz`: the edge list, 8 bytes per edge, plus up to 24
-/// more per edge (where n > 64·k instead about 4·beta·k + 48 bytes per node); the others: at most the edge list,
+/// top (`random_regular`: 8 bytes per edge end; `watts_strogatz`: up to 24 bytes per edge, where n > 64·k instead
+/// about 4·beta·k + 28 bytes per node, its edge list becoming the graph's; the others: at most the edge list,
 /// 8 bytes per edge).
 pub fn estimated_bytes(nodes: u64, edges: u64) -> u64 {
     // offsets (n + 1 u32), which `GraphBuilder::build` also counts and fills in

@@ -5,14 +5,15 @@
 use super::param;
 use crate::prefetch;
 use crate::rng::{SimRng, below};
-use crate::topology::{EdgeId, Graph, GraphBuilder};
+use crate::topology::{Graph, GraphBuilder};
 use crate::{NodeId, TopologyError};
 
 const NAME: &str = "random_regular";
 /// Pairings tried before giving up; only graphs of a handful of nodes can get stuck and need another one.
 const PAIRINGS: u32 = 100;
-/// Rows of at most this many slots are checked for loops and repeats, and laid out for the CSR, by ranking every
-/// slot against every other without a branch (the square of the row length, so short rows only).
+/// Rows of at most this many slots are checked for loops and repeats by comparing the row with itself turned,
+/// and laid out for the CSR by ranking every slot against every other, without a branch (work growing with the
+/// square of the row length, so short rows only).
 const SHORT_ROW: usize = 16;
 
 /// A simple d-regular graph on `n` nodes (n·d even, 1 <= d < n). The result is close to, not exactly, uniform over
@@ -32,9 +33,9 @@ pub fn random_regular(n: u32, d: u32, rng: &mut SimRng) -> Result<Graph, Topolog
     }
     let dense = 2 * d > n - 1;
     let sparse_d = if dense { n - 1 - d } else { d };
-    let (slots, scratch) = switched_pairing(n, sparse_d, rng)?;
+    let slots = switched_pairing(n, sparse_d, rng)?;
     if !dense {
-        return Ok(csr(n, d as usize, slots, scratch));
+        return Ok(csr(n, d as usize, slots));
     }
     let neighbours = |u: NodeId| row(&slots, sparse_d as usize, u);
     let mut b = GraphBuilder::with_capacity(n, (ends / 2) as usize);
@@ -56,43 +57,20 @@ pub fn random_regular(n: u32, d: u32, rng: &mut SimRng) -> Result<Graph, Topolog
 /// The graph whose adjacency `slots` holds, laid out as `GraphBuilder` would lay out its edges `(u, v)`, `u < v`,
 /// taken row by row in slot order (the edge ids the generator has always given). Row x then lists its smaller
 /// neighbours in increasing order (their edges come from earlier rows), then its larger ones in slot order: a
-/// reordering of its slots, done in place. The edge ids of the larger neighbours follow each other; those of
-/// the smaller ones are scattered from their own rows, visited in increasing order.
-///
-/// One pass over the rows: when row x comes, the rows before it have written the arcs of its smaller
-/// neighbours, so it can be laid out at once, and it writes its edges into the rows of its larger
-/// neighbours. Those rows are where they will be (every row has d arcs), so they are prefetched a few rows
-/// ahead. `scratch` (n·d slots, any contents) becomes the arcs' edge ids.
-fn csr(n: u32, d: usize, mut slots: Vec<NodeId>, mut arc_edges: Vec<EdgeId>) -> Graph {
-    /// Rows ahead whose larger neighbours' rows are prefetched.
-    const AHEAD: u32 = 2;
-    debug_assert_eq!((slots.len(), arc_edges.len()), (n as usize * d, n as usize * d));
-    // Arcs to smaller neighbours fill each row from its start. A row whose neighbours are not all smaller
-    // keeps its count in its last slot, which the arcs to larger neighbours overwrite.
-    arc_edges.fill(0);
+/// reordering of its slots, done in place, one pass over the rows with no access elsewhere. Each row is then in
+/// edge order, so the graph lays out the edges of the arcs itself if ever asked for them (a flood whose delays
+/// ignore weights, and the connectivity check, never ask).
+fn csr(n: u32, d: usize, mut slots: Vec<NodeId>) -> Graph {
+    debug_assert_eq!(slots.len(), n as usize * d);
     let mut endpoints: Vec<(NodeId, NodeId)> = Vec::with_capacity(slots.len() / 2);
     let mut long = Vec::new();
     for u in 0..n {
-        if u + AHEAD < n {
-            let x = u + AHEAD;
-            for &v in row(&slots, d, x) {
-                // Without a branch: a smaller neighbour's row needs nothing, x's own is at hand.
-                prefetch::read_at(&arc_edges, v.max(x) as usize * d + d - 1);
-            }
-        }
         let links = &mut slots[u as usize * d..][..d];
         let smaller = lay_out(u, links, &mut long);
-        let first = endpoints.len() as EdgeId;
-        for (k, &v) in (0..).zip(&links[smaller..]) {
-            fill_next(&mut arc_edges[v as usize * d..][..d], first + k);
-            endpoints.push((u, v));
-        }
-        for (k, e) in (0..).zip(&mut arc_edges[u as usize * d + smaller..][..d - smaller]) {
-            *e = first + k;
-        }
+        endpoints.extend(links[smaller..].iter().map(|&v| (u, v)));
     }
     let offsets = (0..=n).map(|u| u * d as u32).collect();
-    Graph::from_csr(offsets, slots, arc_edges, endpoints)
+    Graph::from_csr(offsets, slots, endpoints)
 }
 
 /// Reorders row `u`'s distinct neighbours `links` as [`csr`] lays them out: the smaller ones in increasing
@@ -167,28 +145,39 @@ fn pad<const L: usize>(row: &[NodeId]) -> [NodeId; L] {
 /// Whether row `u` holds neither u nor any neighbour twice, for rows of at most `SHORT_ROW` slots.
 fn short_row_is_simple(u: NodeId, links: &[NodeId]) -> bool {
     match links.len() {
-        0..=8 => short_row_is_simple_in::<8>(u, links),
+        0..=1 => links.first() != Some(&u),
+        2..=8 => short_row_is_simple_in::<8>(u, links),
         _ => short_row_is_simple_in::<SHORT_ROW>(u, links),
     }
 }
 
-/// [`short_row_is_simple`] for rows of at most `L` slots: the row's values are distinct if and only if their
-/// ranks are 0, 1, …, len - 1 (two equal values share a rank, and leave a rank unused).
+/// [`short_row_is_simple`] for rows of 2 to `L` slots, padded with distinct values that no node is (a row of
+/// 2 slots or more means n·d <= `NodeId::MAX` with d >= 2, so every node is below `NodeId::MAX / 2`). Every
+/// two places of the padded row are k apart around it one way or the other, for some k in 1..=L/2, so
+/// comparing the row lane by lane with itself turned by each such k finds any repeat: for L = 8 about 40
+/// vector instructions and no branch, where ranking the row (as [`lay_out`] must) takes twice as many.
 fn short_row_is_simple_in<const L: usize>(u: NodeId, links: &[NodeId]) -> bool {
-    let padded = pad::<L>(links);
-    let ranks = ranks(&padded);
-    let used = ranks.iter().take(links.len()).fold(0u32, |used, &rank| used | 1 << rank);
-    let has_loop = padded.iter().fold(false, |found, &v| found | (v == u));
-    used == (1 << links.len()) - 1 && !has_loop
+    let padded = <[NodeId; L]>::try_from(links).unwrap_or_else(|_| {
+        let mut padded = std::array::from_fn(|i| NodeId::MAX - i as NodeId);
+        padded[..links.len()].copy_from_slice(links);
+        padded
+    });
+    let mut clash = padded.map(|v| u32::from(v == u));
+    for k in 1..=L / 2 {
+        let turned: [NodeId; L] = std::array::from_fn(|i| padded[(i + k) % L]);
+        for ((clash, &a), &b) in clash.iter_mut().zip(&padded).zip(&turned) {
+            *clash |= u32::from(a == b);
+        }
+    }
+    clash.iter().fold(0, |any, &c| any | c) == 0
 }
 
-/// Adjacency of a simple d-regular graph as `n·d` slots: slot `u·d + i` holds the i-th neighbour of u; and the
-/// shuffled stubs, as scratch of the same size.
-fn switched_pairing(n: u32, d: u32, rng: &mut SimRng) -> Result<(Vec<NodeId>, Vec<NodeId>), TopologyError> {
+/// Adjacency of a simple d-regular graph as `n·d` slots: slot `u·d + i` holds the i-th neighbour of u.
+fn switched_pairing(n: u32, d: u32, rng: &mut SimRng) -> Result<Vec<NodeId>, TopologyError> {
     for _ in 0..PAIRINGS {
-        let (mut slots, stubs) = pairing(n, d as usize, rng);
+        let mut slots = pairing(n, d as usize, rng);
         if remove_defects(&mut slots, d as usize, rng) {
-            return Ok((slots, stubs));
+            return Ok(slots);
         }
     }
     Err(TopologyError::Invalid(format!("{NAME}: no simple graph found from {PAIRINGS} pairings (n={n}, d={d})")))
@@ -197,8 +186,8 @@ fn switched_pairing(n: u32, d: u32, rng: &mut SimRng) -> Result<(Vec<NodeId>, Ve
 /// The configuration model: d stubs per node, shuffled (Fisher–Yates) and paired consecutively. A loop {u, u}
 /// shows as two slots of u holding u. Both steps write to random places: the shuffle draws its swap partners
 /// a batch ahead (the same draws, in the same order) and prefetches them, the pairing prefetches the rows of
-/// the pairs ahead. Returns the slots and the shuffled stubs.
-fn pairing(n: u32, d: usize, rng: &mut SimRng) -> (Vec<NodeId>, Vec<NodeId>) {
+/// the pairs ahead. Returns the slots.
+fn pairing(n: u32, d: usize, rng: &mut SimRng) -> Vec<NodeId> {
     const AHEAD: usize = 32;
     let mut stubs: Vec<NodeId> = Vec::with_capacity(n as usize * d);
     crate::pages::advise_huge(stubs.spare_capacity_mut());
@@ -230,7 +219,7 @@ fn pairing(n: u32, d: usize, rng: &mut SimRng) -> (Vec<NodeId>, Vec<NodeId>) {
             fill_next(&mut slots[a as usize * d..][..d], b);
         }
     }
-    (slots, stubs)
+    slots
 }
 
 /// Appends `value` to a row of fixed length that fills from its start and keeps, until it is full, how many
@@ -413,7 +402,7 @@ mod tests {
         #[test]
         fn fast_steps_equal_the_plain_ones(seed: u64, n in 2u32..60, d in prop_oneof![1u32..=8, 9u32..=16, 17u32..20]) {
             prop_assume!(d < n && n * d % 2 == 0);
-            let (slots, stubs) = pairing(n, d as usize, &mut rng(seed));
+            let slots = pairing(n, d as usize, &mut rng(seed));
             prop_assert_eq!(&slots, &plain_pairing(n, d as usize, &mut rng(seed)));
             let g = random_regular(n, d, &mut rng(seed)).unwrap();
             if 2 * d < n {
@@ -425,7 +414,7 @@ mod tests {
                             b.edge(u, v);
                         }
                     }
-                    assert_same(&csr(n, d as usize, slots, stubs), &b.build().unwrap());
+                    assert_same(&csr(n, d as usize, slots), &b.build().unwrap());
                 }
             }
             assert_regular(&g, d);

@@ -4,10 +4,12 @@
 //! short lists of rewired partners kept per node: no hashing, and the questions about the node being rewired stay
 //! in memory that its turn has just touched.
 
+use std::collections::BTreeMap;
+
 use super::{param, probability};
 use crate::rng::{SimRng, below, chance};
 use crate::topology::{Graph, GraphBuilder};
-use crate::{NodeId, TopologyError, pages};
+use crate::{NodeId, TopologyError, pages, prefetch};
 
 const NAME: &str = "watts_strogatz";
 
@@ -37,9 +39,15 @@ pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Gra
     let mut strangers = (k > (n - 1) / 2).then(|| Strangers::new(n, |u, w| lattice_distance(n, u, w) <= half));
     // Only needed where w is drawn by rejection.
     let mut rewired = Rewired::new(if strangers.is_none() { n } else { 0 }, k, beta);
+    let mut held = Held::new();
     for slot in 0..edges.len() {
         let (u, v) = edges[slot];
-        if !chance(rng, beta) || degree[u as usize] == n - 1 {
+        if !chance(rng, beta) {
+            continue;
+        }
+        // What follows reads u's degree and rewired partners, which held writes may be due to change.
+        held.release_for(u, &mut degree, &mut rewired);
+        if degree[u as usize] == n - 1 {
             continue;
         }
         let w = match &strangers {
@@ -52,21 +60,76 @@ pub fn watts_strogatz(n: u32, k: u32, beta: f64, rng: &mut SimRng) -> Result<Gra
             },
         };
         degree[v as usize] -= 1;
-        degree[w as usize] += 1;
         match &mut strangers {
             Some(strangers) => {
+                degree[w as usize] += 1;
                 strangers.unlink(u, v);
                 strangers.link(u, w);
             }
-            None => rewired.insert(u, w),
+            None => {
+                rewired.add(u, w);
+                held.hold(w, u, &mut degree, &mut rewired);
+            }
         }
         edges[slot].1 = w;
     }
-    let mut b = GraphBuilder::with_capacity(n, edges.len());
-    for (u, v) in edges {
-        b.edge(u, v);
+    held.release_all(&mut degree, &mut rewired);
+    GraphBuilder::from_edges(n, edges, None).build()
+}
+
+/// The writes that rewiring an edge to w makes at w (its degree, and u among its rewired partners), held back
+/// `HELD` rewirings while their memory, at a random node, is prefetched: once the nodes outgrow the caches,
+/// each would otherwise wait on memory in turn. Nothing reads a node's degree or partners but its own edges'
+/// rewiring, which releases the writes held for it first; the writes commute, so the graph is the same.
+struct Held {
+    /// Node and partner of each held write, in a ring; `NodeId::MAX` (no node) marks an empty place.
+    nodes: [NodeId; HELD],
+    partners: [NodeId; HELD],
+    next: usize,
+}
+
+const HELD: usize = 16;
+
+impl Held {
+    fn new() -> Self {
+        Held { nodes: [NodeId::MAX; HELD], partners: [0; HELD], next: 0 }
     }
-    b.build()
+
+    /// Holds the write of `partner` at `w`, releasing the oldest held write to make room.
+    fn hold(&mut self, w: NodeId, partner: NodeId, degree: &mut [u32], rewired: &mut Rewired) {
+        self.release(self.next, degree, rewired);
+        prefetch::read_at(degree, w as usize);
+        rewired.prefetch(w, partner);
+        (self.nodes[self.next], self.partners[self.next]) = (w, partner);
+        self.next = (self.next + 1) % HELD;
+    }
+
+    /// Releases the writes held for u.
+    #[inline]
+    fn release_for(&mut self, u: NodeId, degree: &mut [u32], rewired: &mut Rewired) {
+        // Without a branch per place: most of the time nothing is held for u.
+        if self.nodes.iter().fold(false, |found, &w| found | (w == u)) {
+            for i in 0..HELD {
+                if self.nodes[i] == u {
+                    self.release(i, degree, rewired);
+                }
+            }
+        }
+    }
+
+    fn release_all(&mut self, degree: &mut [u32], rewired: &mut Rewired) {
+        for i in 0..HELD {
+            self.release(i, degree, rewired);
+        }
+    }
+
+    fn release(&mut self, i: usize, degree: &mut [u32], rewired: &mut Rewired) {
+        let w = std::mem::replace(&mut self.nodes[i], NodeId::MAX);
+        if w != NodeId::MAX {
+            degree[w as usize] += 1;
+            rewired.add(w, self.partners[i]);
+        }
+    }
 }
 
 /// Distance from u to w around the ring of n nodes.
@@ -105,7 +168,8 @@ struct Lists {
     room: usize,
     rows: Vec<NodeId>,
     lens: Vec<u32>,
-    overflow: Vec<Vec<NodeId>>,
+    /// The partners beyond its row of the few nodes that have more (a list per node would take 24 bytes each).
+    overflow: BTreeMap<NodeId, Vec<NodeId>>,
 }
 
 impl Lists {
@@ -114,23 +178,31 @@ impl Lists {
         let (rows, lens) = (vec![0; n * room], vec![0; n]);
         pages::advise_huge(&rows);
         pages::advise_huge(&lens);
-        Lists { room, rows, lens, overflow: vec![Vec::new(); n] }
+        Lists { room, rows, lens, overflow: BTreeMap::new() }
     }
 
     fn contains(&self, u: NodeId, w: NodeId) -> bool {
-        let (u, len) = (u as usize, self.lens[u as usize] as usize);
-        self.rows[u * self.room..][..len.min(self.room)].contains(&w)
-            || len > self.room && self.overflow[u].contains(&w)
+        let len = self.lens[u as usize] as usize;
+        self.rows[u as usize * self.room..][..len.min(self.room)].contains(&w)
+            || len > self.room && self.overflow[&u].contains(&w)
     }
 
     fn push(&mut self, u: NodeId, w: NodeId) {
-        let (u, len) = (u as usize, self.lens[u as usize] as usize);
+        let len = self.lens[u as usize] as usize;
         if len < self.room {
-            self.rows[u * self.room + len] = w;
+            self.rows[u as usize * self.room + len] = w;
         } else {
-            self.overflow[u].push(w);
+            self.overflow.entry(u).or_default().push(w);
         }
-        self.lens[u] += 1;
+        self.lens[u as usize] += 1;
+    }
+
+    /// Starts loading u's count and row (both ends: a row may straddle two cache lines).
+    fn prefetch(&self, u: NodeId) {
+        let row = u as usize * self.room;
+        prefetch::read_at(&self.lens, u as usize);
+        prefetch::read_at(&self.rows, row);
+        prefetch::read_at(&self.rows, row + self.room - 1);
     }
 }
 
@@ -155,17 +227,22 @@ impl Rewired {
         }
     }
 
-    fn insert(&mut self, u: NodeId, w: NodeId) {
+    /// Adds w to u's rewired partners (a link is added from both ends, in two calls).
+    fn add(&mut self, u: NodeId, w: NodeId) {
         match self {
-            Rewired::Lists(lists) => {
-                lists.push(u, w);
-                lists.push(w, u);
-            }
+            Rewired::Lists(lists) => lists.push(u, w),
             Rewired::Matrix { n, bits } => {
-                for i in [u as usize * *n + w as usize, w as usize * *n + u as usize] {
-                    bits[i / 64] |= 1 << (i % 64);
-                }
+                let i = u as usize * *n + w as usize;
+                bits[i / 64] |= 1 << (i % 64);
             }
+        }
+    }
+
+    /// Starts loading what `add(u, w)` will write.
+    fn prefetch(&self, u: NodeId, w: NodeId) {
+        match self {
+            Rewired::Lists(lists) => lists.prefetch(u),
+            Rewired::Matrix { n, bits } => prefetch::read_at(bits, (u as usize * n + w as usize) / 64),
         }
     }
 }
@@ -297,8 +374,10 @@ mod tests {
         for _ in 0..300 {
             let (u, w) = (below(&mut r, n), below(&mut r, n));
             if u != w && !lists.contains(u, w) {
-                lists.insert(u, w);
-                matrix.insert(u, w);
+                for rewired in [&mut lists, &mut matrix] {
+                    rewired.add(u, w);
+                    rewired.add(w, u);
+                }
             }
             assert!(lists.contains(w, u) && matrix.contains(w, u) || u == w);
         }
