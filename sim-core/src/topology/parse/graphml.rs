@@ -2,6 +2,12 @@
 //! elements are read; yEd graphics are skipped, except that a node's yEd label names it when the file declares no
 //! `label` node key (the zoo's yEd files keep city names only there).
 //!
+//! dissem's links are undirected: a message crosses a link either way. Directed edges (`edgedefault="directed"` on
+//! the graph, `directed="true"` on an edge) are read as undirected links and the report's notes say so, since every
+//! zoo file declares `edgedefault="directed"` while listing each physical link once, in either direction. What a
+//! link cannot stand for is refused with its line: a `<hyperedge>` (a link joins two nodes), a second `<graph>`
+//! (one graph per file) and a graph nested in a node (yEd groups).
+//!
 //! The file is read in one streaming pass (see `xml`), building the graph as it goes: memory is the text, the
 //! graph and the open elements. GraphML declares its keys before the graph and its nodes before their edges;
 //! a file that declares a key after the graph began, or links a node declared further on, is read a second
@@ -221,8 +227,10 @@ struct Pass<'a, 'p> {
     unlabelled: Listing,
     coordinates: Vec<(f64, f64)>,
     links: Links,
+    /// Whether the graph says `edgedefault="directed"`.
     directed: bool,
-    hyperedges: usize,
+    /// Edges read that say `directed="true"` themselves.
+    directed_edges: usize,
     /// The graph's depth while it is open.
     graph: Option<usize>,
     graph_seen: bool,
@@ -246,7 +254,7 @@ impl<'a, 'p> Pass<'a, 'p> {
             coordinates: Vec::new(),
             links: Links::with_capacity(0, distance),
             directed: false,
-            hyperedges: 0,
+            directed_edges: 0,
             graph: None,
             graph_seen: false,
             node: None,
@@ -321,7 +329,12 @@ impl<'a, 'p> Pass<'a, 'p> {
         }
         if is(e, "graph") {
             if self.graph_seen {
-                self.fail(GRAPH, Problem::At(e.offset, "nested graphs (yEd groups) are not supported".into()));
+                let message = if self.graph.is_some() {
+                    "nested graphs (yEd groups) are not supported"
+                } else {
+                    "a second <graph>: dissem reads one graph per file"
+                };
+                self.fail(GRAPH, Problem::At(e.offset, message.into()));
                 return;
             }
             self.graph_seen = true;
@@ -346,7 +359,14 @@ impl<'a, 'p> Pass<'a, 'p> {
             } else if is(e, "edge") {
                 self.edge(e);
             } else if is(e, "hyperedge") {
-                self.hyperedges += 1;
+                self.fail(
+                    EDGE,
+                    Problem::At(
+                        e.offset,
+                        "<hyperedge> is not supported: dissem's links join two nodes (list each link as an <edge>)"
+                            .into(),
+                    ),
+                );
             }
             return;
         }
@@ -445,7 +465,12 @@ impl<'a, 'p> Pass<'a, 'p> {
         };
         match end("source").and_then(|u| Ok((u, end("target")?))) {
             // Weights wait for the end, when every node's coordinates are known.
-            Ok((u, v)) => self.links.push(u, v, 1),
+            Ok((u, v)) => {
+                self.links.push(u, v, 1);
+                if e.attribute("directed").is_some_and(|d| matches!(&**d, "true" | "1")) {
+                    self.directed_edges += 1;
+                }
+            }
             Err((message, undeclared)) => {
                 self.undeclared = undeclared;
                 self.fail(EDGE, Problem::At(e.offset, message));
@@ -464,7 +489,8 @@ impl<'a, 'p> Pass<'a, 'p> {
 
 /// An Internet Topology Zoo GraphML file. Nodes are numbered densely in file order (`n0`, `n1`, … become 0, 1, …)
 /// and labelled by the `label` node key, else by their yEd label, else by their id. Links are undirected whatever
-/// `edgedefault` says; self-loops are dropped and repeated links merged, all counted in the report.
+/// `edgedefault` or an edge's `directed` says (noted in the report); self-loops are dropped and repeated links
+/// merged, all counted in the report. Hyperedges, a second graph and nested graphs are errors.
 pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyError> {
     let distance = weights == GraphmlWeights::Distance;
     let line = |offset: usize| 1 + text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count();
@@ -495,15 +521,22 @@ pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyEr
     if !pass.graph_seen {
         return Err(TopologyError::Invalid("graphml: the file has no <graph> element".into()));
     }
-    let Pass { keys, ids, labels, unlabelled, coordinates, mut links, directed, hyperedges, .. } = pass;
+    let Pass { keys, ids, labels, unlabelled, coordinates, mut links, directed, directed_edges, .. } = pass;
 
     let mut notes = Vec::new();
-    if directed {
-        notes.push(
-            "the file declares edgedefault=\"directed\"; its links are read as undirected (a zoo file lists \
-             each physical link once, in either direction)"
-                .to_string(),
-        );
+    if directed || directed_edges > 0 {
+        let mut said = Vec::new();
+        if directed {
+            said.push("the file declares edgedefault=\"directed\"".to_string());
+        }
+        if directed_edges > 0 {
+            said.push(format!("{directed_edges} <edge> element(s) say directed=\"true\""));
+        }
+        notes.push(format!(
+            "directed edges read as undirected links ({}): dissem's links carry messages both ways, and a zoo \
+             file lists each physical link once, in either direction",
+            said.join("; ")
+        ));
     }
     notes.push(match weights {
         GraphmlWeights::Hops => "weights: every link weighs 1 (hops)".to_string(),
@@ -542,9 +575,6 @@ pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyEr
             listed.count,
             listed.text()
         ));
-    }
-    if hyperedges > 0 {
-        notes.push(format!("ignored {hyperedges} <hyperedge> element(s)"));
     }
     if let Some(weights) = &mut links.weights {
         for (weight, &(u, v)) in weights.iter_mut().zip(&links.endpoints) {
@@ -691,7 +721,43 @@ mod tests {
         assert_eq!(message, "expected a <graphml> root element, found <gml>");
         let nested = file(&cities(), "<node id=\"g\"><graph id=\"inner\"/></node>");
         assert!(parse_line(&nested).1.starts_with("nested graphs"));
+        let (line, message) = parse_line("<graphml>\n<graph/>\n <graph/></graphml>");
+        assert_eq!((line, message.as_str()), (3, "a second <graph>: dissem reads one graph per file"));
         assert!(matches!(graphml("<graphml/>", GraphmlWeights::Hops), Err(TopologyError::Invalid(_))));
+    }
+
+    /// A hyperedge may join any number of nodes, a link exactly two: it is refused, not dropped.
+    #[test]
+    fn hyperedges_are_refused() {
+        let edges = "<edge source=\"n0\" target=\"n1\"/>\n<hyperedge><endpoint node=\"n0\"/><endpoint node=\"n2\"/></hyperedge>";
+        match graphml(&file(&cities(), edges), GraphmlWeights::Hops) {
+            Err(TopologyError::Parse { line, message }) => {
+                assert_eq!(line, 14);
+                assert!(message.starts_with("<hyperedge> is not supported: dissem's links join two nodes"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Directed edges, by default or one by one, are read as undirected links, and the notes say so.
+    #[test]
+    fn directed_edges_are_noted() {
+        let nodes = "<node id='a'/><node id='b'/><node id='c'/>";
+        let edges = "<edge source='a' target='b' directed='true'/><edge source='b' target='c' directed='1'/>\
+                     <edge source='a' target='c' directed='false'/>";
+        let text = format!("<graphml><graph edgedefault='undirected'>{nodes}{edges}</graph></graphml>");
+        let loaded = graphml(&text, GraphmlWeights::Hops).unwrap();
+        assert_eq!(loaded.report.edges, 3);
+        let notes = loaded.report.notes.join("\n");
+        assert!(notes.contains("directed edges read as undirected links (2 <edge> element(s) say directed"), "{notes}");
+        let undirected = text.replace(" directed='true'", "").replace(" directed='1'", "");
+        let notes = graphml(&undirected, GraphmlWeights::Hops).unwrap().report.notes.join("\n");
+        assert!(!notes.contains("directed edges"), "{notes}");
+        let notes = graphml(&file(&cities(), EDGES), GraphmlWeights::Hops).unwrap().report.notes.join("\n");
+        assert!(
+            notes.contains("directed edges read as undirected links (the file declares edgedefault=\"directed\")"),
+            "{notes}"
+        );
     }
 
     /// Keys declared after the graph and edges before their nodes read as in file order, by a second pass.

@@ -13,8 +13,9 @@
 //! Document type declarations are refused: without them only the five predefined entities exist, and no entity
 //! can expand into markup. The documents accepted are those roxmltree (the reader before quick-xml) accepted, but
 //! for its limit of 65,535 namespace declarations, which this reader does not need (its time and memory are
-//! bounded as above whatever their number), and for `xmlns:p=""`, which undeclares a prefix: Namespaces in XML 1.0
-//! forbids it, and this reader refuses it.
+//! bounded as above whatever their number), for `xmlns:p=""`, which undeclares a prefix, and for `xmlns:xmlns`,
+//! which declares the reserved prefix `xmlns`: Namespaces in XML 1.0 forbids both, and this reader refuses them (as
+//! it refuses to bind `xml` to any other name than its own, or its name to any other prefix).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -432,6 +433,12 @@ impl<'a> Reader<'a> {
         value: Cow<'a, str>,
         offset: usize,
     ) -> Result<(), XmlError> {
+        if prefix == "xmlns" && local == "xmlns" {
+            return fail(
+                offset,
+                "the prefix `xmlns` cannot be declared: Namespaces in XML 1.0 reserves it for namespace declarations",
+            );
+        }
         if value == XMLNS_URI && (prefix == "xmlns" || local == "xmlns") {
             return fail(offset, format!("the namespace {XMLNS_URI} cannot be declared"));
         }
@@ -1017,6 +1024,22 @@ mod tests {
             assert!(e.message.starts_with("the prefix `p` cannot be undeclared"), "{}", e.message);
         }
         assert_eq!(read("<a xmlns='u'><b xmlns=''/></a>").unwrap(), ["<a Some(\"u\") >", "<b Some(\"\") />", "</>"]);
+    }
+
+    /// Namespaces in XML 1.0 reserves the prefix `xmlns`, and the prefix `xml` for its own name alone.
+    #[test]
+    fn refuses_to_rebind_reserved_prefixes() {
+        for (text, message) in [
+            ("<a xmlns:xmlns='u'/>", "the prefix `xmlns` cannot be declared"),
+            ("<a><b xmlns:xml='u'/></a>", "only the prefix `xml` is bound to"),
+            ("<a xmlns:x='http://www.w3.org/XML/1998/namespace'/>", "only the prefix `xml` is bound to"),
+            ("<a xmlns:xmlns='http://www.w3.org/2000/xmlns/'/>", "the prefix `xmlns` cannot be declared"),
+        ] {
+            let e = read(text).unwrap_err();
+            assert!(e.message.starts_with(message), "{text:?}: {}", e.message);
+            assert_eq!(&text[e.offset..e.offset + 6], "xmlns:", "{text:?}");
+        }
+        assert!(read("<a xmlns:xml='http://www.w3.org/XML/1998/namespace' xml:lang='en'/>").is_ok());
     }
 
     /// One byte-order mark opens the text; another, even after the declaration, is text before the root.
