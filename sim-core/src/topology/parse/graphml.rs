@@ -733,7 +733,10 @@ mod tests {
         match graphml(&file(&cities(), edges), GraphmlWeights::Hops) {
             Err(TopologyError::Parse { line, message }) => {
                 assert_eq!(line, 14);
-                assert!(message.starts_with("<hyperedge> is not supported: dissem's links join two nodes"), "{message}");
+                assert!(
+                    message.starts_with("<hyperedge> is not supported: dissem's links join two nodes"),
+                    "{message}"
+                );
             }
             other => panic!("{other:?}"),
         }
