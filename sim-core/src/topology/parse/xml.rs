@@ -65,6 +65,8 @@ pub(super) struct Element<'r, 'a> {
 
 impl<'r, 'a> Element<'r, 'a> {
     /// The value of the first attribute with this local name, in whatever namespace.
+    // Inlined: every edge looks up three attributes.
+    #[inline]
     pub(super) fn attribute(&self, local: &str) -> Option<&'r Cow<'a, str>> {
         self.attributes.iter().find(|a| a.local == local).map(|a| &a.value)
     }
