@@ -126,9 +126,10 @@ pub fn check_lines(results: &[CheckResult]) -> String {
     table(&["result", "scenario", "metric", "formula", "simulated", "analytic", "tolerance"], &rows)
 }
 
-/// What a comparison allowed: an exact check compares every run; a statistical one the mean, within its
-/// interval (and slack), which one value does not give and no value leaves undefined.
-fn tolerance(c: &CheckResult) -> String {
+/// The tolerance column of a comparison, in check lines and on reproduce pages: an exact check compares
+/// every run; a statistical one the mean, within its interval (and slack), which one value does not give and
+/// no value leaves undefined.
+pub fn tolerance(c: &CheckResult) -> String {
     match (c.check, c.simulated.n) {
         (Check::Exact, _) => "exact, every run".to_owned(),
         (_, 0) => "none: no run reports it".to_owned(),
