@@ -50,7 +50,7 @@ impl From<runner::ScenarioError> for Failure {
 ///
 /// `program` is the name `--help`, usage lines, completions and the man page show, and the first word of
 /// the command line a JSON output records, so that the record runs again as it stands: the binary's file
-/// name (argv[0]) would not do, as it differs between builds (cargo's test binaries end in a hash) and
+/// name (`argv[0]`) would not do, as it differs between builds (cargo's test binaries end in a hash) and
 /// installs.
 pub fn main_with(program: &'static str, registry: Registry) -> ExitCode {
     let mut command = Cli::command().name(program).bin_name(program);
@@ -208,7 +208,7 @@ fn command_line(program: &str) -> String {
 }
 
 /// The words of a command line as recorded, quoted for a POSIX shell: `program` in place of the binary's
-/// file name (argv[0], which differs between builds and installs), then the arguments with
+/// file name (`argv[0]`, which differs between builds and installs), then the arguments with
 /// `--threads`/`-j` and its value left out.
 fn words_to_record(program: &str, mut args: impl Iterator<Item = String>) -> String {
     args.next();
