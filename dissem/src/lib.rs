@@ -7,7 +7,8 @@
 //! ```no_run
 //! # use dissem::Registry;
 //! fn main() -> std::process::ExitCode {
-//!     dissem::cli::main_with(env!("CARGO_BIN_NAME"), Registry::builtin() /* .with(MyModel) */)
+//!     // In a binary of your crate, `env!("CARGO_BIN_NAME")` names it as its `[[bin]]` does.
+//!     dissem::cli::main_with("my-dissem", Registry::builtin() /* .with(MyModel) */)
 //! }
 //! ```
 //!
