@@ -5,14 +5,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde_json::Value;
 
-/// The program's name: the command's name for clap, and the first word of the command line a JSON output
-/// records (as the `reproduce` pages write their commands), whatever the file name of the binary that runs.
-pub const PROGRAM: &str = "dissem";
-
 /// dissem: deterministic simulation of dissemination protocols (flooding, anti-entropy, rumor spreading,
 /// Chord multicast), with every measured value set beside its analytic formula.
 #[derive(Parser, Debug)]
-#[command(name = PROGRAM, version, about, long_about = None, after_help = EXIT_CODES)]
+#[command(version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
     /// Worker threads for replicates (default: all cores). Results do not depend on it.
     #[arg(short = 'j', long, global = true)]

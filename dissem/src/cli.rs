@@ -5,11 +5,11 @@
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use indicatif::{ProgressBar, ProgressStyle};
 use runner::{Prepared, Registry, RunReport};
 
-use crate::args::{Cli, Command, PROGRAM, ScenarioArgs};
+use crate::args::{Cli, Command, ScenarioArgs};
 use crate::files::{FsInputs, check_writable, read_text, write_artifacts};
 use crate::{plot, reproduce, sweep};
 
@@ -43,16 +43,26 @@ impl From<runner::ScenarioError> for Failure {
     }
 }
 
-/// Runs the `dissem` command line with the models of `registry`: the whole program of the `dissem` binary,
-/// given [`Registry::builtin`]. A crate with models of its own calls it from its `main` with
-/// `Registry::builtin().with(MyModel)`, and its binary runs, sweeps, checks and plots them as dissem's own.
-pub fn main_with(registry: Registry) -> ExitCode {
-    let cli = Cli::parse();
+/// Runs the `dissem` command line as `program` with the models of `registry`: the whole program of the
+/// `dissem` binary, given `"dissem"` and [`Registry::builtin`]. A crate with models of its own calls it from
+/// its `main` with its binary's name (`env!("CARGO_BIN_NAME")`) and `Registry::builtin().with(MyModel)`,
+/// and its binary runs, sweeps, checks and plots them as dissem's own.
+///
+/// `program` is the name `--help`, usage lines, completions and the man page show, and the first word of
+/// the command line a JSON output records, so that the record runs again as it stands: the binary's file
+/// name (`argv[0]`) would not do, as it differs between builds (cargo's test binaries end in a hash) and
+/// installs.
+pub fn main_with(program: &'static str, registry: Registry) -> ExitCode {
+    let mut command = Cli::command().name(program).bin_name(program);
+    let cli = match command.try_get_matches_from_mut(std::env::args_os()).and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => cli,
+        Err(e) => e.format(&mut command).exit(),
+    };
     let registry = match cli.memory_budget {
         Some(bytes) => registry.with_memory_budget(bytes),
         None => registry,
     };
-    let result = threads(cli.threads).and_then(|()| dispatch(cli.command, &registry));
+    let result = threads(cli.threads).and_then(|()| dispatch(cli.command, &registry, command));
     // Messages quote what the user wrote; `bounded` keeps a huge value from making a huge message.
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -87,7 +97,9 @@ fn threads(asked: Option<usize>) -> Result<(), Failure> {
         .map_err(|e| Failure::Input(format!("--threads: {e}")))
 }
 
-fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
+/// Runs `command` with the models of `registry`; `cli` is the whole command line's definition, named as
+/// the program.
+fn dispatch(command: Command, registry: &Registry, mut cli: clap::Command) -> Result<(), Failure> {
     match command {
         Command::Run { scenario, json, out: dir, replicate, trace } => {
             let prepared = prepare(&scenario, registry, "run")?;
@@ -116,7 +128,7 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
             if replicate.is_none() && trace.trace.is_none() {
                 warn_few_replicates(std::iter::once(report.runs.len()));
             }
-            let provenance = exporters::Provenance::new(command_line(), &prepared.scenario);
+            let provenance = exporters::Provenance::new(command_line(cli.get_name()), &prepared.scenario);
             if let Some(dir) = &dir {
                 write_artifacts(dir, &exporters::run_artifacts(&report, &provenance)).map_err(Failure::Input)?;
             }
@@ -157,14 +169,13 @@ fn dispatch(command: Command, registry: &Registry) -> Result<(), Failure> {
         Command::Examples { dir } => crate::shipped::examples(&dir),
         Command::Completions { shell } => {
             let mut script = Vec::new();
-            clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "dissem", &mut script);
+            let program = cli.get_name().to_owned();
+            clap_complete::generate(shell, &mut cli, program, &mut script);
             out(&String::from_utf8_lossy(&script))
         }
         Command::Man => {
             let mut page = Vec::new();
-            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
-                .render(&mut page)
-                .map_err(|e| Failure::Input(format!("man: {e}")))?;
+            clap_mangen::Man::new(cli).render(&mut page).map_err(|e| Failure::Input(format!("man: {e}")))?;
             out(&String::from_utf8_lossy(&page))
         }
         Command::Plot(args) => plot::plot(&args),
@@ -190,18 +201,18 @@ fn check_replicate(prepared: &Prepared, replicate: u32) -> Result<(), Failure> {
     Ok(())
 }
 
-/// This process's command line, quoted for a POSIX shell, for provenance.
+/// This process's command line as `program` ran it, quoted for a POSIX shell, for provenance.
 /// `--threads` (`-j`) is left out: it never changes results, and outputs must not depend on it.
-pub(crate) fn command_line() -> String {
-    words_to_record(std::env::args_os().map(|a| a.to_string_lossy().into_owned()))
+fn command_line(program: &str) -> String {
+    words_to_record(program, std::env::args_os().map(|a| a.to_string_lossy().into_owned()))
 }
 
-/// The words of a command line as recorded, quoted for a POSIX shell: the program as [`PROGRAM`] (not the
-/// binary's file name, argv[0], which differs between builds and installs), then the arguments with
+/// The words of a command line as recorded, quoted for a POSIX shell: `program` in place of the binary's
+/// file name (`argv[0]`, which differs between builds and installs), then the arguments with
 /// `--threads`/`-j` and its value left out.
-fn words_to_record(mut args: impl Iterator<Item = String>) -> String {
+fn words_to_record(program: &str, mut args: impl Iterator<Item = String>) -> String {
     args.next();
-    let mut kept = vec![PROGRAM.to_owned()];
+    let mut kept = vec![program.to_owned()];
     while let Some(arg) = args.next() {
         let threads_with_value = arg
             .strip_prefix("--threads=")
@@ -385,15 +396,22 @@ mod tests {
     }
 
     /// A recorded command reads back as the same words in a POSIX shell, without the thread count, and
-    /// begins with the program's name whatever the binary's file name.
+    /// begins with the program's name (the one its `main` passes) whatever the binary's file name.
     #[test]
     fn recorded_commands_read_back_as_the_same_words() {
         let words = ["--set", "model.p_flood=0.8", "a b", r#"model.mode="push""#, "it's", "$HOME", "", "-jx.json"];
-        for binary in ["/usr/bin/dissem", "target/debug/deps/dissem-0123abcd", "./dissem-push-sum", ""] {
+        let runs = [
+            ("/usr/bin/dissem", "dissem"),
+            ("target/debug/deps/dissem-0123abcd", "dissem"),
+            ("./dissem-push-sum", "dissem-push-sum"),
+            ("target/release/deps/dissem_push_sum-0123456789abcdef", "dissem-push-sum"),
+            ("", "dissem"),
+        ];
+        for (binary, program) in runs {
             let line = std::iter::once(binary).chain(["run", "-j", "2", "--threads=4", "-j3"]).chain(words);
-            let recorded = words_to_record(line.map(str::to_owned));
+            let recorded = words_to_record(program, line.map(str::to_owned));
             let read_back = shlex::split(&recorded).expect("a shell reads it");
-            let expected: Vec<&str> = ["dissem", "run"].into_iter().chain(words).collect();
+            let expected: Vec<&str> = [program, "run"].into_iter().chain(words).collect();
             assert_eq!(read_back, expected, "{binary}: {recorded}");
         }
     }

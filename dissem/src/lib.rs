@@ -1,13 +1,14 @@
 //! dissem: a deterministic discrete-event simulator of dissemination protocols, as a library.
 //!
-//! The `dissem` binary is [`cli::main_with`]`(`[`Registry::builtin`]`())`. A protocol of your own is a type
+//! The `dissem` binary is [`cli::main_with`]`("dissem", `[`Registry::builtin`]`())`. A protocol of your own is a type
 //! implementing [`models::Model`] in your own crate; register it and your binary has `run`, `sweep`,
 //! `check`, `plot` and `reproduce` for it, exactly as dissem's own models do:
 //!
 //! ```no_run
 //! # use dissem::Registry;
 //! fn main() -> std::process::ExitCode {
-//!     dissem::cli::main_with(Registry::builtin() /* .with(MyModel) */)
+//!     // In a binary of your crate, `env!("CARGO_BIN_NAME")` names it as its `[[bin]]` does.
+//!     dissem::cli::main_with("my-dissem", Registry::builtin() /* .with(MyModel) */)
 //! }
 //! ```
 //!

@@ -1,5 +1,6 @@
 //! The example binary `dissem-push-sum` as a user runs it: the shipped scenario passes `check` against
-//! its formulas, bad input exits 2 naming the field, and the schema lists the new kind.
+//! its formulas, bad input exits 2 naming the field, the schema lists the new kind, and a recorded
+//! command names this binary.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -45,4 +46,14 @@ fn schema_lists_push_sum_beside_the_builtin_models() {
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(text.contains("\"push_sum\"") && text.contains("\"aggregation\""));
+}
+
+/// The command a JSON output records runs again as it stands: it names this binary, not `dissem`, which
+/// has no push-sum model.
+#[test]
+fn recorded_command_names_this_binary() {
+    let out = dissem_push_sum(&["run", &scenario(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = stdout(&out);
+    assert!(text.contains("\"command\": \"dissem-push-sum run "), "{text}");
 }

@@ -739,7 +739,7 @@ fn checks(sweep: &Sweep, reports: &[RunReport], retests: &[Retest]) -> String {
                 cell(&c.formula),
                 fmt_mean_ci(c.simulated.mean, c.simulated.half_width()),
                 fmt_num(c.expected),
-                if exact { "exact, every run".to_owned() } else { format!("±{}", fmt_num(c.tolerance)) },
+                crate::text::tolerance(&c),
             ));
             if let (Some(x), Some(r)) = (retested, retest_of(retests, p)) {
                 again.push(format!(

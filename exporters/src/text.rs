@@ -1,7 +1,7 @@
 //! The readable summary table printed by `dissem run`, the check lines of `dissem check` and the metric
 //! documentation of `dissem metrics`.
 
-use models::{MetricDoc, OutputKind};
+use models::{Check, MetricDoc, OutputKind};
 use runner::{CheckResult, Connectivity, Level, RunReport};
 
 use crate::number::{fmt_mean_ci, fmt_num};
@@ -119,11 +119,23 @@ pub fn check_lines(results: &[CheckResult]) -> String {
                 c.formula.clone(),
                 fmt_mean_ci(c.simulated.mean, c.simulated.half_width()),
                 fmt_num(c.expected),
-                if c.tolerance == 0.0 { "exact, every run".to_owned() } else { format!("±{}", fmt_num(c.tolerance)) },
+                tolerance(c),
             ]
         })
         .collect();
     table(&["result", "scenario", "metric", "formula", "simulated", "analytic", "tolerance"], &rows)
+}
+
+/// The tolerance column of a comparison, in check lines and on reproduce pages: an exact check compares
+/// every run; a statistical one the mean, within its interval (and slack), which one value does not give and
+/// no value leaves undefined.
+pub fn tolerance(c: &CheckResult) -> String {
+    match (c.check, c.simulated.n) {
+        (Check::Exact, _) => "exact, every run".to_owned(),
+        (_, 0) => "none: no run reports it".to_owned(),
+        (_, 1) if c.tolerance == 0.0 => "none: 1 replicate, no interval".to_owned(),
+        _ => format!("±{}", fmt_num(c.tolerance)),
+    }
 }
 
 /// `dissem metrics` for one model: a heading with its kind and description, then every declared output

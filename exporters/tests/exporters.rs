@@ -99,3 +99,37 @@ fn metric_documentation() {
         insta::assert_snapshot!(format!("metrics_{kind}"), exporters::text::metric_docs(kind, about, docs));
     }
 }
+
+/// The tolerance column says what each comparison allowed: a statistical check with one replicate has no
+/// interval, and one of a metric no run reports has no tolerance at all, rather than "exact" or "±NaN".
+#[test]
+fn check_lines_name_a_missing_interval() {
+    use models::Check;
+    use sim_core::stats::Summary;
+    let result = |metric: &str, check: Check, values: &[f64], tolerance: f64| runner::CheckResult {
+        scenario: "s".into(),
+        analytic: metric.into(),
+        metric: metric.into(),
+        formula: "f".into(),
+        check,
+        simulated: Summary::of(values),
+        expected: 0.5,
+        tolerance,
+        pass: false,
+    };
+    let ci = Check::WithinCi { rel_slack: 0.0 };
+    let lines = exporters::text::check_lines(&[
+        result("exact", Check::Exact, &[0.5], 0.0),
+        result("one", ci, &[0.4], 0.0),
+        result("none", ci, &[], f64::NAN),
+        result("two", ci, &[0.4, 0.6], 1.27),
+    ]);
+    let tolerance = |metric: &str| {
+        let line = lines.lines().find(|l| l.split_whitespace().nth(2) == Some(metric)).expect("a line per check");
+        line.split("  ").filter(|c| !c.is_empty()).last().unwrap().trim().to_owned()
+    };
+    assert_eq!(tolerance("exact"), "exact, every run");
+    assert_eq!(tolerance("one"), "none: 1 replicate, no interval");
+    assert_eq!(tolerance("none"), "none: no run reports it");
+    assert_eq!(tolerance("two"), "±1.27");
+}

@@ -48,7 +48,9 @@ pub struct CheckResult {
     pub check: Check,
     pub simulated: Summary,
     pub expected: f64,
-    /// Largest allowed |mean - expected| (0 for exact checks, which compare every run).
+    /// Largest allowed |mean - expected|: 0 for exact checks, which compare every run; for a statistical
+    /// check the interval's half-width (0 from one value, NaN from none: a metric no run reports, which
+    /// fails) plus the slack.
     pub tolerance: f64,
     pub pass: bool,
 }

@@ -358,8 +358,6 @@ mod tests {
         assert_eq!(q.pop(), None);
     }
 
-    /// `pop_due` yields the events the clock has reached, in order, and leaves to `pop` those pushed for
-    /// the current time after it was reached (they come after the rest) and those of later times.
     /// A queue of events `0..n` due at time 5, then event `n` at time `later`.
     fn burst_then_one(n: u32, later: Time) -> EventQueue<u32> {
         let mut q = EventQueue::new(64);
@@ -370,6 +368,8 @@ mod tests {
         q
     }
 
+    /// `pop_due` yields the events the clock has reached, in order, and leaves to `pop` those pushed for
+    /// the current time after it was reached (they come after the rest) and those of later times.
     #[test]
     fn pop_due_stops_where_the_clock_must_move() {
         let mut q = burst_then_one(3, 7);

@@ -4,5 +4,5 @@
 //! `cargo run -p dissem-examples --bin dissem-push-sum -- check examples/scenarios/push-sum.json`
 
 fn main() -> std::process::ExitCode {
-    dissem::cli::main_with(dissem::Registry::builtin().with(dissem_examples::PushSum))
+    dissem::cli::main_with(env!("CARGO_BIN_NAME"), dissem::Registry::builtin().with(dissem_examples::PushSum))
 }

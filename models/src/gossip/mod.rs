@@ -525,7 +525,7 @@ pub trait GossipParams: Clone {
 /// minutes) to show it.
 pub fn prepare<P: GossipParams>(params: &P, env: &Env) -> Result<Bound<P>, ModelError> {
     if env.network.loss < 1.0 {
-        return Ok(Bound::new(&params.validate("", &env.topology)?, env));
+        return Ok(Bound { params: params.validate("", &env.topology)?, env: env.clone() });
     }
     Err(ModelError::outside(
         "network.loss",

@@ -89,18 +89,25 @@ const YED_LABEL: u8 = 8;
 
 /// An id as a prefix and a number written without leading zeros: `n12` is ("n", 12), `7` is ("", 7).
 fn numbered(id: &str) -> Option<(&str, usize)> {
-    let bytes = id.as_bytes();
-    let mut start = bytes.len();
-    while start > 0 && bytes[start - 1].is_ascii_digit() {
-        start -= 1;
-    }
-    let digits = &bytes[start..];
-    // Nineteen digits fit in a u64; longer numbers are not node numbers.
+    let start = id.len() - id.bytes().rev().take_while(u8::is_ascii_digit).count();
+    number(&id.as_bytes()[start..]).map(|k| (&id[..start], k))
+}
+
+/// The node number `digits` write: decimal digits only, without a leading zero, at most nineteen (they fit in a
+/// u64; longer numbers are not node numbers).
+#[inline]
+fn number(digits: &[u8]) -> Option<usize> {
     if digits.is_empty() || digits.len() > 19 || (digits.len() > 1 && digits[0] == b'0') {
         return None;
     }
-    let number = digits.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
-    Some((&id[..start], usize::try_from(number).ok()?))
+    let mut k = 0u64;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        k = k * 10 + u64::from(d - b'0');
+    }
+    usize::try_from(k).ok()
 }
 
 /// The nodes' file ids, in file order. Files number their ids (`n0`, `n1`, …, or `0`, `1`, …) in file order more
@@ -119,18 +126,7 @@ impl<'a> NodeIds<'a> {
     /// The node whose plain id this is.
     fn plain(&self, id: &str) -> Option<usize> {
         // The prefix ends in no digit, so `id` numbers its node if all that follows the prefix is its number.
-        let digits = id.strip_prefix(self.prefix.as_deref()?)?.as_bytes();
-        if digits.is_empty() || digits.len() > 19 || (digits.len() > 1 && digits[0] == b'0') {
-            return None;
-        }
-        let mut k = 0u64;
-        for &d in digits {
-            if !d.is_ascii_digit() {
-                return None;
-            }
-            k = k * 10 + u64::from(d - b'0');
-        }
-        let k = usize::try_from(k).ok()?;
+        let k = number(id.strip_prefix(self.prefix.as_deref()?)?.as_bytes())?;
         (self.plain.get(k) == Some(&true)).then_some(k)
     }
 

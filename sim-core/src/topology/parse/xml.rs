@@ -1,14 +1,15 @@
-//! A streaming XML reader for the GraphML loader. It splits text and tags itself, as they make up nearly all of
-//! any document: memchr finds the next `<`, one pass reads a tag's names and attribute values, and the text, a
-//! `&str`, is UTF-8 checked once, when it was read. quick-xml delimits the rarer comments, CDATA sections,
-//! processing instructions and document type declarations. This module checks each piece as a conforming
-//! non-validating parser does (names, characters, references, comments, the declaration, one root element,
-//! namespaces, unique attributes), decodes text and attribute values (references, line ends, attribute whitespace)
-//! and resolves namespaces. Errors come in the order in which quick-xml, splitting the whole text, met them, as
-//! they did when it did: a tag left open, then a character XML does not allow up to the end of a piece, then the
-//! piece's own errors. The reader keeps only the open elements' names and namespace bindings, so reading takes
-//! memory of the nesting depth and, even on adversarial input, time O(n log n) in the text: a prefix resolves
-//! through a map, and attributes given twice are found by sorting once a tag has more than a few.
+//! A streaming XML reader for the GraphML loader. It splits text and tags itself, as they make up nearly all of any
+//! document: memchr finds the next `<`, one pass reads a tag's names and attribute values, and the text, a `&str`,
+//! is UTF-8 checked once, when it was read. quick-xml delimits the rarer comments, CDATA sections, processing
+//! instructions and document type declarations. This module checks each piece as a conforming non-validating parser
+//! does (names, characters, references, comments, the declaration, one root element, namespaces, unique
+//! attributes), decodes text and attribute values (references, line ends, attribute whitespace) and resolves
+//! namespaces. Of several errors in a document it reports the one the earlier reader did, which had quick-xml split
+//! the whole text before checking any piece: first a tag left open, then a character XML does not allow anywhere up
+//! to the end of the piece, then the piece's own errors. The reader keeps only the open elements' names and
+//! namespace bindings, so reading takes memory of the nesting depth and, even on adversarial input, time O(n log n)
+//! in the text: a prefix resolves through a map, and attributes given twice are found by sorting once a tag has
+//! more than a few.
 //!
 //! Document type declarations are refused: without them only the five predefined entities exist, and no entity
 //! can expand into markup. The documents accepted are those roxmltree (the reader before quick-xml) accepted, but
