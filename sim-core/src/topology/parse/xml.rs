@@ -16,7 +16,9 @@
 //! for its limit of 65,535 namespace declarations, which this reader does not need (its time and memory are
 //! bounded as above whatever their number), for `xmlns:p=""`, which undeclares a prefix, and for `xmlns:xmlns`,
 //! which declares the reserved prefix `xmlns`: Namespaces in XML 1.0 forbids both, and this reader refuses them (as
-//! it refuses to bind `xml` to any other name than its own, or its name to any other prefix).
+//! it refuses to bind `xml` to any other name than its own, or its name to any other prefix); and for a character
+//! reference to a surrogate or past U+10FFFF, which roxmltree read as U+FFFD and XML 1.0 forbids (a reference
+//! must name a character XML allows).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -800,9 +802,9 @@ fn reference(s: &str, offset: usize) -> Result<(char, usize), XmlError> {
         };
         let valid = !digits.is_empty()
             && digits.bytes().all(|b| if radix == 16 { b.is_ascii_hexdigit() } else { b.is_ascii_digit() });
-        // A surrogate code point stands for U+FFFD.
-        let c =
-            u32::from_str_radix(digits, radix).ok().filter(|_| valid).map(|n| char::from_u32(n).unwrap_or('\u{FFFD}'));
+        // A reference must name a Char (the Legal Character constraint): surrogates and numbers past U+10FFFF,
+        // which are no char, are refused as U+0 and U+FFFE are.
+        let c = u32::from_str_radix(digits, radix).ok().filter(|_| valid).and_then(char::from_u32);
         c.filter(|&c| is_xml_char(c))
     } else {
         let mut scan = Scan { text: body, pos: 0, base: 0 };
@@ -960,6 +962,10 @@ mod tests {
             "<a>&foo;</a>",
             "<a>&amp</a>",
             "<a>&#0;</a>",
+            "<a>&#xD800;</a>",
+            "<a b='&#57343;'/>",
+            "<a>&#x110000;</a>",
+            "<a>&#xFFFFFFFFF;</a>",
             "<a>\u{1}</a>",
             "<a>\u{fffe}</a>",
             "<a>]]></a>",
