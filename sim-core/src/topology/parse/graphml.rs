@@ -786,7 +786,7 @@ mod tests {
     /// element, comment or instruction), in a namespace given by any prefix.
     #[test]
     fn labels_are_the_first_text_in_any_prefix() {
-        let text = "\u{feff}<?xml version='1.0' encoding='U?>8'?>\n<g:graphml xmlns:g='http://graphml.graphdrawing.org/xmlns'>\
+        let text = "\u{feff}<?xml version='1.0' encoding='UTF-8'?>\n<g:graphml xmlns:g='http://graphml.graphdrawing.org/xmlns'>\
             <g:key attr.name='label' for='node' id='k'/><g:graph>\
             <g:node id='0'><g:data key='k'> <![CDATA[R&D]]> &amp;&#32;Co\r\n</g:data></g:node>\
             <g:node id='1'><g:data key='k'><!-- none -->Hidden</g:data><NodeLabel>Yed</NodeLabel></g:node>\

@@ -204,7 +204,7 @@ impl<'a> Reader<'a> {
         // A byte-order mark is skipped, and the XML declaration read here.
         let mut pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
         let mut pending = None;
-        if text[pos..].starts_with("<?xml ") {
+        if opens_declaration(&text[pos..]) {
             match declaration(text, pos) {
                 Ok(end) => pos = end,
                 Err(e) => pending = Some(e),
@@ -514,13 +514,21 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Whether `text` opens with the XML declaration: `<?xml` and whitespace (any of XML's four kinds).
+fn opens_declaration(text: &str) -> bool {
+    text.starts_with("<?xml") && text.as_bytes().get(5).copied().is_some_and(is_space)
+}
+
 /// The XML declaration, or a processing instruction.
 fn instruction(raw: &str, offset: usize) -> Result<(), XmlError> {
-    if raw.starts_with("<?xml ") {
+    if opens_declaration(raw) {
         return fail(offset, "the XML declaration must open the text");
     }
     let mut s = Scan { text: raw, pos: 2, base: offset };
-    s.name()?;
+    // XML 1.0 reserves the targets xml, XML, Xml, … (production 17), as `<?xml?>` would be a declaration.
+    if s.name()?.eq_ignore_ascii_case("xml") {
+        return fail(offset, "the processing-instruction target `xml` is reserved (in any case)");
+    }
     match raw[s.pos..].find("?>") {
         Some(p) if s.pos + p + 2 == raw.len() => Ok(()),
         _ => fail(offset, "malformed processing instruction"),
@@ -589,10 +597,32 @@ fn declaration(text: &str, start: usize) -> Result<usize, XmlError> {
         if !spaced {
             return s.fail("expected whitespace in the XML declaration");
         }
-        s.attribute()?;
+        let at = s.offset();
+        let pseudo = s.attribute()?;
+        if !pseudo.prefix.is_empty() || pseudo.local != name {
+            return fail(at, format!("expected `{name}` in the XML declaration"));
+        }
+        declared_value(name, pseudo.value, pseudo.value_at)?;
         spaced = s.skip_spaces();
     }
     if s.text[s.pos..].starts_with("?>") { Ok(s.pos + 2) } else { s.fail("expected `?>` to end the XML declaration") }
+}
+
+/// A value of the XML declaration as XML 1.0 writes it: VersionNum `1.` and digits, EncName (a letter, then
+/// letters, digits, `.`, `_`, `-`), and `yes` or `no` for standalone.
+fn declared_value(name: &str, value: &str, at: usize) -> Result<(), XmlError> {
+    let (fine, allowed) = match name {
+        "version" => {
+            (value.strip_prefix("1.").is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit())), "1.0")
+        }
+        "encoding" => (
+            value.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+                && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')),
+            "an encoding name such as UTF-8",
+        ),
+        _ => (matches!(value, "yes" | "no"), "yes or no"),
+    };
+    if fine { Ok(()) } else { fail(at, format!("the XML declaration's {name} is `{value}`; allowed: {allowed}")) }
 }
 
 /// A cursor over one piece of markup.
@@ -950,6 +980,23 @@ mod tests {
         assert_eq!(e.attribute("id").map(|v| &**v), Some(" 1 2\t"));
     }
 
+    /// Any XML whitespace may follow `<?xml` in the declaration, and targets that merely begin with `xml` are
+    /// ordinary processing instructions.
+    #[test]
+    fn reads_a_declaration_opened_by_any_space_and_xml_prefixed_targets() {
+        for good in ["<?xml\nversion='1.0'?><a/>", "<?xml\r\n version='1.0'?><a><?xml-stylesheet href='s'?></a>"] {
+            assert!(read(good).is_ok(), "{good:?} was refused");
+        }
+        assert!(read("<?xml\nversion='1.0' encoding='junk'?><a/>").is_ok());
+        for bad in ["standalone='maybe'", "encoding='8bit'", "encoding=''"] {
+            assert!(read(&format!("<?xml version='1.0' {bad}?><a/>")).is_err(), "{bad} was accepted");
+        }
+        for bad in ["<?xml version='2.0'?><a/>", "<?xml version='1.'?><a/>", "<?xml versions='1.0'?><a/>"] {
+            assert!(read(bad).is_err(), "{bad} was accepted");
+        }
+        assert!(read("<?xml version='1.1' encoding='iso-8859-1' standalone='no'?><a/>").is_ok());
+    }
+
     #[test]
     fn rejects_what_is_not_well_formed() {
         for bad in [
@@ -986,6 +1033,10 @@ mod tests {
             "<a><!-- a ---></a>",
             "<a><??></a>",
             " <?xml version='1.0'?><a/>",
+            "<a/><?xml\nversion='1.0'?>",
+            "<a><?xml?></a>",
+            "<a><?XmL x?></a>",
+            "<?xml\tencoding='UTF-8'?><a/>",
             "<?xml encoding='UTF-8'?><a/>",
             "<a:b:c/>",
             "<1a/>",
