@@ -100,10 +100,10 @@ impl Listed {
     }
 }
 
-/// At most this many nodes: node ids stay below 2^31, and a key's top bit tells a node id from a number (see
-/// `Nodes`).
-const MAX_NODES: usize = 1 << 31;
+/// The top bit of a key, set for a label that is not a number (see `Nodes`).
 const TEXT: u32 = 1 << 31;
+/// At most this many nodes: node ids stay below `TEXT`, so that the bit tells a node id from a number.
+const MAX_NODES: usize = TEXT as usize;
 /// How many links ahead `Nodes::resolve` prefetches the table entries of their keys; the degrees of their ends
 /// are prefetched half as far ahead.
 const AHEAD: usize = 16;
