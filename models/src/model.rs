@@ -123,8 +123,9 @@ pub struct Bound<P> {
     pub env: Env,
 }
 
-impl<P: Clone> Bound<P> {
-    pub fn new(params: &P, env: &Env) -> Self {
-        Bound { params: params.clone(), env: env.clone() }
+impl<P> Bound<P> {
+    /// `params`, checked, bound to a copy of `env` (its topology is shared, not copied).
+    pub fn new(params: P, env: &Env) -> Self {
+        Bound { params, env: env.clone() }
     }
 }
