@@ -49,7 +49,7 @@
 //! estimates then converge to something other than x̄, and the contraction formula is not checked.
 
 use dissem::models::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Timing, View};
-use dissem::models::{Check, MetricDoc, ModelError, Outcome, Size, join};
+use dissem::models::{Check, Env, MetricDoc, ModelError, Outcome, Size, join};
 use dissem::sim_core::NodeId;
 use dissem::sim_core::network::Network;
 use dissem::sim_core::rng::{Lane, stream, unit};
@@ -436,7 +436,7 @@ impl Gossip for PushSumRun {
 /// Runs push-sum: run `run` of `seed` on `topology` under `network` (loss in both timings, latency
 /// event-driven).
 pub fn run(params: &PushSumParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
-    PushSum.run_with(params, topology, network, seed, run, None)
+    PushSum.run_with(params, &Env::new(topology.clone(), network), seed, run, None)
 }
 
 /// Push-sum averaging as a [`GossipModel`], hence a [`Model`](dissem::models::Model): `model.kind =
@@ -449,15 +449,8 @@ impl GossipModel for PushSum {
     const METRICS: &'static [MetricDoc] = METRICS;
     type Params = PushSumParams;
 
-    fn run_with(
-        &self,
-        params: &PushSumParams,
-        topology: &Topology,
-        network: Network,
-        seed: u64,
-        run: u64,
-        sink: Option<&mut dyn Sink>,
-    ) -> Outcome {
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome {
+        let (topology, network) = (&*env.topology, env.network);
         let n = topology.node_count();
         let x = params.values(n, seed, run);
         let mut ps = PushSumRun::new(&x);

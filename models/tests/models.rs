@@ -1,5 +1,6 @@
 //! Integration tests of the models crate against sim-core topologies.
 
+use models::Env;
 use models::flooding::{self, FloodingParams, LazyReach};
 use proptest::prelude::*;
 use sim_core::network::{Latency, Network};
@@ -157,7 +158,7 @@ fn traced_gossip_runs_are_the_same_runs() {
 
         let r = RumorParams { timing, ..RumorParams::default() };
         let mut steps: Vec<OwnedStep> = Vec::new();
-        let traced = Rumor.run_with(&r, &topology, lossy, 7, 1, Some(&mut steps));
+        let traced = Rumor.run_with(&r, &Env::new(topology.clone(), lossy), 7, 1, Some(&mut steps));
         assert_eq!(traced, rumor::run(&r, &topology, lossy, 7, 1));
         assert_eq!(count(&steps, Kind::Inform) as f64, 300.0 - traced.get("residual_nodes").unwrap());
         let informed: std::collections::BTreeSet<u32> =

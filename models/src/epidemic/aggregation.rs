@@ -42,7 +42,7 @@ use sim_core::trace::Sink;
 
 use super::analysis::{averaging_factor_at, averaging_factor_poisson};
 use crate::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Order, Timing};
-use crate::model::Size;
+use crate::model::{Env, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
 /// The values nodes start with.
@@ -179,7 +179,7 @@ impl Gossip for Averaging {
 /// Runs averaging: run `run` of `seed` on `topology` under `network` (latency applies event-driven, loss
 /// in both timings).
 pub fn run(params: &AggregationParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
-    Aggregation.run_with(params, topology, network, seed, run, None)
+    Aggregation.run_with(params, &Env::new(topology.clone(), network), seed, run, None)
 }
 
 /// Gossip aggregation as a [`GossipModel`], hence a [`Model`](crate::Model): `model.kind = "aggregation"`.
@@ -191,15 +191,8 @@ impl GossipModel for Aggregation {
     const METRICS: &'static [MetricDoc] = METRICS;
     type Params = AggregationParams;
 
-    fn run_with(
-        &self,
-        params: &AggregationParams,
-        topology: &Topology,
-        network: Network,
-        seed: u64,
-        run: u64,
-        sink: Option<&mut dyn Sink>,
-    ) -> Outcome {
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome {
+        let (topology, network) = (&*env.topology, env.network);
         let n = topology.node_count();
         let nf = f64::from(n);
         let mut x = vec![0.0; n as usize];

@@ -47,7 +47,7 @@ use super::replicas::{
 };
 use super::{Mode, check_connected};
 use crate::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Timing};
-use crate::model::Size;
+use crate::model::{Env, Size};
 use crate::tagged::{Variant, body, no_fields, tagged};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, Outcome, check_probability, check_range, join};
 
@@ -212,7 +212,7 @@ impl GossipParams for DeathParams {
 
 /// Runs the scenario: run `run` of `seed` on `topology`; `network.loss` applies to every message.
 pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
-    DeathCertificates.run_with(params, topology, network, seed, run, None)
+    DeathCertificates.run_with(params, &Env::new(topology.clone(), network), seed, run, None)
 }
 
 /// Death certificates as a [`GossipModel`], hence a [`Model`](crate::Model): `model.kind = "death_certificates"`.
@@ -225,15 +225,8 @@ impl GossipModel for DeathCertificates {
     const METRICS: &'static [MetricDoc] = METRICS;
     type Params = DeathParams;
 
-    fn run_with(
-        &self,
-        params: &DeathParams,
-        topology: &Topology,
-        network: Network,
-        seed: u64,
-        run: u64,
-        sink: Option<&mut dyn Sink>,
-    ) -> Outcome {
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome {
+        let (topology, network) = (&*env.topology, env.network);
         let n = topology.node_count();
         let keys = params.keys;
         let mut place = stream(seed, run, Lane::Placement);

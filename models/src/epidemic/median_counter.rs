@@ -62,7 +62,7 @@ use sim_core::{NodeId, Time};
 use super::check_connected;
 use super::replicas::series_bytes;
 use crate::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Timing, check_turns};
-use crate::model::Size;
+use crate::model::{Env, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
 /// Largest `ctr_max` and `c_rounds` (the paper's O(log log N) is 5 at N = 2^32).
@@ -387,7 +387,7 @@ impl Gossip for MedianCounter {
 /// Runs the median-counter algorithm: run `run` of `seed` on `topology` under `network`. `params` must be
 /// validated ([`MedianCounterParams::validate`]: phase lengths filled in).
 pub fn run(params: &MedianCounterParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
-    MedianCounterModel.run_with(params, topology, network, seed, run, None)
+    MedianCounterModel.run_with(params, &Env::new(topology.clone(), network), seed, run, None)
 }
 
 /// The median-counter algorithm as a [`GossipModel`], hence a [`Model`](crate::Model): `model.kind = "median_counter"`.
@@ -400,15 +400,8 @@ impl GossipModel for MedianCounterModel {
     const METRICS: &'static [MetricDoc] = METRICS;
     type Params = MedianCounterParams;
 
-    fn run_with(
-        &self,
-        params: &MedianCounterParams,
-        topology: &Topology,
-        network: Network,
-        seed: u64,
-        run: u64,
-        sink: Option<&mut dyn Sink>,
-    ) -> Outcome {
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome {
+        let (topology, network) = (&*env.topology, env.network);
         let n = topology.node_count();
         let nf = f64::from(n);
         let phase = |v: Option<u32>| v.expect("validated parameters fill in the phase lengths") as u8;

@@ -83,7 +83,7 @@ use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::spread;
 use super::replicas::{Bitset, ENTRY_BYTES, Replicas, series_bytes};
 use crate::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Timing, Turns, View};
-use crate::model::Size;
+use crate::model::{Env, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
 /// When an infective loses interest.
@@ -452,7 +452,7 @@ impl Gossip for Spreading {
 /// Runs rumor spreading (and, if asked, anti-entropy after it): run `run` of `seed` on `topology` under
 /// `network`.
 pub fn run(params: &RumorParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
-    Rumor.run_with(params, topology, network, seed, run, None)
+    Rumor.run_with(params, &Env::new(topology.clone(), network), seed, run, None)
 }
 
 /// Rumor spreading as a [`GossipModel`], hence a [`Model`](crate::Model): `model.kind = "rumor"`.
@@ -465,15 +465,8 @@ impl GossipModel for Rumor {
     const METRICS: &'static [MetricDoc] = METRICS;
     type Params = RumorParams;
 
-    fn run_with(
-        &self,
-        params: &RumorParams,
-        topology: &Topology,
-        network: Network,
-        seed: u64,
-        run: u64,
-        sink: Option<&mut dyn Sink>,
-    ) -> Outcome {
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome {
+        let (topology, network) = (&*env.topology, env.network);
         let n = topology.node_count();
         let nf = f64::from(n);
         let harness = Harness::new(topology, network, params.timing, params.max_rounds);

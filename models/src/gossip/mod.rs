@@ -555,17 +555,9 @@ pub trait GossipModel: Send + Sync + 'static {
     /// The `model` object of a scenario, minus `kind` ([`Model::Params`]).
     type Params: GossipParams + Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
 
-    /// Run `run` of `seed` with `params` (checked by [`GossipParams::validate`]) on `topology` under `network`,
-    /// reporting every message and first receipt to `sink` if there is one ([`Harness::run_with`]).
-    fn run_with(
-        &self,
-        params: &Self::Params,
-        topology: &Topology,
-        network: Network,
-        seed: u64,
-        run: u64,
-        sink: Option<&mut dyn Sink>,
-    ) -> Outcome;
+    /// Run `run` of `seed` with `params` (checked by [`GossipParams::validate`]) on `env`'s topology under its
+    /// network, reporting every message and first receipt to `sink` if there is one ([`Harness::run_with`]).
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome;
 
     /// Peak memory of one run beyond the topology's own arrays ([`Model::estimated_bytes`]).
     fn estimated_bytes(&self, params: &Self::Params, size: &Size) -> u64;
@@ -583,11 +575,11 @@ impl<G: GossipModel> Model for G {
     }
 
     fn run(&self, b: &Bound<G::Params>, seed: u64, run: u64) -> Outcome {
-        self.run_with(&b.params, &b.env.topology, b.env.network, seed, run, None)
+        self.run_with(&b.params, &b.env, seed, run, None)
     }
 
     fn run_traced(&self, b: &Bound<G::Params>, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
-        Some(self.run_with(&b.params, &b.env.topology, b.env.network, seed, run, Some(sink)))
+        Some(self.run_with(&b.params, &b.env, seed, run, Some(sink)))
     }
 
     fn estimated_bytes(&self, params: &G::Params, size: &Size) -> u64 {
