@@ -520,7 +520,7 @@ pub trait GossipParams: Clone {
     fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError>;
 }
 
-/// A gossip protocol's [`Model::prepare`](crate::Model::prepare): refuses a network that loses every
+/// A gossip protocol's [`Model::prepare`]: refuses a network that loses every
 /// message, then binds the validated parameters to `env`. No gossip protocol could spread anything over such a
 /// network, and a run that waits for convergence would last all of its rounds (10^6 rounds of 10^4 nodes:
 /// minutes) to show it.
