@@ -1,5 +1,6 @@
 //! Push-sum averaging (Kempe, Dobra and Gehrke, "Gossip-based computation of aggregate information",
-//! FOCS 2003), written outside dissem as a [`Model`] on the public gossip harness ([`dissem::models::gossip`]).
+//! FOCS 2003), written outside dissem as a [`GossipModel`] on the public gossip harness
+//! ([`dissem::models::gossip`]).
 //!
 //! Every node i holds a pair (s_i, w_i), at first (x_i, 1). In every round each node keeps half of its
 //! pair and sends the other half to a peer the harness samples: uniformly among the other N − 1 nodes on
@@ -47,12 +48,13 @@
 //! Loss applies in both timings: a lost message takes its mass with it (metric `weight_lost`), the
 //! estimates then converge to something other than x̄, and the contraction formula is not checked.
 
-use dissem::models::gossip::{self, Gossip, GossipParams, Harness, Incoming, Net, Timing, View};
-use dissem::models::{Bound, Check, Env, MetricDoc, Model, ModelError, Outcome, Size, join};
+use dissem::models::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Timing, View};
+use dissem::models::{Check, Env, MetricDoc, ModelError, Outcome, Size, join};
 use dissem::sim_core::NodeId;
 use dissem::sim_core::network::Network;
 use dissem::sim_core::rng::{Lane, stream, unit};
 use dissem::sim_core::topology::Topology;
+use dissem::sim_core::trace::Sink;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -434,73 +436,102 @@ impl Gossip for PushSumRun {
 /// Runs push-sum: run `run` of `seed` on `topology` under `network` (loss in both timings, latency
 /// event-driven).
 pub fn run(params: &PushSumParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
-    let n = topology.node_count();
-    let x = params.values(n, seed, run);
-    let mut ps = PushSumRun::new(&x);
-    let initial = ps.ledger.sum(x.iter().map(|&s| Mass { s, w: 1.0 }));
-    let end = Harness::new(topology, network, params.timing, params.rounds).run(&mut ps, seed, run);
-
-    let mut total = ps.held();
-    ps.ledger.add(&mut total, ps.in_transit);
-    ps.ledger.add(&mut total, ps.lost);
-    let conserved = ps.ledger.conserved(initial, total);
-
-    let psi0 = ps.potential[0];
-    let rho = contraction_factor(n);
-    // The ratios of the first `window` rounds; undefined if Ψ reached its rounding floor before.
-    let window = ratio_window(rho, params.rounds);
-    let ratios: Vec<f64> = ps.potential.windows(2).take(window).map(|p| p[1] / p[0]).collect();
-    let contraction =
-        if ps.resolved[..window].iter().all(|&r| r) { ratios.iter().sum::<f64>() / window as f64 } else { f64::NAN };
-
-    let mut out = Outcome::default();
-    out.metric("contraction", contraction)
-        .metric("ratio_first", ps.potential[1] / psi0)
-        .metric("error_final", *ps.error.last().expect("sampled at least once"))
-        .metric("potential_final", ps.potential.last().expect("sampled at least once") / psi0);
-    let reached = ps.error.iter().position(|&e| e <= params.epsilon);
-    out.metric("reached_epsilon", if reached.is_some() { 1.0 } else { 0.0 });
-    if let Some(round) = reached {
-        out.metric("rounds_to_epsilon", round as f64);
-    }
-    out.metric("weight_lost", ps.lost.w / f64::from(n))
-        .metric("messages", end.traffic.sent as f64)
-        .metric("mass_conserved", if conserved { 1.0 } else { 0.0 });
-
-    let complete = matches!(topology, Topology::Complete { .. });
-    out.series("potential", ps.potential.iter().map(|p| p / psi0).collect());
-    if complete && params.timing == Timing::Rounds {
-        out.series("potential_predicted", (0..ps.potential.len()).map(|t| rho.powi(t as i32)).collect());
-    }
-    out.series("ratio", ratios).series("error", ps.error);
-
-    out.analytic(
-        "mass_conserved",
-        "mass_conserved",
-        "Σs and Σw (held + in transit + lost) unchanged, within the rounding bound",
-        1.0,
-        Check::Exact,
-    );
-    // The formula is Kempe et al.'s synchronous round on the complete graph without loss.
-    if complete && params.timing == Timing::Rounds {
-        let checked =
-            |yes: bool| if yes && network.loss == 0.0 { Check::WithinCi { rel_slack: 0.0 } } else { Check::Reference };
-        out.analytic("contraction_first_round", "ratio_first", CONTRACTION, rho, checked(true));
-        out.analytic("contraction", "contraction", CONTRACTION, rho, checked(n >= ABSORPTION_FREE));
-        out.analytic(
-            "contraction_self_included",
-            "contraction",
-            "1/2 − 1/(4N) (Kempe et al., peers include self)",
-            contraction_factor_self_included(n),
-            Check::Reference,
-        );
-    }
-    out
+    PushSum.run_with(params, &Env::new(topology.clone(), network), seed, run, None)
 }
 
-/// Push-sum averaging as a [`Model`]: `model.kind = "push_sum"`. Register it with
-/// `dissem::Registry::builtin().with(PushSum)`.
+/// Push-sum averaging as a [`GossipModel`], hence a [`Model`](dissem::models::Model): `model.kind =
+/// "push_sum"`. Register it with `dissem::Registry::builtin().with(PushSum)`.
 pub struct PushSum;
+
+impl GossipModel for PushSum {
+    const KIND: &'static str = "push_sum";
+    const ABOUT: &'static str = "Push-sum gossip averaging (Kempe, Dobra, Gehrke 2003): keep half, send half.";
+    const METRICS: &'static [MetricDoc] = METRICS;
+    type Params = PushSumParams;
+
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome {
+        let (topology, network) = (&*env.topology, env.network);
+        let n = topology.node_count();
+        let x = params.values(n, seed, run);
+        let mut ps = PushSumRun::new(&x);
+        let initial = ps.ledger.sum(x.iter().map(|&s| Mass { s, w: 1.0 }));
+        let end = Harness::new(topology, network, params.timing, params.rounds).run_with(&mut ps, seed, run, sink);
+
+        let mut total = ps.held();
+        ps.ledger.add(&mut total, ps.in_transit);
+        ps.ledger.add(&mut total, ps.lost);
+        let conserved = ps.ledger.conserved(initial, total);
+
+        let psi0 = ps.potential[0];
+        let rho = contraction_factor(n);
+        // The ratios of the first `window` rounds; undefined if Ψ reached its rounding floor before.
+        let window = ratio_window(rho, params.rounds);
+        let ratios: Vec<f64> = ps.potential.windows(2).take(window).map(|p| p[1] / p[0]).collect();
+        let contraction = if ps.resolved[..window].iter().all(|&r| r) {
+            ratios.iter().sum::<f64>() / window as f64
+        } else {
+            f64::NAN
+        };
+
+        let mut out = Outcome::default();
+        out.metric("contraction", contraction)
+            .metric("ratio_first", ps.potential[1] / psi0)
+            .metric("error_final", *ps.error.last().expect("sampled at least once"))
+            .metric("potential_final", ps.potential.last().expect("sampled at least once") / psi0);
+        let reached = ps.error.iter().position(|&e| e <= params.epsilon);
+        out.metric("reached_epsilon", if reached.is_some() { 1.0 } else { 0.0 });
+        if let Some(round) = reached {
+            out.metric("rounds_to_epsilon", round as f64);
+        }
+        out.metric("weight_lost", ps.lost.w / f64::from(n))
+            .metric("messages", end.traffic.sent as f64)
+            .metric("mass_conserved", if conserved { 1.0 } else { 0.0 });
+
+        let complete = matches!(topology, Topology::Complete { .. });
+        out.series("potential", ps.potential.iter().map(|p| p / psi0).collect());
+        if complete && params.timing == Timing::Rounds {
+            out.series("potential_predicted", (0..ps.potential.len()).map(|t| rho.powi(t as i32)).collect());
+        }
+        out.series("ratio", ratios).series("error", ps.error);
+
+        out.analytic(
+            "mass_conserved",
+            "mass_conserved",
+            "Σs and Σw (held + in transit + lost) unchanged, within the rounding bound",
+            1.0,
+            Check::Exact,
+        );
+        // The formula is Kempe et al.'s synchronous round on the complete graph without loss.
+        if complete && params.timing == Timing::Rounds {
+            let checked = |yes: bool| {
+                if yes && network.loss == 0.0 { Check::WithinCi { rel_slack: 0.0 } } else { Check::Reference }
+            };
+            out.analytic("contraction_first_round", "ratio_first", CONTRACTION, rho, checked(true));
+            out.analytic("contraction", "contraction", CONTRACTION, rho, checked(n >= ABSORPTION_FREE));
+            out.analytic(
+                "contraction_self_included",
+                "contraction",
+                "1/2 − 1/(4N) (Kempe et al., peers include self)",
+                contraction_factor_self_included(n),
+                Check::Reference,
+            );
+        }
+        out
+    }
+
+    /// Per node: the pair, the initial values and (in rounds) the inbox, or (event-driven) about one
+    /// message in flight, the timer queue and links; and the series, five values per round.
+    fn estimated_bytes(&self, params: &PushSumParams, size: &Size) -> u64 {
+        let per_node = match params.timing {
+            Timing::Rounds => 40,
+            _ => 56,
+        };
+        size.nodes
+            .saturating_mul(per_node)
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+            .saturating_add(u64::from(params.rounds).saturating_add(1).saturating_mul(5 * 8))
+    }
+}
 
 /// What push-sum reports: `dissem-push-sum metrics push_sum` prints this table, and debug runs check every
 /// output against it.
@@ -544,35 +575,6 @@ const METRICS: &[MetricDoc] = &[
         "max_i |s_i/w_i − x̄| / max_i |x_i − x̄|",
     ),
 ];
-
-impl Model for PushSum {
-    const KIND: &'static str = "push_sum";
-    const ABOUT: &'static str = "Push-sum gossip averaging (Kempe, Dobra, Gehrke 2003): keep half, send half.";
-    const METRICS: &'static [MetricDoc] = METRICS;
-    type Params = PushSumParams;
-    type Prepared = Bound<PushSumParams>;
-
-    fn prepare(&self, params: &PushSumParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        gossip::prepare(params, env)
-    }
-
-    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
-        self::run(&b.params, &b.env.topology, b.env.network, seed, run)
-    }
-
-    /// Per node: the pair, the initial values and (in rounds) the inbox, or (event-driven) about one
-    /// message in flight, the timer queue and links; and the series, five values per round.
-    fn estimated_bytes(&self, params: &PushSumParams, size: &Size) -> u64 {
-        let per_node = match params.timing {
-            Timing::Rounds => 40,
-            _ => 56,
-        };
-        size.nodes
-            .saturating_mul(per_node)
-            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
-            .saturating_add(u64::from(params.rounds).saturating_add(1).saturating_mul(5 * 8))
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -468,7 +468,7 @@ impl Model for Flooding {
 
     fn prepare(&self, params: &FloodingParams, env: &Env) -> Result<Self::Prepared, ModelError> {
         let params = params.validate("", &env.topology)?;
-        Ok(PreparedFlood { bound: Bound::new(&params, env), reach: LazyReach::default() })
+        Ok(PreparedFlood { bound: Bound::new(params, env), reach: LazyReach::default() })
     }
 
     fn run(&self, p: &Self::Prepared, seed: u64, run: u64) -> Outcome {

@@ -49,7 +49,8 @@ pub struct Size {
     pub hosts: u64,
 }
 
-/// A protocol dissem can run: one implementation per model, registered once (`runner::Registry`).
+/// A protocol dissem can run: one implementation per model, registered once (`runner::Registry`). A gossip
+/// protocol implements [`GossipModel`](crate::gossip::GossipModel), which implements this trait for it.
 ///
 /// `KIND` is the `model.kind` tag of scenario files. `Params` is the rest of the `model` object: unknown
 /// fields should be refused (`#[serde(deny_unknown_fields)]`) and every field documented, since its doc
@@ -123,8 +124,9 @@ pub struct Bound<P> {
     pub env: Env,
 }
 
-impl<P: Clone> Bound<P> {
-    pub fn new(params: &P, env: &Env) -> Self {
-        Bound { params: params.clone(), env: env.clone() }
+impl<P> Bound<P> {
+    /// `params`, checked, bound to a copy of `env` (its topology is shared, not copied).
+    pub fn new(params: P, env: &Env) -> Self {
+        Bound { params, env: env.clone() }
     }
 }

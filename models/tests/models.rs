@@ -1,5 +1,6 @@
 //! Integration tests of the models crate against sim-core topologies.
 
+use models::Env;
 use models::flooding::{self, FloodingParams, LazyReach};
 use proptest::prelude::*;
 use sim_core::network::{Latency, Network};
@@ -142,8 +143,8 @@ fn a_traced_flood_is_the_same_run_and_its_trace_adds_up() {
 #[test]
 fn traced_gossip_runs_are_the_same_runs() {
     use models::epidemic::anti_entropy::{self, AntiEntropyParams};
-    use models::epidemic::rumor::{self, RumorParams};
-    use models::gossip::Timing;
+    use models::epidemic::rumor::{self, Rumor, RumorParams};
+    use models::gossip::{GossipModel, Timing};
     let topology = Topology::complete(300).unwrap();
     let lossy = Network { latency: Latency::Uniform { min: 1, max: 4 }, loss: 0.05 };
     for timing in [Timing::Rounds, Timing::Poisson { period: 10 }] {
@@ -157,7 +158,7 @@ fn traced_gossip_runs_are_the_same_runs() {
 
         let r = RumorParams { timing, ..RumorParams::default() };
         let mut steps: Vec<OwnedStep> = Vec::new();
-        let traced = rumor::run_with(&r, &topology, lossy, 7, 1, Some(&mut steps));
+        let traced = Rumor.run_with(&r, &Env::new(topology.clone(), lossy), 7, 1, Some(&mut steps));
         assert_eq!(traced, rumor::run(&r, &topology, lossy, 7, 1));
         assert_eq!(count(&steps, Kind::Inform) as f64, 300.0 - traced.get("residual_nodes").unwrap());
         let informed: std::collections::BTreeSet<u32> =

@@ -374,7 +374,7 @@ mod tests {
         type Prepared = models::Bound<CountParams>;
 
         fn prepare(&self, params: &CountParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-            Ok(models::Bound::new(params, env))
+            Ok(models::Bound::new(params.clone(), env))
         }
 
         fn run(&self, b: &Self::Prepared, _: u64, _: u64) -> Outcome {

@@ -7,10 +7,9 @@ use serde::{Deserialize, Serialize};
 use sim_core::Time;
 use sim_core::rng::{Lane, SimRng, derive_seed, partial_shuffle, stream};
 
-use crate::chord::churn::MAX_SUCCESSORS;
+use crate::chord::churn::{MAX_SUCCESSORS, default_successors};
 use crate::chord::events::{
-    Failure, Lifetime, MAX_FAILURES, check_failures, check_timeout, default_successors, default_timeout_rtts, failing,
-    one,
+    Failure, Lifetime, MAX_FAILURES, check_failures, check_timeout, default_timeout_rtts, failing, one,
 };
 use crate::gossip::MAX_PERIOD;
 use crate::{Check, ModelError, Outcome, check_range, join};

@@ -59,7 +59,7 @@ pub struct ChurnParams {
     #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub rounds: u32,
     /// Fraction of the nodes up at round 0 (the ring starts converged among them).
-    #[serde(default = "one")]
+    #[serde(default = "all_alive")]
     pub initially_alive: f64,
     /// Probability that a live node fails in a round.
     #[serde(default)]
@@ -93,7 +93,8 @@ fn default_rounds() -> u32 {
     100
 }
 
-fn one() -> f64 {
+/// The default `initially_alive`, of rounds and of events: every node up.
+pub(crate) fn all_alive() -> f64 {
     1.0
 }
 
@@ -101,7 +102,8 @@ fn one_u32() -> u32 {
     1
 }
 
-fn default_successors() -> u32 {
+/// The default successor-list length r, of rounds and of events (Chord and the ALM trees over it).
+pub(crate) fn default_successors() -> u32 {
     8
 }
 

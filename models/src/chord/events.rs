@@ -57,7 +57,7 @@ use sim_core::rng::{SimRng, below, derive_seed, partial_shuffle, unit};
 use sim_core::underlay::Underlay;
 use sim_core::{NodeId, Time};
 
-use super::churn::{MAX_SUCCESSORS, Nodes};
+use super::churn::{MAX_SUCCESSORS, Nodes, all_alive, default_successors};
 use super::{Hop, next_hop};
 use crate::gossip::MAX_PERIOD;
 use crate::overlay::{IdSpace, MAX_BITS};
@@ -140,10 +140,6 @@ fn default_give_up() -> Time {
     100_000
 }
 
-pub(crate) fn default_successors() -> u32 {
-    8
-}
-
 impl Default for EventParams {
     fn default() -> Self {
         EventParams {
@@ -166,7 +162,7 @@ impl Default for EventParams {
 #[serde(deny_unknown_fields)]
 pub struct SessionChurn {
     /// Fraction of the nodes up at time 0, in (0, 1]; the ring starts converged among them.
-    #[serde(default = "one_f64")]
+    #[serde(default = "all_alive")]
     pub initially_alive: f64,
     /// How long a node stays up once it is up (at time 0 or when it joins).
     pub session: Lifetime,
@@ -174,10 +170,6 @@ pub struct SessionChurn {
     #[serde(default)]
     #[schemars(range(min = 0, max = 1_000_000))]
     pub join_rate: f64,
-}
-
-fn one_f64() -> f64 {
-    1.0
 }
 
 /// A distribution of session times, in time units, rounded up to whole units.

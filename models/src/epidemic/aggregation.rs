@@ -41,8 +41,8 @@ use sim_core::topology::Topology;
 use sim_core::trace::Sink;
 
 use super::analysis::{averaging_factor_at, averaging_factor_poisson};
-use crate::gossip::{Gossip, GossipParams, Harness, Incoming, Net, Order, Timing};
-use crate::model::{Bound, Env, Model, Size};
+use crate::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Order, Timing};
+use crate::model::{Env, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
 /// The values nodes start with.
@@ -179,93 +179,105 @@ impl Gossip for Averaging {
 /// Runs averaging: run `run` of `seed` on `topology` under `network` (latency applies event-driven, loss
 /// in both timings).
 pub fn run(params: &AggregationParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
-    run_with(params, topology, network, seed, run, None)
+    Aggregation.run_with(params, &Env::new(topology.clone(), network), seed, run, None)
 }
 
-/// [`run`], reporting every message and first receipt to `sink` if there is one
-/// ([`crate::gossip::Harness::run_traced`]).
-pub fn run_with(
-    params: &AggregationParams,
-    topology: &Topology,
-    network: Network,
-    seed: u64,
-    run: u64,
-    sink: Option<&mut dyn Sink>,
-) -> Outcome {
-    let n = topology.node_count();
-    let nf = f64::from(n);
-    let mut x = vec![0.0; n as usize];
-    match params.initial {
-        Initial::Peak => x[params.peak_node.index() as usize] = 1.0,
-        Initial::Uniform => {
-            let mut place = stream(seed, run, Lane::Placement);
-            x.iter_mut().for_each(|v| *v = unit(&mut place));
-        }
-    }
-    let mean0 = variance(&x).1;
-    let mut avg = Averaging { x, in_transit: 0.0, var: Vec::new() };
-    Harness::new(topology, network, params.timing, params.cycles)
-        .order(Order::Shuffled)
-        .run_with(&mut avg, seed, run, sink);
-    let Averaging { x, in_transit, var } = avg;
-    let var0 = var[0];
-    let factors: Vec<f64> = var.windows(2).map(|w| w[1] / w[0]).collect();
-    // Mean of the per-cycle factors while the variance is above rounding noise.
-    let useful = var.iter().skip(1).take_while(|&&v| v > VARIANCE_FLOOR * var0).count();
-    let factor = if useful > 0 { factors[..useful].iter().sum::<f64>() / useful as f64 } else { f64::NAN };
-    let (var_end, mean_held) = variance(&x);
-    // Exchanges cut off by the end of an event-driven run complete in thought: their replies still move
-    // value. (Exactly 0 in rounds, and x + 0 = x.)
-    let mean_end = mean_held + in_transit / nf;
+/// Gossip aggregation as a [`GossipModel`], hence a [`Model`](crate::Model): `model.kind = "aggregation"`.
+pub struct Aggregation;
 
-    let mut out = Outcome::default();
-    out.metric("variance_final", var_end).metric("reduction_factor", factor).metric("mean", mean_end);
-    // One initiative per node and cycle (rounds, periodic timers), or Poisson(1) of them per period.
-    let (rho, per) = match params.timing {
-        Timing::Poisson { .. } => (averaging_factor_poisson(), "1/e per period (exponential timers)"),
-        _ => (averaging_factor_at(n), "1/(2√e) − 0.554/N per cycle"),
-    };
-    out.series("variance", var)
-        .series("reduction_factor", factors)
-        .series("variance_predicted", (0..=params.cycles).map(|i| var0 * rho.powi(i as i32)).collect());
-    // Without loss every exchange moves value from one node to another; a lost reply breaks that.
-    let conserved = network.loss == 0.0;
-    out.analytic(
-        "mean",
-        "mean",
-        "mean of the initial values (the sum is conserved)",
-        mean0,
-        if conserved { Check::WithinCi { rel_slack: 1e-9 } } else { Check::Reference },
-    );
-    // Checked in lossless rounds; event-driven, exchanges that overlap (latency not much shorter than the
-    // period) mix less, so the formula is a reference there.
-    let checked = params.timing == Timing::Rounds && conserved;
-    let complete = matches!(topology, Topology::Complete { .. });
-    if complete {
-        let check = if checked { Check::WithinCi { rel_slack: 0.0 } } else { Check::Reference };
-        out.analytic("reduction_factor", "reduction_factor", per, rho, check);
-    }
-    if params.initial == Initial::Peak {
-        let reached: Vec<f64> = x.iter().filter(|&&v| v > 0.0).map(|v| 1.0 / v).collect();
-        let estimate = reached.iter().sum::<f64>() / reached.len() as f64;
-        out.metric("size_estimate", estimate)
-            .metric("size_estimate_min", reached.iter().copied().fold(f64::INFINITY, f64::min))
-            .metric("size_estimate_max", reached.iter().copied().fold(0.0, f64::max))
-            .metric("unreached", nf - reached.len() as f64);
-        if complete {
-            // Mean of 1/x_i over nodes: the first-order deviations cancel (Σ(x_i - 1/N) = 0), leaving a bias
-            // of about the squared coefficient of variation N²σ²_C ≈ N ρ^C (σ²_0 ≈ 1/N).
-            let cv2 = nf * rho.powi(params.cycles as i32);
-            out.analytic(
-                "size_estimate",
-                "size_estimate",
-                "N (each node estimates 1/x_i)",
-                nf,
-                if checked { Check::WithinCi { rel_slack: 5.0 * cv2 + 1e-9 } } else { Check::Reference },
-            );
+impl GossipModel for Aggregation {
+    const KIND: &'static str = "aggregation";
+    const ABOUT: &'static str = "Push-pull gossip averaging and size estimation.";
+    const METRICS: &'static [MetricDoc] = METRICS;
+    type Params = AggregationParams;
+
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome {
+        let (topology, network) = (&*env.topology, env.network);
+        let n = topology.node_count();
+        let nf = f64::from(n);
+        let mut x = vec![0.0; n as usize];
+        match params.initial {
+            Initial::Peak => x[params.peak_node.index() as usize] = 1.0,
+            Initial::Uniform => {
+                let mut place = stream(seed, run, Lane::Placement);
+                x.iter_mut().for_each(|v| *v = unit(&mut place));
+            }
         }
+        let mean0 = variance(&x).1;
+        let mut avg = Averaging { x, in_transit: 0.0, var: Vec::new() };
+        Harness::new(topology, network, params.timing, params.cycles)
+            .order(Order::Shuffled)
+            .run_with(&mut avg, seed, run, sink);
+        let Averaging { x, in_transit, var } = avg;
+        let var0 = var[0];
+        let factors: Vec<f64> = var.windows(2).map(|w| w[1] / w[0]).collect();
+        // Mean of the per-cycle factors while the variance is above rounding noise.
+        let useful = var.iter().skip(1).take_while(|&&v| v > VARIANCE_FLOOR * var0).count();
+        let factor = if useful > 0 { factors[..useful].iter().sum::<f64>() / useful as f64 } else { f64::NAN };
+        let (var_end, mean_held) = variance(&x);
+        // Exchanges cut off by the end of an event-driven run complete in thought: their replies still move
+        // value. (Exactly 0 in rounds, and x + 0 = x.)
+        let mean_end = mean_held + in_transit / nf;
+
+        let mut out = Outcome::default();
+        out.metric("variance_final", var_end).metric("reduction_factor", factor).metric("mean", mean_end);
+        // One initiative per node and cycle (rounds, periodic timers), or Poisson(1) of them per period.
+        let (rho, per) = match params.timing {
+            Timing::Poisson { .. } => (averaging_factor_poisson(), "1/e per period (exponential timers)"),
+            _ => (averaging_factor_at(n), "1/(2√e) − 0.554/N per cycle"),
+        };
+        out.series("variance", var)
+            .series("reduction_factor", factors)
+            .series("variance_predicted", (0..=params.cycles).map(|i| var0 * rho.powi(i as i32)).collect());
+        // Without loss every exchange moves value from one node to another; a lost reply breaks that.
+        let conserved = network.loss == 0.0;
+        out.analytic(
+            "mean",
+            "mean",
+            "mean of the initial values (the sum is conserved)",
+            mean0,
+            if conserved { Check::WithinCi { rel_slack: 1e-9 } } else { Check::Reference },
+        );
+        // Checked in lossless rounds; event-driven, exchanges that overlap (latency not much shorter than the
+        // period) mix less, so the formula is a reference there.
+        let checked = params.timing == Timing::Rounds && conserved;
+        let complete = matches!(topology, Topology::Complete { .. });
+        if complete {
+            let check = if checked { Check::WithinCi { rel_slack: 0.0 } } else { Check::Reference };
+            out.analytic("reduction_factor", "reduction_factor", per, rho, check);
+        }
+        if params.initial == Initial::Peak {
+            let reached: Vec<f64> = x.iter().filter(|&&v| v > 0.0).map(|v| 1.0 / v).collect();
+            let estimate = reached.iter().sum::<f64>() / reached.len() as f64;
+            out.metric("size_estimate", estimate)
+                .metric("size_estimate_min", reached.iter().copied().fold(f64::INFINITY, f64::min))
+                .metric("size_estimate_max", reached.iter().copied().fold(0.0, f64::max))
+                .metric("unreached", nf - reached.len() as f64);
+            if complete {
+                // Mean of 1/x_i over nodes: the first-order deviations cancel (Σ(x_i - 1/N) = 0), leaving a bias
+                // of about the squared coefficient of variation N²σ²_C ≈ N ρ^C (σ²_0 ≈ 1/N).
+                let cv2 = nf * rho.powi(params.cycles as i32);
+                out.analytic(
+                    "size_estimate",
+                    "size_estimate",
+                    "N (each node estimates 1/x_i)",
+                    nf,
+                    if checked { Check::WithinCi { rel_slack: 5.0 * cv2 + 1e-9 } } else { Check::Reference },
+                );
+            }
+        }
+        out
     }
-    out
+
+    /// One f64 estimate per node; event-driven also the event queue, links, and about one 24-byte
+    /// message in flight per node (every exchange's reply carries a value back).
+    fn estimated_bytes(&self, params: &AggregationParams, size: &Size) -> u64 {
+        let in_flight = if params.timing == Timing::Rounds { 0 } else { size.nodes.saturating_mul(24) };
+        size.nodes
+            .saturating_mul(16)
+            .saturating_add(in_flight)
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+    }
 }
 
 /// What an aggregation run reports (`dissem metrics aggregation`); the `size_estimate` entries only for
@@ -312,39 +324,6 @@ pub const METRICS: &[MetricDoc] = &[
     MetricDoc::metric("size_estimate_max", "nodes", "Largest estimate of N.", "max over nodes with x_i > 0 of 1/x_i"),
     MetricDoc::metric("unreached", "nodes", "Nodes still at 0, with no estimate.", "count of x_i = 0"),
 ];
-
-/// Gossip aggregation as a [`Model`]: `model.kind = "aggregation"`.
-pub struct Aggregation;
-
-impl Model for Aggregation {
-    const KIND: &'static str = "aggregation";
-    const ABOUT: &'static str = "Push-pull gossip averaging and size estimation.";
-    const METRICS: &'static [MetricDoc] = METRICS;
-    type Params = AggregationParams;
-    type Prepared = Bound<AggregationParams>;
-
-    fn prepare(&self, params: &AggregationParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        crate::gossip::prepare(params, env)
-    }
-
-    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
-        crate::epidemic::aggregation::run(&b.params, &b.env.topology, b.env.network, seed, run)
-    }
-
-    fn run_traced(&self, b: &Self::Prepared, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
-        Some(crate::epidemic::aggregation::run_with(&b.params, &b.env.topology, b.env.network, seed, run, Some(sink)))
-    }
-
-    /// One f64 estimate per node; event-driven also the event queue, links, and about one 24-byte
-    /// message in flight per node (every exchange's reply carries a value back).
-    fn estimated_bytes(&self, params: &AggregationParams, size: &Size) -> u64 {
-        let in_flight = if params.timing == Timing::Rounds { 0 } else { size.nodes.saturating_mul(24) };
-        size.nodes
-            .saturating_mul(16)
-            .saturating_add(in_flight)
-            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
-    }
-}
 
 #[cfg(test)]
 mod tests {

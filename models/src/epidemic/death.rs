@@ -46,8 +46,8 @@ use super::replicas::{
     ENTRY_BYTES, Entry, Exchange, MAX_STORE_ENTRIES, Msg, Replicas, Store, Update, series_bytes, store_bytes,
 };
 use super::{Mode, check_connected};
-use crate::gossip::{Gossip, GossipParams, Harness, Incoming, Net, Timing};
-use crate::model::{Bound, Env, Model, Size};
+use crate::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Timing};
+use crate::model::{Env, Size};
 use crate::tagged::{Variant, body, no_fields, tagged};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, Outcome, check_probability, check_range, join};
 
@@ -212,119 +212,134 @@ impl GossipParams for DeathParams {
 
 /// Runs the scenario: run `run` of `seed` on `topology`; `network.loss` applies to every message.
 pub fn run(params: &DeathParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
-    run_with(params, topology, network, seed, run, None)
+    DeathCertificates.run_with(params, &Env::new(topology.clone(), network), seed, run, None)
 }
 
-/// [`run`], reporting every message and first receipt to `sink` if there is one
-/// ([`crate::gossip::Harness::run_traced`]).
-pub fn run_with(
-    params: &DeathParams,
-    topology: &Topology,
-    network: Network,
-    seed: u64,
-    run: u64,
-    sink: Option<&mut dyn Sink>,
-) -> Outcome {
-    let n = topology.node_count();
-    let keys = params.keys;
-    let mut place = stream(seed, run, Lane::Placement);
+/// Death certificates as a [`GossipModel`], hence a [`Model`](crate::Model): `model.kind = "death_certificates"`.
+pub struct DeathCertificates;
 
-    // Offline nodes: a uniform subset (partial Fisher-Yates), each with its return round.
-    let offline_count = (params.offline_fraction * f64::from(n)).round() as u32;
-    let mut order: Vec<u32> = (0..n).collect();
-    let mut back = vec![0u32; n as usize];
-    for i in 0..offline_count as usize {
-        let v = *shuffle_step(&mut order, i, &mut place);
-        back[v as usize] = params.offline_round + 1 + below(&mut place, params.outage);
-    }
-    // Node v takes part in round r unless it is away: offline_round < r ≤ back[v].
-    let online = |v: u32, r: u32| r <= params.offline_round || r > back[v as usize];
+impl GossipModel for DeathCertificates {
+    const KIND: &'static str = "death_certificates";
+    const ABOUT: &'static str =
+        "Deletion by death certificates: lifetime-limited or collected once every node holds them.";
+    const METRICS: &'static [MetricDoc] = METRICS;
+    type Params = DeathParams;
 
-    // Writes before round 1 (version 1), deletions (version 2) at nodes online when they happen.
-    let writes = (0..keys).map(|k| Update {
-        node: below(&mut place, n),
-        at: 0,
-        slot: k,
-        entry: Entry { version: 1, stamp: 0, value: Some(u64::from(k)) },
-    });
-    let mut updates: Vec<Update> = writes.collect();
-    for k in 0..keys {
-        let at = params.delete_round + below(&mut place, params.delete_spread + 1);
-        let node = loop {
-            let v = below(&mut place, n);
-            if online(v, at + 1) {
-                break v;
-            }
-        };
-        updates.push(Update {
-            node,
-            at: u64::from(at),
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome {
+        let (topology, network) = (&*env.topology, env.network);
+        let n = topology.node_count();
+        let keys = params.keys;
+        let mut place = stream(seed, run, Lane::Placement);
+
+        // Offline nodes: a uniform subset (partial Fisher-Yates), each with its return round.
+        let offline_count = (params.offline_fraction * f64::from(n)).round() as u32;
+        let mut order: Vec<u32> = (0..n).collect();
+        let mut back = vec![0u32; n as usize];
+        for i in 0..offline_count as usize {
+            let v = *shuffle_step(&mut order, i, &mut place);
+            back[v as usize] = params.offline_round + 1 + below(&mut place, params.outage);
+        }
+        // Node v takes part in round r unless it is away: offline_round < r ≤ back[v].
+        let online = |v: u32, r: u32| r <= params.offline_round || r > back[v as usize];
+
+        // Writes before round 1 (version 1), deletions (version 2) at nodes online when they happen.
+        let writes = (0..keys).map(|k| Update {
+            node: below(&mut place, n),
+            at: 0,
             slot: k,
-            entry: Entry { version: 2, stamp: u64::from(at), value: None },
+            entry: Entry { version: 1, stamp: 0, value: Some(u64::from(k)) },
         });
+        let mut updates: Vec<Update> = writes.collect();
+        for k in 0..keys {
+            let at = params.delete_round + below(&mut place, params.delete_spread + 1);
+            let node = loop {
+                let v = below(&mut place, n);
+                if online(v, at + 1) {
+                    break v;
+                }
+            };
+            updates.push(Update {
+                node,
+                at: u64::from(at),
+                slot: k,
+                entry: Entry { version: 2, stamp: u64::from(at), value: None },
+            });
+        }
+
+        let offline: Vec<(NodeId, u32)> =
+            order[..offline_count as usize].iter().map(|&v| (v, back[v as usize])).collect();
+        let mut d = Deletion {
+            exchange: Exchange::new(params.mode, Store::new(n, keys as usize, &updates)),
+            updates: &updates,
+            offline: &offline,
+            offline_round: params.offline_round,
+            n,
+            keys,
+            collector: Collector { collection: params.collection, swept: 0, collected: vec![0; keys as usize] },
+            saw_certificate: BitSet::new(n * keys),
+            series: Series::default(),
+        };
+        let ended = Harness::new(topology, network, params.timing, params.rounds).run_with(&mut d, seed, run, sink);
+        let Deletion { exchange, series, .. } = d;
+        let cur = &exchange.replicas;
+
+        let mut out = Outcome::default();
+        let end = params.rounds as usize;
+        let values_alive = (0..keys).filter(|&k| (0..n).any(|v| cur.row(v)[k as usize].value.is_some())).count() as f64;
+        // The first round after which no copy of a deleted value exists any more, for good.
+        let gone = series.value_copies[params.delete_round as usize..].iter().rposition(|&c| c > 0.0).map_or(
+            Some(params.delete_round as usize),
+            |i| {
+                let last = params.delete_round as usize + i;
+                (last < end).then_some(last + 1)
+            },
+        );
+        out.metric("resurrected_values", values_alive)
+            .metric("resurrected_fraction", values_alive / f64::from(keys))
+            .metric("resurrected_copies", series.resurrected[end])
+            .metric("deleted_everywhere_round", gone.map_or(f64::NAN, |r| r as f64))
+            .metric("certificate_peak", series.certificates.iter().copied().fold(0.0, f64::max))
+            .metric(
+                "certificate_peak_bytes",
+                series.certificates.iter().copied().fold(0.0, f64::max) * ENTRY_BYTES as f64,
+            )
+            .metric("certificate_entry_rounds", series.certificates.iter().sum())
+            .metric("certificates_end", series.certificates[end])
+            .metric("messages", ended.traffic.sent as f64)
+            .metric("state_bytes", (exchange.entries * ENTRY_BYTES) as f64)
+            .metric("failed_contacts", ended.traffic.failed as f64)
+            .metric("offline_nodes", f64::from(offline_count));
+        out.series("certificates", series.certificates)
+            .series("value_copies", series.value_copies)
+            .series("resurrected_copies", series.resurrected);
+        if let Collection::Lifetime { rounds } = params.collection {
+            out.analytic(
+                "resurrected_fraction_estimate",
+                "resurrected_fraction",
+                "mean over deletion rounds d of 1 - P(back < d + L)^m: a key comes back if one of the m dormant \
+                 holders returns after its certificates expired",
+                resurrection_estimate(params, offline_count, rounds),
+                Check::Reference,
+            );
+        } else {
+            out.analytic(
+                "resurrected_values",
+                "resurrected_values",
+                "0: a certificate outlives every copy of its value",
+                0.0,
+                Check::Exact,
+            );
+        }
+        out
     }
 
-    let offline: Vec<(NodeId, u32)> = order[..offline_count as usize].iter().map(|&v| (v, back[v as usize])).collect();
-    let mut d = Deletion {
-        exchange: Exchange::new(params.mode, Store::new(n, keys as usize, &updates)),
-        updates: &updates,
-        offline: &offline,
-        offline_round: params.offline_round,
-        n,
-        keys,
-        collector: Collector { collection: params.collection, swept: 0, collected: vec![0; keys as usize] },
-        saw_certificate: BitSet::new(n * keys),
-        series: Series::default(),
-    };
-    let ended = Harness::new(topology, network, params.timing, params.rounds).run_with(&mut d, seed, run, sink);
-    let Deletion { exchange, series, .. } = d;
-    let cur = &exchange.replicas;
-
-    let mut out = Outcome::default();
-    let end = params.rounds as usize;
-    let values_alive = (0..keys).filter(|&k| (0..n).any(|v| cur.row(v)[k as usize].value.is_some())).count() as f64;
-    // The first round after which no copy of a deleted value exists any more, for good.
-    let gone = series.value_copies[params.delete_round as usize..].iter().rposition(|&c| c > 0.0).map_or(
-        Some(params.delete_round as usize),
-        |i| {
-            let last = params.delete_round as usize + i;
-            (last < end).then_some(last + 1)
-        },
-    );
-    out.metric("resurrected_values", values_alive)
-        .metric("resurrected_fraction", values_alive / f64::from(keys))
-        .metric("resurrected_copies", series.resurrected[end])
-        .metric("deleted_everywhere_round", gone.map_or(f64::NAN, |r| r as f64))
-        .metric("certificate_peak", series.certificates.iter().copied().fold(0.0, f64::max))
-        .metric("certificate_peak_bytes", series.certificates.iter().copied().fold(0.0, f64::max) * ENTRY_BYTES as f64)
-        .metric("certificate_entry_rounds", series.certificates.iter().sum())
-        .metric("certificates_end", series.certificates[end])
-        .metric("messages", ended.traffic.sent as f64)
-        .metric("state_bytes", (exchange.entries * ENTRY_BYTES) as f64)
-        .metric("failed_contacts", ended.traffic.failed as f64)
-        .metric("offline_nodes", f64::from(offline_count));
-    out.series("certificates", series.certificates)
-        .series("value_copies", series.value_copies)
-        .series("resurrected_copies", series.resurrected);
-    if let Collection::Lifetime { rounds } = params.collection {
-        out.analytic(
-            "resurrected_fraction_estimate",
-            "resurrected_fraction",
-            "mean over deletion rounds d of 1 - P(back < d + L)^m: a key comes back if one of the m dormant \
-             holders returns after its certificates expired",
-            resurrection_estimate(params, offline_count, rounds),
-            Check::Reference,
-        );
-    } else {
-        out.analytic(
-            "resurrected_values",
-            "resurrected_values",
-            "0: a certificate outlives every copy of its value",
-            0.0,
-            Check::Exact,
-        );
+    /// Per-node stores of keys, versions and certificates, and the event queue and links when event-driven.
+    fn estimated_bytes(&self, params: &DeathParams, size: &Size) -> u64 {
+        store_bytes(size.nodes, params.keys.into())
+            .saturating_add(size.nodes.saturating_mul(16))
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+            .saturating_add(series_bytes(3, params.rounds))
     }
-    out
 }
 
 /// The scenario as a gossip protocol: anti-entropy over a store, with the writes and deletions, the
@@ -603,38 +618,6 @@ pub const METRICS: &[MetricDoc] = &[
         "count over (node, key)",
     ),
 ];
-
-/// Death certificates as a [`Model`]: `model.kind = "death_certificates"`.
-pub struct DeathCertificates;
-
-impl Model for DeathCertificates {
-    const KIND: &'static str = "death_certificates";
-    const ABOUT: &'static str =
-        "Deletion by death certificates: lifetime-limited or collected once every node holds them.";
-    const METRICS: &'static [MetricDoc] = METRICS;
-    type Params = DeathParams;
-    type Prepared = Bound<DeathParams>;
-
-    fn prepare(&self, params: &DeathParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        crate::gossip::prepare(params, env)
-    }
-
-    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
-        crate::epidemic::death::run(&b.params, &b.env.topology, b.env.network, seed, run)
-    }
-
-    fn run_traced(&self, b: &Self::Prepared, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
-        Some(crate::epidemic::death::run_with(&b.params, &b.env.topology, b.env.network, seed, run, Some(sink)))
-    }
-
-    /// Per-node stores of keys, versions and certificates, and the event queue and links when event-driven.
-    fn estimated_bytes(&self, params: &DeathParams, size: &Size) -> u64 {
-        store_bytes(size.nodes, params.keys.into())
-            .saturating_add(size.nodes.saturating_mul(16))
-            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
-            .saturating_add(series_bytes(3, params.rounds))
-    }
-}
 
 #[cfg(test)]
 mod tests {

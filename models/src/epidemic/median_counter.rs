@@ -61,8 +61,8 @@ use sim_core::{NodeId, Time};
 
 use super::check_connected;
 use super::replicas::series_bytes;
-use crate::gossip::{Gossip, GossipParams, Harness, Incoming, Net, Timing, check_turns};
-use crate::model::{Bound, Env, Model, Size};
+use crate::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Timing, check_turns};
+use crate::model::{Env, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
 /// Largest `ctr_max` and `c_rounds` (the paper's O(log log N) is 5 at N = 2^32).
@@ -387,78 +387,92 @@ impl Gossip for MedianCounter {
 /// Runs the median-counter algorithm: run `run` of `seed` on `topology` under `network`. `params` must be
 /// validated ([`MedianCounterParams::validate`]: phase lengths filled in).
 pub fn run(params: &MedianCounterParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
-    run_with(params, topology, network, seed, run, None)
+    MedianCounterModel.run_with(params, &Env::new(topology.clone(), network), seed, run, None)
 }
 
-/// [`run`], reporting every message and first receipt to `sink` if there is one.
-pub fn run_with(
-    params: &MedianCounterParams,
-    topology: &Topology,
-    network: Network,
-    seed: u64,
-    run: u64,
-    sink: Option<&mut dyn Sink>,
-) -> Outcome {
-    let n = topology.node_count();
-    let nf = f64::from(n);
-    let phase = |v: Option<u32>| v.expect("validated parameters fill in the phase lengths") as u8;
-    let mut g = MedianCounter::new(n, params.source.index(), phase(params.ctr_max), phase(params.c_rounds));
-    let end = Harness::new(topology, network, params.timing, params.max_rounds).run_with(&mut g, seed, run, sink);
-    let stopped = g.active == 0;
-    let period = end.period as f64;
-    let rounds = if stopped { f64::from(g.last_stop) } else { end.in_rounds(end.time) };
-    let transmissions = (g.push + g.pull) as f64;
-    let residual_nodes = f64::from(n - g.informed);
-    let mut out = Outcome::default();
-    out.metric("residual", residual_nodes / nf)
-        .metric("residual_nodes", residual_nodes)
-        .metric("t_last", g.t_last as f64 / period)
-        .metric("rounds", rounds)
-        .metric("stopped", f64::from(u8::from(stopped)))
-        .metric("transmissions", transmissions)
-        .metric("traffic", transmissions / nf)
-        .metric("push_transmissions", g.push as f64)
-        .metric("pull_transmissions", g.pull as f64)
-        .metric("messages", end.traffic.sent as f64);
-    out.series("uninformed_fraction", std::mem::take(&mut g.uninformed))
-        .series("spreading_fraction", std::mem::take(&mut g.spreading));
-    if params.timing == Timing::Rounds {
-        out.analytic(
-            "push_from_states",
-            "push_transmissions",
-            "node-rounds spent in B or C",
-            g.active_node_rounds as f64,
-            Check::Exact,
-        );
-        if network.loss == 0.0 && matches!(topology, Topology::Complete { .. }) {
+/// The median-counter algorithm as a [`GossipModel`], hence a [`Model`](crate::Model): `model.kind = "median_counter"`.
+pub struct MedianCounterModel;
+
+impl GossipModel for MedianCounterModel {
+    const KIND: &'static str = "median_counter";
+    const ABOUT: &'static str = "Karp et al.'s median-counter push-pull rumor spreading (FOCS 2000): every node \
+                                 informed in O(log N) rounds with O(N log log N) transmissions, stopping by itself.";
+    const METRICS: &'static [MetricDoc] = METRICS;
+    type Params = MedianCounterParams;
+
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome {
+        let (topology, network) = (&*env.topology, env.network);
+        let n = topology.node_count();
+        let nf = f64::from(n);
+        let phase = |v: Option<u32>| v.expect("validated parameters fill in the phase lengths") as u8;
+        let mut g = MedianCounter::new(n, params.source.index(), phase(params.ctr_max), phase(params.c_rounds));
+        let end = Harness::new(topology, network, params.timing, params.max_rounds).run_with(&mut g, seed, run, sink);
+        let stopped = g.active == 0;
+        let period = end.period as f64;
+        let rounds = if stopped { f64::from(g.last_stop) } else { end.in_rounds(end.time) };
+        let transmissions = (g.push + g.pull) as f64;
+        let residual_nodes = f64::from(n - g.informed);
+        let mut out = Outcome::default();
+        out.metric("residual", residual_nodes / nf)
+            .metric("residual_nodes", residual_nodes)
+            .metric("t_last", g.t_last as f64 / period)
+            .metric("rounds", rounds)
+            .metric("stopped", f64::from(u8::from(stopped)))
+            .metric("transmissions", transmissions)
+            .metric("traffic", transmissions / nf)
+            .metric("push_transmissions", g.push as f64)
+            .metric("pull_transmissions", g.pull as f64)
+            .metric("messages", end.traffic.sent as f64);
+        out.series("uninformed_fraction", std::mem::take(&mut g.uninformed))
+            .series("spreading_fraction", std::mem::take(&mut g.spreading));
+        if params.timing == Timing::Rounds {
             out.analytic(
-                "calls_and_answers",
-                "messages",
-                "N calls per round + pull transmissions",
-                nf * end.time as f64 + g.pull as f64,
+                "push_from_states",
+                "push_transmissions",
+                "node-rounds spent in B or C",
+                g.active_node_rounds as f64,
                 Check::Exact,
             );
+            if network.loss == 0.0 && matches!(topology, Topology::Complete { .. }) {
+                out.analytic(
+                    "calls_and_answers",
+                    "messages",
+                    "N calls per round + pull transmissions",
+                    nf * end.time as f64 + g.pull as f64,
+                    Check::Exact,
+                );
+            }
         }
-    }
-    if matches!(topology, Topology::Complete { .. }) {
-        out.analytic("rounds_log3", "t_last", "log3 N", nf.ln() / 3f64.ln(), Check::Reference).analytic(
-            "traffic_ln_ln",
-            "traffic",
-            "ln ln N",
-            nf.ln().ln(),
-            Check::Reference,
-        );
-        if network.loss == 0.0 && params.timing == Timing::Rounds {
-            out.analytic(
-                "everyone_informed",
-                "residual",
-                "s = 0 (every node informed w.h.p.)",
-                0.0,
-                Check::WithinCiCount { rel_slack: 0.0, unit: 1.0 / nf },
+        if matches!(topology, Topology::Complete { .. }) {
+            out.analytic("rounds_log3", "t_last", "log3 N", nf.ln() / 3f64.ln(), Check::Reference).analytic(
+                "traffic_ln_ln",
+                "traffic",
+                "ln ln N",
+                nf.ln().ln(),
+                Check::Reference,
             );
+            if network.loss == 0.0 && params.timing == Timing::Rounds {
+                out.analytic(
+                    "everyone_informed",
+                    "residual",
+                    "s = 0 (every node informed w.h.p.)",
+                    0.0,
+                    Check::WithinCiCount { rel_slack: 0.0, unit: 1.0 / nf },
+                );
+            }
         }
+        out
     }
-    out
+
+    /// Two bytes of state and a 12-byte tally per node, the event queue and links when event-driven, and
+    /// the two per-round series.
+    fn estimated_bytes(&self, params: &MedianCounterParams, size: &Size) -> u64 {
+        size.nodes
+            .saturating_mul(16)
+            .saturating_add(size.edges.saturating_mul(16))
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+            .saturating_add(series_bytes(2, params.max_rounds))
+    }
 }
 
 /// What a median-counter run reports (`dissem metrics median_counter`).
@@ -531,40 +545,6 @@ pub const METRICS: &[MetricDoc] = &[
         "nodes in B or C / N",
     ),
 ];
-
-/// The median-counter algorithm as a [`Model`]: `model.kind = "median_counter"`.
-pub struct MedianCounterModel;
-
-impl Model for MedianCounterModel {
-    const KIND: &'static str = "median_counter";
-    const ABOUT: &'static str = "Karp et al.'s median-counter push-pull rumor spreading (FOCS 2000): every node \
-                                 informed in O(log N) rounds with O(N log log N) transmissions, stopping by itself.";
-    const METRICS: &'static [MetricDoc] = METRICS;
-    type Params = MedianCounterParams;
-    type Prepared = Bound<MedianCounterParams>;
-
-    fn prepare(&self, params: &MedianCounterParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        crate::gossip::prepare(params, env)
-    }
-
-    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
-        run_with(&b.params, &b.env.topology, b.env.network, seed, run, None)
-    }
-
-    fn run_traced(&self, b: &Self::Prepared, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
-        Some(run_with(&b.params, &b.env.topology, b.env.network, seed, run, Some(sink)))
-    }
-
-    /// Two bytes of state and a 12-byte tally per node, the event queue and links when event-driven, and
-    /// the two per-round series.
-    fn estimated_bytes(&self, params: &MedianCounterParams, size: &Size) -> u64 {
-        size.nodes
-            .saturating_mul(16)
-            .saturating_add(size.edges.saturating_mul(16))
-            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
-            .saturating_add(series_bytes(2, params.max_rounds))
-    }
-}
 
 #[cfg(test)]
 mod tests {

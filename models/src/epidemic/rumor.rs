@@ -82,8 +82,8 @@ use super::Mode;
 use super::analysis::{push_residual_of_traffic, solve_residual};
 use super::anti_entropy::spread;
 use super::replicas::{Bitset, ENTRY_BYTES, Replicas, series_bytes};
-use crate::gossip::{Gossip, GossipParams, Harness, Incoming, Net, Timing, Turns, View};
-use crate::model::{Bound, Env, Model, Size};
+use crate::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Timing, Turns, View};
+use crate::model::{Env, Size};
 use crate::{Check, MAX_ROUNDS, MetricDoc, ModelError, NodeRef, Outcome, check_range, join};
 
 /// When an infective loses interest.
@@ -452,87 +452,100 @@ impl Gossip for Spreading {
 /// Runs rumor spreading (and, if asked, anti-entropy after it): run `run` of `seed` on `topology` under
 /// `network`.
 pub fn run(params: &RumorParams, topology: &Topology, network: Network, seed: u64, run: u64) -> Outcome {
-    run_with(params, topology, network, seed, run, None)
+    Rumor.run_with(params, &Env::new(topology.clone(), network), seed, run, None)
 }
 
-/// [`run`], reporting every message and first receipt to `sink` if there is one
-/// ([`crate::gossip::Harness::run_traced`]).
-pub fn run_with(
-    params: &RumorParams,
-    topology: &Topology,
-    network: Network,
-    seed: u64,
-    run: u64,
-    sink: Option<&mut dyn Sink>,
-) -> Outcome {
-    let n = topology.node_count();
-    let nf = f64::from(n);
-    let harness = Harness::new(topology, network, params.timing, params.max_rounds);
-    let mut r = Spreading::new(n, params);
-    let end = harness.run_with(&mut r, seed, run, sink);
-    let died_out = r.spreading_count == 0;
-    let rounds = end.in_rounds(if died_out { r.last_removal } else { end.time });
-    let s = r.susceptible();
-    let m = r.rumors as f64 / nf;
-    let others = r.informed_count - 1;
-    let period = end.period as f64;
-    let mut out = Outcome::default();
-    out.metric("residual", s)
-        .metric("residual_nodes", nf - r.informed_count as f64)
-        .metric("traffic", m)
-        .metric("t_ave", if others > 0 { r.t_sum / period / others as f64 } else { f64::NAN })
-        .metric("t_ave_demers", r.t_sum / period / r.informed_count as f64)
-        .metric("t_last", r.t_last / period)
-        .metric("rounds", rounds)
-        .metric("died_out", f64::from(u8::from(died_out)))
-        .metric("messages", end.traffic.sent as f64)
-        .metric("requests", r.requests as f64)
-        .metric("feedback_messages", r.feedback_replies as f64);
-    out.series("susceptible_fraction", std::mem::take(&mut r.susceptible))
-        .series("infective_fraction", std::mem::take(&mut r.infective));
+/// Rumor spreading as a [`GossipModel`], hence a [`Model`](crate::Model): `model.kind = "rumor"`.
+pub struct Rumor;
 
-    if let Some(ae_mode) = params.then_anti_entropy {
-        let mut have = Bitset::new(n);
-        for v in (0..n).filter(|&v| r.informed.get(v)) {
-            have.set(v);
+impl GossipModel for Rumor {
+    const KIND: &'static str = "rumor";
+    const ABOUT: &'static str = "Rumor spreading (the lecture model and the Demers et al. variants), optionally \
+                                 followed by anti-entropy until every node is updated.";
+    const METRICS: &'static [MetricDoc] = METRICS;
+    type Params = RumorParams;
+
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome {
+        let (topology, network) = (&*env.topology, env.network);
+        let n = topology.node_count();
+        let nf = f64::from(n);
+        let harness = Harness::new(topology, network, params.timing, params.max_rounds);
+        let mut r = Spreading::new(n, params);
+        let end = harness.run_with(&mut r, seed, run, sink);
+        let died_out = r.spreading_count == 0;
+        let rounds = end.in_rounds(if died_out { r.last_removal } else { end.time });
+        let s = r.susceptible();
+        let m = r.rumors as f64 / nf;
+        let others = r.informed_count - 1;
+        let period = end.period as f64;
+        let mut out = Outcome::default();
+        out.metric("residual", s)
+            .metric("residual_nodes", nf - r.informed_count as f64)
+            .metric("traffic", m)
+            .metric("t_ave", if others > 0 { r.t_sum / period / others as f64 } else { f64::NAN })
+            .metric("t_ave_demers", r.t_sum / period / r.informed_count as f64)
+            .metric("t_last", r.t_last / period)
+            .metric("rounds", rounds)
+            .metric("died_out", f64::from(u8::from(died_out)))
+            .metric("messages", end.traffic.sent as f64)
+            .metric("requests", r.requests as f64)
+            .metric("feedback_messages", r.feedback_replies as f64);
+        out.series("susceptible_fraction", std::mem::take(&mut r.susceptible))
+            .series("infective_fraction", std::mem::take(&mut r.infective));
+
+        if let Some(ae_mode) = params.then_anti_entropy {
+            let mut have = Bitset::new(n);
+            for v in (0..n).filter(|&v| r.informed.get(v)) {
+                have.set(v);
+            }
+            let missing = u64::from(n) - r.informed_count;
+            // A stream of its own, so that the phases do not replay each other's draws.
+            let ae =
+                spread(&harness, ae_mode, have, missing, u64::from(n), &[], derive_seed(seed, &[AE_PHASE]), run, None);
+            let ae_rounds = ae.converged().unwrap_or(f64::NAN);
+            out.metric("ae_rounds", ae_rounds)
+                .metric("ae_messages", ae.end.traffic.sent as f64)
+                .metric("ae_state_bytes", (ae.entries * ENTRY_BYTES) as f64)
+                .metric("total_rounds", rounds + ae_rounds)
+                .metric("total_messages", (end.traffic.sent + ae.end.traffic.sent) as f64);
+            out.series("ae_ignorant_fraction", ae.ignorant);
         }
-        let missing = u64::from(n) - r.informed_count;
-        // A stream of its own, so that the phases do not replay each other's draws.
-        let ae = spread(&harness, ae_mode, have, missing, u64::from(n), &[], derive_seed(seed, &[AE_PHASE]), run, None);
-        let ae_rounds = ae.converged().unwrap_or(f64::NAN);
-        out.metric("ae_rounds", ae_rounds)
-            .metric("ae_messages", ae.end.traffic.sent as f64)
-            .metric("ae_state_bytes", (ae.entries * ENTRY_BYTES) as f64)
-            .metric("total_rounds", rounds + ae_rounds)
-            .metric("total_messages", (end.traffic.sent + ae.end.traffic.sent) as f64);
-        out.series("ae_ignorant_fraction", ae.ignorant);
+
+        if matches!(topology, Topology::Complete { .. }) && network.loss == 0.0 {
+            let sync = params.timing == Timing::Rounds;
+            if params.is_lecture_model() {
+                out.analytic(
+                    "residual_lecture",
+                    "residual",
+                    "s = e^{-(1/p_stop + 1)(1 - s)}, p_stop = 1/k",
+                    solve_residual(1.0 / f64::from(params.k)),
+                    Check::WithinCiCount {
+                        unit: 1.0 / f64::from(topology.node_count()),
+                        rel_slack: if sync { 0.0 } else { late_nack_slack(network.latency, params.timing.period()) },
+                    },
+                );
+            }
+            if params.mode == Mode::Push {
+                out.analytic(
+                    "residual_traffic",
+                    "residual",
+                    "s = e^{-m} (m: this run's traffic)",
+                    push_residual_of_traffic(m),
+                    Check::WithinCiCount { rel_slack: 0.0, unit: 1.0 / f64::from(topology.node_count()) },
+                );
+            }
+        }
+        out
     }
 
-    if matches!(topology, Topology::Complete { .. }) && network.loss == 0.0 {
-        let sync = params.timing == Timing::Rounds;
-        if params.is_lecture_model() {
-            out.analytic(
-                "residual_lecture",
-                "residual",
-                "s = e^{-(1/p_stop + 1)(1 - s)}, p_stop = 1/k",
-                solve_residual(1.0 / f64::from(params.k)),
-                Check::WithinCiCount {
-                    unit: 1.0 / f64::from(topology.node_count()),
-                    rel_slack: if sync { 0.0 } else { late_nack_slack(network.latency, params.timing.period()) },
-                },
-            );
-        }
-        if params.mode == Mode::Push {
-            out.analytic(
-                "residual_traffic",
-                "residual",
-                "s = e^{-m} (m: this run's traffic)",
-                push_residual_of_traffic(m),
-                Check::WithinCiCount { rel_slack: 0.0, unit: 1.0 / f64::from(topology.node_count()) },
-            );
-        }
+    /// Packed node states (two bits and a counter byte per node), the event queue and links when
+    /// event-driven, and the per-round series.
+    fn estimated_bytes(&self, params: &RumorParams, size: &Size) -> u64 {
+        size.nodes
+            .saturating_add(size.edges.saturating_mul(16))
+            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
+            .saturating_add(series_bytes(4, params.max_rounds))
     }
-    out
 }
 
 /// Stream tag of the anti-entropy phase after the rumor.
@@ -647,39 +660,6 @@ pub const METRICS: &[MetricDoc] = &[
         "ignorant nodes / N",
     ),
 ];
-
-/// Rumor spreading as a [`Model`]: `model.kind = "rumor"`.
-pub struct Rumor;
-
-impl Model for Rumor {
-    const KIND: &'static str = "rumor";
-    const ABOUT: &'static str = "Rumor spreading (the lecture model and the Demers et al. variants), optionally \
-                                 followed by anti-entropy until every node is updated.";
-    const METRICS: &'static [MetricDoc] = METRICS;
-    type Params = RumorParams;
-    type Prepared = Bound<RumorParams>;
-
-    fn prepare(&self, params: &RumorParams, env: &Env) -> Result<Self::Prepared, ModelError> {
-        crate::gossip::prepare(params, env)
-    }
-
-    fn run(&self, b: &Self::Prepared, seed: u64, run: u64) -> Outcome {
-        crate::epidemic::rumor::run(&b.params, &b.env.topology, b.env.network, seed, run)
-    }
-
-    fn run_traced(&self, b: &Self::Prepared, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
-        Some(crate::epidemic::rumor::run_with(&b.params, &b.env.topology, b.env.network, seed, run, Some(sink)))
-    }
-
-    /// Packed node states (two bits and a counter byte per node), the event queue and links when
-    /// event-driven, and the per-round series.
-    fn estimated_bytes(&self, params: &RumorParams, size: &Size) -> u64 {
-        size.nodes
-            .saturating_add(size.edges.saturating_mul(16))
-            .saturating_add(params.timing.estimated_bytes(size.nodes, size.edges))
-            .saturating_add(series_bytes(4, params.max_rounds))
-    }
-}
 
 #[cfg(test)]
 mod tests {

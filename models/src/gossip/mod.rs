@@ -121,6 +121,7 @@ mod events;
 mod rounds;
 
 use schemars::JsonSchema;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sim_core::bitset::BitSet;
 use sim_core::network::Network;
@@ -131,9 +132,9 @@ use sim_core::{NodeId, Time};
 
 pub use rounds::{CHUNK_NODES, Chunk, Chunks, Round, Wire};
 
-use crate::model::{Bound, Env};
+use crate::model::{Bound, Env, Model, Size};
 use crate::tagged::{Variant, body, no_fields, tagged};
-use crate::{ModelError, check_range, join};
+use crate::{MetricDoc, ModelError, Outcome, check_range, join};
 
 /// A gossip protocol: its rule, written once for both drivers. See the [module docs](self).
 ///
@@ -519,13 +520,13 @@ pub trait GossipParams: Clone {
     fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError>;
 }
 
-/// A gossip protocol's [`Model::prepare`](crate::Model::prepare): refuses a network that loses every
+/// A gossip protocol's [`Model::prepare`]: refuses a network that loses every
 /// message, then binds the validated parameters to `env`. No gossip protocol could spread anything over such a
 /// network, and a run that waits for convergence would last all of its rounds (10^6 rounds of 10^4 nodes:
 /// minutes) to show it.
 pub fn prepare<P: GossipParams>(params: &P, env: &Env) -> Result<Bound<P>, ModelError> {
     if env.network.loss < 1.0 {
-        return Ok(Bound { params: params.validate("", &env.topology)?, env: env.clone() });
+        return Ok(Bound::new(params.validate("", &env.topology)?, env));
     }
     Err(ModelError::outside(
         "network.loss",
@@ -535,6 +536,55 @@ pub fn prepare<P: GossipParams>(params: &P, env: &Env) -> Result<Bound<P>, Model
             env.network.loss
         ),
     ))
+}
+
+/// A gossip protocol as a [`Model`]: what differs from one gossip model to the next. Every `GossipModel` is a
+/// [`Model`] (one implementation for all of them) whose prepared form is [`Bound`]: [`prepare`] checks the
+/// parameters, [`Model::run`] is [`GossipModel::run_with`] without a sink and [`Model::run_traced`] with one.
+/// Register it as any model (`runner::Registry::with`).
+///
+/// A protocol whose runs share more than the checked parameters (anti-entropy's exact expected rounds,
+/// worked out once per scenario) implements [`Model`] itself, with [`prepare`].
+pub trait GossipModel: Send + Sync + 'static {
+    /// The `model.kind` tag ([`Model::KIND`]).
+    const KIND: &'static str;
+    /// One sentence on what the model simulates ([`Model::ABOUT`]).
+    const ABOUT: &'static str;
+    /// Every metric, series and distribution a run may emit ([`Model::METRICS`]).
+    const METRICS: &'static [MetricDoc] = &[];
+    /// The `model` object of a scenario, minus `kind` ([`Model::Params`]).
+    type Params: GossipParams + Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
+
+    /// Run `run` of `seed` with `params` (checked by [`GossipParams::validate`]) on `env`'s topology under its
+    /// network, reporting every message and first receipt to `sink` if there is one ([`Harness::run_with`]).
+    fn run_with(&self, params: &Self::Params, env: &Env, seed: u64, run: u64, sink: Option<&mut dyn Sink>) -> Outcome;
+
+    /// Peak memory of one run beyond the topology's own arrays ([`Model::estimated_bytes`]).
+    fn estimated_bytes(&self, params: &Self::Params, size: &Size) -> u64;
+}
+
+impl<G: GossipModel> Model for G {
+    const KIND: &'static str = <G as GossipModel>::KIND;
+    const ABOUT: &'static str = <G as GossipModel>::ABOUT;
+    const METRICS: &'static [MetricDoc] = <G as GossipModel>::METRICS;
+    type Params = G::Params;
+    type Prepared = Bound<G::Params>;
+
+    fn prepare(&self, params: &G::Params, env: &Env) -> Result<Bound<G::Params>, ModelError> {
+        prepare(params, env)
+    }
+
+    fn run(&self, b: &Bound<G::Params>, seed: u64, run: u64) -> Outcome {
+        self.run_with(&b.params, &b.env, seed, run, None)
+    }
+
+    fn run_traced(&self, b: &Bound<G::Params>, seed: u64, run: u64, sink: &mut dyn Sink) -> Option<Outcome> {
+        Some(self.run_with(&b.params, &b.env, seed, run, Some(sink)))
+    }
+
+    fn estimated_bytes(&self, params: &G::Params, size: &Size) -> u64 {
+        GossipModel::estimated_bytes(self, params, size)
+    }
 }
 
 /// Most turns a run of fixed length may take (rounds × nodes, each turn weighted by the protocol's work per
