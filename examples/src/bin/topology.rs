@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use dissem::sim_core::paths::ShortestPaths;
 use dissem::sim_core::topology::Graph;
-use dissem::sim_core::topology::parse::{GraphmlWeights, graphml};
+use dissem::sim_core::topology::parse::{LinkWeights, graphml};
 use petgraph::algo::articulation_points::articulation_points;
 use petgraph::algo::{bridges, connected_components, min_spanning_tree};
 use petgraph::data::FromElements;
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let loaded = match graphml(&text, GraphmlWeights::Distance).or_else(|_| graphml(&text, GraphmlWeights::Hops)) {
+    let loaded = match graphml(&text, LinkWeights::Distance).or_else(|_| graphml(&text, LinkWeights::Hops)) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("{path}: {e}");
