@@ -105,6 +105,32 @@ fn line(text: &str, at: usize) -> usize {
 const NUMBERS: &str = "a number is written `12`, `-3`, `4.5` or `6.02E23`";
 const KEYS: &str = "a key is a letter followed by letters, digits and `_`";
 
+/// Byte classes, looked up rather than tested byte by byte: white space, the bytes that end a key or number (white
+/// space, `#`, `[`, `]`, `"`), the bytes of keys.
+const SPACE: u8 = 1;
+const ENDS: u8 = 2;
+const KEY: u8 = 4;
+static CLASS: [u8; 256] = {
+    let mut class = [0; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            class[c] = SPACE | ENDS;
+        } else if matches!(b, b'#' | b'[' | b']' | b'"') {
+            class[c] = ENDS;
+        } else if b.is_ascii_alphanumeric() || b == b'_' {
+            class[c] = KEY;
+        }
+        c += 1;
+    }
+    class
+};
+
+fn is(class: u8, c: u8) -> bool {
+    CLASS[c as usize] & class != 0
+}
+
 enum Token<'a> {
     Key(&'a str),
     /// An integer, as written.
@@ -134,8 +160,8 @@ impl<'a> Lexer<'a> {
     fn next(&mut self) -> Result<(usize, Token<'a>), Problem> {
         let b = self.text.as_bytes();
         loop {
+            self.pos += b[self.pos..].iter().take_while(|&&c| is(SPACE, c)).count();
             match b.get(self.pos) {
-                Some(b' ' | b'\t' | b'\n' | b'\r') => self.pos += 1,
                 Some(b'#') => self.pos = memchr(b'\n', &b[self.pos..]).map_or(b.len(), |i| self.pos + i),
                 _ => break,
             }
@@ -153,7 +179,7 @@ impl<'a> Lexer<'a> {
             }
             b'"' => Token::Str(self.string(start)?),
             b'A'..=b'Z' | b'a'..=b'z' => {
-                self.pos += b[start..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
+                self.pos += b[start..].iter().take_while(|&&c| is(KEY, c)).count();
                 self.boundary(start, KEYS)?;
                 Token::Key(&self.text[start..self.pos])
             }
@@ -173,20 +199,21 @@ impl<'a> Lexer<'a> {
     }
 
     /// Checks that the key or number that ends here is not run into more text (`1.2.3`, `5km`, `id-5`).
+    #[inline]
     fn boundary(&self, start: usize, what: &str) -> Result<(), Problem> {
         match self.text.as_bytes().get(self.pos) {
-            None | Some(b' ' | b'\t' | b'\n' | b'\r' | b'#' | b'[' | b']' | b'"') => Ok(()),
-            Some(_) => {
-                let word = self.text[start..].split([' ', '\t', '\n', '\r', '#', '[', ']', '"']).next().unwrap_or("");
-                Err(problem(
-                    start,
-                    format!(
-                        "`{}` is neither a key nor a number: {what}, and tokens are separated by white space",
-                        cut(word)
-                    ),
-                ))
-            }
+            Some(&c) if !is(ENDS, c) => Err(self.run_on(start, what)),
+            _ => Ok(()),
         }
+    }
+
+    #[cold]
+    fn run_on(&self, start: usize, what: &str) -> Problem {
+        let word = self.text[start..].split(|c: char| c.is_ascii() && is(ENDS, c as u8)).next().unwrap_or("");
+        problem(
+            start,
+            format!("`{}` is neither a key nor a number: {what}, and tokens are separated by white space", cut(word)),
+        )
     }
 
     fn number(&mut self, start: usize) -> Result<Token<'a>, Problem> {
