@@ -101,11 +101,11 @@ fn line(text: &str, at: usize) -> usize {
     1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..at]).count()
 }
 
-/// What a number token may look like, for messages.
+/// What numbers and keys look like, for messages.
 const NUMBERS: &str = "a number is written `12`, `-3`, `4.5` or `6.02E23`";
 const KEYS: &str = "a key is a letter followed by letters, digits and `_`";
 
-/// Byte classes, looked up rather than tested byte by byte: white space, the bytes that end a key or number (white
+/// Byte classes, one table lookup a byte: white space, the bytes that end a key or number (white
 /// space, `#`, `[`, `]`, `"`), the bytes of keys.
 const SPACE: u8 = 1;
 const ENDS: u8 = 2;
