@@ -1,4 +1,4 @@
-//! Fuzz targets, as proptest properties: the scenario loader, sweep files, and the edge-list and GraphML
+//! Fuzz targets, as proptest properties: the scenario loader, sweep files, and the edge-list, GraphML and GML
 //! parsers never panic, whatever they are given; they return a value or an error.
 //!
 //! `cargo test -p runner fuzz` runs a short campaign (CI runs it with the other tests); a long one:
@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use sim_core::topology::parse::{GraphmlWeights, edge_list, graphml};
+use sim_core::topology::parse::{LinkWeights, edge_list, gml, graphml};
 
 use crate::run::{Inputs, Prepared};
 use crate::sweep::{parse_sweep, plan};
@@ -225,12 +225,59 @@ proptest! {
         ".{0,8}",
     ], 0..14), distance in any::<bool>()) {
         let text = format!(r#"<?xml version="1.0"?><graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:y="http://www.yworks.com/xml/graphml">{}</graphml>"#, parts.concat());
-        let weights = if distance { GraphmlWeights::Distance } else { GraphmlWeights::Hops };
+        let weights = if distance { LinkWeights::Distance } else { LinkWeights::Hops };
         let _ = graphml(&text, weights);
     }
 
     #[test]
     fn fuzz_graphml_bytes(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
-        let _ = graphml(&String::from_utf8_lossy(&bytes), GraphmlWeights::Hops);
+        let _ = graphml(&String::from_utf8_lossy(&bytes), LinkWeights::Hops);
+    }
+
+    /// GML pieces in any order: whole nodes and edges, lists opened and closed anywhere, the keys the loader reads
+    /// given in any list with values of every kind, and what the lexer decides on (numbers, strings, references,
+    /// comments).
+    #[test]
+    fn fuzz_gml(parts in prop::collection::vec(prop_oneof![
+        3 => (4..16u32, any::<bool>()).prop_map(|(i, placed)| if placed {
+            format!("node [ id {i} label \"N{i}\" Latitude {} Longitude {} ]", i * 5, i * 10)
+        } else {
+            format!("node [ id {i} ]")
+        }),
+        4 => (0..5u8, 0..5u8).prop_map(|(a, b)| format!("edge [ source {a} target {b} graphics [ w 1.5 ] ]")),
+        1 => prop_oneof![Just("graph ["), Just("node ["), Just("edge ["), Just("graphics ["), Just("]")].prop_map(str::to_owned),
+        1 => (prop_oneof![Just("id"), Just("source"), Just("target"), Just("label")], 0..5u8)
+            .prop_map(|(key, i)| format!("{key} {i}")),
+        1 => (prop_oneof![Just("id"), Just("source"), Just("target"), Just("label")], "[a-c]")
+            .prop_map(|(key, s)| format!("{key} \"{s}\"")),
+        1 => (prop_oneof![Just("Latitude"), Just("longitude"), Just("directed"), Just("id"), Just("label")],
+              prop_oneof![Just("0"), Just("1"), Just("-91.5"), Just("1E400"), Just("+INF"), Just("NAN"), Just("2"),
+                          Just("99999999999999999999"), Just("\"45\""), Just("[")])
+            .prop_map(|(key, value)| format!("{key} {value}")),
+        // What the lexer splits and decodes itself.
+        1 => prop_oneof![Just("\"&amp;&eacute;&#233;&#xE9;AT&T\""), Just("\"&bogus;\""), Just("\"&amp\""), Just("\"&#0;\""),
+            Just("\"&#x110000;\""), Just("\"\r\n\u{1}\""), Just("\""), Just("# comment\n"), Just("1.2.3"), Just(".5"),
+            Just("-"), Just("5km"), Just("\u{feff}"), Just("é"), Just("\r\n"), Just("directed 1"), Just("x")].prop_map(str::to_owned),
+        1 => ".{0,6}",
+    ], 0..24), distance in any::<bool>(), wrapped in any::<bool>()) {
+        let weights = if distance { LinkWeights::Distance } else { LinkWeights::Hops };
+        let text = parts.join(" ");
+        // Half the time inside a graph of four nodes, so that more texts get past the graph's first nodes.
+        let text = if wrapped {
+            let nodes: String = (0..4).map(|i| format!("node [ id {i} Latitude {i}.5 Longitude -{i} ]\n")).collect();
+            format!("graph [\n{nodes}{text}\n]")
+        } else {
+            text
+        };
+        if let Ok(loaded) = gml(&text, weights) {
+            let r = &loaded.report;
+            prop_assert_eq!(r.edges + r.self_loops_dropped + r.parallel_merged, r.edges_in_file);
+            prop_assert_eq!(loaded.graph.edge_count(), r.edges);
+        }
+    }
+
+    #[test]
+    fn fuzz_gml_bytes(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        let _ = gml(&String::from_utf8_lossy(&bytes), LinkWeights::Hops);
     }
 }

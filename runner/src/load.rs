@@ -66,7 +66,9 @@ fn check_ranges(s: &Scenario, origin: &str) -> Result<(), ScenarioError> {
     }
     if let nodes @ 0..2 = s.topology.size_estimate().nodes {
         let field = match s.topology {
-            TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Edges(_) => None,
+            TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Gml(_) | TopologySpec::Edges(_) => {
+                None
+            }
             TopologySpec::Grid(_) | TopologySpec::TransitStub(_) => Some("topology"),
             _ => Some("topology.nodes"),
         };

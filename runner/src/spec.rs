@@ -91,7 +91,10 @@ pub enum TopologySpec {
     /// An edge-list file: lines `u v [weight]`, `#` comments; path relative to the scenario file.
     EdgeList(EdgeListSpec),
     /// A GraphML file as the Internet Topology Zoo publishes it; path relative to the scenario file.
-    Graphml(GraphmlSpec),
+    Graphml(AttributedFileSpec),
+    /// A GML file (Graph Modelling Language) as the Internet Topology Zoo and networkx write it; path relative to
+    /// the scenario file.
+    Gml(AttributedFileSpec),
     /// An edge list written inline: one `u v [weight]` string per edge.
     Edges(EdgesSpec),
 }
@@ -107,6 +110,7 @@ kind_tagged!(TopologySpec {
     "transit_stub" => TransitStub,
     "edge_list" => EdgeList,
     "graphml" => Graphml,
+    "gml" => Gml,
     "edges" => Edges,
 });
 
@@ -240,10 +244,10 @@ pub struct EdgeListSpec {
     pub hosts: Vec<String>,
 }
 
-/// Edge weights of a GraphML topology.
+/// Edge weights of a GraphML or GML topology.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum GraphmlWeightsSpec {
+pub enum LinkWeightsSpec {
     /// Every link has weight 1.
     #[default]
     Hops,
@@ -251,14 +255,15 @@ pub enum GraphmlWeightsSpec {
     Distance,
 }
 
+/// A file whose nodes carry attributes, coordinates among them (GraphML, GML).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct GraphmlSpec {
+pub struct AttributedFileSpec {
     /// The file, relative to the scenario file.
     pub path: String,
     /// Edge weights: `hops` (every link 1) or `distance` (propagation delay from the coordinates).
     #[serde(default)]
-    pub weights: GraphmlWeightsSpec,
+    pub weights: LinkWeightsSpec,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

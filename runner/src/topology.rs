@@ -6,11 +6,11 @@ use sim_core::NodeId;
 use sim_core::TopologyError;
 use sim_core::rng::SimRng;
 use sim_core::topology::generators::{self, TransitStubParams};
-use sim_core::topology::parse::{self, GraphmlWeights, Loaded};
+use sim_core::topology::parse::{self, LinkWeights, Loaded};
 use sim_core::topology::{Graph, Topology};
 
 use crate::run::Inputs;
-use crate::spec::{GraphmlWeightsSpec, TopologySpec, TransitStubSpec};
+use crate::spec::{LinkWeightsSpec, TopologySpec, TransitStubSpec};
 
 /// A built topology with what a model may need besides the graph.
 pub struct Built {
@@ -42,7 +42,10 @@ impl TopologySpec {
 
     /// Whether the graph comes from a file or inline edges, whose size is known only once read.
     pub fn is_file(&self) -> bool {
-        matches!(self, TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Edges(_))
+        matches!(
+            self,
+            TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Gml(_) | TopologySpec::Edges(_)
+        )
     }
 
     /// Sizes known before building, for the memory guard; every product saturates, so a huge parameter
@@ -65,7 +68,9 @@ impl TopologySpec {
             TopologySpec::BarabasiAlbert(s) => (n(s.nodes), n(s.nodes).saturating_mul(n(s.m)), 0),
             TopologySpec::WattsStrogatz(s) => (n(s.nodes), n(s.nodes).saturating_mul(n(s.k)) / 2, 0),
             TopologySpec::TransitStub(s) => transit_stub_size(s),
-            TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Edges(_) => (0, 0, 0),
+            TopologySpec::EdgeList(_) | TopologySpec::Graphml(_) | TopologySpec::Gml(_) | TopologySpec::Edges(_) => {
+                (0, 0, 0)
+            }
         };
         Size { nodes, edges, usable_edges: edges, hosts }
     }
@@ -89,13 +94,14 @@ impl TopologySpec {
                 let text = inputs.read(&s.path).map_err(|m| BuildError { field: "path".into(), message: m })?;
                 loaded(parse::edge_list(&text), &s.path)?.with_hosts(&s.hosts)
             }
-            TopologySpec::Graphml(s) => {
+            TopologySpec::Graphml(s) | TopologySpec::Gml(s) => {
                 let text = inputs.read(&s.path).map_err(|m| BuildError { field: "path".into(), message: m })?;
                 let weights = match s.weights {
-                    GraphmlWeightsSpec::Hops => GraphmlWeights::Hops,
-                    GraphmlWeightsSpec::Distance => GraphmlWeights::Distance,
+                    LinkWeightsSpec::Hops => LinkWeights::Hops,
+                    LinkWeightsSpec::Distance => LinkWeights::Distance,
                 };
-                loaded(parse::graphml(&text, weights), &s.path)
+                let parse = if matches!(self, TopologySpec::Gml(_)) { parse::gml } else { parse::graphml };
+                loaded(parse(&text, weights), &s.path)
             }
             TopologySpec::Edges(s) => one_line_each(&s.edges)
                 .and_then(|()| parse::edge_list(&s.edges.join("\n")))

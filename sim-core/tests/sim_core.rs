@@ -1,15 +1,19 @@
 //! Integration tests of sim-core against the real topologies shipped in `scenarios/topologies/`.
 
 use sim_core::TopologyError;
-use sim_core::topology::parse::{GraphmlWeights, LoadReport, graphml};
+use sim_core::topology::parse::{LinkWeights, LoadReport, Loaded, gml, graphml};
 
 fn zoo(name: &str) -> String {
-    let path = format!("{}/../scenarios/topologies/{name}.graphml", env!("CARGO_MANIFEST_DIR"));
+    shipped(&format!("{name}.graphml"))
+}
+
+fn shipped(file: &str) -> String {
+    let path = format!("{}/../scenarios/topologies/{file}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn load(name: &str) -> (sim_core::topology::Graph, LoadReport) {
-    let loaded = graphml(&zoo(name), GraphmlWeights::Hops).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let loaded = graphml(&zoo(name), LinkWeights::Hops).unwrap_or_else(|e| panic!("{name}: {e}"));
     (loaded.graph, loaded.report)
 }
 
@@ -64,11 +68,44 @@ fn zoo_labels_come_from_yed_graphics() {
 #[test]
 fn zoo_files_have_no_coordinates_for_distance_weights() {
     for name in ["Abilene", "Geant2012", "Cogentco", "Interoute", "Kdl"] {
-        match graphml(&zoo(name), GraphmlWeights::Distance) {
+        match graphml(&zoo(name), LinkWeights::Distance) {
             Err(TopologyError::Invalid(message)) => {
                 assert!(message.contains("Latitude"), "{message}")
             }
             other => panic!("{name}: expected a missing-coordinates error, got {other:?}"),
         }
     }
+}
+
+/// A link as (smaller end, larger end, weight).
+type Link = (u32, u32, u32);
+
+/// Labels, links as sorted (smaller end, larger end, weight) and the report's counts: what two loaders of the same
+/// graph must agree on, whatever order each file lists links in.
+fn summary(loaded: &Loaded) -> (Vec<&str>, Vec<Link>, [usize; 4]) {
+    let g = &loaded.graph;
+    let mut links: Vec<Link> = (0..g.edge_count())
+        .map(|e| {
+            let (u, v) = g.endpoints(e as _);
+            (u.min(v), u.max(v), g.weight(e as _))
+        })
+        .collect();
+    links.sort_unstable();
+    let r = &loaded.report;
+    (g.labels().unwrap().iter().collect(), links, [r.edges_in_file, r.edges, r.self_loops_dropped, r.parallel_merged])
+}
+
+/// `Abilene.gml` is `Abilene.graphml` written by networkx's `write_gml`, each node named by its yEd label as the
+/// zoo's own GML files name them (see the README beside them): the GML loader reads the graph the GraphML loader
+/// reads. Neither file has coordinates, so both refuse distance weights.
+#[test]
+fn zoo_gml_reads_as_its_graphml() {
+    let (xml, text) = (zoo("Abilene"), shipped("Abilene.gml"));
+    let (a, b) = (graphml(&xml, LinkWeights::Hops).unwrap(), gml(&text, LinkWeights::Hops).unwrap());
+    assert_eq!(summary(&a), summary(&b));
+    assert_eq!(b.graph.label(0), Some("Seattle"));
+    assert!(b.report.notes[0].starts_with("directed edges read as undirected links"), "{:?}", b.report.notes);
+    let err = gml(&text, LinkWeights::Distance).unwrap_err().to_string();
+    assert!(err.contains("node 0 (Seattle) has no Latitude"), "{err}");
+    assert!(graphml(&xml, LinkWeights::Distance).is_err());
 }

@@ -3,13 +3,13 @@
 //! a simulation study asks before it starts — is it connected, which routers and links are single points
 //! of failure, how long is the longest shortest path, what does a spanning tree cost.
 //!
-//! `cargo run -p dissem-examples --bin topology -- scenarios/topologies/Kdl.graphml`
+//! `cargo run -p dissem-examples --bin topology -- scenarios/topologies/Kdl.graphml` (or a `.gml` file)
 
 use std::process::ExitCode;
 
 use dissem::sim_core::paths::ShortestPaths;
 use dissem::sim_core::topology::Graph;
-use dissem::sim_core::topology::parse::{GraphmlWeights, graphml};
+use dissem::sim_core::topology::parse::{LinkWeights, gml, graphml};
 use petgraph::algo::articulation_points::articulation_points;
 use petgraph::algo::{bridges, connected_components, min_spanning_tree};
 use petgraph::data::FromElements;
@@ -21,7 +21,7 @@ fn name(graph: &Graph, v: u32) -> String {
 
 fn main() -> ExitCode {
     let Some(path) = std::env::args().nth(1) else {
-        eprintln!("usage: topology FILE.graphml");
+        eprintln!("usage: topology FILE.graphml | FILE.gml");
         return ExitCode::from(2);
     };
     let text = match std::fs::read_to_string(&path) {
@@ -31,7 +31,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let loaded = match graphml(&text, GraphmlWeights::Distance).or_else(|_| graphml(&text, GraphmlWeights::Hops)) {
+    let load = if path.ends_with(".gml") { gml } else { graphml };
+    let loaded = match load(&text, LinkWeights::Distance).or_else(|_| load(&text, LinkWeights::Hops)) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("{path}: {e}");

@@ -2,7 +2,7 @@
 //!
 //! Nodes are `u32` indices. Every undirected edge `e = {u, v}` appears as two arcs, one in the adjacency of
 //! `u` and one in that of `v`; both arcs know `e`, so per-link counters and weights are indexed by edge.
-//! `generators` makes graphs from parameters and a random stream; `parse` reads edge lists and GraphML text.
+//! `generators` makes graphs from parameters and a random stream; `parse` reads edge list, GraphML and GML text.
 
 pub mod generators;
 mod graph;

@@ -19,27 +19,13 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
+use super::weights::{self, LinkWeights};
 use super::xml::{Element, Event, Reader, XmlError};
-use super::{Links, Listing, Loaded, assemble};
+use super::{Links, Listing, Loaded, assemble, label_notes};
 use crate::topology::Labels;
 use crate::{NodeId, TopologyError};
 
 const GRAPHML_NS: &str = "http://graphml.graphdrawing.org/xmlns";
-/// Mean Earth radius (IUGG), km.
-const EARTH_RADIUS_KM: f64 = 6371.0088;
-/// Propagation speed at 2/3 of the speed of light, km per µs.
-const KM_PER_US: f64 = 299_792.458 * 2.0 / 3.0 / 1e6;
-
-/// How link weights are derived from a GraphML file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GraphmlWeights {
-    /// Every link weighs 1.
-    Hops,
-    /// Great-circle distance between the nodes' `Latitude`/`Longitude` data, as propagation delay in
-    /// microseconds at 2/3 c, at least 1. A node without coordinates is an error that names it.
-    Distance,
-}
-
 fn is(element: &Element, name: &str) -> bool {
     element.local == name && matches!(element.namespace, None | Some(GRAPHML_NS))
 }
@@ -161,15 +147,6 @@ impl<'a> NodeIds<'a> {
     fn get(&self, id: &str) -> Option<NodeId> {
         self.plain(id).map(|k| k as NodeId).or_else(|| self.hashed.get(id).copied())
     }
-}
-
-/// Great-circle (haversine) distance as a delay in whole microseconds, at least 1.
-fn delay_us((lat1, lon1): (f64, f64), (lat2, lon2): (f64, f64)) -> u32 {
-    let (phi1, phi2) = (lat1.to_radians(), lat2.to_radians());
-    let (dphi, dlambda) = ((lat2 - lat1).to_radians(), (lon2 - lon1).to_radians());
-    let a = (dphi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (dlambda / 2.0).sin().powi(2);
-    let km = 2.0 * EARTH_RADIUS_KM * a.sqrt().min(1.0).asin();
-    ((km / KM_PER_US).round() as u32).max(1)
 }
 
 /// Errors by precedence, as a reader of the whole file reports them: the root, the graph, the keys, then the
@@ -430,18 +407,7 @@ impl<'a, 'p> Pass<'a, 'p> {
         });
         self.labels.push(label);
         if self.distance {
-            let degrees =
-                |target, name, limit: f64| match text(target) {
-                    None => Err(format!(
-                        "node {id} ({label}) has no {name}; distance weights need coordinates on every node (use hop \
-                     weights)"
-                    )),
-                    Some(t) => t.parse::<f64>().ok().filter(|x| x.abs() <= limit).ok_or_else(|| {
-                        format!("node {id} ({label}): {name} `{t}` is not a number in [-{limit}, {limit}]")
-                    }),
-                };
-            match degrees(LATITUDE, "Latitude", 90.0).and_then(|lat| Ok((lat, degrees(LONGITUDE, "Longitude", 180.0)?)))
-            {
+            match weights::place(format_args!("{id} ({label})"), text(LATITUDE), text(LONGITUDE)) {
                 Ok(place) => self.coordinates.push(place),
                 Err(message) => self.fail(NODE, Problem::At(node.offset, message)),
             }
@@ -487,8 +453,8 @@ impl<'a, 'p> Pass<'a, 'p> {
 /// and labelled by the `label` node key, else by their yEd label, else by their id. Links are undirected whatever
 /// `edgedefault` or an edge's `directed` says (noted in the report); self-loops are dropped and repeated links
 /// merged, all counted in the report. Hyperedges, a second graph and nested graphs are errors.
-pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyError> {
-    let distance = weights == GraphmlWeights::Distance;
+pub fn graphml(text: &str, weights: LinkWeights) -> Result<Loaded, TopologyError> {
+    let distance = weights == LinkWeights::Distance;
     let line = |offset: usize| 1 + text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count();
     let malformed = |mut e: XmlError| {
         while !text.is_char_boundary(e.offset) {
@@ -534,49 +500,14 @@ pub fn graphml(text: &str, weights: GraphmlWeights) -> Result<Loaded, TopologyEr
             said.join("; ")
         ));
     }
-    notes.push(match weights {
-        GraphmlWeights::Hops => "weights: every link weighs 1 (hops)".to_string(),
-        GraphmlWeights::Distance => {
-            "weights: great-circle distance between the nodes' coordinates, as propagation delay in µs at 2/3 c \
-             (at least 1)"
-                .to_string()
-        }
-    });
+    notes.push(weights.note());
     notes.push(if keys.label.is_some() {
         "labels: from the `label` node key".to_string()
     } else {
         "labels: from the yEd node labels (the file declares no `label` node key)".to_string()
     });
-    if !unlabelled.is_empty() {
-        notes.push(format!(
-            "{} node(s) have no label and are labelled by their id: {}",
-            unlabelled.count,
-            unlabelled.text()
-        ));
-    }
-    let mut uses: HashMap<&str, usize> = HashMap::new();
-    for label in labels.iter() {
-        *uses.entry(label).or_default() += 1;
-    }
-    // Sorted by label, so the order does not depend on the map's.
-    let mut shared: Vec<(&str, usize)> = uses.into_iter().filter(|&(_, count)| count > 1).collect();
-    shared.sort_unstable();
-    let mut listed = Listing::default();
-    for (label, count) in shared {
-        listed.push_with(|| format!("{label} ×{count}"));
-    }
-    if !listed.is_empty() {
-        notes.push(format!(
-            "{} label(s) name more than one node (kept; the nodes stay distinct): {}",
-            listed.count,
-            listed.text()
-        ));
-    }
-    if let Some(weights) = &mut links.weights {
-        for (weight, &(u, v)) in weights.iter_mut().zip(&links.endpoints) {
-            *weight = delay_us(coordinates[u as usize], coordinates[v as usize]);
-        }
-    }
+    label_notes(&labels, &unlabelled, &mut notes);
+    weights::weigh(&mut links, &coordinates);
     let file_ids: Vec<&str> = ids.ids.iter().map(|id| &**id).collect();
     assemble(labels, links, notes, Some(&file_ids))
 }
@@ -624,7 +555,7 @@ mod tests {
 
     #[test]
     fn hops_read_labels_and_account_for_repeats() {
-        let loaded = graphml(&file(&cities(), EDGES), GraphmlWeights::Hops).unwrap();
+        let loaded = graphml(&file(&cities(), EDGES), LinkWeights::Hops).unwrap();
         let (g, r) = (&loaded.graph, &loaded.report);
         assert_eq!(g.labels().unwrap().iter().collect::<Vec<_>>(), ["London", "Paris", "New York"]);
         assert!(!g.is_weighted());
@@ -643,27 +574,25 @@ mod tests {
 
     #[test]
     fn distance_is_great_circle_delay_at_two_thirds_c() {
-        let loaded = graphml(&file(&cities(), EDGES), GraphmlWeights::Distance).unwrap();
+        let loaded = graphml(&file(&cities(), EDGES), LinkWeights::Distance).unwrap();
         let g = &loaded.graph;
         // London–Paris is 343.5 km and London–New York 5570 km on the 6371 km sphere; at 199.86 km/ms that is
         // 1719 µs and 27869 µs.
         assert_eq!(g.endpoints(0), (0, 1));
         assert!((1_715..=1_723).contains(&g.weight(0)), "{}", g.weight(0));
         assert!((27_800..=27_950).contains(&g.weight(1)), "{}", g.weight(1));
-        // Coincident nodes still get a positive delay.
-        assert_eq!(delay_us((10.0, 10.0), (10.0, 10.0)), 1);
     }
 
     #[test]
     fn missing_coordinates_name_the_node() {
         let nodes = cities() + r#"<node id="n3"><data key="d33">Atlantis</data></node>"#;
-        let err = graphml(&file(&nodes, EDGES), GraphmlWeights::Distance).unwrap_err();
+        let err = graphml(&file(&nodes, EDGES), LinkWeights::Distance).unwrap_err();
         let TopologyError::Parse { message, .. } = err else { panic!("{err:?}") };
         assert!(message.starts_with("node n3 (Atlantis) has no Latitude"), "{message}");
         // Hop weights do not need coordinates.
-        assert_eq!(graphml(&file(&nodes, EDGES), GraphmlWeights::Hops).unwrap().report.nodes, 4);
+        assert_eq!(graphml(&file(&nodes, EDGES), LinkWeights::Hops).unwrap().report.nodes, 4);
         let bad = cities() + &node("n3", "Nowhere", 95.0, 0.0);
-        let err = graphml(&file(&bad, EDGES), GraphmlWeights::Distance).unwrap_err().to_string();
+        let err = graphml(&file(&bad, EDGES), LinkWeights::Distance).unwrap_err().to_string();
         assert!(err.contains("node n3 (Nowhere): Latitude `95` is not a number in [-90, 90]"), "{err}");
     }
 
@@ -678,19 +607,19 @@ mod tests {
     <edge source="a" target="b"/><edge source="b" target="c"/>
   </graph>
 </graphml>"#;
-        let loaded = graphml(text, GraphmlWeights::Hops).unwrap();
+        let loaded = graphml(text, LinkWeights::Hops).unwrap();
         assert_eq!(loaded.graph.labels().unwrap().iter().collect::<Vec<_>>(), ["Seattle", "b", "Seattle"]);
         let notes = loaded.report.notes.join("\n");
         assert!(notes.contains("1 node(s) have no label and are labelled by their id: b"), "{notes}");
         assert!(notes.contains("1 label(s) name more than one node (kept; the nodes stay distinct): Seattle ×2"));
         assert!(!notes.contains("edgedefault"), "{notes}");
-        let err = graphml(text, GraphmlWeights::Distance).unwrap_err().to_string();
+        let err = graphml(text, LinkWeights::Distance).unwrap_err().to_string();
         assert!(err.contains("declares no such keys"), "{err}");
     }
 
     #[test]
     fn structural_errors_carry_lines() {
-        let parse_line = |text: &str| match graphml(text, GraphmlWeights::Hops) {
+        let parse_line = |text: &str| match graphml(text, LinkWeights::Hops) {
             Err(TopologyError::Parse { line, message }) => (line, message),
             other => panic!("expected a parse error, got {other:?}"),
         };
@@ -707,7 +636,7 @@ mod tests {
         }
         let edges = r#"<edge source="x" target="n2"/><edge source="n2" target="7"/>"#;
         let nodes: String = ["7", "x", "n2"].map(|id| node(id, id, 0.0, 0.0)).concat();
-        let g = graphml(&file(&nodes, edges), GraphmlWeights::Hops).unwrap().graph;
+        let g = graphml(&file(&nodes, edges), LinkWeights::Hops).unwrap().graph;
         assert_eq!((g.endpoints(0), g.endpoints(1)), ((1, 2), (2, 0)));
         let (_, message) = parse_line(&file(&cities(), "<edge target=\"n1\"/>"));
         assert_eq!(message, "<edge> without a source attribute");
@@ -719,14 +648,14 @@ mod tests {
         assert!(parse_line(&nested).1.starts_with("nested graphs"));
         let (line, message) = parse_line("<graphml>\n<graph/>\n <graph/></graphml>");
         assert_eq!((line, message.as_str()), (3, "a second <graph>: dissem reads one graph per file"));
-        assert!(matches!(graphml("<graphml/>", GraphmlWeights::Hops), Err(TopologyError::Invalid(_))));
+        assert!(matches!(graphml("<graphml/>", LinkWeights::Hops), Err(TopologyError::Invalid(_))));
     }
 
     /// A hyperedge may join any number of nodes, a link exactly two: it is refused, not dropped.
     #[test]
     fn hyperedges_are_refused() {
         let edges = "<edge source=\"n0\" target=\"n1\"/>\n<hyperedge><endpoint node=\"n0\"/><endpoint node=\"n2\"/></hyperedge>";
-        match graphml(&file(&cities(), edges), GraphmlWeights::Hops) {
+        match graphml(&file(&cities(), edges), LinkWeights::Hops) {
             Err(TopologyError::Parse { line, message }) => {
                 assert_eq!(line, 14);
                 assert!(
@@ -745,14 +674,14 @@ mod tests {
         let edges = "<edge source='a' target='b' directed='true'/><edge source='b' target='c' directed='1'/>\
                      <edge source='a' target='c' directed='false'/>";
         let text = format!("<graphml><graph edgedefault='undirected'>{nodes}{edges}</graph></graphml>");
-        let loaded = graphml(&text, GraphmlWeights::Hops).unwrap();
+        let loaded = graphml(&text, LinkWeights::Hops).unwrap();
         assert_eq!(loaded.report.edges, 3);
         let notes = loaded.report.notes.join("\n");
         assert!(notes.contains("directed edges read as undirected links (2 <edge> element(s) say directed"), "{notes}");
         let undirected = text.replace(" directed='true'", "").replace(" directed='1'", "");
-        let notes = graphml(&undirected, GraphmlWeights::Hops).unwrap().report.notes.join("\n");
+        let notes = graphml(&undirected, LinkWeights::Hops).unwrap().report.notes.join("\n");
         assert!(!notes.contains("directed edges"), "{notes}");
-        let notes = graphml(&file(&cities(), EDGES), GraphmlWeights::Hops).unwrap().report.notes.join("\n");
+        let notes = graphml(&file(&cities(), EDGES), LinkWeights::Hops).unwrap().report.notes.join("\n");
         assert!(
             notes.contains("directed edges read as undirected links (the file declares edgedefault=\"directed\")"),
             "{notes}"
@@ -769,16 +698,16 @@ mod tests {
         let edges = r#"<edge source="a" target="b"/>"#;
         let in_order = format!("<graphml>{keys}<graph>{nodes}{edges}</graph></graphml>");
         let reordered = format!("<graphml><graph>{edges}{nodes}</graph>{keys}</graphml>");
-        for weights in [GraphmlWeights::Hops, GraphmlWeights::Distance] {
+        for weights in [LinkWeights::Hops, LinkWeights::Distance] {
             let (a, b) = (graphml(&in_order, weights).unwrap(), graphml(&reordered, weights).unwrap());
             assert_eq!(format!("{:?}", a.graph), format!("{:?}", b.graph));
             assert_eq!(a.report, b.report);
             assert_eq!(a.graph.labels().unwrap().iter().collect::<Vec<_>>(), ["Bee", "Ay"]);
         }
-        assert_eq!(graphml(&reordered, GraphmlWeights::Distance).unwrap().graph.weight(0), 556);
+        assert_eq!(graphml(&reordered, LinkWeights::Distance).unwrap().graph.weight(0), 556);
         // An edge to a node that never comes is named, on the edge's line.
         let missing = format!("<graphml><graph>\n{edges}<node id=\"a\"/></graph></graphml>");
-        let err = graphml(&missing, GraphmlWeights::Hops).unwrap_err().to_string();
+        let err = graphml(&missing, LinkWeights::Hops).unwrap_err().to_string();
         assert_eq!(err, "line 2: edge target `b` is not a declared node");
     }
 
@@ -792,7 +721,7 @@ mod tests {
             <g:node id='1'><g:data key='k'><!-- none -->Hidden</g:data><NodeLabel>Yed</NodeLabel></g:node>\
             <g:node id='2'><g:data key='k'/><g:data key='k'>Second</g:data></g:node>\
             <other:node xmlns:other='elsewhere' id='3'/></g:graph></g:graphml>";
-        let loaded = graphml(text, GraphmlWeights::Hops).unwrap();
+        let loaded = graphml(text, LinkWeights::Hops).unwrap();
         assert_eq!(loaded.graph.labels().unwrap().iter().collect::<Vec<_>>(), ["R&D & Co", "Yed", "2"]);
     }
 
@@ -806,7 +735,7 @@ mod tests {
             ("<graphml><graph/></graphml>\n<graphml/>", 2),
             ("<graphml><graph>\n<node id='\u{1}'/></graph></graphml>", 2),
         ] {
-            match graphml(text, GraphmlWeights::Hops) {
+            match graphml(text, LinkWeights::Hops) {
                 Err(TopologyError::Parse { line: l, message }) => {
                     assert!(message.starts_with("not well-formed XML: "), "{text:?}: {message}");
                     assert_eq!(l, line, "{text:?}: {message}");

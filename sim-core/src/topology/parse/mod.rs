@@ -1,15 +1,20 @@
-//! Topology files: plain edge lists and Internet Topology Zoo GraphML. Parsers take text, never paths.
+//! Topology files: plain edge lists, and GraphML and GML as the Internet Topology Zoo publishes them. Parsers take
+//! text, never paths.
 //!
 //! Real files list links more than once and sometimes link a node to itself. The loaders keep the graph simple:
 //! self-loops are dropped and repeated links (in either direction) merged into one, keeping the smaller weight.
 //! Every such decision is counted in the `LoadReport` and described in its notes, never taken silently.
 
 mod edge_list;
+mod gml;
 mod graphml;
+mod weights;
 mod xml;
 
 pub use edge_list::edge_list;
-pub use graphml::{GraphmlWeights, graphml};
+pub use gml::gml;
+pub use graphml::graphml;
+pub use weights::LinkWeights;
 
 use crate::topology::{Graph, GraphBuilder, Labels};
 use crate::{NodeId, TopologyError};
@@ -105,6 +110,37 @@ impl Listing {
             text += &format!(", and {} more", self.count - LISTED);
         }
         text
+    }
+}
+
+/// Notes on the labels of a file whose nodes may go unlabelled: those labelled by their id instead, and labels
+/// that name more than one node.
+#[expect(clippy::disallowed_types, reason = "the counts are sorted by label before they are shown")]
+fn label_notes(labels: &Labels, unlabelled: &Listing, notes: &mut Vec<String>) {
+    if !unlabelled.is_empty() {
+        notes.push(format!(
+            "{} node(s) have no label and are labelled by their id: {}",
+            unlabelled.count,
+            unlabelled.text()
+        ));
+    }
+    let mut uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for label in labels.iter() {
+        *uses.entry(label).or_default() += 1;
+    }
+    // Sorted by label, so the order does not depend on the map's.
+    let mut shared: Vec<(&str, usize)> = uses.into_iter().filter(|&(_, count)| count > 1).collect();
+    shared.sort_unstable();
+    let mut listed = Listing::default();
+    for (label, count) in shared {
+        listed.push_with(|| format!("{label} ×{count}"));
+    }
+    if !listed.is_empty() {
+        notes.push(format!(
+            "{} label(s) name more than one node (kept; the nodes stay distinct): {}",
+            listed.count,
+            listed.text()
+        ));
     }
 }
 
