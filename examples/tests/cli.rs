@@ -1,7 +1,7 @@
 //! The example binaries as a user runs them. `dissem-push-sum`: the shipped scenario passes `check` against
 //! its formulas, bad input exits 2 naming the field, the schema lists the new kind, and a recorded command
 //! names this binary. `dissem-ttl-push`: one rule checked against one formula in rounds and event-driven,
-//! and a spread traced.
+//! a spread traced, and its reproduce page.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -103,4 +103,18 @@ fn ttl_push_traces_its_spread() {
     assert!(text.contains(r#""kind":"send","from":0,"#) && text.contains(r#""message":"rumor""#));
     let informed = text.lines().filter(|l| l.contains(r#""kind":"inform""#)).count();
     assert!(informed > 1 && informed <= 200, "{informed} informed");
+}
+
+/// The example's reproduce item gives a page whose checks pass and whose commands name this binary.
+#[test]
+fn ttl_push_page_names_this_binary() {
+    let dir = std::env::temp_dir().join(format!("dissem-ttl-push-pages-{}", std::process::id()));
+    let items = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("sweeps/reproduce");
+    let out = dissem_ttl_push(&["reproduce", "--items", items.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+    let page = std::fs::read_to_string(dir.join("ttl-push-reach/README.md")).unwrap_or_default();
+    let plotted = dir.join("ttl-push-reach/reach.svg").exists();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(plotted && page.contains("regenerate: `dissem-ttl-push reproduce ttl-push-reach`"), "{page}");
+    assert!(page.contains("`dissem-ttl-push run BASE") && page.contains("16 of 16 pass"), "{page}");
 }
