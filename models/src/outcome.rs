@@ -23,7 +23,8 @@
 /// How a simulated mean is compared with an analytic value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Check {
-    /// The formula is exact for every run: each run must equal it.
+    /// The formula is exact for every run: each run that states it must report the metric equal to it
+    /// (within 1e-9 relative, for rounding).
     Exact,
     /// The mean over runs must lie within its 95% interval of the value, widened by
     /// `rel_slack · |value|` for the formula's known approximation (finite N, rounding).
