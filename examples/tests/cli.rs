@@ -6,20 +6,17 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// Runs the example binary at `path` on one thread.
+fn example_binary(path: &str, args: &[&str]) -> Output {
+    Command::new(path).args(["--threads", "1"]).args(args).output().expect("the example binary runs")
+}
+
 fn dissem_push_sum(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dissem-push-sum"))
-        .args(["--threads", "1"])
-        .args(args)
-        .output()
-        .expect("the example binary runs")
+    example_binary(env!("CARGO_BIN_EXE_dissem-push-sum"), args)
 }
 
 fn dissem_ttl_push(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dissem-ttl-push"))
-        .args(["--threads", "1"])
-        .args(args)
-        .output()
-        .expect("the example binary runs")
+    example_binary(env!("CARGO_BIN_EXE_dissem-ttl-push"), args)
 }
 
 fn example(file: &str) -> String {
