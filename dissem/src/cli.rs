@@ -158,7 +158,7 @@ fn dispatch(command: Command, registry: &Registry, mut cli: clap::Command) -> Re
             out(&(serde_json::to_string_pretty(&schema).expect("schema serialises") + "\n"))
         }
         Command::Metrics { model } => metrics(model.as_deref(), registry),
-        Command::Check { paths } => check(&paths, registry),
+        Command::Check { paths } => check(&paths, cli.get_name(), registry),
         Command::Sweep { file, out, overrides, resume, overwrite, shard, force, wide } => {
             let options = sweep::Options { resume, overwrite, shard: shard.as_deref(), force, wide };
             sweep::run(&file, &out, overrides.for_sweep().map_err(Failure::Input)?, &options, registry)
@@ -178,7 +178,7 @@ fn dispatch(command: Command, registry: &Registry, mut cli: clap::Command) -> Re
         }
         Command::Plot(args) => plot::plot(&args),
         Command::Reproduce { name, list, out, items } => {
-            reproduce::reproduce(name.as_deref(), list, &out, &items, registry)
+            reproduce::reproduce(name.as_deref(), list, &out, &items, cli.get_name(), registry)
         }
     }
 }
@@ -335,9 +335,10 @@ fn metrics(model: Option<&str>, registry: &Registry) -> Result<(), Failure> {
     out(&pages.join("\n"))
 }
 
-/// Runs every scenario under `paths` that has analytic counterparts and prints one line per comparison.
-fn check(paths: &[std::path::PathBuf], registry: &Registry) -> Result<(), Failure> {
-    let files = crate::files::scenario_files(paths).map_err(Failure::Input)?;
+/// Runs every scenario under `paths` that has analytic counterparts and prints one line per comparison;
+/// `program` names the command in errors.
+fn check(paths: &[std::path::PathBuf], program: &str, registry: &Registry) -> Result<(), Failure> {
+    let files = crate::files::scenario_files(paths, program).map_err(Failure::Input)?;
     let mut results = Vec::new();
     for file in &files {
         let args = ScenarioArgs::of(file);
@@ -369,7 +370,7 @@ mod tests {
     fn shipped_scenarios_emit_exactly_the_declared_metrics() {
         let registry = Registry::builtin();
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-        let shipped = crate::files::scenario_files(std::slice::from_ref(&root)).unwrap();
+        let shipped = crate::files::scenario_files(std::slice::from_ref(&root), "dissem").unwrap();
         // What no shipped scenario asks for: Chord on an underlay's hosts (its delays).
         let chord_on_hosts = r#"model={"kind": "chord", "lookups": 1000}"#;
         let extra = [(root.join("alm/transit-stub-groups.json"), chord_on_hosts)];

@@ -240,10 +240,11 @@ impl DirLock {
 }
 
 /// The *.json files under `paths` (default `scenarios/`), sorted, recursing into directories. A path that
-/// holds no scenario file is an error: `check` on it would check nothing.
-pub fn scenario_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+/// holds no scenario file is an error: `check` on it would check nothing. `program` names the command in
+/// the hint when `scenarios/` is missing.
+pub fn scenario_files(paths: &[PathBuf], program: &str) -> Result<Vec<PathBuf>, String> {
     if paths.is_empty() && !Path::new("scenarios").exists() {
-        return Err(crate::shipped::missing_default("scenarios"));
+        return Err(crate::shipped::missing_default("scenarios", program, &format!("`{program} check PATH…`")));
     }
     let roots = if paths.is_empty() { vec![PathBuf::from("scenarios")] } else { paths.to_vec() };
     let mut files = Vec::new();

@@ -16,11 +16,11 @@ use crate::sweep::{Loaded, Planned};
 /// Where `reproduce` looks for items unless told (`--items`).
 pub const DEFAULT_ITEMS: &str = "sweeps/reproduce";
 
-/// The item files under `dir`, sorted by name: (name, path).
-fn item_files(dir: &Path) -> Result<Vec<(String, PathBuf)>, Failure> {
+/// The item files under `dir`, sorted by name: (name, path); `program` names the command in errors.
+fn item_files(dir: &Path, program: &str) -> Result<Vec<(String, PathBuf)>, Failure> {
     let entries = std::fs::read_dir(dir).map_err(|e| {
         Failure::Input(if e.kind() == std::io::ErrorKind::NotFound && dir == Path::new(DEFAULT_ITEMS) {
-            crate::shipped::missing_default(DEFAULT_ITEMS)
+            crate::shipped::missing_default(DEFAULT_ITEMS, program, "`--items DIR`")
         } else {
             format!("{}: {e}", dir.display())
         })
@@ -48,14 +48,18 @@ fn load_item(path: &Path) -> Result<Item, Failure> {
     parse_item(&text, &origin).map_err(|e| Failure::Input(e.to_string()))
 }
 
+/// `reproduce`: runs the sweep of every item under `items_dir` (or of item `name` alone) and writes their
+/// pages and the index into `out_dir`, all or nothing; `list` only lists the items. `program` is the
+/// command the pages name (the binary's name, as `main_with` was given it).
 pub fn reproduce(
     name: Option<&str>,
     list: bool,
     out_dir: &Path,
     items_dir: &Path,
+    program: &str,
     registry: &Registry,
 ) -> Result<(), Failure> {
-    let files = item_files(items_dir)?;
+    let files = item_files(items_dir, program)?;
     let items: Vec<(String, PathBuf, Item)> =
         files.into_iter().map(|(n, p)| load_item(&p).map(|i| (n, p, i))).collect::<Result<_, _>>()?;
     if list {
@@ -104,13 +108,13 @@ pub fn reproduce(
         };
         let sweep = &loaded.sweep;
         let shown = sweep_path.display().to_string().replace('\\', "/");
-        let item_files =
-            render_item(name, item, &shown, sweep, &reports, &retests).map_err(|e| Failure::Input(e.to_string()))?;
+        let item_files = render_item(program, name, item, &shown, sweep, &reports, &retests)
+            .map_err(|e| Failure::Input(e.to_string()))?;
         lines += &format!("{name}: {} files in {}\n", item_files.len(), out_dir.join(name).display());
         artifacts.extend(item_files);
     }
     let entries: Vec<IndexEntry> = items.iter().map(|(n, _, i)| IndexEntry::of(n, i)).collect();
-    artifacts.push(index(&entries));
+    artifacts.push(index(&entries, program));
     write_artifacts(out_dir, &artifacts).map_err(Failure::Input)?;
     let written: BTreeSet<PathBuf> = artifacts.iter().map(|a| PathBuf::from(&a.path)).collect();
     // One item redone: only its own folder is swept; all of them: the whole output folder.

@@ -55,11 +55,13 @@ pub fn examples(dir: &Path) -> Result<(), Failure> {
     ))
 }
 
-/// The hint added when a folder the commands look for by default is missing: the binary is installed, not
-/// run from the checkout.
-pub fn missing_default(folder: &str) -> String {
+/// The hint added when a folder the commands look for by default is missing: the binary `program` is
+/// installed, not run from the checkout, or is a crate's own binary run outside the folder that holds its
+/// files; `named` is how the command takes the folder explicitly (`--items DIR`).
+pub fn missing_default(folder: &str, program: &str, named: &str) -> String {
     format!(
-        "{folder}: not found here (dissem looks for it in the current directory, as in the source checkout); \
-         `dissem examples DIR` writes the shipped scenarios/ and sweeps/ into DIR, then run there"
+        "{folder}: not found here ({program} looks for it in the current directory, as in the source checkout); \
+         name yours ({named}), or `{program} examples DIR` writes dissem's shipped scenarios/ and sweeps/ into \
+         DIR, then run there"
     )
 }

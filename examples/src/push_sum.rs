@@ -48,8 +48,8 @@
 //! Loss applies in both timings: a lost message takes its mass with it (metric `weight_lost`), the
 //! estimates then converge to something other than x̄, and the contraction formula is not checked.
 
-use dissem::models::gossip::{Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Timing, View};
-use dissem::models::{Check, Env, MetricDoc, ModelError, Outcome, Size, join};
+use dissem::models::gossip::{self, Gossip, GossipModel, GossipParams, Harness, Incoming, Net, Timing, View};
+use dissem::models::{Check, Env, MAX_ROUNDS, MetricDoc, ModelError, Outcome, Size, check_range, join};
 use dissem::sim_core::NodeId;
 use dissem::sim_core::network::Network;
 use dissem::sim_core::rng::{Lane, stream, unit};
@@ -133,8 +133,9 @@ pub struct PushSumParams {
     /// The values nodes start with (default: uniform in [0, 1)).
     #[serde(default)]
     pub initial: Initial,
-    /// Rounds to run (event-driven: periods), at least 1.
+    /// Rounds to run (event-driven: periods); rounds × nodes at most 10^9 turns.
     #[serde(default = "default_rounds")]
+    #[schemars(range(min = 1, max = MAX_ROUNDS))]
     pub rounds: u32,
     /// Error target for `rounds_to_epsilon`, relative to the largest initial deviation from the
     /// average; in (0, 1).
@@ -172,9 +173,6 @@ impl GossipParams for PushSumParams {
     /// Returns them unchanged.
     fn validate(&self, prefix: &str, topology: &Topology) -> Result<Self, ModelError> {
         let n = topology.node_count();
-        if n < 2 {
-            return Err(ModelError::topology(format!("push-sum needs at least 2 nodes, got {n}")));
-        }
         let field = |name: &str| join(prefix, name);
         let finite = |name: &str, v: f64| {
             if v.is_finite() && v.abs() <= MAX_VALUE {
@@ -210,9 +208,9 @@ impl GossipParams for PushSumParams {
                 }
             }
         }
-        if self.rounds == 0 {
-            return Err(ModelError::new(field("rounds"), "must be at least 1"));
-        }
+        // Every run lasts all its rounds: bounded as dissem's own fixed-length runs are.
+        check_range(field("rounds"), self.rounds.into(), 1, MAX_ROUNDS.into())?;
+        gossip::check_turns(field("rounds"), self.rounds, n, 1)?;
         if !(self.epsilon > 0.0 && self.epsilon < 1.0) {
             return Err(ModelError::new(field("epsilon"), format!("must lie in (0, 1), got {}", self.epsilon)));
         }
@@ -717,6 +715,9 @@ mod tests {
         let field = |p: PushSumParams| p.validate("", &t).unwrap_err().field;
         let d = PushSumParams::default;
         assert_eq!(field(PushSumParams { rounds: 0, ..d() }), "rounds");
+        assert_eq!(field(PushSumParams { rounds: MAX_ROUNDS + 1, ..d() }), "rounds");
+        let big = Topology::complete(10_000).unwrap();
+        assert_eq!(PushSumParams { rounds: 200_000, ..d() }.validate("", &big).unwrap_err().field, "rounds");
         assert_eq!(field(PushSumParams { epsilon: 0.0, ..d() }), "epsilon");
         assert_eq!(field(PushSumParams { epsilon: f64::NAN, ..d() }), "epsilon");
         assert_eq!(field(PushSumParams { initial: Initial::Uniform { low: 1.0, high: 1.0 }, ..d() }), "initial.high");

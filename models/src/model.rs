@@ -6,6 +6,16 @@
 //! so a run never meets invalid parameters — and runs the prepared form for any `(seed, run)`. The prepared
 //! form is shared by every replicate on the same topology, so work that does not depend on the run (an
 //! underlay's distance table, a converged ring) is done once.
+//!
+//! A model from another crate implements [`Model`] exactly as dissem's own do and is registered with
+//! `runner::Registry::builtin().with(MyModel)`; `dissem::cli::main_with` then gives it every subcommand.
+//! The crate `dissem-examples` (`examples/` in the repository, guide in `examples/README.md`) holds two:
+//! push-sum averaging (`Bound` as the prepared form, the rule on the gossip harness) and fanout push with
+//! a TTL (a prepared form of its own that computes an exact formula once per topology, nodes woken and put
+//! to sleep by the protocol, a trace).
+
+// Every model from outside dissem is written against this module: all of it is documented.
+#![deny(missing_docs)]
 
 use std::sync::Arc;
 
@@ -22,10 +32,12 @@ use crate::{MetricDoc, ModelError, Outcome};
 /// What a model runs on: one topology (a fixed one, or one replicate's random draw) and the network.
 #[derive(Clone, Debug)]
 pub struct Env {
+    /// The graph (or the implicit complete graph) the run uses; `Topology::node_count` is N.
     pub topology: Arc<Topology>,
     /// End hosts of a router-level underlay, in host order (the hosts of a transit-stub topology, or those a
     /// scenario names); empty when every node is a host.
     pub hosts: Arc<[NodeId]>,
+    /// The scenario's `network`: per-message latency and loss probability.
     pub network: Network,
 }
 
@@ -65,7 +77,14 @@ pub trait Model: Send + Sync + 'static {
     /// builds (`runner::Registry`), and the workspace tests require every entry to be emitted by some shipped
     /// scenario. The default, empty, declares nothing and checks nothing.
     const METRICS: &'static [MetricDoc] = &[];
+    /// The `model` object of a scenario minus `kind`: read with serde, its JSON Schema (from the doc comments
+    /// of its fields, and `#[schemars(range(min = …, max = …))]` for the bounds [`Model::prepare`] enforces)
+    /// is what `dissem schema` prints. Written back (defaults filled in) into a run's provenance and a sweep's
+    /// identity.
     type Params: Clone + Serialize + DeserializeOwned + JsonSchema + Send + Sync + 'static;
+    /// What [`Model::prepare`] builds: the checked parameters and whatever every run on this environment
+    /// needs. [`Bound`] when that is only the parameters and the [`Env`]; a type of the model's own when
+    /// something can be computed once per topology (an exact formula's value, a routing table).
     type Prepared: Send + Sync + 'static;
 
     /// Checks what needs no topology (value ranges, options that exclude each other), when the scenario is
@@ -120,7 +139,9 @@ impl Progress for Unobserved {
 /// The prepared form of a model that needs nothing beyond its checked parameters and its environment.
 #[derive(Clone, Debug)]
 pub struct Bound<P> {
+    /// The parameters as checked (and completed: node names resolved to indices).
     pub params: P,
+    /// The environment they were checked against.
     pub env: Env,
 }
 

@@ -1,19 +1,48 @@
 //! What one run of a model reports: scalar metrics, per-round or per-time series, and the analytic
 //! predictions that go beside them.
+//!
+//! A model's [`Model::run`](crate::Model::run) returns one [`Outcome`] per replicate; the runner summarises
+//! them (`runner::RunReport`): a metric's mean, standard deviation and 95% interval over the replicates that
+//! report it (a run that cannot define a metric leaves it out, or gives NaN, which counts as left out), a
+//! series averaged round by round, an analytic value averaged over replicates (it may differ between them
+//! on a random topology) and compared with its metric as its [`Check`] says.
+//!
+//! ```
+//! use models::{Check, Outcome};
+//!
+//! let mut out = Outcome::default();
+//! out.metric("reach", 0.8).metric("messages_per_node", 2.0).series("informed", vec![0.01, 0.03, 0.8]);
+//! out.analytic("messages", "messages_per_node", "fanout", 2.0, Check::Exact)
+//!     .analytic("reach", "reach", "1 − e^(−2π)", 0.7968, Check::WithinCi { rel_slack: 0.0 });
+//! assert_eq!(out.get("reach"), Some(0.8));
+//! ```
+
+// Every model from outside dissem builds these: all of it is documented.
+#![deny(missing_docs)]
 
 /// How a simulated mean is compared with an analytic value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Check {
-    /// The formula is exact for every run: each run must equal it.
+    /// The formula is exact for every run: each run that states it must report the metric equal to it
+    /// (within 1e-9 relative, for rounding).
     Exact,
     /// The mean over runs must lie within its 95% interval of the value, widened by
     /// `rel_slack · |value|` for the formula's known approximation (finite N, rounding).
-    WithinCi { rel_slack: f64 },
+    WithinCi {
+        /// Relative slack beyond the interval, 0 for a formula that is exact in expectation; name its cause
+        /// in the formula or the model's docs.
+        rel_slack: f64,
+    },
     /// As `WithinCi`, for a metric that counts discrete events of size `unit` (ignorant nodes as a fraction
     /// of N: unit 1/N). When runs see few or no events the t-interval collapses (all runs 0 give a width of
     /// 0), so the interval is never taken narrower than the rule of three: with no event in n runs the
     /// mean lies below 3·unit/n with 95% confidence.
-    WithinCiCount { rel_slack: f64, unit: f64 },
+    WithinCiCount {
+        /// As for [`Check::WithinCi`].
+        rel_slack: f64,
+        /// The size of one event in the metric's unit (1/N for a fraction of N nodes).
+        unit: f64,
+    },
     /// As `WithinCi` (no slack), for a metric that takes integer values only (rounds). When every run gives
     /// the same integer the t-interval has width 0, and a correct expectation that is not an integer (9.15
     /// rounds when every run took 9) would fail. Whatever its distribution, an integer X with mean μ has
@@ -36,37 +65,47 @@ pub struct Analytic {
     pub metric: String,
     /// The formula in plain text, e.g. `2|E| - (N - 1)`.
     pub formula: String,
+    /// The formula's value for this run's parameters and topology.
     pub value: f64,
+    /// How `metric` is compared with `value` ([`Check::Reference`]: shown, not compared).
     pub check: Check,
 }
 
 /// The result of one run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outcome {
+    /// Named scalars, summarised over replicates (mean, sd, 95% interval); NaN for a value the run cannot
+    /// define, which the summaries leave out.
     pub metrics: Vec<(String, f64)>,
     /// Curves over rounds or time; a run that ended early stays at its last value.
     pub series: Vec<(String, Vec<f64>)>,
     /// Histograms (count or fraction per bin); a bin a run does not reach holds 0.
     pub distributions: Vec<(String, Vec<f64>)>,
+    /// Formulas beside metrics, each compared as its [`Check`] says by `dissem check` and reproduce pages.
     pub analytic: Vec<Analytic>,
 }
 
 impl Outcome {
+    /// Adds the scalar metric `name` (names are unique within an outcome).
     pub fn metric(&mut self, name: &str, value: f64) -> &mut Self {
         self.metrics.push((name.to_owned(), value));
         self
     }
 
+    /// Adds the series `name`: one value per round (or time step), from the state before the first round.
     pub fn series(&mut self, name: &str, values: Vec<f64>) -> &mut Self {
         self.series.push((name.to_owned(), values));
         self
     }
 
+    /// Adds the distribution `name`: one value (a count or a fraction) per histogram bin.
     pub fn distribution(&mut self, name: &str, values: Vec<f64>) -> &mut Self {
         self.distributions.push((name.to_owned(), values));
         self
     }
 
+    /// Adds the prediction `name` of `metric`: `formula` as text, its `value` for this run, and how to
+    /// compare them.
     pub fn analytic(&mut self, name: &str, metric: &str, formula: &str, value: f64, check: Check) -> &mut Self {
         self.analytic.push(Analytic {
             name: name.to_owned(),
@@ -78,6 +117,7 @@ impl Outcome {
         self
     }
 
+    /// The value of the metric `name`, if the run reports it.
     pub fn get(&self, name: &str) -> Option<f64> {
         self.metrics.iter().find(|(n, _)| n == name).map(|&(_, v)| v)
     }
@@ -95,6 +135,7 @@ pub enum OutputKind {
 }
 
 impl OutputKind {
+    /// `metric`, `series` or `distribution`, as `dissem metrics` prints it.
     pub fn name(self) -> &'static str {
         match self {
             OutputKind::Metric => "metric",
@@ -110,6 +151,7 @@ impl OutputKind {
 pub struct MetricDoc {
     /// The name as emitted; `{group}`, `{link}`, `{member}`… stand for a part the scenario chooses.
     pub name: &'static str,
+    /// Where in an [`Outcome`] it is emitted.
     pub kind: OutputKind,
     /// Unit of the values: `nodes`, `messages`, `rounds`, `time units`, `fraction`, `0/1`, …
     pub unit: &'static str,
@@ -181,7 +223,9 @@ pub struct ModelError {
     /// Dotted path of the offending field: within the model's parameters, or from the scenario root when
     /// `outside` (a topology the model cannot run on, hosts, the network).
     pub field: String,
+    /// Whether `field` is a path from the scenario root rather than within the model's parameters.
     pub outside: bool,
+    /// What is wrong and what is allowed, e.g. `must be from 1 to 64, got 0`.
     pub message: String,
 }
 

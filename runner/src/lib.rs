@@ -5,6 +5,16 @@
 //! their specs, running replicates (in parallel, results in replicate order) and comparing simulated
 //! metrics with their formulas, and sweeps (expansion, parallel runs in canonical order, resume, shards).
 //! It depends on sim-core and models; it must not depend on exporters or the binary, and it does no I/O of its own: files a scenario names are read through [`Inputs`].
+//!
+//! # Running a scenario from code
+//!
+//! What `dissem run` and `dissem check` do, for a test of a model of your own: [`parse`] the scenario's
+//! text with a [`Registry`] that holds the model (`Registry::builtin().with(MyModel)`), build a
+//! [`Prepared`] (everything checked, the model prepared on the topology; [`NoInputs`] when the scenario
+//! names no file, an [`Inputs`] of your own otherwise), [`Prepared::run_all`] the replicates, and read the
+//! [`RunReport`]: every run's outcome, the metrics' summaries, and [`RunReport::checks`] against the
+//! model's formulas. `dissem-examples` does so in `src/ttl_push.rs`
+//! (`reach_matches_the_formula_in_every_timing`).
 
 mod error;
 #[cfg(test)]

@@ -8,23 +8,33 @@ use crate::spec::Scenario;
 /// All replicates of one scenario.
 #[derive(Clone, Debug)]
 pub struct RunReport {
+    /// The scenario's `name`.
     pub name: String,
+    /// Its `model.kind`.
     pub model: String,
+    /// Its `seed`: replicate r drew from the streams of (seed, r).
     pub seed: u64,
     /// The replicate number of `runs[0]` (0 unless one replicate was run alone); `runs[i]` is replicate
     /// `first_replicate + i`.
     pub first_replicate: u32,
+    /// Every replicate's outcome, in replicate order.
     pub runs: Vec<Outcome>,
+    /// What building the topology merged or dropped, for the user (`dissem run` prints them on stderr).
     pub notes: Vec<String>,
 }
 
 /// An analytic value averaged over replicates (it varies when the topology is random).
 #[derive(Clone, Debug, PartialEq)]
 pub struct AnalyticSummary {
+    /// The prediction's name ([`models::Analytic::name`]).
     pub name: String,
+    /// The metric it predicts.
     pub metric: String,
+    /// The formula as text.
     pub formula: String,
+    /// Its value, averaged over the replicates that state it.
     pub value: f64,
+    /// How it is compared with the metric.
     pub check: Check,
 }
 
@@ -40,22 +50,32 @@ fn none_seen_bound(level: Level) -> f64 {
 /// One comparison of a simulated metric with its formula.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CheckResult {
+    /// The scenario's name.
     pub scenario: String,
+    /// The prediction's name.
     pub analytic: String,
+    /// The metric compared.
     pub metric: String,
+    /// The formula as text.
     pub formula: String,
     /// How it compares (never [`Check::Reference`]: those are not checked).
     pub check: Check,
+    /// The metric over the replicates that report it: mean, sd and 95% interval.
     pub simulated: Summary,
+    /// The formula's value ([`AnalyticSummary::value`]).
     pub expected: f64,
     /// Largest allowed |mean - expected|: 0 for exact checks, which compare every run; for a statistical
     /// check the interval's half-width (0 from one value, NaN from none: a metric no run reports, which
     /// fails) plus the slack.
     pub tolerance: f64,
+    /// Whether the comparison holds: for an exact check every run that states the value reports the metric
+    /// equal to it (within 1e-9 relative), otherwise |mean − expected| ≤ tolerance; never with a value
+    /// that is not finite.
     pub pass: bool,
 }
 
 impl RunReport {
+    /// The report of `runs` of `scenario` (replicates from 0 on).
     pub fn new(scenario: &Scenario, runs: Vec<Outcome>, notes: Vec<String>) -> Self {
         RunReport {
             name: scenario.name.clone(),
@@ -85,10 +105,13 @@ impl RunReport {
         names
     }
 
+    /// Every metric's summary over the replicates that report it, in [`RunReport::metric_names`] order.
     pub fn metrics(&self) -> Vec<(String, Summary)> {
         self.metric_names().into_iter().map(|n| (n.clone(), Summary::of(&self.values(&n)))).collect()
     }
 
+    /// Every analytic value stated by some replicate, averaged over those that state it, in the order of
+    /// first appearance.
     pub fn analytic(&self) -> Vec<AnalyticSummary> {
         let mut out: Vec<AnalyticSummary> = Vec::new();
         for a in self.runs.iter().flat_map(|r| &r.analytic) {

@@ -16,9 +16,13 @@ pub type SimRng = ChaCha8Rng;
 /// whether or not the protocol of run 3 draws more numbers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Lane {
+    /// Drawing a random topology (the runner's, per replicate).
     Topology,
+    /// A protocol's own choices: peers, timers, forwarding coins (the gossip harness's `Net::rng`).
     Protocol,
+    /// The network's latency and loss draws.
     Network,
+    /// What a model sets up before its protocol runs: initial values, where nodes or keys go.
     Placement,
 }
 
