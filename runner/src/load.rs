@@ -33,12 +33,13 @@ pub const MAX_SCENARIO_VALUES: u64 = 1 << 18;
 pub(crate) fn parse_value(doc: Value, origin: &str, registry: &Registry) -> Result<Scenario, ScenarioError> {
     let values = crate::json::count_values(&doc);
     if values > MAX_SCENARIO_VALUES {
+        let bulkiest = crate::json::bulkiest(&doc);
         return Err(ScenarioError::new(
             origin,
-            crate::json::bulkiest(&doc),
+            bulkiest.as_str(),
             format!(
-                "the scenario holds {values} JSON values, more than the {MAX_SCENARIO_VALUES} allowed; give a large \
-                 graph as an edge-list file (topology kind edge_list)"
+                "the scenario holds {values} JSON values, more than the {MAX_SCENARIO_VALUES} allowed; shorten \
+                 `{bulkiest}` (a large graph belongs in an edge-list file: topology kind edge_list)"
             ),
         ));
     }
