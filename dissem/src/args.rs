@@ -13,8 +13,9 @@ pub struct Cli {
     /// Worker threads for replicates (default: all cores). Results do not depend on it.
     #[arg(short = 'j', long, global = true)]
     pub threads: Option<usize>,
-    /// Memory the runs may use, estimated before anything is allocated (e.g. 8GiB, 512MiB; default 20GiB): a
-    /// scenario needing more is refused, and no more replicates run at once than fit.
+    /// Memory the runs may use, estimated before anything is allocated (e.g. 8GiB, 512MiB; default 20GiB, or
+    /// half the address-space limit if less): a scenario needing more is refused, and no more replicates run
+    /// at once than fit.
     #[arg(long, global = true, value_name = "SIZE", value_parser = parse_size)]
     pub memory_budget: Option<u64>,
     #[command(subcommand)]
@@ -242,8 +243,9 @@ pub struct Overrides {
     /// Override the number of replicates (a sweep's: per point).
     #[arg(long)]
     pub replicates: Option<u32>,
-    /// Override any field by its dotted path, e.g. --set topology.nodes=1000 (repeatable). In a sweep it applies
-    /// to every point, after the sweep file's `set`; a parameter the sweep varies cannot be set.
+    /// Override any field by its dotted path, e.g. --set topology.nodes=1000 (repeatable, each path once). In
+    /// a sweep it applies to every point, after the sweep file's `set`; a parameter the sweep varies cannot be
+    /// set.
     #[arg(long = "set", value_name = "PATH=VALUE")]
     pub set: Vec<String>,
 }
@@ -262,14 +264,30 @@ impl ScenarioArgs {
         if let Some(r) = self.overrides.replicates {
             out.push(("replicates".into(), Value::from(r)));
         }
+        once_each(&out)?;
         Ok(out)
     }
 }
 
+/// Refuses a path given twice, which would silently keep only the later value.
+fn once_each(assignments: &[(String, Value)]) -> Result<(), String> {
+    let mut seen = std::collections::BTreeSet::new();
+    match assignments.iter().find(|(path, _)| !seen.insert(path.as_str())) {
+        Some((path, _)) => Err(format!("`{path}` is given twice (by --set, --seed or --replicates); give it once")),
+        None => Ok(()),
+    }
+}
+
 impl Overrides {
-    /// The --set assignments, parsed, in order.
+    /// The --set assignments, parsed, in order; each path at most once.
     pub fn assignments(&self) -> Result<Vec<(String, Value)>, String> {
-        self.set.iter().map(|s| runner::parse_assignment(s).map_err(|m| format!("--set: {m}"))).collect()
+        let assignments = self
+            .set
+            .iter()
+            .map(|s| runner::parse_assignment(s).map_err(|m| format!("--set: {m}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        once_each(&assignments)?;
+        Ok(assignments)
     }
 
     /// What a sweep takes from them.
@@ -283,6 +301,19 @@ mod tests {
     use clap::CommandFactory;
 
     use super::*;
+
+    #[test]
+    fn a_path_set_twice_is_refused() {
+        let overrides = |args: &[&str]| {
+            let cli = Cli::try_parse_from([&["dissem", "run", "s.json"], args].concat()).unwrap();
+            let Command::Run { scenario, .. } = cli.command else { unreachable!("a run command") };
+            scenario.overrides()
+        };
+        assert_eq!(overrides(&["--set", "model.k=3", "--set", "topology.nodes=5"]).unwrap().len(), 2);
+        let e = overrides(&["--set", "model.k=3", "--set", "model.k=4"]).unwrap_err();
+        assert!(e.contains("`model.k` is given twice"), "{e}");
+        assert!(overrides(&["--set", "seed=3", "--seed", "4"]).unwrap_err().contains("`seed` is given twice"));
+    }
 
     /// `--help` explains every option and argument of every command, and the short flags stay unique.
     #[test]

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use runner::{Prepared, Registry, RunReport};
 
 use crate::args::{Cli, Command, ScenarioArgs};
-use crate::files::{FsInputs, check_writable, read_text, write_artifacts};
+use crate::files::{FsInputs, address_space_limit, check_writable, read_text, write_artifacts};
 use crate::{plot, reproduce, sweep};
 
 /// Why the program stops early.
@@ -43,6 +43,14 @@ impl From<runner::ScenarioError> for Failure {
     }
 }
 
+/// The default memory budget under an address-space limit (`ulimit -v`, `prlimit --as`): half the limit if
+/// that is less than `default`. The estimate counts what the runs allocate, while the address space also
+/// holds the program, the threads' stacks and the allocator's reserves; a run estimated past the limit
+/// would die on a failed allocation instead of being refused.
+fn budget_within(default: u64, limit: Option<u64>) -> u64 {
+    limit.map_or(default, |limit| default.min(limit / 2))
+}
+
 /// Runs the `dissem` command line as `program` with the models of `registry`: the whole program of the
 /// `dissem` binary, given `"dissem"` and [`Registry::builtin`]. A crate with models of its own calls it from
 /// its `main` with its binary's name (`env!("CARGO_BIN_NAME")`) and `Registry::builtin().with(MyModel)`,
@@ -60,7 +68,10 @@ pub fn main_with(program: &'static str, registry: Registry) -> ExitCode {
     };
     let registry = match cli.memory_budget {
         Some(bytes) => registry.with_memory_budget(bytes),
-        None => registry,
+        None => {
+            let default = registry.memory_budget();
+            registry.with_memory_budget(budget_within(default, address_space_limit()))
+        }
     };
     let result = threads(cli.threads).and_then(|()| dispatch(cli.command, &registry, command));
     // Messages quote what the user wrote; `bounded` keeps a huge value from making a huge message.
@@ -362,6 +373,13 @@ mod tests {
 
     use super::*;
     use crate::args::Overrides;
+
+    #[test]
+    fn an_address_space_limit_lowers_the_default_budget() {
+        assert_eq!(budget_within(20 << 30, None), 20 << 30);
+        assert_eq!(budget_within(20 << 30, Some(8 << 30)), 4 << 30);
+        assert_eq!(budget_within(20 << 30, Some(1 << 50)), 20 << 30);
+    }
 
     /// `dissem metrics` cannot drift from what runs emit: one replicate of every shipped scenario emits only
     /// outputs its model declares, and every declared output of every registered model is emitted by some

@@ -21,6 +21,13 @@ pub fn read_text(path: &Path) -> Result<String, String> {
     read_bounded(path, MAX_JSON_BYTES)
 }
 
+/// Reads a file dissem wrote itself (a sweep's sweep.json and runs.jsonl, a run's result.json and CSV
+/// files): it grows with the sweep or the run, past what anyone writes by hand (100,000 runs make about 70
+/// MiB of rows), so it is read up to the topology files' limit.
+pub fn read_output(path: &Path) -> Result<String, String> {
+    read_bounded(path, MAX_INPUT_BYTES)
+}
+
 /// Reads UTF-8 text of at most `limit` bytes; anything else is an error naming the file and saying why.
 fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
     let shown = path.display();
@@ -54,6 +61,18 @@ fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
         let at = e.utf8_error().valid_up_to();
         format!("{shown}: not UTF-8 text (invalid byte at offset {at}); save the file as UTF-8")
     })
+}
+
+/// The process's address-space limit in bytes (the soft `RLIMIT_AS`), if it has one; read from
+/// /proc/self/limits, so none elsewhere than Linux.
+pub fn address_space_limit() -> Option<u64> {
+    address_space_in(&fs::read_to_string("/proc/self/limits").ok()?)
+}
+
+/// The soft address-space limit in the text of /proc/self/limits (`unlimited`: none).
+fn address_space_in(limits: &str) -> Option<u64> {
+    let line = limits.lines().find_map(|l| l.strip_prefix("Max address space"))?;
+    line.split_whitespace().next()?.parse().ok()
 }
 
 fn too_large(path: &Path, limit: u64) -> String {
@@ -286,6 +305,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_address_space_limit_is_read_from_proc_limits() {
+        let limited = "Max stack size            8388608              unlimited            bytes     \n\
+                       Max address space         8589934592           unlimited            bytes     \n";
+        assert_eq!(address_space_in(limited), Some(8 << 30));
+        let unlimited = "Max address space         unlimited            unlimited            bytes     \n";
+        assert_eq!(address_space_in(unlimited), None);
+        assert_eq!(address_space_in(""), None);
+    }
+
+    #[test]
     fn sizes_are_checked_before_reading_and_devices_refused() {
         let dir = tempfile::tempdir().unwrap();
         let big = dir.path().join("big.json");
@@ -294,6 +323,11 @@ mod tests {
         assert!(read_text(&big).unwrap_err().ends_with("larger than 64 MiB, the most dissem reads from such a file"));
         assert!(FsInputs::beside(&big).read("big.json").unwrap_err().contains("larger than 1024 MiB"));
         assert!(read_text(dir.path()).unwrap_err().ends_with("is a directory, not a file"));
+        // A sweep's own rows outgrow the limit of hand-written files.
+        let rows = dir.path().join("runs.jsonl");
+        File::create(&rows).unwrap().set_len((64 << 20) + 1).unwrap();
+        assert!(read_text(&rows).unwrap_err().contains("larger than 64 MiB"));
+        assert_eq!(read_output(&rows).unwrap().len(), (64 << 20) + 1);
         let e = create_dirs(&big.join("out"), &mut Vec::new()).unwrap_err();
         assert!(e.ends_with("big.json: not a directory; choose another output directory"), "{e}");
         #[cfg(unix)]

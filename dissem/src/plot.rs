@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::args::PlotArgs;
 use crate::cli::{Failure, out};
-use crate::files::{read_text, write_artifacts};
+use crate::files::{read_output, write_artifacts};
 
 /// `--log`: which axes are logarithmic.
 fn log_axes(text: &str) -> Result<LogAxes, Failure> {
@@ -85,7 +85,7 @@ fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
 }
 
 fn run_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
-    let doc: Value = serde_json::from_str(&read_text(&args.dir.join("result.json")).map_err(Failure::Input)?)
+    let doc: Value = serde_json::from_str(&read_output(&args.dir.join("result.json")).map_err(Failure::Input)?)
         .map_err(|e| Failure::Input(format!("{}: {e}", args.dir.join("result.json").display())))?;
     let scenario = doc["scenario"].as_str().unwrap_or("run").to_owned();
     let log = log_axes(&args.log)?;
@@ -138,7 +138,7 @@ fn run_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
 
 /// One numeric column of a CSV file written by dissem (no quoted numbers).
 fn csv_column(path: &Path, column: &str) -> Result<Vec<f64>, Failure> {
-    let text = read_text(path).map_err(Failure::Input)?;
+    let text = read_output(path).map_err(Failure::Input)?;
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
     let i = header.iter().position(|h| *h == column).ok_or_else(|| {

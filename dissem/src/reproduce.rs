@@ -33,6 +33,9 @@ fn item_files(dir: &Path, program: &str) -> Result<Vec<(String, PathBuf)>, Failu
             items.push((name, path));
         }
     }
+    if items.is_empty() {
+        return Err(Failure::Input(format!("{}: no item files (*.json) in this directory", dir.display())));
+    }
     items.sort();
     Ok(items)
 }

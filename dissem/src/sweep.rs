@@ -15,7 +15,7 @@ use runner::sweep::{CommandLine, ExecError, Plan, Points, RunRow, Runs, Shard, S
 use runner::{Registry, RunReport};
 
 use crate::cli::{Failure, out};
-use crate::files::{DirLock, FsInputs, read_text, text_artifact, write_artifacts};
+use crate::files::{DirLock, FsInputs, read_output, read_text, text_artifact, write_artifacts};
 
 /// Sweeps with more runs than this need --force.
 pub const RUN_LIMIT: u64 = 100_000;
@@ -210,7 +210,7 @@ fn open_dir(
             dir.display()
         )));
     }
-    let (theirs, their_shard) = Sweep::from_metadata(&read_text(&meta_path).map_err(Failure::Input)?)
+    let (theirs, their_shard) = Sweep::from_metadata(&read_output(&meta_path).map_err(Failure::Input)?)
         .map_err(|m| Failure::Input(format!("{}: {m}", meta_path.display())))?;
     if theirs.hash() != sweep.hash() || their_shard != shard {
         return Err(Failure::Input(format!(
@@ -222,7 +222,7 @@ fn open_dir(
             changed_inputs(&theirs, sweep)
         )));
     }
-    let text = if runs_path.exists() { read_text(&runs_path).map_err(Failure::Input)? } else { String::new() };
+    let text = if runs_path.exists() { read_output(&runs_path).map_err(Failure::Input)? } else { String::new() };
     // A kill leaves whole rows and at most one cut row at the end, which is dropped.
     let keep_bytes = text.rfind('\n').map_or(0, |i| i + 1);
     let done = runs::parse_rows(&text[..keep_bytes])
@@ -259,7 +259,7 @@ fn remove_files(dir: &Path, names: &[&str]) {
 
 /// Writes summary.csv from the complete runs.jsonl and prints the summary table.
 fn finish(dir: &Path, sweep: &Sweep, wide: bool) -> Result<(), Failure> {
-    let text = read_text(&dir.join(RUNS)).map_err(Failure::Input)?;
+    let text = read_output(&dir.join(RUNS)).map_err(Failure::Input)?;
     let reports = reports_of(sweep, &text).map_err(|m| Failure::Input(format!("{}: {m}", dir.join(RUNS).display())))?;
     let summary = text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports));
     write_artifacts(dir, &[summary]).map_err(Failure::Input)?;
@@ -281,9 +281,9 @@ pub fn reports_of(sweep: &Sweep, text: &str) -> Result<Vec<RunReport>, String> {
 /// Reads a sweep output directory: the sweep, its shard and its runs.jsonl text.
 pub fn read_dir(dir: &Path) -> Result<(Sweep, Option<Shard>, String), Failure> {
     let meta_path = dir.join(META);
-    let (sweep, shard) = Sweep::from_metadata(&read_text(&meta_path).map_err(Failure::Input)?)
+    let (sweep, shard) = Sweep::from_metadata(&read_output(&meta_path).map_err(Failure::Input)?)
         .map_err(|m| Failure::Input(format!("{}: {m}", meta_path.display())))?;
-    let runs = read_text(&dir.join(RUNS)).map_err(Failure::Input)?;
+    let runs = read_output(&dir.join(RUNS)).map_err(Failure::Input)?;
     Ok((sweep, shard, runs))
 }
 
@@ -325,7 +325,7 @@ pub fn merge(dirs: &[PathBuf], dir: &Path, wide: bool) -> Result<(), Failure> {
     let reports = reports_of(sweep, &text).map_err(Failure::Input)?;
     let lock = DirLock::acquire(dir, "dissem merge").map_err(Failure::Input)?;
     if dir.join(META).exists() {
-        let theirs = read_text(&dir.join(META)).ok().and_then(|t| Sweep::from_metadata(&t).ok());
+        let theirs = read_output(&dir.join(META)).ok().and_then(|t| Sweep::from_metadata(&t).ok());
         if theirs.is_none_or(|(s, _)| s.hash() != sweep.hash()) {
             lock.remove_if_created();
             return Err(Failure::Input(format!(

@@ -522,6 +522,10 @@ fn malformed_values_are_named_where_they_are() {
         &["lost.json: field `sweep`: items/gone.json: cannot read"],
     );
     assert!(!d.path().join("never").exists());
+    // A directory without items is a wrong --items, not a reproduction of nothing.
+    fs::create_dir(d.path().join("empty")).unwrap();
+    refused(d.path(), &["reproduce", "--items", "empty", "--out", "never"], &["empty: no item files (*.json)"]);
+    assert!(!d.path().join("never").exists());
 }
 
 #[test]

@@ -49,6 +49,35 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T, (String, Strin
         .map_err(|e| (e.path().to_string(), plain(&e.into_inner().to_string())))
 }
 
+/// The JSON values in `v`, itself included, counted without recursion (a document may nest deeper than the
+/// stack).
+pub fn count_values(v: &Value) -> u64 {
+    let mut stack = vec![v];
+    let mut count = 0;
+    while let Some(v) = stack.pop() {
+        count += 1;
+        match v {
+            Value::Array(items) => stack.extend(items),
+            Value::Object(map) => stack.extend(map.values()),
+            _ => {}
+        }
+    }
+    count
+}
+
+/// The dotted path of the array in `v` that holds most of its values: from the top, the member holding
+/// the most, until an array or a scalar (`.` for `v` itself).
+pub fn bulkiest(v: &Value) -> String {
+    let mut path = String::new();
+    let mut at = v;
+    while let Value::Object(map) = at {
+        let Some((key, child)) = map.iter().max_by_key(|(_, child)| count_values(child)) else { break };
+        path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+        at = child;
+    }
+    if path.is_empty() { ".".into() } else { path }
+}
+
 /// serde names the expected Rust type (`expected u32`); a user reads the allowed range.
 fn plain(message: &str) -> String {
     const TYPES: [(&str, &str); 6] = [
@@ -515,6 +544,14 @@ mod tests {
             assert_eq!(path, ".");
             assert!(message.contains("expected one of `all`, `count`") && message.ends_with(got), "{message}");
         }
+    }
+
+    #[test]
+    fn values_are_counted_and_the_bulkiest_member_found() {
+        let doc = serde_json::json!({"a": [1, {"b": null}], "c": {"d": [1, 2, 3, 4]}});
+        assert_eq!(count_values(&doc), 11);
+        assert_eq!(bulkiest(&doc), "c.d");
+        assert_eq!(bulkiest(&serde_json::json!([1, 2])), ".");
     }
 
     #[test]

@@ -23,11 +23,12 @@ use serde_json::{Map, Value, json};
 use sim_core::rng::derive_seed;
 
 use crate::error::ScenarioError;
+use crate::json::count_values;
 use crate::load::parse_value;
 use crate::overrides::set_path;
 use crate::registry::Registry;
 use crate::report::RunReport;
-use crate::run::{Inputs, Prepared, ordered, workers_within};
+use crate::run::{Inputs, Prepared, human_bytes, ordered, workers_within};
 use crate::spec::{MAX_REPLICATES, MAX_SEED, Scenario};
 
 /// Version tag of the metadata file; resume and merge refuse other versions (2: point seeds of 53 bits; 3: point
@@ -42,6 +43,11 @@ pub const MAX_POINTS: u64 = 1_000_000;
 
 /// Most values all parameters may list together (zip mode lists one per parameter and point).
 const MAX_LISTED: u64 = 4_000_000;
+
+/// Memory a parsed point holds per JSON value of its scenario (the value itself, its key, and the typed
+/// copies made when it is parsed and checked), rounded up from a sweep of anti-entropy points with 20,000
+/// updates each: 52 MB per point, about 120,000 values.
+const PARSED_BYTES_PER_VALUE: u64 = 512;
 
 /// A sweep file as written.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
@@ -66,7 +72,7 @@ pub struct SweepSpec {
     /// How the parameters' values combine into points: `product` (every combination) or `zip`.
     #[serde(default)]
     pub mode: Mode,
-    /// Overrides applied to every point, by dotted path.
+    /// Overrides applied to every point, by dotted path (not at or inside a path the sweep varies).
     #[serde(default)]
     pub set: Map<String, Value>,
     /// Dotted path → a list, `{"range": [from, to, step]}`, `{"geom": [from, to, factor]}` or
@@ -265,17 +271,26 @@ pub fn plan(
     registry: &Registry,
 ) -> Result<Plan, ScenarioError> {
     let mut doc = crate::json::parse(base).map_err(|e| ScenarioError::from_json(base_origin, e))?;
+    // A fixed value at a path the sweep varies, or inside one, would be replaced at every point unseen.
+    let replaced = |path: &str| {
+        let axis = spec.parameters.keys().find(|axis| path == *axis || path.starts_with(&format!("{axis}.")))?;
+        Some(format!(
+            "the sweep varies `{axis}` (parameters.{axis}), which replaces this value at every point; change the \
+             sweep's parameters instead"
+        ))
+    };
     for (path, value) in &spec.set {
-        set_path(&mut doc, path, value.clone()).map_err(|m| ScenarioError::new(origin, format!("set.{path}"), m))?;
+        let field = format!("set.{path}");
+        if let Some(m) = replaced(path) {
+            return Err(ScenarioError::new(origin, field, m));
+        }
+        set_path(&mut doc, path, value.clone()).map_err(|m| ScenarioError::new(origin, field, m))?;
     }
     let cli = &spec.command_line;
     for (path, value) in &cli.set {
         let refuse = |m: String| Err(ScenarioError::new(origin, path.as_str(), format!("--set: {m}")));
-        if let Some(axis) = spec.parameters.keys().find(|axis| path == *axis || path.starts_with(&format!("{axis}."))) {
-            return refuse(format!(
-                "the sweep varies `{axis}` (parameters.{axis}), which replaces this value at every point; change \
-                 the sweep's parameters instead"
-            ));
+        if let Some(m) = replaced(path) {
+            return refuse(m);
         }
         if matches!(path.as_str(), "seed" | "replicates") {
             return refuse(format!("give the sweep's {path} with --{path}"));
@@ -377,30 +392,39 @@ impl Plan {
         self.points.saturating_mul(self.replicates.into())
     }
 
-    /// Builds and parses the scenario of every point.
+    /// Builds and parses the scenario of every point. The parsed points are held together until the sweep
+    /// ends, so their size counts against the memory budget: a base scenario with long lists (anti-entropy
+    /// `updates`, inline `edges`) times many points is refused before it fills the memory.
     pub fn expand(self, registry: &Registry) -> Result<Sweep, ScenarioError> {
-        let points = (0..self.points)
+        let budget = registry.memory_budget();
+        // Point 0 is parsed first, so that the usual sweep, whose points are alike, is refused before any
+        // other is built, and the message does not depend on which thread got further.
+        let (first, each) = self.point(0, registry)?;
+        let too_big = || {
+            let message = format!(
+                "the {} points' scenarios take more than the {} budget as parsed (point 0 alone about {}); vary \
+                 fewer points, shorten the base scenario's lists, or raise the budget (dissem --memory-budget)",
+                self.points,
+                human_bytes(budget),
+                human_bytes(each)
+            );
+            ScenarioError::new(&self.origin, "parameters", message)
+        };
+        if each.saturating_mul(self.points) > budget {
+            return Err(too_big());
+        }
+        let held = AtomicU64::new(each);
+        let rest = (1..self.points)
             .into_par_iter()
             .map(|p| {
-                let mut point_doc = self.doc.clone();
-                let mut parameters = Map::new();
-                for (path, value) in self.axes.iter().map(|(path, _)| path).zip(self.values(p)) {
-                    set_path(&mut point_doc, path, value.clone())
-                        .map_err(|m| ScenarioError::new(&self.origin, format!("parameters.{path}"), m))?;
-                    parameters.insert(path.clone(), value);
+                let (point, bytes) = self.point(p, registry)?;
+                match held.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes) > budget {
+                    true => Err(too_big()),
+                    false => Ok(point),
                 }
-                let fixed = [
-                    ("name", json!(self.base_name)),
-                    ("seed", json!(point_seed(self.seed, p))),
-                    ("replicates", json!(self.replicates)),
-                ];
-                for (path, value) in fixed {
-                    set_path(&mut point_doc, path, value).map_err(|m| ScenarioError::new(&self.origin, "", m))?;
-                }
-                let scenario = parse_value(point_doc, &point_origin(&self.origin, p, &parameters), registry)?;
-                Ok(SweepPoint { parameters, scenario })
             })
             .collect::<Result<Vec<_>, ScenarioError>>()?;
+        let points = std::iter::once(first).chain(rest).collect();
         Ok(Sweep {
             name: self.name,
             description: self.description,
@@ -410,6 +434,31 @@ impl Plan {
             points,
             inputs: BTreeMap::new(),
         })
+    }
+
+    /// Builds and parses point `p`'s scenario; returns it with the memory it holds, estimated from its JSON
+    /// values as written and its model's parameters with every default filled in (often more than written).
+    fn point(&self, p: u64, registry: &Registry) -> Result<(SweepPoint, u64), ScenarioError> {
+        let mut point_doc = self.doc.clone();
+        let mut parameters = Map::new();
+        for (path, value) in self.axes.iter().map(|(path, _)| path).zip(self.values(p)) {
+            set_path(&mut point_doc, path, value.clone())
+                .map_err(|m| ScenarioError::new(&self.origin, format!("parameters.{path}"), m))?;
+            parameters.insert(path.clone(), value);
+        }
+        let fixed = [
+            ("name", json!(self.base_name)),
+            ("seed", json!(point_seed(self.seed, p))),
+            ("replicates", json!(self.replicates)),
+        ];
+        for (path, value) in fixed {
+            set_path(&mut point_doc, path, value).map_err(|m| ScenarioError::new(&self.origin, "", m))?;
+        }
+        let written = count_values(&point_doc);
+        let scenario = parse_value(point_doc, &point_origin(&self.origin, p, &parameters), registry)?;
+        let bytes = (written + scenario.model.params.values().map(count_values).sum::<u64>())
+            .saturating_mul(PARSED_BYTES_PER_VALUE);
+        Ok((SweepPoint { parameters, scenario }, bytes))
     }
 
     /// The parameter values of point `p`: the i-th of every list (zip), or the mixed-radix digits of `p`
@@ -959,6 +1008,37 @@ mod tests {
             (0..64).flat_map(|s| (0..64).map(move |p| retest_seed(s, p))).collect();
         assert_eq!(retests.len(), 64 * 64, "two re-tests share a seed");
         assert!(first.is_disjoint(&retests), "a re-test repeats a first-stage seed");
+    }
+
+    #[test]
+    fn a_set_value_the_parameters_would_replace_is_refused() {
+        let e = sweep(r#"{"scenario": "r", "set": {"topology.nodes": 5}, "parameters": {"topology.nodes": [4, 6]}}"#)
+            .unwrap_err();
+        assert_eq!(e.field, "set.topology.nodes");
+        assert!(e.message.contains("parameters.topology.nodes"), "{}", e.message);
+        let inside = r#"{"scenario": "r", "set": {"topology.nodes": 5},
+                         "parameters": {"topology": [{"kind": "ring", "nodes": 4}]}}"#;
+        assert_eq!(sweep(inside).unwrap_err().field, "set.topology.nodes");
+        let around = r#"{"scenario": "r", "set": {"topology": {"kind": "complete", "nodes": 5}},
+                         "parameters": {"topology.nodes": [4, 6]}}"#;
+        assert!(sweep(around).is_ok(), "a parameter may vary a field inside a set value");
+    }
+
+    #[test]
+    fn points_too_big_together_for_the_memory_budget_are_refused() {
+        // 2,000 updates of 4 fields each, about 10^4 values: about 5 MiB per point parsed.
+        let updates: Vec<Value> = (0..2000).map(|_| json!({})).collect();
+        let base = json!({"topology": {"kind": "complete", "nodes": 10},
+                          "model": {"kind": "anti_entropy", "updates": updates}})
+        .to_string();
+        let spec =
+            parse_sweep(r#"{"scenario": "b.json", "parameters": {"model.max_rounds": {"range": [100, 299, 1]}}}"#, "s")
+                .unwrap();
+        let small = Registry::builtin().with_memory_budget(256 << 20);
+        let e = expand(&spec, "s", &base, "b.json", &small).unwrap_err();
+        assert_eq!(e.field, "parameters");
+        assert!(e.message.contains("200 points' scenarios take more than the 256.0 MiB budget"), "{}", e.message);
+        assert!(expand(&spec, "s", &base, "b.json", &Registry::builtin().with_memory_budget(4 << 30)).is_ok());
     }
 
     const RING: &str = r#"{"name": "ring", "topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding"}, "replicates": 3}"#;

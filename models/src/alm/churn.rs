@@ -120,13 +120,21 @@ impl ChurnParams {
         let events = heartbeats + later + failed + returns;
         if events > MAX_CHURN_EVENTS {
             let (field, remedy) = if returns >= heartbeats.max(later).max(failed) {
-                ("downtime", "use longer session and downtime means, or an earlier last failure")
+                ("downtime", "use longer session and downtime means, or an earlier last failure".to_owned())
             } else if failed >= heartbeats.max(later) {
-                ("failures", "use fewer failures")
+                ("failures", "use fewer failures".to_owned())
             } else if later >= heartbeats {
-                ("multicasts", "use fewer multicasts")
+                ("multicasts", "use fewer multicasts".to_owned())
             } else {
-                ("heartbeat", "use a longer heartbeat or a shorter multicast_every")
+                // Their ratio is what counts: either may be the value written wrong, so both are quoted.
+                let remedy = format!(
+                    "a heartbeat every {} time units over (multicasts + 1) × multicast_every = {} × {} time units; \
+                     use a longer heartbeat or a shorter multicast_every",
+                    self.heartbeat,
+                    multicasts + 1.0,
+                    self.multicast_every
+                );
+                ("heartbeat", remedy)
             };
             return Err(ModelError::new(
                 join(prefix, field),
@@ -564,6 +572,12 @@ mod tests {
         let mut p = params(Vec::new(), None);
         p.timeout_rtts = 0.5;
         assert_eq!(p.validate("timing.churn").unwrap_err().field, "timing.churn.timeout_rtts");
+        let mut p = params(Vec::new(), None);
+        p.multicast_every = 1 << 31;
+        let e = p.check_work("timing.churn", 20.0, 33.0, 20.0).unwrap_err();
+        assert_eq!(e.field, "timing.churn.heartbeat");
+        let quoted = format!("(multicasts + 1) × multicast_every = {} × 2147483648", p.multicasts + 1);
+        assert!(e.message.contains(&quoted), "{}", e.message);
         let p = params(Vec::new(), None);
         assert_eq!(p.check_work("timing.churn", 1e9, 33.0, 1e9).unwrap_err().field, "timing.churn.heartbeat");
         assert!(p.check_work("timing.churn", 1e3, 33.0, 1e3).is_ok());

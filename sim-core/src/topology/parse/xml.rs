@@ -489,7 +489,14 @@ impl<'a> Reader<'a> {
         });
         let end = match read {
             Ok(_) => s.pos + 1,
-            Err(_) => self.tag_end(start)?,
+            // An end tag holds no attribute, so a quote in it opens no value: the tag ends at the first `>`.
+            Err(_) => match memchr(b'>', &self.text.as_bytes()[start..]) {
+                Some(p) => start + p + 1,
+                None => {
+                    self.check_chars(start)?;
+                    return fail(start, SplitError::Syntax(SyntaxError::UnclosedTag).to_string());
+                }
+            },
         };
         self.pos = end;
         let Some(open) = self.open.pop() else {
@@ -1069,6 +1076,10 @@ mod tests {
             ("<a/></b \u{1}>", 4, "ill-formed document: close tag `</b \u{1}>` does not match any open tag"),
             ("<a><b c='<'></b></a>", 9, "`<` is not allowed in an attribute value"),
             ("<a></a >x", 8, "text after the root element"),
+            ("<a></a '>", 7, "expected `>` to end the end tag"),
+            ("<a><b></b \"x\"></a>", 10, "expected `>` to end the end tag"),
+            ("<a><b></b '", 6, unclosed),
+            ("<a/></b '>", 4, "ill-formed document: close tag `</b '>` does not match any open tag"),
         ] {
             let e = read(text).unwrap_err();
             assert_eq!((e.offset, e.message.as_str()), (offset, message), "{text:?}");
