@@ -173,23 +173,14 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
             (&mut *self.net_rng, self.net_keys_now, &mut *self.queue, &mut self.mail);
         let mut sent = 0;
         let kept = graph.neighbors(from).iter().filter(|&&u| u != skip).inspect(|_| sent += 1);
-        // Events for another part's nodes go to its outbox (never in a run of one part).
-        let mut file = |u, time| {
-            let event = Event::Deliver { from, to: Target::new(u), msg };
-            if mail.home(u) {
-                Some((time, event))
-            } else {
-                mail.post(u, time, event);
-                None
-            }
-        };
         match (span, net_keys) {
             (Some(span), None) => {
-                queue.extend(kept.filter_map(|&u| file(u, later(base, Time::from(span.sample(net_rng))))));
+                file_row(queue, mail, from, msg, kept, |_| later(base, Time::from(span.sample(net_rng))))
             }
-            (Some(span), Some(keys)) => queue
-                .extend(kept.filter_map(|&u| file(u, later(base, Time::from(span.sample(&mut keys.stream(from, u))))))),
-            (None, _) => queue.extend(kept.filter_map(|&u| file(u, base))),
+            (Some(span), Some(keys)) => file_row(queue, mail, from, msg, kept, |u| {
+                later(base, Time::from(span.sample(&mut keys.stream(from, u))))
+            }),
+            (None, _) => file_row(queue, mail, from, msg, kept, |_| base),
         }
         self.counters.sent += sent;
     }
@@ -257,6 +248,33 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
     #[inline(always)]
     pub fn inform(&mut self, from: NodeId, to: NodeId) {
         self.trace.inform(self.now, from, to);
+    }
+}
+
+/// Files the events of a row's targets `kept`, each at the time `time` gives: all in the queue in one loop when
+/// the run has one part (the common case), else each in the queue or the outbox of the part that owns it.
+#[inline(always)]
+fn file_row<'r, M: Copy, T>(
+    queue: &mut EventQueue<Event<M, T>>,
+    mail: &mut Mail<'_, Event<M, T>>,
+    from: NodeId,
+    msg: M,
+    kept: impl Iterator<Item = &'r NodeId>,
+    mut time: impl FnMut(NodeId) -> Time,
+) {
+    let event = |u| Event::Deliver { from, to: Target::new(u), msg };
+    if mail.owns_every_node() {
+        queue.extend(kept.map(|&u| (time(u), event(u))));
+    } else {
+        queue.extend(kept.filter_map(|&u| {
+            let t = time(u);
+            if mail.home(u) {
+                Some((t, event(u)))
+            } else {
+                mail.post(u, t, event(u));
+                None
+            }
+        }));
     }
 }
 
@@ -614,6 +632,12 @@ struct Mail<'a, E> {
 impl<'a, E> Mail<'a, E> {
     fn everything() -> Self {
         Mail { first: 0, nodes: u32::MAX, chunk: u32::MAX, outboxes: &mut [], earliest: Time::MAX }
+    }
+
+    /// Whether this is a run of one part.
+    #[inline(always)]
+    fn owns_every_node(&self) -> bool {
+        self.nodes == u32::MAX
     }
 
     #[inline(always)]
