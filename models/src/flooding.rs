@@ -244,17 +244,17 @@ impl<'t> Flood<'t> {
 
     /// Marks `v` reached at the current instant (a word only `v`'s part writes), and tells which copy this is.
     #[inline(always)]
-    fn receive(&self, v: NodeId) -> Copy {
+    fn receive(&self, v: NodeId) -> Receipt {
         let word = &self.reached_bits[(v / 32) as usize];
         let (old, shift) = (word.load(Relaxed), 2 * (v % 32));
         let bits = old >> shift;
         if bits & 1 == 0 {
             word.store(old | 3 << shift, Relaxed);
-            Copy::First
+            Receipt::First
         } else if bits & 2 == 0 {
-            Copy::Duplicate
+            Receipt::Duplicate
         } else {
-            Copy::Tie
+            Receipt::Tie
         }
     }
 
@@ -341,9 +341,9 @@ impl<R: Trace<()>> Protocol<R> for Flood<'_> {
     #[inline(always)]
     fn on_message(&mut self, ctx: &mut Context<'_, (), (), R>, from: NodeId, to: NodeId, (): ()) {
         match self.receive(to) {
-            Copy::First => self.first_receipt(ctx, from, to),
-            Copy::Tie => self.tie(from, to),
-            Copy::Duplicate => {}
+            Receipt::First => self.first_receipt(ctx, from, to),
+            Receipt::Tie => self.tie(from, to),
+            Receipt::Duplicate => {}
         }
     }
 
@@ -377,11 +377,34 @@ impl<R: Trace<()>> Protocol<R> for Flood<'_> {
 }
 
 /// Floods over at least this many links run on every thread of the pool when they can (see the module
-/// comment): on fewer, a window holds too few events to pay for its hand-over.
+/// comment) and their windows are full ([`EVENTS_PER_WINDOW`]): on fewer, a window holds too few events to pay
+/// for its hand-over.
 const PARTS_FROM_EDGES: u64 = 1 << 18;
 
+/// How many events a window should hold, about, for a flood to run on parts. A flood's 2|E| messages are
+/// spread over a few longest delays per hop, so a window as wide as the shortest delay holds on the order
+/// of |E| · shortest / longest of them (measured: 27,000 a window for a random 8-regular graph of 10^6 nodes,
+/// delays 1 to 100, where |E| · 1 / 100 = 40,000). With delays 1 to 10^6 a window holds about one, and two
+/// threads took five times as long as one.
+const EVENTS_PER_WINDOW: u64 = 1 << 14;
+
+/// Whether a flood over `topology` under `network` is large enough, and its windows full enough, to run on
+/// parts: the parts it would have are otherwise not worth their hand-over.
+fn worth_parts(topology: &Topology, network: Network) -> bool {
+    let edges = topology.edge_count();
+    let (lightest, heaviest) = match (topology, network.latency) {
+        (Topology::Graph(g), Latency::EdgeWeight) => (g.min_weight(), g.max_weight()),
+        _ => (1, 1),
+    };
+    let (shortest, longest) = (network.latency.min_delay(lightest), network.latency.max_delay(heaviest));
+    edges >= PARTS_FROM_EDGES
+        && longest.is_some_and(|longest| {
+            u128::from(edges) * u128::from(shortest) >= u128::from(EVENTS_PER_WINDOW) * u128::from(longest)
+        })
+}
+
 /// Which copy a node receives.
-enum Copy {
+enum Receipt {
     First,
     /// Another copy at the instant of the first.
     Tie,
@@ -429,7 +452,7 @@ pub fn run_traced<R: Trace<()>>(
     run: u64,
     trace: &mut R,
 ) -> Outcome {
-    let parts = if topology.edge_count() >= PARTS_FROM_EDGES { rayon::current_num_threads() } else { 1 };
+    let parts = if worth_parts(topology, network) { rayon::current_num_threads() } else { 1 };
     flood(params, topology, reach, network, (seed, run), trace, parts)
 }
 
@@ -565,7 +588,8 @@ pub const METRICS: &[MetricDoc] = &[
     MetricDoc::metric(
         "mean_hops",
         "hops",
-        "Hops travelled by the first copy each node received, the source excluded.",
+        "Hops travelled by the first copy each node received (the fewest among copies that arrived at that \
+         instant), the source excluded.",
         "Σ hops of first copies / max(1, reached − 1)",
     ),
     MetricDoc::metric("max_hops", "hops", "Hops of the farthest first copy.", "max over reached nodes of the hops"),
@@ -630,10 +654,12 @@ impl Model for Flooding {
         Some(run_traced(params, &env.topology, &p.reach, env.network, seed, run, &mut trace))
     }
 
-    /// Two bits (reached, and at the current instant) per node, plus up to one 16-byte event per arc, queued
-    /// or, in a run on parts, waiting in an outbox.
+    /// Two bits (reached, and at the current instant) and a 4-byte hop count per node, plus up to one 16-byte
+    /// event per arc, queued or, in a run on parts, waiting in an outbox.
     fn estimated_bytes(&self, _: &FloodingParams, size: &Size) -> u64 {
-        (size.nodes / 4).saturating_add(size.usable_edges.saturating_mul(32))
+        (size.nodes / 4)
+            .saturating_add(size.nodes.saturating_mul(4))
+            .saturating_add(size.usable_edges.saturating_mul(32))
     }
 }
 
@@ -754,7 +780,8 @@ mod tests {
             let topology = random_graph(n, &links);
             let params = FloodingParams { source: (source % n).into(), p_flood, degree_rule, ..FloodingParams::default() };
             let network = Network { latency, loss: 0.0 };
-            let on = |parts| flood(&params, &topology, &LazyReach::default(), network, (seed, 1), &mut NoTrace, parts);
+            let reach = LazyReach::default();
+            let on = |parts| flood(&params, &topology, &reach, network, (seed, 1), &mut NoTrace, parts);
             let one = on(1);
             prop_assert!(one.get("coverage").unwrap() > 0.0);
             for parts in [2, 3, 4] {

@@ -51,7 +51,8 @@ pub trait Protocol<R = NoTrace> {
     );
     fn on_timer(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer, R>, node: NodeId, timer: Self::Timer);
 
-    /// The clock moved to `now`: called before the first event of each time (not at the start). A protocol
+    /// The clock moved to `now`: called before the first event of each time (not at the start); in a run on
+    /// parts, when this part's clock moves (a part does not see the times at which only others have events). A protocol
     /// that resolves an instant's messages at a node together (see the module comment) closes the last
     /// instant here, instead of testing the time of every message.
     #[inline]
@@ -477,7 +478,8 @@ impl<'g, M, T> Simulation<'g, M, T> {
     /// when no event is pending, and the counters are the parts' sums.
     ///
     /// # Panics
-    /// Without [`Simulation::keyed_draws`] or a lookahead, with as many protocols as parts, or if a handler
+    /// Without [`Simulation::keyed_draws`] or a lookahead, unless there are as many protocols as parts, if a
+    /// handler sends or sets a timer for another part's node sooner than the lookahead, or if a handler
     /// calls [`Context::stop`] (a run on parts cannot stop at one event) or draws from [`Context::rng`].
     pub fn run_parts<P>(&mut self, split: &Split, protocols: &mut [P])
     where
@@ -509,13 +511,11 @@ impl<'g, M, T> Simulation<'g, M, T> {
             parts.par_iter_mut().zip(protocols.par_iter_mut()).enumerate().for_each(|(i, (part, protocol))| {
                 part.step(&shared, i, protocol, last);
             });
-            // Outboxes become the receivers' inboxes; the emptied inboxes, with their capacity, outboxes.
+            // Outboxes become the receivers' inboxes (which their parts have taken, and left empty).
             let earliest = parts.iter_mut().map(|p| std::mem::replace(&mut p.earliest, Time::MAX)).min();
             for from in 0..parts.len() {
                 for to in 0..parts.len() {
-                    let sent = std::mem::take(&mut parts[from].outboxes[to]);
-                    let emptied = std::mem::replace(&mut parts[to].inboxes[from], sent);
-                    parts[from].outboxes[to] = emptied;
+                    parts[to].inboxes[from] = std::mem::take(&mut parts[from].outboxes[to]);
                 }
             }
             let queued = parts.iter().filter_map(|p| p.queue.peek_time()).min();
@@ -601,6 +601,7 @@ impl Split {
         Split { nodes, chunk }
     }
 
+    /// How many parts there are.
     pub fn parts(&self) -> usize {
         self.nodes.div_ceil(self.chunk).max(1) as usize
     }
@@ -627,11 +628,13 @@ struct Mail<'a, E> {
     outboxes: &'a mut [Vec<(Time, E)>],
     /// The earliest time posted since the outboxes were handed over.
     earliest: Time,
+    /// The earliest time an event for another part may have: after the window being handled.
+    horizon: Time,
 }
 
 impl<'a, E> Mail<'a, E> {
     fn everything() -> Self {
-        Mail { first: 0, nodes: u32::MAX, chunk: u32::MAX, outboxes: &mut [], earliest: Time::MAX }
+        Mail { first: 0, nodes: u32::MAX, chunk: u32::MAX, outboxes: &mut [], earliest: Time::MAX, horizon: 0 }
     }
 
     /// Whether this is a run of one part.
@@ -647,6 +650,8 @@ impl<'a, E> Mail<'a, E> {
 
     #[inline(always)]
     fn post(&mut self, node: NodeId, time: Time, event: E) {
+        // Sooner, it would land in the receiving part's past (the window it has handled already).
+        assert!(time >= self.horizon, "an event for another part's node sooner than the lookahead");
         self.earliest = self.earliest.min(time);
         self.outboxes[(node / self.chunk) as usize].push((time, event));
     }
@@ -683,8 +688,10 @@ impl<M, T> PartRun<M, T> {
         protocol: &mut P,
         last: Option<Time>,
     ) {
+        // Taken, not drained: an inbox's capacity is freed once its events are queued, so that a window's
+        // events are held once (in a queue or an outbox), as the protocol's memory estimate counts them.
         for inbox in &mut self.inboxes {
-            self.queue.extend(inbox.drain(..));
+            self.queue.extend(std::mem::take(inbox));
         }
         let range = shared.split.range(part);
         let mut net_rng = shared.net_rng.clone();
@@ -702,6 +709,7 @@ impl<M, T> PartRun<M, T> {
                 chunk: shared.split.chunk,
                 outboxes: &mut self.outboxes,
                 earliest: Time::MAX,
+                horizon: last.map_or(0, |last| last + 1),
             },
             network: shared.network,
             delays: Delays::of(shared.network),
@@ -797,8 +805,9 @@ mod tests {
     }
 
     /// Sending to every neighbour at once delivers what sending arc by arc delivers, in the same order and
-    /// at the same times, and leaves the counters alike, drawing from the network's stream or keyed: with batched delays (constant, uniform, a row longer
-    /// than a batch) and without (loss, exponential, edge weights, a span beyond 2^32).
+    /// at the same times, and leaves the counters alike, drawing from the network's stream or keyed: with batched
+    /// delays (constant, uniform, a row longer than a batch) and without (loss, exponential, edge weights, a
+    /// span beyond 2^32).
     #[test]
     fn sending_to_neighbors_is_sending_arc_by_arc() {
         let mut b = crate::topology::GraphBuilder::new(60);

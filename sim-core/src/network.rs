@@ -43,6 +43,17 @@ impl Latency {
         }
     }
 
+    /// The longest delay a message can take, `max_weight` being the largest edge weight; none for an
+    /// exponential delay, which has no bound.
+    pub fn max_delay(&self, max_weight: u32) -> Option<Time> {
+        match *self {
+            Latency::Constant(t) => Some(t),
+            Latency::Uniform { max, .. } => Some(max),
+            Latency::Exponential { .. } => None,
+            Latency::EdgeWeight => Some(Time::from(max_weight)),
+        }
+    }
+
     #[inline(always)]
     pub fn sample(&self, rng: &mut (impl Rng + ?Sized), edge_weight: u32) -> Time {
         match *self {

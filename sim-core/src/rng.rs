@@ -1,5 +1,6 @@
-//! Random streams. Every draw in a simulation comes from a ChaCha8 stream keyed by the scenario seed,
-//! the run index and a lane (what the stream is for), so results never depend on threads or the clock.
+//! Random streams. Every draw in a simulation comes from a stream keyed by the scenario seed, the run index and a
+//! lane (what the stream is for), so results never depend on threads or the clock: a sequential ChaCha8 stream,
+//! or a [`Keyed`] one.
 //!
 //! A run whose events are handled on several threads at once cannot share one sequential stream: who draws
 //! first would decide who gets which number. Its draws come from [`Keyed`] instead, a family of
