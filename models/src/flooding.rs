@@ -24,7 +24,10 @@
 //! are handled, and a large flood runs on every thread of the pool ([`Simulation::run_parts`]) with the same
 //! result, when nothing else depends on that order: no loss and no per-neighbour rule (which copies a node
 //! sends depends on the neighbour it excludes, the sender of the copy handled first), no GOSSIP1 (whose
-//! decision reads the hop count at first receipt), a smallest delay of at least 1, no trace.
+//! decision reads the hop count of the copy handled first, in the engine's order, while `mean_hops` reports
+//! the least), a smallest delay of at least 1, no trace. The argument also needs a simple graph: with two links
+//! between the same nodes, which copy is handled first would decide what the excluded neighbour is spared
+//! (the loaders and generators merge repeated links).
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};

@@ -98,11 +98,7 @@ pub struct Context<'a, M, T, R = NoTrace> {
     rng: Option<&'a mut SimRng>,
     /// The network lane: loss and delays draw from it alone, so that a protocol drawing more or fewer numbers
     /// leaves every link's delays as they were.
-    net_rng: &'a mut SimRng,
-    /// With [`Simulation::keyed_draws`]: the network lane's keyed family, from which each message draws by
-    /// (sender, receiver, time of sending) instead of from `net_rng`; and its family at the current time.
-    net_keys: Option<Keyed>,
-    net_keys_now: Option<Keyed>,
+    net: NetDraws<'a>,
     queue: &'a mut EventQueue<Event<M, T>>,
     mail: Mail<'a, Event<M, T>>,
     network: &'a Network,
@@ -170,15 +166,14 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
         // `u32::MAX` (see `Target`), so it stands for no exception.
         let skip = except.unwrap_or(NodeId::MAX);
         let base = later(self.now, min);
-        let (net_rng, net_keys, queue, mail) =
-            (&mut *self.net_rng, self.net_keys_now, &mut *self.queue, &mut self.mail);
+        let (net, queue, mail) = (&mut self.net, &mut *self.queue, &mut self.mail);
         let mut sent = 0;
         let kept = graph.neighbors(from).iter().filter(|&&u| u != skip).inspect(|_| sent += 1);
-        match (span, net_keys) {
-            (Some(span), None) => {
-                file_row(queue, mail, from, msg, kept, |_| later(base, Time::from(span.sample(net_rng))))
+        match (span, net) {
+            (Some(span), NetDraws::Stream(rng)) => {
+                file_row(queue, mail, from, msg, kept, |_| later(base, Time::from(span.sample(*rng))))
             }
-            (Some(span), Some(keys)) => file_row(queue, mail, from, msg, kept, |u| {
+            (Some(span), &mut NetDraws::Keyed { now: keys, .. }) => file_row(queue, mail, from, msg, kept, |u| {
                 later(base, Time::from(span.sample(&mut keys.stream(from, u))))
             }),
             (None, _) => file_row(queue, mail, from, msg, kept, |_| base),
@@ -191,9 +186,9 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
     #[inline]
     pub fn send_after(&mut self, from: NodeId, to: NodeId, delay: Time, msg: M) {
         self.counters.sent += 1;
-        let survived = match self.net_keys_now {
-            Some(keys) => survives(self.network, &mut keys.stream(from, to)),
-            None => survives(self.network, self.net_rng),
+        let survived = match &mut self.net {
+            NetDraws::Keyed { now, .. } => survives(self.network, &mut now.stream(from, to)),
+            NetDraws::Stream(rng) => survives(self.network, *rng),
         };
         if !survived {
             self.counters.dropped += 1;
@@ -215,9 +210,9 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
     #[inline(always)]
     fn transmit(&mut self, from: NodeId, to: NodeId, weight: u32, msg: M) {
         self.counters.sent += 1;
-        let delay = match self.net_keys_now {
-            Some(keys) => draw_delay(self.network, &mut keys.stream(from, to), weight),
-            None => draw_delay(self.network, self.net_rng, weight),
+        let delay = match &mut self.net {
+            NetDraws::Keyed { now, .. } => draw_delay(self.network, &mut now.stream(from, to), weight),
+            NetDraws::Stream(rng) => draw_delay(self.network, *rng, weight),
         };
         // Guarded, not only empty when untraced: a reference to `msg` would keep it out of registers.
         if R::ON {
@@ -277,6 +272,15 @@ fn file_row<'r, M: Copy, T>(
             }
         }));
     }
+}
+
+/// Where a run draws the network's loss and delays from.
+enum NetDraws<'a> {
+    /// The network lane's sequential stream.
+    Stream(&'a mut SimRng),
+    /// With [`Simulation::keyed_draws`]: the network lane's keyed family, from which each message draws by
+    /// (sender, receiver, time of sending), and that family at the current time.
+    Keyed { keys: Keyed, now: Keyed },
 }
 
 /// Whether a message survives the network's loss and, if so, its delay: loss drawn first, then the delay.
@@ -453,9 +457,10 @@ impl<'g, M, T> Simulation<'g, M, T> {
             now: self.now,
             stop: false,
             rng: Some(&mut self.rng),
-            net_rng: &mut self.net_rng,
-            net_keys: self.keyed.then_some(self.net_keys),
-            net_keys_now: self.keyed.then(|| self.net_keys.at(self.now)),
+            net: match self.keyed {
+                true => NetDraws::Keyed { keys: self.net_keys, now: self.net_keys.at(self.now) },
+                false => NetDraws::Stream(&mut self.net_rng),
+            },
             queue: &mut self.queue,
             mail: Mail::everything(),
             network: &self.network,
@@ -499,13 +504,7 @@ impl<'g, M, T> Simulation<'g, M, T> {
                 earliest: Time::MAX,
             })
             .collect();
-        let shared = Shared {
-            net_rng: self.net_rng.clone(),
-            net_keys: self.net_keys,
-            network: &self.network,
-            graph: self.graph,
-            split,
-        };
+        let shared = Shared { net_keys: self.net_keys, network: &self.network, graph: self.graph, split };
         let mut last = None;
         loop {
             parts.par_iter_mut().zip(protocols.par_iter_mut()).enumerate().for_each(|(i, (part, protocol))| {
@@ -560,7 +559,9 @@ fn handle<M, T, R: Trace<M>, P: Protocol<R, Msg = M, Timer = T>>(
                 }
                 let (time, event) = ctx.queue.pop().expect("an event is due");
                 ctx.now = time;
-                ctx.net_keys_now = ctx.net_keys.map(|keys| keys.at(time));
+                if let NetDraws::Keyed { keys, now } = &mut ctx.net {
+                    *now = keys.at(time);
+                }
                 protocol.advance(time);
                 event
             }
@@ -659,8 +660,6 @@ impl<'a, E> Mail<'a, E> {
 
 /// What every part of a run on parts reads.
 struct Shared<'s, 'g> {
-    /// Never drawn from (the run's draws are keyed): what a context holds in that place.
-    net_rng: SimRng,
     net_keys: Keyed,
     network: &'s Network,
     graph: Option<&'g Graph>,
@@ -694,14 +693,11 @@ impl<M, T> PartRun<M, T> {
             self.queue.extend(std::mem::take(inbox));
         }
         let range = shared.split.range(part);
-        let mut net_rng = shared.net_rng.clone();
         let mut ctx = Context {
             now: self.queue.now(),
             stop: false,
             rng: None,
-            net_rng: &mut net_rng,
-            net_keys: Some(shared.net_keys),
-            net_keys_now: Some(shared.net_keys.at(self.queue.now())),
+            net: NetDraws::Keyed { keys: shared.net_keys, now: shared.net_keys.at(self.queue.now()) },
             queue: &mut self.queue,
             mail: Mail {
                 first: range.start,
