@@ -10,7 +10,8 @@ use serde_json::Value;
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None, after_help = EXIT_CODES)]
 pub struct Cli {
-    /// Worker threads for replicates (default: all cores). Results do not depend on it.
+    /// Worker threads for replicates, and for the parts of one large run (default: all cores). Results do not
+    /// depend on it.
     #[arg(short = 'j', long, global = true)]
     pub threads: Option<usize>,
     /// Memory the runs may use, estimated before anything is allocated (e.g. 8GiB, 512MiB; default 20GiB, or

@@ -1,8 +1,10 @@
 //! Packed words shared between threads. A synchronous round whose exchanges run on several threads at
 //! once sets bits in words that other threads may be setting too: it borrows its state as atomics for the
-//! round ([`as_atomic`]) and sets bits with `fetch_or`, whose result is the same in any order.
+//! round ([`as_atomic`]) and sets bits with `fetch_or`, whose result is the same in any order. An event-driven
+//! run on parts borrows per-node counts as atomics ([`counts_as_atomic`]) that each part writes for its own nodes
+//! and reads for others' (relaxed loads and stores: plain moves).
 
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU32, AtomicU64};
 
 /// `words` as atomic words, for as long as the view is borrowed (what the unstable
 /// `AtomicU64::from_mut_slice` does). The exclusive borrow it takes is what makes the view sound: no plain
@@ -16,6 +18,17 @@ pub fn as_atomic<const K: usize>(words: &mut [[u64; K]]) -> &[[AtomicU64; K]] {
     // `[[AtomicU64; K]]` has the layout of `[[u64; K]]`, with the same length. The returned view holds the
     // exclusive borrow of `words` for its whole lifetime: every access meanwhile goes through the atomics.
     unsafe { &*(std::ptr::from_mut(words) as *const [[AtomicU64; K]]) }
+}
+
+/// `counts` as atomic counts, for as long as the view is borrowed (what the unstable
+/// `AtomicU32::from_mut_slice` does); see [`as_atomic`].
+#[expect(unsafe_code, reason = "reinterprets exclusively borrowed u32 counts as atomics of the same layout")]
+pub fn counts_as_atomic(counts: &mut [u32]) -> &[AtomicU32] {
+    const {
+        assert!(size_of::<AtomicU32>() == size_of::<u32>() && align_of::<AtomicU32>() == align_of::<u32>());
+    };
+    // SAFETY: as in `as_atomic`, for `AtomicU32` and `u32`.
+    unsafe { &*(std::ptr::from_mut(counts) as *const [AtomicU32]) }
 }
 
 #[cfg(test)]

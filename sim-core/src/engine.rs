@@ -1,12 +1,32 @@
 //! The discrete-event engine: a clock, an event queue ordered by (time, insertion sequence), two random streams
 //! (the protocol's; loss and latency draw from the network's), the network model and counters. Handlers see all of
 //! it only through a [`Context`].
+//!
+//! # One run on several threads
+//! [`Simulation::run_parts`] runs a protocol whose nodes are split into contiguous parts ([`Split`]), each part
+//! handled by one task with a queue of its own, in conservative synchronous windows (the lookahead of Chandy,
+//! Misra and Bryant, taken in lockstep): the parts advance together by windows `[W, W + L)`, `W` the earliest
+//! pending time of any part and `L` the smallest delay a message can take ([`Simulation::lookahead`], at least 1).
+//! A handler running at `t ≥ W` sends messages that arrive at `t + d ≥ W + L`: after the window, so a
+//! window's events are all known when it starts, and messages for another part wait in an outbox until the
+//! window ends. Each part handles its own events in time order; within one instant, in an order that depends on
+//! the split. So the run is the sequential one whatever the split when
+//! * delays and loss are drawn by message, not from one sequential stream ([`Simulation::keyed_draws`]);
+//! * the protocol's handlers touch only the receiver's state (and read the state of nodes settled before the
+//!   window: a sender's state as of its send, for instance), draw only [`Keyed`] numbers, and the outcome of an
+//!   instant's messages at a node does not depend on their order (a minimum over them, for instance).
+//!
+//! The engine cannot check the second condition: a protocol that runs on parts states it and tests it against
+//! its sequential run (flooding does, with a proptest).
 
 use std::num::NonZeroU32;
+use std::ops::Range;
+
+use rayon::prelude::*;
 
 use crate::network::{Counters, Latency, Network, survives};
 use crate::queue::EventQueue;
-use crate::rng::{Below, Lane, SimRng, stream};
+use crate::rng::{Below, Keyed, Lane, SimRng, stream};
 use crate::topology::{ArcId, Graph};
 use crate::trace::{NoTrace, Trace};
 use crate::{NodeId, Time};
@@ -30,6 +50,13 @@ pub trait Protocol<R = NoTrace> {
         msg: Self::Msg,
     );
     fn on_timer(&mut self, ctx: &mut Context<'_, Self::Msg, Self::Timer, R>, node: NodeId, timer: Self::Timer);
+
+    /// The clock moved to `now`: called before the first event of each time (not at the start); in a run on
+    /// parts, when this part's clock moves (a part does not see the times at which only others have events). A protocol
+    /// that resolves an instant's messages at a node together (see the module comment) closes the last
+    /// instant here, instead of testing the time of every message.
+    #[inline]
+    fn advance(&mut self, _now: Time) {}
 
     /// A hint that a message from `from` to `to` will be delivered in a few events: a protocol whose
     /// per-node state is large may start loading it (see [`crate::prefetch`]). It must not change any state.
@@ -67,11 +94,13 @@ impl Target {
 pub struct Context<'a, M, T, R = NoTrace> {
     now: Time,
     stop: bool,
-    rng: &'a mut SimRng,
+    /// The protocol lane; none in a run on parts, whose handlers draw [`Keyed`] numbers only.
+    rng: Option<&'a mut SimRng>,
     /// The network lane: loss and delays draw from it alone, so that a protocol drawing more or fewer numbers
     /// leaves every link's delays as they were.
-    net_rng: &'a mut SimRng,
+    net: NetDraws<'a>,
     queue: &'a mut EventQueue<Event<M, T>>,
+    mail: Mail<'a, Event<M, T>>,
     network: &'a Network,
     /// How [`Context::send_to_neighbors`] draws delays, worked out once from the network.
     delays: Delays,
@@ -85,8 +114,12 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
         self.now
     }
 
+    /// The protocol's stream.
+    ///
+    /// # Panics
+    /// In a run on parts ([`Simulation::run_parts`]), whose handlers draw [`Keyed`] numbers only.
     pub fn rng(&mut self) -> &mut SimRng {
-        self.rng
+        self.rng.as_deref_mut().expect("a run on parts draws keyed numbers only")
     }
 
     /// Sends `msg` from `from` to `to` outside any topology link (e.g. over an implicit complete graph).
@@ -133,13 +166,17 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
         // `u32::MAX` (see `Target`), so it stands for no exception.
         let skip = except.unwrap_or(NodeId::MAX);
         let base = later(self.now, min);
-        let (net_rng, queue) = (&mut *self.net_rng, &mut *self.queue);
+        let (net, queue, mail) = (&mut self.net, &mut *self.queue, &mut self.mail);
         let mut sent = 0;
         let kept = graph.neighbors(from).iter().filter(|&&u| u != skip).inspect(|_| sent += 1);
-        let event = |u| Event::Deliver { from, to: Target::new(u), msg };
-        match span {
-            Some(span) => queue.extend(kept.map(|&u| (later(base, Time::from(span.sample(net_rng))), event(u)))),
-            None => queue.extend(kept.map(|&u| (base, event(u)))),
+        match (span, net) {
+            (Some(span), NetDraws::Stream(rng)) => {
+                file_row(queue, mail, from, msg, kept, |_| later(base, Time::from(span.sample(*rng))))
+            }
+            (Some(span), &mut NetDraws::Keyed { now: keys, .. }) => file_row(queue, mail, from, msg, kept, |u| {
+                later(base, Time::from(span.sample(&mut keys.stream(from, u))))
+            }),
+            (None, _) => file_row(queue, mail, from, msg, kept, |_| base),
         }
         self.counters.sent += sent;
     }
@@ -149,35 +186,48 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
     #[inline]
     pub fn send_after(&mut self, from: NodeId, to: NodeId, delay: Time, msg: M) {
         self.counters.sent += 1;
-        if !survives(self.network, self.net_rng) {
+        let survived = match &mut self.net {
+            NetDraws::Keyed { now, .. } => survives(self.network, &mut now.stream(from, to)),
+            NetDraws::Stream(rng) => survives(self.network, *rng),
+        };
+        if !survived {
             self.counters.dropped += 1;
             return;
         }
-        self.queue.push(later(self.now, delay), Event::Deliver { from, to: Target::new(to), msg });
+        self.file(to, later(self.now, delay), Event::Deliver { from, to: Target::new(to), msg });
+    }
+
+    /// Files `event` for node `node`: in the queue, or in the outbox of the part that owns `node`.
+    #[inline(always)]
+    fn file(&mut self, node: NodeId, time: Time, event: Event<M, T>) {
+        if self.mail.home(node) {
+            self.queue.push(time, event);
+        } else {
+            self.mail.post(node, time, event);
+        }
     }
 
     #[inline(always)]
     fn transmit(&mut self, from: NodeId, to: NodeId, weight: u32, msg: M) {
         self.counters.sent += 1;
-        if !survives(self.network, self.net_rng) {
-            self.counters.dropped += 1;
-            if R::ON {
-                self.trace.send(self.now, from, to, &msg, true);
-            }
-            return;
-        }
+        let delay = match &mut self.net {
+            NetDraws::Keyed { now, .. } => draw_delay(self.network, &mut now.stream(from, to), weight),
+            NetDraws::Stream(rng) => draw_delay(self.network, *rng, weight),
+        };
         // Guarded, not only empty when untraced: a reference to `msg` would keep it out of registers.
         if R::ON {
-            self.trace.send(self.now, from, to, &msg, false);
+            self.trace.send(self.now, from, to, &msg, delay.is_none());
         }
-        let delay = self.network.latency.sample(self.net_rng, weight);
-        self.queue.push(later(self.now, delay), Event::Deliver { from, to: Target::new(to), msg });
+        match delay {
+            Some(delay) => self.file(to, later(self.now, delay), Event::Deliver { from, to: Target::new(to), msg }),
+            None => self.counters.dropped += 1,
+        }
     }
 
     /// Fires `timer` at `node` after `delay`.
     #[inline]
     pub fn set_timer(&mut self, node: NodeId, delay: Time, timer: T) {
-        self.queue.push(later(self.now, delay), Event::Timer { node, timer });
+        self.file(node, later(self.now, delay), Event::Timer { node, timer });
     }
 
     /// Ends the run after the current handler returns.
@@ -195,6 +245,48 @@ impl<M, T, R: Trace<M>> Context<'_, M, T, R> {
     pub fn inform(&mut self, from: NodeId, to: NodeId) {
         self.trace.inform(self.now, from, to);
     }
+}
+
+/// Files the events of a row's targets `kept`, each at the time `time` gives: all in the queue in one loop when
+/// the run has one part (the common case), else each in the queue or the outbox of the part that owns it.
+#[inline(always)]
+fn file_row<'r, M: Copy, T>(
+    queue: &mut EventQueue<Event<M, T>>,
+    mail: &mut Mail<'_, Event<M, T>>,
+    from: NodeId,
+    msg: M,
+    kept: impl Iterator<Item = &'r NodeId>,
+    mut time: impl FnMut(NodeId) -> Time,
+) {
+    let event = |u| Event::Deliver { from, to: Target::new(u), msg };
+    if mail.owns_every_node() {
+        queue.extend(kept.map(|&u| (time(u), event(u))));
+    } else {
+        queue.extend(kept.filter_map(|&u| {
+            let t = time(u);
+            if mail.home(u) {
+                Some((t, event(u)))
+            } else {
+                mail.post(u, t, event(u));
+                None
+            }
+        }));
+    }
+}
+
+/// Where a run draws the network's loss and delays from.
+enum NetDraws<'a> {
+    /// The network lane's sequential stream.
+    Stream(&'a mut SimRng),
+    /// With [`Simulation::keyed_draws`]: the network lane's keyed family, from which each message draws by
+    /// (sender, receiver, time of sending), and that family at the current time.
+    Keyed { keys: Keyed, now: Keyed },
+}
+
+/// Whether a message survives the network's loss and, if so, its delay: loss drawn first, then the delay.
+#[inline(always)]
+fn draw_delay(network: &Network, rng: &mut (impl crate::rng::Rng + ?Sized), weight: u32) -> Option<Time> {
+    survives(network, rng).then(|| network.latency.sample(rng, weight))
 }
 
 /// The network's delays as [`Context::send_to_neighbors`] draws them in one loop: a constant, `min` plus a
@@ -251,6 +343,9 @@ pub enum RunEnd {
 pub struct Simulation<'g, M, T> {
     rng: SimRng,
     net_rng: SimRng,
+    /// The network lane's keyed family, drawn from instead of `net_rng` with [`Simulation::keyed_draws`].
+    net_keys: Keyed,
+    keyed: bool,
     queue: EventQueue<Event<M, T>>,
     network: Network,
     graph: Option<&'g Graph>,
@@ -273,6 +368,8 @@ impl<'g, M, T> Simulation<'g, M, T> {
         Simulation {
             rng: stream(seed, run, Lane::Protocol),
             net_rng: stream(seed, run, Lane::Network),
+            net_keys: Keyed::new(seed, run, Lane::Network),
+            keyed: false,
             queue: EventQueue::new(network.latency.horizon()),
             network,
             graph: None,
@@ -286,6 +383,22 @@ impl<'g, M, T> Simulation<'g, M, T> {
     pub fn network(mut self, network: Network) -> Self {
         self.network = network;
         self.size_queue()
+    }
+
+    /// Each message draws its loss and delay from the network lane's [`Keyed`] stream of (sender, receiver, time
+    /// of sending) rather than from the lane's one sequential stream: the same draws in any order of sending,
+    /// as a run on parts needs ([`Simulation::run_parts`]). Two messages between the same nodes at the same
+    /// instant draw alike: for protocols that send at most one message per link and instant (flooding).
+    pub fn keyed_draws(mut self) -> Self {
+        self.keyed = true;
+        self
+    }
+
+    /// The smallest delay a message can take, if it is at least 1: the width of a run's windows on parts.
+    /// `None` when a message may arrive at the instant it was sent.
+    pub fn lookahead(&self) -> Option<Time> {
+        let min_weight = self.graph.map_or(1, Graph::min_weight);
+        Some(self.network.latency.min_delay(min_weight)).filter(|&d| d >= 1)
     }
 
     /// The longest timer delay a protocol sets routinely (its period, with jitter): the queue's wheel is
@@ -303,12 +416,16 @@ impl<'g, M, T> Simulation<'g, M, T> {
 
     /// A new queue whose wheel covers link latencies (edge weights, if they are the latency) and timers.
     fn size_queue(mut self) -> Self {
+        self.queue = self.new_queue();
+        self
+    }
+
+    fn new_queue(&self) -> EventQueue<Event<M, T>> {
         let latency = match (self.network.latency, self.graph) {
             (Latency::EdgeWeight, Some(g)) => Time::from(g.max_weight()) + 1,
             (latency, _) => latency.horizon(),
         };
-        self.queue = EventQueue::new(latency.max(self.timer_horizon));
-        self
+        EventQueue::new(latency.max(self.timer_horizon))
     }
 
     pub fn now(&self) -> Time {
@@ -339,9 +456,13 @@ impl<'g, M, T> Simulation<'g, M, T> {
         let mut ctx = Context {
             now: self.now,
             stop: false,
-            rng: &mut self.rng,
-            net_rng: &mut self.net_rng,
+            rng: Some(&mut self.rng),
+            net: match self.keyed {
+                true => NetDraws::Keyed { keys: self.net_keys, now: self.net_keys.at(self.now) },
+                false => NetDraws::Stream(&mut self.net_rng),
+            },
             queue: &mut self.queue,
+            mail: Mail::everything(),
             network: &self.network,
             delays: Delays::of(&self.network),
             graph: self.graph,
@@ -349,48 +470,257 @@ impl<'g, M, T> Simulation<'g, M, T> {
             trace,
         };
         protocol.start(&mut ctx);
-        let end = loop {
-            if ctx.stop {
-                break RunEnd::Stopped;
-            }
-            if events >= max_events {
-                break RunEnd::EventLimit;
-            }
-            // Only the first event of a time moves the clock, and so is checked against the time limit; the
-            // others were moved with it to the queue's list of the current time.
-            let event = match ctx.queue.pop_due() {
-                Some(event) => event,
-                None => {
-                    match ctx.queue.peek_time() {
-                        None => break RunEnd::Drained,
-                        Some(t) if t > max_time => break RunEnd::TimeLimit,
-                        Some(_) => {}
-                    }
-                    let (time, event) = ctx.queue.pop().expect("an event is due");
-                    ctx.now = time;
-                    event
-                }
-            };
-            for d in PREFETCH_DISTANCES {
-                if let Some(&Event::Deliver { from, to, .. }) = ctx.queue.peek_same_time(d) {
-                    protocol.prefetch(from, to.get(), d);
-                }
-            }
-            events += 1;
-            match event {
-                Event::Deliver { from, to, msg } => {
-                    ctx.counters.delivered += 1;
-                    if R::ON {
-                        ctx.trace.deliver(ctx.now, from, to.get(), &msg, false);
-                    }
-                    protocol.on_message(&mut ctx, from, to.get(), msg);
-                }
-                Event::Timer { node, timer } => protocol.on_timer(&mut ctx, node, timer),
-            }
-        };
+        let end = handle(&mut ctx, protocol, &mut events, max_events, max_time);
         self.now = ctx.now;
         self.events = events;
         end
+    }
+
+    /// Runs `protocols`, the parts of one protocol that own the nodes of `split`'s ranges in order, each on a
+    /// task of the current rayon pool, in windows as wide as the [`Simulation::lookahead`] (see the module
+    /// comment): the run [`Simulation::run`] makes, for protocols that meet the module comment's conditions.
+    /// Each part's [`Protocol::start`] is called (a part with no starting node does nothing there); the run ends
+    /// when no event is pending, and the counters are the parts' sums.
+    ///
+    /// # Panics
+    /// Without [`Simulation::keyed_draws`] or a lookahead, unless there are as many protocols as parts, if a
+    /// handler sends or sets a timer for another part's node sooner than the lookahead, or if a handler
+    /// calls [`Context::stop`] (a run on parts cannot stop at one event) or draws from [`Context::rng`].
+    pub fn run_parts<P>(&mut self, split: &Split, protocols: &mut [P])
+    where
+        P: Protocol<Msg = M, Timer = T> + Send,
+        M: Send,
+        T: Send,
+    {
+        assert!(self.keyed, "a run on parts needs keyed draws");
+        let width = self.lookahead().expect("a run on parts needs a lookahead of at least 1");
+        assert_eq!(protocols.len(), split.parts(), "one protocol per part");
+        let mut parts: Vec<PartRun<M, T>> = (0..split.parts())
+            .map(|_| PartRun {
+                queue: self.new_queue(),
+                counters: Counters::default(),
+                outboxes: (0..split.parts()).map(|_| Vec::new()).collect(),
+                inboxes: (0..split.parts()).map(|_| Vec::new()).collect(),
+                earliest: Time::MAX,
+            })
+            .collect();
+        let shared = Shared { net_keys: self.net_keys, network: &self.network, graph: self.graph, split };
+        let mut last = None;
+        loop {
+            parts.par_iter_mut().zip(protocols.par_iter_mut()).enumerate().for_each(|(i, (part, protocol))| {
+                part.step(&shared, i, protocol, last);
+            });
+            // Outboxes become the receivers' inboxes (which their parts have taken, and left empty).
+            let earliest = parts.iter_mut().map(|p| std::mem::replace(&mut p.earliest, Time::MAX)).min();
+            for from in 0..parts.len() {
+                for to in 0..parts.len() {
+                    parts[to].inboxes[from] = std::mem::take(&mut parts[from].outboxes[to]);
+                }
+            }
+            let queued = parts.iter().filter_map(|p| p.queue.peek_time()).min();
+            let Some(start) = queued.into_iter().chain(earliest).filter(|&t| t != Time::MAX).min() else { break };
+            last = Some(later(start, width) - 1);
+        }
+        self.now = parts.iter().map(|p| p.queue.now()).max().unwrap_or(self.now);
+        for part in &parts {
+            self.counters.sent += part.counters.sent;
+            self.counters.delivered += part.counters.delivered;
+            self.counters.dropped += part.counters.dropped;
+        }
+    }
+}
+
+/// Handles the events of `ctx`'s queue in order until it drains, a limit is hit (`max_time` being the last
+/// time handled), or a handler calls `stop`.
+#[inline(always)]
+fn handle<M, T, R: Trace<M>, P: Protocol<R, Msg = M, Timer = T>>(
+    ctx: &mut Context<'_, M, T, R>,
+    protocol: &mut P,
+    events: &mut u64,
+    max_events: u64,
+    max_time: Time,
+) -> RunEnd {
+    loop {
+        if ctx.stop {
+            return RunEnd::Stopped;
+        }
+        if *events >= max_events {
+            return RunEnd::EventLimit;
+        }
+        // Only the first event of a time moves the clock, and so is checked against the time limit; the
+        // others were moved with it to the queue's list of the current time.
+        let event = match ctx.queue.pop_due() {
+            Some(event) => event,
+            None => {
+                match ctx.queue.peek_time() {
+                    None => return RunEnd::Drained,
+                    Some(t) if t > max_time => return RunEnd::TimeLimit,
+                    Some(_) => {}
+                }
+                let (time, event) = ctx.queue.pop().expect("an event is due");
+                ctx.now = time;
+                if let NetDraws::Keyed { keys, now } = &mut ctx.net {
+                    *now = keys.at(time);
+                }
+                protocol.advance(time);
+                event
+            }
+        };
+        for d in PREFETCH_DISTANCES {
+            if let Some(&Event::Deliver { from, to, .. }) = ctx.queue.peek_same_time(d) {
+                protocol.prefetch(from, to.get(), d);
+            }
+        }
+        *events += 1;
+        match event {
+            Event::Deliver { from, to, msg } => {
+                ctx.counters.delivered += 1;
+                if R::ON {
+                    ctx.trace.deliver(ctx.now, from, to.get(), &msg, false);
+                }
+                protocol.on_message(ctx, from, to.get(), msg);
+            }
+            Event::Timer { node, timer } => protocol.on_timer(ctx, node, timer),
+        }
+    }
+}
+
+/// Nodes `0..nodes` split into contiguous parts of equal size (the last one shorter), a multiple of 64 nodes
+/// each so that no word of a node bit set is written by two parts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Split {
+    nodes: u32,
+    /// Nodes per part: node `v` belongs to part `v / chunk`.
+    chunk: u32,
+}
+
+impl Split {
+    /// At most `parts` parts (fewer when there are too few nodes for them), at least one.
+    pub fn new(nodes: u32, parts: usize) -> Self {
+        let parts = u32::try_from(parts.max(1)).unwrap_or(u32::MAX);
+        let chunk = nodes.div_ceil(parts).next_multiple_of(64).max(64);
+        Split { nodes, chunk }
+    }
+
+    /// How many parts there are.
+    pub fn parts(&self) -> usize {
+        self.nodes.div_ceil(self.chunk).max(1) as usize
+    }
+
+    /// The nodes of part `part`.
+    pub fn range(&self, part: usize) -> Range<NodeId> {
+        let first = (part as u32).saturating_mul(self.chunk).min(self.nodes);
+        first..first.saturating_add(self.chunk).min(self.nodes)
+    }
+
+    /// The ranges of all parts, in order.
+    pub fn ranges(&self) -> impl Iterator<Item = Range<NodeId>> + '_ {
+        (0..self.parts()).map(|p| self.range(p))
+    }
+}
+
+/// Where a handler's events go: its part's queue if the node is one of the part's, else the outbox of the part
+/// that owns it. A run of one part owns every node.
+struct Mail<'a, E> {
+    first: NodeId,
+    /// Nodes of this part: `u32::MAX` for a run of one part.
+    nodes: u32,
+    chunk: u32,
+    outboxes: &'a mut [Vec<(Time, E)>],
+    /// The earliest time posted since the outboxes were handed over.
+    earliest: Time,
+    /// The earliest time an event for another part may have: after the window being handled.
+    horizon: Time,
+}
+
+impl<'a, E> Mail<'a, E> {
+    fn everything() -> Self {
+        Mail { first: 0, nodes: u32::MAX, chunk: u32::MAX, outboxes: &mut [], earliest: Time::MAX, horizon: 0 }
+    }
+
+    /// Whether this is a run of one part.
+    #[inline(always)]
+    fn owns_every_node(&self) -> bool {
+        self.nodes == u32::MAX
+    }
+
+    #[inline(always)]
+    fn home(&self, node: NodeId) -> bool {
+        node.wrapping_sub(self.first) < self.nodes
+    }
+
+    #[inline(always)]
+    fn post(&mut self, node: NodeId, time: Time, event: E) {
+        // Sooner, it would land in the receiving part's past (the window it has handled already).
+        assert!(time >= self.horizon, "an event for another part's node sooner than the lookahead");
+        self.earliest = self.earliest.min(time);
+        self.outboxes[(node / self.chunk) as usize].push((time, event));
+    }
+}
+
+/// What every part of a run on parts reads.
+struct Shared<'s, 'g> {
+    net_keys: Keyed,
+    network: &'s Network,
+    graph: Option<&'g Graph>,
+    split: &'s Split,
+}
+
+/// One part of a run on parts: its queue, counters and mail.
+struct PartRun<M, T> {
+    queue: EventQueue<Event<M, T>>,
+    counters: Counters,
+    /// Events for each part's nodes sent during this window (this part's own slot stays empty).
+    outboxes: Vec<Vec<(Time, Event<M, T>)>>,
+    /// Events from each part, sent in the window before.
+    inboxes: Vec<Vec<(Time, Event<M, T>)>>,
+    earliest: Time,
+}
+
+impl<M, T> PartRun<M, T> {
+    /// Files the inboxes in the queue and handles the events up to `last` (inclusive), or, before the first
+    /// window (`last` none), starts the part.
+    fn step<P: Protocol<Msg = M, Timer = T>>(
+        &mut self,
+        shared: &Shared<'_, '_>,
+        part: usize,
+        protocol: &mut P,
+        last: Option<Time>,
+    ) {
+        // Taken, not drained: an inbox's capacity is freed once its events are queued, so that a window's
+        // events are held once (in a queue or an outbox), as the protocol's memory estimate counts them.
+        for inbox in &mut self.inboxes {
+            self.queue.extend(std::mem::take(inbox));
+        }
+        let range = shared.split.range(part);
+        let mut ctx = Context {
+            now: self.queue.now(),
+            stop: false,
+            rng: None,
+            net: NetDraws::Keyed { keys: shared.net_keys, now: shared.net_keys.at(self.queue.now()) },
+            queue: &mut self.queue,
+            mail: Mail {
+                first: range.start,
+                nodes: range.end - range.start,
+                chunk: shared.split.chunk,
+                outboxes: &mut self.outboxes,
+                earliest: Time::MAX,
+                horizon: last.map_or(0, |last| last + 1),
+            },
+            network: shared.network,
+            delays: Delays::of(shared.network),
+            graph: shared.graph,
+            counters: &mut self.counters,
+            trace: &mut NoTrace,
+        };
+        match last {
+            None => protocol.start(&mut ctx),
+            Some(last) => {
+                let end = handle(&mut ctx, protocol, &mut 0, u64::MAX, last);
+                assert!(end != RunEnd::Stopped, "a run on parts cannot be stopped");
+            }
+        }
+        self.earliest = ctx.mail.earliest;
     }
 }
 
@@ -471,8 +801,9 @@ mod tests {
     }
 
     /// Sending to every neighbour at once delivers what sending arc by arc delivers, in the same order and
-    /// at the same times, and leaves the counters alike: with batched delays (constant, uniform, a row longer
-    /// than a batch) and without (loss, exponential, edge weights, a span beyond 2^32).
+    /// at the same times, and leaves the counters alike, drawing from the network's stream or keyed: with batched
+    /// delays (constant, uniform, a row longer than a batch) and without (loss, exponential, edge weights, a
+    /// span beyond 2^32).
     #[test]
     fn sending_to_neighbors_is_sending_arc_by_arc() {
         let mut b = crate::topology::GraphBuilder::new(60);
@@ -493,11 +824,14 @@ mod tests {
             Latency::Exponential { mean: 5.0 },
             Latency::EdgeWeight,
         ];
-        for latency in latencies {
+        for (latency, keyed) in latencies.into_iter().flat_map(|l| [(l, false), (l, true)]) {
             for loss in [0.0, 0.3] {
                 let network = Network { latency, loss };
                 let [batched, by_arc] = [true, false].map(|batched| {
                     let mut sim = Simulation::with_run(5, 1).network(network).graph(&graph);
+                    if keyed {
+                        sim = sim.keyed_draws();
+                    }
                     let mut p = Flood { batched, reached: vec![false; 60], seen: Vec::new() };
                     sim.run(&mut p, Limits::default());
                     let c = sim.counters_ref();
@@ -507,6 +841,74 @@ mod tests {
                 assert_eq!(batched, by_arc, "{network:?}");
             }
         }
+    }
+
+    /// Counts the copies each node receives; a node forwards the copy it receives with `ttl > 0` to two nodes
+    /// picked by keyed draws of (node, ttl), with `ttl - 1`. What a node does depends on a copy alone, and the
+    /// counts are sums: the outcome does not depend on the order of an instant's copies.
+    struct Relay<'c> {
+        keys: Keyed,
+        nodes: u32,
+        counts: &'c [std::sync::atomic::AtomicU32],
+    }
+
+    impl Protocol for Relay<'_> {
+        type Msg = u32;
+        type Timer = ();
+        fn start(&mut self, ctx: &mut Context<'_, u32, ()>) {
+            if ctx.mail.home(0) {
+                ctx.send(0, 1, 6);
+            }
+        }
+        fn on_message(&mut self, ctx: &mut Context<'_, u32, ()>, _from: NodeId, to: NodeId, ttl: u32) {
+            self.counts[to as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if ttl > 0 {
+                let mut rng = self.keys.at(ctx.now()).stream(to, ttl);
+                for _ in 0..2 {
+                    ctx.send(to, crate::rng::below(&mut rng, self.nodes), ttl - 1);
+                }
+            }
+        }
+        fn on_timer(&mut self, _: &mut Context<'_, u32, ()>, _: NodeId, (): ()) {}
+    }
+
+    /// A run on 2, 3 or 5 parts is the run on one: the same deliveries at each node, counters and end.
+    #[test]
+    fn a_run_on_parts_is_the_sequential_run() {
+        let nodes = 300;
+        let network = Network { latency: Latency::Uniform { min: 2, max: 9 }, loss: 0.0 };
+        let outcome = |parts: Option<usize>| {
+            let mut counts = vec![0u32; nodes as usize];
+            let view = crate::atomic::counts_as_atomic(&mut counts);
+            let keys = Keyed::new(4, 0, Lane::Protocol);
+            let mut sim = Simulation::with_run(4, 0).network(network).keyed_draws();
+            let relay = || Relay { keys, nodes, counts: view };
+            match parts {
+                None => _ = sim.run(&mut relay(), Limits::default()),
+                Some(parts) => {
+                    let split = Split::new(nodes, parts);
+                    assert_eq!(split.parts(), parts);
+                    sim.run_parts(&split, &mut (0..parts).map(|_| relay()).collect::<Vec<_>>());
+                }
+            }
+            let c = sim.counters_ref();
+            let totals = (c.sent, c.delivered, c.dropped, sim.now());
+            (counts, totals)
+        };
+        let sequential = outcome(None);
+        assert_eq!(sequential.1.0, (1 << 7) - 1, "1 + 2 + ... + 2^6 copies");
+        for parts in [2, 3, 5] {
+            assert_eq!(outcome(Some(parts)), sequential, "{parts} parts");
+        }
+    }
+
+    #[test]
+    fn splits_cover_the_nodes_in_words() {
+        let split = Split::new(1000, 3);
+        let ranges: Vec<_> = split.ranges().collect();
+        assert_eq!(ranges, vec![0..384, 384..768, 768..1000]);
+        assert_eq!(Split::new(100, 4).parts(), 2);
+        assert_eq!(Split::new(0, 2).ranges().collect::<Vec<_>>(), vec![0..0]);
     }
 
     #[test]

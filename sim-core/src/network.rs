@@ -1,7 +1,7 @@
 //! Link model: latency distributions, message loss, and message counters.
 
 use crate::Time;
-use crate::rng::{SimRng, below, chance, unit};
+use crate::rng::{Rng, below, chance, unit};
 
 /// How long a message takes on a link, in integer time units.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -32,8 +32,30 @@ impl Latency {
         }
     }
 
+    /// The smallest delay a message can take, `min_weight` being the smallest edge weight (what a sample
+    /// of [`Latency::EdgeWeight`] can be). An exponential delay may round to 0.
+    pub fn min_delay(&self, min_weight: u32) -> Time {
+        match *self {
+            Latency::Constant(t) => t,
+            Latency::Uniform { min, .. } => min,
+            Latency::Exponential { .. } => 0,
+            Latency::EdgeWeight => Time::from(min_weight),
+        }
+    }
+
+    /// The longest delay a message can take, `max_weight` being the largest edge weight; none for an
+    /// exponential delay, which has no bound.
+    pub fn max_delay(&self, max_weight: u32) -> Option<Time> {
+        match *self {
+            Latency::Constant(t) => Some(t),
+            Latency::Uniform { max, .. } => Some(max),
+            Latency::Exponential { .. } => None,
+            Latency::EdgeWeight => Some(Time::from(max_weight)),
+        }
+    }
+
     #[inline(always)]
-    pub fn sample(&self, rng: &mut SimRng, edge_weight: u32) -> Time {
+    pub fn sample(&self, rng: &mut (impl Rng + ?Sized), edge_weight: u32) -> Time {
         match *self {
             Latency::Constant(t) => t,
             Latency::Uniform { min, max } => {
@@ -50,8 +72,7 @@ impl Latency {
     }
 }
 
-fn rng_u64(rng: &mut SimRng) -> u64 {
-    use rand::Rng;
+fn rng_u64(rng: &mut (impl Rng + ?Sized)) -> u64 {
     rng.next_u64()
 }
 
@@ -80,7 +101,7 @@ pub struct Counters {
 
 /// Whether a message survives the link.
 #[inline]
-pub(crate) fn survives(network: &Network, rng: &mut SimRng) -> bool {
+pub(crate) fn survives(network: &Network, rng: &mut (impl Rng + ?Sized)) -> bool {
     network.loss <= 0.0 || !chance(rng, network.loss)
 }
 

@@ -259,6 +259,14 @@ impl Graph {
         self.weights.as_ref().map_or(1, |w| w[e as usize])
     }
 
+    /// The smallest edge weight (1 for an unweighted graph, 0 for a graph without edges).
+    pub fn min_weight(&self) -> u32 {
+        match &self.weights {
+            Some(w) => w.iter().copied().min().unwrap_or(0),
+            None => u32::from(!self.endpoints.is_empty()),
+        }
+    }
+
     /// The largest edge weight (1 for an unweighted graph, 0 for a graph without edges).
     pub fn max_weight(&self) -> u32 {
         match &self.weights {
