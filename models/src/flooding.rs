@@ -781,7 +781,8 @@ mod tests {
             seed in 0u64..1000,
         ) {
             let topology = random_graph(n, &links);
-            let params = FloodingParams { source: (source % n).into(), p_flood, degree_rule, ..FloodingParams::default() };
+            let source = (source % n).into();
+            let params = FloodingParams { source, p_flood, degree_rule, ..FloodingParams::default() };
             let network = Network { latency, loss: 0.0 };
             let reach = LazyReach::default();
             let on = |parts| flood(&params, &topology, &reach, network, (seed, 1), &mut NoTrace, parts);

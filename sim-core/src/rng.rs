@@ -51,8 +51,8 @@ impl Lane {
     }
 }
 
-/// SplitMix64's step and finaliser, `z` advanced by [`GOLDEN_GAMMA`] and mixed: a bijective mix used to derive
-/// keys and child seeds, and the words of a [`KeyedRng`].
+/// SplitMix64's step and finaliser, `z` advanced by 2^64 over the golden ratio and mixed: a bijective mix used to
+/// derive keys and child seeds, and the words of a [`KeyedRng`].
 #[inline]
 pub fn mix64(mut z: u64) -> u64 {
     z = z.wrapping_add(GOLDEN_GAMMA);
