@@ -459,7 +459,7 @@ pub fn graphml(text: &str, weights: LinkWeights) -> Result<Loaded, TopologyError
         while !text.is_char_boundary(e.offset) {
             e.offset -= 1;
         }
-        let column = 1 + text[..e.offset].chars().rev().take_while(|&c| c != '\n').count();
+        let column = 1 + text[..e.offset].chars().rev().take_while(|&c| c != '\n' && c != '\r').count();
         TopologyError::Parse {
             line: line(text, e.offset),
             message: format!("not well-formed XML: {} (column {column})", e.message),
@@ -647,6 +647,11 @@ mod tests {
         assert!(parse_line(&nested).1.starts_with("nested graphs"));
         let (line, message) = parse_line("<graphml>\n<graph/>\n <graph/></graphml>");
         assert_eq!((line, message.as_str()), (3, "a second <graph>: dissem reads one graph per file"));
+        // Lines may end at a lone CR, for lines and columns alike.
+        let (line, message) = parse_line("<graphml>\r<graph/>\r <graph/></graphml>");
+        assert_eq!((line, message.as_str()), (3, "a second <graph>: dissem reads one graph per file"));
+        let (line, message) = parse_line("<graphml>\r<graph>\r  <a b=c/>\r</graph></graphml>");
+        assert!(line == 3 && message.ends_with("(column 8)"), "{line} {message}");
         assert!(matches!(graphml("<graphml/>", LinkWeights::Hops), Err(TopologyError::Invalid(_))));
     }
 
