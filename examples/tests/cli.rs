@@ -84,8 +84,8 @@ fn ttl_push_checks_in_both_timings() {
     assert!(text.ends_with("4 passed, 0 failed\n"), "{text}");
 }
 
-/// A traced replicate: the source informs itself at time 0, then pushes `rumor` messages, and every node
-/// reported informed was sent to.
+/// A traced replicate: the source informs itself at time 0, then pushes `rumor` messages, and every other node
+/// reported informed is reported right after the delivery that informed it (same time, sender and receiver).
 #[test]
 fn ttl_push_traces_its_spread() {
     let dir = std::env::temp_dir().join(format!("dissem-ttl-push-trace-{}", std::process::id()));
@@ -98,7 +98,13 @@ fn ttl_push_traces_its_spread() {
     let mut lines = text.lines();
     assert!(lines.next().is_some_and(|l| l.contains(r#""time":0,"kind":"inform","from":0,"to":0"#)), "{text}");
     assert!(text.contains(r#""kind":"send","from":0,"#) && text.contains(r#""message":"rumor""#));
-    let informed = text.lines().filter(|l| l.contains(r#""kind":"inform""#)).count();
+    let steps: Vec<&str> = text.lines().collect();
+    let mut informed = 1;
+    for pair in steps.windows(2).filter(|w| w[1].contains(r#""kind":"inform""#)) {
+        let delivery = pair[1].replace(r#""kind":"inform""#, r#""kind":"deliver""#).replace("update", "rumor");
+        assert_eq!(pair[0], delivery, "an inform step not preceded by its delivery");
+        informed += 1;
+    }
     assert!(informed > 1 && informed <= 200, "{informed} informed");
 }
 

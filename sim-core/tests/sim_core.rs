@@ -97,7 +97,8 @@ fn summary(loaded: &Loaded) -> (Vec<&str>, Vec<Link>, [usize; 4]) {
 
 /// `Abilene.gml` is `Abilene.graphml` written by networkx's `write_gml`, each node named by its yEd label as the
 /// zoo's own GML files name them (see the README beside them): the GML loader reads the graph the GraphML loader
-/// reads. Neither file has coordinates, so both refuse distance weights.
+/// reads, with hop weights and, once both forms are given the same coordinates, with distance weights. As
+/// shipped neither file has coordinates, so both refuse distance weights.
 #[test]
 fn zoo_gml_reads_as_its_graphml() {
     let (xml, text) = (zoo("Abilene"), shipped("Abilene.gml"));
@@ -108,4 +109,24 @@ fn zoo_gml_reads_as_its_graphml() {
     let err = gml(&text, LinkWeights::Distance).unwrap_err().to_string();
     assert!(err.contains("node 0 (Seattle) has no Latitude"), "{err}");
     assert!(graphml(&xml, LinkWeights::Distance).is_err());
+
+    // Node i placed at (30 + i, −120 + 5i) in both forms: GraphML node `ni` is GML node `id i`.
+    let place = |i: usize| (30.0 + i as f64, -120.0 + 5.0 * i as f64);
+    let keys = r#"<key attr.name="Latitude" attr.type="double" for="node" id="lat"/>
+        <key attr.name="Longitude" attr.type="double" for="node" id="lon"/>
+        <graph "#;
+    let (mut xml, mut text) = (xml.replacen("<graph ", keys, 1), text);
+    for i in 0..a.report.nodes as usize {
+        let (lat, lon) = place(i);
+        let (node, gml_node) = (format!("<node id=\"n{i}\">"), format!("node [\n    id {i}\n"));
+        assert!(xml.contains(&node) && text.contains(&gml_node), "node {i}");
+        let data = format!(r#"<data key="lat">{lat}</data><data key="lon">{lon}</data>"#);
+        xml = xml.replacen(&node, &(node.clone() + &data), 1);
+        text = text.replacen(&gml_node, &format!("{gml_node}    Latitude {lat:.1}\n    Longitude {lon:.1}\n"), 1);
+    }
+    let a = graphml(&xml, LinkWeights::Distance).unwrap();
+    let b = gml(&text, LinkWeights::Distance).unwrap();
+    // The summary holds every link's weight: here a delay in µs, not a hop.
+    assert_eq!(summary(&a), summary(&b));
+    assert!(b.graph.is_weighted() && b.graph.min_weight() > 1);
 }

@@ -543,8 +543,14 @@ pub fn prepare<P: GossipParams>(params: &P, env: &Env) -> Result<Bound<P>, Model
 /// parameters, [`Model::run`] is [`GossipModel::run_with`] without a sink and [`Model::run_traced`] with one.
 /// Register it as any model (`runner::Registry::with`).
 ///
-/// A protocol whose runs share more than the checked parameters (anti-entropy's exact expected rounds,
-/// worked out once per scenario) implements [`Model`] itself, with [`prepare`].
+/// The blanket implementation keeps [`Model`]'s defaults for the rest, so a `GossipModel` cannot check its
+/// parameters when the scenario is read ([`Model::check`]: it checks nothing), tell a progress observer how far a
+/// long run has got ([`Model::run_observed`]: it reports nothing), or keep a prepared form of its own (anything
+/// worked out once per scenario rather than once per run). Hence [`GossipModel::estimated_bytes`] receives the
+/// parameters as written, before [`GossipParams::validate`] has checked them, and must stay bounded whatever
+/// they hold (saturating arithmetic). A protocol
+/// that needs any of these implements [`Model`] itself, with [`prepare`], as anti-entropy (its exact expected
+/// rounds, worked out once per scenario) and the examples' ttl-push (its exact expected reach) do.
 pub trait GossipModel: Send + Sync + 'static {
     /// The `model.kind` tag ([`Model::KIND`]).
     const KIND: &'static str;

@@ -16,9 +16,15 @@
 //! Of the file, one `graph [ … ]` is read: its `directed`, and its `node` and `edge` lists. A node's `id` (an
 //! integer or a string; every id of a file of the same kind) names it for the edges' `source` and `target`, its
 //! `label` names it for the user, its `Latitude` and `Longitude` place it; every other key is skipped whatever it
-//! holds. A key the loader reads given twice in one list is refused, as is a second graph. The semantics and the
+//! holds. A key the loader reads given twice in one list is refused, as are a second graph and a graph nested in the
+//! graph or in a node or edge (its nodes would vanish). The semantics and the
 //! report are the GraphML loader's: nodes numbered densely in file order, links undirected whatever `directed`
 //! says (noted), self-loops dropped and repeated links merged (counted and noted), weights by hops or distance.
+//!
+//! Deliberate differences from networkx's `read_gml`: a reference that names no character (`&bogus;`) or lacks
+//! its `;` (`&amp`) is refused, where networkx leaves it as text; a string that spans lines keeps its line ends,
+//! where networkx joins the lines with spaces; a real may be written without a `.` (`1e5`), which networkx
+//! refuses. Lines end at `\n`, `\r\n` or a lone `\r`.
 //!
 //! The text is read in one pass, without recursion: the open lists are a stack of at most `MAX_DEPTH` entries.
 //! Edges are resolved as they come, as files declare nodes first; from the first edge that names a node not yet
@@ -34,7 +40,7 @@ use std::collections::hash_map::Entry;
 use memchr::memchr;
 
 use super::weights::{self, LinkWeights};
-use super::{Links, Listing, Loaded, assemble, label_notes};
+use super::{Links, Listing, Loaded, assemble, label_notes, line};
 use crate::topology::Labels;
 use crate::{NodeId, TopologyError};
 
@@ -94,11 +100,6 @@ struct Problem {
 
 fn problem(at: usize, message: impl Into<String>) -> Problem {
     Problem { at, message: message.into() }
-}
-
-/// The line of a byte offset, from 1.
-fn line(text: &str, at: usize) -> usize {
-    1 + memchr::memchr_iter(b'\n', &text.as_bytes()[..at]).count()
 }
 
 /// What numbers and keys look like, for messages.
@@ -622,6 +623,9 @@ impl<'a> Reader<'a> {
                 self.graph_seen = true;
                 return Ok(Some(Scope::Graph));
             }
+            (Some(Scope::Graph | Scope::Node | Scope::Edge), "graph") if list => {
+                return Err(problem(at, "nested graphs are not supported: dissem reads one graph per file"));
+            }
             (None, "graph") | (Some(Scope::Graph), "node" | "edge") if !list => {
                 return Err(problem(value_at, format!("`{key}` holds a list: `{key} [ … ]`")));
             }
@@ -701,7 +705,7 @@ impl<'a> Reader<'a> {
             _ => self.ids.strings = Some(string),
         }
         if !self.ids.declare(id, written.clone()) {
-            return Err(problem(id_at, format!("node id `{written}` is declared twice")));
+            return Err(problem(id_at, format!("node id `{}` is declared twice", cut(&written))));
         }
         fn text<'s>(slot: &'s At<Cow<'_, str>>) -> Option<&'s str> {
             slot.as_ref().map(|(_, t)| t.trim()).filter(|t| !t.is_empty())
@@ -712,8 +716,11 @@ impl<'a> Reader<'a> {
         });
         self.labels.push(label);
         if self.distance {
-            let place =
-                weights::place(format_args!("{written} ({label})"), text(&node.latitude), text(&node.longitude));
+            let place = weights::place(
+                format_args!("{} ({})", cut(&written), cut(label)),
+                text(&node.latitude),
+                text(&node.longitude),
+            );
             self.places.push(place.map_err(|message| problem(node.at, message))?);
         }
         Ok(())
@@ -950,6 +957,15 @@ mod tests {
             ("graph [ directed 1\n directed 0 ]", 2, "`directed` is given twice in this graph"),
             ("graph [\n directed 2 ]", 2, "`directed` is 0 (undirected) or 1 (directed)"),
             ("graph [ ]\ngraph [ ]", 2, "a second `graph`: dissem reads one graph per file"),
+            (
+                "graph [\n graph [ node [ id 0 ] ] ]",
+                2,
+                "nested graphs are not supported: dissem reads one graph per file",
+            ),
+            ("graph [ node [ id 0\n graph [ ] ] ]", 2, "nested graphs are not supported"),
+            ("graph [ edge [ source 0 target 0\n graph [ ] ] ]", 2, "nested graphs are not supported"),
+            ("graph [\r x 1\r ]\rgraph [ ]", 4, "a second `graph`"),
+            ("graph [\r\n x 1\r\n ]\r\ngraph [ ]", 4, "a second `graph`"),
             ("graph\n 1", 2, "`graph` holds a list: `graph [ … ]`"),
             ("graph [ node\n \"x\" ]", 2, "`node` holds a list"),
             ("graph [ node [ id\n 1.5 ] ]", 2, "`id` is an integer or a string, not the real 1.5"),
@@ -1004,6 +1020,13 @@ mod tests {
             assert!(line == 1 && m.starts_with(message), "{text:?}: {line} {m}");
             assert!(gml(text, LinkWeights::Hops).is_ok_and(|l| l.report.nodes == 2), "{text:?}");
         }
+        // Long ids and labels are quoted cut.
+        let long = "i".repeat(100_000);
+        let (_, m) = parse_error(&format!("graph [ node [ id \"{long}\" ] node [ id \"{long}\" ] ]"));
+        assert!(m.len() < 200 && m.starts_with(&format!("node id `{}…` is declared twice", &long[..QUOTED])), "{m}");
+        let (_, m) =
+            parse_error_with(&format!("graph [ node [ id \"{long}\" label \"{long}\" ] ]"), LinkWeights::Distance);
+        assert!(m.len() < 200 && m.contains("has no Latitude"), "{m}");
         for text in ["", "Creator \"me\"", "# only a comment", "other [ graph [ ] ]"] {
             let err = gml(text, LinkWeights::Hops).unwrap_err();
             assert!(matches!(&err, TopologyError::Invalid(m) if m.contains("no `graph")), "{text:?}: {err:?}");

@@ -21,7 +21,7 @@ use std::collections::hash_map::Entry;
 
 use super::weights::{self, LinkWeights};
 use super::xml::{Element, Event, Reader, XmlError};
-use super::{Links, Listing, Loaded, assemble, label_notes};
+use super::{Links, Listing, Loaded, assemble, label_notes, line};
 use crate::topology::Labels;
 use crate::{NodeId, TopologyError};
 
@@ -455,14 +455,13 @@ impl<'a, 'p> Pass<'a, 'p> {
 /// merged, all counted in the report. Hyperedges, a second graph and nested graphs are errors.
 pub fn graphml(text: &str, weights: LinkWeights) -> Result<Loaded, TopologyError> {
     let distance = weights == LinkWeights::Distance;
-    let line = |offset: usize| 1 + text.as_bytes()[..offset].iter().filter(|&&b| b == b'\n').count();
     let malformed = |mut e: XmlError| {
         while !text.is_char_boundary(e.offset) {
             e.offset -= 1;
         }
-        let column = 1 + text[..e.offset].chars().rev().take_while(|&c| c != '\n').count();
+        let column = 1 + text[..e.offset].chars().rev().take_while(|&c| c != '\n' && c != '\r').count();
         TopologyError::Parse {
-            line: line(e.offset),
+            line: line(text, e.offset),
             message: format!("not well-formed XML: {} (column {column})", e.message),
         }
     };
@@ -476,7 +475,7 @@ pub fn graphml(text: &str, weights: LinkWeights) -> Result<Loaded, TopologyError
     };
     if let Some((_, problem)) = pass.failure {
         return Err(match problem {
-            Problem::At(offset, message) => TopologyError::Parse { line: line(offset), message },
+            Problem::At(offset, message) => TopologyError::Parse { line: line(text, offset), message },
             Problem::Invalid(message) => TopologyError::Invalid(message),
         });
     }
@@ -648,6 +647,11 @@ mod tests {
         assert!(parse_line(&nested).1.starts_with("nested graphs"));
         let (line, message) = parse_line("<graphml>\n<graph/>\n <graph/></graphml>");
         assert_eq!((line, message.as_str()), (3, "a second <graph>: dissem reads one graph per file"));
+        // Lines may end at a lone CR, for lines and columns alike.
+        let (line, message) = parse_line("<graphml>\r<graph/>\r <graph/></graphml>");
+        assert_eq!((line, message.as_str()), (3, "a second <graph>: dissem reads one graph per file"));
+        let (line, message) = parse_line("<graphml>\r<graph>\r  <a b=c/>\r</graph></graphml>");
+        assert!(line == 3 && message.ends_with("(column 8)"), "{line} {message}");
         assert!(matches!(graphml("<graphml/>", LinkWeights::Hops), Err(TopologyError::Invalid(_))));
     }
 

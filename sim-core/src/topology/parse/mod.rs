@@ -19,6 +19,14 @@ pub use weights::LinkWeights;
 use crate::topology::{Graph, GraphBuilder, Labels};
 use crate::{NodeId, TopologyError};
 
+/// The line of a byte offset of `text`, from 1. A line ends at `\n`, `\r\n` or a lone `\r`.
+fn line(text: &str, at: usize) -> usize {
+    let bytes = text.as_bytes();
+    let lone_cr = |&i: &usize| bytes.get(i + 1) != Some(&b'\n');
+    1 + memchr::memchr_iter(b'\n', &bytes[..at]).count()
+        + memchr::memchr_iter(b'\r', &bytes[..at]).filter(lone_cr).count()
+}
+
 /// What a loader read and what it did with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoadReport {
