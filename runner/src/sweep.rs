@@ -898,54 +898,71 @@ impl Sweep {
     /// runs of `runs`, each at its own point, replicate and seed; anything else means the file is not this
     /// sweep's, or was edited.
     pub fn check_done(&self, done: &[RunRow], runs: Runs) -> Result<(), String> {
-        for (i, row) in done.iter().enumerate() {
-            let line = i + 1;
-            let Some(expected) = runs.get(i as u64) else {
-                return Err(format!("line {line}: run {} where the runs had ended", row.run));
-            };
-            if row.run != expected {
-                return Err(format!("line {line}: run {} where run {expected} was expected", row.run));
-            }
-            let (point, replicate) = self.locate(row.run);
-            if (row.point, row.replicate, row.seed) != (point, replicate, self.points[point as usize].scenario.seed) {
-                return Err(format!(
-                    "line {line}: run {} says point {}, replicate {}, seed {}; it is point {point}, replicate \
-                     {replicate}, seed {}",
-                    row.run, row.point, row.replicate, row.seed, self.points[point as usize].scenario.seed
-                ));
-            }
+        done.iter().enumerate().try_for_each(|(i, row)| self.check_row(i as u64, row, runs))
+    }
+
+    /// Checks that `row`, the `i`-th (from 0) of a `runs.jsonl` in file order, is the `i`-th run of `runs`
+    /// at its own point, replicate and seed: [`Sweep::check_done`] one row at a time, for files read line by
+    /// line.
+    pub fn check_row(&self, i: u64, row: &RunRow, runs: Runs) -> Result<(), String> {
+        let line = i + 1;
+        let Some(expected) = runs.get(i) else {
+            return Err(format!("line {line}: run {} where the runs had ended", row.run));
+        };
+        if row.run != expected {
+            return Err(format!("line {line}: run {} where run {expected} was expected", row.run));
+        }
+        let (point, replicate) = self.locate(row.run);
+        let seed = self.points[point as usize].scenario.seed;
+        if (row.point, row.replicate, row.seed) != (point, replicate, seed) {
+            return Err(format!(
+                "line {line}: run {} says point {}, replicate {}, seed {}; it is point {point}, replicate \
+                 {replicate}, seed {seed}",
+                row.run, row.point, row.replicate, row.seed
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks that a shard with `done` rows, each already checked by [`Sweep::check_row`], is complete.
+    pub fn check_complete(&self, shard: Shard, done: u64) -> Result<(), String> {
+        let expected = self.runs(Some(shard)).len();
+        if done != expected {
+            return Err(format!("shard {shard} is incomplete ({done} of {expected} runs); finish it with --resume"));
         }
         Ok(())
     }
 
     /// Combines the complete rows of every shard into the rows of one unsharded run, in run order.
     pub fn merge(&self, shards: Vec<(Shard, Vec<RunRow>)>) -> Result<Vec<RunRow>, String> {
-        let mut rows = Vec::new();
-        for (shard, done) in shards {
-            let expected = self.runs(Some(shard));
-            self.check_done(&done, expected).map_err(|e| format!("shard {shard}: {e}"))?;
-            if done.len() as u64 != expected.len() {
-                return Err(format!(
-                    "shard {shard} is incomplete ({} of {} runs); finish it with --resume",
-                    done.len(),
-                    expected.len()
-                ));
-            }
-            rows.extend(done);
+        for (shard, done) in &shards {
+            self.check_done(done, self.runs(Some(*shard))).map_err(|e| format!("shard {shard}: {e}"))?;
+            self.check_complete(*shard, done.len() as u64)?;
         }
-        rows.sort_by_key(|r| r.run);
-        if let Some(missing) = (0..self.total_runs()).zip(&rows).find(|(want, got)| *want != got.run) {
-            return Err(format!(
-                "run {} is missing or given twice; give each shard 0..N-1 of one sweep once",
-                missing.0
-            ));
-        }
-        if rows.len() as u64 != self.total_runs() {
-            return Err(format!("{} of {} runs present; some shards are missing", rows.len(), self.total_runs()));
-        }
-        Ok(rows)
+        let order = self.merge_order(&shards.iter().map(|(s, _)| *s).collect::<Vec<_>>())?;
+        let mut rows: Vec<_> = shards.into_iter().map(|(_, done)| done.into_iter()).collect();
+        Ok(order.map(|k| rows[k].next().expect("a complete shard has this run")).collect())
     }
 
+    /// The order in which complete shards (each holding exactly its runs) give the rows of one unsharded
+    /// run: the index in `shards` of the shard holding run 0, run 1, …. Only the shards are read, not their
+    /// rows, so that rows can be streamed from files in this order; a run missing or given twice is an error,
+    /// found before any row is read.
+    pub fn merge_order(&self, shards: &[Shard]) -> Result<impl Iterator<Item = usize> + use<>, String> {
+        let total = self.total_runs();
+        let present: u64 = shards.iter().map(|s| self.runs(Some(*s)).len()).sum();
+        let order = MergeOrder::new(shards, total);
+        // The order's runs, checked once before it is handed out: run `want` must come next, and once.
+        for (want, got) in (0..total).zip(order.clone().runs()) {
+            if want != got {
+                return Err(format!("run {want} is missing or given twice; give each shard 0..N-1 of one sweep once"));
+            }
+        }
+        if present != total {
+            return Err(format!("{present} of {total} runs present; some shards are missing"));
+        }
+        Ok(order.map(|(_, k)| k))
+    }
     /// The re-test of `points` (indices, ascending): a sweep of those points alone, each with `replicates`
     /// runs on its [`retest_seed`]. Its point `i` is this sweep's point `points[i]`.
     pub fn retest(&self, points: &[usize], replicates: u32) -> Sweep {
@@ -963,15 +980,82 @@ impl Sweep {
 
     /// One report per point from the rows of every run of the sweep, in run order; other rows are an error.
     pub fn point_reports(&self, rows: Vec<RunRow>) -> Result<Vec<RunReport>, String> {
-        self.check_done(&rows, self.runs(None))?;
-        if rows.len() as u64 != self.total_runs() {
-            return Err(format!("{} of {} runs present; the sweep is not finished", rows.len(), self.total_runs()));
+        let mut reports = self.reports();
+        rows.into_iter().try_for_each(|row| reports.add(row))?;
+        reports.finish()
+    }
+
+    /// [`Sweep::point_reports`] one row at a time, for rows read line by line: only the outcomes are kept.
+    pub fn reports(&self) -> PointReports<'_> {
+        PointReports { sweep: self, rows: 0, outcomes: Vec::new(), reports: Vec::new() }
+    }
+}
+
+/// The per-point reports of a sweep built from its rows in run order ([`Sweep::reports`]): each row is
+/// checked as it comes, and a point's outcomes become its report after its last replicate.
+pub struct PointReports<'s> {
+    sweep: &'s Sweep,
+    rows: u64,
+    /// The outcomes of the point under way.
+    outcomes: Vec<Outcome>,
+    reports: Vec<RunReport>,
+}
+
+impl PointReports<'_> {
+    /// Adds the next row; one that is not the next run of the sweep is an error naming its line.
+    pub fn add(&mut self, row: RunRow) -> Result<(), String> {
+        let sweep = self.sweep;
+        sweep.check_row(self.rows, &row, sweep.runs(None))?;
+        self.rows += 1;
+        self.outcomes.push(row.outcome);
+        if row.replicate + 1 == sweep.replicates {
+            let scenario = &sweep.points[row.point as usize].scenario;
+            self.reports.push(RunReport::new(scenario, std::mem::take(&mut self.outcomes), Vec::new()));
         }
-        let mut outcomes: Vec<Vec<Outcome>> = vec![Vec::new(); self.points.len()];
-        for row in rows {
-            outcomes[row.point as usize].push(row.outcome);
+        Ok(())
+    }
+
+    /// The reports, once every run's row was added.
+    pub fn finish(self) -> Result<Vec<RunReport>, String> {
+        let total = self.sweep.total_runs();
+        if self.rows != total {
+            return Err(format!("{} of {total} runs present; the sweep is not finished", self.rows));
         }
-        Ok(self.points.iter().zip(outcomes).map(|(p, runs)| RunReport::new(&p.scenario, runs, Vec::new())).collect())
+        Ok(self.reports)
+    }
+}
+
+/// The shards' runs in run order, as (run, index of its shard), merged from their arithmetic progressions.
+#[derive(Clone)]
+struct MergeOrder {
+    /// Each shard's runs left, smallest next run first (then lowest shard index).
+    next: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>>,
+    runs: Vec<Runs>,
+    taken: Vec<u64>,
+}
+
+impl MergeOrder {
+    fn new(shards: &[Shard], total: u64) -> Self {
+        let runs: Vec<Runs> = shards.iter().map(|s| Runs::of(Some(*s), total)).collect();
+        let next = runs.iter().enumerate().filter_map(|(k, r)| Some(std::cmp::Reverse((r.get(0)?, k)))).collect();
+        MergeOrder { next, taken: vec![0; runs.len()], runs }
+    }
+
+    fn runs(self) -> impl Iterator<Item = u64> {
+        self.map(|(run, _)| run)
+    }
+}
+
+impl Iterator for MergeOrder {
+    type Item = (u64, usize);
+
+    fn next(&mut self) -> Option<(u64, usize)> {
+        let std::cmp::Reverse((run, k)) = self.next.pop()?;
+        self.taken[k] += 1;
+        if let Some(following) = self.runs[k].get(self.taken[k]) {
+            self.next.push(std::cmp::Reverse((following, k)));
+        }
+        Some((run, k))
     }
 }
 
@@ -1199,7 +1283,13 @@ mod tests {
             })
             .collect();
         assert_eq!(s.merge(shards.clone()).unwrap(), whole);
-        assert!(s.merge(shards[..2].to_vec()).is_err(), "a missing shard is reported");
+        assert!(s.merge(shards[..2].to_vec()).unwrap_err().contains("run 2 is missing"));
+        // The order comes from the shards alone: any partition of the runs, and nothing else, is merged.
+        let shard = |index, count| Shard { index, count };
+        let order: Vec<usize> = s.merge_order(&[shard(1, 4), shard(0, 2), shard(3, 4)]).unwrap().collect();
+        assert_eq!(order, [1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2]);
+        let e = s.merge_order(&[shard(0, 2), shard(1, 2), shard(1, 2)]).err().unwrap();
+        assert!(e.contains("run 2 is missing or given twice"), "{e}");
     }
 
     #[test]
