@@ -39,6 +39,10 @@ pub struct Planned<'r> {
 /// A sweep expanded (every point's scenario parsed and range-checked).
 pub struct Loaded<'r> {
     pub sweep: Sweep,
+    /// Bytes each point of the sweep holds as parsed ([`Plan::expand`]).
+    held: Vec<u64>,
+    /// Bytes held beside this sweep's points: by the sweep a re-test comes from.
+    beside: u64,
     origin: String,
     inputs: FsInputs,
     registry: &'r Registry,
@@ -59,27 +63,47 @@ impl<'r> Planned<'r> {
     }
 
     pub fn expand(self) -> Result<Loaded<'r>, Failure> {
-        let sweep = self.plan.expand(self.registry)?;
-        Ok(Loaded { sweep, origin: self.origin, inputs: FsInputs::beside(&self.base), registry: self.registry })
+        let (sweep, held) = self.plan.expand(self.registry)?;
+        Ok(Loaded {
+            sweep,
+            held,
+            beside: 0,
+            origin: self.origin,
+            inputs: FsInputs::beside(&self.base),
+            registry: self.registry,
+        })
     }
 }
 
 impl Loaded<'_> {
     /// The re-test of `points` ([`Sweep::retest`]): those points alone, `replicates` runs each on seeds of
-    /// their own, reading the same input files.
+    /// their own, reading the same input files. This sweep stays held while it runs.
     pub fn retest(&self, points: &[usize], replicates: u32) -> Self {
         Loaded {
             sweep: self.sweep.retest(points, replicates),
+            held: points.iter().map(|&p| self.held[p]).collect(),
+            beside: self.beside.saturating_add(self.held()),
             origin: format!("{} (re-test)", self.origin),
             inputs: self.inputs.clone(),
             registry: self.registry,
         }
     }
 
+    /// Bytes this sweep's points hold as parsed.
+    pub fn held(&self) -> u64 {
+        self.held.iter().sum()
+    }
+
+    /// Counts `bytes` held beside this sweep (by other sweeps loaded with it) when its runs are sized.
+    pub fn hold_beside(&mut self, bytes: u64) {
+        self.beside = bytes;
+    }
+
     /// Checks every point against its topology and the memory budget, and records its input files' hashes:
     /// the sweep so completed, and its points ready to run.
     pub fn prepare(&mut self) -> Result<(&Sweep, Points<'_>), Failure> {
-        let points = self.sweep.prepare(&self.origin, &self.inputs, self.registry)?;
+        let held = self.beside.saturating_add(self.held());
+        let points = self.sweep.prepare(&self.origin, &self.inputs, self.registry, held)?;
         Ok((&self.sweep, points))
     }
 }
@@ -470,7 +494,7 @@ mod tests {
     fn swept(registry: &Registry) -> (Sweep, String) {
         let spec = parse_sweep(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.3, 0.6, 1]}}"#, "s.json");
         let mut sweep = runner::sweep::expand(&spec.unwrap(), "s.json", RING, "r.json", registry).unwrap();
-        let points = sweep.prepare("s.json", &runner::NoInputs, registry).unwrap();
+        let points = sweep.prepare("s.json", &runner::NoInputs, registry, 0).unwrap();
         let mut text = String::new();
         sweep
             .execute(&points, sweep.runs(None), &mut |row| {

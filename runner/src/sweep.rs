@@ -375,7 +375,7 @@ pub fn expand(
     base_origin: &str,
     registry: &Registry,
 ) -> Result<Sweep, ScenarioError> {
-    plan(spec, origin, base, base_origin, registry)?.expand(registry)
+    plan(spec, origin, base, base_origin, registry)?.expand(registry).map(|(sweep, _)| sweep)
 }
 
 impl Plan {
@@ -394,8 +394,9 @@ impl Plan {
 
     /// Builds and parses the scenario of every point. The parsed points are held together until the sweep
     /// ends, so their size counts against the memory budget: a base scenario with long lists (anti-entropy
-    /// `updates`, inline `edges`) times many points is refused before it fills the memory.
-    pub fn expand(self, registry: &Registry) -> Result<Sweep, ScenarioError> {
+    /// `updates`, inline `edges`) times many points is refused before it fills the memory. Returns the sweep
+    /// and the bytes each point holds, which running it reserves ([`Sweep::prepare`]).
+    pub fn expand(self, registry: &Registry) -> Result<(Sweep, Vec<u64>), ScenarioError> {
         let budget = registry.memory_budget();
         // Point 0 is parsed first, so that the usual sweep, whose points are alike, is refused before any
         // other is built, and the message does not depend on which thread got further.
@@ -420,12 +421,12 @@ impl Plan {
                 let (point, bytes) = self.point(p, registry)?;
                 match held.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes) > budget {
                     true => Err(too_big()),
-                    false => Ok(point),
+                    false => Ok((point, bytes)),
                 }
             })
             .collect::<Result<Vec<_>, ScenarioError>>()?;
-        let points = std::iter::once(first).chain(rest).collect();
-        Ok(Sweep {
+        let (points, held) = std::iter::once((first, each)).chain(rest).unzip();
+        let sweep = Sweep {
             name: self.name,
             description: self.description,
             seed: self.seed,
@@ -433,7 +434,8 @@ impl Plan {
             parameters: self.axes.into_iter().map(|(p, _)| p).collect(),
             points,
             inputs: BTreeMap::new(),
-        })
+        };
+        Ok((sweep, held))
     }
 
     /// Builds and parses point `p`'s scenario; returns it with the memory it holds, estimated from its JSON
@@ -734,6 +736,8 @@ pub struct Points<'a> {
     estimates: Vec<u64>,
     /// Bytes held by the prepared forms kept from the check.
     kept: u64,
+    /// Bytes the caller holds beside the runs (the parsed points), reserved when workers are counted.
+    held: u64,
 }
 
 impl Points<'_> {
@@ -822,14 +826,17 @@ impl Sweep {
     }
 
     /// Checks every point (topology, memory, model parameters) without running, and records the content
-    /// hash of every file the points read in [`Sweep::inputs`]. Errors come in point order.
+    /// hash of every file the points read in [`Sweep::inputs`]. Errors come in point order. `held`: the
+    /// bytes the caller holds while the sweep runs (its parsed points, from [`Plan::expand`]); the runs fit in
+    /// the memory budget beside them, so the largest run and `held` together beyond it are refused.
     pub fn prepare<'a>(
         &mut self,
         origin: &str,
         inputs: &'a dyn Inputs,
         registry: &'a Registry,
+        held: u64,
     ) -> Result<Points<'a>, ScenarioError> {
-        self.prepare_keeping(origin, inputs, registry, registry.memory_budget() / KEEP_SHARE)
+        self.prepare_keeping(origin, inputs, registry, held, registry.memory_budget() / KEEP_SHARE)
     }
 
     /// [`Sweep::prepare`], keeping prepared forms up to `keep` bytes.
@@ -838,11 +845,24 @@ impl Sweep {
         origin: &str,
         inputs: &'a dyn Inputs,
         registry: &'a Registry,
+        held: u64,
         keep: u64,
     ) -> Result<Points<'a>, ScenarioError> {
         let hashed = Hashed { inner: inputs, seen: Mutex::new(BTreeMap::new()) };
         let kept = AtomicU64::new(0);
         let largest = self.points.iter().map(|p| Prepared::estimate(&p.scenario, registry)).max().unwrap_or(0);
+        let budget = registry.memory_budget();
+        if held.saturating_add(largest) > budget {
+            let message = format!(
+                "the points' scenarios as parsed (about {}) and the largest run (about {}) take more than the {} \
+                 budget together; vary fewer points, make the largest smaller, or raise the budget (dissem \
+                 --memory-budget)",
+                human_bytes(held),
+                human_bytes(largest),
+                human_bytes(budget)
+            );
+            return Err(ScenarioError::new(origin, "parameters", message));
+        }
         let mut checked = Vec::with_capacity(self.points.len());
         let check = |p: u64| {
             let point = &self.points[p as usize];
@@ -852,15 +872,14 @@ impl Sweep {
             let fits = kept.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes) <= keep;
             Ok((fits.then(|| Arc::new(prepared)), bytes))
         };
-        let budget = registry.memory_budget();
-        ordered(self.points.len() as u64, workers_within(budget, largest, 0), &check, &mut |point| {
+        ordered(self.points.len() as u64, workers_within(budget, largest, held), &check, &mut |point| {
             checked.push(point);
             Ok(())
         })?;
         self.inputs = hashed.seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let kept = checked.iter().filter(|(p, _)| p.is_some()).map(|(_, bytes)| bytes).sum();
         let (slots, estimates) = checked.into_iter().map(|(p, bytes)| (Mutex::new(p), bytes)).unzip();
-        Ok(Points { origin: origin.to_owned(), inputs: hashed, registry, slots, estimates, kept })
+        Ok(Points { origin: origin.to_owned(), inputs: hashed, registry, slots, estimates, kept, held })
     }
 
     /// Runs `runs` (canonical order) on the current rayon pool, as many at once as memory allows whatever
@@ -878,8 +897,10 @@ impl Sweep {
             .map(|p| AtomicU64::new(runs.before((p + 1) * r) - runs.before(p * r)))
             .collect();
         let largest = points.estimates.iter().copied().max().unwrap_or(0);
-        // Beside the kept forms: one prepared point per worker, and the next one being prepared.
-        let workers = workers_within(points.registry.memory_budget(), largest, points.kept.saturating_add(largest));
+        // Beside the parsed points and the kept forms: one prepared point per worker, and the next one being
+        // prepared.
+        let reserved = points.held.saturating_add(points.kept).saturating_add(largest);
+        let workers = workers_within(points.registry.memory_budget(), largest, reserved);
         let run_one = |k: u64| {
             let run = runs.get(k).expect("k < runs.len()");
             let (point, replicate) = self.locate(run);
@@ -1125,6 +1146,26 @@ mod tests {
         assert!(expand(&spec, "s", &base, "b.json", &Registry::builtin().with_memory_budget(4 << 30)).is_ok());
     }
 
+    /// The parsed points stay held while the sweep runs: their bytes and the largest run must fit in the
+    /// budget together (each alone fitting is not enough).
+    #[test]
+    fn runs_are_sized_beside_the_parsed_points() {
+        let spec = parse_sweep(r#"{"scenario": "r", "parameters": {"topology.nodes": [10, 400]}}"#, "s").unwrap();
+        let fits = |budget: u64| {
+            let registry = Registry::builtin().with_memory_budget(budget);
+            let (mut sweep, held) = plan(&spec, "s", RING, "r.json", &registry)?.expand(&registry)?;
+            let held = held.iter().sum();
+            let largest = sweep.points.iter().map(|p| Prepared::estimate(&p.scenario, &registry)).max().unwrap();
+            sweep.prepare("s", &NoInputs, &registry, held).map(|_| (held, largest))
+        };
+        let (held, largest) = fits(1 << 30).unwrap();
+        assert!(held > 0 && largest > 0, "each alone fits in one byte less than both");
+        let e = fits(held + largest - 1).err().unwrap();
+        assert_eq!(e.field, "parameters");
+        assert!(e.message.contains("and the largest run"), "{}", e.message);
+        assert!(fits(held + largest).is_ok());
+    }
+
     const RING: &str = r#"{"name": "ring", "topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding"}, "replicates": 3}"#;
 
     fn sweep(text: &str) -> Result<Sweep, ScenarioError> {
@@ -1176,7 +1217,7 @@ mod tests {
     fn errors_name_the_field() {
         // Expansion checks types and ranges; preparing checks model parameters against the topology.
         let field = |text: &str| {
-            sweep(text).and_then(|mut s| s.prepare("s.json", &NoInputs, &Registry::builtin()).map(drop)).unwrap_err()
+            sweep(text).and_then(|mut s| s.prepare("s.json", &NoInputs, &Registry::builtin(), 0).map(drop)).unwrap_err()
         };
         let e = field(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.5, 2]}}"#);
         assert_eq!(e.field, "model.p_flood", "{e}");
@@ -1247,7 +1288,7 @@ mod tests {
     fn run_rows(s: &Sweep, runs: Runs) -> Vec<RunRow> {
         let registry = Registry::builtin();
         let mut s = s.clone();
-        let points = s.prepare("s.json", &NoInputs, &registry).unwrap();
+        let points = s.prepare("s.json", &NoInputs, &registry, 0).unwrap();
         let mut rows = Vec::new();
         s.execute(&points, runs, &mut |row| {
             rows.push(row);
@@ -1364,7 +1405,7 @@ mod tests {
             sweep(r#"{"scenario": "r", "replicates": 3, "parameters": {"model.p_flood": [0.2, 0.6, 1]}}"#).unwrap();
         let kept = run_rows(&s, s.runs(None));
         let registry = Registry::builtin();
-        let points = s.prepare_keeping("s.json", &NoInputs, &registry, 0).unwrap();
+        let points = s.prepare_keeping("s.json", &NoInputs, &registry, 0, 0).unwrap();
         assert!(points.slots.iter().all(|p| p.lock().unwrap().is_none()) && points.kept == 0);
         let mut rows = Vec::new();
         s.execute(&points, s.runs(None), &mut |row| {
