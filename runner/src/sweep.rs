@@ -72,7 +72,8 @@ pub struct SweepSpec {
     /// How the parameters' values combine into points: `product` (every combination) or `zip`.
     #[serde(default)]
     pub mode: Mode,
-    /// Overrides applied to every point, by dotted path (not at or inside a path the sweep varies).
+    /// Overrides applied to every point, by dotted path (not at or inside a path the sweep varies, nor `seed`
+    /// or `replicates`: the fields above give them).
     #[serde(default)]
     pub set: Map<String, Value>,
     /// Dotted path → a list, `{"range": [from, to, step]}`, `{"geom": [from, to, factor]}` or
@@ -283,6 +284,14 @@ pub fn plan(
         let field = format!("set.{path}");
         if let Some(m) = replaced(path) {
             return Err(ScenarioError::new(origin, field, m));
+        }
+        // The sweep's own field sets them (or the base scenario's, without it); two places would disagree.
+        if matches!(path.as_str(), "seed" | "replicates") {
+            return Err(ScenarioError::new(
+                origin,
+                field,
+                format!("give the sweep's {path} as its own `{path}` field"),
+            ));
         }
         set_path(&mut doc, path, value.clone()).map_err(|m| ScenarioError::new(origin, field, m))?;
     }
@@ -1127,6 +1136,18 @@ mod tests {
         let around = r#"{"scenario": "r", "set": {"topology": {"kind": "complete", "nodes": 5}},
                          "parameters": {"topology.nodes": [4, 6]}}"#;
         assert!(sweep(around).is_ok(), "a parameter may vary a field inside a set value");
+    }
+
+    /// A sweep's seed and replicates come from its own fields (or the base scenario), never from `set`,
+    /// as `--set seed` is refused for --seed.
+    #[test]
+    fn seed_and_replicates_are_not_set() {
+        for path in ["seed", "replicates"] {
+            let text = format!(r#"{{"scenario": "r", "seed": 1, "replicates": 2, "set": {{"{path}": 5}}}}"#);
+            let e = sweep(&text).unwrap_err();
+            assert_eq!(e.field, format!("set.{path}"));
+            assert!(e.message.contains(&format!("as its own `{path}` field")), "{}", e.message);
+        }
     }
 
     #[test]
