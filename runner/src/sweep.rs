@@ -46,7 +46,9 @@ const MAX_LISTED: u64 = 4_000_000;
 
 /// Memory a parsed point holds per JSON value of its scenario (the value itself, its key, and the typed
 /// copies made when it is parsed and checked), rounded up from a sweep of anti-entropy points with 20,000
-/// updates each: 52 MB per point, about 120,000 values.
+/// updates each: 52 MB per point, about 120,000 values. Reading a point takes more at its peak (about 2 KB per
+/// value, counted by [`parse_value`]; [`MAX_SCENARIO_VALUES`](crate::load::MAX_SCENARIO_VALUES) explains both);
+/// what is held afterwards is this.
 const PARSED_BYTES_PER_VALUE: u64 = 512;
 
 /// A sweep file as written.
