@@ -270,13 +270,26 @@ impl ScenarioArgs {
     }
 }
 
-/// Refuses a path given twice, which would silently keep only the later value.
+/// Refuses a path given twice, or inside another given path (`model` and `model.k`): either would silently
+/// keep only the later value, whichever it is.
 fn once_each(assignments: &[(String, Value)]) -> Result<(), String> {
-    let mut seen = std::collections::BTreeSet::new();
-    match assignments.iter().find(|(path, _)| !seen.insert(path.as_str())) {
-        Some((path, _)) => Err(format!("`{path}` is given twice (by --set, --seed or --replicates); give it once")),
-        None => Ok(()),
+    let inside = |path: &str, outer: &str| path.strip_prefix(outer).is_some_and(|rest| rest.starts_with('.'));
+    for (i, (path, _)) in assignments.iter().enumerate() {
+        for (other, _) in &assignments[..i] {
+            if path == other {
+                return Err(format!("`{path}` is given twice (by --set, --seed or --replicates); give it once"));
+            }
+            let pair =
+                if inside(path, other) { Some((other, path)) } else { inside(other, path).then_some((path, other)) };
+            if let Some((outer, inner)) = pair {
+                return Err(format!(
+                    "`{outer}` and `{inner}` are both given (by --set, --seed or --replicates), and `{outer}` holds `{inner}`: the later \
+                     would replace the earlier; give one (put `{inner}`'s value inside `{outer}`'s)"
+                ));
+            }
+        }
     }
+    Ok(())
 }
 
 impl Overrides {
@@ -314,6 +327,12 @@ mod tests {
         let e = overrides(&["--set", "model.k=3", "--set", "model.k=4"]).unwrap_err();
         assert!(e.contains("`model.k` is given twice"), "{e}");
         assert!(overrides(&["--set", "seed=3", "--seed", "4"]).unwrap_err().contains("`seed` is given twice"));
+        // A path inside another given one would be replaced by it, or replace part of it, whatever the order.
+        for args in [["model.k=3", r#"model={"kind":"rumor"}"#], [r#"model={"kind":"rumor"}"#, "model.k=3"]] {
+            let e = overrides(&["--set", args[0], "--set", args[1]]).unwrap_err();
+            assert!(e.contains("`model` and `model.k` are both given"), "{e}");
+        }
+        assert_eq!(overrides(&["--set", "model.k=3", "--set", "models=1", "--set", "model.kk=1"]).unwrap().len(), 3);
     }
 
     /// `--help` explains every option and argument of every command, and the short flags stay unique.

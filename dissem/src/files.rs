@@ -3,7 +3,7 @@
 //! output directory against a second dissem.
 
 use std::fs::{self, File, TryLockError};
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use exporters::Artifact;
@@ -21,32 +21,80 @@ pub fn read_text(path: &Path) -> Result<String, String> {
     read_bounded(path, MAX_JSON_BYTES)
 }
 
-/// Reads a file dissem wrote itself (a sweep's sweep.json and runs.jsonl, a run's result.json and CSV
-/// files): it grows with the sweep or the run, past what anyone writes by hand (100,000 runs make about 70
-/// MiB of rows), so it is read up to the topology files' limit.
+/// Reads a file dissem wrote itself whole (a sweep's sweep.json, a run's result.json and CSV files): it grows
+/// with the sweep or the run, past what anyone writes by hand, so it is read up to the topology files'
+/// limit. A sweep's runs.jsonl grows past any such limit and is read line by line ([`OutputLines`]).
 pub fn read_output(path: &Path) -> Result<String, String> {
     read_bounded(path, MAX_INPUT_BYTES)
 }
 
-/// Reads UTF-8 text of at most `limit` bytes; anything else is an error naming the file and saying why.
-fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
-    let shown = path.display();
-    let file = File::open(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("{shown}: cannot read: {e}"))?;
-    if meta.is_dir() {
-        return Err(format!("{shown}: is a directory, not a file"));
+/// Longest line read from a runs.jsonl: a row holds its point's parameter values, which come from a sweep
+/// file of at most [`MAX_JSON_BYTES`], and its metrics and analytic values (a few KB); twice that leaves
+/// room for both.
+const MAX_ROW_BYTES: u64 = 2 * MAX_JSON_BYTES;
+
+/// A file dissem writes line by line (a sweep's runs.jsonl), read one line at a time: memory is bounded by
+/// the longest line, not by the file, which may hold any number of rows.
+pub struct OutputLines {
+    reader: BufReader<File>,
+    path: PathBuf,
+    /// Longest line accepted, its newline included.
+    cap: u64,
+    /// Lines read so far.
+    line: u64,
+}
+
+/// A line of an [`OutputLines`] file.
+pub enum Line {
+    /// A line ended by its newline (which is left out).
+    Whole(String),
+    /// The file's last bytes, without a newline: a row cut by a kill; how many bytes.
+    Cut(u64),
+}
+
+impl OutputLines {
+    pub fn open(path: &Path) -> Result<Self, String> {
+        Self::with_cap(path, MAX_ROW_BYTES)
     }
-    // A file's size is known before reading it; a device's is not, and /dev/zero would be read to the limit.
+
+    pub(crate) fn with_cap(path: &Path, cap: u64) -> Result<Self, String> {
+        let (file, _) = open_file(path)?;
+        Ok(OutputLines { reader: BufReader::new(file), path: path.to_owned(), cap, line: 0 })
+    }
+
+    /// The next line, `None` at the end of the file.
+    pub fn next_line(&mut self) -> Result<Option<Line>, String> {
+        let shown = self.path.display();
+        let mut bytes = Vec::new();
+        (&mut self.reader)
+            .take(self.cap + 1)
+            .read_until(b'\n', &mut bytes)
+            .map_err(|e| format!("{shown}: cannot read: {e}"))?;
+        self.line += 1;
+        let line = self.line;
+        if bytes.len() as u64 > self.cap {
+            return Err(format!(
+                "{shown}: line {line} is longer than {} MiB, the most dissem reads as one row",
+                self.cap >> 20
+            ));
+        }
+        if bytes.last() != Some(&b'\n') {
+            return Ok((!bytes.is_empty()).then_some(Line::Cut(bytes.len() as u64)));
+        }
+        bytes.pop();
+        String::from_utf8(bytes)
+            .map(|text| Some(Line::Whole(text)))
+            .map_err(|_| format!("{shown}: line {line} is not UTF-8 text"))
+    }
+}
+
+/// Reads UTF-8 text of at most `limit` bytes; anything else is an error naming the file and saying why.
+pub(crate) fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
+    let shown = path.display();
+    let (file, meta) = open_file(path)?;
+    // A file's size is known before reading it; a device's is not (and is refused by `open_file`).
     if meta.is_file() && meta.len() > limit {
         return Err(too_large(path, limit));
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let kind = meta.file_type();
-        if kind.is_char_device() || kind.is_block_device() || kind.is_socket() {
-            return Err(format!("{shown}: a device or socket, not a file"));
-        }
     }
     // Sized by the file's length (at most the limit, checked above), so that reading never moves what it has read.
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
@@ -61,6 +109,25 @@ fn read_bounded(path: &Path, limit: u64) -> Result<String, String> {
         let at = e.utf8_error().valid_up_to();
         format!("{shown}: not UTF-8 text (invalid byte at offset {at}); save the file as UTF-8")
     })
+}
+
+/// Opens `path` for reading; a directory, a device or a socket is refused (/dev/zero would never end).
+fn open_file(path: &Path) -> Result<(File, fs::Metadata), String> {
+    let shown = path.display();
+    let file = File::open(path).map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("{shown}: cannot read: {e}"))?;
+    if meta.is_dir() {
+        return Err(format!("{shown}: is a directory, not a file"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let kind = meta.file_type();
+        if kind.is_char_device() || kind.is_block_device() || kind.is_socket() {
+            return Err(format!("{shown}: a device or socket, not a file"));
+        }
+    }
+    Ok((file, meta))
 }
 
 /// The process's address-space limit in bytes (the soft `RLIMIT_AS`), if it has one; read from
@@ -128,9 +195,26 @@ pub fn check_writable(dir: &Path, names: &[&str]) -> Result<(), String> {
 /// only when all are written are they renamed into place. On failure the temporaries, and the directories
 /// this call created, are removed.
 pub fn write_artifacts(dir: &Path, artifacts: &[Artifact]) -> Result<(), String> {
+    write_artifacts_with(dir, artifacts, Vec::new())
+}
+
+/// [`write_artifacts`], with files already written line by line ([`Staged`]) among them.
+pub fn write_artifacts_with(dir: &Path, artifacts: &[Artifact], staged: Vec<Staged>) -> Result<(), String> {
     let mut created: Vec<PathBuf> = Vec::new();
     let mut temporaries: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let result = stage(dir, artifacts, &mut created, &mut temporaries);
+    let mut result = Ok(());
+    for file in staged {
+        let target = file.target.clone();
+        temporaries.push((file.tmp.clone(), target.clone()));
+        if result.is_ok() {
+            result = file.close();
+            if result.is_ok() && target.is_dir() {
+                result =
+                    Err(format!("{}: is a directory; move it or choose another output directory", target.display()));
+            }
+        }
+    }
+    let result = result.and_then(|()| stage(dir, artifacts, &mut created, &mut temporaries));
     if result.is_err() {
         for (tmp, _) in &temporaries {
             let _ = fs::remove_file(tmp);
@@ -154,6 +238,39 @@ pub fn write_artifacts(dir: &Path, artifacts: &[Artifact]) -> Result<(), String>
         }
     }
     Ok(())
+}
+
+/// A file of an existing directory written a piece at a time to a temporary beside it, and renamed into
+/// place with the others by [`write_artifacts_with`]: for output too large to hold (a merged runs.jsonl).
+pub struct Staged {
+    file: BufWriter<File>,
+    tmp: PathBuf,
+    target: PathBuf,
+}
+
+impl Staged {
+    /// Starts `dir/name` (`dir` must exist).
+    pub fn create(dir: &Path, name: &str) -> Result<Staged, String> {
+        let target = dir.join(name);
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let file = File::create(&tmp).map_err(|e| format!("{}: cannot write: {e}", target.display()))?;
+        Ok(Staged { file: BufWriter::new(file), tmp, target })
+    }
+
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), String> {
+        self.file.write_all(bytes).map_err(|e| format!("{}: cannot write: {e}", self.target.display()))
+    }
+
+    /// Removes the temporary: for a command that fails before [`write_artifacts_with`].
+    pub fn discard(self) {
+        let _ = fs::remove_file(&self.tmp);
+    }
+
+    /// Flushes and syncs the temporary.
+    fn close(self) -> Result<(), String> {
+        let file = self.file.into_inner().map_err(|e| e.into_error());
+        file.and_then(|f| f.sync_all()).map_err(|e| format!("{}: cannot write: {e}", self.target.display()))
+    }
 }
 
 /// Creates the directories and writes the temporaries of [`write_artifacts`], recording both for cleanup.

@@ -39,15 +39,14 @@ pub fn write_figure(figure: &Figure, stem: &Path) -> Result<(), Failure> {
 }
 
 fn sweep_figure(args: &PlotArgs) -> Result<(Figure, String), Failure> {
-    let (sweep, shard, text) = crate::sweep::read_dir(&args.dir)?;
+    let (sweep, shard) = crate::sweep::read_dir(&args.dir)?;
     if let Some(s) = shard {
         return Err(Failure::Input(format!(
             "{} holds shard {s} only; plot the output of `dissem merge`",
             args.dir.display()
         )));
     }
-    let reports = crate::sweep::reports_of(&sweep, &text)
-        .map_err(|m| Failure::Input(format!("{}: {m}", args.dir.join("runs.jsonl").display())))?;
+    let reports = crate::sweep::reports_in(&sweep, &crate::sweep::runs_path(&args.dir)).map_err(Failure::Input)?;
     let log = log_axes(&args.log)?;
     if let Some(metric) = args.hist.as_ref().or(args.cdf.as_ref()) {
         let as_cdf = args.cdf.is_some();

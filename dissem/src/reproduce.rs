@@ -85,7 +85,7 @@ pub fn reproduce(
     let mut artifacts = Vec::new();
     let mut lines = String::new();
     // Every selected item's sweep is read and expanded before any runs: a bad one stops at once, naming its item.
-    let loaded = selected
+    let mut loaded = selected
         .iter()
         .map(|(_, path, item)| {
             let sweep_path = normalize(&path.parent().unwrap_or(Path::new("")).join(&item.sweep));
@@ -97,6 +97,11 @@ pub fn reproduce(
             Ok((sweep_path, planned.expand()?))
         })
         .collect::<Result<Vec<_>, Failure>>()?;
+    // Every item's sweep is held until the end: each runs beside the others' points.
+    let held: u64 = loaded.iter().map(|(_, l)| l.held()).sum();
+    for (_, l) in &mut loaded {
+        l.hold_beside(held - l.held());
+    }
     for ((name, _, item), (sweep_path, mut loaded)) in selected.iter().zip(loaded) {
         let reports = run_points(&mut loaded, name)?;
         // A point whose statistical check failed runs again on a seed of its own (the page's verdict rule).

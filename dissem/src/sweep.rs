@@ -15,7 +15,10 @@ use runner::sweep::{CommandLine, ExecError, Plan, Points, RunRow, Runs, Shard, S
 use runner::{Registry, RunReport};
 
 use crate::cli::{Failure, out};
-use crate::files::{DirLock, FsInputs, read_output, read_text, text_artifact, write_artifacts};
+use crate::files::{
+    DirLock, FsInputs, Line, OutputLines, Staged, read_output, read_text, text_artifact, write_artifacts,
+    write_artifacts_with,
+};
 
 /// Sweeps with more runs than this need --force.
 pub const RUN_LIMIT: u64 = 100_000;
@@ -36,6 +39,10 @@ pub struct Planned<'r> {
 /// A sweep expanded (every point's scenario parsed and range-checked).
 pub struct Loaded<'r> {
     pub sweep: Sweep,
+    /// Bytes each point of the sweep holds as parsed ([`Plan::expand`]).
+    held: Vec<u64>,
+    /// Bytes held beside this sweep's points: by the sweep a re-test comes from.
+    beside: u64,
     origin: String,
     inputs: FsInputs,
     registry: &'r Registry,
@@ -56,27 +63,47 @@ impl<'r> Planned<'r> {
     }
 
     pub fn expand(self) -> Result<Loaded<'r>, Failure> {
-        let sweep = self.plan.expand(self.registry)?;
-        Ok(Loaded { sweep, origin: self.origin, inputs: FsInputs::beside(&self.base), registry: self.registry })
+        let (sweep, held) = self.plan.expand(self.registry)?;
+        Ok(Loaded {
+            sweep,
+            held,
+            beside: 0,
+            origin: self.origin,
+            inputs: FsInputs::beside(&self.base),
+            registry: self.registry,
+        })
     }
 }
 
 impl Loaded<'_> {
     /// The re-test of `points` ([`Sweep::retest`]): those points alone, `replicates` runs each on seeds of
-    /// their own, reading the same input files.
+    /// their own, reading the same input files. This sweep stays held while it runs.
     pub fn retest(&self, points: &[usize], replicates: u32) -> Self {
         Loaded {
             sweep: self.sweep.retest(points, replicates),
+            held: points.iter().map(|&p| self.held[p]).collect(),
+            beside: self.beside.saturating_add(self.held()),
             origin: format!("{} (re-test)", self.origin),
             inputs: self.inputs.clone(),
             registry: self.registry,
         }
     }
 
+    /// Bytes this sweep's points hold as parsed.
+    pub fn held(&self) -> u64 {
+        self.held.iter().sum()
+    }
+
+    /// Counts `bytes` held beside this sweep (by other sweeps loaded with it) when its runs are sized.
+    pub fn hold_beside(&mut self, bytes: u64) {
+        self.beside = bytes;
+    }
+
     /// Checks every point against its topology and the memory budget, and records its input files' hashes:
     /// the sweep so completed, and its points ready to run.
     pub fn prepare(&mut self) -> Result<(&Sweep, Points<'_>), Failure> {
-        let points = self.sweep.prepare(&self.origin, &self.inputs, self.registry)?;
+        let held = self.beside.saturating_add(self.held());
+        let points = self.sweep.prepare(&self.origin, &self.inputs, self.registry, held)?;
         Ok((&self.sweep, points))
     }
 }
@@ -222,15 +249,68 @@ fn open_dir(
             changed_inputs(&theirs, sweep)
         )));
     }
-    let text = if runs_path.exists() { read_output(&runs_path).map_err(Failure::Input)? } else { String::new() };
-    // A kill leaves whole rows and at most one cut row at the end, which is dropped.
-    let keep_bytes = text.rfind('\n').map_or(0, |i| i + 1);
-    let done = runs::parse_rows(&text[..keep_bytes])
-        .and_then(|rows| sweep.check_done(&rows, runs).map(|()| rows.len() as u64))
-        .map_err(|m| Failure::Input(format!("{}: {m}", runs_path.display())))?;
+    let (done, keep_bytes) = match runs_path.exists() {
+        true => OutputLines::open(&runs_path).and_then(|lines| done_rows(sweep, runs, lines, &runs_path)),
+        false => Ok((0, 0)),
+    }
+    .map_err(Failure::Input)?;
     let file = OpenOptions::new().create(true).write(true).truncate(false).open(&runs_path);
-    file.and_then(|f| f.set_len(keep_bytes as u64)).map_err(|e| io_failure(&runs_path, e))?;
+    file.and_then(|f| f.set_len(keep_bytes)).map_err(|e| io_failure(&runs_path, e))?;
     Ok(Opened::Resumed(done))
+}
+
+/// The rows of an interrupted runs.jsonl at `path` that are the first of `runs`: how many, and their bytes.
+/// A kill leaves whole rows and at most one cut row at the end, which is not counted (resume drops it).
+fn done_rows(sweep: &Sweep, runs: Runs, lines: OutputLines, path: &Path) -> Result<(u64, u64), String> {
+    let (mut done, mut bytes) = (0, 0);
+    read_rows(lines, path, &mut |i, row, text| {
+        sweep.check_row(i, &row, runs)?;
+        done += 1;
+        bytes += text.len() as u64 + 1;
+        Ok(())
+    })?;
+    Ok((done, bytes))
+}
+
+/// Reads the runs.jsonl at `path` one row at a time: `each` gets the row's index (from 0), the row and its
+/// line. Returns the length of a last row cut by a kill, if there is one. Errors name the file and the line.
+fn read_rows(
+    mut lines: OutputLines,
+    path: &Path,
+    each: &mut dyn FnMut(u64, RunRow, &str) -> Result<(), String>,
+) -> Result<Option<u64>, String> {
+    let mut i = 0;
+    while let Some(line) = lines.next_line()? {
+        let text = match line {
+            Line::Cut(bytes) => return Ok(Some(bytes)),
+            Line::Whole(text) => text,
+        };
+        let row = runs::parse_line(&text).map_err(|e| format!("{}: line {}: {e}", path.display(), i + 1))?;
+        each(i, row, &text).map_err(|m| format!("{}: {m}", path.display()))?;
+        i += 1;
+    }
+    Ok(None)
+}
+
+/// [`read_rows`] of a complete runs.jsonl: a cut last row is an error.
+fn read_complete_rows(
+    lines: OutputLines,
+    path: &Path,
+    each: &mut dyn FnMut(u64, RunRow, &str) -> Result<(), String>,
+) -> Result<u64, String> {
+    let mut rows = 0;
+    let cut = read_rows(lines, path, &mut |i, row, text| {
+        rows += 1;
+        each(i, row, text)
+    })?;
+    match cut {
+        None => Ok(rows),
+        Some(_) => Err(format!(
+            "{}: line {} is cut short (no newline at its end); finish the sweep with --resume",
+            path.display(),
+            rows + 1
+        )),
+    }
 }
 
 fn describe(sweep: &Sweep, shard: Option<Shard>) -> String {
@@ -259,8 +339,7 @@ fn remove_files(dir: &Path, names: &[&str]) {
 
 /// Writes summary.csv from the complete runs.jsonl and prints the summary table.
 fn finish(dir: &Path, sweep: &Sweep, wide: bool) -> Result<(), Failure> {
-    let text = read_output(&dir.join(RUNS)).map_err(Failure::Input)?;
-    let reports = reports_of(sweep, &text).map_err(|m| Failure::Input(format!("{}: {m}", dir.join(RUNS).display())))?;
+    let reports = reports_in(sweep, &dir.join(RUNS)).map_err(Failure::Input)?;
     let summary = text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports));
     write_artifacts(dir, &[summary]).map_err(Failure::Input)?;
     crate::cli::warn_few_replicates(reports.iter().map(|r| r.runs.len()));
@@ -273,18 +352,27 @@ fn finish(dir: &Path, sweep: &Sweep, wide: bool) -> Result<(), Failure> {
     ))
 }
 
-/// Per-point reports from a complete runs.jsonl.
-pub fn reports_of(sweep: &Sweep, text: &str) -> Result<Vec<RunReport>, String> {
-    sweep.point_reports(runs::parse_rows(text)?)
+/// Per-point reports from the complete runs.jsonl at `path`, read a row at a time.
+pub fn reports_in(sweep: &Sweep, path: &Path) -> Result<Vec<RunReport>, String> {
+    reports_from(sweep, OutputLines::open(path)?, path)
 }
 
-/// Reads a sweep output directory: the sweep, its shard and its runs.jsonl text.
-pub fn read_dir(dir: &Path) -> Result<(Sweep, Option<Shard>, String), Failure> {
+fn reports_from(sweep: &Sweep, lines: OutputLines, path: &Path) -> Result<Vec<RunReport>, String> {
+    let mut reports = sweep.reports();
+    read_complete_rows(lines, path, &mut |_, row, _| reports.add(row))?;
+    reports.finish().map_err(|m| format!("{}: {m}", path.display()))
+}
+
+/// Reads a sweep output directory's metadata: the sweep and its shard (its rows are in DIR/runs.jsonl).
+pub fn read_dir(dir: &Path) -> Result<(Sweep, Option<Shard>), Failure> {
     let meta_path = dir.join(META);
-    let (sweep, shard) = Sweep::from_metadata(&read_output(&meta_path).map_err(Failure::Input)?)
-        .map_err(|m| Failure::Input(format!("{}: {m}", meta_path.display())))?;
-    let runs = read_output(&dir.join(RUNS)).map_err(Failure::Input)?;
-    Ok((sweep, shard, runs))
+    Sweep::from_metadata(&read_output(&meta_path).map_err(Failure::Input)?)
+        .map_err(|m| Failure::Input(format!("{}: {m}", meta_path.display())))
+}
+
+/// The runs.jsonl of a sweep output directory.
+pub fn runs_path(dir: &Path) -> PathBuf {
+    dir.join(RUNS)
 }
 
 pub fn merge(dirs: &[PathBuf], dir: &Path, wide: bool) -> Result<(), Failure> {
@@ -302,9 +390,10 @@ pub fn merge(dirs: &[PathBuf], dir: &Path, wide: bool) -> Result<(), Failure> {
     for d in dirs {
         parts.push((d, read_dir(d)?));
     }
-    let (first_dir, (sweep, _, _)) = &parts[0];
+    let (first_dir, (sweep, _)) = &parts[0];
+    // Every shard's rows are checked first, a row at a time; then they are read again in run order.
     let mut shards = Vec::new();
-    for (d, (other, shard, text)) in &parts {
+    for (d, (other, shard)) in &parts {
         if other.hash() != sweep.hash() {
             return Err(Failure::Input(format!(
                 "{} holds {} but {} holds {}{}",
@@ -316,13 +405,15 @@ pub fn merge(dirs: &[PathBuf], dir: &Path, wide: bool) -> Result<(), Failure> {
             )));
         }
         let shard = shard.unwrap_or(Shard { index: 0, count: 1 });
-        let rows: Vec<RunRow> =
-            runs::parse_rows(text).map_err(|m| Failure::Input(format!("{}: {m}", d.join(RUNS).display())))?;
-        shards.push((shard, rows));
+        let (path, expected) = (d.join(RUNS), sweep.runs(Some(shard)));
+        let check = &mut |i, row: RunRow, _: &str| {
+            sweep.check_row(i, &row, expected).map_err(|e| format!("shard {shard}: {e}"))
+        };
+        let done = OutputLines::open(&path).and_then(|lines| read_complete_rows(lines, &path, check));
+        done.and_then(|done| sweep.check_complete(shard, done)).map_err(Failure::Input)?;
+        shards.push(shard);
     }
-    let rows = sweep.merge(shards).map_err(Failure::Input)?;
-    let text: String = rows.iter().map(runs::line).collect();
-    let reports = reports_of(sweep, &text).map_err(Failure::Input)?;
+    let order = sweep.merge_order(&shards).map_err(Failure::Input)?;
     let lock = DirLock::acquire(dir, "dissem merge").map_err(Failure::Input)?;
     if dir.join(META).exists() {
         let theirs = read_output(&dir.join(META)).ok().and_then(|t| Sweep::from_metadata(&t).ok());
@@ -334,15 +425,26 @@ pub fn merge(dirs: &[PathBuf], dir: &Path, wide: bool) -> Result<(), Failure> {
             )));
         }
     }
-    let files = [
-        text_artifact(META, sweep.metadata(None)),
-        text_artifact(RUNS, text),
-        text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports)),
-    ];
-    if let Err(m) = write_artifacts(dir, &files) {
-        lock.remove_if_created();
-        return Err(Failure::Input(m));
-    }
+    let written = Staged::create(dir, RUNS).and_then(|mut rows| match merge_rows(sweep, &parts, order, &mut rows) {
+        Ok(reports) => {
+            let files = [
+                text_artifact(META, sweep.metadata(None)),
+                text_artifact(SUMMARY, exporters::sweep::summary_csv(sweep, &reports)),
+            ];
+            write_artifacts_with(dir, &files, vec![rows]).map(|()| reports)
+        }
+        Err(m) => {
+            rows.discard();
+            Err(m)
+        }
+    });
+    let reports = match written {
+        Ok(reports) => reports,
+        Err(m) => {
+            lock.remove_if_created();
+            return Err(Failure::Input(m));
+        }
+    };
     crate::cli::warn_few_replicates(reports.iter().map(|r| r.runs.len()));
     out(&format!(
         "{}{} runs merged into {}\n",
@@ -352,10 +454,88 @@ pub fn merge(dirs: &[PathBuf], dir: &Path, wide: bool) -> Result<(), Failure> {
     ))
 }
 
+/// Writes the checked shards' rows to `out` in run order (`order`: the shard of each run) and builds the
+/// per-point reports from them, one row in memory at a time.
+fn merge_rows(
+    sweep: &Sweep,
+    parts: &[(&PathBuf, (Sweep, Option<Shard>))],
+    order: impl Iterator<Item = usize>,
+    out: &mut Staged,
+) -> Result<Vec<RunReport>, String> {
+    let paths: Vec<PathBuf> = parts.iter().map(|(d, _)| d.join(RUNS)).collect();
+    let mut lines = paths.iter().map(|p| OutputLines::open(p)).collect::<Result<Vec<_>, _>>()?;
+    let mut reports = sweep.reports();
+    for k in order {
+        let changed = || format!("{}: changed while dissem merge read it", paths[k].display());
+        let Some(Line::Whole(text)) = lines[k].next_line()? else { return Err(changed()) };
+        let row = runs::parse_line(&text).map_err(|_| changed())?;
+        out.write(runs::line(&row).as_bytes())?;
+        reports.add(row).map_err(|m| format!("{}: {m}", paths[k].display()))?;
+    }
+    reports.finish()
+}
+
 fn io_text(path: &Path, e: std::io::Error) -> String {
     format!("{}: cannot write: {e}", path.display())
 }
 
 fn io_failure(path: &Path, e: std::io::Error) -> Failure {
     Failure::Input(io_text(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::files::OutputLines;
+
+    const RING: &str = r#"{"name": "ring", "topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding"}, "replicates": 3}"#;
+
+    /// A sweep of three points and its runs.jsonl text.
+    fn swept(registry: &Registry) -> (Sweep, String) {
+        let spec = parse_sweep(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.3, 0.6, 1]}}"#, "s.json");
+        let mut sweep = runner::sweep::expand(&spec.unwrap(), "s.json", RING, "r.json", registry).unwrap();
+        let points = sweep.prepare("s.json", &runner::NoInputs, registry, 0).unwrap();
+        let mut text = String::new();
+        sweep
+            .execute(&points, sweep.runs(None), &mut |row| {
+                text.push_str(&runs::line(&row));
+                Ok(())
+            })
+            .unwrap();
+        drop(points);
+        (sweep, text)
+    }
+
+    /// runs.jsonl is read a line at a time, so a sweep's rows are finished and resumed whatever the file's
+    /// size: here a file nine times the one line read at once, which a whole-file read bounded by that
+    /// size refuses.
+    #[test]
+    fn rows_are_read_a_line_at_a_time_whatever_the_file_size() {
+        let registry = Registry::builtin();
+        let (sweep, text) = swept(&registry);
+        let longest = text.lines().map(|l| l.len() as u64 + 1).max().unwrap();
+        assert_eq!(text.lines().count(), 9);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(RUNS);
+        std::fs::write(&path, &text).unwrap();
+        assert!(crate::files::read_bounded(&path, longest).unwrap_err().contains("larger than"));
+        let lines = || OutputLines::with_cap(&path, longest).unwrap();
+        let reports = reports_from(&sweep, lines(), &path).unwrap();
+        let whole = sweep.point_reports(text.lines().map(|l| runs::parse_line(l).unwrap()).collect()).unwrap();
+        let csv = |r: &[RunReport]| exporters::sweep::summary_csv(&sweep, r);
+        assert_eq!(csv(&reports), csv(&whole));
+        assert_eq!(done_rows(&sweep, sweep.runs(None), lines(), &path).unwrap(), (9, text.len() as u64));
+        // A kill's cut row is dropped by resume and refused by finish; a line over the cap is refused.
+        let cut = text.len() - 5;
+        std::fs::write(&path, &text[..cut]).unwrap();
+        let kept = text[..cut].rfind('\n').unwrap() as u64 + 1;
+        assert_eq!(done_rows(&sweep, sweep.runs(None), lines(), &path).unwrap(), (8, kept));
+        assert!(
+            reports_from(&sweep, lines(), &path)
+                .unwrap_err()
+                .ends_with("line 9 is cut short (no newline at its end); finish the sweep with --resume")
+        );
+        let e = reports_from(&sweep, OutputLines::with_cap(&path, longest / 2).unwrap(), &path).unwrap_err();
+        assert!(e.contains("line 1 is longer than"), "{e}");
+    }
 }

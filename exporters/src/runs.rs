@@ -85,11 +85,6 @@ fn check_from_json(v: &Value) -> Option<Check> {
     }
 }
 
-/// Reads every line of a complete `runs.jsonl` text.
-pub fn parse_rows(text: &str) -> Result<Vec<RunRow>, String> {
-    text.lines().enumerate().map(|(i, l)| parse_line(l).map_err(|e| format!("line {}: {e}", i + 1))).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,7 +111,6 @@ mod tests {
         assert!(back.outcome.get("t_ave").unwrap().is_nan());
         assert_eq!(back.outcome.analytic, row.outcome.analytic);
         assert_eq!((back.run, back.point, back.replicate, back.seed), (7, 2, 1, u64::MAX));
-        assert_eq!(parse_rows(&(text.clone() + &text)).unwrap().len(), 2);
-        assert!(parse_rows("{\"run\": 1}\n").unwrap_err().starts_with("line 1:"));
+        assert_eq!(parse_line("{\"run\": 1}").unwrap_err(), "row without object `metrics`");
     }
 }

@@ -25,9 +25,17 @@ pub fn parse(
 }
 
 /// Most JSON values a scenario may hold. Reading one, filling in a model's defaults and checking it take
-/// about 2 KB and 30 µs per value in the worst case (anti-entropy `updates` written as `{}`); the longest
-/// lists written by hand are far shorter, and a large graph belongs in an edge-list file.
+/// about [`PEAK_BYTES_PER_VALUE`] and 30 µs per value in the worst case (anti-entropy `updates` written as
+/// `{}`): at this bound, 2^18 × 2 KB = 512 MiB and about 8 s. The longest lists written by hand are far
+/// shorter, and a large graph belongs in an edge-list file. What a parsed scenario keeps afterwards is less,
+/// about 512 B per value (`PARSED_BYTES_PER_VALUE` in sweep.rs, which counts a sweep's parsed points
+/// against the budget).
 pub const MAX_SCENARIO_VALUES: u64 = 1 << 18;
+
+/// Memory reading and checking a scenario takes at its peak, per JSON value: the worst case above, measured
+/// on anti-entropy `updates`. 512 MiB at [`MAX_SCENARIO_VALUES`] can exceed a budget set lower (dissem
+/// --memory-budget, or an address-space limit), so it is counted against the budget too.
+const PEAK_BYTES_PER_VALUE: u64 = 2 << 10;
 
 /// [`parse`] for a document already read (a sweep's points).
 pub(crate) fn parse_value(doc: Value, origin: &str, registry: &Registry) -> Result<Scenario, ScenarioError> {
@@ -40,6 +48,20 @@ pub(crate) fn parse_value(doc: Value, origin: &str, registry: &Registry) -> Resu
             format!(
                 "the scenario holds {values} JSON values, more than the {MAX_SCENARIO_VALUES} allowed; shorten \
                  `{bulkiest}` (a large graph belongs in an edge-list file: topology kind edge_list)"
+            ),
+        ));
+    }
+    let (peak, budget) = (values.saturating_mul(PEAK_BYTES_PER_VALUE), registry.memory_budget());
+    if peak > budget {
+        let bulkiest = crate::json::bulkiest(&doc);
+        return Err(ScenarioError::new(
+            origin,
+            bulkiest.as_str(),
+            format!(
+                "the scenario holds {values} JSON values, about {} to read and check, more than the {} budget; \
+                 shorten `{bulkiest}` or raise the budget (dissem --memory-budget)",
+                crate::run::human_bytes(peak),
+                crate::run::human_bytes(budget)
             ),
         ));
     }
@@ -233,6 +255,21 @@ mod tests {
         let e = error_of(&doc.to_string());
         assert_eq!(e.field, "model.updates");
         assert!(e.message.contains(&format!("more than the {MAX_SCENARIO_VALUES} allowed")), "{}", e.message);
+    }
+
+    /// Reading a scenario is counted against the memory budget: within the value bound, a budget smaller than
+    /// what reading takes at its peak refuses it, naming the bulkiest list.
+    #[test]
+    fn reading_a_scenario_counts_against_the_memory_budget() {
+        let updates = vec![json!({}); 1000];
+        let doc = json!({"topology": {"kind": "complete", "nodes": 10},
+                          "model": {"kind": "anti_entropy", "updates": updates}})
+        .to_string();
+        let small = Registry::builtin().with_memory_budget(1 << 20);
+        let e = parse(&doc, "s.json", &[], &small).unwrap_err();
+        assert_eq!(e.field, "model.updates");
+        assert!(e.message.contains("to read and check, more than the 1.0 MiB budget"), "{}", e.message);
+        assert!(parse(&doc, "s.json", &[], &Registry::builtin().with_memory_budget(8 << 20)).is_ok());
     }
 
     #[test]

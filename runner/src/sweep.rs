@@ -46,7 +46,9 @@ const MAX_LISTED: u64 = 4_000_000;
 
 /// Memory a parsed point holds per JSON value of its scenario (the value itself, its key, and the typed
 /// copies made when it is parsed and checked), rounded up from a sweep of anti-entropy points with 20,000
-/// updates each: 52 MB per point, about 120,000 values.
+/// updates each: 52 MB per point, about 120,000 values. Reading a point takes more at its peak (about 2 KB per
+/// value, counted by [`parse_value`]; [`MAX_SCENARIO_VALUES`](crate::load::MAX_SCENARIO_VALUES) explains both);
+/// what is held afterwards is this.
 const PARSED_BYTES_PER_VALUE: u64 = 512;
 
 /// A sweep file as written.
@@ -72,7 +74,8 @@ pub struct SweepSpec {
     /// How the parameters' values combine into points: `product` (every combination) or `zip`.
     #[serde(default)]
     pub mode: Mode,
-    /// Overrides applied to every point, by dotted path (not at or inside a path the sweep varies).
+    /// Overrides applied to every point, by dotted path (not at or inside a path the sweep varies, nor `seed`
+    /// or `replicates`: the fields above give them).
     #[serde(default)]
     pub set: Map<String, Value>,
     /// Dotted path → a list, `{"range": [from, to, step]}`, `{"geom": [from, to, factor]}` or
@@ -284,6 +287,14 @@ pub fn plan(
         if let Some(m) = replaced(path) {
             return Err(ScenarioError::new(origin, field, m));
         }
+        // The sweep's own field sets them (or the base scenario's, without it); two places would disagree.
+        if matches!(path.as_str(), "seed" | "replicates") {
+            return Err(ScenarioError::new(
+                origin,
+                field,
+                format!("give the sweep's {path} as its own `{path}` field"),
+            ));
+        }
         set_path(&mut doc, path, value.clone()).map_err(|m| ScenarioError::new(origin, field, m))?;
     }
     let cli = &spec.command_line;
@@ -375,7 +386,7 @@ pub fn expand(
     base_origin: &str,
     registry: &Registry,
 ) -> Result<Sweep, ScenarioError> {
-    plan(spec, origin, base, base_origin, registry)?.expand(registry)
+    plan(spec, origin, base, base_origin, registry)?.expand(registry).map(|(sweep, _)| sweep)
 }
 
 impl Plan {
@@ -394,8 +405,9 @@ impl Plan {
 
     /// Builds and parses the scenario of every point. The parsed points are held together until the sweep
     /// ends, so their size counts against the memory budget: a base scenario with long lists (anti-entropy
-    /// `updates`, inline `edges`) times many points is refused before it fills the memory.
-    pub fn expand(self, registry: &Registry) -> Result<Sweep, ScenarioError> {
+    /// `updates`, inline `edges`) times many points is refused before it fills the memory. Returns the sweep
+    /// and the bytes each point holds, which running it reserves ([`Sweep::prepare`]).
+    pub fn expand(self, registry: &Registry) -> Result<(Sweep, Vec<u64>), ScenarioError> {
         let budget = registry.memory_budget();
         // Point 0 is parsed first, so that the usual sweep, whose points are alike, is refused before any
         // other is built, and the message does not depend on which thread got further.
@@ -420,12 +432,12 @@ impl Plan {
                 let (point, bytes) = self.point(p, registry)?;
                 match held.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes) > budget {
                     true => Err(too_big()),
-                    false => Ok(point),
+                    false => Ok((point, bytes)),
                 }
             })
             .collect::<Result<Vec<_>, ScenarioError>>()?;
-        let points = std::iter::once(first).chain(rest).collect();
-        Ok(Sweep {
+        let (points, held) = std::iter::once((first, each)).chain(rest).unzip();
+        let sweep = Sweep {
             name: self.name,
             description: self.description,
             seed: self.seed,
@@ -433,7 +445,8 @@ impl Plan {
             parameters: self.axes.into_iter().map(|(p, _)| p).collect(),
             points,
             inputs: BTreeMap::new(),
-        })
+        };
+        Ok((sweep, held))
     }
 
     /// Builds and parses point `p`'s scenario; returns it with the memory it holds, estimated from its JSON
@@ -734,6 +747,8 @@ pub struct Points<'a> {
     estimates: Vec<u64>,
     /// Bytes held by the prepared forms kept from the check.
     kept: u64,
+    /// Bytes the caller holds beside the runs (the parsed points), reserved when workers are counted.
+    held: u64,
 }
 
 impl Points<'_> {
@@ -822,14 +837,17 @@ impl Sweep {
     }
 
     /// Checks every point (topology, memory, model parameters) without running, and records the content
-    /// hash of every file the points read in [`Sweep::inputs`]. Errors come in point order.
+    /// hash of every file the points read in [`Sweep::inputs`]. Errors come in point order. `held`: the
+    /// bytes the caller holds while the sweep runs (its parsed points, from [`Plan::expand`]); the runs fit in
+    /// the memory budget beside them, so the largest run and `held` together beyond it are refused.
     pub fn prepare<'a>(
         &mut self,
         origin: &str,
         inputs: &'a dyn Inputs,
         registry: &'a Registry,
+        held: u64,
     ) -> Result<Points<'a>, ScenarioError> {
-        self.prepare_keeping(origin, inputs, registry, registry.memory_budget() / KEEP_SHARE)
+        self.prepare_keeping(origin, inputs, registry, held, registry.memory_budget() / KEEP_SHARE)
     }
 
     /// [`Sweep::prepare`], keeping prepared forms up to `keep` bytes.
@@ -838,11 +856,24 @@ impl Sweep {
         origin: &str,
         inputs: &'a dyn Inputs,
         registry: &'a Registry,
+        held: u64,
         keep: u64,
     ) -> Result<Points<'a>, ScenarioError> {
         let hashed = Hashed { inner: inputs, seen: Mutex::new(BTreeMap::new()) };
         let kept = AtomicU64::new(0);
         let largest = self.points.iter().map(|p| Prepared::estimate(&p.scenario, registry)).max().unwrap_or(0);
+        let budget = registry.memory_budget();
+        if held.saturating_add(largest) > budget {
+            let message = format!(
+                "the points' scenarios as parsed (about {}) and the largest run (about {}) take more than the {} \
+                 budget together; vary fewer points, make the largest smaller, or raise the budget (dissem \
+                 --memory-budget)",
+                human_bytes(held),
+                human_bytes(largest),
+                human_bytes(budget)
+            );
+            return Err(ScenarioError::new(origin, "parameters", message));
+        }
         let mut checked = Vec::with_capacity(self.points.len());
         let check = |p: u64| {
             let point = &self.points[p as usize];
@@ -852,15 +883,14 @@ impl Sweep {
             let fits = kept.fetch_add(bytes, Ordering::Relaxed).saturating_add(bytes) <= keep;
             Ok((fits.then(|| Arc::new(prepared)), bytes))
         };
-        let budget = registry.memory_budget();
-        ordered(self.points.len() as u64, workers_within(budget, largest, 0), &check, &mut |point| {
+        ordered(self.points.len() as u64, workers_within(budget, largest, held), &check, &mut |point| {
             checked.push(point);
             Ok(())
         })?;
         self.inputs = hashed.seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let kept = checked.iter().filter(|(p, _)| p.is_some()).map(|(_, bytes)| bytes).sum();
         let (slots, estimates) = checked.into_iter().map(|(p, bytes)| (Mutex::new(p), bytes)).unzip();
-        Ok(Points { origin: origin.to_owned(), inputs: hashed, registry, slots, estimates, kept })
+        Ok(Points { origin: origin.to_owned(), inputs: hashed, registry, slots, estimates, kept, held })
     }
 
     /// Runs `runs` (canonical order) on the current rayon pool, as many at once as memory allows whatever
@@ -878,8 +908,10 @@ impl Sweep {
             .map(|p| AtomicU64::new(runs.before((p + 1) * r) - runs.before(p * r)))
             .collect();
         let largest = points.estimates.iter().copied().max().unwrap_or(0);
-        // Beside the kept forms: one prepared point per worker, and the next one being prepared.
-        let workers = workers_within(points.registry.memory_budget(), largest, points.kept.saturating_add(largest));
+        // Beside the parsed points and the kept forms: one prepared point per worker, and the next one being
+        // prepared.
+        let reserved = points.held.saturating_add(points.kept).saturating_add(largest);
+        let workers = workers_within(points.registry.memory_budget(), largest, reserved);
         let run_one = |k: u64| {
             let run = runs.get(k).expect("k < runs.len()");
             let (point, replicate) = self.locate(run);
@@ -898,54 +930,71 @@ impl Sweep {
     /// runs of `runs`, each at its own point, replicate and seed; anything else means the file is not this
     /// sweep's, or was edited.
     pub fn check_done(&self, done: &[RunRow], runs: Runs) -> Result<(), String> {
-        for (i, row) in done.iter().enumerate() {
-            let line = i + 1;
-            let Some(expected) = runs.get(i as u64) else {
-                return Err(format!("line {line}: run {} where the runs had ended", row.run));
-            };
-            if row.run != expected {
-                return Err(format!("line {line}: run {} where run {expected} was expected", row.run));
-            }
-            let (point, replicate) = self.locate(row.run);
-            if (row.point, row.replicate, row.seed) != (point, replicate, self.points[point as usize].scenario.seed) {
-                return Err(format!(
-                    "line {line}: run {} says point {}, replicate {}, seed {}; it is point {point}, replicate \
-                     {replicate}, seed {}",
-                    row.run, row.point, row.replicate, row.seed, self.points[point as usize].scenario.seed
-                ));
-            }
+        done.iter().enumerate().try_for_each(|(i, row)| self.check_row(i as u64, row, runs))
+    }
+
+    /// Checks that `row`, the `i`-th (from 0) of a `runs.jsonl` in file order, is the `i`-th run of `runs`
+    /// at its own point, replicate and seed: [`Sweep::check_done`] one row at a time, for files read line by
+    /// line.
+    pub fn check_row(&self, i: u64, row: &RunRow, runs: Runs) -> Result<(), String> {
+        let line = i + 1;
+        let Some(expected) = runs.get(i) else {
+            return Err(format!("line {line}: run {} where the runs had ended", row.run));
+        };
+        if row.run != expected {
+            return Err(format!("line {line}: run {} where run {expected} was expected", row.run));
+        }
+        let (point, replicate) = self.locate(row.run);
+        let seed = self.points[point as usize].scenario.seed;
+        if (row.point, row.replicate, row.seed) != (point, replicate, seed) {
+            return Err(format!(
+                "line {line}: run {} says point {}, replicate {}, seed {}; it is point {point}, replicate \
+                 {replicate}, seed {seed}",
+                row.run, row.point, row.replicate, row.seed
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks that a shard with `done` rows, each already checked by [`Sweep::check_row`], is complete.
+    pub fn check_complete(&self, shard: Shard, done: u64) -> Result<(), String> {
+        let expected = self.runs(Some(shard)).len();
+        if done != expected {
+            return Err(format!("shard {shard} is incomplete ({done} of {expected} runs); finish it with --resume"));
         }
         Ok(())
     }
 
     /// Combines the complete rows of every shard into the rows of one unsharded run, in run order.
     pub fn merge(&self, shards: Vec<(Shard, Vec<RunRow>)>) -> Result<Vec<RunRow>, String> {
-        let mut rows = Vec::new();
-        for (shard, done) in shards {
-            let expected = self.runs(Some(shard));
-            self.check_done(&done, expected).map_err(|e| format!("shard {shard}: {e}"))?;
-            if done.len() as u64 != expected.len() {
-                return Err(format!(
-                    "shard {shard} is incomplete ({} of {} runs); finish it with --resume",
-                    done.len(),
-                    expected.len()
-                ));
-            }
-            rows.extend(done);
+        for (shard, done) in &shards {
+            self.check_done(done, self.runs(Some(*shard))).map_err(|e| format!("shard {shard}: {e}"))?;
+            self.check_complete(*shard, done.len() as u64)?;
         }
-        rows.sort_by_key(|r| r.run);
-        if let Some(missing) = (0..self.total_runs()).zip(&rows).find(|(want, got)| *want != got.run) {
-            return Err(format!(
-                "run {} is missing or given twice; give each shard 0..N-1 of one sweep once",
-                missing.0
-            ));
-        }
-        if rows.len() as u64 != self.total_runs() {
-            return Err(format!("{} of {} runs present; some shards are missing", rows.len(), self.total_runs()));
-        }
-        Ok(rows)
+        let order = self.merge_order(&shards.iter().map(|(s, _)| *s).collect::<Vec<_>>())?;
+        let mut rows: Vec<_> = shards.into_iter().map(|(_, done)| done.into_iter()).collect();
+        Ok(order.map(|k| rows[k].next().expect("a complete shard has this run")).collect())
     }
 
+    /// The order in which complete shards (each holding exactly its runs) give the rows of one unsharded
+    /// run: the index in `shards` of the shard holding run 0, run 1, …. Only the shards are read, not their
+    /// rows, so that rows can be streamed from files in this order; a run missing or given twice is an error,
+    /// found before any row is read.
+    pub fn merge_order(&self, shards: &[Shard]) -> Result<impl Iterator<Item = usize> + use<>, String> {
+        let total = self.total_runs();
+        let present: u64 = shards.iter().map(|s| self.runs(Some(*s)).len()).sum();
+        let order = MergeOrder::new(shards, total);
+        // The order's runs, checked once before it is handed out: run `want` must come next, and once.
+        for (want, got) in (0..total).zip(order.clone().runs()) {
+            if want != got {
+                return Err(format!("run {want} is missing or given twice; give each shard 0..N-1 of one sweep once"));
+            }
+        }
+        if present != total {
+            return Err(format!("{present} of {total} runs present; some shards are missing"));
+        }
+        Ok(order.map(|(_, k)| k))
+    }
     /// The re-test of `points` (indices, ascending): a sweep of those points alone, each with `replicates`
     /// runs on its [`retest_seed`]. Its point `i` is this sweep's point `points[i]`.
     pub fn retest(&self, points: &[usize], replicates: u32) -> Sweep {
@@ -963,15 +1012,82 @@ impl Sweep {
 
     /// One report per point from the rows of every run of the sweep, in run order; other rows are an error.
     pub fn point_reports(&self, rows: Vec<RunRow>) -> Result<Vec<RunReport>, String> {
-        self.check_done(&rows, self.runs(None))?;
-        if rows.len() as u64 != self.total_runs() {
-            return Err(format!("{} of {} runs present; the sweep is not finished", rows.len(), self.total_runs()));
+        let mut reports = self.reports();
+        rows.into_iter().try_for_each(|row| reports.add(row))?;
+        reports.finish()
+    }
+
+    /// [`Sweep::point_reports`] one row at a time, for rows read line by line: only the outcomes are kept.
+    pub fn reports(&self) -> PointReports<'_> {
+        PointReports { sweep: self, rows: 0, outcomes: Vec::new(), reports: Vec::new() }
+    }
+}
+
+/// The per-point reports of a sweep built from its rows in run order ([`Sweep::reports`]): each row is
+/// checked as it comes, and a point's outcomes become its report after its last replicate.
+pub struct PointReports<'s> {
+    sweep: &'s Sweep,
+    rows: u64,
+    /// The outcomes of the point under way.
+    outcomes: Vec<Outcome>,
+    reports: Vec<RunReport>,
+}
+
+impl PointReports<'_> {
+    /// Adds the next row; one that is not the next run of the sweep is an error naming its line.
+    pub fn add(&mut self, row: RunRow) -> Result<(), String> {
+        let sweep = self.sweep;
+        sweep.check_row(self.rows, &row, sweep.runs(None))?;
+        self.rows += 1;
+        self.outcomes.push(row.outcome);
+        if row.replicate + 1 == sweep.replicates {
+            let scenario = &sweep.points[row.point as usize].scenario;
+            self.reports.push(RunReport::new(scenario, std::mem::take(&mut self.outcomes), Vec::new()));
         }
-        let mut outcomes: Vec<Vec<Outcome>> = vec![Vec::new(); self.points.len()];
-        for row in rows {
-            outcomes[row.point as usize].push(row.outcome);
+        Ok(())
+    }
+
+    /// The reports, once every run's row was added.
+    pub fn finish(self) -> Result<Vec<RunReport>, String> {
+        let total = self.sweep.total_runs();
+        if self.rows != total {
+            return Err(format!("{} of {total} runs present; the sweep is not finished", self.rows));
         }
-        Ok(self.points.iter().zip(outcomes).map(|(p, runs)| RunReport::new(&p.scenario, runs, Vec::new())).collect())
+        Ok(self.reports)
+    }
+}
+
+/// The shards' runs in run order, as (run, index of its shard), merged from their arithmetic progressions.
+#[derive(Clone)]
+struct MergeOrder {
+    /// Each shard's runs left, smallest next run first (then lowest shard index).
+    next: std::collections::BinaryHeap<std::cmp::Reverse<(u64, usize)>>,
+    runs: Vec<Runs>,
+    taken: Vec<u64>,
+}
+
+impl MergeOrder {
+    fn new(shards: &[Shard], total: u64) -> Self {
+        let runs: Vec<Runs> = shards.iter().map(|s| Runs::of(Some(*s), total)).collect();
+        let next = runs.iter().enumerate().filter_map(|(k, r)| Some(std::cmp::Reverse((r.get(0)?, k)))).collect();
+        MergeOrder { next, taken: vec![0; runs.len()], runs }
+    }
+
+    fn runs(self) -> impl Iterator<Item = u64> {
+        self.map(|(run, _)| run)
+    }
+}
+
+impl Iterator for MergeOrder {
+    type Item = (u64, usize);
+
+    fn next(&mut self) -> Option<(u64, usize)> {
+        let std::cmp::Reverse((run, k)) = self.next.pop()?;
+        self.taken[k] += 1;
+        if let Some(following) = self.runs[k].get(self.taken[k]) {
+            self.next.push(std::cmp::Reverse((following, k)));
+        }
+        Some((run, k))
     }
 }
 
@@ -1024,6 +1140,18 @@ mod tests {
         assert!(sweep(around).is_ok(), "a parameter may vary a field inside a set value");
     }
 
+    /// A sweep's seed and replicates come from its own fields (or the base scenario), never from `set`,
+    /// as `--set seed` is refused for --seed.
+    #[test]
+    fn seed_and_replicates_are_not_set() {
+        for path in ["seed", "replicates"] {
+            let text = format!(r#"{{"scenario": "r", "seed": 1, "replicates": 2, "set": {{"{path}": 5}}}}"#);
+            let e = sweep(&text).unwrap_err();
+            assert_eq!(e.field, format!("set.{path}"));
+            assert!(e.message.contains(&format!("as its own `{path}` field")), "{}", e.message);
+        }
+    }
+
     #[test]
     fn points_too_big_together_for_the_memory_budget_are_refused() {
         // 2,000 updates of 4 fields each, about 10^4 values: about 5 MiB per point parsed.
@@ -1039,6 +1167,26 @@ mod tests {
         assert_eq!(e.field, "parameters");
         assert!(e.message.contains("200 points' scenarios take more than the 256.0 MiB budget"), "{}", e.message);
         assert!(expand(&spec, "s", &base, "b.json", &Registry::builtin().with_memory_budget(4 << 30)).is_ok());
+    }
+
+    /// The parsed points stay held while the sweep runs: their bytes and the largest run must fit in the
+    /// budget together (each alone fitting is not enough).
+    #[test]
+    fn runs_are_sized_beside_the_parsed_points() {
+        let spec = parse_sweep(r#"{"scenario": "r", "parameters": {"topology.nodes": [10, 400]}}"#, "s").unwrap();
+        let fits = |budget: u64| {
+            let registry = Registry::builtin().with_memory_budget(budget);
+            let (mut sweep, held) = plan(&spec, "s", RING, "r.json", &registry)?.expand(&registry)?;
+            let held = held.iter().sum();
+            let largest = sweep.points.iter().map(|p| Prepared::estimate(&p.scenario, &registry)).max().unwrap();
+            sweep.prepare("s", &NoInputs, &registry, held).map(|_| (held, largest))
+        };
+        let (held, largest) = fits(1 << 30).unwrap();
+        assert!(held > 0 && largest > 0, "each alone fits in one byte less than both");
+        let e = fits(held + largest - 1).err().unwrap();
+        assert_eq!(e.field, "parameters");
+        assert!(e.message.contains("and the largest run"), "{}", e.message);
+        assert!(fits(held + largest).is_ok());
     }
 
     const RING: &str = r#"{"name": "ring", "topology": {"kind": "ring", "nodes": 10}, "model": {"kind": "flooding"}, "replicates": 3}"#;
@@ -1092,7 +1240,7 @@ mod tests {
     fn errors_name_the_field() {
         // Expansion checks types and ranges; preparing checks model parameters against the topology.
         let field = |text: &str| {
-            sweep(text).and_then(|mut s| s.prepare("s.json", &NoInputs, &Registry::builtin()).map(drop)).unwrap_err()
+            sweep(text).and_then(|mut s| s.prepare("s.json", &NoInputs, &Registry::builtin(), 0).map(drop)).unwrap_err()
         };
         let e = field(r#"{"scenario": "r", "parameters": {"model.p_flood": [0.5, 2]}}"#);
         assert_eq!(e.field, "model.p_flood", "{e}");
@@ -1163,7 +1311,7 @@ mod tests {
     fn run_rows(s: &Sweep, runs: Runs) -> Vec<RunRow> {
         let registry = Registry::builtin();
         let mut s = s.clone();
-        let points = s.prepare("s.json", &NoInputs, &registry).unwrap();
+        let points = s.prepare("s.json", &NoInputs, &registry, 0).unwrap();
         let mut rows = Vec::new();
         s.execute(&points, runs, &mut |row| {
             rows.push(row);
@@ -1199,7 +1347,13 @@ mod tests {
             })
             .collect();
         assert_eq!(s.merge(shards.clone()).unwrap(), whole);
-        assert!(s.merge(shards[..2].to_vec()).is_err(), "a missing shard is reported");
+        assert!(s.merge(shards[..2].to_vec()).unwrap_err().contains("run 2 is missing"));
+        // The order comes from the shards alone: any partition of the runs, and nothing else, is merged.
+        let shard = |index, count| Shard { index, count };
+        let order: Vec<usize> = s.merge_order(&[shard(1, 4), shard(0, 2), shard(3, 4)]).unwrap().collect();
+        assert_eq!(order, [1, 0, 1, 2, 1, 0, 1, 2, 1, 0, 1, 2]);
+        let e = s.merge_order(&[shard(0, 2), shard(1, 2), shard(1, 2)]).err().unwrap();
+        assert!(e.contains("run 2 is missing or given twice"), "{e}");
     }
 
     #[test]
@@ -1274,7 +1428,7 @@ mod tests {
             sweep(r#"{"scenario": "r", "replicates": 3, "parameters": {"model.p_flood": [0.2, 0.6, 1]}}"#).unwrap();
         let kept = run_rows(&s, s.runs(None));
         let registry = Registry::builtin();
-        let points = s.prepare_keeping("s.json", &NoInputs, &registry, 0).unwrap();
+        let points = s.prepare_keeping("s.json", &NoInputs, &registry, 0, 0).unwrap();
         assert!(points.slots.iter().all(|p| p.lock().unwrap().is_none()) && points.kept == 0);
         let mut rows = Vec::new();
         s.execute(&points, s.runs(None), &mut |row| {
