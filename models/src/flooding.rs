@@ -386,10 +386,12 @@ const PARTS_FROM_EDGES: u64 = 1 << 18;
 
 /// How many events a window should hold, about, for a flood to run on parts. A flood's 2|E| messages are
 /// spread over a few longest delays per hop, so a window as wide as the shortest delay holds on the order
-/// of |E| · shortest / longest of them (measured: 27,000 a window for a random 8-regular graph of 10^6 nodes,
-/// delays 1 to 100, where |E| · 1 / 100 = 40,000). With delays 1 to 10^6 a window holds about one, and two
-/// threads took five times as long as one.
-const EVENTS_PER_WINDOW: u64 = 1 << 14;
+/// of |E| · shortest / longest of them. Measured on two cores: the implicit complete graph of 5,000 nodes,
+/// delays 1 to 100 (125,000 by this measure), ran 1.34 times as fast on two parts as on one; a random
+/// 8-regular graph of 10^6 nodes, delays 1 to 100 (40,000; 27,000 a window counted), was no faster, its
+/// flood bound by memory latency; with delays 1 to 10^6 a window holds about one event, and two threads
+/// took five times as long as one.
+const EVENTS_PER_WINDOW: u64 = 1 << 16;
 
 /// Whether a flood over `topology` under `network` is large enough, and its windows full enough, to run on
 /// parts: the parts it would have are otherwise not worth their hand-over.
