@@ -397,15 +397,18 @@ const EVENTS_PER_WINDOW: u64 = 1 << 16;
 /// parts: the parts it would have are otherwise not worth their hand-over.
 fn worth_parts(topology: &Topology, network: Network) -> bool {
     let edges = topology.edge_count();
+    // Asked first: the weights are scanned only for a graph large enough to be split.
+    if edges < PARTS_FROM_EDGES {
+        return false;
+    }
     let (lightest, heaviest) = match (topology, network.latency) {
         (Topology::Graph(g), Latency::EdgeWeight) => (g.min_weight(), g.max_weight()),
         _ => (1, 1),
     };
     let (shortest, longest) = (network.latency.min_delay(lightest), network.latency.max_delay(heaviest));
-    edges >= PARTS_FROM_EDGES
-        && longest.is_some_and(|longest| {
-            u128::from(edges) * u128::from(shortest) >= u128::from(EVENTS_PER_WINDOW) * u128::from(longest)
-        })
+    longest.is_some_and(|longest| {
+        u128::from(edges) * u128::from(shortest) >= u128::from(EVENTS_PER_WINDOW) * u128::from(longest)
+    })
 }
 
 /// Which copy a node receives.
